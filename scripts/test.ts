@@ -1,0 +1,65 @@
+// `npm test`: type-checks, starts one real PostgreSQL server (embedded, or DATABASE_URL), prepares a
+// migrated and seeded template database, then runs every test file with node's test runner. Each test
+// file clones the template into its own database, so files run in parallel without sharing state.
+import { spawn } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres.ts';
+import { migrate } from '../src/platform/db/migrate.ts';
+import { seedDemoCatalog } from '../src/catalog/index.ts';
+import { TEMPLATE_DB } from '../test/helpers/test-db.ts';
+
+const root = path.resolve(import.meta.dirname, '..');
+const args = process.argv.slice(2);
+
+function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, { stdio: 'inherit', env, cwd: root });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const started = Date.now();
+const step = (msg: string) => process.stdout.write(`[test] ${msg} (+${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+
+if (!args.includes('--no-typecheck')) {
+  step('type-checking (tsc --noEmit)');
+  const tsc = await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]);
+  if (tsc !== 0) process.exit(tsc);
+}
+
+let adminUrl = process.env.TEST_DATABASE_URL;
+let stopServer: (() => Promise<void>) | undefined;
+if (!adminUrl) {
+  const dataDir = path.join(root, '.holdfast-test');
+  await rm(path.join(dataDir, 'pg'), { recursive: true, force: true });
+  step('starting embedded PostgreSQL for tests');
+  const server = await startEmbeddedPostgres({ dataDir, port: Number(process.env.HOLDFAST_TEST_PG_PORT ?? 54339) });
+  adminUrl = server.connectionString;
+  stopServer = server.stop;
+}
+
+step('preparing template database (migrations + demo catalog)');
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DB} WITH (FORCE)`);
+await admin.query(`CREATE DATABASE ${TEMPLATE_DB}`);
+await admin.end();
+const templateUrl = new URL(adminUrl);
+templateUrl.pathname = `/${TEMPLATE_DB}`;
+const templatePool = new pg.Pool({ connectionString: templateUrl.toString(), max: 2 });
+await migrate(templatePool);
+await seedDemoCatalog(templatePool, 1200);
+await templatePool.end();
+
+const files = args.filter((a) => !a.startsWith('--'));
+const patterns = files.length ? files : ['src/**/*.test.ts', 'test/**/*.test.ts'];
+step(`running tests: ${patterns.join(' ')}`);
+const code = await run(process.execPath, [
+  '--test', '--test-concurrency=2', '--test-timeout=300000', '--test-reporter=spec', ...patterns,
+], { ...process.env, HOLDFAST_TEST_PG_URL: adminUrl, NODE_ENV: 'test' });
+
+await stopServer?.();
+step(`done, exit code ${code}`);
+process.exit(code);

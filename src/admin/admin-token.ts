@@ -1,0 +1,30 @@
+// The admin token: HOLDFAST_ADMIN_TOKEN when set; otherwise one is generated on first start, printed once,
+// written to <dataDir>/admin-token (mode 0600), and only its hash is kept in the database so every role
+// and replica agrees on it.
+import { randomBytes } from 'node:crypto';
+import { writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Queryable } from '../platform/db/database.ts';
+import { adminTokenDigest } from './admin-auth.ts';
+
+export interface AdminTokenResolution { sha256: string; generated?: string; file?: string }
+
+export async function resolveAdminToken(db: Queryable, configured: string | undefined, dataDir: string): Promise<AdminTokenResolution> {
+  if (configured) return { sha256: adminTokenDigest(configured) };
+  const existing = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'admin_token_sha256'`);
+  if (existing.rows[0]) return { sha256: existing.rows[0].value };
+  const token = `hf_admin_${randomBytes(24).toString('base64url')}`;
+  const inserted = await db.query<{ value: string }>(
+    `INSERT INTO settings (key, value) VALUES ('admin_token_sha256', $1) ON CONFLICT (key) DO NOTHING RETURNING value`,
+    [adminTokenDigest(token)],
+  );
+  if (!inserted.rows[0]) {
+    // Another process generated one at the same moment: use theirs.
+    const again = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'admin_token_sha256'`);
+    return { sha256: again.rows[0]!.value };
+  }
+  const file = path.resolve(dataDir, 'admin-token');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  return { sha256: adminTokenDigest(token), generated: token, file };
+}

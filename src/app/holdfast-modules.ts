@@ -1,0 +1,161 @@
+// Holdfast's modules and targets. Each role is a module; shared infrastructure (database, migrations,
+// queue, HTTP server) are modules the roles depend on. See docs/architecture.md.
+import type pg from 'pg';
+import { ModuleManager } from '../platform/modules/module-manager.ts';
+import type { Config } from '../platform/config/config.ts';
+import type { Logger } from '../platform/observability/logger.ts';
+import { startEmbeddedPostgres } from '../platform/db/embedded-postgres.ts';
+import { createPool, ensureDatabase } from '../platform/db/database.ts';
+import { migrate } from '../platform/db/migrate.ts';
+import { createJobQueue, type JobQueue } from '../platform/queue/job-queue.ts';
+import { createHttpServer, type HttpServer } from '../platform/http/http-server.ts';
+import { registerPoolMetrics } from '../platform/observability/metrics.ts';
+import { countProducts, seedDemoCatalog } from '../catalog/index.ts';
+import { ensurePaymentQueues } from '../payments/index.ts';
+import { resolveAdminToken } from '../admin/admin-token.ts';
+import { registerOperationalRoutes } from './operational-routes.ts';
+import { registerStorefront, startStorefrontHousekeeping } from '../storefront/storefront-role.ts';
+
+/** What modules share: config in, resources out (filled as modules initialise). */
+export interface AppContext {
+  config: Config;
+  logger: Logger;
+  /** Set during shutdown so /readyz reports not-ready and load balancers stop routing here. */
+  draining: boolean;
+  ready: boolean;
+  databaseUrl?: string;
+  pool?: pg.Pool;
+  queue?: JobQueue;
+  server?: HttpServer;
+  adminTokenSha256?: string;
+  listeningUrl?: string;
+}
+
+export const ROLE_TARGETS = ['storefront', 'payments', 'psp', 'control'] as const;
+
+export function buildModuleManager(): ModuleManager<AppContext> {
+  const mm = new ModuleManager<AppContext>();
+
+  mm.register({
+    name: 'database',
+    init: async (ctx) => {
+      let stopEmbedded: (() => Promise<void>) | undefined;
+      if (ctx.config.databaseUrl) {
+        ctx.databaseUrl = ctx.config.databaseUrl;
+      } else {
+        const pgServer = await startEmbeddedPostgres({
+          dataDir: ctx.config.dataDir, port: ctx.config.embeddedPostgresPort,
+          log: (line) => ctx.logger.debug({ component: 'embedded-postgres' }, line),
+        });
+        ctx.logger.info({ port: ctx.config.embeddedPostgresPort, reused: !pgServer.owned }, 'embedded PostgreSQL ready');
+        ctx.databaseUrl = pgServer.connectionString.replace(/\/postgres$/, '/holdfast');
+        if (pgServer.owned) stopEmbedded = pgServer.stop;
+      }
+      await ensureDatabase(ctx.databaseUrl);
+      const pool = createPool(ctx.databaseUrl, ctx.config.dbPoolMax, 'holdfast');
+      registerPoolMetrics('main', pool);
+      ctx.pool = pool;
+      return {
+        stop: async () => {
+          await pool.end();
+          await stopEmbedded?.();
+        },
+      };
+    },
+  });
+
+  mm.register({
+    name: 'migrations',
+    dependsOn: ['database'],
+    init: async (ctx) => {
+      const result = await migrate(ctx.pool!);
+      if (result.applied.length) ctx.logger.info({ applied: result.applied }, 'migrations applied');
+      const admin = await resolveAdminToken(ctx.pool!, ctx.config.adminToken, ctx.config.dataDir);
+      ctx.adminTokenSha256 = admin.sha256;
+      if (admin.generated) {
+        // Printed once, on purpose, to the terminal (not the JSON log): the operator needs it.
+        process.stdout.write(`\nAdmin token (generated; also saved to ${admin.file}):\n  HOLDFAST_ADMIN_TOKEN=${admin.generated}\n\n`);
+      }
+    },
+  });
+
+  mm.register({
+    name: 'demo-catalog',
+    dependsOn: ['migrations'],
+    init: async (ctx) => {
+      if (!ctx.config.seedOnStart || ctx.config.seedProductCount === 0) return;
+      if ((await countProducts(ctx.pool!)) > 0) return;
+      const n = await seedDemoCatalog(ctx.pool!, ctx.config.seedProductCount);
+      ctx.logger.info({ products: n }, 'demo catalog seeded');
+    },
+  });
+
+  mm.register({
+    name: 'queue',
+    dependsOn: ['migrations'],
+    init: (ctx) => {
+      const queue = createJobQueue(ctx.databaseUrl!, { supervise: false, poolMax: 4, applicationName: 'holdfast-queue' });
+      ctx.queue = queue;
+      return {
+        start: async () => {
+          await queue.start();
+          await ensurePaymentQueues(queue);
+        },
+        stop: async () => { await queue.stop({ graceful: true, wait: true, timeout: 10_000 }); },
+      };
+    },
+  });
+
+  mm.register({
+    name: 'http-server',
+    // Depends on the database so that it stops (draining in-flight requests) before the pool closes.
+    dependsOn: ['migrations'],
+    init: async (ctx) => {
+      const server = await createHttpServer({
+        logger: ctx.logger,
+        bodyLimitBytes: ctx.config.bodyLimitBytes,
+        rateLimitWritesPerMinute: ctx.config.rateLimitWritesPerMinute,
+        cookieSecret: ctx.adminTokenSha256!,
+        openapi: { title: 'Holdfast', description: 'Storefront, checkout, admin and operations API of a Holdfast shop.' },
+      });
+      registerOperationalRoutes(server, ctx);
+      ctx.server = server;
+      return {
+        start: async () => {
+          await server.ready();
+          const address = await server.listen({ port: ctx.config.port, host: ctx.config.host });
+          ctx.listeningUrl = address;
+          ctx.logger.info({ url: address }, 'HTTP server listening');
+        },
+        stop: async () => {
+          ctx.draining = true;
+          await server.close();
+        },
+      };
+    },
+  });
+
+  mm.register({
+    name: 'storefront',
+    dependsOn: ['http-server', 'queue', 'demo-catalog'],
+    init: async (ctx) => {
+      await registerStorefront(ctx.server!, {
+        pool: ctx.pool!, queue: ctx.queue!, config: ctx.config, adminTokenSha256: ctx.adminTokenSha256!,
+      });
+      let housekeeping: { stop(): void } | undefined;
+      return {
+        start: async () => { housekeeping = startStorefrontHousekeeping(ctx.pool!, ctx.logger); },
+        stop: async () => { housekeeping?.stop(); },
+      };
+    },
+  });
+
+  // Roles whose capabilities arrive with later issues: they start and stop cleanly and are listed.
+  mm.register({ name: 'payments', dependsOn: ['queue', 'http-server'], init: () => {} });
+  mm.register({ name: 'psp', dependsOn: ['migrations'], init: () => {} });
+  mm.register({ name: 'control', dependsOn: ['http-server'], init: () => {} });
+
+  for (const role of ROLE_TARGETS) mm.defineTarget(role, [role]);
+  mm.defineTarget('all', [...ROLE_TARGETS]);
+  return mm;
+}

@@ -1,0 +1,3 @@
+// Public surface of the cart context.
+export * from './cart-service.ts';
+export { CartErrors } from './cart-errors.ts';

@@ -1,0 +1,45 @@
+import { Type } from 'typebox';
+import type { HttpServer } from '../platform/http/http-server.ts';
+import type { RouteDeps } from '../platform/http/deps.ts';
+import { errorResponses, MoneySchema } from '../platform/http/schemas.ts';
+import { listProducts, getProductBySlug } from './catalog-service.ts';
+import { availableStock } from '../inventory/index.ts';
+
+export const ProductSchema = Type.Object({
+  id: Type.String(), slug: Type.String(), sku: Type.String(), title: Type.String(), description: Type.String(),
+  price: MoneySchema, images: Type.Array(Type.String()), categories: Type.Array(Type.String()),
+  active: Type.Boolean(), createdAt: Type.String(), updatedAt: Type.String(),
+  available: Type.Optional(Type.Integer()),
+});
+
+export function catalogRoutes(app: HttpServer, deps: RouteDeps): void {
+  app.get('/api/products', {
+    schema: {
+      tags: ['catalog'], summary: 'List or search products (cursor pagination)',
+      querystring: Type.Object({
+        q: Type.Optional(Type.String({ maxLength: 200 })),
+        category: Type.Optional(Type.String({ maxLength: 64 })),
+        limit: Type.Integer({ minimum: 1, maximum: 100, default: 24 }),
+        cursor: Type.Optional(Type.String({ maxLength: 500 })),
+      }, { additionalProperties: false }),
+      response: { 200: Type.Object({ items: Type.Array(ProductSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400) },
+    },
+  }, async (req, reply) => {
+    const page = await listProducts(deps.pool, req.query);
+    reply.header('cache-control', 'public, max-age=5');
+    return page;
+  });
+
+  app.get('/api/products/:slug', {
+    schema: {
+      tags: ['catalog'], summary: 'One product by slug, with available stock',
+      params: Type.Object({ slug: Type.String({ maxLength: 200 }) }),
+      response: { 200: ProductSchema, ...errorResponses(404) },
+    },
+  }, async (req, reply) => {
+    const product = await getProductBySlug(deps.pool, req.params.slug);
+    const available = (await availableStock(deps.pool, [product.id])).get(product.id) ?? 0;
+    reply.header('cache-control', 'public, max-age=5');
+    return { ...product, available };
+  });
+}

@@ -1,0 +1,3 @@
+// Public surface of the checkout context.
+export * from './checkout-service.ts';
+export { CheckoutErrors } from './checkout-errors.ts';

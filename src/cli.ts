@@ -1,0 +1,130 @@
+// The `holdfast` program: one binary, every role. `holdfast help` lists the commands.
+import { parseArgs } from 'node:util';
+import { loadConfig, ConfigError, type Config } from './platform/config/config.ts';
+import { createLogger } from './platform/observability/logger.ts';
+import { initProcessMetrics } from './platform/observability/metrics.ts';
+import { buildModuleManager, type AppContext } from './app/holdfast-modules.ts';
+
+const HELP = `holdfast: a commerce platform that stays up on the busiest day of the year
+
+Usage:
+  holdfast start [--target <roles>]   run roles (default: all). Roles: storefront, payments, psp, control
+  holdfast start --list-targets        print the targets and the modules each one runs
+  holdfast db migrate                  apply database migrations and exit
+  holdfast db seed [--count N]         seed the demo catalog (skips products that exist) and exit
+  holdfast help                        this text
+
+Configuration comes from environment variables (see docs/configuration.md): PORT, HOLDFAST_DATA_DIR,
+DATABASE_URL, HOLDFAST_ADMIN_TOKEN, LOG_LEVEL, ...
+`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+function config(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+}
+
+async function runModules(targets: string[], opts: { serve: boolean }): Promise<{ ctx: AppContext; stop: () => Promise<void> }> {
+  const cfg = config();
+  const service = targets.join(',');
+  const logger = createLogger({ level: cfg.logLevel, service });
+  initProcessMetrics(service);
+  const mm = buildModuleManager();
+  const ctx: AppContext = { config: cfg, logger, draining: false, ready: false };
+  try {
+    mm.resolve(targets);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  await mm.start(targets, ctx);
+  ctx.ready = true;
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      ctx.draining = true;
+      await mm.stop();
+    })();
+    return stopping;
+  };
+  if (opts.serve) {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(signal, () => {
+        logger.info({ signal }, 'shutting down: draining in-flight requests');
+        const force = setTimeout(() => {
+          logger.error('shutdown grace period exceeded; exiting');
+          process.exit(1);
+        }, cfg.shutdownGraceMs);
+        force.unref();
+        stop().then(
+          () => { logger.info('stopped cleanly'); logger.flush(); process.exit(0); },
+          (err) => { logger.error({ err }, 'error while stopping'); process.exit(1); },
+        );
+      });
+    }
+  }
+  return { ctx, stop };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, sub, ...rest] = argv;
+  switch (command) {
+    case 'start': {
+      const { values } = parseArgs({
+        args: argv.slice(1), options: { target: { type: 'string', default: 'all' }, 'list-targets': { type: 'boolean', default: false } },
+        strict: true,
+      });
+      if (values['list-targets']) {
+        const mm = buildModuleManager();
+        for (const t of mm.targets()) process.stdout.write(`${t.name.padEnd(12)} ${mm.resolve([t.name]).join(' -> ')}\n`);
+        return;
+      }
+      const targets = values.target.split(',').map((t) => t.trim()).filter(Boolean);
+      try {
+        const { ctx } = await runModules(targets, { serve: true });
+        const url = ctx.listeningUrl?.replace('127.0.0.1', 'localhost').replace('[::1]', 'localhost');
+        process.stdout.write(`Holdfast is running (${targets.join(', ')}): ${url ?? ''}\n`);
+      } catch (err) {
+        process.stderr.write(`holdfast failed to start: ${(err as Error).stack ?? String(err)}\n`);
+        process.exit(1);
+      }
+      return;
+    }
+    case 'db': {
+      if (sub !== 'migrate' && sub !== 'seed') fail(`usage: holdfast db migrate | holdfast db seed [--count N]`);
+      const { values } = parseArgs({ args: rest, options: { count: { type: 'string' } }, strict: true });
+      const { ctx, stop } = await runModules(['migrations'], { serve: false }).catch((err: Error) => fail(err.message, 1));
+      try {
+        if (sub === 'seed') {
+          const { seedDemoCatalog } = await import('./catalog/index.ts');
+          const count = values.count ? Number(values.count) : ctx.config.seedProductCount;
+          if (!Number.isInteger(count) || count < 0) fail('--count must be a non-negative integer');
+          const n = await seedDemoCatalog(ctx.pool!, count);
+          process.stdout.write(`seeded ${n} new products (of ${count} in the demo catalog)\n`);
+        } else {
+          process.stdout.write('migrations are up to date\n');
+        }
+      } finally {
+        await stop();
+      }
+      return;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return;
+    default:
+      fail(`unknown command "${command}"\n\n${HELP}`);
+  }
+}
+
+await main(process.argv.slice(2));

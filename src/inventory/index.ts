@@ -1,0 +1,3 @@
+// Public surface of the inventory context.
+export * from './inventory-service.ts';
+export { InventoryErrors } from './inventory-errors.ts';

@@ -1,0 +1,58 @@
+// Named SQL for inventory. Reservation is a conditional update on the stock row: it succeeds only when
+// enough unreserved stock remains, so concurrent buyers serialise on the row and can never oversell
+// (and the table's CHECK constraint reserved <= on_hand backs that up).
+import type { NamedQuery } from '../platform/db/database.ts';
+
+export const InventoryQueries = {
+  reserve: {
+    name: 'inventory.reserve',
+    text: `UPDATE stock_levels SET reserved = reserved + $2, updated_at = now()
+           WHERE product_id = $1 AND on_hand - reserved >= $2 RETURNING product_id`,
+  },
+  insertReservation: {
+    name: 'inventory.insert_reservation',
+    text: `INSERT INTO stock_reservations (order_id, product_id, quantity, expires_at)
+           VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+  },
+  releaseHeld: {
+    name: 'inventory.release_held',
+    text: `WITH released AS (
+             UPDATE stock_reservations SET status = 'released'
+             WHERE order_id = $1 AND status = 'held' RETURNING product_id, quantity)
+           UPDATE stock_levels s SET reserved = s.reserved - r.quantity, updated_at = now()
+           FROM released r WHERE s.product_id = r.product_id RETURNING s.product_id`,
+  },
+  commitHeld: {
+    name: 'inventory.commit_held',
+    text: `WITH committed AS (
+             UPDATE stock_reservations SET status = 'committed'
+             WHERE order_id = $1 AND status = 'held' RETURNING product_id, quantity)
+           UPDATE stock_levels s SET reserved = s.reserved - c.quantity, on_hand = s.on_hand - c.quantity,
+             updated_at = now()
+           FROM committed c WHERE s.product_id = c.product_id RETURNING s.product_id`,
+  },
+  expiredOrders: {
+    name: 'inventory.expired_orders',
+    text: `SELECT DISTINCT order_id FROM stock_reservations
+           WHERE status = 'held' AND expires_at < now() LIMIT $1`,
+  },
+  get: {
+    name: 'inventory.get',
+    text: `SELECT product_id, on_hand, reserved, on_hand - reserved AS available, updated_at
+           FROM stock_levels WHERE product_id = $1`,
+  },
+  availableMany: {
+    name: 'inventory.available_many',
+    text: `SELECT product_id, on_hand - reserved AS available FROM stock_levels WHERE product_id = ANY($1::uuid[])`,
+  },
+  setOnHand: {
+    name: 'inventory.set_on_hand',
+    text: `INSERT INTO stock_levels (product_id, on_hand) VALUES ($1, $2)
+           ON CONFLICT (product_id) DO UPDATE SET on_hand = EXCLUDED.on_hand, updated_at = now()
+           RETURNING product_id, on_hand, reserved, on_hand - reserved AS available, updated_at`,
+  },
+  orderReservations: {
+    name: 'inventory.order_reservations',
+    text: `SELECT product_id, quantity, status, expires_at FROM stock_reservations WHERE order_id = $1 ORDER BY product_id`,
+  },
+} satisfies Record<string, NamedQuery>;

@@ -1,0 +1,76 @@
+// Inventory: on-hand stock, reservations at checkout, release and commit.
+import type { Queryable } from '../platform/db/database.ts';
+import { query } from '../platform/db/database.ts';
+import { InventoryQueries as Q } from './inventory-queries.ts';
+import { InventoryErrors } from './inventory-errors.ts';
+
+export interface StockLevel { productId: string; onHand: number; reserved: number; available: number; updatedAt: string }
+
+interface StockRow { product_id: string; on_hand: number; reserved: number; available: number; updated_at: Date }
+const toStock = (r: StockRow): StockLevel => ({
+  productId: r.product_id, onHand: r.on_hand, reserved: r.reserved, available: r.available, updatedAt: r.updated_at.toISOString(),
+});
+
+/**
+ * Reserves stock for every line of an order, inside the caller's transaction. Lines are taken in product
+ * id order so two orders for the same products always lock rows in the same order (no deadlock).
+ * Throws OUT_OF_STOCK naming the first product that cannot be reserved; the caller rolls back.
+ */
+export async function reserveStock(
+  tx: Queryable,
+  orderId: string,
+  lines: { productId: string; quantity: number }[],
+  ttlSeconds: number,
+): Promise<void> {
+  const sorted = [...lines].sort((a, b) => a.productId.localeCompare(b.productId));
+  for (const line of sorted) {
+    const { rowCount } = await query(tx, Q.reserve, [line.productId, line.quantity]);
+    if (!rowCount) {
+      throw InventoryErrors.OUT_OF_STOCK(undefined, { productId: line.productId, requested: line.quantity });
+    }
+    await query(tx, Q.insertReservation, [orderId, line.productId, line.quantity, ttlSeconds]);
+  }
+}
+
+/** Returns held stock to the shelf (payment failed, order canceled or reservation expired). */
+export async function releaseReservations(tx: Queryable, orderId: string): Promise<number> {
+  return (await query(tx, Q.releaseHeld, [orderId])).rowCount ?? 0;
+}
+
+/** Turns held stock into sold stock (order paid). */
+export async function commitReservations(tx: Queryable, orderId: string): Promise<number> {
+  return (await query(tx, Q.commitHeld, [orderId])).rowCount ?? 0;
+}
+
+export async function ordersWithExpiredReservations(db: Queryable, limit: number): Promise<string[]> {
+  return (await query<{ order_id: string }>(db, Q.expiredOrders, [limit])).rows.map((r) => r.order_id);
+}
+
+export async function getStockLevel(db: Queryable, productId: string): Promise<StockLevel> {
+  const { rows } = await query<StockRow>(db, Q.get, [productId]);
+  if (!rows[0]) throw InventoryErrors.STOCK_NOT_FOUND();
+  return toStock(rows[0]);
+}
+
+export async function availableStock(db: Queryable, productIds: string[]): Promise<Map<string, number>> {
+  if (productIds.length === 0) return new Map();
+  const { rows } = await query<{ product_id: string; available: number }>(db, Q.availableMany, [productIds]);
+  return new Map(rows.map((r) => [r.product_id, r.available]));
+}
+
+export async function setOnHand(db: Queryable, productId: string, onHand: number): Promise<StockLevel> {
+  try {
+    const { rows } = await query<StockRow>(db, Q.setOnHand, [productId, onHand]);
+    return toStock(rows[0]!);
+  } catch (err) {
+    if ((err as { constraint?: string }).constraint === 'stock_never_oversold') {
+      throw InventoryErrors.STOCK_BELOW_RESERVED();
+    }
+    throw err;
+  }
+}
+
+export async function orderReservations(db: Queryable, orderId: string) {
+  return (await query<{ product_id: string; quantity: number; status: string; expires_at: Date }>(db, Q.orderReservations, [orderId])).rows
+    .map((r) => ({ productId: r.product_id, quantity: r.quantity, status: r.status, expiresAt: r.expires_at.toISOString() }));
+}

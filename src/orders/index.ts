@@ -1,0 +1,4 @@
+// Public surface of the orders context.
+export * from './order-service.ts';
+export * from './order-state-machine.ts';
+export { OrderErrors } from './order-errors.ts';

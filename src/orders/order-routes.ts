@@ -1,0 +1,40 @@
+import { Type } from 'typebox';
+import type { HttpServer } from '../platform/http/http-server.ts';
+import type { RouteDeps } from '../platform/http/deps.ts';
+import { errorResponses, MoneySchema } from '../platform/http/schemas.ts';
+import { getOrderForCustomer } from './order-service.ts';
+import { ORDER_STATUSES } from './order-state-machine.ts';
+
+export const OrderSchema = Type.Object({
+  id: Type.String(), number: Type.Integer(), status: Type.Enum(ORDER_STATUSES),
+  email: Type.String(),
+  shippingAddress: Type.Object({
+    name: Type.String(), line1: Type.String(), line2: Type.Optional(Type.String()), city: Type.String(),
+    region: Type.Optional(Type.String()), postalCode: Type.String(), country: Type.String(),
+  }),
+  paymentMethod: Type.String(), subtotal: MoneySchema, total: MoneySchema,
+  lines: Type.Array(Type.Object({
+    productId: Type.String(), sku: Type.String(), title: Type.String(), unitPrice: MoneySchema,
+    quantity: Type.Integer(), lineTotal: MoneySchema,
+  })),
+  createdAt: Type.String(), updatedAt: Type.String(),
+});
+
+export function bearerToken(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return m?.[1];
+}
+
+export function orderRoutes(app: HttpServer, deps: RouteDeps): void {
+  app.get('/api/orders/:id', {
+    schema: {
+      tags: ['orders'], summary: 'An order, for the shopper holding its access token',
+      security: [{ orderToken: [] }],
+      params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
+      response: { 200: OrderSchema, ...errorResponses(401, 404) },
+    },
+  }, async (req, reply) => {
+    reply.header('cache-control', 'no-store');
+    return getOrderForCustomer(deps.pool, req.params.id, bearerToken(req.headers.authorization));
+  });
+}

@@ -1,0 +1,184 @@
+// Orders: creation from a checkout, customer access by token, status transitions with an event history,
+// admin listing and cancellation.
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type pg from 'pg';
+import type { Queryable } from '../platform/db/database.ts';
+import { query, withTransaction } from '../platform/db/database.ts';
+import { isUuid, type Money } from '../catalog/index.ts';
+import { releaseReservations, ordersWithExpiredReservations } from '../inventory/index.ts';
+import { OrderQueries as Q } from './order-queries.ts';
+import { OrderErrors } from './order-errors.ts';
+import { HttpErrors } from '../platform/http/app-error.ts';
+import { canTransition, type OrderStatus } from './order-state-machine.ts';
+
+export interface ShippingAddress {
+  name: string; line1: string; line2?: string | undefined; city: string; postalCode: string; country: string;
+  region?: string | undefined;
+}
+
+export interface OrderLine { productId: string; sku: string; title: string; unitPrice: Money; quantity: number; lineTotal: Money }
+export interface OrderEvent { type: string; fromStatus: string | null; toStatus: string | null; data: unknown; at: string }
+
+export interface Order {
+  id: string; number: number; status: OrderStatus; email: string; shippingAddress: ShippingAddress;
+  paymentMethod: string; subtotal: Money; total: Money; lines: OrderLine[]; createdAt: string; updatedAt: string;
+}
+
+interface OrderRow {
+  id: string; number: number; status: OrderStatus; access_token_hash: string; email: string;
+  shipping_address: ShippingAddress; payment_method: string; currency: string; subtotal_amount: number;
+  total_amount: number; cart_id: string; idempotency_key: string; created_at: Date; updated_at: Date;
+}
+interface LineRow { product_id: string; sku: string; title: string; unit_price_amount: number; quantity: number; line_total_amount: number }
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+function toOrder(r: OrderRow, lines: LineRow[]): Order {
+  const currency = r.currency.trim();
+  return {
+    id: r.id, number: r.number, status: r.status, email: r.email, shippingAddress: r.shipping_address,
+    paymentMethod: r.payment_method, subtotal: { amount: r.subtotal_amount, currency },
+    total: { amount: r.total_amount, currency },
+    lines: lines.map((l) => ({
+      productId: l.product_id, sku: l.sku, title: l.title, unitPrice: { amount: l.unit_price_amount, currency },
+      quantity: l.quantity, lineTotal: { amount: l.line_total_amount, currency },
+    })),
+    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+export interface NewOrder {
+  email: string; shippingAddress: ShippingAddress; paymentMethod: string; currency: string; cartId: string;
+  idempotencyKey: string;
+  lines: { productId: string; sku: string; title: string; unitPriceAmount: number; quantity: number }[];
+}
+
+/** Pre-allocates an order id so stock can be reserved against it before the row exists. */
+export function newOrderId(): string { return randomUUID(); }
+
+/** Creates an order in pending_payment, inside the caller's transaction. Returns its one-time access token. */
+export async function createOrder(tx: Queryable, id: string, o: NewOrder): Promise<{ order: Order; accessToken: string }> {
+  const accessToken = randomBytes(32).toString('base64url');
+  const lineTotals = o.lines.map((l) => l.unitPriceAmount * l.quantity);
+  const subtotal = lineTotals.reduce((a, b) => a + b, 0);
+  const { rows } = await query<OrderRow>(tx, Q.insert, [
+    id, hashToken(accessToken), o.email, JSON.stringify(o.shippingAddress), o.paymentMethod, o.currency,
+    subtotal, subtotal, o.cartId, o.idempotencyKey,
+  ]);
+  await query(tx, Q.insertLines, [
+    id, o.lines.map((l) => l.productId), o.lines.map((l) => l.sku), o.lines.map((l) => l.title),
+    o.lines.map((l) => l.unitPriceAmount), o.lines.map((l) => l.quantity), lineTotals,
+  ]);
+  await query(tx, Q.insertEvent, [id, 'order.created', null, 'pending_payment', JSON.stringify({ cartId: o.cartId })]);
+  const lines = o.lines.map((l, i) => ({
+    product_id: l.productId, sku: l.sku, title: l.title, unit_price_amount: l.unitPriceAmount, quantity: l.quantity,
+    line_total_amount: lineTotals[i]!,
+  }));
+  return { order: toOrder(rows[0]!, lines), accessToken };
+}
+
+async function loadOrder(db: Queryable, id: string): Promise<OrderRow | undefined> {
+  if (!isUuid(id)) return undefined;
+  return (await query<OrderRow>(db, Q.get, [id])).rows[0];
+}
+
+async function withLines(db: Queryable, row: OrderRow): Promise<Order> {
+  return toOrder(row, (await query<LineRow>(db, Q.lines, [row.id])).rows);
+}
+
+/** The shopper's view of an order: needs the access token returned by checkout. */
+export async function getOrderForCustomer(db: Queryable, id: string, accessToken: string | undefined): Promise<Order> {
+  if (!accessToken) throw OrderErrors.ORDER_TOKEN_REQUIRED();
+  const row = await loadOrder(db, id);
+  if (!row) throw OrderErrors.ORDER_NOT_FOUND();
+  const given = Buffer.from(hashToken(accessToken));
+  const expected = Buffer.from(row.access_token_hash);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw OrderErrors.ORDER_NOT_FOUND();
+  return withLines(db, row);
+}
+
+export async function getOrder(db: Queryable, id: string): Promise<Order> {
+  const row = await loadOrder(db, id);
+  if (!row) throw OrderErrors.ORDER_NOT_FOUND();
+  return withLines(db, row);
+}
+
+export async function getOrderEvents(db: Queryable, id: string): Promise<OrderEvent[]> {
+  const { rows } = await query<{ type: string; from_status: string | null; to_status: string | null; data: unknown; created_at: Date }>(db, Q.events, [id]);
+  return rows.map((r) => ({ type: r.type, fromStatus: r.from_status, toStatus: r.to_status, data: r.data, at: r.created_at.toISOString() }));
+}
+
+/**
+ * Moves an order to a new status inside the caller's transaction, locking its row. Returns the previous
+ * status. An illegal move throws ORDER_INVALID_TRANSITION; moving to the current status is a no-op
+ * (so a redelivered job settling an already settled order changes nothing).
+ */
+export async function transitionOrder(
+  tx: Queryable, id: string, to: OrderStatus, event: { type: string; data?: Record<string, unknown> },
+): Promise<{ from: OrderStatus; changed: boolean }> {
+  if (!isUuid(id)) throw OrderErrors.ORDER_NOT_FOUND();
+  const row = (await query<OrderRow>(tx, Q.getForUpdate, [id])).rows[0];
+  if (!row) throw OrderErrors.ORDER_NOT_FOUND();
+  if (row.status === to) return { from: row.status, changed: false };
+  if (!canTransition(row.status, to)) {
+    throw OrderErrors.ORDER_INVALID_TRANSITION(`An order in ${row.status} cannot become ${to}.`, { from: row.status, to });
+  }
+  await query(tx, Q.setStatus, [id, to]);
+  await query(tx, Q.insertEvent, [id, event.type, row.status, to, JSON.stringify(event.data ?? {})]);
+  return { from: row.status, changed: true };
+}
+
+/** Cancels an unpaid order and returns its reserved stock. */
+export async function cancelOrder(pool: pg.Pool, id: string, reason: string): Promise<Order> {
+  return withTransaction(pool, async (tx) => {
+    await transitionOrder(tx, id, 'canceled', { type: 'order.canceled', data: { reason } });
+    await releaseReservations(tx, id);
+    return getOrder(tx, id);
+  });
+}
+
+/**
+ * Cancels orders whose stock reservation expired before they were paid, releasing the stock. Orders that
+ * were settled meanwhile are skipped. Safe to run from several replicas at once (row locks).
+ */
+export async function cancelExpiredOrders(pool: pg.Pool, batch = 100): Promise<number> {
+  let canceled = 0;
+  for (const id of await ordersWithExpiredReservations(pool, batch)) {
+    await withTransaction(pool, async (tx) => {
+      const row = (await query<OrderRow>(tx, Q.getForUpdate, [id])).rows[0];
+      if (row?.status === 'pending_payment') {
+        await transitionOrder(tx, id, 'canceled', { type: 'order.canceled', data: { reason: 'reservation_expired' } });
+        canceled++;
+      }
+      await releaseReservations(tx, id);
+    });
+  }
+  return canceled;
+}
+
+export interface OrderListQuery { status?: OrderStatus | undefined; email?: string | undefined; limit: number; cursor?: string | undefined }
+
+export async function listOrders(db: Queryable, q: OrderListQuery): Promise<{ items: Order[]; nextCursor: string | null }> {
+  let after: { t: string; id: string } | null = null;
+  if (q.cursor) {
+    try {
+      const c = JSON.parse(Buffer.from(q.cursor, 'base64url').toString()) as { t?: unknown; id?: unknown };
+      if (typeof c.t === 'string' && typeof c.id === 'string' && isUuid(c.id) && !Number.isNaN(Date.parse(c.t))) after = { t: c.t, id: c.id };
+    } catch { /* invalid */ }
+    if (!after) throw HttpErrors.INVALID_CURSOR();
+  }
+  const { rows } = await query<OrderRow>(db, Q.list, [q.status ?? null, q.email ?? null, after?.t ?? null, after?.id ?? null, q.limit + 1]);
+  const page = rows.slice(0, q.limit);
+  const items = await Promise.all(page.map((r) => withLines(db, r)));
+  const last = page.at(-1);
+  return {
+    items,
+    nextCursor: rows.length > q.limit && last
+      ? Buffer.from(JSON.stringify({ t: last.created_at.toISOString(), id: last.id })).toString('base64url') : null,
+  };
+}
+
+export async function countOrdersByStatus(db: Queryable): Promise<Record<string, number>> {
+  const { rows } = await query<{ status: string; n: number }>(db, Q.countByStatus);
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}

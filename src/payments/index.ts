@@ -1,0 +1,2 @@
+// Public surface of the payments context.
+export * from './payment-jobs.ts';

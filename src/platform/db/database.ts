@@ -1,0 +1,80 @@
+// The PostgreSQL access layer every context uses: one pool per role (sized by config), named queries
+// (the name labels metrics and makes the statement a prepared one), and transactions.
+import pg from 'pg';
+import { dbQueryDuration } from '../observability/metrics.ts';
+
+export type Queryable = pg.Pool | pg.PoolClient;
+
+export interface NamedQuery {
+  /** Stable name: shows up in metrics and traces as the query's identity. */
+  name: string;
+  text: string;
+}
+
+// BIGINT (int8) columns hold money in minor units and counts; they always fit a JS number here.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function createPool(connectionString: string, max: number, applicationName: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max,
+    application_name: applicationName,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  db: Queryable,
+  q: NamedQuery,
+  values: unknown[] = [],
+): Promise<pg.QueryResult<R>> {
+  const end = dbQueryDuration.startTimer({ query: q.name });
+  try {
+    const result = await db.query<R>({ name: q.name, text: q.text, values });
+    end({ outcome: 'ok' });
+    return result;
+  } catch (err) {
+    end({ outcome: 'error' });
+    throw err;
+  }
+}
+
+/** Runs fn in a transaction; commits on success, rolls back on any error. */
+export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** Creates the database named in connectionString when it does not exist yet. */
+export async function ensureDatabase(connectionString: string): Promise<void> {
+  const url = new URL(connectionString);
+  const name = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
+  if (name === 'postgres') return;
+  url.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) {
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04' && err.code !== '23505') throw err; // created concurrently
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}

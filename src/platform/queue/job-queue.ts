@@ -1,0 +1,25 @@
+// The durable job queue: pg-boss, in the same PostgreSQL database as the orders, so a job can be enqueued
+// inside the transaction that creates the order (both commit or neither does).
+import PgBoss from 'pg-boss';
+import type { Queryable } from '../db/database.ts';
+
+export type JobQueue = PgBoss;
+
+export function createJobQueue(connectionString: string, opts: { supervise: boolean; poolMax: number; applicationName: string }): PgBoss {
+  const boss = new PgBoss({
+    connectionString,
+    schema: 'pgboss',
+    max: opts.poolMax,
+    application_name: opts.applicationName,
+    supervise: opts.supervise,
+    schedule: opts.supervise,
+    migrate: true,
+  });
+  boss.on('error', () => {}); // surfaced through metrics and the queue's own retries, never a crash
+  return boss;
+}
+
+/** Lets pg-boss run its insert on the caller's transaction client. */
+export function inTransaction(tx: Queryable): { db: { executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[] }> } } {
+  return { db: { executeSql: (text, values) => tx.query(text, values as unknown[]) } };
+}

@@ -1,0 +1,47 @@
+// The storefront role: the shop's JSON API, admin API and server-rendered pages, plus housekeeping
+// (expired reservations, old idempotency records).
+import type pg from 'pg';
+import type { HttpServer } from '../platform/http/http-server.ts';
+import type { RouteDeps } from '../platform/http/deps.ts';
+import type { Logger } from '../platform/observability/logger.ts';
+import { catalogRoutes } from '../catalog/catalog-routes.ts';
+import { cartRoutes } from '../cart/cart-routes.ts';
+import { checkoutRoutes } from '../checkout/checkout-routes.ts';
+import { orderRoutes } from '../orders/order-routes.ts';
+import { adminRoutes } from '../admin/admin-routes.ts';
+import { cancelExpiredOrders } from '../orders/index.ts';
+import { purgeIdempotencyRecords } from '../checkout/index.ts';
+import { storefrontPages } from './storefront-pages.ts';
+
+export async function registerStorefront(app: HttpServer, deps: RouteDeps): Promise<void> {
+  catalogRoutes(app, deps);
+  cartRoutes(app, deps);
+  checkoutRoutes(app, deps);
+  orderRoutes(app, deps);
+  adminRoutes(app, deps);
+  await storefrontPages(app, deps);
+}
+
+export function startStorefrontHousekeeping(pool: pg.Pool, logger: Logger, everyMs = 5000): { stop(): void } {
+  let running = false;
+  let lastPurge = 0;
+  const tick = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const canceled = await cancelExpiredOrders(pool);
+      if (canceled) logger.info({ canceled }, 'canceled orders whose stock reservation expired');
+      if (Date.now() - lastPurge > 3_600_000) {
+        lastPurge = Date.now();
+        await purgeIdempotencyRecords(pool);
+      }
+    } catch (err) {
+      logger.warn({ err }, 'storefront housekeeping failed; will retry');
+    } finally {
+      running = false;
+    }
+  };
+  const timer = setInterval(() => void tick(), everyMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
