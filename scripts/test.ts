@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import net from 'node:net';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
@@ -21,6 +22,17 @@ function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env):
 }
 
 const started = Date.now();
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
 const step = (msg: string) => process.stdout.write(`[test] ${msg} (+${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
 
 if (!args.includes('--no-typecheck')) {
@@ -32,12 +44,17 @@ if (!args.includes('--no-typecheck')) {
 let adminUrl = process.env.TEST_DATABASE_URL;
 let stopServer: (() => Promise<void>) | undefined;
 if (!adminUrl) {
-  const dataDir = path.join(root, '.holdfast-test');
-  await rm(path.join(dataDir, 'pg'), { recursive: true, force: true });
-  step('starting embedded PostgreSQL for tests');
-  const server = await startEmbeddedPostgres({ dataDir, port: Number(process.env.HOLDFAST_TEST_PG_PORT ?? 54339) });
+  // A private server per run (own data dir, free port), so several runs can share a machine.
+  const dataDir = path.join(root, '.holdfast-test', `run-${process.pid}`);
+  await rm(dataDir, { recursive: true, force: true });
+  const port = Number(process.env.HOLDFAST_TEST_PG_PORT) || await freePort();
+  step(`starting embedded PostgreSQL for tests on port ${port}`);
+  const server = await startEmbeddedPostgres({ dataDir, port });
   adminUrl = server.connectionString;
-  stopServer = server.stop;
+  stopServer = async () => {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  };
 }
 
 step('preparing template database (migrations + demo catalog)');
