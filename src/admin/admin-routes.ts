@@ -10,7 +10,7 @@ import {
 } from '../catalog/index.ts';
 import { ProductSchema } from '../catalog/catalog-routes.ts';
 import { getStockLevel, setOnHand, orderReservations } from '../inventory/index.ts';
-import { listOrders, getOrder, getOrderEvents, cancelOrder, ORDER_STATUSES } from '../orders/index.ts';
+import { listOrders, getOrder, getOrderEvents, ORDER_STATUSES } from '../orders/index.ts';
 import { OrderSchema } from '../orders/order-routes.ts';
 import { requireAdminToken } from './admin-auth.ts';
 
@@ -139,13 +139,7 @@ export function adminRoutes(app: HttpServer, deps: RouteDeps): void {
       events: await getOrderEvents(deps.pool, req.params.id),
       reservations: await orderReservations(deps.pool, req.params.id),
     }));
-
-    admin.post('/api/admin/orders/:id/cancel', {
-      schema: {
-        tags: ['admin'], security, summary: 'Cancel an unpaid order and release its stock', params: IdParams,
-        body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
-        response: { 200: OrderSchema, ...errorResponses(400, 401, 404, 409, 429) },
-      },
-    }, async (req) => cancelOrder(deps.pool, req.params.id, req.body?.reason ?? 'canceled by admin'));
+    // Cancellation and refunds live with payments (src/payments/payment-routes.ts): they must coordinate
+    // with a payment that may be in flight.
   });
 }

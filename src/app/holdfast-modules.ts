@@ -12,6 +12,9 @@ import { createHttpServer, type HttpServer } from '../platform/http/http-server.
 import { registerPoolMetrics } from '../platform/observability/metrics.ts';
 import { countProducts, seedDemoCatalog } from '../catalog/index.ts';
 import { ensurePaymentQueues } from '../payments/index.ts';
+import { ProviderRouter, type ProviderAccount } from '../payments/provider-router.ts';
+import { DEFAULT_RESILIENCE } from '../payments/provider-resilience.ts';
+import { startPaymentWorkers } from '../payments/payment-worker.ts';
 import { resolveAdminToken } from '../admin/admin-token.ts';
 import { registerOperationalRoutes } from './operational-routes.ts';
 import { registerStorefront, startStorefrontHousekeeping } from '../storefront/storefront-role.ts';
@@ -29,6 +32,28 @@ export interface AppContext {
   server?: HttpServer;
   adminTokenSha256?: string;
   listeningUrl?: string;
+  /** Provider accounts served by an in-process psp role (set when it starts; used by payments). */
+  pspAccounts?: ProviderAccount[];
+  paymentRouter?: ProviderRouter;
+}
+
+/** The provider accounts payments should use: configured ones, else the local simulator's. */
+export function resolveProviderAccounts(ctx: AppContext): ProviderAccount[] {
+  if (ctx.config.paymentProviders.length > 0) return ctx.config.paymentProviders;
+  if (ctx.pspAccounts?.length) return ctx.pspAccounts;
+  return [
+    { name: 'primary', baseUrl: `http://127.0.0.1:${ctx.config.pspPort}`, secretKey: 'sk_test_holdfast_primary' },
+    { name: 'secondary', baseUrl: `http://127.0.0.1:${ctx.config.pspPort + 1}`, secretKey: 'sk_test_holdfast_secondary' },
+  ];
+}
+
+function paymentRouterOf(ctx: AppContext): ProviderRouter {
+  ctx.paymentRouter ??= new ProviderRouter(resolveProviderAccounts(ctx), {
+    ...DEFAULT_RESILIENCE,
+    timeoutMs: ctx.config.providerTimeoutMs, slowCallMs: ctx.config.providerSlowCallMs,
+    maxConcurrent: ctx.config.providerMaxConcurrent, breakerHalfOpenAfterMs: ctx.config.providerBreakerHalfOpenAfterMs,
+  }, ctx.logger);
+  return ctx.paymentRouter;
 }
 
 export const ROLE_TARGETS = ['storefront', 'payments', 'psp', 'control'] as const;
@@ -141,6 +166,7 @@ export function buildModuleManager(): ModuleManager<AppContext> {
     init: async (ctx) => {
       await registerStorefront(ctx.server!, {
         pool: ctx.pool!, queue: ctx.queue!, config: ctx.config, adminTokenSha256: ctx.adminTokenSha256!,
+        paymentRouter: () => paymentRouterOf(ctx),
       });
       let housekeeping: { stop(): void } | undefined;
       return {
@@ -151,11 +177,37 @@ export function buildModuleManager(): ModuleManager<AppContext> {
   });
 
   // Roles whose capabilities arrive with later issues: they start and stop cleanly and are listed.
-  mm.register({ name: 'payments', dependsOn: ['queue', 'http-server'], init: () => {} });
+  mm.register({
+    name: 'payments',
+    dependsOn: ['queue', 'http-server'],
+    init: (ctx) => {
+      let workers: ReturnType<typeof startPaymentWorkers> | undefined;
+      return {
+        start: async () => {
+          // Resolved at start, not init: an in-process psp role has bound its ports by now.
+          const router = paymentRouterOf(ctx);
+          workers = startPaymentWorkers(ctx.pool!, ctx.queue!, router, ctx.logger, {
+            concurrency: ctx.config.paymentWorkerConcurrency,
+            leaseSeconds: Math.max(10, Math.floor(ctx.config.paymentJobExpireSeconds * 0.75)),
+            resolveTimeoutMs: Math.max(ctx.config.providerTimeoutMs * 4, 10_000),
+            deadlineSeconds: ctx.config.reservationTtlSeconds,
+            reconcileIntervalSeconds: ctx.config.reconcileIntervalSeconds,
+          });
+          await workers.ready;
+          ctx.logger.info({ providers: router.status().map((p) => `${p.name}=${p.baseUrl}`), concurrency: ctx.config.paymentWorkerConcurrency }, 'payment workers started');
+        },
+        stop: async () => {
+          await workers?.stop();
+          await ctx.paymentRouter?.close();
+        },
+      };
+    },
+  });
   mm.register({ name: 'psp', dependsOn: ['migrations'], init: () => {} });
   mm.register({ name: 'control', dependsOn: ['http-server'], init: () => {} });
 
   for (const role of ROLE_TARGETS) mm.defineTarget(role, [role]);
-  mm.defineTarget('all', [...ROLE_TARGETS]);
+  // psp first: in one process, payments then finds the simulator's bound ports.
+  mm.defineTarget('all', ['psp', 'storefront', 'payments', 'control']);
   return mm;
 }

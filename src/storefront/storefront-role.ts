@@ -1,5 +1,6 @@
 // The storefront role: the shop's JSON API, admin API and server-rendered pages, plus housekeeping
-// (expired reservations, old idempotency records).
+// (old idempotency records). Unpaid orders are canceled by the payments role, which knows whether a
+// payment is still in flight.
 import type pg from 'pg';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
@@ -9,7 +10,7 @@ import { cartRoutes } from '../cart/cart-routes.ts';
 import { checkoutRoutes } from '../checkout/checkout-routes.ts';
 import { orderRoutes } from '../orders/order-routes.ts';
 import { adminRoutes } from '../admin/admin-routes.ts';
-import { cancelExpiredOrders } from '../orders/index.ts';
+import { paymentAdminRoutes } from '../payments/payment-routes.ts';
 import { purgeIdempotencyRecords } from '../checkout/index.ts';
 import { storefrontPages } from './storefront-pages.ts';
 
@@ -19,6 +20,7 @@ export async function registerStorefront(app: HttpServer, deps: RouteDeps): Prom
   checkoutRoutes(app, deps);
   orderRoutes(app, deps);
   adminRoutes(app, deps);
+  paymentAdminRoutes(app, deps);
   await storefrontPages(app, deps);
 }
 
@@ -29,8 +31,6 @@ export function startStorefrontHousekeeping(pool: pg.Pool, logger: Logger, every
     if (running) return;
     running = true;
     try {
-      const canceled = await cancelExpiredOrders(pool);
-      if (canceled) logger.info({ canceled }, 'canceled orders whose stock reservation expired');
       if (Date.now() - lastPurge > 3_600_000) {
         lastPurge = Date.now();
         await purgeIdempotencyRecords(pool);

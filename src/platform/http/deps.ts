@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import type { Config } from '../config/config.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
+import type { ProviderRouter } from '../../payments/provider-router.ts';
 
 export interface RouteDeps {
   pool: pg.Pool;
@@ -9,4 +10,6 @@ export interface RouteDeps {
   config: Config;
   /** Hex SHA-256 of the admin token. */
   adminTokenSha256: string;
+  /** The payment provider accounts (resolved when the role starts), for refunds and reconciliation. */
+  paymentRouter: () => ProviderRouter;
 }

@@ -1,0 +1,71 @@
+// Unit tests of the payments context's pure logic: form encoding, retry budget, health score, failover
+// choice, and the resilience wrapper's in-doubt bookkeeping.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formEncode, ProviderError } from './stripe-client.ts';
+import { RetryBudget, HealthScore, ResilientProvider, DEFAULT_RESILIENCE } from './provider-resilience.ts';
+import { ProviderRouter } from './provider-router.ts';
+import { createLogger } from '../platform/observability/logger.ts';
+
+const logger = createLogger({ level: 'silent', service: 'test' });
+
+test('formEncode uses Stripe bracket notation and skips empty values', () => {
+  assert.equal(
+    formEncode({ amount: 1299, currency: 'usd', metadata: { order_id: 'o 1', attempt_id: 'a&b' }, description: undefined }),
+    'amount=1299&currency=usd&metadata%5Border_id%5D=o%201&metadata%5Battempt_id%5D=a%26b',
+  );
+  assert.equal(formEncode({ expand: ['latest_charge', 'customer'] }), 'expand%5B0%5D=latest_charge&expand%5B1%5D=customer');
+});
+
+test('retry budget allows a floor, then only a share of calls', () => {
+  const budget = new RetryBudget(0.2, 10_000, 2);
+  const now = 1_000_000;
+  for (let i = 0; i < 10; i++) budget.recordCall(now);
+  // floor 2 + 20% of 10 calls = 4 retries
+  assert.deepEqual([1, 2, 3, 4, 5].map(() => budget.tryRetry(now)), [true, true, true, true, false]);
+  // a new window restores the budget
+  assert.equal(budget.tryRetry(now + 11_000), true);
+});
+
+test('health score is the success ratio of recent calls, optimistic until enough data', () => {
+  const h = new HealthScore(10);
+  h.record(false); h.record(false);
+  assert.equal(h.score, 1, 'too few samples to judge');
+  for (let i = 0; i < 8; i++) h.record(i % 2 === 0);
+  assert.equal(h.score, 0.4);
+});
+
+test('router prefers the highest-priority healthy provider and fails over when it degrades', () => {
+  const router = new ProviderRouter([
+    { name: 'primary', baseUrl: 'http://127.0.0.1:1', secretKey: 'sk_test_a' },
+    { name: 'secondary', baseUrl: 'http://127.0.0.1:2', secretKey: 'sk_test_b' },
+  ], DEFAULT_RESILIENCE, logger);
+  assert.equal(router.pick()?.name, 'primary');
+  for (let i = 0; i < 20; i++) router.byName('primary')!.resilience.health.record(false);
+  assert.equal(router.pick()?.name, 'secondary', 'a degraded primary loses new attempts');
+  assert.equal(router.pick(new Set(['secondary']))?.name, 'primary', 'still usable when it is the only one left');
+  void router.close();
+});
+
+test('a call that failed after a try reached the provider is reported as sent (in doubt), never as not sent', async () => {
+  const p = new ResilientProvider('p', { ...DEFAULT_RESILIENCE, retries: 2, timeoutMs: 200 }, logger);
+  let calls = 0;
+  await assert.rejects(p.execute('op', async () => {
+    calls++;
+    if (calls === 1) throw new ProviderError('HTTP 503', { retryable: true, sent: true, status: 503 });
+    throw new ProviderError('connection refused', { retryable: true, sent: false });
+  }), (err: ProviderError) => err.sent === true);
+  assert.equal(calls, 3);
+});
+
+test('a call refused before it was ever sent stays not sent, so failover is safe', async () => {
+  const p = new ResilientProvider('q', { ...DEFAULT_RESILIENCE, retries: 1 }, logger);
+  await assert.rejects(p.execute('op', async () => { throw new ProviderError('refused', { retryable: true, sent: false }); }),
+    (err: ProviderError) => err.sent === false);
+});
+
+test('timeouts surface as retryable, sent provider errors', async () => {
+  const p = new ResilientProvider('t', { ...DEFAULT_RESILIENCE, retries: 0, timeoutMs: 50 }, logger);
+  await assert.rejects(p.execute('op', (signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))))),
+    (err: ProviderError) => err instanceof ProviderError && err.sent && err.retryable);
+});

@@ -1,0 +1,63 @@
+import type { NamedQuery } from '../platform/db/database.ts';
+
+export const PaymentQueries = {
+  acquireLease: {
+    name: 'payments.acquire_lease',
+    text: `UPDATE orders SET payment_lease_owner = $2, payment_lease_until = now() + make_interval(secs => $3)
+           WHERE id = $1 AND (payment_lease_until IS NULL OR payment_lease_until < now() OR payment_lease_owner = $2)
+           RETURNING status, total_amount, currency, payment_method`,
+  },
+  releaseLease: {
+    name: 'payments.release_lease',
+    text: `UPDATE orders SET payment_lease_owner = NULL, payment_lease_until = NULL WHERE id = $1 AND payment_lease_owner = $2`,
+  },
+  orderStatus: { name: 'payments.order_status', text: `SELECT status FROM orders WHERE id = $1` },
+  unresolvedAttempt: {
+    name: 'payments.unresolved_attempt',
+    text: `SELECT * FROM payment_attempts WHERE order_id = $1 AND status IN ('pending', 'in_doubt')
+           ORDER BY attempt_no DESC LIMIT 1`,
+  },
+  attemptsOf: {
+    name: 'payments.attempts_of',
+    text: `SELECT * FROM payment_attempts WHERE order_id = $1 ORDER BY attempt_no`,
+  },
+  succeededAttempt: {
+    name: 'payments.succeeded_attempt',
+    text: `SELECT * FROM payment_attempts WHERE order_id = $1 AND status = 'succeeded'`,
+  },
+  insertAttempt: {
+    name: 'payments.insert_attempt',
+    text: `INSERT INTO payment_attempts (order_id, attempt_no, provider, amount, currency, payment_method)
+           VALUES ($1, (SELECT coalesce(max(attempt_no), 0) + 1 FROM payment_attempts WHERE order_id = $1), $2, $3, $4, $5)
+           RETURNING *`,
+  },
+  markAttempt: {
+    name: 'payments.mark_attempt',
+    text: `UPDATE payment_attempts SET status = $2, provider_intent_id = coalesce($3, provider_intent_id),
+             error_code = $4, decline_code = $5, error_message = $6, updated_at = now()
+           WHERE id = $1`,
+  },
+  countAttempts: { name: 'payments.count_attempts', text: `SELECT count(*)::int AS n FROM payment_attempts WHERE order_id = $1 AND status <> 'not_sent'` },
+  insertRefund: {
+    name: 'payments.insert_refund',
+    text: `INSERT INTO refunds (order_id, attempt_id, provider, amount, provider_refund_id, reason) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT (attempt_id) DO NOTHING`,
+  },
+  unpaidPastDeadline: {
+    name: 'payments.unpaid_past_deadline',
+    // Orders still unpaid after the deadline, with no attempt whose outcome is unknown (those must be
+    // resolved first, or canceling could leave a charge without an order).
+    text: `SELECT o.id FROM orders o
+           WHERE o.status = 'pending_payment' AND o.created_at < now() - make_interval(secs => $1)
+             AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.order_id = o.id AND a.status IN ('pending', 'in_doubt'))
+             AND (o.payment_lease_until IS NULL OR o.payment_lease_until < now())
+           LIMIT $2`,
+  },
+} satisfies Record<string, NamedQuery>;
+
+export interface AttemptRow {
+  id: string; order_id: string; attempt_no: number; provider: string; amount: number; currency: string;
+  payment_method: string; status: 'pending' | 'in_doubt' | 'not_sent' | 'succeeded' | 'declined';
+  provider_intent_id: string | null; error_code: string | null; decline_code: string | null; error_message: string | null;
+  created_at: Date; updated_at: Date;
+}

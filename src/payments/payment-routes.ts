@@ -1,0 +1,107 @@
+// Admin API for payments: refunds, attempts, dead-lettered jobs, providers, reconciliation.
+import { Type } from 'typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { HttpServer } from '../platform/http/http-server.ts';
+import type { RouteDeps } from '../platform/http/deps.ts';
+import { errorResponses, UuidSchema } from '../platform/http/schemas.ts';
+import { requireAdminToken } from '../admin/admin-auth.ts';
+import { OrderSchema } from '../orders/order-routes.ts';
+import { getOrder } from '../orders/index.ts';
+import { refundOrder, paymentAttempts, cancelUnpaidOrder } from './payment-service.ts';
+import { reconcile, listFindings } from './reconciliation.ts';
+import { PAYMENT_DEAD_LETTER_QUEUE, PAYMENT_QUEUE } from './payment-jobs.ts';
+import { PaymentErrors } from './payment-errors.ts';
+
+const IdParams = Type.Object({ id: UuidSchema });
+
+export function paymentAdminRoutes(app: HttpServer, deps: RouteDeps): void {
+  app.register(async (instance) => {
+    const admin = instance.withTypeProvider<TypeBoxTypeProvider>();
+    admin.addHook('onRequest', requireAdminToken(deps.adminTokenSha256));
+    admin.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
+    const security = [{ adminToken: [] }];
+
+    admin.post('/api/admin/orders/:id/cancel', {
+      schema: {
+        tags: ['admin'], security, summary: 'Cancel an unpaid order and release its stock (refused while a payment is in progress)', params: IdParams,
+        body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
+        response: { 200: OrderSchema, ...errorResponses(400, 401, 404, 409, 429) },
+      },
+    }, async (req) => cancelUnpaidOrder(deps.pool, req.params.id, req.body?.reason ?? 'canceled by admin'));
+
+    admin.post('/api/admin/orders/:id/refund', {
+      schema: {
+        tags: ['admin', 'payments'], security, summary: 'Refund a paid order in full (idempotent)', params: IdParams,
+        body: Type.Optional(Type.Object({ reason: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: false })),
+        response: { 200: OrderSchema, ...errorResponses(400, 401, 404, 409, 429, 503) },
+      },
+    }, async (req) => refundOrder(deps.pool, deps.paymentRouter(), req.params.id, req.body?.reason ?? 'refunded by admin'));
+
+    admin.get('/api/admin/orders/:id/payments', {
+      schema: {
+        tags: ['admin', 'payments'], security, summary: 'Payment attempts of an order', params: IdParams,
+        response: {
+          200: Type.Object({ items: Type.Array(Type.Object({
+            id: Type.String(), attemptNo: Type.Integer(), provider: Type.String(), status: Type.String(), amount: Type.Integer(),
+            currency: Type.String(), providerIntentId: Type.Union([Type.String(), Type.Null()]), errorCode: Type.Union([Type.String(), Type.Null()]),
+            declineCode: Type.Union([Type.String(), Type.Null()]), errorMessage: Type.Union([Type.String(), Type.Null()]),
+            createdAt: Type.String(), updatedAt: Type.String(),
+          })) }),
+          ...errorResponses(400, 401, 404),
+        },
+      },
+    }, async (req) => {
+      await getOrder(deps.pool, req.params.id);
+      return { items: await paymentAttempts(deps.pool, req.params.id) };
+    });
+
+    admin.get('/api/admin/payments/providers', {
+      schema: {
+        tags: ['admin', 'payments'], security, summary: 'Provider accounts in priority order with breaker state and health (as seen by this process)',
+        response: { 200: Type.Object({ items: Type.Array(Type.Object({ name: Type.String(), priority: Type.Integer(), baseUrl: Type.String(), breaker: Type.String(), healthScore: Type.Number(), inFlight: Type.Integer() })) }), ...errorResponses(401) },
+      },
+    }, async () => ({ items: deps.paymentRouter().status() }));
+
+    admin.get('/api/admin/payments/dead-letters', {
+      schema: {
+        tags: ['admin', 'payments'], security, summary: 'Payment jobs that exhausted their retries',
+        response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), orderId: Type.String(), createdAt: Type.String(), lastError: Type.Unknown() })) }), ...errorResponses(401) },
+      },
+    }, async () => {
+      const { rows } = await deps.pool.query<{ id: string; order_id: string; created_on: Date; output: unknown }>(
+        `SELECT d.id, d.data->>'orderId' AS order_id, d.created_on,
+                (SELECT j.output FROM pgboss.job j WHERE j.name = $2 AND j.data->>'orderId' = d.data->>'orderId' AND j.state = 'failed' ORDER BY j.completed_on DESC LIMIT 1) AS output
+         FROM pgboss.job d WHERE d.name = $1 AND d.state IN ('created', 'retry') ORDER BY d.created_on LIMIT 500`,
+        [PAYMENT_DEAD_LETTER_QUEUE, PAYMENT_QUEUE]);
+      return { items: rows.map((r) => ({ id: r.id, orderId: r.order_id, createdAt: r.created_on.toISOString(), lastError: r.output ?? null })) };
+    });
+
+    admin.post('/api/admin/payments/dead-letters/:id/retry', {
+      schema: {
+        tags: ['admin', 'payments'], security, summary: 'Put a dead-lettered payment job back on the payment queue', params: IdParams,
+        response: { 202: Type.Object({ orderId: Type.String(), jobId: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400, 401, 404, 429) },
+      },
+    }, async (req, reply) => {
+      const dead = await deps.queue.getJobById<{ orderId: string }>(PAYMENT_DEAD_LETTER_QUEUE, req.params.id);
+      if (!dead || (dead.state !== 'created' && dead.state !== 'retry')) throw PaymentErrors.DEAD_LETTER_NOT_FOUND();
+      const jobId = await deps.queue.send(PAYMENT_QUEUE, { orderId: dead.data.orderId });
+      await deps.queue.complete(PAYMENT_DEAD_LETTER_QUEUE, req.params.id, { requeuedAs: jobId });
+      return reply.code(202).send({ orderId: dead.data.orderId, jobId });
+    });
+
+    admin.post('/api/admin/payments/reconcile', {
+      schema: {
+        tags: ['admin', 'payments'], security, summary: 'Compare orders with every provider ledger now; repair or flag differences',
+        body: Type.Optional(Type.Object({ sinceHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 90 })) }, { additionalProperties: false })),
+        response: { 200: Type.Object({ providers: Type.Array(Type.Unknown()), ordersChecked: Type.Integer(), findings: Type.Array(Type.Unknown()) }), ...errorResponses(400, 401, 429) },
+      },
+    }, async (req) => reconcile(deps.pool, deps.paymentRouter(), req.log, { sinceHours: req.body?.sinceHours ?? 48 }));
+
+    admin.get('/api/admin/payments/reconciliation-findings', {
+      schema: {
+        tags: ['admin', 'payments'], security, summary: 'Differences found by reconciliation, newest first',
+        response: { 200: Type.Object({ items: Type.Array(Type.Unknown()) }), ...errorResponses(401) },
+      },
+    }, async () => ({ items: await listFindings(deps.pool) }));
+  });
+}

@@ -1,0 +1,109 @@
+// The payments role: workers that take payment jobs from the durable queue and settle orders, plus the
+// role's housekeeping (unpaid-order deadline, reconciliation) and queue metrics.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import client from 'prom-client';
+import type { JobQueue } from '../platform/queue/job-queue.ts';
+import type { Logger } from '../platform/observability/logger.ts';
+import { registry } from '../platform/observability/metrics.ts';
+import { PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE, type PaymentJob } from './payment-jobs.ts';
+import { processPaymentJob, cancelOrdersPastDeadline, RetryLater, type PaymentDeps } from './payment-service.ts';
+import type { ProviderRouter } from './provider-router.ts';
+import { reconcile } from './reconciliation.ts';
+import { paymentJobDuration } from './payment-metrics.ts';
+
+export interface PaymentWorkerOptions {
+  concurrency: number;
+  leaseSeconds: number;
+  resolveTimeoutMs: number;
+  deadlineSeconds: number;
+  reconcileIntervalSeconds: number;
+}
+
+let queueMetricsPool: pg.Pool | undefined;
+new client.Gauge({
+  name: 'holdfast_payment_queue_jobs',
+  help: 'Payment jobs by queue (payment-charge, payment-charge-dead) and state',
+  labelNames: ['queue', 'state'] as const,
+  registers: [registry],
+  async collect() {
+    if (!queueMetricsPool) return;
+    this.reset();
+    try {
+      const { rows } = await queueMetricsPool.query<{ name: string; state: string; n: number }>(
+        `SELECT name, state::text, count(*)::int AS n FROM pgboss.job WHERE name = ANY($1) AND state < 'completed' GROUP BY 1, 2`,
+        [[PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE]]);
+      for (const r of rows) this.set({ queue: r.name, state: r.state }, r.n);
+    } catch { /* the queue schema may not exist yet */ }
+  },
+});
+new client.Gauge({
+  name: 'holdfast_payment_queue_oldest_job_age_seconds',
+  help: 'Age of the oldest payment job not yet completed (created, retry or active)',
+  registers: [registry],
+  async collect() {
+    if (!queueMetricsPool) return;
+    try {
+      const { rows } = await queueMetricsPool.query<{ age: number | null }>(
+        `SELECT extract(epoch FROM now() - min(created_on))::float8 AS age FROM pgboss.job WHERE name = $1 AND state < 'completed'`, [PAYMENT_QUEUE]);
+      this.set(rows[0]?.age ?? 0);
+    } catch { /* not ready */ }
+  },
+});
+
+export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: ProviderRouter, logger: Logger, opts: PaymentWorkerOptions) {
+  queueMetricsPool = pool;
+  const deps: PaymentDeps = {
+    pool, router, logger, leaseSeconds: opts.leaseSeconds, resolveTimeoutMs: opts.resolveTimeoutMs,
+    workerId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+  };
+  let stopped = false;
+  const handler = async (jobs: { id: string; data: PaymentJob }[]) => {
+    for (const job of jobs) {
+      const end = paymentJobDuration.startTimer();
+      try {
+        const result = await processPaymentJob(deps, job.data.orderId);
+        end({ result });
+      } catch (err) {
+        end({ result: err instanceof RetryLater ? 'retry_later' : 'error' });
+        if (err instanceof RetryLater) logger.info({ orderId: job.data.orderId, reason: err.message }, 'payment will be retried');
+        else logger.error({ err, orderId: job.data.orderId }, 'payment job failed');
+        throw err; // the queue retries it (then dead-letters it after the retry limit)
+      }
+    }
+  };
+  const ready = (async () => {
+    for (let i = 0; i < opts.concurrency; i++) {
+      await queue.work<PaymentJob>(PAYMENT_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, handler);
+    }
+  })();
+
+  let housekeepingRunning = false;
+  let lastReconcile = Date.now();
+  const housekeeping = setInterval(() => {
+    if (housekeepingRunning || stopped) return;
+    housekeepingRunning = true;
+    (async () => {
+      const canceled = await cancelOrdersPastDeadline(pool, opts.deadlineSeconds, logger);
+      if (canceled) logger.info({ canceled }, 'canceled orders still unpaid after the payment deadline');
+      if (opts.reconcileIntervalSeconds > 0 && Date.now() - lastReconcile > opts.reconcileIntervalSeconds * 1000) {
+        lastReconcile = Date.now();
+        const report = await reconcile(pool, router, logger, { sinceHours: 48 });
+        if (report.findings.length) logger.warn({ findings: report.findings.length }, 'reconciliation found differences');
+      }
+    })().catch((err) => logger.warn({ err }, 'payments housekeeping failed; will retry')).finally(() => { housekeepingRunning = false; });
+  }, 5000);
+  housekeeping.unref();
+
+  return {
+    ready,
+    stop: async () => {
+      stopped = true;
+      clearInterval(housekeeping);
+      await ready.catch(() => {});
+      await queue.offWork(PAYMENT_QUEUE);
+      queueMetricsPool = undefined;
+    },
+  };
+}
