@@ -8,12 +8,25 @@ export const PAYMENT_DEAD_LETTER_QUEUE = 'payment-charge-dead';
 
 export interface PaymentJob { orderId: string; traceparent?: string }
 
-export async function ensurePaymentQueues(boss: JobQueue): Promise<void> {
-  await boss.createQueue(PAYMENT_DEAD_LETTER_QUEUE, { name: PAYMENT_DEAD_LETTER_QUEUE, retentionDays: 30 });
-  await boss.createQueue(PAYMENT_QUEUE, {
-    name: PAYMENT_QUEUE, retryLimit: 50, retryDelay: 2, retryBackoff: true, deadLetter: PAYMENT_DEAD_LETTER_QUEUE,
-    retentionDays: 14,
-  });
+export interface PaymentQueueOptions { retryLimit: number; retryDelaySeconds: number; expireInSeconds: number }
+
+/**
+ * Creates (or updates) the payment queue and its dead-letter queue. Job-level retries use a fixed delay:
+ * each provider call already retries with jittered exponential backoff, and a job waiting on a provider
+ * outage must keep trying at a steady pace rather than back off for hours.
+ */
+export async function ensurePaymentQueues(boss: JobQueue, opts: PaymentQueueOptions): Promise<void> {
+  const dead = { name: PAYMENT_DEAD_LETTER_QUEUE, retentionDays: 30 };
+  const main = {
+    name: PAYMENT_QUEUE, retryLimit: opts.retryLimit, retryDelay: opts.retryDelaySeconds, retryBackoff: false,
+    expireInSeconds: opts.expireInSeconds, deadLetter: PAYMENT_DEAD_LETTER_QUEUE, retentionDays: 14,
+  };
+  for (const q of [dead, main]) {
+    if (await boss.getQueue(q.name)) await boss.updateQueue(q.name, q);
+    else await boss.createQueue(q.name, q).catch(async (err: Error) => {
+      if (!(await boss.getQueue(q.name))) throw err; // created concurrently by another process: fine
+    });
+  }
 }
 
 /** Enqueues the order's payment job inside the checkout transaction. */

@@ -85,7 +85,8 @@ export function paymentAdminRoutes(app: HttpServer, deps: RouteDeps): void {
       const dead = await deps.queue.getJobById<{ orderId: string }>(PAYMENT_DEAD_LETTER_QUEUE, req.params.id);
       if (!dead || (dead.state !== 'created' && dead.state !== 'retry')) throw PaymentErrors.DEAD_LETTER_NOT_FOUND();
       const jobId = await deps.queue.send(PAYMENT_QUEUE, { orderId: dead.data.orderId });
-      await deps.queue.complete(PAYMENT_DEAD_LETTER_QUEUE, req.params.id, { requeuedAs: jobId });
+      // Cancel (not complete): the dead letter was never taken by a worker, so it is not active.
+      await deps.queue.cancel(PAYMENT_DEAD_LETTER_QUEUE, req.params.id);
       return reply.code(202).send({ orderId: dead.data.orderId, jobId });
     });
 

@@ -69,6 +69,7 @@ export class HealthScore {
   readonly #size: number;
   constructor(size = 20) { this.#size = size; }
   record(ok: boolean) { this.#window.push(ok); if (this.#window.length > this.#size) this.#window.shift(); }
+  reset() { this.#window.length = 0; }
   get score(): number {
     if (this.#window.length < 5) return 1;
     return this.#window.filter(Boolean).length / this.#window.length;
@@ -85,6 +86,8 @@ export class ResilientProvider {
   readonly #bulkhead: BulkheadPolicy;
   readonly #budget: RetryBudget;
   readonly #logger: Logger;
+  #openedAt = 0;
+  #probing = false;
 
   constructor(name: string, opts: ResilienceOptions, logger: Logger) {
     this.name = name;
@@ -98,6 +101,9 @@ export class ResilientProvider {
     );
     breakerStateGauge.set({ provider: name }, 0);
     bulkheadLimit.set({ provider: name }, opts.maxConcurrent);
+    this.#breaker.onBreak(() => { this.#openedAt = Date.now(); });
+    // A provider that has just proven itself healthy again starts with a clean slate.
+    this.#breaker.onReset(() => this.health.reset());
     this.#breaker.onStateChange((state) => {
       const label = stateName(state);
       breakerStateGauge.set({ provider: name }, label === 'open' || label === 'isolated' ? 2 : label === 'half_open' ? 1 : 0);
@@ -111,6 +117,31 @@ export class ResilientProvider {
   get available(): boolean { return this.breakerState !== 'open' && this.breakerState !== 'isolated'; }
 
   /**
+   * Whether a health probe is due: the circuit is open and its half-open delay has passed (the probe is
+   * the half-open trial, so no shopper's payment is used as the test), or the circuit is closed but the
+   * health score is low (probes add fresh samples so a recovered provider wins traffic back).
+   */
+  probeDue(healthyScore: number): boolean {
+    if (this.#probing) return false;
+    const state = this.breakerState;
+    if (state === 'open') return Date.now() - this.#openedAt >= this.#opts.breakerHalfOpenAfterMs;
+    return state === 'closed' && this.health.score < healthyScore;
+  }
+
+  /** Runs a cheap, side-effect-free call through the breaker (no retries). Never throws. */
+  async probe(fn: (signal: AbortSignal) => Promise<unknown>): Promise<boolean> {
+    this.#probing = true;
+    try {
+      await this.execute('probe', fn, { noRetry: true });
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.#probing = false;
+    }
+  }
+
+  /**
    * Runs one provider operation under every policy. `bypassBreaker` is for resolving an in-doubt attempt:
    * the answer is needed to avoid a double charge, so it is asked even while the circuit is open (still
    * within the bulkhead and a timeout).
@@ -118,7 +149,7 @@ export class ResilientProvider {
   async execute<T>(
     operation: string,
     fn: (signal: AbortSignal) => Promise<T>,
-    opts: { classify?: (r: T) => string; bypassBreaker?: boolean; timeoutMs?: number } = {},
+    opts: { classify?: (r: T) => string; bypassBreaker?: boolean; timeoutMs?: number; noRetry?: boolean } = {},
   ): Promise<T> {
     const timeoutPolicy = timeout(opts.timeoutMs ?? this.#opts.timeoutMs, TimeoutStrategy.Aggressive);
     let timedOut = false;
@@ -126,7 +157,7 @@ export class ResilientProvider {
     const budget = this.#budget;
     const providerName = this.name;
     const retryPolicy = retry(handleWhen((err) => err instanceof ProviderError && err.retryable), {
-      maxAttempts: opts.bypassBreaker ? 0 : this.#opts.retries,
+      maxAttempts: opts.bypassBreaker || opts.noRetry ? 0 : this.#opts.retries,
       backoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }),
     });
     // Whether any try may have reached the provider: if so, a final failure leaves the outcome in doubt

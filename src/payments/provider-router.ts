@@ -12,11 +12,25 @@ export const HEALTHY_SCORE = 0.5;
 
 export class ProviderRouter {
   readonly providers: PaymentProvider[];
-  constructor(accounts: ProviderAccount[], opts: ResilienceOptions, logger: Logger) {
+  #probeTimer: NodeJS.Timeout | undefined;
+
+  constructor(accounts: ProviderAccount[], opts: ResilienceOptions, logger: Logger, probeEveryMs = 1000) {
     this.providers = accounts.map((a, i) => ({
       name: a.name, priority: i, client: new StripeClient({ baseUrl: a.baseUrl, secretKey: a.secretKey }),
       resilience: new ResilientProvider(a.name, opts, logger),
     }));
+    // Recovery is detected by probes (a one-item list call), not by risking a shopper's payment.
+    if (probeEveryMs > 0) {
+      this.#probeTimer = setInterval(() => this.probeNow(), probeEveryMs);
+      this.#probeTimer.unref();
+    }
+  }
+
+  /** Probes every provider whose circuit is ready for a trial or whose health score is low. */
+  probeNow(): void {
+    for (const p of this.providers) {
+      if (p.resilience.probeDue(HEALTHY_SCORE)) void p.resilience.probe((signal) => p.client.list({ limit: 1, signal }));
+    }
   }
   get size(): number { return this.providers.length; }
   byName(name: string): PaymentProvider | undefined { return this.providers.find((p) => p.name === name); }
@@ -34,5 +48,8 @@ export class ProviderRouter {
     }));
   }
 
-  async close(): Promise<void> { await Promise.all(this.providers.map((p) => p.client.close())); }
+  async close(): Promise<void> {
+    clearInterval(this.#probeTimer);
+    await Promise.all(this.providers.map((p) => p.client.close()));
+  }
 }
