@@ -1,10 +1,48 @@
-// Server-rendered storefront pages.
-import type { HttpServer } from '../platform/http/http-server.ts';
+// Server-rendered storefront pages: catalog, product, cart, checkout and order status, plus the
+// stylesheet and generated product pictures. No JavaScript; every action is a plain form.
+// The pages live in their own Fastify context so that their errors render as HTML pages for shoppers,
+// while the JSON API keeps its {"error": {...}} bodies.
+import type { FastifyError } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { setHtmlNotFoundPage, type HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
+import { AppError } from '../platform/http/app-error.ts';
+import { PERSONAL, sendHtml } from './page-reply.ts';
+import { assetRoutes } from './asset-routes.ts';
+import { catalogPages } from './catalog-pages.ts';
+import { cartPages } from './cart-pages.ts';
+import { checkoutPages } from './checkout-pages.ts';
+import { orderPages } from './order-pages.ts';
+import { errorView, notFoundView } from './views/error-view.ts';
 
-export async function storefrontPages(app: HttpServer, _deps: RouteDeps): Promise<void> {
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => {
-    reply.type('text/html; charset=utf-8');
-    return '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Holdfast</title></head><body><h1>Holdfast</h1></body></html>';
+function statusOf(error: FastifyError | AppError): number {
+  if (error instanceof AppError) return error.statusCode;
+  if (error.validation) return 400;
+  return error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+}
+
+function shopperMessage(error: FastifyError | AppError, status: number): string {
+  if (status >= 500) return 'Sorry, the shop could not show this page just now. Please try again in a moment.';
+  if (error instanceof AppError) return error.message;
+  if (error.validation) return 'The address of this page is not valid.';
+  return 'The request could not be understood.';
+}
+
+export async function storefrontPages(app: HttpServer, deps: RouteDeps): Promise<void> {
+  setHtmlNotFoundPage(app, () => notFoundView());
+
+  await app.register(async (instance) => {
+    const pages: HttpServer = instance.withTypeProvider<TypeBoxTypeProvider>();
+    pages.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+      const status = statusOf(error);
+      if (status >= 500) request.log.error({ err: error }, 'storefront page failed');
+      const body = status === 404 ? notFoundView() : errorView(status, shopperMessage(error, status));
+      return sendHtml(reply, status, PERSONAL, body);
+    });
+    assetRoutes(pages);
+    catalogPages(pages, deps);
+    cartPages(pages, deps);
+    checkoutPages(pages, deps);
+    orderPages(pages, deps);
   });
 }

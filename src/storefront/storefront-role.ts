@@ -10,6 +10,7 @@ import { cartRoutes } from '../cart/cart-routes.ts';
 import { checkoutRoutes } from '../checkout/checkout-routes.ts';
 import { orderRoutes } from '../orders/order-routes.ts';
 import { adminRoutes } from '../admin/admin-routes.ts';
+import { faultRoutes } from '../faults/index.ts';
 import { paymentAdminRoutes } from '../payments/payment-routes.ts';
 import { purgeIdempotencyRecords } from '../checkout/index.ts';
 import { storefrontPages } from './storefront-pages.ts';
@@ -20,6 +21,7 @@ export async function registerStorefront(app: HttpServer, deps: RouteDeps): Prom
   checkoutRoutes(app, deps);
   orderRoutes(app, deps);
   adminRoutes(app, deps);
+  faultRoutes(app, deps);
   paymentAdminRoutes(app, deps);
   await storefrontPages(app, deps);
 }

@@ -1,6 +1,6 @@
 // The thin HTTP layer every role uses: Fastify with TypeBox schemas (validator, type and OpenAPI at once),
 // security headers, body limits, per-IP rate limits on writes, one error shape, RED metrics per route.
-import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyBaseLogger } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -9,6 +9,8 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { AppError, HttpErrors } from './app-error.ts';
 import { httpRequestDuration } from '../observability/metrics.ts';
 
@@ -48,6 +50,21 @@ function makeAjv(coerce: boolean): Ajv {
   return ajv;
 }
 
+const htmlNotFoundPages = new WeakMap<object, () => string>();
+
+/**
+ * Lets a role that serves pages (the storefront) answer a browser's request for an unknown page with
+ * an HTML 404 page; API clients and everything under /api keep the JSON error.
+ */
+export function setHtmlNotFoundPage(app: HttpServer, renderPage: () => string): void {
+  htmlNotFoundPages.set(app, renderPage);
+}
+
+function wantsHtmlPage(request: FastifyRequest): boolean {
+  return (request.method === 'GET' || request.method === 'HEAD') && !request.url.startsWith('/api/')
+    && (request.headers.accept ?? '').includes('text/html');
+}
+
 export async function createHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const app = Fastify({
     loggerInstance: opts.logger,
@@ -58,6 +75,16 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     return503OnClosing: true,
     requestIdHeader: 'x-request-id',
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    // Errors raised before routing (bad percent-encoding, over-long path segments) and by the HTTP parser
+    // (oversized headers, timeouts) bypass the error handler; without these they would answer in
+    // Fastify's own body shape instead of {"error":{"code","message"}}.
+    frameworkErrors: (error, _request, reply) => {
+      const mapped = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? HttpErrors.URI_TOO_LONG()
+        : HttpErrors.BAD_REQUEST(error.code === 'FST_ERR_BAD_URL' ? 'The URL is not validly percent-encoded.' : undefined);
+      (reply as FastifyReply).code(mapped.statusCode).send(errorBody(mapped.code, mapped.message));
+    },
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON bodies are validated strictly (a string is not a number); query strings, params and headers
@@ -109,6 +136,15 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     });
   }
 
+  // PostgreSQL cannot store U+0000 in text, nor an unpaired UTF-16 surrogate in jsonb (JSON.stringify
+  // escapes it as "\ud800", which jsonb rejects). Either would surface as a database error, a 5xx, deep in
+  // some query; they are rejected at the door instead, like any other schema violation.
+  app.addHook('preValidation', async (request) => {
+    const where = findUnstorableText(request.params, 'params') ?? findUnstorableText(request.query, 'querystring')
+      ?? findUnstorableText(request.body, 'body');
+    if (where) throw HttpErrors.VALIDATION_FAILED(`${where} contains a NUL character or an unpaired surrogate.`);
+  });
+
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     httpRequestDuration.observe(
@@ -119,6 +155,10 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   });
 
   app.setNotFoundHandler((request, reply) => {
+    const renderPage = htmlNotFoundPages.get(app);
+    if (renderPage && wantsHtmlPage(request)) {
+      return reply.code(404).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderPage());
+    }
     const err = HttpErrors.NOT_FOUND(`No route for ${request.method} ${request.url.split('?')[0]}`);
     reply.code(404).send(errorBody(err.code, err.message));
   });
@@ -144,6 +184,38 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   });
 
   return app;
+}
+
+const storable = (s: string) => !s.includes('\u0000') && s.isWellFormed();
+
+/** Path of the first string (value or key) PostgreSQL cannot store, or undefined. Nesting beyond 64
+ * levels is left to the schema (none here nests that deep), so hostile bodies cannot exhaust the stack. */
+function findUnstorableText(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return storable(value) ? undefined : path;
+  if (value === null || typeof value !== 'object' || depth > 64) return undefined;
+  for (const [key, v] of Object.entries(value)) {
+    if (!storable(key)) return path;
+    const found = findUnstorableText(v, `${path}.${key}`, depth + 1);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** Answers HTTP parser errors (raw socket, no request object) in the one error shape. */
+function clientErrorHandler(this: { log: FastifyBaseLogger }, err: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection has nobody left to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const mapped = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? HttpErrors.REQUEST_TIMEOUT()
+    : err.code === 'HPE_HEADER_OVERFLOW' ? HttpErrors.HEADERS_TOO_LARGE()
+      : HttpErrors.BAD_REQUEST('The request is not valid HTTP/1.1.');
+  // Not the error itself: its rawPacket holds the request bytes, Authorization header included.
+  this.log.trace({ code: err.code }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(errorBody(mapped.code, mapped.message));
+    socket.write(`HTTP/1.1 ${mapped.statusCode} ${STATUS_CODES[mapped.statusCode] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\n`
+      + `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 function mapFastifyError(fe: FastifyError): AppError | undefined {

@@ -1,0 +1,78 @@
+// Catalog and product pages: public, briefly cacheable, identical for every shopper (they never read or
+// set cookies, so a CDN may serve them). One query for the catalog page (categories are cached), two for
+// a product page (product, then its available stock), and each rendered page is reused for a couple of
+// seconds (see rendered-page-cache.ts) so a surge on the same pages does not become a surge on the database.
+import { Type } from 'typebox';
+import type { HttpServer } from '../platform/http/http-server.ts';
+import type { RouteDeps } from '../platform/http/deps.ts';
+import { listProducts, getProductBySlug, listCategories } from '../catalog/index.ts';
+import { availableStock } from '../inventory/index.ts';
+import { CATALOG_CACHE, PRODUCT_CACHE, sendHtml } from './page-reply.ts';
+import { RenderedPageCache } from './rendered-page-cache.ts';
+import { catalogView } from './views/catalog-view.ts';
+import { productView } from './views/product-view.ts';
+
+export const PRODUCTS_PER_PAGE = 24;
+const CATEGORIES_TTL_MS = 60_000;
+/** Well under the pages' Cache-Control max-age, so it adds no staleness a CDN would not. */
+const RENDERED_PAGE_TTL_MS = 2_000;
+
+/**
+ * Categories change rarely and are the same for everyone, so each process keeps them for a minute
+ * rather than running an aggregate query on every home page view. If the query fails the page still
+ * renders, without the category filter: browsing must not depend on a nicety.
+ */
+function cachedCategoryNames(deps: RouteDeps, log: (err: unknown) => void): () => Promise<string[]> {
+  let names: string[] = [];
+  let fetchedAt = 0;
+  let inFlight: Promise<string[]> | null = null;
+  return () => {
+    if (Date.now() - fetchedAt < CATEGORIES_TTL_MS) return Promise.resolve(names);
+    inFlight ??= listCategories(deps.pool)
+      .then((rows) => { names = rows.map((r) => r.name); fetchedAt = Date.now(); return names; })
+      .catch((err: unknown) => { log(err); return names; })
+      .finally(() => { inFlight = null; });
+    return inFlight;
+  };
+}
+
+export function catalogPages(app: HttpServer, deps: RouteDeps): void {
+  const categoryNames = cachedCategoryNames(deps, (err) => app.log.warn({ err }, 'could not load categories; showing the catalog without them'));
+  const catalogPagesCache = new RenderedPageCache({ ttlMs: RENDERED_PAGE_TTL_MS, maxEntries: 500 });
+  const productPagesCache = new RenderedPageCache({ ttlMs: RENDERED_PAGE_TTL_MS, maxEntries: 2_000 });
+
+  app.get('/', {
+    schema: {
+      hide: true,
+      // Unknown query parameters (utm_source and friends) are ignored, not an error, on a page.
+      querystring: Type.Object({
+        q: Type.Optional(Type.String({ maxLength: 200 })),
+        category: Type.Optional(Type.String({ maxLength: 64 })),
+        cursor: Type.Optional(Type.String({ maxLength: 500 })),
+      }),
+    },
+  }, async (req, reply) => {
+    const q = req.query.q?.trim() ?? '';
+    const category = req.query.category?.trim() || undefined;
+    const cursor = req.query.cursor || undefined;
+    const body = await catalogPagesCache.get(JSON.stringify([q, category, cursor]), async () => {
+      const [page, categories] = await Promise.all([
+        listProducts(deps.pool, { q, category, cursor, limit: PRODUCTS_PER_PAGE }),
+        categoryNames(),
+      ]);
+      return catalogView({ q, category, cursor, products: page.items, nextCursor: page.nextCursor, categories });
+    });
+    return sendHtml(reply, 200, CATALOG_CACHE, body);
+  });
+
+  app.get('/products/:slug', {
+    schema: { hide: true, params: Type.Object({ slug: Type.String({ maxLength: 200 }) }) },
+  }, async (req, reply) => {
+    const body = await productPagesCache.get(req.params.slug, async () => {
+      const product = await getProductBySlug(deps.pool, req.params.slug);
+      const available = (await availableStock(deps.pool, [product.id])).get(product.id) ?? 0;
+      return productView(product, available);
+    });
+    return sendHtml(reply, 200, PRODUCT_CACHE, body);
+  });
+}

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RenderedPageCache } from './rendered-page-cache.ts';
+
+test('concurrent misses share one render; hits are served until the entry expires', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000 });
+  const cache = new RenderedPageCache({ ttlMs: 2000, maxEntries: 10 });
+  let renders = 0;
+  const render = async () => { renders++; await new Promise((r) => setImmediate(r)); return `page ${renders}`; };
+  const pages = await Promise.all([cache.get('a', render), cache.get('a', render), cache.get('a', render)]);
+  assert.deepEqual(pages, ['page 1', 'page 1', 'page 1']);
+  assert.equal(await cache.get('a', render), 'page 1');
+  t.mock.timers.tick(2001);
+  assert.equal(await cache.get('a', render), 'page 2', 'rendered again after the TTL');
+  assert.equal(renders, 2);
+});
+
+test('errors are not cached, and the oldest entry is evicted when full', async () => {
+  const cache = new RenderedPageCache({ ttlMs: 60_000, maxEntries: 2 });
+  await assert.rejects(cache.get('x', () => Promise.reject(new Error('db down'))), /db down/);
+  assert.equal(await cache.get('x', async () => 'recovered'), 'recovered');
+  await cache.get('y', async () => 'y');
+  await cache.get('z', async () => 'z');
+  assert.equal(cache.size, 2);
+  assert.equal(await cache.get('x', async () => 'x rendered again'), 'x rendered again', 'x was the oldest and was evicted');
+});

@@ -1,0 +1,48 @@
+// The storefront's only state lives in signed, httpOnly, SameSite=Lax cookies:
+// - `hf_cart` holds the cart id, which is the cart's bearer capability (see src/cart/cart-service.ts);
+// - `hf_order_<orderId>`, scoped to the path /orders/<orderId>, holds that order's access token, so the
+//   order page can show the order without the token ever appearing in a URL, a log or a Referer header.
+// Signing means a tampered or forged value is simply ignored. SameSite=Lax keeps the cookies off
+// cross-site POSTs, which is the storefront's CSRF protection for its forms.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isUuid } from '../catalog/index.ts';
+
+export const CART_COOKIE = 'hf_cart';
+const CART_MAX_AGE_SECONDS = 30 * 24 * 3600;
+const ORDER_MAX_AGE_SECONDS = 90 * 24 * 3600;
+
+const orderCookieName = (orderId: string) => `hf_order_${orderId}`;
+const orderCookiePath = (orderId: string) => `/orders/${orderId}`;
+
+function cookieOptions(req: FastifyRequest, path: string, maxAge: number) {
+  return {
+    signed: true, httpOnly: true, sameSite: 'lax' as const, path, maxAge,
+    // Secure only when the request came over TLS; a local `npm start` on http must still keep its cart.
+    secure: req.protocol === 'https',
+  };
+}
+
+function readSigned(req: FastifyRequest, name: string): string | undefined {
+  const raw = req.cookies[name];
+  if (!raw) return undefined;
+  const unsigned = req.unsignCookie(raw);
+  return unsigned.valid && unsigned.value !== null ? unsigned.value : undefined;
+}
+
+export function readCartId(req: FastifyRequest): string | undefined {
+  const id = readSigned(req, CART_COOKIE);
+  return id && isUuid(id) ? id : undefined;
+}
+
+export function setCartCookie(req: FastifyRequest, reply: FastifyReply, cartId: string): void {
+  reply.setCookie(CART_COOKIE, cartId, cookieOptions(req, '/', CART_MAX_AGE_SECONDS));
+}
+
+export function readOrderToken(req: FastifyRequest, orderId: string): string | undefined {
+  if (!isUuid(orderId)) return undefined;
+  return readSigned(req, orderCookieName(orderId));
+}
+
+export function setOrderTokenCookie(req: FastifyRequest, reply: FastifyReply, orderId: string, accessToken: string): void {
+  reply.setCookie(orderCookieName(orderId), accessToken, cookieOptions(req, orderCookiePath(orderId), ORDER_MAX_AGE_SECONDS));
+}

@@ -1,0 +1,54 @@
+// The page shell every storefront page shares: landmarks (header/nav/main/footer), a skip link, the
+// hashed stylesheet and no JavaScript at all.
+import { html, trustedHtml, type SafeHtml } from '../html-template.ts';
+import { STYLESHEET_HREF } from '../storefront-assets.ts';
+
+export type NavSection = 'shop' | 'cart' | 'none';
+
+export interface LayoutOptions {
+  title: string;
+  body: SafeHtml;
+  section?: NavSection;
+  description?: string;
+  /** Reload the page after this many seconds (the order page while payment is processing). */
+  refreshSeconds?: number;
+}
+
+const CURRENT_PAGE = trustedHtml(' aria-current="page"');
+const current = (section: NavSection | undefined, link: NavSection) => (section === link ? CURRENT_PAGE : null);
+
+export function layoutView(opts: LayoutOptions): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${opts.title} · Holdfast</title>
+${opts.description ? html`<meta name="description" content="${opts.description}">` : null}
+${opts.refreshSeconds ? html`<meta http-equiv="refresh" content="${opts.refreshSeconds}">` : null}
+<link rel="stylesheet" href="${STYLESHEET_HREF}">
+<link rel="icon" href="data:,">
+</head>
+<body>
+<a class="skip-link" href="#main">Skip to content</a>
+<header class="site-header">
+<div class="wrap">
+<a class="brand" href="/">Hold<span>fast</span></a>
+<nav class="site-nav" aria-label="Main">
+<ul>
+<li><a href="/"${current(opts.section, 'shop')}>Shop</a></li>
+<li><a href="/cart"${current(opts.section, 'cart')}>Cart</a></li>
+</ul>
+</nav>
+</div>
+</header>
+<main id="main" class="wrap" tabindex="-1">
+${opts.body}
+</main>
+<footer class="site-footer">
+<div class="wrap"><p>Holdfast demo shop · Free shipping · Payments run against a test provider: no real card is ever charged.</p></div>
+</footer>
+</body>
+</html>
+`.value;
+}
