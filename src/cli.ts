@@ -12,6 +12,9 @@ Usage:
   holdfast start --list-targets        print the targets and the modules each one runs
   holdfast db migrate                  apply database migrations and exit
   holdfast db seed [--count N]         seed the demo catalog (skips products that exist) and exit
+  holdfast faults list                 fault injection on a running shop (HOLDFAST_URL, admin token)
+  holdfast faults set <name> '<json>'  switch a fault on: set psp.latency '{"latencyMs":2000}' [--ttl S]
+  holdfast faults clear <name>         switch a fault off
   holdfast help                        this text
 
 Configuration comes from environment variables (see docs/configuration.md): PORT, HOLDFAST_DATA_DIR,
@@ -114,6 +117,11 @@ async function main(argv: string[]): Promise<void> {
       } finally {
         await stop();
       }
+      return;
+    }
+    case 'faults': {
+      const { runFaultsCommand } = await import('./faults/fault-cli.ts');
+      process.exitCode = await runFaultsCommand(argv.slice(1));
       return;
     }
     case undefined:

@@ -18,6 +18,8 @@ import { startPaymentWorkers } from '../payments/payment-worker.ts';
 import { resolveAdminToken } from '../admin/admin-token.ts';
 import { registerOperationalRoutes } from './operational-routes.ts';
 import { registerStorefront, startStorefrontHousekeeping } from '../storefront/storefront-role.ts';
+import { faultsModule, type FaultReader } from '../faults/index.ts';
+import { pspModule, type PspServer } from '../psp/index.ts';
 
 /** What modules share: config in, resources out (filled as modules initialise). */
 export interface AppContext {
@@ -34,6 +36,11 @@ export interface AppContext {
   listeningUrl?: string;
   /** Provider accounts served by an in-process psp role (set when it starts; used by payments). */
   pspAccounts?: ProviderAccount[];
+  /** The cached fault-injection reader (faults module). */
+  faults?: FaultReader;
+  /** Bound URL of each in-process simulator account, by name (primary, secondary). */
+  pspUrls?: Record<string, string>;
+  pspServers?: PspServer[];
   paymentRouter?: ProviderRouter;
 }
 
@@ -119,12 +126,17 @@ export function buildModuleManager(): ModuleManager<AppContext> {
     name: 'queue',
     dependsOn: ['migrations'],
     init: (ctx) => {
-      const queue = createJobQueue(ctx.databaseUrl!, { supervise: false, poolMax: 4, applicationName: 'holdfast-queue' });
+      // Every process supervises (expires stalled jobs so a killed worker's job is retried); pg-boss makes
+      // concurrent supervisors safe.
+      const queue = createJobQueue(ctx.databaseUrl!, { supervise: true, poolMax: 4, applicationName: 'holdfast-queue' });
       ctx.queue = queue;
       return {
         start: async () => {
           await queue.start();
-          await ensurePaymentQueues(queue);
+          await ensurePaymentQueues(queue, {
+            retryLimit: ctx.config.paymentJobRetryLimit, retryDelaySeconds: ctx.config.paymentJobRetryDelaySeconds,
+            expireInSeconds: ctx.config.paymentJobExpireSeconds,
+          });
         },
         stop: async () => { await queue.stop({ graceful: true, wait: true, timeout: 10_000 }); },
       };
@@ -133,8 +145,9 @@ export function buildModuleManager(): ModuleManager<AppContext> {
 
   mm.register({
     name: 'http-server',
-    // Depends on the database so that it stops (draining in-flight requests) before the pool closes.
-    dependsOn: ['migrations'],
+    // Depends on what request handlers use (the database, the queue) so that it stops, draining in-flight
+    // requests, before the pool closes and before the queue stops (an admin route sends jobs outside a tx).
+    dependsOn: ['migrations', 'queue'],
     init: async (ctx) => {
       const server = await createHttpServer({
         logger: ctx.logger,
@@ -144,6 +157,12 @@ export function buildModuleManager(): ModuleManager<AppContext> {
         openapi: { title: 'Holdfast', description: 'Storefront, checkout, admin and operations API of a Holdfast shop.' },
       });
       registerOperationalRoutes(server, ctx);
+      // While draining, every response closes its connection: a keep-alive client (browser, load balancer)
+      // must not send its next request on a socket about to close, and an idle keep-alive socket would
+      // hold server.close() open until the grace period kills the process.
+      server.addHook('onSend', async (_req, reply) => {
+        if (ctx.draining) reply.header('connection', 'close');
+      });
       ctx.server = server;
       return {
         start: async () => {
@@ -154,7 +173,14 @@ export function buildModuleManager(): ModuleManager<AppContext> {
         },
         stop: async () => {
           ctx.draining = true;
-          await server.close();
+          // close() stops accepting and waits for in-flight requests; it closes the connections idle at that
+          // moment only, so keep closing those that become idle (a response begun before draining).
+          const sweep = setInterval(() => server.server.closeIdleConnections(), 250);
+          try {
+            await server.close();
+          } finally {
+            clearInterval(sweep);
+          }
         },
       };
     },
@@ -188,7 +214,8 @@ export function buildModuleManager(): ModuleManager<AppContext> {
           const router = paymentRouterOf(ctx);
           workers = startPaymentWorkers(ctx.pool!, ctx.queue!, router, ctx.logger, {
             concurrency: ctx.config.paymentWorkerConcurrency,
-            leaseSeconds: Math.max(10, Math.floor(ctx.config.paymentJobExpireSeconds * 0.75)),
+            // As long as the queue lets a job run before redelivering it: one worker per order.
+            leaseSeconds: Math.max(10, ctx.config.paymentJobExpireSeconds),
             resolveTimeoutMs: Math.max(ctx.config.providerTimeoutMs * 4, 10_000),
             deadlineSeconds: ctx.config.reservationTtlSeconds,
             reconcileIntervalSeconds: ctx.config.reconcileIntervalSeconds,
@@ -203,7 +230,8 @@ export function buildModuleManager(): ModuleManager<AppContext> {
       };
     },
   });
-  mm.register({ name: 'psp', dependsOn: ['migrations'], init: () => {} });
+  mm.register(faultsModule());
+  mm.register(pspModule());
   mm.register({ name: 'control', dependsOn: ['http-server'], init: () => {} });
 
   for (const role of ROLE_TARGETS) mm.defineTarget(role, [role]);

@@ -42,12 +42,16 @@ function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
+const SLUG_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+
 function decodeCursor(raw: string, kind: 'list' | 'search'): Cursor {
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (kind === 'list' && typeof c.s === 'string' && c.s.length <= 200) return { s: c.s };
+    // Cursors are opaque to clients but not tamper-proof: accept only what encodeCursor writes (a slug;
+    // anything else, such as a NUL byte, would reach PostgreSQL as an error).
+    if (kind === 'list' && typeof c.s === 'string' && c.s.length <= 200 && SLUG_RE.test(c.s)) return { s: c.s };
     if (kind === 'search' && typeof c.r === 'number' && Number.isFinite(c.r) && typeof c.id === 'string'
-      && /^[0-9a-f-]{36}$/i.test(c.id)) return { r: c.r, id: c.id };
+      && isUuid(c.id)) return { r: c.r, id: c.id };
   } catch { /* fall through */ }
   throw HttpErrors.INVALID_CURSOR();
 }

@@ -158,12 +158,19 @@ export async function cancelExpiredOrders(pool: pg.Pool, batch = 100): Promise<n
 
 export interface OrderListQuery { status?: OrderStatus | undefined; email?: string | undefined; limit: number; cursor?: string | undefined }
 
+function isIsoTimestamp(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(s)) return false;
+  const d = new Date(s);
+  return !Number.isNaN(d.getTime()) && d.toISOString() === s;
+}
+
 export async function listOrders(db: Queryable, q: OrderListQuery): Promise<{ items: Order[]; nextCursor: string | null }> {
   let after: { t: string; id: string } | null = null;
   if (q.cursor) {
     try {
       const c = JSON.parse(Buffer.from(q.cursor, 'base64url').toString()) as { t?: unknown; id?: unknown };
-      if (typeof c.t === 'string' && typeof c.id === 'string' && isUuid(c.id) && !Number.isNaN(Date.parse(c.t))) after = { t: c.t, id: c.id };
+      // Only the exact form this function writes: Date.parse accepts dates PostgreSQL rejects ("1", "+275760-…").
+      if (typeof c.t === 'string' && typeof c.id === 'string' && isUuid(c.id) && isIsoTimestamp(c.t)) after = { t: c.t, id: c.id };
     } catch { /* invalid */ }
     if (!after) throw HttpErrors.INVALID_CURSOR();
   }

@@ -34,7 +34,7 @@ export const PaymentQueries = {
   markAttempt: {
     name: 'payments.mark_attempt',
     text: `UPDATE payment_attempts SET status = $2, provider_intent_id = coalesce($3, provider_intent_id),
-             error_code = $4, decline_code = $5, error_message = $6, updated_at = now()
+             error_code = $4, decline_code = $5, error_message = coalesce($6, error_message), updated_at = now()
            WHERE id = $1`,
   },
   countAttempts: { name: 'payments.count_attempts', text: `SELECT count(*)::int AS n FROM payment_attempts WHERE order_id = $1 AND status <> 'not_sent'` },

@@ -152,7 +152,13 @@ export async function processPaymentJob(deps: PaymentDeps, orderId: string): Pro
       } else {
         const provider = deps.router.pick(notSentHere);
         if (!provider) throw new RetryLater('no payment provider is available');
-        attempt = (await query<AttemptRow>(deps.pool, Q.insertAttempt, [orderId, provider.name, order.total_amount, order.currency.trim(), order.payment_method])).rows[0]!;
+        try {
+          attempt = (await query<AttemptRow>(deps.pool, Q.insertAttempt, [orderId, provider.name, order.total_amount, order.currency.trim(), order.payment_method])).rows[0]!;
+        } catch (err) {
+          // Another worker started an attempt meanwhile (only possible if our lease lapsed): let it finish.
+          if ((err as { code?: string }).code === '23505') throw new RetryLater(`order ${orderId} has a concurrent attempt`);
+          throw err;
+        }
         outcome = await callProvider(deps, provider, attempt, false);
       }
       switch (outcome.kind) {

@@ -34,6 +34,8 @@ new client.Gauge({
       const { rows } = await queueMetricsPool.query<{ name: string; state: string; n: number }>(
         `SELECT name, state::text, count(*)::int AS n FROM pgboss.job WHERE name = ANY($1) AND state < 'completed' GROUP BY 1, 2`,
         [[PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE]]);
+      // Report zeros too: "no jobs waiting" is a value an alert must be able to see.
+      for (const q of [PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE]) for (const state of ['created', 'retry', 'active']) this.set({ queue: q, state }, 0);
       for (const r of rows) this.set({ queue: r.name, state: r.state }, r.n);
     } catch { /* the queue schema may not exist yet */ }
   },

@@ -24,7 +24,32 @@ export const ConfigSchema = Type.Object(
     bodyLimitBytes: Type.Integer({ default: 65536, minimum: 1024, maximum: 10_485_760 }),
     shutdownGraceMs: Type.Integer({ default: 15000, minimum: 0 }),
     pspPort: Type.Integer({ default: 3100, minimum: 0, maximum: 65535 }),
+    // Provider simulator (src/psp): a primary and an optional secondary account, each on its own port
+    // with its own secret key. The secondary port defaults to pspPort + 1 (0 when pspPort is 0).
+    pspSecondaryEnabled: Type.Boolean({ default: true }),
+    pspSecondaryPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    pspPrimarySecretKey: Type.String({ default: 'sk_test_holdfast_primary', pattern: '^sk_test_[A-Za-z0-9_]{4,200}$' }),
+    pspSecondarySecretKey: Type.String({ default: 'sk_test_holdfast_secondary', pattern: '^sk_test_[A-Za-z0-9_]{4,200}$' }),
+    pspDbPoolMax: Type.Integer({ default: 10, minimum: 1, maximum: 500 }),
+    // Fault injection (src/faults): how often each process re-reads the faults table (LISTEN/NOTIFY
+    // makes most changes arrive sooner).
+    faultRefreshMs: Type.Integer({ default: 500, minimum: 50, maximum: 60_000 }),
     controlPort: Type.Integer({ default: 3200, minimum: 0, maximum: 65535 }),
+    /** Payment provider accounts in priority order. Empty: the local simulator's primary and secondary. */
+    paymentProviders: Type.Array(Type.Object({
+      name: Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' }),
+      baseUrl: Type.String({ pattern: '^https?://' }),
+      secretKey: Type.String({ minLength: 1 }),
+    }, { additionalProperties: false }), { default: [], maxItems: 8 }),
+    paymentWorkerConcurrency: Type.Integer({ default: 8, minimum: 1, maximum: 256 }),
+    providerTimeoutMs: Type.Integer({ default: 2500, minimum: 50, maximum: 120_000 }),
+    providerSlowCallMs: Type.Integer({ default: 1000, minimum: 10, maximum: 120_000 }),
+    providerMaxConcurrent: Type.Integer({ default: 32, minimum: 1, maximum: 1024 }),
+    providerBreakerHalfOpenAfterMs: Type.Integer({ default: 5000, minimum: 100 }),
+    paymentJobRetryLimit: Type.Integer({ default: 300, minimum: 0, maximum: 100_000 }),
+    paymentJobRetryDelaySeconds: Type.Integer({ default: 2, minimum: 1, maximum: 3600 }),
+    paymentJobExpireSeconds: Type.Integer({ default: 60, minimum: 5, maximum: 3600 }),
+    reconcileIntervalSeconds: Type.Integer({ default: 300, minimum: 0, description: '0 disables the periodic run' }),
   },
   { additionalProperties: false },
 );
@@ -48,8 +73,26 @@ export const ENV_VARS: Record<string, keyof Config> = {
   HOLDFAST_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   HOLDFAST_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
   HOLDFAST_PSP_PORT: 'pspPort',
+  HOLDFAST_PSP_SECONDARY_ENABLED: 'pspSecondaryEnabled',
+  HOLDFAST_PSP_SECONDARY_PORT: 'pspSecondaryPort',
+  HOLDFAST_PSP_PRIMARY_SECRET_KEY: 'pspPrimarySecretKey',
+  HOLDFAST_PSP_SECONDARY_SECRET_KEY: 'pspSecondarySecretKey',
+  HOLDFAST_PSP_DB_POOL_MAX: 'pspDbPoolMax',
+  HOLDFAST_FAULT_REFRESH_MS: 'faultRefreshMs',
   HOLDFAST_CONTROL_PORT: 'controlPort',
+  HOLDFAST_PAYMENT_PROVIDERS: 'paymentProviders',
+  HOLDFAST_PAYMENT_WORKER_CONCURRENCY: 'paymentWorkerConcurrency',
+  HOLDFAST_PROVIDER_TIMEOUT_MS: 'providerTimeoutMs',
+  HOLDFAST_PROVIDER_SLOW_CALL_MS: 'providerSlowCallMs',
+  HOLDFAST_PROVIDER_MAX_CONCURRENT: 'providerMaxConcurrent',
+  HOLDFAST_PROVIDER_BREAKER_HALF_OPEN_AFTER_MS: 'providerBreakerHalfOpenAfterMs',
+  HOLDFAST_PAYMENT_JOB_RETRY_LIMIT: 'paymentJobRetryLimit',
+  HOLDFAST_PAYMENT_JOB_RETRY_DELAY_SECONDS: 'paymentJobRetryDelaySeconds',
+  HOLDFAST_PAYMENT_JOB_EXPIRE_SECONDS: 'paymentJobExpireSeconds',
+  HOLDFAST_RECONCILE_INTERVAL_SECONDS: 'reconcileIntervalSeconds',
 };
+
+const SECRET_KEY = /token|secret|password|databaseUrl/i;
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -66,6 +109,9 @@ function coerceEnv(key: keyof Config, raw: string): unknown {
   const schema = ConfigSchema.properties[key] as { type?: string };
   if (schema.type === 'integer' || schema.type === 'number') {
     return raw.trim() !== '' && /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
+  }
+  if (schema.type === 'array' || schema.type === 'object') {
+    try { return JSON.parse(raw); } catch { return raw; }
   }
   if (schema.type === 'boolean') {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;
@@ -100,15 +146,40 @@ export function loadConfig(
     const raw = env[name];
     if (raw !== undefined && raw !== '') fromEnv[key] = coerceEnv(key, raw);
   }
+  // Unknown keys in the file are named as such (a typo must not silently fall back to a default).
+  const known = new Set(Object.keys(ConfigSchema.properties));
+  for (const key of Object.keys(fromFile)) {
+    if (!known.has(key)) {
+      problems.push(`${key} (in ${file}): unknown configuration key; known keys: ${[...known].join(', ')}`);
+      delete fromFile[key];
+    }
+  }
   const merged: Record<string, unknown> = { ...fromFile, ...fromEnv, ...overrides };
   const withDefaults = Value.Default(ConfigSchema, merged) as Record<string, unknown>;
   const envNameOf = (key: string) => Object.entries(ENV_VARS).find(([, k]) => k === key)?.[0];
+  const sourceOf = (key: string) => {
+    if (key in overrides) return undefined;
+    if (key in fromEnv) return envNameOf(key);
+    if (key in fromFile) return `in ${file}`;
+    return envNameOf(key);
+  };
   for (const error of Value.Errors(ConfigSchema, withDefaults)) {
-    const key = error.instancePath.replace(/^\//, '') || (error.params as { additionalProperties?: string[] })?.additionalProperties?.join(', ') || '(root)';
-    const envName = envNameOf(key.split('/')[0] ?? '');
-    const where = envName ? `${key} (${envName})` : key;
-    const value = withDefaults[key.split('/')[0] ?? ''];
-    problems.push(`${where}: ${error.message}${value !== undefined ? `, got ${JSON.stringify(value)}` : ''}`);
+    // An unknown key is reported twice ("schema is false" on the key, and on its parent): keep the parent's.
+    if (error.keyword === 'boolean' && error.schemaPath.endsWith('/additionalProperties')) continue;
+    const segments = error.instancePath.split('/').slice(1);
+    const key = segments[0] ?? '(root)';
+    const source = sourceOf(key);
+    const at = segments.length ? segments.map((seg, i) => (/^\d+$/.test(seg) ? `[${seg}]` : `${i ? '.' : ''}${seg}`)).join('') : key;
+    const where = source ? `${at} (${source})` : at;
+    if (error.keyword === 'additionalProperties') {
+      const names = (error.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+      problems.push(`${where}: unknown key${names.length === 1 ? '' : 's'} ${names.map((n) => `"${n}"`).join(', ')}`);
+      continue;
+    }
+    const value = segments.reduce<unknown>((v, seg) => (v as Record<string, unknown> | undefined)?.[seg], withDefaults);
+    // Never echo secrets (tokens, keys, connection strings with passwords) into a terminal or log.
+    const shown = value === undefined ? '' : segments.some((seg) => SECRET_KEY.test(seg)) ? ', got [redacted]' : `, got ${JSON.stringify(value)}`;
+    problems.push(`${where}: ${error.message}${shown}`);
   }
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return withDefaults as Config;

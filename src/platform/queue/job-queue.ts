@@ -12,7 +12,9 @@ export function createJobQueue(connectionString: string, opts: { supervise: bool
     max: opts.poolMax,
     application_name: opts.applicationName,
     supervise: opts.supervise,
-    schedule: opts.supervise,
+    schedule: false,
+    maintenanceIntervalSeconds: 5,
+    monitorStateIntervalSeconds: 10,
     migrate: true,
   });
   boss.on('error', () => {}); // surfaced through metrics and the queue's own retries, never a crash

@@ -24,7 +24,9 @@ CREATE TABLE payment_attempts (
 );
 -- At most one successful charge per order, enforced by the database.
 CREATE UNIQUE INDEX payment_attempts_one_success ON payment_attempts (order_id) WHERE status = 'succeeded';
-CREATE INDEX payment_attempts_unresolved ON payment_attempts (order_id) WHERE status IN ('pending', 'in_doubt');
+-- At most one attempt per order whose outcome is unknown: a new attempt (perhaps at another provider)
+-- can only start once the previous one is resolved, so failover can never charge twice.
+CREATE UNIQUE INDEX payment_attempts_one_unresolved ON payment_attempts (order_id) WHERE status IN ('pending', 'in_doubt');
 
 -- A lease on the order's payment: only one worker at a time works on an order, even if the queue
 -- redelivers its job (e.g. after a worker was killed and the job expired).

@@ -1,0 +1,104 @@
+// `holdfast faults list | set <name> '<json>' [--ttl <seconds>] | clear <name>`: talks to a running shop
+// over its admin API (HOLDFAST_URL, default http://localhost:3000), with the admin token from
+// HOLDFAST_ADMIN_TOKEN or <HOLDFAST_DATA_DIR>/admin-token.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+export const FAULTS_USAGE = `usage:
+  holdfast faults list                              every fault and whether it is active
+  holdfast faults get <name>                        one fault, with its parameter schema
+  holdfast faults set <name> ['<json>'] [--ttl S]   switch a fault on, e.g. set psp.latency '{"latencyMs":2000}'
+  holdfast faults clear <name>                      switch a fault off
+Environment: HOLDFAST_URL (default http://localhost:3000), HOLDFAST_ADMIN_TOKEN (or <HOLDFAST_DATA_DIR>/admin-token).`;
+
+export interface CliIo { out(text: string): void; err(text: string): void }
+
+async function adminToken(env: NodeJS.ProcessEnv): Promise<string> {
+  if (env.HOLDFAST_ADMIN_TOKEN) return env.HOLDFAST_ADMIN_TOKEN;
+  const file = path.resolve(env.HOLDFAST_DATA_DIR || '.holdfast', 'admin-token');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    throw new Error(`no admin token: set HOLDFAST_ADMIN_TOKEN or start the shop once so that ${file} exists`);
+  }
+}
+
+/** Runs the command; returns the process exit code. */
+export async function runFaultsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = {
+  out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t),
+}): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ttl: { type: 'string' }, json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    io.err(`${(err as Error).message}\n${FAULTS_USAGE}\n`);
+    return 2;
+  }
+  const [sub, name, json] = parsed.positionals;
+  const base = (env.HOLDFAST_URL || 'http://localhost:3000').replace(/\/$/, '');
+  let token: string;
+  try {
+    token = await adminToken(env);
+  } catch (err) {
+    io.err(`${(err as Error).message}\n`);
+    return 2;
+  }
+  const call = async (method: string, p: string, body?: unknown) => {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${p}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (err) {
+      throw new Error(`cannot reach ${base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+    }
+    const text = await res.text();
+    const data = text ? JSON.parse(text) as Record<string, any> : undefined;
+    if (!res.ok) throw new Error(`${method} ${p}: HTTP ${res.status} ${data?.error?.code ?? ''}: ${data?.error?.message ?? text}`);
+    return data;
+  };
+  const describe = (f: Record<string, any>) => `${String(f.name).padEnd(16)} ${f.active ? `ON  ${JSON.stringify(f.params)}${f.expiresAt ? ` (until ${f.expiresAt})` : ''}` : 'off'}`;
+  try {
+    switch (sub) {
+      case 'list': {
+        const data = await call('GET', '/api/admin/faults');
+        if (parsed.values.json) io.out(`${JSON.stringify(data, null, 2)}\n`);
+        else for (const f of data!.items) io.out(`${describe(f)}\n`);
+        return 0;
+      }
+      case 'get': {
+        if (!name) break;
+        io.out(`${JSON.stringify(await call('GET', `/api/admin/faults/${encodeURIComponent(name)}`), null, 2)}\n`);
+        return 0;
+      }
+      case 'set': {
+        if (!name) break;
+        let params: unknown = {};
+        if (json !== undefined) {
+          try { params = JSON.parse(json); } catch { io.err(`parameters must be JSON, e.g. '{"latencyMs":2000}'\n`); return 2; }
+        }
+        const ttl = parsed.values.ttl;
+        if (ttl !== undefined && !/^\d+$/.test(ttl)) { io.err('--ttl must be a whole number of seconds\n'); return 2; }
+        const data = await call('PUT', `/api/admin/faults/${encodeURIComponent(name)}${ttl ? `?ttlSeconds=${ttl}` : ''}`, params);
+        io.out(`${describe(data!)}\n`);
+        return 0;
+      }
+      case 'clear': {
+        if (!name) break;
+        await call('DELETE', `/api/admin/faults/${encodeURIComponent(name)}`);
+        io.out(`${name.padEnd(16)} off\n`);
+        return 0;
+      }
+      default:
+        break;
+    }
+  } catch (err) {
+    io.err(`${(err as Error).message}\n`);
+    return 1;
+  }
+  io.err(`${FAULTS_USAGE}\n`);
+  return 2;
+}

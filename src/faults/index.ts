@@ -1,0 +1,9 @@
+// Public surface of fault injection: declare faults, read them (cached), change them, serve the admin API.
+export { FAULTS, PSP_ACCOUNT_NAMES, type FaultName, type FaultParams, type PspAccountName } from './fault-catalog.ts';
+export { defineFault, faultDefinition, faultDefinitions, validateFaultParams, type FaultDefinition } from './fault-registry.ts';
+export { createFaultReader, type FaultReader, type FaultReaderOptions, type FaultSnapshot, type ActiveFault } from './fault-reader.ts';
+export { listFaultStates, getFaultState, setFault, clearFault, type FaultState } from './fault-service.ts';
+export { FAULTS_CHANNEL } from './fault-store.ts';
+export { FaultErrors } from './fault-errors.ts';
+export { faultRoutes } from './fault-routes.ts';
+export { faultsModule } from './faults-module.ts';

@@ -1,0 +1,12 @@
+// Public surface of the payment provider simulator (the `psp` role): a Stripe-compatible API for the
+// PaymentIntents subset, on its own port(s), with a real ledger in PostgreSQL (schema psp).
+export { pspModule, pspAccountsFromConfig, PSP_ACCOUNT_IDS, type PspAccountEndpoint } from './psp-module.ts';
+export { createPspServer, presentedKey, type PspServer, type PspServerOptions } from './psp-server.ts';
+export { DEFAULT_API_VERSION, type PspAccount } from './psp-service.ts';
+export {
+  listSucceededCharges, countSucceededCharges, succeededChargesByOrder, ledgerSummary,
+  type LedgerCharge, type LedgerQuery, type OrderCharges, type LedgerSummaryRow,
+} from './psp-ops.ts';
+export { testCard, testCardTokens, type TestCard, type CardOutcome } from './test-payment-methods.ts';
+export { parseStripeForm, encodeStripeForm } from './stripe-form.ts';
+export { purgeIdempotencyKeys } from './psp-idempotency.ts';

@@ -1,0 +1,10 @@
+// The Stripe contract suite against the payment provider simulator, started in-process on free ports.
+import { before, after } from 'node:test';
+import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { stripeContract } from './stripe-contract.ts';
+
+let app: TestApp;
+before(async () => { app = await startTestApp({ targets: ['storefront', 'psp'], config: { pspPort: 0, logLevel: 'warn' } }); });
+after(async () => { await app?.stop(); });
+
+stripeContract(() => ({ baseUrl: app.ctx.pspUrls!.primary!, secretKey: app.ctx.config.pspPrimarySecretKey }));

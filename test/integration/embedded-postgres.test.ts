@@ -1,0 +1,145 @@
+// The embedded PostgreSQL server: starts from scratch when Holdfast runs as root (the server itself runs as
+// an unprivileged OS user), keeps its data across restarts, and is reused rather than started twice.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { spawn } from 'node:child_process';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/platform/db/embedded-postgres.ts';
+
+const handles: EmbeddedPostgresHandle[] = [];
+let dataDir: string | undefined;
+after(async () => {
+  for (const h of handles.reverse()) await h.stop().catch(() => {});
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function sql<R extends pg.QueryResultRow>(connectionString: string, text: string): Promise<R[]> {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    return (await client.query<R>(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function uidOf(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
+}
+
+test('starts on a fresh data dir, keeps data across stop/start, and reuses a running server', async (t) => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'holdfast-embedded-pg-'));
+  const port = await freePort();
+  const log: string[] = [];
+  const start = () => startEmbeddedPostgres({ dataDir: dataDir!, port, log: (line) => log.push(line) });
+
+  // First start: initialises the cluster and runs it.
+  const first = await start();
+  handles.push(first);
+  assert.equal(first.owned, true, 'this process started the server');
+  assert.ok(existsSync(path.join(dataDir, 'pg', 'PG_VERSION')), 'the cluster lives under <dataDir>/pg');
+  assert.match(first.connectionString, new RegExp(`^postgres://[^@]+@127\\.0\\.0\\.1:${port}/postgres$`));
+  await sql(first.connectionString, `CREATE TABLE survivors (note text NOT NULL)`);
+  await sql(first.connectionString, `INSERT INTO survivors VALUES ('written by the first run')`);
+
+  const pid = Number((await readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
+  if (process.getuid?.() === 0) {
+    // PostgreSQL refuses to run as root; the server must be running as an unprivileged user.
+    assert.notEqual(await uidOf(pid), 0, 'the PostgreSQL server does not run as root');
+    assert.notEqual((await stat(path.join(dataDir, 'pg'))).uid, 0, 'its data files belong to that user');
+  } else {
+    t.diagnostic('not running as root: the root path is not exercised on this machine');
+  }
+
+  // Starting again while it runs (a second Holdfast process on the same data dir) reuses the server.
+  const second = await start();
+  assert.equal(second.owned, false, 'the running server is reused, not started twice');
+  assert.equal(second.connectionString, first.connectionString);
+  await second.stop(); // not the owner: must leave the server running
+  assert.deepEqual(await sql(second.connectionString, 'SELECT note FROM survivors'), [{ note: 'written by the first run' }]);
+
+  // Stopping the owner really stops the server.
+  await first.stop();
+  handles.pop();
+  await assert.rejects(sql(first.connectionString, 'SELECT 1'), /ECONNREFUSED|connect/, 'nothing listens after stop');
+
+  // Starting again on the same data dir reuses the data (no re-initialisation).
+  const third = await start();
+  handles.push(third);
+  assert.equal(third.owned, true);
+  assert.deepEqual(await sql(third.connectionString, 'SELECT note FROM survivors'), [{ note: 'written by the first run' }],
+    'a table created in the first run is still there after stop + start');
+  await third.stop();
+  handles.pop();
+  if (log.some((l) => /FATAL|PANIC/.test(l))) t.diagnostic(log.filter((l) => /FATAL|PANIC/.test(l)).join('\n'));
+});
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** `holdfast start` with no DATABASE_URL, as `npm start` runs it on a fresh machine; SIGTERM once ready. */
+async function runShopOnEmbeddedPostgres(dir: string, pgPort: number) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--target', 'storefront'], {
+    cwd: path.resolve(import.meta.dirname, '../..'),
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn',
+      PORT: String(port), HOST: '127.0.0.1', HOLDFAST_DATA_DIR: dir, HOLDFAST_PG_PORT: String(pgPort), HOLDFAST_SEED_PRODUCTS: '30',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  try {
+    for (;;) {
+      assert.equal(child.exitCode, null, `holdfast exited before it was ready:\n${out}`);
+      const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+      if (ready === 200) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const products = await (await fetch(`http://127.0.0.1:${port}/api/products?limit=100`)).json() as { items: unknown[] };
+    assert.equal(await canConnect(pgPort), true, 'the embedded server is up while the shop runs');
+    child.kill('SIGTERM');
+    const exit = await exited;
+    return { products: products.items.length, exit, out };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+test('`holdfast start` without DATABASE_URL runs on embedded PostgreSQL and stops it cleanly on SIGTERM', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'holdfast-embedded-shop-'));
+  handles.push({ connectionString: '', owned: false, stop: () => rm(dir, { recursive: true, force: true }) });
+  const pgPort = await freePort();
+
+  const run = await runShopOnEmbeddedPostgres(dir, pgPort);
+  assert.deepEqual(run.exit, { code: 0, signal: null }, run.out);
+  assert.equal(run.products, 30, 'the demo catalog was seeded on first start');
+  assert.match(run.out, /HOLDFAST_ADMIN_TOKEN=hf_admin_/, 'the generated admin token is printed once');
+  assert.equal(await canConnect(pgPort), false, 'the process stopped the PostgreSQL server it started');
+  assert.ok(existsSync(path.join(dir, 'pg', 'PG_VERSION')), 'the data stays for the next start');
+});
