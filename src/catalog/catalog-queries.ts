@@ -8,8 +8,8 @@ export const CatalogQueries = {
   listBySlug: {
     name: 'catalog.list_by_slug',
     text: `SELECT ${PRODUCT_COLUMNS} FROM products
-           WHERE active AND ($1::text IS NULL OR slug > $1) AND ($2::text IS NULL OR $2 = ANY(categories))
-           ORDER BY slug LIMIT $3`,
+           WHERE active AND slug > $1 AND ($2::text IS NULL OR $2 = ANY(categories))
+           ORDER BY slug LIMIT $3`, // the first page passes slug > '' so the plan stays an index range scan
   },
   search: {
     name: 'catalog.search',

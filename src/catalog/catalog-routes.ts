@@ -4,6 +4,13 @@ import type { RouteDeps } from '../platform/http/deps.ts';
 import { errorResponses, MoneySchema } from '../platform/http/schemas.ts';
 import { listProducts, getProductBySlug } from './catalog-service.ts';
 import { availableStock } from '../inventory/index.ts';
+import { MicroCache } from '../platform/http/micro-cache.ts';
+
+/**
+ * Catalog listings are the same for every shopper and already public for 5 s (Cache-Control); holding
+ * them for 2 s in process means a surge of browsers costs one query per distinct page per 2 s.
+ */
+const LISTING_CACHE_TTL_MS = 2000;
 
 export const ProductSchema = Type.Object({
   id: Type.String(), slug: Type.String(), sku: Type.String(), title: Type.String(), description: Type.String(),
@@ -13,6 +20,7 @@ export const ProductSchema = Type.Object({
 });
 
 export function catalogRoutes(app: HttpServer, deps: RouteDeps): void {
+  const listings = new MicroCache<Awaited<ReturnType<typeof listProducts>>>({ ttlMs: LISTING_CACHE_TTL_MS, maxEntries: 1000 });
   app.get('/api/products', {
     schema: {
       tags: ['catalog'], summary: 'List or search products (cursor pagination)',
@@ -25,7 +33,8 @@ export function catalogRoutes(app: HttpServer, deps: RouteDeps): void {
       response: { 200: Type.Object({ items: Type.Array(ProductSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400) },
     },
   }, async (req, reply) => {
-    const page = await listProducts(deps.pool, req.query);
+    const { q, category, limit, cursor } = req.query;
+    const page = await listings.get(JSON.stringify([q, category, limit, cursor]), () => listProducts(deps.pool, req.query));
     reply.header('cache-control', 'public, max-age=5');
     return page;
   });

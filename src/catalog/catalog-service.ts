@@ -75,7 +75,7 @@ export async function listProducts(
     };
   }
   const c = opts.cursor ? (decodeCursor(opts.cursor, 'list') as { s: string }) : null;
-  const { rows } = await query<ProductRow>(db, Q.listBySlug, [c?.s ?? null, category, opts.limit + 1]);
+  const { rows } = await query<ProductRow>(db, Q.listBySlug, [c?.s ?? '', category, opts.limit + 1]);
   const page = rows.slice(0, opts.limit);
   const last = page.at(-1);
   return {

@@ -31,11 +31,6 @@ export const InventoryQueries = {
              updated_at = now()
            FROM committed c WHERE s.product_id = c.product_id RETURNING s.product_id`,
   },
-  expiredOrders: {
-    name: 'inventory.expired_orders',
-    text: `SELECT DISTINCT order_id FROM stock_reservations
-           WHERE status = 'held' AND expires_at < now() LIMIT $1`,
-  },
   get: {
     name: 'inventory.get',
     text: `SELECT product_id, on_hand, reserved, on_hand - reserved AS available, updated_at

@@ -42,10 +42,6 @@ export async function commitReservations(tx: Queryable, orderId: string): Promis
   return (await query(tx, Q.commitHeld, [orderId])).rowCount ?? 0;
 }
 
-export async function ordersWithExpiredReservations(db: Queryable, limit: number): Promise<string[]> {
-  return (await query<{ order_id: string }>(db, Q.expiredOrders, [limit])).rows.map((r) => r.order_id);
-}
-
 export async function getStockLevel(db: Queryable, productId: string): Promise<StockLevel> {
   const { rows } = await query<StockRow>(db, Q.get, [productId]);
   if (!rows[0]) throw InventoryErrors.STOCK_NOT_FOUND();

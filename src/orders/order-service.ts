@@ -5,7 +5,7 @@ import type pg from 'pg';
 import type { Queryable } from '../platform/db/database.ts';
 import { query, withTransaction } from '../platform/db/database.ts';
 import { isUuid, type Money } from '../catalog/index.ts';
-import { releaseReservations, ordersWithExpiredReservations } from '../inventory/index.ts';
+import { releaseReservations } from '../inventory/index.ts';
 import { OrderQueries as Q } from './order-queries.ts';
 import { OrderErrors } from './order-errors.ts';
 import { HttpErrors } from '../platform/http/app-error.ts';
@@ -135,25 +135,6 @@ export async function cancelOrder(pool: pg.Pool, id: string, reason: string): Pr
     await releaseReservations(tx, id);
     return getOrder(tx, id);
   });
-}
-
-/**
- * Cancels orders whose stock reservation expired before they were paid, releasing the stock. Orders that
- * were settled meanwhile are skipped. Safe to run from several replicas at once (row locks).
- */
-export async function cancelExpiredOrders(pool: pg.Pool, batch = 100): Promise<number> {
-  let canceled = 0;
-  for (const id of await ordersWithExpiredReservations(pool, batch)) {
-    await withTransaction(pool, async (tx) => {
-      const row = (await query<OrderRow>(tx, Q.getForUpdate, [id])).rows[0];
-      if (row?.status === 'pending_payment') {
-        await transitionOrder(tx, id, 'canceled', { type: 'order.canceled', data: { reason: 'reservation_expired' } });
-        canceled++;
-      }
-      await releaseReservations(tx, id);
-    });
-  }
-  return canceled;
 }
 
 export interface OrderListQuery { status?: OrderStatus | undefined; email?: string | undefined; limit: number; cursor?: string | undefined }

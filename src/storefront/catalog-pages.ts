@@ -1,14 +1,14 @@
 // Catalog and product pages: public, briefly cacheable, identical for every shopper (they never read or
 // set cookies, so a CDN may serve them). One query for the catalog page (categories are cached), two for
 // a product page (product, then its available stock), and each rendered page is reused for a couple of
-// seconds (see rendered-page-cache.ts) so a surge on the same pages does not become a surge on the database.
+// seconds (see src/platform/http/micro-cache.ts) so a surge on the same pages does not become a surge on the database.
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { listProducts, getProductBySlug, listCategories } from '../catalog/index.ts';
 import { availableStock } from '../inventory/index.ts';
 import { CATALOG_CACHE, PRODUCT_CACHE, sendHtml } from './page-reply.ts';
-import { RenderedPageCache } from './rendered-page-cache.ts';
+import { MicroCache } from '../platform/http/micro-cache.ts';
 import { catalogView } from './views/catalog-view.ts';
 import { productView } from './views/product-view.ts';
 
@@ -38,8 +38,8 @@ function cachedCategoryNames(deps: RouteDeps, log: (err: unknown) => void): () =
 
 export function catalogPages(app: HttpServer, deps: RouteDeps): void {
   const categoryNames = cachedCategoryNames(deps, (err) => app.log.warn({ err }, 'could not load categories; showing the catalog without them'));
-  const catalogPagesCache = new RenderedPageCache({ ttlMs: RENDERED_PAGE_TTL_MS, maxEntries: 500 });
-  const productPagesCache = new RenderedPageCache({ ttlMs: RENDERED_PAGE_TTL_MS, maxEntries: 2_000 });
+  const catalogPagesCache = new MicroCache({ ttlMs: RENDERED_PAGE_TTL_MS, maxEntries: 500 });
+  const productPagesCache = new MicroCache({ ttlMs: RENDERED_PAGE_TTL_MS, maxEntries: 2_000 });
 
   app.get('/', {
     schema: {

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RenderedPageCache } from './rendered-page-cache.ts';
+import { MicroCache } from './micro-cache.ts';
 
 test('concurrent misses share one render; hits are served until the entry expires', async (t) => {
   t.mock.timers.enable({ apis: ['Date'], now: 1_000 });
-  const cache = new RenderedPageCache({ ttlMs: 2000, maxEntries: 10 });
+  const cache = new MicroCache({ ttlMs: 2000, maxEntries: 10 });
   let renders = 0;
   const render = async () => { renders++; await new Promise((r) => setImmediate(r)); return `page ${renders}`; };
   const pages = await Promise.all([cache.get('a', render), cache.get('a', render), cache.get('a', render)]);
@@ -16,7 +16,7 @@ test('concurrent misses share one render; hits are served until the entry expire
 });
 
 test('errors are not cached, and the oldest entry is evicted when full', async () => {
-  const cache = new RenderedPageCache({ ttlMs: 60_000, maxEntries: 2 });
+  const cache = new MicroCache({ ttlMs: 60_000, maxEntries: 2 });
   await assert.rejects(cache.get('x', () => Promise.reject(new Error('db down'))), /db down/);
   assert.equal(await cache.get('x', async () => 'recovered'), 'recovered');
   await cache.get('y', async () => 'y');
