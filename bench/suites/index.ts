@@ -14,8 +14,9 @@ import type { Suite } from '../lib/suite.ts';
 import { catalogSuite } from './catalog.ts';
 import { memorySuite } from './memory.ts';
 import { pgbenchSuite } from './pgbench.ts';
+import { checkoutSuite } from './checkout.ts';
 
-export const SUITES: readonly Suite[] = [catalogSuite, memorySuite, pgbenchSuite];
+export const SUITES: readonly Suite[] = [catalogSuite, memorySuite, checkoutSuite, pgbenchSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);

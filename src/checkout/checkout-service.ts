@@ -6,9 +6,9 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { query, withTransaction } from '../platform/db/database.ts';
 import type { JobQueue } from '../platform/queue/job-queue.ts';
-import { getCart, markCheckedOut, CartErrors } from '../cart/index.ts';
+import { lockCartForCheckout, markCheckedOut, CartErrors } from '../cart/index.ts';
 import { reserveStock } from '../inventory/index.ts';
-import { createOrder, newOrderId, type ShippingAddress } from '../orders/index.ts';
+import { createOrder, newOrderId, newAccessToken, type ShippingAddress } from '../orders/index.ts';
 import { enqueuePaymentJob } from '../payments/index.ts';
 import { CheckoutQueries as Q } from './checkout-queries.ts';
 import { CheckoutErrors } from './checkout-errors.ts';
@@ -47,8 +47,11 @@ export async function placeOrder(
 ): Promise<CheckoutResult> {
   const key = validateIdempotencyKey(rawKey);
   const hash = requestHash(req);
+  const orderId = newOrderId();
+  const accessToken = newAccessToken();
+  const response: CheckoutResponse = { orderId, status: 'pending_payment', accessToken };
   return withTransaction(pool, async (tx) => {
-    const claimed = await query(tx, Q.claimKey, [key, hash]);
+    const claimed = await query(tx, Q.claimKey, [key, hash, JSON.stringify(response)]);
     if (!claimed.rowCount) {
       const prior = (await query<{ request_hash: string; response_status: number; response_body: CheckoutResponse }>(tx, Q.findKey, [key])).rows[0];
       if (!prior) throw CheckoutErrors.CHECKOUT_IDEMPOTENCY_KEY_INVALID('The Idempotency-Key is being used by a request that has not finished; retry.');
@@ -56,23 +59,20 @@ export async function placeOrder(
       return { response: prior.response_body, replayed: true };
     }
 
-    const cart = await getCart(tx, req.cartId, true);
+    const cart = await lockCartForCheckout(tx, req.cartId);
     if (cart.checkedOut) throw CartErrors.CART_CHECKED_OUT();
     if (cart.lines.length === 0) throw CheckoutErrors.CHECKOUT_CART_EMPTY();
     const unavailable = cart.lines.find((l) => !l.purchasable);
     if (unavailable) throw CheckoutErrors.CHECKOUT_PRODUCT_UNAVAILABLE(undefined, { productId: unavailable.productId });
 
-    const orderId = newOrderId();
     await reserveStock(tx, orderId, cart.lines, opts.reservationTtlSeconds);
-    const { accessToken } = await createOrder(tx, orderId, {
+    await createOrder(tx, orderId, accessToken, {
       email: req.email, shippingAddress: req.shippingAddress, paymentMethod: req.paymentMethod,
       currency: cart.currency, cartId: cart.id, idempotencyKey: key,
       lines: cart.lines.map((l) => ({ productId: l.productId, sku: l.sku, title: l.title, unitPriceAmount: l.unitPrice.amount, quantity: l.quantity })),
     });
     await markCheckedOut(tx, cart.id);
     await enqueuePaymentJob(queue, tx, { orderId, ...(opts.traceparent ? { traceparent: opts.traceparent } : {}) });
-    const response: CheckoutResponse = { orderId, status: 'pending_payment', accessToken };
-    await query(tx, Q.storeResponse, [key, 202, JSON.stringify(response)]);
     return { response, replayed: false };
   });
 }

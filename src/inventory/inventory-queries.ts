@@ -4,15 +4,13 @@
 import type { NamedQuery } from '../platform/db/database.ts';
 
 export const InventoryQueries = {
-  reserve: {
-    name: 'inventory.reserve',
-    text: `UPDATE stock_levels SET reserved = reserved + $2, updated_at = now()
-           WHERE product_id = $1 AND on_hand - reserved >= $2 RETURNING product_id`,
-  },
-  insertReservation: {
-    name: 'inventory.insert_reservation',
-    text: `INSERT INTO stock_reservations (order_id, product_id, quantity, expires_at)
-           VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+  reserveAndRecord: {
+    name: 'inventory.reserve_and_record',
+    text: `WITH reserved AS (
+             UPDATE stock_levels SET reserved = reserved + $3, updated_at = now()
+             WHERE product_id = $2 AND on_hand - reserved >= $3 RETURNING product_id)
+           INSERT INTO stock_reservations (order_id, product_id, quantity, expires_at)
+           SELECT $1, product_id, $3, now() + make_interval(secs => $4) FROM reserved RETURNING product_id`,
   },
   releaseHeld: {
     name: 'inventory.release_held',

@@ -24,11 +24,10 @@ export async function reserveStock(
 ): Promise<void> {
   const sorted = [...lines].sort((a, b) => a.productId.localeCompare(b.productId));
   for (const line of sorted) {
-    const { rowCount } = await query(tx, Q.reserve, [line.productId, line.quantity]);
+    const { rowCount } = await query(tx, Q.reserveAndRecord, [orderId, line.productId, line.quantity, ttlSeconds]);
     if (!rowCount) {
       throw InventoryErrors.OUT_OF_STOCK(undefined, { productId: line.productId, requested: line.quantity });
     }
-    await query(tx, Q.insertReservation, [orderId, line.productId, line.quantity, ttlSeconds]);
   }
 }
 

@@ -56,25 +56,25 @@ export interface NewOrder {
 /** Pre-allocates an order id so stock can be reserved against it before the row exists. */
 export function newOrderId(): string { return randomUUID(); }
 
-/** Creates an order in pending_payment, inside the caller's transaction. Returns its one-time access token. */
-export async function createOrder(tx: Queryable, id: string, o: NewOrder): Promise<{ order: Order; accessToken: string }> {
-  const accessToken = randomBytes(32).toString('base64url');
+/** A new order access token: 256 random bits, shown to the shopper once; only its hash is stored. */
+export function newAccessToken(): string { return randomBytes(32).toString('base64url'); }
+
+/** Creates an order in pending_payment, inside the caller's transaction, with the given access token. */
+export async function createOrder(tx: Queryable, id: string, accessToken: string, o: NewOrder): Promise<{ order: Order }> {
   const lineTotals = o.lines.map((l) => l.unitPriceAmount * l.quantity);
   const subtotal = lineTotals.reduce((a, b) => a + b, 0);
-  const { rows } = await query<OrderRow>(tx, Q.insert, [
+  const { rows } = await query<OrderRow>(tx, Q.insertWithLinesAndEvent, [
     id, hashToken(accessToken), o.email, JSON.stringify(o.shippingAddress), o.paymentMethod, o.currency,
     subtotal, subtotal, o.cartId, o.idempotencyKey,
-  ]);
-  await query(tx, Q.insertLines, [
-    id, o.lines.map((l) => l.productId), o.lines.map((l) => l.sku), o.lines.map((l) => l.title),
+    o.lines.map((l) => l.productId), o.lines.map((l) => l.sku), o.lines.map((l) => l.title),
     o.lines.map((l) => l.unitPriceAmount), o.lines.map((l) => l.quantity), lineTotals,
+    JSON.stringify({ cartId: o.cartId }),
   ]);
-  await query(tx, Q.insertEvent, [id, 'order.created', null, 'pending_payment', JSON.stringify({ cartId: o.cartId })]);
   const lines = o.lines.map((l, i) => ({
     product_id: l.productId, sku: l.sku, title: l.title, unit_price_amount: l.unitPriceAmount, quantity: l.quantity,
     line_total_amount: lineTotals[i]!,
   }));
-  return { order: toOrder(rows[0]!, lines), accessToken };
+  return { order: toOrder(rows[0]!, lines) };
 }
 
 async function loadOrder(db: Queryable, id: string): Promise<OrderRow | undefined> {

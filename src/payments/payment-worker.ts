@@ -75,9 +75,19 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
       }
     }
   };
+  // pg-boss waits a full polling interval after every fetch, even when it found a job; each worker loop
+  // therefore asks to be woken at once after a job so a backlog drains at full speed, and only an
+  // empty queue is polled at the interval.
   const ready = (async () => {
     for (let i = 0; i < opts.concurrency; i++) {
-      await queue.work<PaymentJob>(PAYMENT_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, handler);
+      let workerId: string | undefined;
+      workerId = await queue.work<PaymentJob>(PAYMENT_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
+        try {
+          await handler(jobs);
+        } finally {
+          if (workerId && !stopped) queue.notifyWorker(workerId);
+        }
+      });
     }
   })();
 

@@ -76,7 +76,9 @@ export async function startEmbeddedPostgres(opts: {
     password: PASSWORD,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories=', '-c', 'shared_buffers=128MB', '-c', 'fsync=on'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories=', '-c', 'shared_buffers=128MB', '-c', 'fsync=on',
+      // Per-statement statistics for operators (CREATE EXTENSION pg_stat_statements to query them).
+      '-c', 'shared_preload_libraries=pg_stat_statements'],
     onLog: (m: string) => log(m.trim()),
     onError: (m: unknown) => log(String(m)),
   });

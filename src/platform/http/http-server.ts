@@ -2,7 +2,7 @@
 // security headers, body limits, per-IP rate limits on writes, one error shape, RED metrics per route.
 import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import helmet from '@fastify/helmet';
+import helmet, { type HelmetOptions } from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
@@ -65,6 +65,31 @@ function wantsHtmlPage(request: FastifyRequest): boolean {
     && (request.headers.accept ?? '').includes('text/html');
 }
 
+const SECURITY_HEADER_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:', 'https:'],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      scriptSrc: ["'self'", "'unsafe-inline'"],
+      formAction: ["'self'"],
+      upgradeInsecureRequests: null,
+    },
+  },
+};
+
+/** Runs helmet once against a recording response and returns the headers it would set. */
+export function staticSecurityHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader(name: string, value: string | number | readonly string[]) { headers[name.toLowerCase()] = String(value); },
+    removeHeader(name: string) { delete headers[name.toLowerCase()]; },
+    getHeader(name: string) { return headers[name.toLowerCase()]; },
+  };
+  helmet(options)({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => { if (err) throw err; });
+  return headers;
+}
+
 export async function createHttpServer(opts: HttpServerOptions): Promise<HttpServer> {
   const app = Fastify({
     loggerInstance: opts.logger,
@@ -105,17 +130,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     return ajv.compile(schema) as ReturnType<Parameters<typeof app.setValidatorCompiler>[0]>;
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:', 'https:'],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        formAction: ["'self'"],
-        upgradeInsecureRequests: null,
-      },
-    },
+  // Security headers are the same on every response, so they are computed once (see
+  // docs/decisions/0006-static-security-headers.md) and set by one cheap hook.
+  const securityHeaders = staticSecurityHeaders(SECURITY_HEADER_OPTIONS);
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(securityHeaders);
+    done();
   });
   await app.register(cookie, { secret: opts.cookieSecret });
   await app.register(formbody, { bodyLimit: opts.bodyLimitBytes });

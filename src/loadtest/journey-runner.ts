@@ -1,0 +1,140 @@
+// One iteration of a journey: its steps in order, each timed from the moment it was meant to start.
+// The first step's intended start is the iteration's scheduled time (open model) or the moment the
+// virtual user got to it (closed model); a later step's is the end of the previous response plus the
+// think time. A response that arrives late because the server stalled, or because this thread was
+// busy, therefore shows its full delay in the figures.
+import type { CompiledJourney, CompiledStep } from './compiled-scenario.ts';
+import type { HttpClient, HttpOutcome } from './http-dispatch.ts';
+import type { ResponseView, Vars } from './scenario-types.ts';
+import { TemplateError } from './template-engine.ts';
+import type { WorkerRecorder, ResponseKind } from './worker-recorder.ts';
+
+export interface RunnerContext {
+  client: HttpClient;
+  recorder: WorkerRecorder;
+  /** performance.now() at the run's start. */
+  t0: number;
+  targetOrigin: string;
+  /** The target URL's path prefix without a trailing slash ('' for a bare origin). */
+  basePath: string;
+  timeoutMs: number;
+  originAllowed(origin: string): boolean;
+  shared: Vars;
+  budget: { remaining: number };
+  /** Set at the hard stop: steps still to run are not started. */
+  halted: { value: boolean };
+  /** Requests in flight now (for the concurrency series). */
+  active: { requests: number; iterations: number };
+}
+
+export type IterationOutcome = 'completed' | 'failed' | 'interrupted' | 'budget';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function send(ctx: RunnerContext, req: Parameters<HttpClient['send']>[0]): Promise<HttpOutcome> {
+  return new Promise((resolve) => ctx.client.send(req, resolve));
+}
+
+const absoluteCache = new Map<string, { origin: string; path: string }>();
+function splitAbsolute(url: string): { origin: string; path: string } {
+  let hit = absoluteCache.get(url);
+  if (!hit) {
+    const u = new URL(url);
+    hit = { origin: u.origin, path: `${u.pathname}${u.search}` };
+    if (absoluteCache.size < 1000) absoluteCache.set(url, hit);
+  }
+  return hit;
+}
+
+function responseView(outcome: HttpOutcome, durationMs: number): ResponseView {
+  let parsed: { value: unknown } | undefined;
+  return {
+    status: outcome.status, headers: outcome.headers, body: outcome.body, durationMs,
+    json() {
+      parsed ??= { value: JSON.parse(outcome.body) };
+      return parsed.value;
+    },
+  };
+}
+
+function pickInto(step: CompiledStep, vars: Vars): void {
+  for (const [name, listName] of step.pick) {
+    const list = vars[listName];
+    if (!Array.isArray(list) || list.length === 0) throw new TemplateError(`pick ${name} from "${listName}": it is ${Array.isArray(list) ? 'an empty list' : 'not a list'}`);
+    vars[name] = list[Math.floor(Math.random() * list.length)];
+  }
+}
+
+/** Runs one journey. Resolves with how it ended; every measurement goes to ctx.recorder. */
+export async function runIteration(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, into?: Vars): Promise<IterationOutcome> {
+  // Each iteration's own variables sit on top of the shared ones (data and setup), which it never changes.
+  const vars: Vars = into ?? (Object.create(ctx.shared) as Vars);
+  vars.$vu = vu;
+  vars.$iteration = iteration;
+  let intended = intendedStart;
+  const { recorder } = ctx;
+  for (const step of journey.steps) {
+    if (ctx.halted.value) return 'interrupted';
+    if (ctx.budget.remaining <= 0) { recorder.budgetExhausted = true; return 'budget'; }
+    let origin: string;
+    let path: string;
+    let headers: Record<string, string>;
+    let body: string | undefined;
+    try {
+      pickInto(step, vars);
+      const url = step.url(vars);
+      if (url.startsWith('http://') || url.startsWith('https://')) ({ origin, path } = splitAbsolute(url));
+      else { origin = ctx.targetOrigin; path = ctx.basePath + (url.startsWith('/') ? url : `/${url}`); }
+      headers = step.headers(vars);
+      body = step.body(vars);
+    } catch (err) {
+      // A missing variable means an earlier step did not deliver: record it as a failed check.
+      recorder.check(step.key, `variables for the request (${(err as Error).message.slice(0, 80)})`, false);
+      return 'failed';
+    }
+    if (!ctx.originAllowed(origin)) {
+      recorder.check(step.key, `${origin} is not loopback (use --allow-remote)`, false);
+      return 'failed';
+    }
+    const wait = intended - performance.now();
+    if (wait > 1) await sleep(wait);
+    if (ctx.halted.value) return 'interrupted';
+    ctx.budget.remaining--;
+    const active = ctx.active;
+    active.requests++;
+    recorder.concurrency(Math.floor((performance.now() - ctx.t0) / 1000), active.requests, active.iterations);
+    const outcome = await send(ctx, {
+      origin, path, method: step.method, headers, body, timeoutMs: step.timeoutMs ?? ctx.timeoutMs, readBody: step.needsBody,
+    });
+    active.requests--;
+    const latencyMs = outcome.endedAt - intended;
+    const sec = Math.floor((outcome.endedAt - ctx.t0) / 1000);
+    let kind: ResponseKind;
+    if (outcome.failure) kind = outcome.failure.kind;
+    else if (step.expect ? step.expect.has(outcome.status) : outcome.status >= 200 && outcome.status < 400) kind = 'ok';
+    else kind = 'status';
+    recorder.response(step.key, sec, latencyMs * 1000, kind, outcome.status, outcome.bytes, outcome.failure?.message);
+    if (kind === 'interrupted') return 'interrupted';
+    if (kind === 'ok' || kind === 'status') {
+      if (step.checks.length || step.extract) {
+        const view = responseView(outcome, latencyMs);
+        for (const c of step.checks) {
+          let pass = false;
+          try { pass = c.test(view, vars) === true; } catch { pass = false; }
+          recorder.check(step.key, c.name, pass);
+        }
+        if (step.extract && kind === 'ok' && !step.stopOn?.has(outcome.status)) {
+          let missing: string[];
+          try { missing = step.extract(view, vars); } catch { missing = ['(extractor failed)']; }
+          recorder.check(step.key, 'extracted values', missing.length === 0);
+          if (missing.length && !step.continueOnError) return 'failed';
+        }
+      }
+    }
+    if (kind !== 'ok' && !step.continueOnError) return 'failed';
+    if (kind === 'ok' && step.stopOn?.has(outcome.status)) return 'completed';
+    intended = outcome.endedAt;
+    if (step.think) intended += (step.think.min + Math.random() * (step.think.max - step.think.min)) * 1000;
+  }
+  return 'completed';
+}

@@ -1,0 +1,78 @@
+// What the main thread and the worker threads tell each other. Everything here is structured-clone
+// data; histograms travel as HdrHistogram's compressed base64 encoding and are merged on arrival.
+import type { LoadModel, ScenarioSource, Vars } from './scenario-types.ts';
+
+export interface WorkerInit {
+  index: number;
+  count: number;
+  source: ScenarioSource;
+  /** Extra thresholds do not matter to workers; the load model is resolved once, in the main thread. */
+  load: LoadModel;
+  /** Variables from the scenario's data and its setup steps. */
+  shared: Vars;
+  targetUrl: string;
+  allowRemote: boolean;
+  /** This worker's share of the concurrent iterations (open model) or of the VUs' connections. */
+  maxVUs: number;
+  /** This worker's share of the run's request budget. */
+  maxRequests: number;
+  timeoutMs: number;
+  gracefulStopMs: number;
+}
+
+export type MainToWorker =
+  | { type: 'start'; startAtEpochMs: number }
+  /** graceful: start nothing new, let iterations finish within the graceful stop; else abort now. */
+  | { type: 'stop'; graceful: boolean };
+
+export interface ErrorCounts { status: number; timeout: number; connection: number }
+
+/** One second of one worker. Responses count in the second they completed; iterations in the second they were due. */
+export interface SecondSnapshot {
+  sec: number;
+  responses: number;
+  errors: ErrorCounts;
+  scheduled: number;
+  started: number;
+  dropped: number;
+  maxInFlight: number;
+  maxActive: number;
+  /** Latency of the responses of this second (µs), encoded; absent when there were none. */
+  hist?: string;
+}
+
+export interface StepCounters {
+  requests: number;
+  ok: number;
+  errors: ErrorCounts;
+  interrupted: number;
+  bytes: number;
+  statuses: Record<string, number>;
+  checks: Record<string, { pass: number; fail: number }>;
+}
+
+export interface IterationCounters {
+  scheduled: number;
+  started: number;
+  completed: number;
+  failed: number;
+  dropped: number;
+  interrupted: number;
+  /** Not started because the request budget (--max-requests) was spent. */
+  skipped: number;
+}
+
+export interface WorkerFinal {
+  steps: { key: string; counters: StepCounters; hist: string }[];
+  iterations: IterationCounters;
+  /** How late iterations started against their schedule (µs), encoded. */
+  startLag: string;
+  errorSamples: { kind: string; step: string; message: string; count: number }[];
+  budgetExhausted: boolean;
+}
+
+export type WorkerToMain =
+  | { type: 'ready' }
+  | { type: 'seconds'; index: number; upTo: number; seconds: SecondSnapshot[] }
+  | { type: 'done'; index: number; upTo: number; seconds: SecondSnapshot[]; final: WorkerFinal }
+  | { type: 'failed'; index: number; message: string };
