@@ -15,6 +15,11 @@ Usage:
   holdfast faults list                 fault injection on a running shop (HOLDFAST_URL, admin token)
   holdfast faults set <name> '<json>'  switch a fault on: set psp.latency '{"latencyMs":2000}' [--ttl S]
   holdfast faults clear <name>         switch a fault off
+  holdfast loadtest <scenario> [...]   load test a shop (holiday-surge, mixed, ...; --help for all options)
+  holdfast loadtest capacity           find the highest sustainable rate and the first bottleneck
+  holdfast rca analyze <case-dir | data.csv | dir of cases> [--inject-time T] [--json]
+                                       rank root causes in recorded telemetry (wide CSV); a directory of
+                                       cases prints AC@1/AC@3/Avg@5 against N-sigma and BARO (docs/rca.md)
   holdfast help                        this text
 
 Configuration comes from environment variables (see docs/configuration.md): PORT, HOLDFAST_DATA_DIR,
@@ -119,9 +124,19 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'loadtest': {
+      const { runLoadtestCommand } = await import('./loadtest/index.ts');
+      process.exitCode = await runLoadtestCommand(argv.slice(1));
+      return;
+    }
     case 'faults': {
       const { runFaultsCommand } = await import('./faults/fault-cli.ts');
       process.exitCode = await runFaultsCommand(argv.slice(1));
+      return;
+    }
+    case 'rca': {
+      const { runRcaCommand } = await import('./rca/index.ts');
+      process.exitCode = await runRcaCommand(argv.slice(1));
       return;
     }
     case undefined:

@@ -70,28 +70,34 @@ export interface EvaluateOptions {
   detect?: boolean;
 }
 
-export function evaluate(cases: readonly EvaluationCase[], rankers: Record<string, Ranker>, opts: EvaluateOptions = {}): EvaluationReport {
-  const methods = Object.keys(rankers);
-  const outcomes: CaseOutcome[] = cases.map((c) => {
-    const results: Record<string, MethodCaseResult> = {};
-    const rankOpts: RankOptions = !opts.detect && c.injectTime !== undefined ? { injectTime: c.injectTime } : {};
-    for (const m of methods) {
-      const ranking = rankers[m]!(c.telemetry, rankOpts);
-      const rank = rankOf(ranking, c.truth.rootCauseService);
-      results[m] = {
-        ...(rank !== undefined ? { rank } : {}),
-        top: ranking.ranked.slice(0, 5).map((r) => r.service),
-        ...(ranking.faultClass ? { predictedFault: ranking.faultClass } : {}),
-        injectTime: ranking.injectTime, injectTimeSource: ranking.injectTimeSource,
-      };
-    }
-    return { caseId: c.id, truth: c.truth, results };
-  });
-  const summarise = (subset: CaseOutcome[]) => methods.map((m) => accuracy(m, subset.map((o) => o.results[m]!.rank)));
+/** Runs every ranker on one case; telemetry can be dropped afterwards (large sets are read one at a time). */
+export function evaluateCase(c: EvaluationCase, rankers: Record<string, Ranker>, opts: EvaluateOptions = {}): CaseOutcome {
+  const results: Record<string, MethodCaseResult> = {};
+  const rankOpts: RankOptions = !opts.detect && c.injectTime !== undefined ? { injectTime: c.injectTime } : {};
+  for (const [m, rank] of Object.entries(rankers)) {
+    const ranking = rank(c.telemetry, rankOpts);
+    const at = rankOf(ranking, c.truth.rootCauseService);
+    results[m] = {
+      ...(at !== undefined ? { rank: at } : {}),
+      top: ranking.ranked.slice(0, 5).map((r) => r.service),
+      ...(ranking.faultClass ? { predictedFault: ranking.faultClass } : {}),
+      injectTime: ranking.injectTime, injectTimeSource: ranking.injectTimeSource,
+    };
+  }
+  return { caseId: c.id, truth: c.truth, results };
+}
+
+/** AC@k overall and per split / fault class / scenario. */
+export function summarise(methods: readonly string[], outcomes: CaseOutcome[]): EvaluationReport {
+  const of = (subset: CaseOutcome[]) => methods.map((m) => accuracy(m, subset.map((o) => o.results[m]?.rank)));
   const groups: AccuracyGroup[] = [];
   for (const by of ['split', 'fault', 'scenario'] as const) {
     const values = [...new Set(outcomes.map((o) => o.truth[by]).filter((v): v is string => typeof v === 'string'))].sort();
-    for (const value of values) groups.push({ by, value, accuracy: summarise(outcomes.filter((o) => o.truth[by] === value)) });
+    for (const value of values) groups.push({ by, value, accuracy: of(outcomes.filter((o) => o.truth[by] === value)) });
   }
-  return { methods, overall: summarise(outcomes), groups, cases: outcomes };
+  return { methods: [...methods], overall: of(outcomes), groups, cases: outcomes };
+}
+
+export function evaluate(cases: readonly EvaluationCase[], rankers: Record<string, Ranker>, opts: EvaluateOptions = {}): EvaluationReport {
+  return summarise(Object.keys(rankers), cases.map((c) => evaluateCase(c, rankers, opts)));
 }

@@ -9,7 +9,7 @@ export { resolveInjectTime, type MetricEvidence, type RankedService, type Rankin
 export { rankRootCauses, DEFAULT_SETTINGS, type RankerSettings } from './root-cause-ranker.ts';
 export { rankNSigma, rankBaroRobust } from './baselines.ts';
 export { RANKERS } from './rankers.ts';
-export { evaluate, accuracy, rankOf, type EvaluationReport, type EvaluationCase, type CaseTruth, type Accuracy } from './evaluation.ts';
+export { evaluate, evaluateCase, summarise, accuracy, rankOf, type EvaluationReport, type EvaluationCase, type CaseOutcome, type CaseTruth, type Accuracy } from './evaluation.ts';
 export { formatRanking, formatEvaluation, describeEvidence, describeService } from './rca-report.ts';
 export { readCase, readTelemetryFile, findCaseDirs, type RecordedCase } from './case-files.ts';
 export { runRcaCommand, RCA_USAGE } from './rca-cli.ts';

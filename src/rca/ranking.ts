@@ -1,7 +1,7 @@
 // The result every ranker returns, and the shared first step: where the baseline ends.
 import { detectChangePoint } from './change-point.ts';
 import type { MetricKind } from './metric-kind.ts';
-import type { Telemetry } from './time-series.ts';
+import { allTimestamps, type Telemetry } from './time-series.ts';
 
 export interface MetricEvidence {
   service: string;
@@ -55,7 +55,7 @@ export function resolveInjectTime(t: Telemetry, given?: number): { time: number;
   if (given !== undefined && Number.isFinite(given)) return { time: given, source: 'given' };
   const cp = detectChangePoint(t);
   if (cp) return { time: cp.time, source: 'detected' };
-  const times = [...new Set(t.series.flatMap((s) => s.timestamps))].sort((a, b) => a - b);
+  const times = allTimestamps(t);
   const at = times[Math.max(1, Math.floor(times.length * 0.8))] ?? times[times.length - 1] ?? 0;
   return { time: at, source: 'fallback' };
 }

@@ -6,9 +6,9 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { findCaseDirs, isCaseDir, readCase } from './case-files.ts';
-import { evaluate, rankOf, type EvaluationCase } from './evaluation.ts';
+import { evaluateCase, rankOf, summarise, type CaseOutcome, type EvaluationCase } from './evaluation.ts';
 import { RANKERS } from './rankers.ts';
-import { formatEvaluation, formatRanking } from './rca-report.ts';
+import { formatEvaluation, formatRanking, utcDateTime } from './rca-report.ts';
 import type { Ranking } from './ranking.ts';
 
 export const RCA_USAGE = `usage:
@@ -77,6 +77,10 @@ async function analyzeOne(target: string, opts: { injectTime?: number; top: numb
   const c = await readCase(target);
   const given = opts.injectTime ?? (opts.detect ? undefined : c.injectTime);
   const source = opts.injectTime !== undefined ? '--inject-time' : 'inject_time.txt';
+  const times = c.telemetry.series[0]?.timestamps ?? [];
+  if (given !== undefined && times.length && (given <= times[0]! || given > times[times.length - 1]!)) {
+    io.err(`warning: fault start ${utcDateTime(given)} is outside the data (${utcDateTime(times[0]!)} to ${utcDateTime(times[times.length - 1]!)}): no baseline or no fault window\n`);
+  }
   const rankings: Record<string, Ranking> = {};
   for (const [name, rank] of Object.entries(RANKERS)) rankings[name] = rank(c.telemetry, given !== undefined ? { injectTime: given } : {});
   if (opts.json) {
@@ -106,13 +110,16 @@ async function evaluateDir(dir: string, opts: { json: boolean; detect: boolean }
     io.err(`${dir}: no case directories (data.csv with truth.json) found\n`);
     return 2;
   }
-  const cases: EvaluationCase[] = [];
+  // one case in memory at a time: research sets run to hundreds of cases
+  const outcomes: CaseOutcome[] = [];
   for (const d of dirs) {
     const c = await readCase(d);
     if (!c.truth) continue;
-    cases.push({ id: c.id, telemetry: c.telemetry, truth: c.truth, ...(c.injectTime !== undefined ? { injectTime: c.injectTime } : {}) });
+    const one: EvaluationCase = { id: c.id, telemetry: c.telemetry, truth: c.truth, ...(c.injectTime !== undefined ? { injectTime: c.injectTime } : {}) };
+    outcomes.push(evaluateCase(one, RANKERS, { detect: opts.detect }));
   }
-  const report = evaluate(cases, RANKERS, { detect: opts.detect });
+  const report = summarise(Object.keys(RANKERS), outcomes);
+  const cases = outcomes;
   if (opts.json) {
     io.out(json({ directory: path.resolve(dir), detect: opts.detect, ...report }));
     return 0;

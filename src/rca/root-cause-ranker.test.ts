@@ -50,6 +50,10 @@ interface Effects {
   cpu?: Record<string, (i: number) => number>;
 }
 
+/** The test mutates series in place; the ranker itself never does. */
+type Mutable = { values: number[] };
+const mutable = (s: MetricSeries | undefined) => s as unknown as Mutable;
+
 function system(effects: Effects, seed = 7): Telemetry {
   const r = rng(seed);
   const series: MetricSeries[] = [];
@@ -105,9 +109,9 @@ test('a pure traffic surge raising every latency in proportion is not blamed on 
   const r = rankRootCauses(system({ traffic: surge, latency }), { injectTime: INJECT });
   assert.ok(r.confidence! < 0.3, `confidence ${r.confidence}`);
   assert.ok(r.ranked[0]!.score < 10, `top score ${r.ranked[0]!.score} (${r.ranked[0]!.service})`);
-  // for contrast, the same surge with no normalisation target (latency flat, traffic flat) scores the same low
+  // and it reads like a calm system, not like a fault
   const calm = rankRootCauses(system({}), { injectTime: INJECT });
-  assert.ok(calm.confidence! < 0.3);
+  assert.ok(calm.confidence! < 0.3, `calm confidence ${calm.confidence}`);
 });
 
 test('a service degrading under a surge is still found (the incident this project is about)', () => {
@@ -122,11 +126,11 @@ test('missing values are tolerated', () => {
   const t = system({ cpu: { cart: () => 4 } }, 11);
   const r0 = rng(3);
   for (const s of t.series) {
-    (s as { values: number[] }).values = s.values.map((v) => (r0() < 0.15 ? NaN : v));
+    mutable(s).values = s.values.map((v) => (r0() < 0.15 ? NaN : v));
   }
   // one series missing from the baseline entirely, another absent in the fault window
-  (t.series[0] as { values: number[] }).values = t.series[0]!.values.map((v, i) => (i < BASE ? NaN : v));
-  (t.series[1] as { values: number[] }).values = t.series[1]!.values.map((v, i) => (i >= BASE ? NaN : v));
+  mutable(t.series[0]).values = t.series[0]!.values.map((v, i) => (i < BASE ? NaN : v));
+  mutable(t.series[1]).values = t.series[1]!.values.map((v, i) => (i >= BASE ? NaN : v));
   const r = rankRootCauses(t, { injectTime: INJECT });
   assert.equal(r.ranked[0]!.service, 'cart');
   assert.equal(r.ranked[0]!.evidence[0]!.kind, 'cpu');
@@ -142,7 +146,7 @@ test('a falling success rate is evidence, a rising one is not', () => {
   assert.equal(down.faultClass, 'error');
   // a success rate that was a bit low and recovers to 1 is good news, not a cause
   const t = system({});
-  const cat = t.series.find((s) => s.service === 'catalog' && s.metric === 'success-rate') as { values: number[] };
+  const cat = mutable(t.series.find((s) => s.service === 'catalog' && s.metric === 'success-rate'));
   cat.values = cat.values.map((v, i) => (i < BASE ? 0.97 + 0.002 * Math.sin(i) : 1));
   const up = rankRootCauses(t, { injectTime: INJECT });
   const catalog = up.ranked.find((s) => s.service === 'catalog')!;
@@ -161,7 +165,7 @@ test('latency inherited from slow outgoing calls (client-latency) counts against
   // the frontend reports the latency of the calls it makes; they slowed as much as its own latency
   t.series.push({ service: 'frontend', metric: 'client-latency-90', timestamps: ts, values: ts.map((_, i) => 0.15 * (i >= BASE ? 3 : 1) * (1 + 0.04 * gauss(r0))) });
   // make the frontend's own rise look bigger in robust units than the db's
-  const fe = t.series.find((s) => s.service === 'frontend' && s.metric === 'latency') as { values: number[] };
+  const fe = mutable(t.series.find((s) => s.service === 'frontend' && s.metric === 'latency'));
   fe.values = fe.values.map((v, i) => (i < BASE ? 0.2 + 0.0005 * Math.sin(i) : v));
   const r = rankRootCauses(t, { injectTime: INJECT });
   assert.equal(r.ranked[0]!.service, 'db');
@@ -171,7 +175,7 @@ test('latency inherited from slow outgoing calls (client-latency) counts against
 
 test('a traffic surge to one service alone is an anomaly of that service (overload)', () => {
   const t = system({});
-  const wl = t.series.find((s) => s.service === 'db' && s.metric === 'workload') as { values: number[] };
+  const wl = mutable(t.series.find((s) => s.service === 'db' && s.metric === 'workload'));
   wl.values = wl.values.map((v, i) => (i >= BASE ? v * 4 : v));
   const r = rankRootCauses(t, { injectTime: INJECT });
   assert.equal(r.ranked[0]!.service, 'db');
@@ -251,4 +255,25 @@ test('generalises to 1-second readings with cpu, memory and delay faults down a 
       assert.equal(detected.ranked[0]!.service, service, `${kind} fault in ${service}, fault start detected`);
     }
   }
+});
+
+test('the service that changed first leads a near-tie with those that changed after it', () => {
+  const r = rng(42);
+  const n = 200;
+  const ts = Array.from({ length: n }, (_, i) => T0 + i * 5);
+  const inject = ts[120]!;
+  // the cause degrades at the fault start; its caller only a minute later, but looks a bit worse
+  const root = ts.map((x) => 0.05 * (x >= inject ? 2 : 1) * (1 + 0.05 * gauss(r)));
+  const caller = ts.map((x) => 0.2 * (x >= inject + 60 ? 2.6 : 1) * (1 + 0.05 * gauss(r)));
+  const t: Telemetry = { series: [
+    { service: 'root', metric: 'latency', timestamps: ts, values: root },
+    { service: 'caller', metric: 'latency', timestamps: ts, values: caller },
+  ] };
+  const plain = rankRootCauses(t, { injectTime: inject, settings: { onsetTieShare: 0 } });
+  assert.equal(plain.ranked[0]!.service, 'caller', 'by size alone the caller leads');
+  const ranked = rankRootCauses(t, { injectTime: inject });
+  assert.equal(ranked.ranked[0]!.service, 'root');
+  assert.equal(ranked.ranked[0]!.firstToChange, true);
+  assert.equal(ranked.ranked[0]!.onset, inject);
+  assert.equal(ranked.ranked[1]!.onset, inject + 60);
 });

@@ -15,12 +15,13 @@
 //   blamed on whoever is busiest;
 // - propagation: where a service reports the latency of the calls it makes (client-latency), the part of
 //   its latency rise its callees explain is discounted, and client-latency alone counts half;
-// - onset: the service whose anomaly starts first is marked, and breaks near-ties.
+// - onset: the service whose anomaly starts first is marked, and leads a near-tie with services that
+//   only changed two or more readings later.
 // Every constant below is a default chosen on principle (units, statistics), not fitted to a data set.
 import { classifyMetric, type MetricInfo } from './metric-kind.ts';
 import { median, robustSummary } from './robust-stats.ts';
 import { resolveInjectTime, type MetricEvidence, type RankOptions, type RankedService, type Ranking } from './ranking.ts';
-import { typicalStep, type MetricSeries, type Telemetry } from './time-series.ts';
+import { allTimestamps, typicalStep, type MetricSeries, type Telemetry } from './time-series.ts';
 
 export interface RankerSettings {
   /** share of the baseline (at least one reading) that gives "the level just before the fault" */
@@ -266,17 +267,21 @@ export function rankRootCauses(t: Telemetry, opts: RankOptions & { settings?: Pa
   // Onset: mark who changed first; among near-ties, the earlier one leads.
   const earliest = ranked.filter((r) => r.onset !== undefined).reduce((m, r) => Math.min(m, r.onset!), Infinity);
   for (const r of ranked) if (r.onset === earliest) r.firstToChange = true;
-  if (set.onsetTieShare > 0 && ranked.length > 1) {
-    const lead = ranked[0]!;
-    const step = typicalStep([...new Set(t.series.flatMap((s) => s.timestamps))].sort((a, b) => a - b));
+  const lead = ranked[0];
+  if (set.onsetTieShare > 0 && lead?.onset !== undefined && ranked.length > 1) {
+    const step = typicalStep(allTimestamps(t));
     // two readings apart at least: at coarse resolution everything "starts" in the same reading
     const rival = ranked.find((r, i) => i > 0 && r.score >= (1 - set.onsetTieShare) * lead.score && r.onset !== undefined
-      && lead.onset !== undefined && lead.onset - r.onset >= 2 * (Number.isFinite(step) ? step : 1));
-    if (rival) ranked.splice(ranked.indexOf(rival), 1), ranked.unshift(rival);
+      && lead.onset! - r.onset >= 2 * (Number.isFinite(step) ? step : 1));
+    if (rival) {
+      ranked.splice(ranked.indexOf(rival), 1);
+      ranked.unshift(rival);
+    }
   }
+  const faultClass = faultClassOf(ranked[0]);
   return {
     method: 'holdfast', injectTime: inject.time, injectTimeSource: inject.source, ranked,
-    confidence: confidenceOf(ranked, set), ...(faultClassOf(ranked[0]) ? { faultClass: faultClassOf(ranked[0])! } : {}),
+    confidence: confidenceOf(ranked, set), ...(faultClass ? { faultClass } : {}),
   };
 }
 
@@ -286,7 +291,7 @@ function confidenceOf(ranked: RankedService[], set: RankerSettings): number {
   const s2 = ranked[1]?.score ?? 0;
   if (!(s1 > 0) || !Number.isFinite(s1)) return 0;
   const strength = Math.min(1, Math.max(0, (s1 - set.onsetUnits) / (4 * set.onsetUnits)));
-  const separation = (s1 - s2) / s1;
+  const separation = Math.max(0, (s1 - s2) / s1);
   return Number((strength * (0.25 + 0.75 * separation)).toFixed(3));
 }
 

@@ -55,7 +55,12 @@ test('starts on a fresh data dir, keeps data across stop/start, and reuses a run
   handles.push(first);
   assert.equal(first.owned, true, 'this process started the server');
   assert.ok(existsSync(path.join(dataDir, 'pg', 'PG_VERSION')), 'the cluster lives under <dataDir>/pg');
-  assert.match(first.connectionString, new RegExp(`^postgres://[^@]+@127\\.0\\.0\\.1:${port}/postgres$`));
+  // Holdfast connects over the Unix socket in <dataDir>/run; TCP on 127.0.0.1 stays open for tools.
+  const url = new URL(first.connectionString);
+  assert.equal(url.searchParams.get('host'), path.join(dataDir, 'run'));
+  assert.equal(url.port, String(port));
+  assert.ok(existsSync(path.join(dataDir, 'run', `.s.PGSQL.${port}`)), 'the socket is in the data dir');
+  await sql(`postgres://holdfast:holdfast@127.0.0.1:${port}/postgres`, 'SELECT 1');
   await sql(first.connectionString, `CREATE TABLE survivors (note text NOT NULL)`);
   await sql(first.connectionString, `INSERT INTO survivors VALUES ('written by the first run')`);
 

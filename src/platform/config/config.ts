@@ -5,51 +5,55 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 
-
-
 export const ConfigSchema = Type.Object(
   {
-    host: Type.String({ default: 'localhost', minLength: 1 }),
-    port: Type.Integer({ default: 3000, minimum: 0, maximum: 65535 }),
-    dataDir: Type.String({ default: '.holdfast', minLength: 1 }),
-    databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
-    embeddedPostgresPort: Type.Integer({ default: 54329, minimum: 1, maximum: 65535 }),
-    dbPoolMax: Type.Integer({ default: 10, minimum: 1, maximum: 500 }),
-    adminToken: Type.Optional(Type.String({ minLength: 16 })),
-    logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
-    seedProductCount: Type.Integer({ default: 1200, minimum: 0, maximum: 1_000_000 }),
-    seedOnStart: Type.Boolean({ default: true }),
-    reservationTtlSeconds: Type.Integer({ default: 900, minimum: 10 }),
-    rateLimitWritesPerMinute: Type.Integer({ default: 1200, minimum: 1 }),
-    bodyLimitBytes: Type.Integer({ default: 65536, minimum: 1024, maximum: 10_485_760 }),
-    shutdownGraceMs: Type.Integer({ default: 15000, minimum: 0 }),
-    pspPort: Type.Integer({ default: 3100, minimum: 0, maximum: 65535 }),
+    host: Type.String({ description: 'Interface the HTTP servers listen on (0.0.0.0 in containers)', default: 'localhost', minLength: 1 }),
+    port: Type.Integer({ description: 'Main HTTP port: storefront, API, admin, /metrics', default: 3000, minimum: 0, maximum: 65535 }),
+    dataDir: Type.String({ description: 'Embedded PostgreSQL data, admin token file', default: '.holdfast', minLength: 1 }),
+    databaseUrl: Type.Optional(Type.String({ description: 'External PostgreSQL 14+; unset: the embedded server', pattern: '^postgres(ql)?://' })),
+    embeddedPostgresPort: Type.Integer({ description: 'TCP port of the embedded PostgreSQL (tools such as psql connect here)', default: 54329, minimum: 1, maximum: 65535 }),
+    dbPoolMax: Type.Integer({ description: 'Connections in each role process pool', default: 10, minimum: 1, maximum: 500 }),
+    adminToken: Type.Optional(Type.String({ description: 'Bearer token of the admin and ops APIs; unset: generated on first start and printed', minLength: 16 })),
+    logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { description: 'JSON log level (pino)', default: 'info' }),
+    seedProductCount: Type.Integer({ description: 'Size of the generated demo catalog', default: 1200, minimum: 0, maximum: 1_000_000 }),
+    seedOnStart: Type.Boolean({ description: 'Seed the demo catalog when the database has no products', default: true }),
+    reservationTtlSeconds: Type.Integer({ description: 'Payment deadline: unpaid orders are canceled and their stock released after this', default: 900, minimum: 10 }),
+    rateLimitWritesPerMinute: Type.Integer({ description: 'Per-IP limit on write requests (per replica)', default: 1200, minimum: 1 }),
+    bodyLimitBytes: Type.Integer({ description: 'Largest accepted request body', default: 65536, minimum: 1024, maximum: 10_485_760 }),
+    shutdownGraceMs: Type.Integer({ description: 'Longest drain on SIGTERM before exiting anyway', default: 15000, minimum: 0 }),
+    pspPort: Type.Integer({ description: 'Provider simulator, primary account', default: 3100, minimum: 0, maximum: 65535 }),
     // Provider simulator (src/psp): a primary and an optional secondary account, each on its own port
     // with its own secret key. The secondary port defaults to pspPort + 1 (0 when pspPort is 0).
-    pspSecondaryEnabled: Type.Boolean({ default: true }),
-    pspSecondaryPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
-    pspPrimarySecretKey: Type.String({ default: 'sk_test_holdfast_primary', pattern: '^sk_test_[A-Za-z0-9_]{4,200}$' }),
-    pspSecondarySecretKey: Type.String({ default: 'sk_test_holdfast_secondary', pattern: '^sk_test_[A-Za-z0-9_]{4,200}$' }),
-    pspDbPoolMax: Type.Integer({ default: 10, minimum: 1, maximum: 500 }),
+    pspSecondaryEnabled: Type.Boolean({ description: 'Run the simulator secondary account too', default: true }),
+    pspSecondaryPort: Type.Optional(Type.Integer({ description: 'Simulator secondary account (default pspPort + 1)', minimum: 0, maximum: 65535 })),
+    pspPrimarySecretKey: Type.String({ description: 'Secret key of the simulator primary account', default: 'sk_test_holdfast_primary', pattern: '^sk_test_[A-Za-z0-9_]{4,200}$' }),
+    pspSecondarySecretKey: Type.String({ description: 'Secret key of the simulator secondary account', default: 'sk_test_holdfast_secondary', pattern: '^sk_test_[A-Za-z0-9_]{4,200}$' }),
+    pspDbPoolMax: Type.Integer({ description: 'Connections of the simulator ledger pool', default: 10, minimum: 1, maximum: 500 }),
     // Fault injection (src/faults): how often each process re-reads the faults table (LISTEN/NOTIFY
     // makes most changes arrive sooner).
-    faultRefreshMs: Type.Integer({ default: 500, minimum: 50, maximum: 60_000 }),
-    controlPort: Type.Integer({ default: 3200, minimum: 0, maximum: 65535 }),
+    faultRefreshMs: Type.Integer({ description: 'How often each process re-reads injected faults', default: 500, minimum: 50, maximum: 60_000 }),
+    controlPort: Type.Integer({ description: 'Control role port', default: 3200, minimum: 0, maximum: 65535 }),
     /** Payment provider accounts in priority order. Empty: the local simulator's primary and secondary. */
     paymentProviders: Type.Array(Type.Object({
       name: Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' }),
       baseUrl: Type.String({ pattern: '^https?://' }),
       secretKey: Type.String({ minLength: 1 }),
-    }, { additionalProperties: false }), { default: [], maxItems: 8 }),
-    paymentWorkerConcurrency: Type.Integer({ default: 8, minimum: 1, maximum: 256 }),
-    providerTimeoutMs: Type.Integer({ default: 2500, minimum: 50, maximum: 120_000 }),
-    providerSlowCallMs: Type.Integer({ default: 1000, minimum: 10, maximum: 120_000 }),
-    providerMaxConcurrent: Type.Integer({ default: 32, minimum: 1, maximum: 1024 }),
-    providerBreakerHalfOpenAfterMs: Type.Integer({ default: 5000, minimum: 100 }),
-    paymentJobRetryLimit: Type.Integer({ default: 300, minimum: 0, maximum: 100_000 }),
-    paymentJobRetryDelaySeconds: Type.Integer({ default: 2, minimum: 1, maximum: 3600 }),
-    paymentJobExpireSeconds: Type.Integer({ default: 60, minimum: 5, maximum: 3600 }),
-    reconcileIntervalSeconds: Type.Integer({ default: 300, minimum: 0, description: '0 disables the periodic run' }),
+    }, { additionalProperties: false }), { default: [], maxItems: 8, description: 'Provider accounts in priority order (JSON); empty: the local simulator primary and secondary' }),
+    paymentWorkerConcurrency: Type.Integer({ description: 'Payment jobs processed at once per payments process', default: 8, minimum: 1, maximum: 256 }),
+    providerTimeoutMs: Type.Integer({ description: 'Timeout of one provider call', default: 2500, minimum: 50, maximum: 120_000 }),
+    providerSlowCallMs: Type.Integer({ description: 'Calls slower than this count as failures for the circuit breaker', default: 1000, minimum: 10, maximum: 120_000 }),
+    providerMaxConcurrent: Type.Integer({ description: 'Bulkhead: concurrent calls per provider account', default: 32, minimum: 1, maximum: 1024 }),
+    providerBreakerHalfOpenAfterMs: Type.Integer({ description: 'How long an open circuit waits before a probe', default: 5000, minimum: 100 }),
+    paymentJobRetryLimit: Type.Integer({ description: 'Job retries before the dead-letter queue', default: 300, minimum: 0, maximum: 100_000 }),
+    paymentJobRetryDelaySeconds: Type.Integer({ description: 'Delay between job retries', default: 2, minimum: 1, maximum: 3600 }),
+    paymentJobExpireSeconds: Type.Integer({ description: 'A job running longer is redelivered (a killed worker)', default: 60, minimum: 5, maximum: 3600 }),
+    reconcileIntervalSeconds: Type.Integer({ default: 300, minimum: 0, description: 'Reconciliation with the provider ledgers; 0 disables the periodic run' }),
+    // Telemetry (docs/observability.md): per-request metrics, and OpenTelemetry traces over OTLP/HTTP.
+    metricsEnabled: Type.Boolean({ description: 'Per-request HTTP and DB query metrics on /metrics (process, queue and payment metrics stay on)', default: true }),
+    tracingEnabled: Type.Boolean({ description: 'OpenTelemetry tracing (W3C trace context across HTTP and the payment queue); needs otlpTracesEndpoint', default: false }),
+    otlpTracesEndpoint: Type.Optional(Type.String({ description: 'OTLP/HTTP traces endpoint (Tempo, Jaeger, a collector), e.g. http://localhost:4318/v1/traces', pattern: '^https?://' })),
+    tracingSampleRatio: Type.Number({ description: 'Fraction of new traces recorded (continued traces follow their parent)', default: 1, minimum: 0, maximum: 1 }),
+    tracingMaxQueueSize: Type.Integer({ description: 'Spans buffered for export at most; further spans are dropped', default: 2048, minimum: 16, maximum: 1_000_000 }),
   },
   { additionalProperties: false },
 );
@@ -90,6 +94,11 @@ export const ENV_VARS: Record<string, keyof Config> = {
   HOLDFAST_PAYMENT_JOB_RETRY_DELAY_SECONDS: 'paymentJobRetryDelaySeconds',
   HOLDFAST_PAYMENT_JOB_EXPIRE_SECONDS: 'paymentJobExpireSeconds',
   HOLDFAST_RECONCILE_INTERVAL_SECONDS: 'reconcileIntervalSeconds',
+  HOLDFAST_METRICS_ENABLED: 'metricsEnabled',
+  HOLDFAST_TRACING_ENABLED: 'tracingEnabled',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'otlpTracesEndpoint',
+  HOLDFAST_TRACING_SAMPLE_RATIO: 'tracingSampleRatio',
+  HOLDFAST_TRACING_MAX_QUEUE_SIZE: 'tracingMaxQueueSize',
 };
 
 const SECRET_KEY = /token|secret|password|databaseUrl/i;
