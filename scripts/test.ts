@@ -4,12 +4,12 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import net from 'node:net';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
 import { seedDemoCatalog } from '../src/catalog/index.ts';
 import { TEMPLATE_DB } from '../test/helpers/test-db.ts';
+import { freePort } from '../test/helpers/free-port.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -23,16 +23,6 @@ function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env):
 
 const started = Date.now();
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 const step = (msg: string) => process.stdout.write(`[test] ${msg} (+${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
 
 if (!args.includes('--no-typecheck')) {

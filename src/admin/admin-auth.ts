@@ -1,6 +1,8 @@
 // Admin routes are closed unless the request carries the admin token (constant-time comparison).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { HttpServer } from '../platform/http/http-server.ts';
 import { HttpErrors } from '../platform/http/app-error.ts';
 import { bearerToken } from '../orders/order-routes.ts';
 
@@ -19,4 +21,20 @@ export function requireAdminToken(adminTokenSha256: string) {
       throw HttpErrors.UNAUTHORIZED('Admin API: send Authorization: Bearer $HOLDFAST_ADMIN_TOKEN.');
     }
   };
+}
+
+/** OpenAPI security requirement of every admin route. */
+export const ADMIN_SECURITY = [{ adminToken: [] }];
+
+/**
+ * Registers routes in an encapsulated scope closed to requests without the admin token, whose
+ * responses are never cached. Every admin and ops route plugin goes through here.
+ */
+export function adminScope(app: HttpServer, adminTokenSha256: string, routes: (admin: HttpServer) => void): void {
+  app.register(async (instance) => {
+    const admin = instance.withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpServer;
+    admin.addHook('onRequest', requireAdminToken(adminTokenSha256));
+    admin.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
+    routes(admin);
+  });
 }

@@ -1,6 +1,5 @@
 // Admin API: products CRUD, stock levels, order list/search and cancellation. Bearer admin token.
 import { Type } from 'typebox';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { errorResponses, UuidSchema } from '../platform/http/schemas.ts';
@@ -12,7 +11,7 @@ import { ProductSchema } from '../catalog/catalog-routes.ts';
 import { getStockLevel, setOnHand, orderReservations } from '../inventory/index.ts';
 import { listOrders, getOrder, getOrderEvents, ORDER_STATUSES } from '../orders/index.ts';
 import { OrderSchema } from '../orders/order-routes.ts';
-import { requireAdminToken } from './admin-auth.ts';
+import { adminScope, ADMIN_SECURITY } from './admin-auth.ts';
 
 const Slug = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 120 });
 const ProductFields = {
@@ -34,11 +33,8 @@ const StockSchema = Type.Object({
 const IdParams = Type.Object({ id: UuidSchema });
 
 export function adminRoutes(app: HttpServer, deps: RouteDeps): void {
-  app.register(async (instance) => {
-    const admin = instance.withTypeProvider<TypeBoxTypeProvider>();
-    admin.addHook('onRequest', requireAdminToken(deps.adminTokenSha256));
-    admin.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
-    const security = [{ adminToken: [] }];
+  adminScope(app, deps.adminTokenSha256, (admin) => {
+    const security = ADMIN_SECURITY;
 
     admin.get('/api/admin/products', {
       schema: {

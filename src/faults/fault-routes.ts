@@ -2,11 +2,10 @@
 // /api/admin/faults/:name. Bearer admin token. PUT's body is the fault's parameters, validated against
 // the fault's schema (fault-catalog.ts); ?ttlSeconds= makes it switch itself off.
 import { Type } from 'typebox';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { errorResponses } from '../platform/http/schemas.ts';
-import { requireAdminToken } from '../admin/admin-auth.ts';
+import { adminScope, ADMIN_SECURITY } from '../admin/admin-auth.ts';
 import { getFaultState, listFaultStates, setFault, clearFault, type FaultState } from './fault-service.ts';
 
 const FaultStateSchema = Type.Object({
@@ -22,11 +21,8 @@ const FaultDetailSchema = Type.Intersect([FaultStateSchema, Type.Object({ params
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) });
 
 export function faultRoutes(app: HttpServer, deps: RouteDeps): void {
-  app.register(async (instance) => {
-    const admin = instance.withTypeProvider<TypeBoxTypeProvider>();
-    admin.addHook('onRequest', requireAdminToken(deps.adminTokenSha256));
-    admin.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
-    const security = [{ adminToken: [] }];
+  adminScope(app, deps.adminTokenSha256, (admin) => {
+    const security = ADMIN_SECURITY;
 
     admin.get('/api/admin/faults', {
       schema: {

@@ -1,10 +1,9 @@
 // Admin API for payments: refunds, attempts, dead-lettered jobs, providers, reconciliation.
 import { Type } from 'typebox';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { errorResponses, UuidSchema } from '../platform/http/schemas.ts';
-import { requireAdminToken } from '../admin/admin-auth.ts';
+import { adminScope, ADMIN_SECURITY } from '../admin/admin-auth.ts';
 import { OrderSchema } from '../orders/order-routes.ts';
 import { getOrder } from '../orders/index.ts';
 import { refundOrder, paymentAttempts, cancelUnpaidOrder } from './payment-service.ts';
@@ -15,11 +14,8 @@ import { PaymentErrors } from './payment-errors.ts';
 const IdParams = Type.Object({ id: UuidSchema });
 
 export function paymentAdminRoutes(app: HttpServer, deps: RouteDeps): void {
-  app.register(async (instance) => {
-    const admin = instance.withTypeProvider<TypeBoxTypeProvider>();
-    admin.addHook('onRequest', requireAdminToken(deps.adminTokenSha256));
-    admin.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
-    const security = [{ adminToken: [] }];
+  adminScope(app, deps.adminTokenSha256, (admin) => {
+    const security = ADMIN_SECURITY;
 
     admin.post('/api/admin/orders/:id/cancel', {
       schema: {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { spawn } from 'node:child_process';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/platform/db/embedded-postgres.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const handles: EmbeddedPostgresHandle[] = [];
 let dataDir: string | undefined;
@@ -18,16 +19,6 @@ after(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 async function sql<R extends pg.QueryResultRow>(connectionString: string, text: string): Promise<R[]> {
   const client = new pg.Client({ connectionString, connectionTimeoutMillis: 5000 });

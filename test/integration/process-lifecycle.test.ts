@@ -8,7 +8,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -17,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
 import { SHIPPING } from '../helpers/test-app.ts';
 import { listMigrations } from '../../src/platform/db/migrate.ts';
 import { adminTokenDigest } from '../../src/admin/admin-auth.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ADMIN_TOKEN = `lifecycle-admin-${randomBytes(12).toString('hex')}`;
@@ -28,16 +28,6 @@ after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => {});
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'holdfast-lifecycle-'));
@@ -154,7 +144,7 @@ test('start --list-targets prints every target with its modules, without startin
     return [name, chain.join(' ')];
   }));
   for (const t of ['all', 'storefront', 'payments', 'psp', 'control']) assert.ok(targets.has(t), `${t} listed:\n${proc.stdout()}`);
-  assert.match(targets.get('storefront')!, /^database -> migrations -> .*storefront/);
+  assert.match(targets.get('storefront')!, /^telemetry -> database -> migrations -> .*storefront/);
   for (const role of ['storefront', 'payments', 'psp', 'control']) assert.match(targets.get('all')!, new RegExp(`\\b${role}\\b`));
   assert.equal(existsSync(dataDir), false, 'listing targets starts no database');
 });
