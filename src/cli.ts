@@ -20,6 +20,8 @@ Usage:
   holdfast rca analyze <case-dir | data.csv | dir of cases> [--inject-time T] [--json]
                                        rank root causes in recorded telemetry (wide CSV); a directory of
                                        cases prints AC@1/AC@3/Avg@5 against N-sigma and BARO (docs/rca.md)
+  holdfast export prometheus [--out D] write SLO recording/alerting rules, Alertmanager routing, prometheus.yml
+  holdfast export grafana [--out D]    write Grafana dashboards (RED, SLOs, payment queue)
   holdfast help                        this text
 
 Configuration comes from environment variables (see docs/configuration.md): PORT, HOLDFAST_DATA_DIR,
@@ -132,6 +134,11 @@ async function main(argv: string[]): Promise<void> {
     case 'faults': {
       const { runFaultsCommand } = await import('./faults/fault-cli.ts');
       process.exitCode = await runFaultsCommand(argv.slice(1));
+      return;
+    }
+    case 'export': {
+      const { runExportCommand } = await import('./exports/index.ts');
+      process.exitCode = await runExportCommand(argv.slice(1));
       return;
     }
     case 'rca': {

@@ -8,15 +8,15 @@
 //   pgbench's TPC-B-like rate on the same PostgreSQL in the same run (issue 3, acceptance 5). Start
 //   Holdfast with startHoldfast() (bench/lib/holdfast.ts), then use initPgbench()/runPgbench()
 //   from bench/pgbench.ts with instance.pg.
-// - telemetry: throughput with tracing/metrics export on versus off, same run.
-// - loadgen: Holdfast's own load generator against autocannon and wrk on the bare server.
 import type { Suite } from '../lib/suite.ts';
 import { catalogSuite } from './catalog.ts';
 import { memorySuite } from './memory.ts';
 import { pgbenchSuite } from './pgbench.ts';
 import { checkoutSuite } from './checkout.ts';
+import { telemetrySuite } from './telemetry.ts';
+import { loadgenSuite, loadgenMemorySuite } from './loadgen.ts';
 
-export const SUITES: readonly Suite[] = [catalogSuite, memorySuite, checkoutSuite, pgbenchSuite];
+export const SUITES: readonly Suite[] = [catalogSuite, memorySuite, checkoutSuite, pgbenchSuite, telemetrySuite, loadgenSuite, loadgenMemorySuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);

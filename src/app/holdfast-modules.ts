@@ -9,7 +9,9 @@ import { createPool, ensureDatabase } from '../platform/db/database.ts';
 import { migrate } from '../platform/db/migrate.ts';
 import { createJobQueue, type JobQueue } from '../platform/queue/job-queue.ts';
 import { createHttpServer, type HttpServer } from '../platform/http/http-server.ts';
-import { registerPoolMetrics } from '../platform/observability/metrics.ts';
+import { registerPoolMetrics, metricsSettings } from '../platform/observability/metrics.ts';
+import { startTracing } from '../platform/observability/tracing.ts';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { countProducts, seedDemoCatalog } from '../catalog/index.ts';
 import { ensurePaymentQueues } from '../payments/index.ts';
 import { ProviderRouter, type ProviderAccount } from '../payments/provider-router.ts';
@@ -18,8 +20,9 @@ import { startPaymentWorkers } from '../payments/payment-worker.ts';
 import { resolveAdminToken } from '../admin/admin-token.ts';
 import { registerOperationalRoutes } from './operational-routes.ts';
 import { registerStorefront, startStorefrontHousekeeping } from '../storefront/storefront-role.ts';
-import { faultsModule, type FaultReader } from '../faults/index.ts';
+import { faultsModule, installStorefrontFaults, paymentJobFault, startDelayProxy, type DelayProxy, type FaultReader } from '../faults/index.ts';
 import { pspModule, type PspServer } from '../psp/index.ts';
+import { controlModule, type ControlPlane, type ControlSettings } from '../control/index.ts';
 
 /** What modules share: config in, resources out (filled as modules initialise). */
 export interface AppContext {
@@ -42,6 +45,14 @@ export interface AppContext {
   pspUrls?: Record<string, string>;
   pspServers?: PspServer[];
   paymentRouter?: ProviderRouter;
+  /** Overrides of the control role's settings (tests; env and defaults otherwise). */
+  controlSettings?: Partial<ControlSettings>;
+  /** Route payments -> provider through a local proxy so network.latency can delay it (HOLDFAST_NETWORK_FAULT_PROXY=1). */
+  networkFaultProxy?: boolean;
+  /** The control role: metrics window, alerts, root-cause findings (control module). */
+  control?: ControlPlane;
+  /** Where spans go instead of OTLP (tests pass an in-memory exporter). */
+  spanExporter?: SpanExporter;
 }
 
 /** The provider accounts payments should use: configured ones, else the local simulator's. */
@@ -54,8 +65,34 @@ export function resolveProviderAccounts(ctx: AppContext): ProviderAccount[] {
   ];
 }
 
-function paymentRouterOf(ctx: AppContext): ProviderRouter {
-  ctx.paymentRouter ??= new ProviderRouter(resolveProviderAccounts(ctx), {
+/**
+ * Puts a local TCP proxy in the path of every plain-HTTP provider account (the simulator), when enabled:
+ * it delays traffic while the network.latency fault is set for payments-provider, and only pipes otherwise.
+ */
+async function proxyProviderAccounts(ctx: AppContext): Promise<DelayProxy[]> {
+  // Opt-in: a proxy accepts the connection before it knows whether the provider will, so "connection
+  // refused" (safe to fail over) would arrive as a reset (outcome unknown); only in a fault-injection
+  // run is that price worth paying.
+  const enabled = ctx.networkFaultProxy ?? ctx.config.networkFaultProxy;
+  if (!enabled || !ctx.faults || ctx.paymentRouter) return [];
+  const faults = ctx.faults;
+  const delay = () => {
+    const f = faults.get('network.latency');
+    return f && f.between === 'payments-provider' ? f.delayMs : 0;
+  };
+  const proxies: DelayProxy[] = [];
+  const accounts = await Promise.all(resolveProviderAccounts(ctx).map(async (a) => {
+    if (!a.baseUrl.startsWith('http://')) return a;
+    const proxy = await startDelayProxy(a.baseUrl, delay);
+    proxies.push(proxy);
+    return { ...a, baseUrl: proxy.url };
+  }));
+  paymentRouterOf(ctx, accounts);
+  return proxies;
+}
+
+function paymentRouterOf(ctx: AppContext, accounts?: ProviderAccount[]): ProviderRouter {
+  ctx.paymentRouter ??= new ProviderRouter(accounts ?? resolveProviderAccounts(ctx), {
     ...DEFAULT_RESILIENCE,
     timeoutMs: ctx.config.providerTimeoutMs, slowCallMs: ctx.config.providerSlowCallMs,
     maxConcurrent: ctx.config.providerMaxConcurrent, breakerHalfOpenAfterMs: ctx.config.providerBreakerHalfOpenAfterMs,
@@ -67,6 +104,27 @@ export const ROLE_TARGETS = ['storefront', 'payments', 'psp', 'control'] as cons
 
 export function buildModuleManager(): ModuleManager<AppContext> {
   const mm = new ModuleManager<AppContext>();
+
+  // First to start and last to stop, so spans recorded while the other modules drain are still exported.
+  mm.register({
+    name: 'telemetry',
+    init: (ctx) => {
+      metricsSettings.httpEnabled = ctx.config.metricsEnabled;
+      metricsSettings.dbEnabled = ctx.config.metricsEnabled;
+      if (!ctx.config.tracingEnabled) return;
+      const tracing = startTracing({
+        serviceName: String(ctx.logger.bindings().service ?? 'holdfast'),
+        endpoint: ctx.config.otlpTracesEndpoint, exporter: ctx.spanExporter,
+        sampleRatio: ctx.config.tracingSampleRatio, maxQueueSize: ctx.config.tracingMaxQueueSize,
+      });
+      if (!tracing) {
+        ctx.logger.warn('tracingEnabled is set but otlpTracesEndpoint is not: tracing stays off');
+        return;
+      }
+      ctx.logger.info({ endpoint: ctx.config.otlpTracesEndpoint, sampleRatio: ctx.config.tracingSampleRatio }, 'tracing on');
+      return { stop: () => tracing.shutdown() };
+    },
+  });
 
   mm.register({
     name: 'database',
@@ -190,8 +248,9 @@ export function buildModuleManager(): ModuleManager<AppContext> {
 
   mm.register({
     name: 'storefront',
-    dependsOn: ['http-server', 'queue', 'demo-catalog'],
+    dependsOn: ['http-server', 'queue', 'demo-catalog', 'faults'],
     init: async (ctx) => {
+      installStorefrontFaults(ctx.server!, ctx.faults);
       await registerStorefront(ctx.server!, {
         pool: ctx.pool!, queue: ctx.queue!, config: ctx.config, adminTokenSha256: ctx.adminTokenSha256!,
         paymentRouter: () => paymentRouterOf(ctx),
@@ -207,12 +266,14 @@ export function buildModuleManager(): ModuleManager<AppContext> {
   // Roles whose capabilities arrive with later issues: they start and stop cleanly and are listed.
   mm.register({
     name: 'payments',
-    dependsOn: ['queue', 'http-server'],
+    dependsOn: ['queue', 'http-server', 'faults'],
     init: (ctx) => {
       let workers: ReturnType<typeof startPaymentWorkers> | undefined;
+      let proxies: DelayProxy[] = [];
       return {
         start: async () => {
           // Resolved at start, not init: an in-process psp role has bound its ports by now.
+          proxies = await proxyProviderAccounts(ctx);
           const router = paymentRouterOf(ctx);
           workers = startPaymentWorkers(ctx.pool!, ctx.queue!, router, ctx.logger, {
             concurrency: ctx.config.paymentWorkerConcurrency,
@@ -221,6 +282,7 @@ export function buildModuleManager(): ModuleManager<AppContext> {
             resolveTimeoutMs: Math.max(ctx.config.providerTimeoutMs * 4, 10_000),
             deadlineSeconds: ctx.config.reservationTtlSeconds,
             reconcileIntervalSeconds: ctx.config.reconcileIntervalSeconds,
+            beforeJob: paymentJobFault(ctx.faults),
           });
           await workers.ready;
           ctx.logger.info({ providers: router.status().map((p) => `${p.name}=${p.baseUrl}`), concurrency: ctx.config.paymentWorkerConcurrency }, 'payment workers started');
@@ -228,16 +290,17 @@ export function buildModuleManager(): ModuleManager<AppContext> {
         stop: async () => {
           await workers?.stop();
           await ctx.paymentRouter?.close();
+          await Promise.all(proxies.map((p) => p.close()));
         },
       };
     },
   });
   mm.register(faultsModule());
   mm.register(pspModule());
-  mm.register({ name: 'control', dependsOn: ['http-server'], init: () => {} });
+  mm.register(controlModule());
 
-  for (const role of ROLE_TARGETS) mm.defineTarget(role, [role]);
+  for (const role of ROLE_TARGETS) mm.defineTarget(role, ['telemetry', role]);
   // psp first: in one process, payments then finds the simulator's bound ports.
-  mm.defineTarget('all', ['psp', 'storefront', 'payments', 'control']);
+  mm.defineTarget('all', ['telemetry', 'psp', 'storefront', 'payments', 'control']);
   return mm;
 }

@@ -46,6 +46,46 @@ export const FAULTS = {
     affects: ['psp'],
     schema: Type.Object({ account: PspAccount }, { additionalProperties: false }),
   }),
+  'payments.cpu': defineFault({
+    name: 'payments.cpu',
+    description: 'Burns CPU (a busy loop on the event loop) for msPerJob before each payment job is processed.',
+    affects: ['payments'],
+    schema: Type.Object({ msPerJob: Type.Integer({ minimum: 1, maximum: 10_000 }) }, { additionalProperties: false }),
+  }),
+  'db.slow': defineFault({
+    name: 'db.slow',
+    description: "Named queries of one bounded context (the query name's prefix, e.g. 'cart' or 'checkout') first run pg_sleep on the same connection: slow queries that also hold their transaction's locks longer.",
+    affects: ['storefront', 'payments'],
+    schema: Type.Object({
+      context: Type.String({ pattern: '^[a-z][a-z0-9_-]*$', description: "Query name prefix before the first '.', e.g. 'cart', 'checkout', 'catalog', 'payments'" }),
+      delayMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
+      rate: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Share of matching queries slowed (default 1)' })),
+    }, { additionalProperties: false }),
+  }),
+  'storefront.cpu': defineFault({
+    name: 'storefront.cpu',
+    description: 'Burns CPU (a busy loop on the event loop) for msPerRequest in every shopper-facing storefront request.',
+    affects: ['storefront'],
+    schema: Type.Object({ msPerRequest: Type.Integer({ minimum: 1, maximum: 10_000 }) }, { additionalProperties: false }),
+  }),
+  'storefront.latency': defineFault({
+    name: 'storefront.latency',
+    description: 'Delays every shopper-facing storefront request by latencyMs (plus uniform jitter) without using CPU.',
+    affects: ['storefront'],
+    schema: Type.Object({
+      latencyMs: Type.Integer({ minimum: 1, maximum: 600_000 }),
+      jitterMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+    }, { additionalProperties: false }),
+  }),
+  'network.latency': defineFault({
+    name: 'network.latency',
+    description: 'Delays TCP traffic between two roles by delayMs each way, in a local proxy in the path (payments -> provider; the payments role starts it when networkFaultProxy is on (HOLDFAST_NETWORK_FAULT_PROXY=1)).',
+    affects: ['payments'],
+    schema: Type.Object({
+      between: Type.Enum(['payments-provider'], { description: 'The link to delay' }),
+      delayMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
+    }, { additionalProperties: false }),
+  }),
 };
 
 export type FaultName = keyof typeof FAULTS;

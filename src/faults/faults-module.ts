@@ -3,6 +3,8 @@ import type { ModuleDefinition } from '../platform/modules/module-manager.ts';
 import type { AppContext } from '../app/holdfast-modules.ts';
 import { createFaultReader } from './fault-reader.ts';
 import { purgeExpiredFaults } from './fault-store.ts';
+import { dbSlowInterceptor } from './fault-effects.ts';
+import { setQueryInterceptor } from '../platform/db/database.ts';
 
 export function faultsModule(): ModuleDefinition<AppContext> {
   return {
@@ -18,11 +20,13 @@ export function faultsModule(): ModuleDefinition<AppContext> {
       return {
         start: async () => {
           await reader.start();
+          setQueryInterceptor(dbSlowInterceptor(reader));
           purge = setInterval(() => { purgeExpiredFaults(ctx.pool!).catch(() => {}); }, 60_000);
           purge.unref();
         },
         stop: async () => {
           if (purge) clearInterval(purge);
+          setQueryInterceptor(undefined);
           await reader.stop();
         },
       };

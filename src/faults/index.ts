@@ -7,3 +7,4 @@ export { FAULTS_CHANNEL } from './fault-store.ts';
 export { FaultErrors } from './fault-errors.ts';
 export { faultRoutes } from './fault-routes.ts';
 export { faultsModule } from './faults-module.ts';
+export { burnCpu, paymentJobFault, installStorefrontFaults, dbSlowInterceptor, startDelayProxy, type DelayProxy } from './fault-effects.ts';

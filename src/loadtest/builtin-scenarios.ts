@@ -106,7 +106,8 @@ function orderStatusStep(): StepSpec {
   };
 }
 
-function checkoutJourney(weight = 1, listVar = 'products', soldOutIsExpected = false): JourneySpec {
+/** A product can sell out between the cart and the checkout (409 OUT_OF_STOCK): a shop's answer, not a failure. */
+function checkoutJourney(weight = 1, listVar = 'products', soldOutIsExpected = true): JourneySpec {
   return { name: 'checkout', weight, steps: [...cartSteps(listVar), placeOrderStep({ soldOutIsExpected }), orderStatusStep()] };
 }
 

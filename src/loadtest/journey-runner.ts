@@ -19,10 +19,13 @@ export interface RunnerContext {
   basePath: string;
   timeoutMs: number;
   originAllowed(origin: string): boolean;
+  /** Variables from the scenario's data and setup (set when the run starts). */
   shared: Vars;
   budget: { remaining: number };
   /** Set at the hard stop: steps still to run are not started. */
   halted: { value: boolean };
+  /** Set at the end of the schedule when iterations should not start further steps (requests in flight finish). */
+  draining?: { value: boolean };
   /** Requests in flight now (for the concurrency series). */
   active: { requests: number; iterations: number };
 }
@@ -57,6 +60,17 @@ function responseView(outcome: HttpOutcome, durationMs: number): ResponseView {
   };
 }
 
+/** "HTTP 409 OUT_OF_STOCK" from a Holdfast-style error body ({"error":{"code":...}}), else "HTTP 409". */
+function statusMessage(outcome: HttpOutcome): string {
+  if (outcome.body.startsWith('{')) {
+    try {
+      const code = (JSON.parse(outcome.body) as { error?: { code?: unknown } }).error?.code;
+      if (typeof code === 'string') return `HTTP ${outcome.status} ${code.slice(0, 60)}`;
+    } catch { /* not JSON */ }
+  }
+  return `HTTP ${outcome.status}`;
+}
+
 function pickInto(step: CompiledStep, vars: Vars): void {
   for (const [name, listName] of step.pick) {
     const list = vars[listName];
@@ -73,8 +87,10 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
   vars.$iteration = iteration;
   let intended = intendedStart;
   const { recorder } = ctx;
+  let first = true;
   for (const step of journey.steps) {
-    if (ctx.halted.value) return 'interrupted';
+    if (ctx.halted.value || (!first && ctx.draining?.value)) return 'interrupted';
+    first = false;
     if (ctx.budget.remaining <= 0) { recorder.budgetExhausted = true; return 'budget'; }
     let origin: string;
     let path: string;
@@ -98,7 +114,7 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
     }
     const wait = intended - performance.now();
     if (wait > 1) await sleep(wait);
-    if (ctx.halted.value) return 'interrupted';
+    if (ctx.halted.value || (wait > 1 && ctx.draining?.value)) return 'interrupted';
     ctx.budget.remaining--;
     const active = ctx.active;
     active.requests++;
@@ -113,7 +129,7 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
     if (outcome.failure) kind = outcome.failure.kind;
     else if (step.expect ? step.expect.has(outcome.status) : outcome.status >= 200 && outcome.status < 400) kind = 'ok';
     else kind = 'status';
-    recorder.response(step.key, sec, latencyMs * 1000, kind, outcome.status, outcome.bytes, outcome.failure?.message);
+    recorder.response(step.key, sec, latencyMs * 1000, kind, outcome.status, outcome.bytes, kind === 'status' ? statusMessage(outcome) : outcome.failure?.message);
     if (kind === 'interrupted') return 'interrupted';
     if (kind === 'ok' || kind === 'status') {
       if (step.checks.length || step.extract) {

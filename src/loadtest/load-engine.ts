@@ -54,10 +54,17 @@ export interface LoadTestOptions {
   replaceThresholds?: boolean;
   allowRemote?: boolean;
   progress?: ProgressSink;
+  /** Aborting stops the run gracefully (iterations in flight may finish); hardSignal stops it at once. */
   signal?: AbortSignal;
+  hardSignal?: AbortSignal;
   onPoint?: (p: SeriesPoint) => void;
   /** Variables from an earlier setup (the capacity finder runs setup once for all its steps). */
   setupVars?: Vars;
+  /**
+   * At the end of the schedule, iterations in flight run their remaining steps ('iterations', the
+   * default, within the graceful stop) or only finish the requests in flight ('requests').
+   */
+  drain?: 'iterations' | 'requests';
 }
 
 export class SetupError extends Error {}
@@ -126,7 +133,9 @@ export async function runSetup(prepared: PreparedRun, opts: { allowRemote?: bool
 export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   const prepared = await prepareRun(opts);
   const { scenario, load, targetUrl, maxVUs } = prepared;
-  const setup = opts.setupVars ? { vars: opts.setupVars, checks: [] } : await runSetup(prepared, opts);
+  // Setup runs while the workers start (both take a moment).
+  const setupPromise = opts.setupVars ? Promise.resolve({ vars: opts.setupVars, checks: [] }) : runSetup(prepared, opts);
+  setupPromise.catch(() => {});
   const plannedSec = scheduleDuration(load);
   const open = isOpenModel(load);
   const requested = Math.max(1, opts.workers ?? defaultWorkers());
@@ -149,9 +158,9 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   const done: Promise<void>[] = [];
   for (let i = 0; i < workers; i++) {
     const init: WorkerInit = {
-      index: i, count: workers, source: opts.source, load, shared: setup.vars, targetUrl, allowRemote: opts.allowRemote ?? false,
+      index: i, count: workers, source: opts.source, load, targetUrl, allowRemote: opts.allowRemote ?? false,
       maxVUs: open ? Math.max(1, shareOf(maxVUs!, workers, i)) : Math.max(1, shareOf(closedVUs, workers, i)),
-      maxRequests: shareOf(maxRequests, workers, i), timeoutMs, gracefulStopMs,
+      maxRequests: shareOf(maxRequests, workers, i), timeoutMs, gracefulStopMs, drain: opts.drain ?? 'iterations',
     };
     const w = new Worker(new URL('./load-worker.ts', import.meta.url), { workerData: init });
     threads.push(w);
@@ -182,22 +191,37 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   const send = (m: MainToWorker) => { for (const w of threads) w.postMessage(m); };
   const terminateAll = () => Promise.all(threads.map((w) => w.terminate().catch(() => 0)));
 
-  await Promise.race([Promise.all(ready), new Promise((resolve) => setTimeout(resolve, 30_000))]);
+  let readyTimer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(ready), new Promise((resolve) => { readyTimer = setTimeout(resolve, 30_000); })]);
+  clearTimeout(readyTimer);
+  let setup: Awaited<typeof setupPromise>;
+  try {
+    setup = await setupPromise;
+  } catch (err) {
+    await terminateAll();
+    throw err;
+  }
   if (failure) { await terminateAll(); throw failure; }
 
   const startedAt = new Date();
   const startAt = Date.now() + 100;
-  send({ type: 'start', startAtEpochMs: startAt });
+  send({ type: 'start', startAtEpochMs: startAt, shared: setup.vars });
   const startedPerf = performance.now() + (startAt - Date.now());
   opts.progress?.start({ scenario: scenario.spec.name, target: targetUrl, load, plannedSec, workers, ...(maxVUs !== undefined ? { maxVUs } : {}) });
 
   let stopping = false;
   const onAbort = () => {
     if (!stopping) { stopping = true; stoppedBy = 'interrupted'; send({ type: 'stop', graceful: true }); }
-    else send({ type: 'stop', graceful: false });
+  };
+  const onHardAbort = () => {
+    stopping = true;
+    stoppedBy = 'interrupted';
+    send({ type: 'stop', graceful: false });
   };
   opts.signal?.addEventListener('abort', onAbort);
+  opts.hardSignal?.addEventListener('abort', onHardAbort);
   if (opts.signal?.aborted) onAbort();
+  if (opts.hardSignal?.aborted) onHardAbort();
   const ticker = setInterval(() => {
     const elapsedSec = (performance.now() - startedPerf) / 1000;
     const p50 = series.total.totalCount ? series.total.getValueAtPercentile(50) / 1000 : null;
@@ -213,12 +237,13 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   clearTimeout(deadline);
   clearInterval(ticker);
   opts.signal?.removeEventListener('abort', onAbort);
+  opts.hardSignal?.removeEventListener('abort', onHardAbort);
   await terminateAll();
   opts.progress?.stop();
   if (failure) throw failure;
 
   const elapsedSec = (performance.now() - startedPerf) / 1000;
-  series.finish(Math.ceil(Math.min(elapsedSec, plannedSec + gracefulStopMs / 1000)));
+  series.finish(Math.ceil(plannedSec - 1e-9));
   const cpu = process.cpuUsage(cpuStart);
   const cpuCores = (cpu.user + cpu.system) / 1000 / Math.max(1, performance.now() - wallStart);
   const result = assembleResult({

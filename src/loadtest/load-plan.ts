@@ -4,13 +4,16 @@ import { availableParallelism } from 'node:os';
 import { builtinScenario } from './builtin-scenarios.ts';
 import { peakLevel, scheduleDuration } from './arrival-schedule.ts';
 import { parseDuration } from './load-units.ts';
-import { loadScenarioFile } from './scenario-file.ts';
 import { isOpenModel, type LoadModel, type ScenarioSource, type ScenarioSpec, type Stage } from './scenario-types.ts';
 
 export async function loadScenarioSpec(source: ScenarioSource): Promise<ScenarioSpec> {
   switch (source.kind) {
     case 'builtin': return builtinScenario(source.name, source.params);
-    case 'file': return loadScenarioFile(source.path);
+    case 'file': {
+      // Loaded on demand: the YAML parser is not needed by built-in scenarios (and workers start faster).
+      const { loadScenarioFile } = await import('./scenario-file.ts');
+      return loadScenarioFile(source.path);
+    }
     case 'inline': return source.spec;
   }
 }
@@ -70,10 +73,10 @@ export function applyOverrides(load: LoadModel, o: LoadOverrides): LoadModel {
     else out = { ...out, stages: scaleStages(out.stages, factor, 1) };
   }
   if (o.model === 'closed' && isOpenModel(out)) {
-    // A closed-model run of an open profile: fixed VUs for the same length, paced to the baseline rate.
+    // A closed-model run of an open profile: fixed VUs for the same length, paced to --rate when given
+    // (else as fast as each VU can go, like autocannon or wrk).
     const vus = o.vus ?? 1;
-    const rate = o.rate ?? baselineRate(out);
-    const pace = o.pace ?? (rate > 0 ? vus / rate : undefined);
+    const pace = o.pace ?? (o.rate !== undefined && o.rate > 0 ? vus / o.rate : undefined);
     out = { executor: 'constant-vus', vus, duration: scheduleDuration(out), ...(pace !== undefined ? { pace } : {}) };
   } else if (o.model === 'open' && !isOpenModel(out)) {
     if (o.rate === undefined) throw new Error('--model open: give the arrival rate with --rate');

@@ -3,7 +3,7 @@
 // N-th virtual user) against its own undici connection pool, and streams per-second buckets to the
 // main thread. The main thread owns the clock: it sends one start instant (epoch ms) to all workers.
 import { parentPort, workerData } from 'node:worker_threads';
-import { ArrivalCursor, ratePlan, scheduleDuration, vusAt } from './arrival-schedule.ts';
+import { ArrivalCursor, peakLevel, ratePlan, scheduleDuration, vusAt } from './arrival-schedule.ts';
 import { compileScenario } from './compiled-scenario.ts';
 import { HttpClient } from './http-dispatch.ts';
 import { runIteration, type IterationOutcome, type RunnerContext } from './journey-runner.ts';
@@ -12,6 +12,7 @@ import { isOpenModel } from './scenario-types.ts';
 import { originGuard } from './target-guard.ts';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.ts';
 import { WorkerRecorder } from './worker-recorder.ts';
+import { warmUp } from './worker-warm-up.ts';
 
 const port = parentPort!;
 const init = workerData as WorkerInit;
@@ -24,11 +25,12 @@ async function main(): Promise<void> {
   const client = new HttpClient({ connectionsPerOrigin: Math.max(1, init.maxVUs), connectTimeoutMs: Math.min(init.timeoutMs, 10_000) });
   const load = init.load;
   const halted = { value: false };
+  const draining = { value: false };
   const active = { requests: 0, iterations: 0 };
   const ctx: RunnerContext = {
     client, recorder, t0: 0, targetOrigin: target.origin, basePath: target.pathname.replace(/\/+$/, ''),
-    timeoutMs: init.timeoutMs, originAllowed: originGuard(init.allowRemote), shared: init.shared,
-    budget: { remaining: init.maxRequests }, halted, active,
+    timeoutMs: init.timeoutMs, originAllowed: originGuard(init.allowRemote), shared: {},
+    budget: { remaining: init.maxRequests }, halted, draining, active,
   };
 
   let stopping = false;
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
   function stop(): void {
     if (stopping) return;
     stopping = true;
+    if (init.drain === 'requests') draining.value = true;
     if (timers.manage) clearInterval(timers.manage);
     if (busy === 0) { finish(); return; }
     timers.grace = setTimeout(hardStop, init.gracefulStopMs);
@@ -116,7 +119,12 @@ async function main(): Promise<void> {
         index = cursor.index;
         due = cursor.next();
       }
-      if (due === undefined) { stop(); return; }
+      if (due === undefined) {
+        // The last arrival is out: the run still lasts its planned time (a slow last iteration is measured).
+        const end = ctx.t0 + plan.duration * 1000 - performance.now();
+        timers.schedule = setTimeout(stop, Math.max(0, end));
+        return;
+      }
       const delay = ctx.t0 + due * 1000 - performance.now();
       // Timers fire in whole milliseconds and never early; finish the last fraction on setImmediate.
       timers.schedule = delay >= 1 ? setTimeout(tick, Math.floor(delay)) : setImmediate(tick);
@@ -170,6 +178,7 @@ async function main(): Promise<void> {
   port.on('message', (m: MainToWorker) => {
     if (m.type === 'start') {
       ctx.t0 = m.startAtEpochMs - performance.timeOrigin;
+      ctx.shared = m.shared;
       timers.flush = setInterval(() => {
         const upTo = nowSec();
         post({ type: 'seconds', index: init.index, upTo, seconds: recorder.flush(upTo) });
@@ -183,6 +192,9 @@ async function main(): Promise<void> {
       if (!m.graceful) hardStop();
     }
   });
+  // A warm-up in proportion to the load: a few hundred iterations at low rates, thousands at high ones.
+  const perWorker = isOpenModel(load) ? (peakLevel(load) / init.count) * Math.max(1, ...scenario.journeys.map((j) => j.steps.length)) : Number.POSITIVE_INFINITY;
+  await warmUp(client, Math.round(Math.min(3000, Math.max(200, perWorker / 5)))).catch(() => {});
   post({ type: 'ready' });
 }
 

@@ -163,8 +163,8 @@ export function assembleResult(input: AssembleInput): RunResult {
     if (sc.pass) t.pass++;
     else t.fail++;
   }
-  // Rates are over the planned schedule, not the graceful stop after it.
-  const duration = Math.max(0.001, Math.min(input.elapsedSec, input.plannedSec) || input.elapsedSec);
+  // Rates are over the planned schedule (not the graceful stop after it), or what ran of it when stopped early.
+  const duration = Math.max(0.001, input.stoppedBy === 'schedule' ? input.plannedSec : Math.min(input.elapsedSec, input.plannedSec));
   const stepResults: StepResult[] = scenario.steps.map((s) => {
     const acc = steps.get(s.key)!;
     const c = acc.counters;

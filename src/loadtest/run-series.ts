@@ -132,12 +132,11 @@ export class RunSeries {
 
   private append(point: SeriesPoint, hist: Histogram | undefined): void {
     if (this.width === 1 && !this.open) { this.commit(point); return; }
-    const start = Math.floor(point.t / this.width) * this.width;
-    if (this.open && this.open.point.t !== start) this.flushOpen();
+    // Merged points end on multiples of the current width; the first after a halving may be shorter.
     if (!this.open) {
       this.open = {
         point: {
-          t: start, width: 0, responses: 0, errors: { status: 0, timeout: 0, connection: 0 }, scheduled: 0, started: 0, dropped: 0,
+          t: point.t, width: 0, responses: 0, errors: { status: 0, timeout: 0, connection: 0 }, scheduled: 0, started: 0, dropped: 0,
           planned: 0, p50: null, p90: null, p99: null, max: null, inFlight: 0, active: 0,
         },
         hist: this.spareHist ?? newHistogram(),
@@ -145,7 +144,7 @@ export class RunSeries {
       this.spareHist = undefined;
     }
     const o = this.open.point;
-    o.width = point.t + 1 - start;
+    o.width += point.width;
     o.responses += point.responses;
     o.errors.status += point.errors.status;
     o.errors.timeout += point.errors.timeout;
@@ -155,11 +154,11 @@ export class RunSeries {
     o.dropped += point.dropped;
     o.inFlight = Math.max(o.inFlight, point.inFlight);
     o.active = Math.max(o.active, point.active);
-    o.planned = this.planned(start + o.width / 2);
+    o.planned = this.planned(o.t + o.width / 2);
     const h = this.open.hist;
     if (hist) h.add(hist);
     o.p50 = ms(h, 50); o.p90 = ms(h, 90); o.p99 = ms(h, 99); o.max = h.totalCount ? h.maxValue / 1000 : null;
-    if (o.width >= this.width) this.flushOpen();
+    if ((o.t + o.width) % this.width === 0 || o.width >= this.width) this.flushOpen();
   }
 
   private flushOpen(): void {

@@ -8,8 +8,6 @@ export interface WorkerInit {
   source: ScenarioSource;
   /** Extra thresholds do not matter to workers; the load model is resolved once, in the main thread. */
   load: LoadModel;
-  /** Variables from the scenario's data and its setup steps. */
-  shared: Vars;
   targetUrl: string;
   allowRemote: boolean;
   /** This worker's share of the concurrent iterations (open model) or of the VUs' connections. */
@@ -18,10 +16,13 @@ export interface WorkerInit {
   maxRequests: number;
   timeoutMs: number;
   gracefulStopMs: number;
+  /** At the schedule's end: let iterations run their remaining steps, or only finish the requests in flight. */
+  drain: 'iterations' | 'requests';
 }
 
 export type MainToWorker =
-  | { type: 'start'; startAtEpochMs: number }
+  /** shared: variables from the scenario's data and its setup steps (setup runs while workers start). */
+  | { type: 'start'; startAtEpochMs: number; shared: Vars }
   /** graceful: start nothing new, let iterations finish within the graceful stop; else abort now. */
   | { type: 'stop'; graceful: boolean };
 

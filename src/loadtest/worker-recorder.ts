@@ -44,8 +44,11 @@ export class WorkerRecorder {
     }
   }
 
+  private last: Bucket | undefined;
+
   private bucket(sec: number): Bucket {
     const s = sec < this.floorSec ? this.floorSec : sec;
+    if (this.last !== undefined && this.last.sec === s) return this.last;
     let b = this.buckets.get(s);
     if (!b) {
       b = {
@@ -54,12 +57,17 @@ export class WorkerRecorder {
       };
       this.buckets.set(s, b);
     }
+    this.last = b;
     return b;
   }
 
+  private lastStep: { key: string; stats: StepStats } | undefined;
+
   private step(key: string): StepStats {
+    if (this.lastStep !== undefined && this.lastStep.key === key) return this.lastStep.stats;
     const s = this.steps.get(key);
     if (!s) throw new Error(`unknown step ${key}`);
+    this.lastStep = { key, stats: s };
     return s;
   }
 
@@ -84,7 +92,7 @@ export class WorkerRecorder {
       case 'timeout': c.errors.timeout++; b.timeout++; break;
       case 'connection': c.errors.connection++; b.connection++; break;
     }
-    this.sample(kind, stepKey, kind === 'status' ? `HTTP ${status}` : message ?? kind);
+    this.sample(kind, stepKey, message ?? (kind === 'status' ? `HTTP ${status}` : kind));
   }
 
   private sample(kind: string, step: string, message: string): void {
@@ -131,6 +139,7 @@ export class WorkerRecorder {
   /** Takes every bucket below `upTo` (seconds since start) for the main thread. */
   flush(upTo: number): SecondSnapshot[] {
     const out: SecondSnapshot[] = [];
+    this.last = undefined;
     for (const [sec, b] of this.buckets) {
       if (sec >= upTo) continue;
       this.buckets.delete(sec);

@@ -2,6 +2,7 @@
 import type { JobQueue } from '../platform/queue/job-queue.ts';
 import { inTransaction } from '../platform/queue/job-queue.ts';
 import type { Queryable } from '../platform/db/database.ts';
+import { currentTraceparent } from '../platform/observability/tracing.ts';
 
 export const PAYMENT_QUEUE = 'payment-charge';
 export const PAYMENT_DEAD_LETTER_QUEUE = 'payment-charge-dead';
@@ -31,5 +32,9 @@ export async function ensurePaymentQueues(boss: JobQueue, opts: PaymentQueueOpti
 
 /** Enqueues the order's payment job inside the checkout transaction. */
 export async function enqueuePaymentJob(boss: JobQueue, tx: Queryable, job: PaymentJob): Promise<string | null> {
-  return boss.send(PAYMENT_QUEUE, job, { ...inTransaction(tx), singletonKey: job.orderId });
+  // The job carries the trace it was enqueued under (the checkout request's span when tracing is on,
+  // else whatever traceparent the caller received) so the worker continues it.
+  const traceparent = currentTraceparent() ?? job.traceparent;
+  const data: PaymentJob = traceparent ? { ...job, traceparent } : job;
+  return boss.send(PAYMENT_QUEUE, data, { ...inTransaction(tx), singletonKey: job.orderId });
 }

@@ -12,6 +12,7 @@ import { processPaymentJob, cancelOrdersPastDeadline, RetryLater, type PaymentDe
 import type { ProviderRouter } from './provider-router.ts';
 import { reconcile } from './reconciliation.ts';
 import { paymentJobDuration } from './payment-metrics.ts';
+import { traceJob } from '../platform/observability/tracing.ts';
 
 export interface PaymentWorkerOptions {
   concurrency: number;
@@ -19,6 +20,8 @@ export interface PaymentWorkerOptions {
   resolveTimeoutMs: number;
   deadlineSeconds: number;
   reconcileIntervalSeconds: number;
+  /** Runs before each job inside its timing (fault injection: payments.cpu). */
+  beforeJob?: () => void;
 }
 
 let queueMetricsPool: pg.Pool | undefined;
@@ -65,7 +68,10 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
     for (const job of jobs) {
       const end = paymentJobDuration.startTimer();
       try {
-        const result = await processPaymentJob(deps, job.data.orderId);
+        opts.beforeJob?.();
+        const result = await traceJob(`${PAYMENT_QUEUE} process`, job.data.traceparent,
+          { 'messaging.system': 'pg-boss', 'messaging.destination.name': PAYMENT_QUEUE, 'messaging.message.id': job.id, 'holdfast.order_id': job.data.orderId },
+          () => processPaymentJob(deps, job.data.orderId));
         end({ result });
       } catch (err) {
         end({ result: err instanceof RetryLater ? 'retry_later' : 'error' });

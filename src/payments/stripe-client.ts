@@ -3,6 +3,7 @@
 // URL and secret key alone: pointed at https://api.stripe.com with an sk_test_/sk_live_ key it talks to
 // Stripe unchanged; pointed at the `psp` role it talks to the simulator.
 import { Agent, request, errors as undiciErrors } from 'undici';
+import { traceHttpClient, injectTraceHeaders } from '../platform/observability/tracing.ts';
 
 export interface PaymentIntent {
   id: string;
@@ -88,23 +89,29 @@ export class StripeClient {
       ...(opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {}),
       ...opts.headers,
     };
-    let res;
-    try {
-      res = await request(url, {
-        method, headers: opts.body ? { ...headers, 'content-type': 'application/x-www-form-urlencoded' } : headers,
-        ...(opts.body ? { body: formEncode(opts.body) } : {}),
-        dispatcher: this.#agent, signal: opts.signal ?? null, headersTimeout: 60_000, bodyTimeout: 60_000,
-      });
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? '';
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? '';
-      const notSent = NOT_SENT_CODES.has(code) || NOT_SENT_CODES.has(cause) || err instanceof undiciErrors.ConnectTimeoutError;
-      throw new ProviderError(`${method} ${path}: ${(err as Error).message}`, { retryable: true, sent: !notSent });
-    }
-    const text = await res.body.text().catch(() => '');
-    let body: unknown;
-    try { body = text ? JSON.parse(text) : {}; } catch { body = { error: { type: 'api_error', message: text.slice(0, 200) } }; }
-    return { status: res.statusCode, body: body as T };
+    // The span is named after the operation, not the URL: ids in paths would make every name unique.
+    const operation = path.replace(/\/(pi|re)_[A-Za-z0-9]+/, '/:id');
+    return traceHttpClient(method, url, operation, async (span) => {
+      injectTraceHeaders(headers);
+      let res;
+      try {
+        res = await request(url, {
+          method, headers: opts.body ? { ...headers, 'content-type': 'application/x-www-form-urlencoded' } : headers,
+          ...(opts.body ? { body: formEncode(opts.body) } : {}),
+          dispatcher: this.#agent, signal: opts.signal ?? null, headersTimeout: 60_000, bodyTimeout: 60_000,
+        });
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? '';
+        const cause = (err as { cause?: { code?: string } }).cause?.code ?? '';
+        const notSent = NOT_SENT_CODES.has(code) || NOT_SENT_CODES.has(cause) || err instanceof undiciErrors.ConnectTimeoutError;
+        throw new ProviderError(`${method} ${path}: ${(err as Error).message}`, { retryable: true, sent: !notSent });
+      }
+      span?.setAttribute('http.response.status_code', res.statusCode);
+      const text = await res.body.text().catch(() => '');
+      let body: unknown;
+      try { body = text ? JSON.parse(text) : {}; } catch { body = { error: { type: 'api_error', message: text.slice(0, 200) } }; }
+      return { status: res.statusCode, body: body as T };
+    });
   }
 
   #toError(method: string, path: string, status: number, body: unknown): ProviderError {

@@ -8,6 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type pg from 'pg';
 import type { Logger } from '../platform/observability/logger.ts';
 import { registry, pspRequestsTotal, pspRequestDuration } from '../platform/observability/metrics.ts';
+import { tracedRequestListener, nameServerSpan, tracingActive } from '../platform/observability/tracing.ts';
 import type { FaultReader } from '../faults/index.ts';
 import { parseStripeForm, type FormObject } from './stripe-form.ts';
 import { StripeError, StripeErrors } from './stripe-errors.ts';
@@ -92,7 +93,7 @@ export async function createPspServer(opts: PspServerOptions): Promise<PspServer
     bodyLimit: 1_048_576,
     genReqId: () => stripeId('req', 14),
     serverFactory: (handler) => {
-      httpServer = http.createServer(handler);
+      httpServer = http.createServer(tracedRequestListener(handler));
       httpServer.keepAliveTimeout = 30_000;
       return httpServer;
     },
@@ -209,6 +210,8 @@ export async function createPspServer(opts: PspServerOptions): Promise<PspServer
     s.ctx = { account, apiVersion };
     return undefined;
   });
+
+  app.addHook('onRequest', (req, _reply, done) => { if (tracingActive()) nameServerSpan(req.raw, req.routeOptions.url); done(); });
 
   app.addHook('onResponse', async (req, reply) => {
     if (!req.url.startsWith('/v1/')) return;

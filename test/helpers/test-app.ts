@@ -16,7 +16,7 @@ export interface TestApp {
   stop(): Promise<void>;
 }
 
-export async function startTestApp(opts: { targets?: string[]; config?: Partial<Config> } = {}): Promise<TestApp> {
+export async function startTestApp(opts: { targets?: string[]; config?: Partial<Config>; context?: Partial<AppContext> } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
   const config = loadConfig({}, {
@@ -26,7 +26,7 @@ export async function startTestApp(opts: { targets?: string[]; config?: Partial<
   const logs: string[] = [];
   const sink = new Writable({ write(chunk, _enc, cb) { logs.push(...String(chunk).split('\n').filter(Boolean)); cb(); } });
   const logger = createLogger({ level: config.logLevel, service: 'test', destination: sink });
-  const ctx: AppContext = { config, logger, draining: false, ready: false };
+  const ctx: AppContext = { ...opts.context, config, logger, draining: false, ready: false };
   const mm = buildModuleManager();
   await mm.start(opts.targets ?? ['storefront'], ctx);
   ctx.ready = true;

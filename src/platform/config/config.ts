@@ -52,8 +52,11 @@ export const ConfigSchema = Type.Object(
     metricsEnabled: Type.Boolean({ description: 'Per-request HTTP and DB query metrics on /metrics (process, queue and payment metrics stay on)', default: true }),
     tracingEnabled: Type.Boolean({ description: 'OpenTelemetry tracing (W3C trace context across HTTP and the payment queue); needs otlpTracesEndpoint', default: false }),
     otlpTracesEndpoint: Type.Optional(Type.String({ description: 'OTLP/HTTP traces endpoint (Tempo, Jaeger, a collector), e.g. http://localhost:4318/v1/traces', pattern: '^https?://' })),
-    tracingSampleRatio: Type.Number({ description: 'Fraction of new traces recorded (continued traces follow their parent)', default: 1, minimum: 0, maximum: 1 }),
+    tracingSampleRatio: Type.Number({ description: 'Fraction of new traces recorded (continued traces follow their parent); 1 records every request', default: 0.1, minimum: 0, maximum: 1 }),
     tracingMaxQueueSize: Type.Integer({ description: 'Spans buffered for export at most; further spans are dropped', default: 2048, minimum: 16, maximum: 1_000_000 }),
+    controlScrapeTargets: Type.Array(Type.String({ pattern: '^https?://' }), { default: [], maxItems: 64, description: 'Control role: /metrics URLs of other role processes to scrape (comma-separated in the environment)' }),
+    sloFile: Type.Optional(Type.String({ minLength: 1, description: 'Control role: JSON file of SLO definitions replacing the built-in journeys' })),
+    networkFaultProxy: Type.Boolean({ default: false, description: 'Route payments -> provider through a local proxy so the network.latency fault can delay it (fault-injection runs only)' }),
   },
   { additionalProperties: false },
 );
@@ -99,6 +102,9 @@ export const ENV_VARS: Record<string, keyof Config> = {
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'otlpTracesEndpoint',
   HOLDFAST_TRACING_SAMPLE_RATIO: 'tracingSampleRatio',
   HOLDFAST_TRACING_MAX_QUEUE_SIZE: 'tracingMaxQueueSize',
+  HOLDFAST_CONTROL_SCRAPE_TARGETS: 'controlScrapeTargets',
+  HOLDFAST_SLO_FILE: 'sloFile',
+  HOLDFAST_NETWORK_FAULT_PROXY: 'networkFaultProxy',
 };
 
 const SECRET_KEY = /token|secret|password|databaseUrl/i;
@@ -112,15 +118,16 @@ export class ConfigError extends Error {
   }
 }
 
-
-
 function coerceEnv(key: keyof Config, raw: string): unknown {
-  const schema = ConfigSchema.properties[key] as { type?: string };
+  const schema = ConfigSchema.properties[key] as { type?: string; items?: { type?: string } };
   if (schema.type === 'integer' || schema.type === 'number') {
     return raw.trim() !== '' && /^-?\d+(\.\d+)?$/.test(raw.trim()) ? Number(raw) : raw;
   }
   if (schema.type === 'array' || schema.type === 'object') {
-    try { return JSON.parse(raw); } catch { return raw; }
+    try { return JSON.parse(raw); } catch { /* not JSON */ }
+    // A list of strings may also be written comma-separated: a,b,c
+    if (schema.type === 'array' && schema.items?.type === 'string') return raw.split(',').map((v) => v.trim()).filter(Boolean);
+    return raw;
   }
   if (schema.type === 'boolean') {
     if (/^(1|true|yes|on)$/i.test(raw)) return true;

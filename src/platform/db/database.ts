@@ -1,7 +1,8 @@
 // The PostgreSQL access layer every context uses: one pool per role (sized by config), named queries
 // (the name labels metrics and makes the statement a prepared one), and transactions.
 import pg from 'pg';
-import { dbQueryDuration } from '../observability/metrics.ts';
+import { dbQueryDuration, metricsSettings } from '../observability/metrics.ts';
+import { traceQuery } from '../observability/tracing.ts';
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
@@ -27,20 +28,35 @@ export function createPool(connectionString: string, max: number, applicationNam
   return pool;
 }
 
+/** Runs before a named query on the same connection, inside its timing (fault injection: db.slow). */
+export type QueryInterceptor = (db: Queryable, q: NamedQuery) => Promise<void> | undefined;
+let interceptor: QueryInterceptor | undefined;
+
+export function setQueryInterceptor(fn: QueryInterceptor | undefined): void {
+  interceptor = fn;
+}
+
 export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
   db: Queryable,
   q: NamedQuery,
   values: unknown[] = [],
 ): Promise<pg.QueryResult<R>> {
-  const end = dbQueryDuration.startTimer({ query: q.name });
-  try {
-    const result = await db.query<R>({ name: q.name, text: q.text, values });
-    end({ outcome: 'ok' });
-    return result;
-  } catch (err) {
-    end({ outcome: 'error' });
-    throw err;
-  }
+  return traceQuery(q.name, async () => {
+    if (!metricsSettings.dbEnabled) {
+      await interceptor?.(db, q);
+      return db.query<R>({ name: q.name, text: q.text, values });
+    }
+    const end = dbQueryDuration.startTimer({ query: q.name });
+    try {
+      await interceptor?.(db, q);
+      const result = await db.query<R>({ name: q.name, text: q.text, values });
+      end({ outcome: 'ok' });
+      return result;
+    } catch (err) {
+      end({ outcome: 'error' });
+      throw err;
+    }
+  });
 }
 
 /** Runs fn in a transaction; commits on success, rolls back on any error. */

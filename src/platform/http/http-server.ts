@@ -12,7 +12,9 @@ import addFormatsModule from 'ajv-formats';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AppError, HttpErrors } from './app-error.ts';
-import { httpRequestDuration } from '../observability/metrics.ts';
+import { httpRequestDuration, metricsSettings } from '../observability/metrics.ts';
+import { tracedRequestListener, nameServerSpan, runInRequestContext, tracingActive } from '../observability/tracing.ts';
+import http from 'node:http';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -110,7 +112,25 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
       (reply as FastifyReply).code(mapped.statusCode).send(errorBody(mapped.code, mapped.message));
     },
     clientErrorHandler,
+    // The same server Fastify would create, with every request wrapped in a trace span when tracing is on.
+    serverFactory: (handler, fastifyOptions) => {
+      const options = fastifyOptions as { http?: http.ServerOptions; keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number; maxRequestsPerSocket?: number };
+      const server = http.createServer(options.http ?? {}, tracedRequestListener(handler));
+      server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
+      server.requestTimeout = options.requestTimeout ?? 0;
+      server.setTimeout(options.connectionTimeout ?? 0);
+      if ((options.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket!;
+      return server;
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Route handlers run inside their request's trace span (see runInRequestContext).
+  app.addHook('onRoute', (route) => {
+    const handler = route.handler;
+    route.handler = function tracedHandler(this: unknown, request, reply) {
+      return runInRequestContext(request.raw, () => handler.call(this as never, request, reply));
+    };
+  });
 
   // Node itself answers an Expect header other than 100-continue with an empty 417; a listener takes
   // that over, so the answer has the one error shape.
@@ -133,8 +153,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   // Security headers are the same on every response, so they are computed once (see
   // docs/decisions/0006-static-security-headers.md) and set by one cheap hook.
   const securityHeaders = staticSecurityHeaders(SECURITY_HEADER_OPTIONS);
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.headers(securityHeaders);
+    if (tracingActive()) nameServerSpan(request.raw, request.routeOptions.url);
     done();
   });
   await app.register(cookie, { secret: opts.cookieSecret });
@@ -175,9 +196,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   });
 
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    httpRequestDuration.observe(
-      { route, method: request.method, status_class: `${Math.floor(reply.statusCode / 100)}xx` },
+    if (metricsSettings.httpEnabled) httpRequestDuration.observe(
+      { route: request.routeOptions.url ?? 'unmatched', method: request.method, status_class: `${Math.floor(reply.statusCode / 100)}xx` },
       reply.elapsedTime / 1000,
     );
     done();

@@ -14,6 +14,9 @@ export function initProcessMetrics(service: string): void {
   }
 }
 
+/** Switches for per-request instrumentation (config `metricsEnabled`); process metrics are always on. */
+export const metricsSettings = { httpEnabled: true, dbEnabled: true };
+
 export const httpRequestDuration = new client.Histogram({
   name: 'holdfast_http_request_duration_seconds',
   help: 'HTTP request duration by route, method and status class',

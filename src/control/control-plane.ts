@@ -1,0 +1,253 @@
+// The control role's loop: every tick it scrapes, runs the fast detector on each component's latency and
+// error ratio and the SLO burn-rate rules, keeps alerts (firing/resolved), and when an alert fires runs
+// root-cause analysis on the window and attaches the finding. Alerts and findings are logged and emitted
+// ('alert', 'rca') for the incident and console features to subscribe to.
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../platform/observability/logger.ts';
+import type { ControlSettings } from './control-config.ts';
+import { MetricsCollector } from './metrics-collector.ts';
+import { changeScore, type ChangeScore, type SignalKind } from './change-detector.ts';
+import { evaluateBurn } from './slo-burn.ts';
+import { analyseWindow, formatSeconds, type RcaFinding } from './live-rca.ts';
+
+export interface Alert {
+  id: string;
+  name: string;
+  state: 'firing' | 'resolved';
+  severity: 'page' | 'ticket';
+  service: string;
+  since: string;
+  resolvedAt: string | null;
+  summary: string;
+  /** the root-cause finding's summary, once analysed */
+  rootCause: string | null;
+  rcaId: string | null;
+  /** the signal that fired: which series, its baseline and level */
+  signal: { subject: string; kind: string; score: number; baseline: number; current: number } | null;
+}
+
+export interface ControlEvents {
+  alert: [alert: Alert, change: 'firing' | 'resolved'];
+  rca: [finding: RcaFinding, alert: Alert];
+}
+
+/** The component (alert service) a detection subject belongs to. */
+export function serviceOfSubject(subject: string): string | undefined {
+  if (subject === 'storefront' || subject.startsWith('route:')) return 'storefront';
+  if (subject === 'payments') return 'payments';
+  if (subject === 'provider' || subject.startsWith('provider:') || subject === 'psp' || subject.startsWith('psp:')) return 'payments -> provider';
+  if (subject === 'database' || subject.startsWith('query:')) return 'database';
+  return undefined;
+}
+
+interface AlertState {
+  alert: Alert;
+  /** unix s of the first anomalous reading (baseline ends before it while firing) */
+  faultStart: number;
+  quietSince: number | null;
+  refined: boolean;
+  firedAt: number;
+}
+
+const MAX_HISTORY = 200;
+const DETECTION_SUBJECTS = ['storefront', 'payments', 'provider', 'psp', 'database'];
+
+export class ControlPlane extends EventEmitter<ControlEvents> {
+  readonly settings: ControlSettings;
+  readonly collector: MetricsCollector;
+  private readonly logger: Logger | undefined;
+  private readonly active = new Map<string, AlertState>();
+  private readonly history: Alert[] = [];
+  private readonly findings: RcaFinding[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private seq = 0;
+
+  constructor(settings: ControlSettings, logger?: Logger) {
+    super();
+    this.settings = settings;
+    this.collector = new MetricsCollector(settings);
+    this.logger = logger;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.running) return; // a slow scrape skips a tick rather than piling up
+      this.running = this.tick().catch((err) => { this.logger?.warn({ err }, 'control tick failed'); }).finally(() => { this.running = undefined; });
+    }, this.settings.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  alerts(state?: 'firing' | 'resolved'): Alert[] {
+    const all = [...[...this.active.values()].map((s) => s.alert), ...this.history].sort((a, b) => b.since.localeCompare(a.since));
+    return state ? all.filter((a) => a.state === state) : all;
+  }
+
+  rcaFindings(): RcaFinding[] { return [...this.findings].reverse(); }
+
+  async tick(nowMs = Date.now()): Promise<void> {
+    await this.collector.tick(nowMs);
+    const now = nowMs / 1000;
+    this.detect(now);
+  }
+
+  /** Every anomalous subject now, by alert key (for tests and the ops API). */
+  private detect(now: number): void {
+    const w = this.collector.window;
+    const d = this.settings.detector;
+    const step = this.settings.intervalMs / 1000;
+    const found = new Map<string, { name: string; service: string; subject: string; kind: SignalKind; stat?: string; burn?: string; s: ChangeScore; faultStart: number }>();
+    const quiet = new Set<string>();
+    // Aggregates only: a route or a query alone sees a few requests per window, where p99 is the single
+    // slowest one; per-route and per-query series are evidence for the root-cause ranking instead.
+    for (const subject of DETECTION_SUBJECTS) {
+      const service = serviceOfSubject(subject);
+      if (!service) continue;
+      // p50 as well as p99: at a few requests per window p99 is the slowest one, and a degradation of
+      // every call shows first and clearest in the median
+      for (const [kind, stat] of [['latency', 'p99'], ['latency', 'p50'], ['errors', 'err']] as const) {
+        const key = `${kind}:${service}`;
+        const state = this.active.get(key);
+        const baselineEnd = state ? state.faultStart - step : now - d.guardSeconds;
+        const from = baselineEnd - d.baselineSeconds;
+        const series = `${subject}|${stat}`;
+        const all = w.slice(series, from);
+        const rate = w.slice(`${subject}|rate`, from);
+        const baseline = all.values.filter((_, i) => all.timestamps[i]! < baselineEnd);
+        const baselineRate = rate.values.filter((_, i) => rate.timestamps[i]! < baselineEnd);
+        const current = w.last(series, d.currentReadings);
+        const currentRate = w.last(`${subject}|rate`, d.currentReadings);
+        const s = changeScore({ kind, baseline, current, baselineRate, currentRate, readingSeconds: this.settings.rateWindowSeconds }, d);
+        if (s.anomalous) {
+          const prev = found.get(key);
+          if (!prev || s.score > prev.s.score) {
+            found.set(key, {
+              name: kind === 'latency' ? 'LatencyDegradation' : 'ErrorRatioDegradation', service, subject, kind, stat, s,
+              faultStart: state?.faultStart ?? onsetOf(all.timestamps, all.values, s.baseline, s.current, baselineEnd),
+            });
+          }
+        } else if (s.judged && s.score < d.resolveUnits) {
+          quiet.add(key);
+        } else if (!s.judged) {
+          quiet.add(key);
+        }
+        if (s.anomalous) quiet.delete(key);
+      }
+    }
+    // SLO burn rates
+    for (const slo of this.settings.slos) {
+      const counts = (objective: 'availability' | 'latency', seconds: number) => {
+        const from = now - seconds + 1e-6;
+        const total = w.sumSince(`slo:${slo.journey}|n`, from);
+        const bad = w.sumSince(`slo:${slo.journey}|${objective === 'availability' ? 'nerr' : 'nslow'}`, from);
+        return { total, bad };
+      };
+      for (const objective of ['availability', 'latency'] as const) {
+        const evals = evaluateBurn(slo, this.settings.burnWindows, this.settings.burnWindowScale, counts).filter((e) => e.objective === objective);
+        const firing = evals.find((e) => e.firing);
+        const key = `slo:${slo.journey}:${objective}`;
+        if (firing) {
+          const target = objective === 'availability' ? slo.availability : slo.latency.objective;
+          const what = objective === 'availability' ? `availability objective ${(target * 100).toFixed(2)}%` : `${(target * 100).toFixed(1)}% under ${formatSeconds(slo.latency.thresholdSeconds)}`;
+          found.set(key, {
+            name: `SLOBurnRate`, service: slo.journey === 'payment' ? 'payments' : 'storefront', subject: `${slo.journey} journey (${what})`,
+            kind: objective === 'availability' ? 'errors' : 'latency',
+            s: { score: firing.shortBurn, baseline: firing.window.burnRate, current: firing.longBurn, ratio: NaN, trafficGrowth: 1, anomalous: true, judged: true },
+            faultStart: this.active.get(key)?.faultStart ?? firstBadTick(w.slice(`slo:${slo.journey}|${objective === 'availability' ? 'nerr' : 'nslow'}`, now - firing.shortSeconds), now),
+          });
+          found.get(key)!.burn = `${slo.journey} ${objective} SLO burning ${firing.longBurn.toFixed(1)}x over ${firing.longSeconds} s and ${firing.shortBurn.toFixed(1)}x over ${firing.shortSeconds} s (threshold ${firing.window.burnRate}x)`;
+        } else {
+          quiet.add(key);
+        }
+      }
+    }
+
+    for (const [key, f] of found) {
+      const state = this.active.get(key);
+      const summary = f.burn ?? (f.kind === 'latency'
+        ? `${f.subject} ${f.stat ?? 'p99'} ${formatSeconds(f.s.current)}, ${f.s.ratio.toFixed(1)}x its baseline ${formatSeconds(f.s.baseline)}${f.s.trafficGrowth > 1.2 ? ` (traffic ${f.s.trafficGrowth.toFixed(1)}x)` : ''}, ${f.s.score.toFixed(0)} robust units`
+        : `${f.subject} error ratio ${(f.s.current * 100).toFixed(1)}% against a baseline of ${(f.s.baseline * 100).toFixed(1)}%, ${f.s.score.toFixed(0)} robust units`);
+      const signal = { subject: f.subject, kind: f.kind, score: Number(f.s.score.toFixed(2)), baseline: f.s.baseline, current: f.s.current };
+      if (state) {
+        state.quietSince = null;
+        state.alert.summary = summary;
+        state.alert.signal = signal;
+        continue;
+      }
+      const alert: Alert = {
+        id: `alert-${Date.now().toString(36)}-${++this.seq}`,
+        name: key.startsWith('slo:') ? `SLOBurnRate:${key.slice(4)}` : f.name, state: 'firing', severity: 'page', service: f.service,
+        since: new Date(now * 1000).toISOString(), resolvedAt: null, summary, rootCause: null, rcaId: null, signal,
+      };
+      const st: AlertState = { alert, faultStart: f.faultStart, quietSince: null, refined: false, firedAt: now };
+      this.active.set(key, st);
+      this.logger?.warn({ alert: { name: alert.name, service: alert.service, summary } }, 'alert firing');
+      this.emit('alert', alert, 'firing');
+      this.analyse(st, now);
+    }
+    for (const [key, st] of this.active) {
+      if (found.has(key)) {
+        // refine the finding once the fault window holds more readings
+        if (!st.refined && now - st.firedAt >= 5) { st.refined = true; this.analyse(st, now); }
+        continue;
+      }
+      if (!quiet.has(key)) continue;
+      st.quietSince ??= now;
+      if (now - st.quietSince < this.settings.detector.resolveAfterSeconds) continue;
+      st.alert.state = 'resolved';
+      st.alert.resolvedAt = new Date(now * 1000).toISOString();
+      this.active.delete(key);
+      this.history.unshift(st.alert);
+      if (this.history.length > MAX_HISTORY) this.history.pop();
+      this.logger?.info({ alert: { name: st.alert.name, service: st.alert.service } }, 'alert resolved');
+      this.emit('alert', st.alert, 'resolved');
+    }
+  }
+
+  private analyse(st: AlertState, now: number): void {
+    try {
+      // the same fault raises several alerts within seconds: they share a fresh finding
+      const recent = this.findings[this.findings.length - 1];
+      const finding = recent && !st.refined && now - Date.parse(recent.createdAt) / 1000 < 3 && Math.abs(Date.parse(recent.faultStart) / 1000 - st.faultStart) < 10
+        ? recent
+        : analyseWindow(this.collector.window, st.alert.id, st.faultStart, st.faultStart - this.settings.detector.baselineSeconds);
+      if (finding !== recent) {
+        this.findings.push(finding);
+        if (this.findings.length > 50) this.findings.shift();
+        this.logger?.warn({ rca: { id: finding.id, summary: finding.summary } }, 'root-cause finding');
+      }
+      st.alert.rootCause = finding.summary;
+      st.alert.rcaId = finding.id;
+      this.emit('rca', finding, st.alert);
+    } catch (err) {
+      this.logger?.error({ err }, 'root-cause analysis failed');
+    }
+  }
+}
+
+/** The first reading with a bad event in the slice (the short window of a burn-rate alert). */
+function firstBadTick(s: { timestamps: number[]; values: number[] }, fallback: number): number {
+  const i = s.values.findIndex((v) => v > 0);
+  return i >= 0 ? s.timestamps[i]! : fallback;
+}
+
+/** The first reading of the run of elevated readings that ends now (half way from baseline to current). */
+export function onsetOf(timestamps: readonly number[], values: readonly number[], baseline: number, current: number, notBefore: number): number {
+  const bar = baseline + (current - baseline) / 2;
+  let start = timestamps[timestamps.length - 1] ?? notBefore;
+  for (let i = timestamps.length - 1; i >= 0; i--) {
+    const t = timestamps[i]!;
+    const v = values[i]!;
+    if (t < notBefore - 1e-6) break;
+    if (Number.isFinite(v) && v < bar) break;
+    start = t;
+  }
+  return start;
+}

@@ -1,0 +1,125 @@
+// Scrapes every role's /metrics (and this process' own registry) once a tick, turns cumulative counters
+// and histogram buckets into per-component readings (rate, error ratio, p50/p99 from bucket deltas, mean,
+// per-tick counts for SLOs) and appends them to the bounded window.
+import { registry } from '../platform/observability/metrics.ts';
+import { parsePrometheusText } from '../platform/observability/prometheus-text.ts';
+import { addTotals, cloneTotals, deltaTotals, groupSamples, type GroupTotals } from './signal-groups.ts';
+import { bucketQuantile } from './histogram-math.ts';
+import { SeriesWindow } from './series-window.ts';
+import type { ControlSettings } from './control-config.ts';
+
+export interface ScrapeStatus { target: string; ok: boolean; error?: string; at: number }
+
+/** Seconds over which the network gap (client-measured minus server-reported call time) is averaged. */
+const GAP_WINDOW_SECONDS = 10;
+
+export class MetricsCollector {
+  readonly window: SeriesWindow;
+  private readonly settings: ControlSettings;
+  private readonly lastByTarget = new Map<string, Map<string, GroupTotals>>();
+  private readonly cumulative = new Map<string, GroupTotals>();
+  /** recent cumulative snapshots (for windowed deltas), newest last */
+  private readonly recent: { time: number; totals: Map<string, GroupTotals> }[] = [];
+  readonly status = new Map<string, ScrapeStatus>();
+
+  constructor(settings: ControlSettings) {
+    this.settings = settings;
+    this.window = new SeriesWindow(Math.ceil((settings.windowSeconds * 1000) / settings.intervalMs));
+  }
+
+  private async scrapeText(target: string): Promise<string> {
+    if (target === 'self') return registry.metrics();
+    const res = await fetch(target, { signal: AbortSignal.timeout(Math.max(500, this.settings.intervalMs * 0.8)) });
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return res.text();
+  }
+
+  /** One scrape of every target; returns the readings appended (for tests and the ops API). */
+  async tick(nowMs = Date.now()): Promise<Map<string, number>> {
+    const targets = [...(this.settings.scrapeSelf ? ['self'] : []), ...this.settings.scrapeTargets];
+    const texts = await Promise.all(targets.map(async (t) => {
+      try {
+        const text = await this.scrapeText(t);
+        this.status.set(t, { target: t, ok: true, at: nowMs });
+        return { t, text };
+      } catch (err) {
+        this.status.set(t, { target: t, ok: false, error: (err as Error).message, at: nowMs });
+        return { t, text: undefined };
+      }
+    }));
+    const gauges = new Map<string, number>();
+    for (const { t, text } of texts) {
+      if (text === undefined) continue;
+      const totals = groupSamples(parsePrometheusText(text), this.settings.slos);
+      const delta = deltaTotals(this.lastByTarget.get(t), totals);
+      this.lastByTarget.set(t, totals);
+      for (const [key, d] of delta) {
+        if (d.gauge === undefined) continue;
+        // several processes: queue gauges are the same table seen twice (max), the rest add up
+        const max = key.startsWith('gauge:queue') || key.startsWith('gauge:event-loop');
+        gauges.set(key, gauges.has(key) ? (max ? Math.max(gauges.get(key)!, d.gauge) : gauges.get(key)! + d.gauge) : d.gauge);
+        delta.delete(key);
+      }
+      addTotals(this.cumulative, delta);
+    }
+    const time = nowMs / 1000;
+    this.recent.push({ time, totals: cloneTotals(this.cumulative) });
+    const keep = Math.max(this.settings.rateWindowSeconds, GAP_WINDOW_SECONDS) * 1000 / this.settings.intervalMs + 2;
+    while (this.recent.length > keep) this.recent.shift();
+
+    const readings = new Map<string, number>(gauges);
+    const prev = this.recent.length >= 2 ? this.recent[this.recent.length - 2]! : undefined;
+    const ago = (seconds: number) => {
+      for (const snap of this.recent) if (snap.time >= time - seconds - 1e-6) return snap;
+      return this.recent[0]!;
+    };
+    const windowStart = ago(this.settings.rateWindowSeconds);
+    const dt = Math.max(1e-3, time - windowStart.time);
+    const win = windowStart === this.recent[this.recent.length - 1] ? undefined : deltaTotals(windowStart.totals, this.cumulative);
+    const step = prev ? deltaTotals(prev.totals, this.cumulative) : undefined;
+    for (const [key, d] of win ?? []) {
+      if (key.startsWith('cpu:')) { readings.set(`${key}|rate`, d.count / dt); continue; }
+      readings.set(`${key}|rate`, d.count / dt);
+      if (d.count > 0) {
+        const buckets = [...d.buckets].sort((a, b) => a[0] - b[0]);
+        readings.set(`${key}|err`, d.errors / d.count);
+        readings.set(`${key}|p50`, bucketQuantile(buckets, 0.5));
+        readings.set(`${key}|p99`, bucketQuantile(buckets, 0.99));
+        readings.set(`${key}|mean`, d.sum / d.count);
+      }
+    }
+    for (const [key, d] of step ?? []) {
+      if (key.startsWith('cpu:')) continue;
+      readings.set(`${key}|n`, d.count);
+      readings.set(`${key}|nerr`, d.errors);
+      if (key.startsWith('slo:')) {
+        const slo = this.settings.slos.find((s) => `slo:${s.journey}` === key);
+        if (slo) readings.set(`${key}|nslow`, Math.max(0, d.count - countAtOrBelow(d.buckets, slo.latency.thresholdSeconds)));
+      }
+    }
+    // The network's share of a provider call: what payments measured minus what the provider reports it
+    // spent, over the same calls (only when both saw the same number of answered calls, so that a call
+    // straddling the window edge is not counted on one side only).
+    const gapStart = ago(GAP_WINDOW_SECONDS);
+    if (gapStart !== this.recent[this.recent.length - 1]) {
+      const g = deltaTotals(gapStart.totals, this.cumulative);
+      const client = g.get('provider-answered');
+      const server = g.get('psp-answered');
+      if (client && server && client.count > 0 && server.count > 0 && Math.abs(client.count - server.count) <= Math.max(1, 0.05 * client.count)) {
+        readings.set('network|gap', client.sum / client.count - server.sum / server.count);
+        readings.set('network|client-mean', client.sum / client.count);
+        readings.set('network|server-mean', server.sum / server.count);
+      }
+    }
+    this.window.push(time, readings);
+    return readings;
+  }
+}
+
+/** Events at or under `threshold` seconds: the count of the largest bucket bound not above it. */
+export function countAtOrBelow(buckets: ReadonlyMap<number, number>, threshold: number): number {
+  let best = -Infinity;
+  let n = 0;
+  for (const [le, c] of buckets) if (le <= threshold * (1 + 1e-9) && le > best) { best = le; n = c; }
+  return n;
+}

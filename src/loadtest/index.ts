@@ -1,0 +1,16 @@
+// The load-testing context's public surface: run scenarios (built in, TypeScript, YAML/JSON), find
+// capacity, export to k6, and the `holdfast loadtest` command. See docs/loadtest.md.
+export { defineScenario } from './scenario-types.ts';
+export type {
+  CheckSpec, JourneySpec, LoadModel, ResponseView, ScenarioSource, ScenarioSpec, Stage, StepSpec, ThinkTime, Vars,
+} from './scenario-types.ts';
+export { builtinDescriptions, builtinScenario } from './builtin-scenarios.ts';
+export { runLoadTest, prepareRun, DEFAULT_TARGET, type LoadTestOptions } from './load-engine.ts';
+export type { RunResult, StepResult } from './run-result.ts';
+export type { SeriesPoint } from './run-series.ts';
+export { findCapacity, formatCapacityReport, type CapacityReport, type CapacityOptions } from './capacity-finder.ts';
+export { exportK6Script } from './k6-export.ts';
+export { renderHtmlReport } from './html-report.ts';
+export { renderJsonReport, writeReports } from './report-files.ts';
+export { formatSummary } from './run-summary.ts';
+export { runLoadtestCommand, LOADTEST_HELP, EXIT as LOADTEST_EXIT_CODES } from './loadtest-cli.ts';

@@ -1,0 +1,92 @@
+// Issue 5, acceptance 1: a short holiday-surge against a real Holdfast (in-process, real socket, real
+// PostgreSQL) writes an HTML report that renders in Chromium with its charts drawn, and the surge is
+// visible in the request-rate chart. The screenshot goes to reports/ for a human to look at.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { renderHtmlReport, runLoadTest, type RunResult } from '../../src/loadtest/index.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const REPORTS = path.resolve(import.meta.dirname, '../../reports');
+
+let app: TestApp;
+let browser: Browser;
+let result: RunResult;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `browser tests need Chromium at ${CHROMIUM}`);
+  app = await startTestApp();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  await mkdir(REPORTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await app?.stop();
+});
+
+/** Points of an SVG path "M x,y L x,y ..." (all subpaths). */
+function points(d: string): { x: number; y: number }[] {
+  return [...d.matchAll(/[ML](-?[\d.]+),(-?[\d.]+)/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]) }));
+}
+
+test('a short holiday surge writes a report whose charts render and show the surge', { timeout: 90_000 }, async () => {
+  result = await runLoadTest({
+    source: { kind: 'builtin', name: 'holiday-surge' }, targetUrl: app.url, overrides: { duration: 30 }, gracefulStopSec: 5,
+  });
+  // The shop answered: the run measured something real before we look at the pictures.
+  assert.ok(result.totals.requests > 300, `${result.totals.requests} requests`);
+  assert.ok(result.totals.errorRate < 0.05, `error rate ${result.totals.errorRate}`);
+  const file = path.join(REPORTS, 'loadtest-report.html');
+  await writeFile(file, renderHtmlReport(result));
+
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(e.message));
+  const external: string[] = [];
+  page.on('request', (r) => { if (!r.url().startsWith('file:')) external.push(r.url()); });
+  await page.goto(pathToFileURL(file).href);
+  await page.getByRole('heading', { level: 1, name: 'Load test: holiday-surge' }).waitFor();
+  await page.screenshot({ path: path.join(REPORTS, 'loadtest-report.png'), fullPage: true });
+  await page.locator('#chart-rate').screenshot({ path: path.join(REPORTS, 'loadtest-report-rate.png') });
+
+  assert.deepEqual(errors, [], 'no console errors');
+  assert.deepEqual(external, [], 'self-contained: nothing fetched');
+  const charts = await page.locator('svg.chart').evaluateAll((els) => els.map((e) => {
+    const box = e.getBoundingClientRect();
+    return { id: e.id, width: box.width, height: box.height, paths: [...e.querySelectorAll('path[data-series]')].map((p) => ({ series: p.getAttribute('data-series'), d: p.getAttribute('d') ?? '' })) };
+  }));
+  assert.deepEqual(charts.map((c) => c.id), ['chart-rate', 'chart-latency', 'chart-errors', 'chart-concurrency']);
+  for (const c of charts) {
+    assert.ok(c.width > 600 && c.height > 150, `${c.id} is drawn at a readable size (${c.width}x${c.height})`);
+    assert.ok(c.paths.some((p) => points(p.d).length >= 25), `${c.id} has a line with a point per second`);
+  }
+
+  // The surge: the rate series peaks well above its first seconds (baseline 5/s, peak 25/s arrivals).
+  const rate = charts[0]!.paths.find((p) => p.series === 'requests/s')!;
+  const pts = points(rate.d);
+  const axisY = Math.max(...pts.map((p) => p.y));
+  const height = (p: { y: number }) => axisY - p.y;
+  const first = pts.slice(0, 4);
+  const baseline = Math.max(...first.map(height));
+  const peak = Math.max(...pts.map(height));
+  assert.ok(peak > 2.5 * baseline, `the surge is visible: peak ${peak.toFixed(0)} px vs baseline ${baseline.toFixed(0)} px above the lowest point`);
+  const seriesPeak = Math.max(...result.series.map((p) => p.responses / p.width));
+  const seriesStart = Math.max(...result.series.slice(0, 4).map((p) => p.responses / p.width));
+  assert.ok(seriesPeak > 2.5 * seriesStart, `peak ${seriesPeak}/s vs ${seriesStart}/s in the first seconds`);
+
+  // The tables a reader acts on are there.
+  await page.getByRole('heading', { name: 'Steps' }).waitFor();
+  assert.ok(await page.getByRole('cell', { name: /checkout\/place-order/ }).first().isVisible());
+  assert.match(await readFile(file, 'utf8'), /PASSED|FAILED/);
+  await page.close();
+});

@@ -1,0 +1,100 @@
+// Issue 4 (traces): one trace follows a checkout from the storefront request through the payment queue
+// into the payment worker, the provider call and the simulator's server span, with a span per named DB
+// query; with tracing off nothing is recorded. Spans go to the SDK's in-memory exporter.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { SpanKind } from '@opentelemetry/api';
+import { startTestApp, api } from '../helpers/test-app.ts';
+import { productInStock, placeOrder, waitForSettlement } from '../helpers/shop.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function spansUntil(exporter: InMemorySpanExporter, done: (spans: ReadableSpan[]) => boolean, timeoutMs = 10_000): Promise<ReadableSpan[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const spans = exporter.getFinishedSpans();
+    if (done(spans) || Date.now() > deadline) return spans;
+    await sleep(200);
+  }
+}
+
+const parentOf = (s: ReadableSpan) => s.parentSpanContext?.spanId;
+
+test('one trace id spans the checkout request, the payment job, the provider call and the simulator', async () => {
+  const exporter = new InMemorySpanExporter();
+  const app = await startTestApp({
+    targets: ['storefront', 'psp', 'payments'],
+    config: { pspPort: 0, tracingEnabled: true, tracingSampleRatio: 1 },
+    context: { spanExporter: exporter },
+  });
+  try {
+    const product = await productInStock(app.url, 2);
+    const order = await placeOrder(app.url, { productId: product.id });
+    assert.equal(await waitForSettlement(app.url, order, 15_000), 'paid');
+
+    const isCheckout = (s: ReadableSpan) => s.kind === SpanKind.SERVER && s.name === 'POST /api/checkout';
+    const spans = await spansUntil(exporter, (all) => {
+      const checkout = all.find(isCheckout);
+      return !!checkout && all.some((s) => s.kind === SpanKind.SERVER && s.name === 'POST /v1/payment_intents'
+        && s.spanContext().traceId === checkout.spanContext().traceId);
+    });
+    const checkout = spans.find(isCheckout);
+    assert.ok(checkout, `a server span for the checkout request; got ${[...new Set(spans.map((s) => s.name))].join(', ')}`);
+    const traceId = checkout.spanContext().traceId;
+    const inTrace = spans.filter((s) => s.spanContext().traceId === traceId);
+
+    const job = inTrace.find((s) => s.kind === SpanKind.CONSUMER && s.name === 'payment-charge process');
+    assert.ok(job, 'the payment job continues the checkout trace');
+    assert.equal(job.attributes['holdfast.order_id'], order.orderId);
+    const client = inTrace.find((s) => s.kind === SpanKind.CLIENT && s.name === 'POST /v1/payment_intents');
+    assert.ok(client, 'a client span for the provider call');
+    const server = inTrace.find((s) => s.kind === SpanKind.SERVER && s.name === 'POST /v1/payment_intents');
+    assert.ok(server, 'the simulator continues the trace with a server span');
+    assert.equal(parentOf(server), client.spanContext().spanId, 'simulator span is the child of the client span');
+    assert.equal(server.resource.attributes['service.name'], client.resource.attributes['service.name']);
+
+    // Span ancestry: the provider client span sits under the job span (through nothing else but
+    // spans of this trace), the job span under the checkout request.
+    const byId = new Map(inTrace.map((s) => [s.spanContext().spanId, s]));
+    const ancestors = (s: ReadableSpan) => {
+      const out: string[] = [];
+      for (let p = parentOf(s); p; p = byId.get(p) ? parentOf(byId.get(p)!) : undefined) out.push(p);
+      return out;
+    };
+    assert.ok(ancestors(client).includes(job.spanContext().spanId));
+    assert.ok(ancestors(job).includes(checkout.spanContext().spanId), 'job span descends from the checkout span');
+
+    const dbSpans = inTrace.filter((s) => s.attributes['db.system.name'] === 'postgresql');
+    const dbNames = new Set(dbSpans.map((s) => s.name));
+    assert.ok(dbSpans.some((s) => ancestors(s).includes(checkout.spanContext().spanId)), `DB spans under the checkout request: ${[...dbNames].join(', ')}`);
+    assert.ok(dbSpans.some((s) => ancestors(s).includes(job.spanContext().spanId)), `DB spans under the payment job: ${[...dbNames].join(', ')}`);
+    for (const s of dbSpans) assert.match(s.name, /^[a-zA-Z][\w.-]*$/, 'a DB span is named after its named query, not its SQL');
+    console.log(`trace ${traceId}: ${inTrace.length} spans; DB queries: ${[...dbNames].join(', ')}`);
+
+    // The catalog request is its own trace, with its route as the span name.
+    await api(app.url, 'GET', `/api/products/${product.slug}`);
+    const more = await spansUntil(exporter, (all) => all.some((s) => s.name === 'GET /api/products/:slug'));
+    assert.ok(more.some((s) => s.name === 'GET /api/products/:slug' && s.attributes['http.route'] === '/api/products/:slug'));
+  } finally {
+    await app.stop();
+  }
+});
+
+test('with tracing off no span is recorded', async () => {
+  const exporter = new InMemorySpanExporter();
+  const app = await startTestApp({
+    targets: ['storefront', 'psp', 'payments'],
+    config: { pspPort: 0, tracingEnabled: false },
+    context: { spanExporter: exporter },
+  });
+  try {
+    const product = await productInStock(app.url, 2);
+    const order = await placeOrder(app.url, { productId: product.id });
+    assert.equal(await waitForSettlement(app.url, order, 15_000), 'paid');
+    await sleep(1500);
+    assert.equal(exporter.getFinishedSpans().length, 0);
+  } finally {
+    await app.stop();
+  }
+});

@@ -1,0 +1,119 @@
+// Issue 4: the exported Prometheus rules are valid (`promtool check rules`) and behave as the built-in
+// SLO alerts do (`promtool test rules`): a payment outage and a checkout error burst page; a healthy
+// shop does not. Grafana dashboards are well-formed JSON that use only metrics Holdfast exports.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import YAML from 'yaml';
+import { writePrometheusExport, writeGrafanaExport, prometheusRuleGroups, alertName, RULES_FILE } from '../../src/exports/index.ts';
+
+const run = promisify(execFile);
+const PROMTOOL = '/usr/bin/promtool';
+const skip = existsSync(PROMTOOL) ? false : `${PROMTOOL} is missing (Debian package prometheus; .ci/run installs it)`;
+if (skip) console.log(`skipping promtool tests: ${skip}`);
+
+type Rule = { alert?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+
+/** The alerts promtool should see for an alert name: one per window of the policy (all of them firing). */
+function expected(journey: string, objective: 'availability' | 'latency') {
+  const rules = prometheusRuleGroups({ evaluationInterval: '1m' })[1]!.rules as Rule[];
+  return rules.filter((r) => r.alert === alertName(journey, objective))
+    .map((r) => ({ exp_labels: { ...r.labels, journey, objective }, exp_annotations: r.annotations }));
+}
+
+test('promtool check rules and promtool test rules pass on the exported rules', { skip }, async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'holdfast-prom-'));
+  try {
+    await writePrometheusExport(dir, { evaluationInterval: '1m' });
+    const check = await run(PROMTOOL, ['check', 'rules', path.join(dir, RULES_FILE)]);
+    assert.match(check.stdout, /SUCCESS: \d+ rules found/);
+    await run(PROMTOOL, ['check', 'config', path.join(dir, 'prometheus.yml')]);
+
+    const jobs = 'holdfast_payment_job_duration_seconds';
+    const http = 'holdfast_http_request_duration_seconds';
+    const co = 'service="storefront",route="/api/checkout",method="POST"';
+    const unitTest = {
+      rule_files: [RULES_FILE],
+      evaluation_interval: '1m',
+      tests: [{
+        interval: '1m',
+        input_series: [
+          // Payments: 60 jobs/min settle; from minute 60 the provider fails and every job is retried.
+          { series: `${jobs}_count{service="payments",result="settled"}`, values: '0+60x150' },
+          { series: `${jobs}_bucket{service="payments",result="settled",le="1"}`, values: '0+60x150' },
+          { series: `${jobs}_count{service="payments",result="retry_later"}`, values: '0+0x60 60+60x89' },
+          { series: `${jobs}_bucket{service="payments",result="retry_later",le="1"}`, values: '0+0x60 60+60x89' },
+          // Checkout: 60 requests/min succeed; from minute 100, 12/min more fail with a 5xx.
+          { series: `${http}_count{${co},status_class="2xx"}`, values: '0+60x150' },
+          { series: `${http}_bucket{${co},status_class="2xx",le="1"}`, values: '0+60x150' },
+          { series: `${http}_count{${co},status_class="5xx"}`, values: '0+0x100 12+12x49' },
+          { series: `${http}_bucket{${co},status_class="5xx",le="1"}`, values: '0+0x100 12+12x49' },
+          // Browse: healthy throughout (its alerts must stay silent).
+          { series: `${http}_count{service="storefront",route="/api/products/:slug",method="GET",status_class="2xx"}`, values: '0+600x150' },
+          { series: `${http}_bucket{service="storefront",route="/api/products/:slug",method="GET",status_class="2xx",le="0.5"}`, values: '0+600x150' },
+        ],
+        alert_rule_test: [
+          { eval_time: '50m', alertname: alertName('payment', 'availability'), exp_alerts: [] },
+          { eval_time: '75m', alertname: alertName('payment', 'availability'), exp_alerts: expected('payment', 'availability') },
+          { eval_time: '75m', alertname: alertName('payment', 'latency'), exp_alerts: [] },
+          { eval_time: '90m', alertname: alertName('checkout', 'availability'), exp_alerts: [] },
+          { eval_time: '110m', alertname: alertName('checkout', 'availability'), exp_alerts: expected('checkout', 'availability') },
+          { eval_time: '110m', alertname: alertName('checkout', 'latency'), exp_alerts: [] },
+          { eval_time: '110m', alertname: alertName('browse', 'availability'), exp_alerts: [] },
+          { eval_time: '110m', alertname: alertName('browse', 'latency'), exp_alerts: [] },
+        ],
+      }],
+    };
+    await writeFile(path.join(dir, 'holdfast-slo-rules.test.yml'), YAML.stringify(unitTest));
+    const tested = await run(PROMTOOL, ['test', 'rules', path.join(dir, 'holdfast-slo-rules.test.yml')]).catch((err: { stdout?: string; stderr?: string }) => {
+      assert.fail(`promtool test rules failed:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+    });
+    assert.match(tested.stdout, /SUCCESS/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('window scale shortens every window; the Alertmanager config routes pages and tickets', async () => {
+  const groups = prometheusRuleGroups({ windowScale: 1 / 60, evaluationInterval: '1s' });
+  const records = new Set((groups[0]!.rules as { record: string }[]).map((r) => r.record));
+  assert.ok(records.has('journey:holdfast_slo_bad_ratio:rate1m') && records.has('journey:holdfast_slo_bad_ratio:rate5s'), [...records].join(', '));
+  const dir = await mkdtemp(path.join(tmpdir(), 'holdfast-am-'));
+  try {
+    await writePrometheusExport(dir);
+    const am = YAML.parse(await readFile(path.join(dir, 'alertmanager.yml'), 'utf8'));
+    assert.deepEqual(am.route.routes.map((r: { receiver: string }) => r.receiver), ['holdfast-page', 'holdfast-tickets']);
+    assert.ok(am.receivers.every((r: { name: string }) => [am.route.receiver, ...am.route.routes.map((x: { receiver: string }) => x.receiver)].includes(r.name)));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('grafana export: RED, SLO and payment queue dashboards over metrics Holdfast exports', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'holdfast-grafana-'));
+  try {
+    const files = await writeGrafanaExport(dir);
+    assert.deepEqual((await readdir(dir)).sort(), ['holdfast-payment-queue.json', 'holdfast-red.json', 'holdfast-slo.json']);
+    const known = /^(holdfast_(http_request_duration_seconds|db_query_duration_seconds|payment_\w+|payments_settled_total|db_pool_connections|process_cpu_seconds_total|nodejs_eventloop_lag_p99_seconds)|journey:holdfast_slo_[\w:]+)$/;
+    for (const file of files) {
+      const dash = JSON.parse(await readFile(file, 'utf8'));
+      assert.ok(dash.uid && dash.title && dash.panels.length >= 4, file);
+      for (const panel of dash.panels) {
+        for (const t of panel.targets) {
+          const names = (t.expr as string).match(/\b(holdfast_|journey:)[a-z0-9_:]+/g) ?? [];
+          if (!(t.expr as string).startsWith('vector(')) assert.ok(names.length > 0, t.expr);
+          for (const name of names) {
+            assert.match(name.replace(/_(bucket|count|sum)$/, ''), known, `${path.basename(file)} "${panel.title}": ${t.expr}`);
+          }
+        }
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
