@@ -46,13 +46,20 @@ const INTERRUPTED = { kind: 'interrupted' as const, message: 'interrupted at the
  * One request and its outcome in a single object: the undici handler (methods on the prototype, no
  * closures) is also what the caller receives. At tens of thousands of requests per second, per-request
  * allocations are what the garbage collector spends its time on.
+ *
+ * It implements undici's internal handler protocol (onConnect/onHeaders/onData/onComplete/onError),
+ * the one its HTTP/1.1 client calls: a handler written to the newer controller API is wrapped by undici
+ * in an adapter that also parses every response's headers into an object. Here headers are parsed only
+ * when a check or an extractor reads them. (The protocol is marked deprecated in undici 7's types but is
+ * what undici 7 runs on; package.json pins undici ^7.)
  */
 class Exchange implements Dispatcher.DispatchHandler, HttpOutcome {
   status = 0;
-  headers = EMPTY_HEADERS;
   bytes = 0;
   endedAt = 0;
   failure: { kind: FailureKind; message: string } | undefined = undefined;
+  private rawHeaders: Buffer[] | undefined;
+  private parsedHeaders: Record<string, string | string[] | undefined> | undefined;
   private chunks: Buffer[] | undefined;
   private text: string | undefined;
   private readonly readBody: boolean;
@@ -66,6 +73,22 @@ class Exchange implements Dispatcher.DispatchHandler, HttpOutcome {
     if (readBody) this.chunks = [];
   }
 
+  get headers(): Record<string, string | string[] | undefined> {
+    if (this.parsedHeaders === undefined) {
+      const raw = this.rawHeaders;
+      if (!raw) return EMPTY_HEADERS;
+      const out: Record<string, string | string[] | undefined> = {};
+      for (let i = 0; i + 1 < raw.length; i += 2) {
+        const key = raw[i]!.toString('latin1').toLowerCase();
+        const value = raw[i + 1]!.toString('latin1');
+        const prev = out[key];
+        out[key] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+      }
+      this.parsedHeaders = out;
+    }
+    return this.parsedHeaders;
+  }
+
   get body(): string {
     if (this.text === undefined) {
       const c = this.chunks;
@@ -74,25 +97,31 @@ class Exchange implements Dispatcher.DispatchHandler, HttpOutcome {
     return this.text;
   }
 
-  onRequestStart(): void {}
+  onConnect(): void {}
 
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onUpgrade(): void {}
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[] | string[] | null): boolean {
+    // 1xx informational responses come first and are not the answer.
+    if (statusCode < 200) return true;
     this.status = statusCode;
-    this.headers = headers;
+    this.rawHeaders = (rawHeaders ?? undefined) as Buffer[] | undefined;
     // Error bodies are kept too (they are small and say why: {"error":{"code":"OUT_OF_STOCK"}}).
     if (statusCode >= 400) this.chunks ??= [];
+    return true;
   }
 
-  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): boolean {
     this.bytes += chunk.length;
     if (this.chunks && (this.readBody || this.bytes <= 4096)) this.chunks.push(chunk);
+    return true;
   }
 
-  onResponseEnd(): void {
+  onComplete(): void {
     this.finish(undefined);
   }
 
-  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+  onError(err: Error): void {
     this.finish(this.client.aborting ? INTERRUPTED : classifyFailure(err));
   }
 

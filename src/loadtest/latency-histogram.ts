@@ -23,6 +23,31 @@ export function decodeHistogram(encoded: string): Histogram {
   return hdr.decodeFromCompressedBase64(encoded, 32, false);
 }
 
+/**
+ * The non-empty buckets of a histogram, for the per-second stream between threads. (The compressed
+ * encoding goes through zlib; called every second in every worker for hours, zlib's native buffers
+ * fragment the heap and resident memory creeps up. Bucket indexes and counts are plain data.)
+ */
+export interface SparseHistogram { index: number[]; count: number[] }
+
+export function toSparse(h: Histogram): SparseHistogram {
+  const js = h as unknown as hdr.JsHistogram;
+  const index: number[] = [];
+  const count: number[] = [];
+  const n = js.countsArrayLength;
+  for (let i = 0; i < n; i++) {
+    const c = js.getCountAtIndex(i);
+    if (c !== 0) { index.push(i); count.push(c); }
+  }
+  return { index, count };
+}
+
+/** Adds a sparse histogram (same settings) into `into`. */
+export function addSparse(into: Histogram, s: SparseHistogram): void {
+  const js = into as unknown as hdr.JsHistogram;
+  for (let k = 0; k < s.index.length; k++) into.recordValueWithCount(js.valueFromIndex(s.index[k]!), s.count[k]!);
+}
+
 /** Adds an encoded histogram into `into`. */
 export function mergeEncoded(into: Histogram, encoded: string): void {
   const h = decodeHistogram(encoded);

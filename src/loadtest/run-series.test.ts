@@ -2,7 +2,7 @@
 // filled, and bounded in memory however long the run (resolution halves past MAX_POINTS).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeHistogram, newHistogram, recordUs } from './latency-histogram.ts';
+import { newHistogram, recordUs, toSparse } from './latency-histogram.ts';
 import { MAX_POINTS, RunSeries } from './run-series.ts';
 import type { SecondSnapshot } from './worker-protocol.ts';
 
@@ -11,7 +11,7 @@ function snapshot(sec: number, responses: number, latencyUs: number): SecondSnap
   for (let i = 0; i < responses; i++) recordUs(h, latencyUs);
   return {
     sec, responses, errors: { status: 0, timeout: 0, connection: 0 }, scheduled: responses, started: responses, dropped: 0,
-    maxInFlight: 2, maxActive: 2, ...(responses ? { hist: encodeHistogram(h) } : {}),
+    maxInFlight: 2, maxActive: 2, ...(responses ? { hist: toSparse(h) } : {}),
   };
 }
 

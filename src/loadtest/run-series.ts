@@ -3,7 +3,7 @@
 // reported past that second. Memory is bounded whatever the run length: past MAX_POINTS points the
 // series halves its resolution (pairs merge; a merged point's percentiles are the higher of the two,
 // a conservative reading), so a day-long soak keeps a few thousand points.
-import { mergeEncoded, newHistogram, type Histogram } from './latency-histogram.ts';
+import { addSparse, newHistogram, type Histogram } from './latency-histogram.ts';
 import type { ErrorCounts, SecondSnapshot } from './worker-protocol.ts';
 
 export interface SeriesPoint {
@@ -86,7 +86,7 @@ export class RunSeries {
       p.active += s.maxActive;
       if (s.hist) {
         p.hist ??= newHistogram();
-        mergeEncoded(p.hist, s.hist);
+        addSparse(p.hist, s.hist);
       }
       const t = this.totals;
       t.responses += s.responses;

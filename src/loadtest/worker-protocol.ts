@@ -1,5 +1,7 @@
 // What the main thread and the worker threads tell each other. Everything here is structured-clone
-// data; histograms travel as HdrHistogram's compressed base64 encoding and are merged on arrival.
+// data; per-second histograms travel as their non-empty buckets, the end-of-run histograms as
+// HdrHistogram's compressed base64 encoding, and both are merged exactly on arrival.
+import type { SparseHistogram } from './latency-histogram.ts';
 import type { LoadModel, ScenarioSource, Vars } from './scenario-types.ts';
 
 export interface WorkerInit {
@@ -38,8 +40,8 @@ export interface SecondSnapshot {
   dropped: number;
   maxInFlight: number;
   maxActive: number;
-  /** Latency of the responses of this second (µs), encoded; absent when there were none. */
-  hist?: string;
+  /** Latency of the responses of this second (µs), as non-empty buckets; absent when there were none. */
+  hist?: SparseHistogram;
 }
 
 export interface StepCounters {

@@ -1,7 +1,7 @@
 // A worker's measurements. Memory stays bounded however long the run: one histogram per step for the
 // whole run, and per-second buckets (counts plus one histogram) that leave for the main thread every
 // half second and are recycled. No per-request sample is ever kept.
-import { encodeHistogram, newHistogram, recordUs, type Histogram } from './latency-histogram.ts';
+import { encodeHistogram, newHistogram, recordUs, toSparse, type Histogram } from './latency-histogram.ts';
 import type { IterationCounters, SecondSnapshot, StepCounters, WorkerFinal } from './worker-protocol.ts';
 
 export type ResponseKind = 'ok' | 'status' | 'timeout' | 'connection' | 'interrupted';
@@ -147,7 +147,7 @@ export class WorkerRecorder {
         sec, responses: b.responses, errors: { status: b.status, timeout: b.timeout, connection: b.connection },
         scheduled: b.scheduled, started: b.started, dropped: b.dropped, maxInFlight: b.maxInFlight, maxActive: b.maxActive,
       };
-      if (b.hist.totalCount > 0) snap.hist = encodeHistogram(b.hist);
+      if (b.hist.totalCount > 0) snap.hist = toSparse(b.hist);
       b.hist.reset();
       this.spare.push(b.hist);
       out.push(snap);

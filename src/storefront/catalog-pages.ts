@@ -38,8 +38,9 @@ function cachedCategoryNames(deps: RouteDeps, log: (err: unknown) => void): () =
 
 export function catalogPages(app: HttpServer, deps: RouteDeps): void {
   const categoryNames = cachedCategoryNames(deps, (err) => app.log.warn({ err }, 'could not load categories; showing the catalog without them'));
-  const catalogPagesCache = new MicroCache({ ttlMs: RENDERED_PAGE_TTL_MS, maxEntries: 500 });
-  const productPagesCache = new MicroCache({ ttlMs: RENDERED_PAGE_TTL_MS, maxEntries: 2_000 });
+  // Cached as encoded bytes: a hit is written to the socket without re-encoding the page.
+  const catalogPagesCache = new MicroCache<Buffer>({ ttlMs: RENDERED_PAGE_TTL_MS, maxEntries: 500 });
+  const productPagesCache = new MicroCache<Buffer>({ ttlMs: RENDERED_PAGE_TTL_MS, maxEntries: 2_000 });
 
   app.get('/', {
     schema: {
@@ -60,7 +61,7 @@ export function catalogPages(app: HttpServer, deps: RouteDeps): void {
         listProducts(deps.pool, { q, category, cursor, limit: PRODUCTS_PER_PAGE }),
         categoryNames(),
       ]);
-      return catalogView({ q, category, cursor, products: page.items, nextCursor: page.nextCursor, categories });
+      return Buffer.from(catalogView({ q, category, cursor, products: page.items, nextCursor: page.nextCursor, categories }));
     });
     return sendHtml(reply, 200, CATALOG_CACHE, body);
   });
@@ -71,7 +72,7 @@ export function catalogPages(app: HttpServer, deps: RouteDeps): void {
     const body = await productPagesCache.get(req.params.slug, async () => {
       const product = await getProductBySlug(deps.pool, req.params.slug);
       const available = (await availableStock(deps.pool, [product.id])).get(product.id) ?? 0;
-      return productView(product, available);
+      return Buffer.from(productView(product, available));
     });
     return sendHtml(reply, 200, PRODUCT_CACHE, body);
   });

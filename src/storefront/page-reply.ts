@@ -10,7 +10,7 @@ export const PERSONAL = 'no-store';
 /** Content-addressed or deterministic assets. */
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
-export function sendHtml(reply: FastifyReply, statusCode: number, cacheControl: string, body: string): FastifyReply {
+export function sendHtml(reply: FastifyReply, statusCode: number, cacheControl: string, body: string | Buffer): FastifyReply {
   return reply.code(statusCode).header('cache-control', cacheControl).type('text/html; charset=utf-8').send(body);
 }
 

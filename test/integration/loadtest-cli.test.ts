@@ -89,6 +89,16 @@ test('a target that is not this machine is refused unless --allow-remote, and no
   assert.match(shop.stderr, /refusing to send load/);
 });
 
+test('a shop that is not running stops the run at setup with a hint (exit 1), before any load', { timeout: 45_000 }, async () => {
+  const closed = await new Promise<number>((resolve) => {
+    const probe = http.createServer();
+    probe.listen(0, '127.0.0.1', () => { const { port } = probe.address() as AddressInfo; probe.close(() => resolve(port)); });
+  });
+  const r = await cli(['browse', '--target-url', `http://127.0.0.1:${closed}`, '--duration', '1s', '--quiet']);
+  assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stderr, /setup failed against http:\/\/127\.0\.0\.1:\d+: setup\/catalog: .*ECONNREFUSED.*is the target running/);
+});
+
 test('a YAML scenario with extraction, checks and a step threshold', { timeout: 45_000 }, async () => {
   const file = path.join(dir, 'items.yaml');
   await writeFile(file, [
