@@ -24,7 +24,7 @@ test('the capacity finder reports a sustainable rate and names the first bottlen
   const lines: string[] = [];
   const report = await findCapacity({
     source: { kind: 'builtin', name: 'mixed' }, targetUrl: app.url,
-    slo: 'p(99)<150ms,error_rate<0.01', startRate: 10, factor: 2, maxSteps: 6, stepDurationSec: 3, cooldownSec: 0.5,
+    slo: 'p(99)<150ms,error_rate<0.01', startRate: 10, factor: 2, maxSteps: 6, stepDurationSec: 2.5, cooldownSec: 0.3, warmupSec: 2,
     log: (l) => lines.push(l),
   });
   const text = formatCapacityReport(report);
