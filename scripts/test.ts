@@ -2,7 +2,7 @@
 // migrated and seeded template database, then runs every test file with node's test runner. Each test
 // file clones the template into its own database, so files run in parallel without sharing state.
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { glob, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres.ts';
@@ -60,12 +60,32 @@ await migrate(templatePool);
 await seedDemoCatalog(templatePool, 1200);
 await templatePool.end();
 
+// Files under test/detection/ judge the latency of a live shop (alerts, root causes, a surge that must
+// not page): they run one at a time after the rest, so no other test file competes for the CPU.
+const EXCLUSIVE_DIR = 'test/detection/';
 const files = args.filter((a) => !a.startsWith('--'));
-const patterns = files.length ? files : ['src/**/*.test.ts', 'test/**/*.test.ts'];
-step(`running tests: ${patterns.join(' ')}`);
-const code = await run(process.execPath, [
-  '--test', '--test-concurrency=2', '--test-timeout=300000', '--test-reporter=spec', ...patterns,
-], { ...process.env, HOLDFAST_TEST_PG_URL: adminUrl, NODE_ENV: 'test' });
+const all: string[] = [];
+for (const pattern of files.length ? files : ['src/**/*.test.ts', 'test/**/*.test.ts']) {
+  // a directory stands for every test file under it
+  const isDir = await stat(path.join(root, pattern)).then((st) => st.isDirectory(), () => false);
+  for await (const f of glob(isDir ? path.join(pattern, '**/*.test.ts') : pattern, { cwd: root })) all.push(f);
+}
+all.sort();
+const shared = all.filter((f) => !f.startsWith(EXCLUSIVE_DIR));
+const exclusive = all.filter((f) => f.startsWith(EXCLUSIVE_DIR));
+const testEnv = { ...process.env, HOLDFAST_TEST_PG_URL: adminUrl, NODE_ENV: 'test' };
+const nodeTest = (list: string[], concurrency: number) => run(process.execPath, [
+  '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...list,
+], testEnv);
+let code = 0;
+if (shared.length) {
+  step(`running ${shared.length} test files, two at a time`);
+  code = await nodeTest(shared, 2);
+}
+if (exclusive.length) {
+  step(`running ${exclusive.length} detection test files one at a time (${EXCLUSIVE_DIR})`);
+  code = (await nodeTest(exclusive, 1)) || code;
+}
 
 await stopServer?.();
 step(`done, exit code ${code}`);

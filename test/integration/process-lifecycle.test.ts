@@ -16,7 +16,6 @@ import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
 import { SHIPPING } from '../helpers/test-app.ts';
 import { listMigrations } from '../../src/platform/db/migrate.ts';
 import { adminTokenDigest } from '../../src/admin/admin-auth.ts';
-import { freePort } from '../helpers/free-port.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ADMIN_TOKEN = `lifecycle-admin-${randomBytes(12).toString('hex')}`;
@@ -51,7 +50,7 @@ interface Holdfast {
 }
 
 /** Runs `node src/cli.ts <args>` with only the environment given (plus PATH/HOME). */
-function holdfast(args: string[], env: Record<string, string>, port = 0): Holdfast {
+function holdfast(args: string[], env: Record<string, string>): Holdfast {
   const child = spawn(process.execPath, ['src/cli.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn', ...env },
@@ -65,29 +64,37 @@ function holdfast(args: string[], env: Record<string, string>, port = 0): Holdfa
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
   });
-  return { child, port, base: `http://127.0.0.1:${port}`, stdout: () => out, stderr: () => err, exited };
+  return { child, port: 0, base: '', stdout: () => out, stderr: () => err, exited };
 }
 
+/**
+ * Starts a role process on ports the OS picks (port 0), so test files running side by side never race
+ * for one; the main port is read from the "Holdfast is running" line.
+ */
 async function startServer(target: string, db: TestDatabase, extraEnv: Record<string, string> = {}): Promise<Holdfast> {
-  const port = await freePort();
   const proc = holdfast(['start', '--target', target], {
-    DATABASE_URL: db.url, PORT: String(port), HOST: '127.0.0.1', HOLDFAST_ADMIN_TOKEN: ADMIN_TOKEN,
+    DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', HOLDFAST_ADMIN_TOKEN: ADMIN_TOKEN,
     HOLDFAST_DATA_DIR: await tempDir(), HOLDFAST_SEED_ON_START: 'false',
-    HOLDFAST_PSP_PORT: String(await freePort()), HOLDFAST_CONTROL_PORT: String(await freePort()),
+    HOLDFAST_PSP_PORT: '0', HOLDFAST_CONTROL_PORT: '0',
     HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: '100000',
     ...extraEnv,
-  }, port);
+  });
+  const running = new RegExp(`Holdfast is running \\(${target}\\): http://[^:\\s]+:(\\d+)`);
   const deadline = Date.now() + 45_000;
   for (;;) {
     if (proc.child.exitCode !== null) {
       assert.fail(`holdfast --target ${target} exited with ${proc.child.exitCode} before it was ready:\n${proc.stdout()}\n${proc.stderr()}`);
     }
-    const probe = await request(proc.port, 'GET', '/readyz');
-    if (probe.kind === 'response' && probe.status === 200) break;
+    const port = Number(running.exec(proc.stdout())?.[1]);
+    if (port) {
+      proc.port = port;
+      proc.base = `http://127.0.0.1:${port}`;
+      const probe = await request(proc.port, 'GET', '/readyz');
+      if (probe.kind === 'response' && probe.status === 200) break;
+    }
     if (Date.now() > deadline) assert.fail(`holdfast --target ${target} not ready in time:\n${proc.stdout()}\n${proc.stderr()}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  assert.match(proc.stdout(), new RegExp(`Holdfast is running \\(${target}\\)`));
   return proc;
 }
 
@@ -313,10 +320,9 @@ test('SIGTERM during a burst: every accepted request gets a complete response, t
 
 test('invalid configuration stops start-up before anything starts, listing every problem', async () => {
   const dataDir = path.join(await tempDir(), 'data');
-  const port = await freePort();
   const proc = holdfast(['start', '--target', 'storefront'], {
     PORT: 'abc', HOLDFAST_DB_POOL_MAX: '0', LOG_LEVEL: 'loud', HOLDFAST_SEED_ON_START: 'perhaps', HOLDFAST_DATA_DIR: dataDir,
-  }, port);
+  });
   const exit = await proc.exited;
   assert.notEqual(exit.code, 0);
   assert.equal(exit.signal, null);

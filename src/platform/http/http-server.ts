@@ -99,7 +99,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     // Per-request lines would drown the logs at peak; requests are counted and timed in metrics instead.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
-    return503OnClosing: true,
+    // A request that arrives on an open keep-alive connection while draining is served (and told to close
+    // the connection): the process is still whole, and a 503 would be a shopper-visible failure.
+    return503OnClosing: false,
     requestIdHeader: 'x-request-id',
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     // Errors raised before routing (bad percent-encoding, over-long path segments) and by the HTTP parser
