@@ -1,9 +1,9 @@
 // The `holdfast` program: one binary, every role. `holdfast help` lists the commands.
 import { parseArgs } from 'node:util';
 import { loadConfig, ConfigError, type Config } from './platform/config/config.ts';
-import { createLogger } from './platform/observability/logger.ts';
-import { initProcessMetrics } from './platform/observability/metrics.ts';
-import { buildModuleManager, type AppContext } from './app/holdfast-modules.ts';
+import type { AppContext } from './app/holdfast-modules.ts';
+// Every command imports what it needs when it runs: the roles' modules (Fastify, pg-boss, OpenTelemetry)
+// take seconds to load, and `holdfast loadtest` or `holdfast rca` need none of them.
 
 const HELP = `holdfast: a commerce platform that stays up on the busiest day of the year
 
@@ -44,6 +44,9 @@ function config(): Config {
 
 async function runModules(targets: string[], opts: { serve: boolean }): Promise<{ ctx: AppContext; stop: () => Promise<void> }> {
   const cfg = config();
+  const [{ createLogger }, { initProcessMetrics }, { buildModuleManager }] = await Promise.all([
+    import('./platform/observability/logger.ts'), import('./platform/observability/metrics.ts'), import('./app/holdfast-modules.ts'),
+  ]);
   const service = targets.join(',');
   const logger = createLogger({ level: cfg.logLevel, service });
   initProcessMetrics(service);
@@ -92,6 +95,7 @@ async function main(argv: string[]): Promise<void> {
         strict: true,
       });
       if (values['list-targets']) {
+        const { buildModuleManager } = await import('./app/holdfast-modules.ts');
         const mm = buildModuleManager();
         for (const t of mm.targets()) process.stdout.write(`${t.name.padEnd(12)} ${mm.resolve([t.name]).join(' -> ')}\n`);
         return;

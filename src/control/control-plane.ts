@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../platform/observability/logger.ts';
 import type { ControlSettings } from './control-config.ts';
-import { MetricsCollector } from './metrics-collector.ts';
+import { GAP_WINDOW_SECONDS, MetricsCollector } from './metrics-collector.ts';
 import { changeScore, type ChangeScore, type SignalKind } from './change-detector.ts';
 import { evaluateBurn } from './slo-burn.ts';
 import { analyseWindow, formatSeconds, type RcaFinding } from './live-rca.ts';
@@ -217,7 +217,8 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
       const recent = this.findings[this.findings.length - 1];
       const finding = recent && !st.refined && now - Date.parse(recent.createdAt) / 1000 < 3 && Math.abs(Date.parse(recent.faultStart) / 1000 - st.faultStart) < 10
         ? recent
-        : analyseWindow(this.collector.window, st.alert.id, st.faultStart, st.faultStart - this.settings.detector.baselineSeconds);
+        : analyseWindow(this.collector.window, st.alert.id, st.faultStart, st.faultStart - this.settings.detector.baselineSeconds,
+          { quantileSeconds: this.settings.rateWindowSeconds, gapSeconds: GAP_WINDOW_SECONDS });
       if (finding !== recent) {
         this.findings.push(finding);
         if (this.findings.length > 50) this.findings.shift();

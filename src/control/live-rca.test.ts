@@ -1,6 +1,7 @@
 // Live root-cause analysis on a synthetic window: a provider that slows (the calls and the provider's own
-// serving time rise together: not the network) and a network that slows (the calls rise, the provider's
-// serving time does not: the network).
+// serving time rise together: not the network), a network that slows (the calls rise, the provider's
+// serving time does not: the network), and CPU burnt in the payments process (its event loop stalls, so
+// every query and call it times looks slower: payments, not the database nor the network).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SeriesWindow } from './series-window.ts';
@@ -11,7 +12,7 @@ const rand = () => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed /
 const jitter = (v: number, share = 0.1) => v * (1 + (rand() - 0.5) * 2 * share);
 
 /** 120 s of baseline then 30 s of fault, one reading a second. */
-function scenario(fault: 'provider' | 'network'): { window: SeriesWindow; faultStart: number } {
+function scenario(fault: 'provider' | 'network' | 'payments-cpu' | 'control-stall'): { window: SeriesWindow; faultStart: number } {
   const w = new SeriesWindow(3600);
   const t0 = 1_700_000_000;
   const faultStart = t0 + 120;
@@ -19,12 +20,20 @@ function scenario(fault: 'provider' | 'network'): { window: SeriesWindow; faultS
     const t = t0 + i;
     const on = t >= faultStart + 2; // the first slow calls complete two seconds in
     const server = on && fault === 'provider' ? 2 : 0.012;
-    const wire = on && fault === 'network' ? 0.6 : 0.002;
-    const call = server + wire;
+    const wire = on && (fault === 'network' || fault === 'control-stall') ? 0.6 : 0.002;
+    // a CPU burn of 250 ms a job in the payments process: its loop stalls up to 0.5 s (two jobs back to
+    // back), and the queries and calls it times wait for it
+    const stall = on && fault === 'payments-cpu' ? 0.5 : 0;
+    const call = server + wire + stall * 0.6;
     w.push(t, new Map([
       ['storefront|p99', jitter(0.04)], ['storefront|p50', jitter(0.008)], ['storefront|err', 0], ['storefront|n', Math.round(jitter(14))],
-      ['database|p99', jitter(0.02)], ['database|p50', jitter(0.002)], ['database|err', 0], ['database|n', Math.round(jitter(60))],
-      ['payments|p99', jitter(0.3 + call)], ['payments|p50', jitter(0.05 + call)], ['payments|err', 0], ['payments|rate', 3], ['payments|n', 3],
+      ['database|p99', jitter(0.02 + stall * 0.8)], ['database|p50', jitter(0.002 + stall * 0.2)], ['database|err', 0], ['database|n', Math.round(jitter(60))],
+      ['payments|p99', jitter(0.3 + call + stall)], ['payments|p50', jitter(0.05 + call + stall / 2)], ['payments|err', 0], ['payments|rate', 3], ['payments|n', 3],
+      ['cpu:payments|rate', jitter(on && fault === 'payments-cpu' ? 0.8 : 0.05)], ['cpu:storefront|rate', jitter(0.1)], ['cpu:control|rate', jitter(0.03)],
+      ['gauge:event-loop-lag-max:payments', jitter(0.015 + stall)], ['gauge:event-loop-lag:payments', jitter(0.011 + stall * 0.9)],
+      ['gauge:event-loop-lag-max:storefront', jitter(0.02)], ['gauge:event-loop-lag:storefront', jitter(0.011)],
+      // the control process stalling (its own work) must not excuse a slow network between two others
+      ['gauge:event-loop-lag-max:control', jitter(on && fault === 'control-stall' ? 2 : 0.015)],
       ['provider|p99', jitter(call * 1.5)], ['provider|p50', jitter(call)], ['provider|err', 0], ['provider|rate', 3], ['provider|n', 3],
       ['psp|p99', jitter(server * 1.5)], ['psp|p50', jitter(server)],
       ['network|gap', jitter(wire, 0.2)], ['network|client-mean', jitter(call)], ['network|server-mean', jitter(server)],
@@ -47,4 +56,19 @@ test('a slow network between payments and the provider: the network ranks first 
   assert.equal(f.causes[0]!.candidate, 'network', f.summary);
   assert.equal(f.network.involved, true, f.network.text);
   assert.match(f.summary, /network: INVOLVED/);
+});
+
+test('CPU burnt in the payments process: payments ranks first, not the database its stalled loop timed slower', () => {
+  const { window, faultStart } = scenario('payments-cpu');
+  const f = analyseWindow(window, 'a3', faultStart + 2, faultStart - 120);
+  assert.equal(f.causes[0]!.candidate, 'payments', f.summary);
+  assert.notEqual(f.network.involved, true, f.network.text);
+  assert.match(f.summary, /^payments: /);
+});
+
+test('another process stalling does not excuse a slow network between payments and the provider', () => {
+  const { window, faultStart } = scenario('control-stall');
+  const f = analyseWindow(window, 'a4', faultStart + 2, faultStart - 120);
+  assert.equal(f.causes[0]!.candidate, 'network', f.summary);
+  assert.equal(f.network.involved, true, f.network.text);
 });

@@ -7,6 +7,7 @@
 import { rankRootCauses, type MetricSeries, type RankedService, type Ranking } from '../rca/index.ts';
 import { medianOf, quantileOf } from './change-detector.ts';
 import type { SeriesWindow } from './series-window.ts';
+import { GAP_WINDOW_SECONDS } from './metrics-collector.ts';
 
 export interface CandidateEvidence { metric: string; score: number; baseline: number; peak: number; ratio?: number; onset?: string }
 
@@ -43,14 +44,36 @@ export interface RcaFinding {
 }
 
 export const CANDIDATE_LABELS: Record<string, string> = {
-  storefront: 'storefront requests',
-  payments: 'payments jobs',
+  storefront: 'storefront',
+  payments: 'payments',
   'payment-provider': 'payments -> provider calls',
   database: 'database queries',
   network: 'network (payments <-> provider)',
 };
 
 const labelOf = (c: string) => CANDIDATE_LABELS[c] ?? (c.startsWith('runtime-') ? `${c.slice(8)} process (CPU, event loop)` : c);
+
+/**
+ * The candidate a process' CPU and event loop count for: a process that runs one role is that role (the
+ * simulator process is the provider); a process running several roles is a candidate of its own, since
+ * its CPU cannot be split between them.
+ */
+function runtimeCandidate(service: string): string {
+  if (service === 'storefront' || service === 'payments') return service;
+  if (service === 'psp') return 'payment-provider';
+  return `runtime-${service}`;
+}
+
+/**
+ * Series timed by the calling process (client side), which include any wait for its own event loop, and
+ * the roles that make those calls: the database is queried by the storefront, payments and the
+ * simulator's ledger; the provider is called by payments.
+ */
+function callersOf(key: string): readonly string[] | undefined {
+  if (/^(database|query:.*)\|p(50|99)$/.test(key)) return ['storefront', 'payments', 'psp'];
+  if (/^provider\|p(50|99)$/.test(key) || key === 'network|gap') return ['payments'];
+  return undefined;
+}
 
 /** Which window series make up each candidate (metric names are read by src/rca's classifier). */
 function candidateSeries(window: SeriesWindow): { service: string; metric: string; key: string }[] {
@@ -86,14 +109,63 @@ function candidateSeries(window: SeriesWindow): { service: string; metric: strin
     out.push({ service: 'database', metric: `latency-p50-query-${n.slice(6, -4)}`, key: n });
   }
   for (const n of names) {
-    if (n.startsWith('cpu:') && n.endsWith('|rate')) out.push({ service: `runtime-${n.slice(4, -5)}`, metric: 'cpu', key: n });
-    if (n.startsWith('gauge:event-loop-lag:')) out.push({ service: `runtime-${n.slice('gauge:event-loop-lag:'.length)}`, metric: 'event-loop-latency', key: n });
+    if (n.startsWith('cpu:') && n.endsWith('|rate')) out.push({ service: runtimeCandidate(n.slice(4, -5)), metric: 'cpu', key: n });
+    if (n.startsWith('gauge:event-loop-lag:')) out.push({ service: runtimeCandidate(n.slice('gauge:event-loop-lag:'.length)), metric: 'event-loop-latency', key: n });
   }
   // medians too: at a few calls per window p99 is the slowest call, the median moves with every call
   for (const s of [...out]) {
     if (s.key.endsWith('|p99') && s.metric.includes('latency-')) out.push({ service: s.service, metric: s.metric.replace('p99', 'p50'), key: s.key.replace('|p99', '|p50') });
   }
   return out.filter((s) => s.key.startsWith('derived:') || has(s.key));
+}
+
+/** Whether a process (by its `service` label: its targets, comma-separated) runs a role. */
+function runsRole(service: string, role: string): boolean {
+  return service === 'all' || service.split(',').includes(role);
+}
+
+/**
+ * Per reading, how much longer the longest event-loop stall (lag max) of the calling processes was than
+ * before the fault. A query or provider call timed by a process whose event loop is blocked (a CPU burn)
+ * includes the wait for that loop: up to this much of a client-timed latency rise is the caller's, not
+ * the dependency's. Only the callers' loops count: another process' stall does not slow their timings.
+ */
+function stallGrowth(window: SeriesWindow, from: number, faultStart: number, callerRoles: readonly string[]): Map<number, number> {
+  const names = window.names();
+  const perTime = new Map<number, number>();
+  for (const n of names) {
+    const prefix = n.startsWith('gauge:event-loop-lag-max:') ? 'gauge:event-loop-lag-max:' : undefined;
+    if (!prefix) continue;
+    const service = n.slice(prefix.length);
+    if (!callerRoles.some((r) => runsRole(service, r))) continue;
+    const s = window.slice(n, from);
+    const before = s.values.filter((v, i) => Number.isFinite(v) && s.timestamps[i]! < faultStart);
+    if (before.length < 3) continue;
+    const base = medianOf(before);
+    s.values.forEach((v, i) => {
+      if (!Number.isFinite(v)) return;
+      const t = s.timestamps[i]!;
+      perTime.set(t, Math.max(perTime.get(t) ?? 0, v - base));
+    });
+  }
+  return perTime;
+}
+
+/**
+ * A client-timed series less the callers' event-loop stall growth (never below zero). A reading
+ * summarises the calls of the last `spanSeconds`, so the worst stall over that span bounds it.
+ */
+function withoutCallerStall(s: { timestamps: number[]; values: number[] }, stall: ReadonlyMap<number, number>, spanSeconds: number): { timestamps: number[]; values: number[] } {
+  const stalls = [...stall].sort((a, b) => a[0] - b[0]);
+  const worstOver = (t: number) => {
+    let worst = 0;
+    for (const [at, growth] of stalls) if (at > t - spanSeconds - 1e-6 && at <= t + 1e-6) worst = Math.max(worst, growth);
+    return worst;
+  };
+  return {
+    timestamps: s.timestamps,
+    values: s.values.map((v, i) => (Number.isFinite(v) ? Math.max(0, v - worstOver(s.timestamps[i]!)) : v)),
+  };
 }
 
 /** A derived series over the window (same timestamps as the window). */
@@ -128,8 +200,9 @@ export function formatSeconds(s: number): string {
   return `${(s * 1000).toFixed(2)} ms`;
 }
 
-function networkVerdict(window: SeriesWindow, from: number, faultStart: number): NetworkVerdict {
-  const gap = window.slice('network|gap', from);
+function networkVerdict(window: SeriesWindow, from: number, faultStart: number, stall: ReadonlyMap<number, number>, spans: ReadingSpans): NetworkVerdict {
+  // payments' side of the gap is timed on its event loop: a stalled loop is not a slow network
+  const gap = withoutCallerStall(window.slice('network|gap', from), stall, spans.gapSeconds);
   const client = window.slice('network|client-mean', from);
   const server = window.slice('network|server-mean', from);
   const split = (s: { timestamps: number[]; values: number[] }, after: boolean) =>
@@ -178,11 +251,13 @@ function describeTop(top: RankedService, ranked: RankedService[], window: Series
   const lead = top.evidence[0];
   const ev = top.evidence.find((e) => (e.kind === 'latency' || e.kind === 'errors' || e.kind === 'success') && lead && e.score >= 0.5 * lead.score) ?? lead;
   if (!ev) return `${labelOf(top.service)}: changed`;
-  const isTime = ev.kind === 'latency' || ev.kind === 'client-latency';
+  const isTime = ev.kind === 'latency' || ev.kind === 'client-latency' || ev.metric === 'event-loop-latency';
   const query = /-query-(.+)$/.exec(ev.metric)?.[1];
-  const what = query ? `query ${query} p50` : ev.metric.startsWith('latency-p99') ? 'p99' : ev.metric.startsWith('latency-p50') ? 'p50' : ev.metric;
-  const value = isTime ? formatSeconds(ev.peak) : ev.kind === 'errors' ? `${(ev.peak * 100).toFixed(1)}%` : ev.peak.toFixed(2);
-  const base = isTime ? formatSeconds(ev.baseline) : ev.kind === 'errors' ? `${(ev.baseline * 100).toFixed(1)}%` : ev.baseline.toFixed(2);
+  const what = query ? `query ${query} p50` : ev.metric.startsWith('latency-p99') ? 'p99' : ev.metric.startsWith('latency-p50') ? 'p50'
+    : ev.metric === 'cpu' ? 'process CPU' : ev.metric === 'event-loop-latency' ? 'event-loop lag p99' : ev.metric;
+  const unit = ev.metric === 'cpu' ? ' cores' : '';
+  const value = isTime ? formatSeconds(ev.peak) : ev.kind === 'errors' ? `${(ev.peak * 100).toFixed(1)}%` : `${ev.peak.toFixed(2)}${unit}`;
+  const base = isTime ? formatSeconds(ev.baseline) : ev.kind === 'errors' ? `${(ev.baseline * 100).toFixed(1)}%` : `${ev.baseline.toFixed(2)}${unit}`;
   let text = `${labelOf(top.service)}: ${what} ${value}`;
   text += ev.ratio !== undefined && Number.isFinite(ev.ratio) ? `, ${ev.ratio.toFixed(1)}x baseline` : `, baseline ${base}`;
   if (top.onset !== undefined) text += ` since ${clock(top.onset)}`;
@@ -209,19 +284,33 @@ function describeTop(top: RankedService, ranked: RankedService[], window: Series
   return text;
 }
 
+/** Seconds of calls each reading summarises: quantiles (the collector's rate window) and the network gap. */
+export interface ReadingSpans { quantileSeconds: number; gapSeconds: number }
+
 let findingSeq = 0;
 
 /**
  * Ranks candidate causes over the window since `from` (unix s), with the fault window starting at
  * `faultStart` (the first anomalous reading of the alert's signal).
  */
-export function analyseWindow(window: SeriesWindow, alertId: string, faultStart: number, from: number): RcaFinding {
+export function analyseWindow(window: SeriesWindow, alertId: string, faultStart: number, from: number,
+  spans: ReadingSpans = { quantileSeconds: 5, gapSeconds: GAP_WINDOW_SECONDS }): RcaFinding {
+  const stalls = new Map<string, Map<number, number>>();
+  const stallOf = (roles: readonly string[]) => {
+    const k = roles.join(',');
+    if (!stalls.has(k)) stalls.set(k, stallGrowth(window, from, faultStart, roles));
+    return stalls.get(k)!;
+  };
   const series: MetricSeries[] = candidateSeries(window).map((c) => {
-    const s = derivedSeries(window, c.key, from);
+    const raw = derivedSeries(window, c.key, from);
+    const callers = callersOf(c.key);
+    const s = callers ? withoutCallerStall(raw, stallOf(callers), c.key === 'network|gap' ? spans.gapSeconds : spans.quantileSeconds) : raw;
     return { service: c.service, metric: c.metric, timestamps: s.timestamps, values: s.values };
   });
-  const ranking: Ranking = rankRootCauses({ series }, { injectTime: faultStart });
-  const network = networkVerdict(window, from, faultStart);
+  // Every callee here is a candidate of its own (the provider, the database), so the latency a caller
+  // measured of its calls only excuses the caller's own slowdown; it is not evidence against the caller.
+  const ranking: Ranking = rankRootCauses({ series }, { injectTime: faultStart, settings: { clientLatencyWeight: 0 } });
+  const network = networkVerdict(window, from, faultStart, stallOf(callersOf('network|gap')!), spans);
   let ranked = ranking.ranked.filter((r) => r.score > 0 || r.evidence.length);
   // the network's own verdict (the measured gap) overrides its robust score either way
   const net = ranked.find((r) => r.service === 'network');

@@ -11,7 +11,7 @@ import type { ControlSettings } from './control-config.ts';
 export interface ScrapeStatus { target: string; ok: boolean; error?: string; at: number }
 
 /** Seconds over which the network gap (client-measured minus server-reported call time) is averaged. */
-const GAP_WINDOW_SECONDS = 10;
+export const GAP_WINDOW_SECONDS = 10;
 
 export class MetricsCollector {
   readonly window: SeriesWindow;

@@ -1,10 +1,21 @@
 // Steady shopper load (browse + cart + checkout) and a fault-injection harness for the control role's
 // detection tests: inject a fault, wait for an alert with a root-cause finding, record what it said.
 import { randomUUID } from 'node:crypto';
-import { api, SHIPPING, type TestApp } from './test-app.ts';
+import { api, SHIPPING } from './test-app.ts';
 import { admin, clearFault, setFault } from './shop.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A running shop: in one test process (startTestApp) or one process per role (startRoleDeployment). */
+export interface Shop {
+  /** the storefront (shopper API, admin API) */
+  url: string;
+  /** the control role's ops API, when not on the storefront's port */
+  opsUrl?: string;
+  adminToken: string;
+}
+
+const opsUrl = (shop: Shop) => shop.opsUrl ?? shop.url;
 
 export interface ShopperLoad {
   /** concurrent shopper loops (change to surge) */
@@ -13,7 +24,7 @@ export interface ShopperLoad {
   stop(): Promise<void>;
 }
 
-export async function startShopperLoad(app: TestApp, shoppers = 2, pauseMs = 150): Promise<ShopperLoad> {
+export async function startShopperLoad(app: Shop, shoppers = 2, pauseMs = 150): Promise<ShopperLoad> {
   const page = await api(app.url, 'GET', '/api/products?limit=100');
   const products: { id: string; slug: string }[] = page.json.items.map((p: { id: string; slug: string }) => ({ id: p.id, slug: p.slug }));
   const errors: string[] = [];
@@ -54,8 +65,8 @@ export async function startShopperLoad(app: TestApp, shoppers = 2, pauseMs = 150
 
 export interface FiringAlert { name: string; service: string; summary: string; rootCause: string | null; rcaId: string | null; since: string }
 
-export async function firingAlerts(app: TestApp): Promise<FiringAlert[]> {
-  const res = await admin(app.url, app.adminToken, 'GET', '/api/ops/alerts?state=firing');
+export async function firingAlerts(app: Shop): Promise<FiringAlert[]> {
+  const res = await admin(opsUrl(app), app.adminToken, 'GET', '/api/ops/alerts?state=firing');
   if (res.status !== 200) throw new Error(res.text);
   return res.json.items;
 }
@@ -70,7 +81,7 @@ export interface FaultRun {
 }
 
 /** Injects a fault, waits (up to waitMs) for a firing alert with a root cause, and clears the fault. */
-export async function runFault(app: TestApp, fault: string, params: Record<string, unknown>, waitMs = 20_000): Promise<FaultRun> {
+export async function runFault(app: Shop, fault: string, params: Record<string, unknown>, waitMs = 20_000): Promise<FaultRun> {
   const injectedAt = Date.now();
   await setFault(app.url, app.adminToken, fault, params);
   let alert: FiringAlert | undefined;
@@ -86,7 +97,7 @@ export async function runFault(app: TestApp, fault: string, params: Record<strin
     await sleep(5_500);
     const fresh = (await firingAlerts(app)).find((a) => a.name === alert!.name && a.service === alert!.service) ?? alert;
     alert = fresh;
-    const rca = await admin(app.url, app.adminToken, 'GET', '/api/ops/rca');
+    const rca = await admin(opsUrl(app), app.adminToken, 'GET', '/api/ops/rca');
     finding = rca.json.items.find((f: { id: string }) => f.id === fresh.rcaId);
   }
   await clearFault(app.url, app.adminToken, fault);
@@ -97,7 +108,7 @@ export async function runFault(app: TestApp, fault: string, params: Record<strin
  * Waits until no detector alert is firing (the fault is gone and the detector has calmed down). SLO
  * burn-rate alerts are not waited for: their long windows keep burning for minutes by design.
  */
-export async function waitForQuiet(app: TestApp, timeoutMs = 30_000): Promise<boolean> {
+export async function waitForQuiet(app: Shop, timeoutMs = 30_000): Promise<boolean> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if ((await firingAlerts(app)).filter((a) => !a.name.startsWith('SLOBurnRate')).length === 0) return true;
@@ -117,9 +128,9 @@ export function faultTable(rows: { fault: string; expected: string; run: FaultRu
 export const FAULT_CASES: Record<string, { params: Record<string, unknown>; expected: string }> = {
   'psp.latency': { params: { latencyMs: 2000 }, expected: 'payment-provider' },
   'psp.errors': { params: { rate: 1 }, expected: 'payment-provider' },
-  'payments.cpu': { params: { msPerJob: 100 }, expected: 'payments' },
+  'payments.cpu': { params: { msPerJob: 250 }, expected: 'payments' },
   'db.slow': { params: { context: 'cart', delayMs: 300 }, expected: 'database' },
-  'storefront.cpu': { params: { msPerRequest: 40 }, expected: 'storefront' },
+  'storefront.cpu': { params: { msPerRequest: 60 }, expected: 'storefront' },
   'storefront.latency': { params: { latencyMs: 500 }, expected: 'storefront' },
   'network.latency': { params: { between: 'payments-provider', delayMs: 300 }, expected: 'network' },
 };
@@ -127,7 +138,7 @@ export const FAULT_CASES: Record<string, { params: Record<string, unknown>; expe
 export interface MatrixRow { fault: string; expected: string; run: FaultRun }
 
 /** Each fault in turn under the running load; prints a line per fault and returns the rows. */
-export async function runMatrix(app: TestApp, faults: string[]): Promise<MatrixRow[]> {
+export async function runMatrix(app: Shop, faults: string[]): Promise<MatrixRow[]> {
   const rows: MatrixRow[] = [];
   for (const fault of faults) {
     const c = FAULT_CASES[fault]!;
@@ -135,6 +146,9 @@ export async function runMatrix(app: TestApp, faults: string[]): Promise<MatrixR
     rows.push({ fault, expected: c.expected, run });
     process.stdout.write(`[control] ${fault}: ${run.secondsToAlert === null ? 'no alert' : `alert after ${run.secondsToAlert.toFixed(1)} s`}; ${run.alert?.rootCause ?? ''}\n`);
     process.stdout.write(`[control]   ranking: ${(run.finding?.causes ?? []).slice(0, 5).map((x: { candidate: string; score: number }) => `${x.candidate} ${x.score}`).join(', ')}\n`);
+    for (const cause of (run.finding?.causes ?? []).slice(0, 2) as { candidate: string; evidence: { metric: string; score: number; baseline: number; peak: number }[] }[]) {
+      process.stdout.write(`[control]     ${cause.candidate}: ${cause.evidence.slice(0, 3).map((e) => `${e.metric} ${e.score} (${+e.baseline.toPrecision(3)} -> ${+e.peak.toPrecision(3)})`).join('; ')}\n`);
+    }
     await waitForQuiet(app);
     await sleep(2000);
   }

@@ -1,0 +1,42 @@
+// The fault matrix (issue 4, acceptance 1 and 2), with Holdfast deployed as in production: one process
+// per role (storefront, payments, psp, control), the control role scraping the others once a second.
+// Under steady shopper load, each fault in turn is injected, alerted on, analysed and cleared. Asserts,
+// for every fault: an alert within 15 s and the injected cause ranked first; for psp.latency, a finding
+// that names the provider dependency of payments and rules the network out with numbers; for
+// network.latency, a finding that names the network. Prints the table.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startRoleDeployment, type RoleDeployment } from '../helpers/role-processes.ts';
+import { firingAlerts, runMatrix, startShopperLoad, type ShopperLoad } from '../helpers/control-load.ts';
+
+const FAULTS = ['psp.latency', 'psp.errors', 'payments.cpu', 'db.slow', 'storefront.cpu', 'storefront.latency', 'network.latency'];
+
+let shop: RoleDeployment;
+let load: ShopperLoad;
+before(async () => {
+  shop = await startRoleDeployment({ HOLDFAST_NETWORK_FAULT_PROXY: 'true' });
+  load = await startShopperLoad(shop);
+});
+after(async () => { await load?.stop(); await shop?.stop(); });
+
+test(`fault matrix, one process per role: ${FAULTS.join(', ')}`, { timeout: 420_000 }, async () => {
+  // the detector needs a baseline
+  await new Promise((r) => setTimeout(r, 25_000));
+  // printed, not asserted: control-surge.test.ts is the false-positive test, and an alert raised before a
+  // fault is never taken for that fault's (runFault waits for one that starts after the injection)
+  const early = await firingAlerts(shop);
+  if (early.length) process.stdout.write(`[control] alerts before any fault: ${early.map((a) => `${a.name} (${a.service}): ${a.summary}`).join('; ')}\n`);
+  const rows = await runMatrix(shop, FAULTS);
+  const correct = rows.filter((r) => r.run.topCause === r.expected).length;
+  process.stdout.write(`[control] top-1 correct: ${correct}/${rows.length}; alerts within 15 s: ${rows.filter((r) => r.run.secondsToAlert !== null && r.run.secondsToAlert <= 15).length}/${rows.length}; load errors: ${load.errors.length}\n`);
+  for (const r of rows) {
+    assert.ok(r.run.secondsToAlert !== null && r.run.secondsToAlert <= 15, `${r.fault}: alert after ${r.run.secondsToAlert} s`);
+    assert.equal(r.run.topCause, r.expected, `${r.fault}: top cause ${r.run.topCause}: ${r.run.alert?.rootCause}`);
+  }
+  const latency = rows.find((r) => r.fault === 'psp.latency')!.run;
+  assert.equal(latency.networkInvolved, false, latency.finding?.network?.text);
+  assert.match(latency.alert!.rootCause!, /payments -> provider calls: p(50|99) .*network: not involved \(provider calls .* measured by payments vs .* served by the provider/);
+  const network = rows.find((r) => r.fault === 'network.latency')!.run;
+  assert.equal(network.networkInvolved, true, network.finding?.network?.text);
+  assert.match(network.alert!.rootCause!, /^network \(payments <-> provider\).*network: INVOLVED/);
+});

@@ -1,0 +1,108 @@
+// Holdfast as it runs in production: one `holdfast start --target <role>` process per role (storefront,
+// payments, psp, control) on one test database, the control role scraping the others. A fault in one
+// role then burns that role's CPU and event loop only, as it would on separate machines.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from './test-db.ts';
+import { freePort } from './free-port.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+export interface RoleProcess {
+  role: string;
+  child: ChildProcess;
+  url: string;
+  output(): string;
+}
+
+export interface RoleDeployment {
+  /** the storefront: shopper API and pages, admin API (faults) */
+  url: string;
+  /** the control role: /api/ops/alerts and /api/ops/rca */
+  opsUrl: string;
+  adminToken: string;
+  db: TestDatabase;
+  processes: RoleProcess[];
+  stop(): Promise<void>;
+}
+
+function startRole(role: string, env: Record<string, string>): Promise<RoleProcess> {
+  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--target', role], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+  // a psp-only process has no main port (the simulator serves its own ports): its line ends after the colon
+  const running = new RegExp(`Holdfast is running \\(${role}\\): (http://\\S+)?`);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`--target ${role} not running after 45 s:\n${out}`)); }, 45_000);
+    const onData = () => {
+      const m = running.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      resolve({ role, child, url: (m[1] ?? '').replace('localhost', '127.0.0.1').replace(/\/$/, ''), output: () => out });
+    };
+    child.stdout!.on('data', onData);
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`--target ${role} exited with ${code}:\n${out}`)); });
+  });
+}
+
+/** Two consecutive free ports (the simulator's primary and secondary accounts). */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const p = await freePort();
+    if (p < 65535 && await portFree(p + 1)) return p;
+  }
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function stopRole(p: RoleProcess): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise((r) => p.child.once('exit', r));
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startRoleDeployment(env: Record<string, string> = {}): Promise<RoleDeployment> {
+  const db = await createTestDatabase();
+  const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
+  const pspPort = await freePortPair();
+  const common = {
+    DATABASE_URL: db.url, HOST: '127.0.0.1', PORT: '0', HOLDFAST_ADMIN_TOKEN: adminToken, HOLDFAST_SEED_ON_START: 'false',
+    HOLDFAST_DATA_DIR: path.join(ROOT, '.holdfast-test', `roles-${db.name}`), HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: '100000',
+    HOLDFAST_PSP_PORT: String(pspPort), HOLDFAST_CONTROL_PORT: '0', ...env,
+  };
+  const processes: RoleProcess[] = [];
+  const stop = async () => {
+    await Promise.all([...processes].reverse().map(stopRole));
+    await db.drop();
+  };
+  try {
+    // the simulator first: payments finds its accounts on pspPort and pspPort + 1
+    processes.push(await startRole('psp', common));
+    const [storefront, payments] = await Promise.all([startRole('storefront', common), startRole('payments', common)]);
+    processes.push(storefront, payments);
+    const scrape = [`${storefront.url}/metrics`, `${payments.url}/metrics`, `http://127.0.0.1:${pspPort}/metrics`];
+    const control = await startRole('control', { ...common, HOLDFAST_CONTROL_SCRAPE_TARGETS: scrape.join(',') });
+    processes.push(control);
+    return { url: storefront.url, opsUrl: control.url, adminToken, db, processes, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
