@@ -9,6 +9,11 @@ import { GAP_WINDOW_SECONDS, MetricsCollector } from './metrics-collector.ts';
 import { changeScore, type ChangeScore, type SignalKind } from './change-detector.ts';
 import { evaluateBurn } from './slo-burn.ts';
 import { analyseWindow, formatSeconds, type RcaFinding } from './live-rca.ts';
+import { SpanStore } from './span-store.ts';
+import { breakdown, compareBreakdowns } from './trace-breakdown.ts';
+
+/** Spans kept for the analysis: at a few hundred spans a second, the last several minutes. */
+const SPAN_CAPACITY = 100_000;
 
 export interface Alert {
   id: string;
@@ -55,6 +60,8 @@ const DETECTION_SUBJECTS = ['storefront', 'payments', 'provider', 'psp', 'databa
 export class ControlPlane extends EventEmitter<ControlEvents> {
   readonly settings: ControlSettings;
   readonly collector: MetricsCollector;
+  /** spans every role exports to POST /v1/traces */
+  readonly spans = new SpanStore(SPAN_CAPACITY);
   private readonly logger: Logger | undefined;
   private readonly active = new Map<string, AlertState>();
   private readonly history: Alert[] = [];
@@ -215,11 +222,18 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
     try {
       // the same fault raises several alerts within seconds: they share a fresh finding
       const recent = this.findings[this.findings.length - 1];
+      const from = st.faultStart - this.settings.detector.baselineSeconds;
       const finding = recent && !st.refined && now - Date.parse(recent.createdAt) / 1000 < 3 && Math.abs(Date.parse(recent.faultStart) / 1000 - st.faultStart) < 10
         ? recent
-        : analyseWindow(this.collector.window, st.alert.id, st.faultStart, st.faultStart - this.settings.detector.baselineSeconds,
+        : analyseWindow(this.collector.window, st.alert.id, st.faultStart, from,
           { quantileSeconds: this.settings.rateWindowSeconds, gapSeconds: GAP_WINDOW_SECONDS });
       if (finding !== recent) {
+        // the traces' view, when roles export spans here: whose own time per trace grew
+        const traces = compareBreakdowns(breakdown(this.spans.between(from, st.faultStart)), breakdown(this.spans.between(st.faultStart, now + 1)));
+        if (traces) {
+          finding.traces = traces;
+          finding.summary += `; ${traces.text}`;
+        }
         this.findings.push(finding);
         if (this.findings.length > 50) this.findings.shift();
         this.logger?.warn({ rca: { id: finding.id, summary: finding.summary } }, 'root-cause finding');

@@ -8,6 +8,7 @@ import { rankRootCauses, type MetricSeries, type RankedService, type Ranking } f
 import { medianOf, quantileOf } from './change-detector.ts';
 import type { SeriesWindow } from './series-window.ts';
 import { GAP_WINDOW_SECONDS } from './metrics-collector.ts';
+import type { TraceEvidence } from './trace-breakdown.ts';
 
 export interface CandidateEvidence { metric: string; score: number; baseline: number; peak: number; ratio?: number; onset?: string }
 
@@ -40,6 +41,8 @@ export interface RcaFinding {
   network: NetworkVerdict;
   confidence: number;
   faultClass: string | null;
+  /** self time per trace before and since the fault, per component (when roles export spans to control) */
+  traces?: TraceEvidence;
   summary: string;
 }
 

@@ -3,7 +3,8 @@
 // Under steady shopper load, each fault in turn is injected, alerted on, analysed and cleared. Asserts,
 // for every fault: an alert within 15 s and the injected cause ranked first; for psp.latency, a finding
 // that names the provider dependency of payments and rules the network out with numbers; for
-// network.latency, a finding that names the network. Prints the table.
+// network.latency, a finding that names the network. Every role exports all its spans to the control
+// role, whose findings then also say whose own time per trace grew. Prints the table.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRoleDeployment, type RoleDeployment } from '../helpers/role-processes.ts';
@@ -14,7 +15,7 @@ const FAULTS = ['psp.latency', 'psp.errors', 'payments.cpu', 'db.slow', 'storefr
 let shop: RoleDeployment;
 let load: ShopperLoad;
 before(async () => {
-  shop = await startRoleDeployment({ HOLDFAST_NETWORK_FAULT_PROXY: 'true' });
+  shop = await startRoleDeployment({ HOLDFAST_NETWORK_FAULT_PROXY: 'true' }, { tracing: true });
   load = await startShopperLoad(shop);
 });
 after(async () => { await load?.stop(); await shop?.stop(); });
@@ -36,6 +37,8 @@ test(`fault matrix, one process per role: ${FAULTS.join(', ')}`, { timeout: 420_
   const latency = rows.find((r) => r.fault === 'psp.latency')!.run;
   assert.equal(latency.networkInvolved, false, latency.finding?.network?.text);
   assert.match(latency.alert!.rootCause!, /payments -> provider calls: p(50|99) .*network: not involved \(provider calls .* measured by payments vs .* served by the provider/);
+  // the traces agree: the provider's own time per trace grew most
+  assert.equal(latency.finding?.traces?.components?.[0]?.component, 'payment-provider', latency.finding?.traces?.text ?? 'no trace evidence');
   const network = rows.find((r) => r.fault === 'network.latency')!.run;
   assert.equal(network.networkInvolved, true, network.finding?.network?.text);
   assert.match(network.alert!.rootCause!, /^network \(payments <-> provider\).*network: INVOLVED/);

@@ -146,6 +146,7 @@ export async function runMatrix(app: Shop, faults: string[]): Promise<MatrixRow[
     rows.push({ fault, expected: c.expected, run });
     process.stdout.write(`[control] ${fault}: ${run.secondsToAlert === null ? 'no alert' : `alert after ${run.secondsToAlert.toFixed(1)} s`}; ${run.alert?.rootCause ?? ''}\n`);
     process.stdout.write(`[control]   ranking: ${(run.finding?.causes ?? []).slice(0, 5).map((x: { candidate: string; score: number }) => `${x.candidate} ${x.score}`).join(', ')}\n`);
+    if (run.finding?.traces) process.stdout.write(`[control]   ${run.finding.traces.text}\n`);
     for (const cause of (run.finding?.causes ?? []).slice(0, 2) as { candidate: string; evidence: { metric: string; score: number; baseline: number; peak: number }[] }[]) {
       process.stdout.write(`[control]     ${cause.candidate}: ${cause.evidence.slice(0, 3).map((e) => `${e.metric} ${e.score} (${+e.baseline.toPrecision(3)} -> ${+e.peak.toPrecision(3)})`).join('; ')}\n`);
     }

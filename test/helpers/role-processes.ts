@@ -78,14 +78,22 @@ async function stopRole(p: RoleProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startRoleDeployment(env: Record<string, string> = {}): Promise<RoleDeployment> {
+/**
+ * `env` goes to every role process. With `tracing`, every role records every trace and exports its
+ * spans to the control role's OTLP receiver (so the control role's port is chosen up front).
+ */
+export async function startRoleDeployment(env: Record<string, string> = {}, opts: { tracing?: boolean } = {}): Promise<RoleDeployment> {
   const db = await createTestDatabase();
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
   const pspPort = await freePortPair();
+  const controlPort = opts.tracing ? await freePort() : 0;
+  const tracing: Record<string, string> = opts.tracing
+    ? { HOLDFAST_TRACING_ENABLED: 'true', HOLDFAST_TRACING_SAMPLE_RATIO: '1', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${controlPort}/v1/traces` }
+    : {};
   const common = {
     DATABASE_URL: db.url, HOST: '127.0.0.1', PORT: '0', HOLDFAST_ADMIN_TOKEN: adminToken, HOLDFAST_SEED_ON_START: 'false',
     HOLDFAST_DATA_DIR: path.join(ROOT, '.holdfast-test', `roles-${db.name}`), HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: '100000',
-    HOLDFAST_PSP_PORT: String(pspPort), HOLDFAST_CONTROL_PORT: '0', ...env,
+    HOLDFAST_PSP_PORT: String(pspPort), HOLDFAST_CONTROL_PORT: '0', ...tracing, ...env,
   };
   const processes: RoleProcess[] = [];
   const stop = async () => {
@@ -98,7 +106,7 @@ export async function startRoleDeployment(env: Record<string, string> = {}): Pro
     const [storefront, payments] = await Promise.all([startRole('storefront', common), startRole('payments', common)]);
     processes.push(storefront, payments);
     const scrape = [`${storefront.url}/metrics`, `${payments.url}/metrics`, `http://127.0.0.1:${pspPort}/metrics`];
-    const control = await startRole('control', { ...common, HOLDFAST_CONTROL_SCRAPE_TARGETS: scrape.join(',') });
+    const control = await startRole('control', { ...common, PORT: String(controlPort), HOLDFAST_CONTROL_SCRAPE_TARGETS: scrape.join(',') });
     processes.push(control);
     return { url: storefront.url, opsUrl: control.url, adminToken, db, processes, stop };
   } catch (err) {

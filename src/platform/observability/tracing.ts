@@ -159,7 +159,8 @@ export function traceJob<T>(name: string, traceparent: string | undefined, attri
 
 // Server spans. The span starts when the request arrives (before any framework work) and ends when the
 // response is finished; its context is kept per request so route handlers run inside it.
-const OPS_PATHS = /^\/(metrics|healthz|readyz)(\?|$)/;
+// Span exports to the control role (/v1/traces) are not traced either: each would be exported in turn.
+const OPS_PATHS = /^\/(metrics|healthz|readyz|v1\/traces)(\?|$)/;
 const serverContexts = new WeakMap<http.IncomingMessage, { span: Span; ctx: Context }>();
 
 function startServerSpan(req: http.IncomingMessage, res: http.ServerResponse): Context | undefined {
@@ -167,7 +168,7 @@ function startServerSpan(req: http.IncomingMessage, res: http.ServerResponse): C
   // A request that starts a trace and is not sampled costs nothing more: no span object, no context.
   // (The SDK's sampler would make the same decision, after building a non-recording span and context.)
   if (req.headers.traceparent === undefined && rootSampleRatio < 1 && Math.random() >= rootSampleRatio) return undefined;
-  // Scrapes and probes are not shopper traffic: they would only fill the trace store.
+  // Scrapes, probes and span exports are not shopper traffic: they would only fill the trace store.
   if (OPS_PATHS.test(req.url ?? '')) return undefined;
   const parent = propagator.extract(ROOT_CONTEXT, req.headers, headerGetter);
   const method = req.method ?? 'GET';
