@@ -94,7 +94,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
       if (!bare.proc.isRunning()) throw new Error(`the bare server exited during the ${tool} run:\n${bare.proc.output()}`);
       return { ...m, serverCores };
     };
-    // holdfast with its default worker threads (one per core: what users get) is the figure checked;
+    // holdfast with its default worker threads (half the cores against this loopback server: what users get) is the figure checked;
     // with one worker thread it runs on as many threads as autocannon and wrk here (reported).
     const tools: Tool[] = ['holdfast', 'holdfast-1w', 'autocannon', ...(wrk ? ['wrk' as const] : [])];
     ctx.progress(`loadgen: bare node:http server at ${bare.url}; ${tools.join(', ')} with ${connections} connections, ${options.rounds} round(s) of ${options.durationSec} s, alternating`);
@@ -137,7 +137,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
     };
     notes.push(
       'All generators and the bare server share this machine\'s cores; a server near 1.0 core is the limit for every tool alike (Node serves on one core), which pulls the ratios towards 1.',
-      'holdfast loadtest runs its worker threads (one per core by default) and times each request from its scheduled start; in this closed-model mode the start is when the virtual user sends it, as for autocannon and wrk. Generator CPU is the whole process (main thread and workers, including their start-up and warm-up) over the run.',
+      'holdfast loadtest runs its worker threads (by default half the cores when the target is on the same machine, as here) and times each request from its scheduled start; in this closed-model mode the start is when the virtual user sends it, as for autocannon and wrk. Generator CPU is the whole process (main thread and workers, including their start-up and warm-up) over the run.',
     );
     if (runs.some((r) => r.errors)) notes.push('Some runs had errors (non-2xx or socket errors); their requests/s overstate real throughput.');
     return {

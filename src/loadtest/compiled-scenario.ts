@@ -21,6 +21,8 @@ export interface CompiledStep {
   url(vars: Vars): string;
   headers(vars: Vars): Record<string, string>;
   body(vars: Vars): string | undefined;
+  /** URL, headers and body are the same for every request (no templates, no builders, no picks): built once. */
+  constantRequest: boolean;
   /** The response body is read (and kept as text) only when a check or an extractor needs it. */
   needsBody: boolean;
   pick: [string, string][];
@@ -110,8 +112,10 @@ function compileStep(spec: StepSpec, journey: string, scenarioHeaders: Record<st
   const key = `${journey}/${spec.name}`;
   if (!spec.name || /[:\s]/.test(spec.name)) throw new ScenarioError(`step "${spec.name}" in ${journey}: a step name needs at least one character and no spaces or colons`);
   const method = (spec.method ?? 'GET').toUpperCase();
-  const url = typeof spec.url === 'function' ? spec.url : compileString(spec.url);
+  const templateUrl = typeof spec.url === 'function' ? undefined : compileString(spec.url);
+  const url = templateUrl ?? (spec.url as (vars: Vars) => string);
   let headers: (vars: Vars) => Record<string, string>;
+  let constantHeaders = false;
   const base = { ...scenarioHeaders };
   if (spec.json !== undefined) base['content-type'] = 'application/json';
   if (typeof spec.headers === 'function') {
@@ -123,6 +127,7 @@ function compileStep(spec: StepSpec, journey: string, scenarioHeaders: Record<st
     if (allConstant) {
       const fixed = { ...base, ...Object.fromEntries(compiled.map(([k, f]) => [k, f({})])) };
       headers = () => fixed;
+      constantHeaders = true;
     } else {
       headers = (vars) => {
         const out: Record<string, string> = { ...base };
@@ -132,12 +137,16 @@ function compileStep(spec: StepSpec, journey: string, scenarioHeaders: Record<st
     }
   }
   let body: (vars: Vars) => string | undefined = () => undefined;
+  let constantBody = true;
   if (spec.json !== undefined && spec.body !== undefined) throw new ScenarioError(`${key}: give either json or body, not both`);
   if (spec.json !== undefined) {
     const json = typeof spec.json === 'function' ? (spec.json as (vars: Vars) => unknown) : compileJson(spec.json);
     body = (vars) => JSON.stringify(json(vars));
+    constantBody = false;
   } else if (spec.body !== undefined) {
-    body = typeof spec.body === 'function' ? spec.body : compileString(spec.body);
+    const compiled = typeof spec.body === 'function' ? undefined : compileString(spec.body);
+    body = compiled ?? (spec.body as (vars: Vars) => string);
+    constantBody = compiled?.constant ?? false;
   }
   const checks = (spec.checks ?? []).map((c) => compileCheck(c, key));
   let extract: CompiledStep['extract'];
@@ -164,6 +173,7 @@ function compileStep(spec: StepSpec, journey: string, scenarioHeaders: Record<st
       return missing;
     };
   }
+  const pick = Object.entries(spec.pick ?? {});
   const needsBody = extract !== undefined
     || (spec.checks ?? []).some((c) => c.jsonPath !== undefined || c.bodyIncludes !== undefined || c.fn !== undefined);
   if (spec.expect && !spec.expect.every((s) => Number.isInteger(s) && s >= 100 && s <= 599)) throw new ScenarioError(`${key}: expect lists HTTP statuses (100-599)`);
@@ -171,7 +181,8 @@ function compileStep(spec: StepSpec, journey: string, scenarioHeaders: Record<st
     key, journey, name: spec.name, method,
     urlText: typeof spec.url === 'function' ? '(function)' : spec.url,
     url, headers, body, needsBody,
-    pick: Object.entries(spec.pick ?? {}),
+    constantRequest: (templateUrl?.constant ?? false) && constantHeaders && constantBody && pick.length === 0,
+    pick,
     extract, checks,
     expect: spec.expect ? new Set(spec.expect) : undefined,
     stopOn: spec.stopOn?.length ? new Set(spec.stopOn) : undefined,

@@ -4,7 +4,7 @@
 // think time. A response that arrives late because the server stalled, or because this thread was
 // busy, therefore shows its full delay in the figures.
 import type { CompiledJourney, CompiledStep } from './compiled-scenario.ts';
-import type { HttpClient, HttpOutcome } from './http-dispatch.ts';
+import type { HttpClient, HttpOutcome, HttpRequest } from './http-dispatch.ts';
 import type { ResponseView, Vars } from './scenario-types.ts';
 import { TemplateError } from './template-engine.ts';
 import type { WorkerRecorder, ResponseKind } from './worker-recorder.ts';
@@ -28,13 +28,15 @@ export interface RunnerContext {
   draining?: { value: boolean };
   /** Requests in flight now (for the concurrency series). */
   active: { requests: number; iterations: number };
+  /** The requests of steps whose request never changes, built on first use (filled by the runner). */
+  constantRequests?: Map<CompiledStep, HttpRequest>;
 }
 
 export type IterationOutcome = 'completed' | 'failed' | 'interrupted' | 'budget';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function send(ctx: RunnerContext, req: Parameters<HttpClient['send']>[0]): Promise<HttpOutcome> {
+function send(ctx: RunnerContext, req: HttpRequest): Promise<HttpOutcome> {
   return new Promise((resolve) => ctx.client.send(req, resolve));
 }
 
@@ -71,6 +73,30 @@ function statusMessage(outcome: HttpOutcome): string {
   return `HTTP ${outcome.status}`;
 }
 
+/** The request a step sends with these variables; throws a TemplateError when one of them is missing. */
+function buildRequest(ctx: RunnerContext, step: CompiledStep, vars: Vars): HttpRequest {
+  pickInto(step, vars);
+  const url = step.url(vars);
+  let origin: string;
+  let path: string;
+  if (url.startsWith('http://') || url.startsWith('https://')) ({ origin, path } = splitAbsolute(url));
+  else { origin = ctx.targetOrigin; path = ctx.basePath + (url.startsWith('/') ? url : `/${url}`); }
+  return {
+    origin, path, method: step.method, headers: step.headers(vars), body: step.body(vars), timeoutMs: step.timeoutMs ?? ctx.timeoutMs,
+    readBody: step.needsBody, readHeaders: step.checks.length > 0 || step.extract !== undefined,
+  };
+}
+
+function constantRequest(ctx: RunnerContext, step: CompiledStep, vars: Vars): HttpRequest {
+  const built = (ctx.constantRequests ??= new Map());
+  let request = built.get(step);
+  if (request === undefined) {
+    request = buildRequest(ctx, step, vars);
+    built.set(step, request);
+  }
+  return request;
+}
+
 function pickInto(step: CompiledStep, vars: Vars): void {
   for (const [name, listName] of step.pick) {
     const list = vars[listName];
@@ -92,36 +118,31 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
     if (ctx.halted.value || (!first && ctx.draining?.value)) return 'interrupted';
     first = false;
     if (ctx.budget.remaining <= 0) { recorder.budgetExhausted = true; return 'budget'; }
-    let origin: string;
-    let path: string;
-    let headers: Record<string, string>;
-    let body: string | undefined;
+    let request: HttpRequest;
     try {
-      pickInto(step, vars);
-      const url = step.url(vars);
-      if (url.startsWith('http://') || url.startsWith('https://')) ({ origin, path } = splitAbsolute(url));
-      else { origin = ctx.targetOrigin; path = ctx.basePath + (url.startsWith('/') ? url : `/${url}`); }
-      headers = step.headers(vars);
-      body = step.body(vars);
+      request = step.constantRequest ? constantRequest(ctx, step, vars) : buildRequest(ctx, step, vars);
     } catch (err) {
       // A missing variable means an earlier step did not deliver: record it as a failed check.
       recorder.check(step.key, `variables for the request (${(err as Error).message.slice(0, 80)})`, false);
       return 'failed';
     }
-    if (!ctx.originAllowed(origin)) {
-      recorder.check(step.key, `${origin} is not loopback (use --allow-remote)`, false);
+    if (!ctx.originAllowed(request.origin)) {
+      recorder.check(step.key, `${request.origin} is not loopback (use --allow-remote)`, false);
       return 'failed';
     }
-    const wait = intended - performance.now();
-    if (wait > 1) await sleep(wait);
-    if (ctx.halted.value || (wait > 1 && ctx.draining?.value)) return 'interrupted';
+    let now = performance.now();
+    const wait = intended - now;
+    if (wait > 1) {
+      await sleep(wait);
+      if (ctx.draining?.value) return 'interrupted';
+      now = performance.now();
+    }
+    if (ctx.halted.value) return 'interrupted';
     ctx.budget.remaining--;
     const active = ctx.active;
     active.requests++;
-    recorder.concurrency(Math.floor((performance.now() - ctx.t0) / 1000), active.requests, active.iterations);
-    const outcome = await send(ctx, {
-      origin, path, method: step.method, headers, body, timeoutMs: step.timeoutMs ?? ctx.timeoutMs, readBody: step.needsBody,
-    });
+    recorder.concurrency(Math.floor((now - ctx.t0) / 1000), active.requests, active.iterations);
+    const outcome = await send(ctx, request);
     active.requests--;
     const latencyMs = outcome.endedAt - intended;
     const sec = Math.floor((outcome.endedAt - ctx.t0) / 1000);

@@ -12,7 +12,7 @@ import { applyOverrides, defaultMaxVUs, defaultWorkers, loadScenarioSpec, shareO
 import { RunSeries, type SeriesPoint } from './run-series.ts';
 import { assembleResult, type RunResult } from './run-result.ts';
 import { isOpenModel, type LoadModel, type ScenarioSource, type Vars } from './scenario-types.ts';
-import { assertAllowedTarget, originGuard } from './target-guard.ts';
+import { assertAllowedTarget, isLoopbackHost, originGuard } from './target-guard.ts';
 import type { MainToWorker, WorkerFinal, WorkerInit, WorkerToMain } from './worker-protocol.ts';
 import { WorkerRecorder } from './worker-recorder.ts';
 
@@ -139,7 +139,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   setupPromise.catch(() => {});
   const plannedSec = scheduleDuration(load);
   const open = isOpenModel(load);
-  const requested = Math.max(1, opts.workers ?? defaultWorkers());
+  const requested = Math.max(1, opts.workers ?? defaultWorkers(isLoopbackHost(new URL(targetUrl).hostname)));
   // More workers than VUs (closed) would leave some idle.
   const workers = open ? requested : Math.min(requested, Math.max(1, load.executor === 'constant-vus' ? load.vus : Math.max(load.startVUs, ...load.stages.map((s) => s.target))));
   const maxRequests = opts.maxRequests ?? DEFAULT_MAX_REQUESTS;

@@ -124,8 +124,14 @@ export function defaultMaxVUs(load: LoadModel, spec: ScenarioSpec): number {
   return Math.min(20_000, Math.max(20, Math.ceil(peak * (maxJourneyThink(spec) + 10))));
 }
 
-export function defaultWorkers(): number {
-  return availableParallelism();
+/**
+ * One worker thread per core, except against a target on this machine: it needs cores too, and a
+ * generator that takes them all slows down the very target it measures (each thread then also handles
+ * fewer responses per wake-up). There the generator takes half the cores, at least one.
+ */
+export function defaultWorkers(targetOnThisMachine: boolean): number {
+  const cores = availableParallelism();
+  return targetOnThisMachine ? Math.max(1, Math.floor(cores / 2)) : cores;
 }
 
 /** Splits n into `parts` near-equal whole shares (the first ones get the remainder). */

@@ -145,11 +145,11 @@ async function main(): Promise<void> {
       let iteration = 0;
       try {
         while (!stopping && !halted.value) {
-          const t = (performance.now() - ctx.t0) / 1000;
+          const start = performance.now();
+          const t = (start - ctx.t0) / 1000;
           if (t >= duration || vu >= vusAt(load, t)) break;
           if (ctx.budget.remaining <= 0) { recorder.budgetExhausted = true; stop(); break; }
-          const start = performance.now();
-          recorder.startedUnscheduled(Math.floor((start - ctx.t0) / 1000));
+          recorder.startedUnscheduled(Math.floor(t));
           const outcome = await runIteration(ctx, journeyFor(), start, vu, iteration++);
           count(outcome);
           if (paceMs) {
