@@ -12,18 +12,6 @@ export const CartQueries = {
            LEFT JOIN stock_levels s ON s.product_id = l.product_id
            WHERE l.cart_id = $1 ORDER BY l.added_at, l.product_id`,
   },
-  lockWithLines: {
-    name: 'cart.lock_with_lines',
-    // The cart row is locked (concurrent checkouts of one cart serialise here) and its lines read with
-    // current prices in the same round trip.
-    text: `SELECT c.id, c.currency, c.checked_out_at, l.product_id, l.quantity, p.slug, p.sku, p.title, p.price_amount,
-                  p.currency AS product_currency, p.active, p.images, coalesce(s.on_hand - s.reserved, 0) AS available
-           FROM carts c
-           LEFT JOIN cart_lines l ON l.cart_id = c.id
-           LEFT JOIN products p ON p.id = l.product_id
-           LEFT JOIN stock_levels s ON s.product_id = l.product_id
-           WHERE c.id = $1 ORDER BY l.added_at, l.product_id FOR UPDATE OF c`,
-  },
   lineCount: { name: 'cart.line_count', text: `SELECT count(*)::int AS n FROM cart_lines WHERE cart_id = $1` },
   lineQuantity: { name: 'cart.line_quantity', text: `SELECT quantity FROM cart_lines WHERE cart_id = $1 AND product_id = $2` },
   upsertLine: {
@@ -33,5 +21,4 @@ export const CartQueries = {
   },
   deleteLine: { name: 'cart.delete_line', text: `DELETE FROM cart_lines WHERE cart_id = $1 AND product_id = $2` },
   touch: { name: 'cart.touch', text: `UPDATE carts SET updated_at = now() WHERE id = $1` },
-  markCheckedOut: { name: 'cart.mark_checked_out', text: `UPDATE carts SET checked_out_at = now(), updated_at = now() WHERE id = $1` },
 } satisfies Record<string, NamedQuery>;

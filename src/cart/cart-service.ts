@@ -55,26 +55,6 @@ export async function getCart(db: Queryable, id: string, forUpdate = false): Pro
   };
 }
 
-/** Locks the cart and reads it with its lines in one round trip (checkout's first step). */
-export async function lockCartForCheckout(tx: Queryable, id: string): Promise<Cart> {
-  if (!isUuid(id)) throw CartErrors.CART_NOT_FOUND();
-  const { rows } = await query<CartRow & Partial<LineRow> & { product_currency: string | null }>(tx, Q.lockWithLines, [id]);
-  const head = rows[0];
-  if (!head) throw CartErrors.CART_NOT_FOUND();
-  const currency = head.currency.trim();
-  const lines = rows.filter((r) => r.product_id).map((r): CartLine => ({
-    productId: r.product_id!, slug: r.slug!, sku: r.sku!, title: r.title!, image: r.images?.[0] ?? null,
-    unitPrice: { amount: r.price_amount!, currency: r.product_currency!.trim() }, quantity: r.quantity!,
-    lineTotal: { amount: r.price_amount! * r.quantity!, currency: r.product_currency!.trim() },
-    available: r.available!, purchasable: r.active!,
-  }));
-  return {
-    id: head.id, currency, checkedOut: head.checked_out_at !== null, lines,
-    itemCount: lines.reduce((n, l) => n + l.quantity, 0),
-    subtotal: { amount: lines.filter((l) => l.purchasable).reduce((n, l) => n + l.lineTotal.amount, 0), currency },
-  };
-}
-
 async function mutate(pool: pg.Pool, cartId: string, fn: (tx: pg.PoolClient, cart: CartRow) => Promise<void>): Promise<Cart> {
   return withTransaction(pool, async (tx) => {
     const cart = await loadCartRow(tx, cartId, true);
@@ -121,9 +101,4 @@ export function removeLine(pool: pg.Pool, cartId: string, productId: string): Pr
     const { rowCount } = await query(tx, Q.deleteLine, [cartId, productId]);
     if (!rowCount) throw CartErrors.CART_LINE_NOT_FOUND();
   });
-}
-
-/** Marks the cart as checked out (inside the checkout transaction); it accepts no more changes. */
-export async function markCheckedOut(tx: Queryable, cartId: string): Promise<void> {
-  await query(tx, Q.markCheckedOut, [cartId]);
 }

@@ -1,17 +1,12 @@
 import type { NamedQuery } from '../platform/db/database.ts';
 
 export const CheckoutQueries = {
-  claimKey: {
-    name: 'checkout.claim_idempotency_key',
-    // Inserting first makes a concurrent request with the same key wait on this row until we commit.
-    // The response is known up front (ids are generated before the transaction); if the checkout fails,
-    // the transaction rolls back and the record with it.
-    text: `INSERT INTO idempotency_records (scope, key, request_hash, response_status, response_body)
-           VALUES ('checkout', $1, $2, 202, $3) ON CONFLICT DO NOTHING RETURNING key`,
-  },
-  findKey: {
-    name: 'checkout.find_idempotency_key',
-    text: `SELECT request_hash, response_status, response_body FROM idempotency_records WHERE scope = 'checkout' AND key = $1`,
+  placeOrder: {
+    name: 'checkout.place_order',
+    // The whole checkout transaction (migration 006): claim the key or replay, lock and validate the
+    // cart, reserve stock, write the order with its price snapshot, lines and first event, close the cart
+    // and enqueue the payment job. Run on its own it is one transaction in one round trip.
+    text: `SELECT replayed, response FROM holdfast_place_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
   },
   purgeKeys: {
     name: 'checkout.purge_idempotency_keys',

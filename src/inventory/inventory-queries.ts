@@ -1,17 +1,9 @@
-// Named SQL for inventory. Reservation is a conditional update on the stock row: it succeeds only when
-// enough unreserved stock remains, so concurrent buyers serialise on the row and can never oversell
-// (and the table's CHECK constraint reserved <= on_hand backs that up).
+// Named SQL for inventory. Reservation (in the checkout function, migration 006) is a conditional update
+// on the stock row: it succeeds only when enough unreserved stock remains, so concurrent buyers serialise
+// on the row and can never oversell (and the table's CHECK constraint reserved <= on_hand backs that up).
 import type { NamedQuery } from '../platform/db/database.ts';
 
 export const InventoryQueries = {
-  reserveAndRecord: {
-    name: 'inventory.reserve_and_record',
-    text: `WITH reserved AS (
-             UPDATE stock_levels SET reserved = reserved + $3, updated_at = now()
-             WHERE product_id = $2 AND on_hand - reserved >= $3 RETURNING product_id)
-           INSERT INTO stock_reservations (order_id, product_id, quantity, expires_at)
-           SELECT $1, product_id, $3, now() + make_interval(secs => $4) FROM reserved RETURNING product_id`,
-  },
   releaseHeld: {
     name: 'inventory.release_held',
     text: `WITH released AS (

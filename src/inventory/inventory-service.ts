@@ -1,4 +1,5 @@
-// Inventory: on-hand stock, reservations at checkout, release and commit.
+// Inventory: on-hand stock, and release and commit of the reservations checkout makes (the reservation
+// itself is a step of the checkout function, migration 006).
 import type { Queryable } from '../platform/db/database.ts';
 import { query } from '../platform/db/database.ts';
 import { InventoryQueries as Q } from './inventory-queries.ts';
@@ -10,26 +11,6 @@ interface StockRow { product_id: string; on_hand: number; reserved: number; avai
 const toStock = (r: StockRow): StockLevel => ({
   productId: r.product_id, onHand: r.on_hand, reserved: r.reserved, available: r.available, updatedAt: r.updated_at.toISOString(),
 });
-
-/**
- * Reserves stock for every line of an order, inside the caller's transaction. Lines are taken in product
- * id order so two orders for the same products always lock rows in the same order (no deadlock).
- * Throws OUT_OF_STOCK naming the first product that cannot be reserved; the caller rolls back.
- */
-export async function reserveStock(
-  tx: Queryable,
-  orderId: string,
-  lines: { productId: string; quantity: number }[],
-  ttlSeconds: number,
-): Promise<void> {
-  const sorted = [...lines].sort((a, b) => a.productId.localeCompare(b.productId));
-  for (const line of sorted) {
-    const { rowCount } = await query(tx, Q.reserveAndRecord, [orderId, line.productId, line.quantity, ttlSeconds]);
-    if (!rowCount) {
-      throw InventoryErrors.OUT_OF_STOCK(undefined, { productId: line.productId, requested: line.quantity });
-    }
-  }
-}
 
 /** Returns held stock to the shelf (payment failed, order canceled or reservation expired). */
 export async function releaseReservations(tx: Queryable, orderId: string): Promise<number> {

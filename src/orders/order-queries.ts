@@ -4,21 +4,6 @@ const ORDER_COLUMNS = `id, number, status, access_token_hash, email, shipping_ad
   subtotal_amount, total_amount, cart_id, idempotency_key, created_at, updated_at`;
 
 export const OrderQueries = {
-  insertWithLinesAndEvent: {
-    name: 'orders.insert_with_lines_and_event',
-    // The order, its price-snapshot lines and its first event in one round trip.
-    text: `WITH o AS (
-             INSERT INTO orders (id, status, access_token_hash, email, shipping_address, payment_method, currency,
-               subtotal_amount, total_amount, cart_id, idempotency_key)
-             VALUES ($1, 'pending_payment', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING ${ORDER_COLUMNS}),
-           l AS (
-             INSERT INTO order_lines (order_id, product_id, sku, title, unit_price_amount, quantity, line_total_amount)
-             SELECT $1, * FROM unnest($11::uuid[], $12::text[], $13::text[], $14::bigint[], $15::int[], $16::bigint[])),
-           e AS (
-             INSERT INTO order_events (order_id, type, from_status, to_status, data)
-             SELECT id, 'order.created', NULL, 'pending_payment', $17 FROM o)
-           SELECT * FROM o`,
-  },
   insertEvent: {
     name: 'orders.insert_event',
     text: `INSERT INTO order_events (order_id, type, from_status, to_status, data) VALUES ($1, $2, $3, $4, $5)`,

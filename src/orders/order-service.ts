@@ -1,5 +1,5 @@
-// Orders: creation from a checkout, customer access by token, status transitions with an event history,
-// admin listing and cancellation.
+// Orders: customer access by token, status transitions with an event history, admin listing and
+// cancellation. Orders are created by the checkout transaction (holdfast_place_order, migration 006).
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import type { Queryable } from '../platform/db/database.ts';
@@ -33,6 +33,9 @@ interface LineRow { product_id: string; sku: string; title: string; unit_price_a
 
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** What an order stores of its access token (checkout writes it; only the shopper ever sees the token). */
+export const accessTokenHash = hashToken;
+
 function toOrder(r: OrderRow, lines: LineRow[]): Order {
   const currency = r.currency.trim();
   return {
@@ -47,35 +50,11 @@ function toOrder(r: OrderRow, lines: LineRow[]): Order {
   };
 }
 
-export interface NewOrder {
-  email: string; shippingAddress: ShippingAddress; paymentMethod: string; currency: string; cartId: string;
-  idempotencyKey: string;
-  lines: { productId: string; sku: string; title: string; unitPriceAmount: number; quantity: number }[];
-}
-
 /** Pre-allocates an order id so stock can be reserved against it before the row exists. */
 export function newOrderId(): string { return randomUUID(); }
 
 /** A new order access token: 256 random bits, shown to the shopper once; only its hash is stored. */
 export function newAccessToken(): string { return randomBytes(32).toString('base64url'); }
-
-/** Creates an order in pending_payment, inside the caller's transaction, with the given access token. */
-export async function createOrder(tx: Queryable, id: string, accessToken: string, o: NewOrder): Promise<{ order: Order }> {
-  const lineTotals = o.lines.map((l) => l.unitPriceAmount * l.quantity);
-  const subtotal = lineTotals.reduce((a, b) => a + b, 0);
-  const { rows } = await query<OrderRow>(tx, Q.insertWithLinesAndEvent, [
-    id, hashToken(accessToken), o.email, JSON.stringify(o.shippingAddress), o.paymentMethod, o.currency,
-    subtotal, subtotal, o.cartId, o.idempotencyKey,
-    o.lines.map((l) => l.productId), o.lines.map((l) => l.sku), o.lines.map((l) => l.title),
-    o.lines.map((l) => l.unitPriceAmount), o.lines.map((l) => l.quantity), lineTotals,
-    JSON.stringify({ cartId: o.cartId }),
-  ]);
-  const lines = o.lines.map((l, i) => ({
-    product_id: l.productId, sku: l.sku, title: l.title, unit_price_amount: l.unitPriceAmount, quantity: l.quantity,
-    line_total_amount: lineTotals[i]!,
-  }));
-  return { order: toOrder(rows[0]!, lines) };
-}
 
 async function loadOrder(db: Queryable, id: string): Promise<OrderRow | undefined> {
   if (!isUuid(id)) return undefined;

@@ -34,7 +34,9 @@ function spawnWorker(env: NodeJS.ProcessEnv): ChildProcess {
 }
 
 test(`${CHECKOUTS} checkouts while payment workers are SIGKILLed at random: exactly one charge per paid order`, { timeout: 600_000 }, async () => {
-  app = await startTestApp({ targets: ['storefront', 'psp'], config: { pspPort: 0 } });
+  // The storefront creates the payment queue: it must get the workers' job expiry, or jobs enqueued
+  // before the first worker starts keep the default 60 s before a killed worker's job is redelivered.
+  app = await startTestApp({ targets: ['storefront', 'psp'], config: { pspPort: 0, paymentJobExpireSeconds: 6, paymentJobRetryDelaySeconds: 1 } });
   const { url, adminToken } = app;
   // A slow simulator that also loses 10% of its answers after charging (the worst case for exactly-once).
   await setFault(url, adminToken, 'psp.latency', { latencyMs: 150, jitterMs: 250 });
