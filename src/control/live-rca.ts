@@ -61,9 +61,12 @@ const labelOf = (c: string) => CANDIDATE_LABELS[c] ?? (c.startsWith('runtime-') 
  * simulator process is the provider); a process running several roles is a candidate of its own, since
  * its CPU cannot be split between them.
  */
-function runtimeCandidate(service: string): string {
+function runtimeCandidate(service: string): string | undefined {
   if (service === 'storefront' || service === 'payments') return service;
   if (service === 'psp') return 'payment-provider';
+  // the control role observes; it serves no shopper and no payment, so its own load (including this
+  // analysis) cannot be their cause
+  if (service === 'control') return undefined;
   return `runtime-${service}`;
 }
 
@@ -112,8 +115,11 @@ function candidateSeries(window: SeriesWindow): { service: string; metric: strin
     out.push({ service: 'database', metric: `latency-p50-query-${n.slice(6, -4)}`, key: n });
   }
   for (const n of names) {
-    if (n.startsWith('cpu:') && n.endsWith('|rate')) out.push({ service: runtimeCandidate(n.slice(4, -5)), metric: 'cpu', key: n });
-    if (n.startsWith('gauge:event-loop-lag:')) out.push({ service: runtimeCandidate(n.slice('gauge:event-loop-lag:'.length)), metric: 'event-loop-latency', key: n });
+    const cpu = n.startsWith('cpu:') && n.endsWith('|rate') ? runtimeCandidate(n.slice(4, -5)) : undefined;
+    if (cpu) out.push({ service: cpu, metric: 'cpu', key: n });
+    // the longest stall of the last 10 s: a scrape that timed out while the loop was blocked loses nothing
+    const stall = n.startsWith('gauge:event-loop-stall:') ? runtimeCandidate(n.slice('gauge:event-loop-stall:'.length)) : undefined;
+    if (stall) out.push({ service: stall, metric: 'event-loop-latency', key: n });
   }
   // medians too: at a few calls per window p99 is the slowest call, the median moves with every call
   for (const s of [...out]) {
@@ -128,41 +134,53 @@ function runsRole(service: string, role: string): boolean {
 }
 
 /**
- * Per reading, how much longer the longest event-loop stall (lag max) of the calling processes was than
- * before the fault. A query or provider call timed by a process whose event loop is blocked (a CPU burn)
- * includes the wait for that loop: up to this much of a client-timed latency rise is the caller's, not
- * the dependency's. Only the callers' loops count: another process' stall does not slow their timings.
+ * Per reading, how much longer a call timed by the calling processes may have waited for their own
+ * event loop than before the fault. A query or provider call timed by a process whose loop is blocked
+ * (a CPU burn) includes the wait for that loop: its longest stall (`holdfast_eventloop_stall_max_seconds`),
+ * and more when the loop is saturated and callbacks queue behind each other: at utilisation u (its mean
+ * over 10 s), waits grow as 1 / (1 - u) (a single-server queue), so the bound is stall / (1 - u), u
+ * capped at 0.8. Up to this much
+ * of a client-timed latency rise is the caller's, not the dependency's. Only the callers' loops count.
  */
 function stallGrowth(window: SeriesWindow, from: number, faultStart: number, callerRoles: readonly string[]): Map<number, number> {
-  const names = window.names();
   const perTime = new Map<number, number>();
-  for (const n of names) {
-    const prefix = n.startsWith('gauge:event-loop-lag-max:') ? 'gauge:event-loop-lag-max:' : undefined;
-    if (!prefix) continue;
+  const prefix = 'gauge:event-loop-stall:';
+  for (const n of window.names()) {
+    if (!n.startsWith(prefix)) continue;
     const service = n.slice(prefix.length);
     if (!callerRoles.some((r) => runsRole(service, r))) continue;
-    const s = window.slice(n, from);
-    const before = s.values.filter((v, i) => Number.isFinite(v) && s.timestamps[i]! < faultStart);
+    const stall = window.slice(n, from);
+    const busy = window.slice(`gauge:event-loop-busy:${service}`, from);
+    const bound = stall.values.map((v, i) => {
+      const u = busy.values[i];
+      return v / (1 - Math.min(0.8, Number.isFinite(u) ? u! : 0));
+    });
+    const before = bound.filter((v, i) => Number.isFinite(v) && stall.timestamps[i]! < faultStart);
     if (before.length < 3) continue;
     const base = medianOf(before);
-    s.values.forEach((v, i) => {
+    bound.forEach((v, i) => {
       if (!Number.isFinite(v)) return;
-      const t = s.timestamps[i]!;
+      const t = stall.timestamps[i]!;
       perTime.set(t, Math.max(perTime.get(t) ?? 0, v - base));
     });
   }
   return perTime;
 }
 
+/** The stall gauges report the last 10 s: a reading up to this much later still covers an earlier moment. */
+const STALL_REPORT_SECONDS = 10;
+
 /**
  * A client-timed series less the callers' event-loop stall growth (never below zero). A reading
- * summarises the calls of the last `spanSeconds`, so the worst stall over that span bounds it.
+ * summarises the calls of the last `spanSeconds`, so the worst stall over that span bounds it; the stall
+ * readings that cover that span run until 10 s after it (a blocked process misses scrapes, and its next
+ * one reports the stall).
  */
 function withoutCallerStall(s: { timestamps: number[]; values: number[] }, stall: ReadonlyMap<number, number>, spanSeconds: number): { timestamps: number[]; values: number[] } {
   const stalls = [...stall].sort((a, b) => a[0] - b[0]);
   const worstOver = (t: number) => {
     let worst = 0;
-    for (const [at, growth] of stalls) if (at > t - spanSeconds - 1e-6 && at <= t + 1e-6) worst = Math.max(worst, growth);
+    for (const [at, growth] of stalls) if (at > t - spanSeconds - 1e-6 && at <= t + STALL_REPORT_SECONDS + 1e-6) worst = Math.max(worst, growth);
     return worst;
   };
   return {
@@ -257,7 +275,7 @@ function describeTop(top: RankedService, ranked: RankedService[], window: Series
   const isTime = ev.kind === 'latency' || ev.kind === 'client-latency' || ev.metric === 'event-loop-latency';
   const query = /-query-(.+)$/.exec(ev.metric)?.[1];
   const what = query ? `query ${query} p50` : ev.metric.startsWith('latency-p99') ? 'p99' : ev.metric.startsWith('latency-p50') ? 'p50'
-    : ev.metric === 'cpu' ? 'process CPU' : ev.metric === 'event-loop-latency' ? 'event-loop lag p99' : ev.metric;
+    : ev.metric === 'cpu' ? 'process CPU' : ev.metric === 'event-loop-latency' ? 'longest event-loop stall' : ev.metric;
   const unit = ev.metric === 'cpu' ? ' cores' : '';
   const value = isTime ? formatSeconds(ev.peak) : ev.kind === 'errors' ? `${(ev.peak * 100).toFixed(1)}%` : `${ev.peak.toFixed(2)}${unit}`;
   const base = isTime ? formatSeconds(ev.baseline) : ev.kind === 'errors' ? `${(ev.baseline * 100).toFixed(1)}%` : `${ev.baseline.toFixed(2)}${unit}`;

@@ -86,7 +86,9 @@ export async function startRoleDeployment(env: Record<string, string> = {}, opts
   const db = await createTestDatabase();
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
   const pspPort = await freePortPair();
-  const controlPort = opts.tracing ? await freePort() : 0;
+  let controlPort = 0;
+  // not one of the simulator's two ports (the second was only probed, so the OS may hand it out again)
+  while (opts.tracing && (controlPort === 0 || controlPort === pspPort || controlPort === pspPort + 1)) controlPort = await freePort();
   const tracing: Record<string, string> = opts.tracing
     ? { HOLDFAST_TRACING_ENABLED: 'true', HOLDFAST_TRACING_SAMPLE_RATIO: '1', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `http://127.0.0.1:${controlPort}/v1/traces` }
     : {};

@@ -1,5 +1,6 @@
 // Prometheus metrics shared by every role (prom-client). Metric names are part of the public contract:
 // docs/observability.md lists them. Each series carries a `service` label naming the role that emits it.
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import client from 'prom-client';
 
 export const registry = new client.Registry();
@@ -10,8 +11,48 @@ export function initProcessMetrics(service: string): void {
   registry.setDefaultLabels({ service });
   if (!defaultsCollected) {
     client.collectDefaultMetrics({ register: registry, prefix: 'holdfast_', eventLoopMonitoringPrecision: 10 });
+    startStallMonitor();
     defaultsCollected = true;
   }
+}
+
+const STALL_WINDOW_SECONDS = 10;
+
+/**
+ * The event loop over the last 10 s, in one-second slots: its longest stall, and its mean utilisation
+ * (share of the time it was running callbacks). prom-client's lag gauges cover the time since
+ * the previous scrape; while the loop is blocked a scrape times out, and the stall it would have reported
+ * is lost. A rolling window survives that: the next scrape still sees it. The control role uses both to
+ * tell a stalled caller from a slow dependency (docs/observability.md).
+ */
+function startStallMonitor(): void {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const stalls = new Array<number>(STALL_WINDOW_SECONDS).fill(0);
+  const busy = new Array<number>(STALL_WINDOW_SECONDS).fill(0);
+  let slot = 0;
+  let elu = performance.eventLoopUtilization();
+  const roll = () => {
+    stalls[slot] = delay.count > 0 ? delay.max / 1e9 : 0;
+    const now = performance.eventLoopUtilization();
+    busy[slot] = performance.eventLoopUtilization(now, elu).utilization;
+    elu = now;
+    slot = (slot + 1) % stalls.length;
+    delay.reset();
+  };
+  setInterval(roll, 1000).unref();
+  new client.Gauge({
+    name: 'holdfast_eventloop_stall_max_seconds',
+    help: `Longest event-loop stall over the last ${STALL_WINDOW_SECONDS} s (rolling maximum)`,
+    registers: [registry],
+    collect() { this.set(Math.max(delay.count > 0 ? delay.max / 1e9 : 0, ...stalls)); },
+  });
+  new client.Gauge({
+    name: 'holdfast_eventloop_utilization_ratio',
+    help: `Event-loop utilisation over the last ${STALL_WINDOW_SECONDS} s (mean of one-second slots)`,
+    registers: [registry],
+    collect() { this.set(busy.reduce((a, b) => a + b, 0) / busy.length); },
+  });
 }
 
 /** Switches for per-request instrumentation (config `metricsEnabled`); process metrics are always on. */
