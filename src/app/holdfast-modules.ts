@@ -220,8 +220,9 @@ export function buildModuleManager(): ModuleManager<AppContext> {
       // While draining, every response closes its connection: a keep-alive client (browser, load balancer)
       // must not send its next request on a socket about to close, and an idle keep-alive socket would
       // hold server.close() open until the grace period kills the process.
-      server.addHook('onSend', async (_req, reply) => {
+      server.addHook('onSend', (_req, reply, payload, done) => {
         if (ctx.draining) reply.header('connection', 'close');
+        done(null, payload);
       });
       ctx.server = server;
       return {
