@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
 import { productInStock, placeOrder, waitForSettlement, setFault, clearFault, admin, type PlacedOrder } from '../helpers/shop.ts';
 import { succeededChargesByOrder } from '../../src/psp/index.ts';
+import { parsePrometheusText } from '../../src/platform/observability/prometheus-text.ts';
 
 let app: TestApp;
 before(async () => {
@@ -31,6 +32,14 @@ async function productPageMedianMs(slug: string, n = 40): Promise<number> {
   return times[Math.floor(n / 2)]!;
 }
 
+/** How many times the primary's circuit has opened in this process (its transitions counter). */
+async function primaryBreakerOpenings(): Promise<number> {
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  return parsePrometheusText(text)
+    .filter((s) => s.name === 'holdfast_payment_breaker_transitions_total' && s.labels.provider === 'primary' && s.labels.state === 'open')
+    .reduce((n, s) => n + s.value, 0);
+}
+
 async function winningProviders(orders: PlacedOrder[]): Promise<Map<string, number>> {
   const counts = new Map<string, number>();
   for (const o of orders) {
@@ -53,6 +62,7 @@ async function assertChargedOnce(orders: PlacedOrder[]) {
 test('degraded primary: checkouts keep flowing, paid through the secondary; storefront unaffected; traffic returns after recovery', async () => {
   const product = await productInStock(app.url, 60);
   const baseline = await productPageMedianMs(product.slug);
+  const openingsBefore = await primaryBreakerOpenings();
 
   await setFault(app.url, app.adminToken, 'psp.latency', { latencyMs: 5000, account: 'primary' });
   await setFault(app.url, app.adminToken, 'psp.errors', { rate: 0.5, account: 'primary' });
@@ -70,7 +80,11 @@ test('degraded primary: checkouts keep flowing, paid through the secondary; stor
   console.log(`product page median: ${baseline.toFixed(1)} ms before, ${during.toFixed(1)} ms with the primary degraded (ratio ${(during / baseline).toFixed(2)}); ` +
     `paid via ${JSON.stringify(Object.fromEntries(winners))}; primary breaker during fault: ${providers.find((p: { name: string }) => p.name === 'primary').breaker}`);
   assert.ok((winners.get('secondary') ?? 0) > orders.length / 2, 'most orders were paid through the secondary');
-  assert.equal(providers.find((p: { name: string }) => p.name === 'primary').breaker, 'open', 'the primary circuit opened');
+  // opened during the fault (by now it may be half-open or closed again: a probe answered)
+  assert.ok(await primaryBreakerOpenings() > openingsBefore, 'the primary circuit opened');
+  // not dragged down behind the payments (the original incident): within 3x of before, or under 50 ms
+  // (a 1-2 ms page triples from a neighbouring test file's CPU alone)
+  assert.ok(during < Math.max(3 * baseline, 50), `product pages answer about as fast as before (median ${during.toFixed(1)} ms, ratio ${(during / baseline).toFixed(2)})`);
   await assertChargedOnce(orders);
 
   await clearFault(app.url, app.adminToken, 'psp.latency');
