@@ -299,6 +299,15 @@ class Connection {
       : { kind: 'connection', message: 'the server closed the connection before the response ended' });
   }
 
+  /** Up to `remaining` body bytes of a fixed-length body or a chunk; then on to `next`. */
+  private readBody(exchange: Exchange, buf: Buffer, pos: number, end: number, next: number): number {
+    const n = Math.min(this.remaining, end - pos);
+    exchange.onBody(buf, pos, n);
+    this.remaining -= n;
+    if (this.remaining === 0) this.state = next;
+    return pos + n;
+  }
+
   private onBytes(buf: Buffer, start: number, end: number): void {
     let pos = start;
     try {
@@ -307,23 +316,9 @@ class Connection {
         if (exchange === undefined) throw new ProtocolError('bytes arrived with no request outstanding');
         switch (this.state) {
           case HEAD: pos = this.readHead(exchange, buf, pos, end); break;
-          case FIXED_BODY: {
-            const n = Math.min(this.remaining, end - pos);
-            exchange.onBody(buf, pos, n);
-            pos += n;
-            this.remaining -= n;
-            if (this.remaining === 0) this.state = COMPLETE;
-            break;
-          }
+          case FIXED_BODY: pos = this.readBody(exchange, buf, pos, end, COMPLETE); break;
           case CHUNK_SIZE: pos = this.readChunkSize(buf, pos, end); break;
-          case CHUNK_DATA: {
-            const n = Math.min(this.remaining, end - pos);
-            exchange.onBody(buf, pos, n);
-            pos += n;
-            this.remaining -= n;
-            if (this.remaining === 0) this.state = CHUNK_END;
-            break;
-          }
+          case CHUNK_DATA: pos = this.readBody(exchange, buf, pos, end, CHUNK_END); break;
           case CHUNK_END: {
             const c = buf[pos++];
             if (c === LF) { this.state = CHUNK_SIZE; this.chunkSizeDigits = 0; this.inChunkExtension = false; } else if (c !== CR) throw new ProtocolError('no CRLF after a chunk');
