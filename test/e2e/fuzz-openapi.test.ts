@@ -101,7 +101,7 @@ const fixture = {
 const stats = { requests: 0, byStatus: new Map<number, number>(), byCode: new Map<string, number>(), slowestMs: 0, started: 0, resets: 0, byOp: new Map<string, Map<number, number>>(), opMs: new Map<string, number>() };
 
 before(async () => {
-  app = await startTestApp();
+  app = await startTestApp({ targets: ['storefront', 'control'] });
   port = new URL(app.url).port;
   const adminAuth = { authorization: `Bearer ${app.adminToken}` };
 
