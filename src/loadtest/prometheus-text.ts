@@ -1,70 +1,12 @@
 // A reader for the Prometheus text exposition format (what GET /metrics answers), enough to compare
 // scrapes: samples with their labels, gauges by label, counter deltas, and histogram buckets.
+import { parsePrometheusText as parseSamples, type PromSample } from '../platform/observability/prometheus-text.ts';
 
-export interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
+export type Sample = PromSample;
 
-function parseLabels(text: string, line: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  let i = 0;
-  while (i < text.length) {
-    while (text[i] === ' ' || text[i] === ',') i++;
-    if (i >= text.length) break;
-    const eq = text.indexOf('=', i);
-    if (eq < 0) throw new Error(`bad labels in: ${line}`);
-    const name = text.slice(i, eq).trim();
-    if (text[eq + 1] !== '"') throw new Error(`bad label value in: ${line}`);
-    let j = eq + 2;
-    let value = '';
-    while (j < text.length && text[j] !== '"') {
-      if (text[j] === '\\' && j + 1 < text.length) {
-        const next = text[j + 1];
-        value += next === 'n' ? '\n' : next;
-        j += 2;
-      } else {
-        value += text[j];
-        j++;
-      }
-    }
-    labels[name] = value;
-    i = j + 1;
-  }
-  return labels;
-}
-
-function parseValue(raw: string): number {
-  if (raw === '+Inf') return Number.POSITIVE_INFINITY;
-  if (raw === '-Inf') return Number.NEGATIVE_INFINITY;
-  return Number(raw);
-}
-
+/** The samples of a scrape (the project's shared reader), without NaN readings: they compare to nothing. */
 export function parsePrometheusText(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const rawLine of text.split('\n')) {
-    const line = rawLine.trim();
-    if (!line || line.startsWith('#')) continue;
-    const brace = line.indexOf('{');
-    const space = line.indexOf(' ');
-    let name: string;
-    let labels: Record<string, string> = {};
-    let rest: string;
-    if (brace >= 0 && (space < 0 || brace < space)) {
-      name = line.slice(0, brace);
-      // The closing brace is the last '}' before the value (label values may contain braces).
-      const close = line.lastIndexOf('}');
-      labels = parseLabels(line.slice(brace + 1, close), line);
-      rest = line.slice(close + 1).trim();
-    } else {
-      name = line.slice(0, space);
-      rest = line.slice(space + 1).trim();
-    }
-    const value = parseValue(rest.split(/\s+/)[0] ?? '');
-    if (name && !Number.isNaN(value)) out.push({ name, labels, value });
-  }
-  return out;
+  return parseSamples(text).filter((s) => !Number.isNaN(s.value));
 }
 
 export class MetricSnapshot {
@@ -128,7 +70,7 @@ export function histogramDeltas(before: MetricSnapshot | undefined, after: Metri
   };
   for (const d of counterDeltas(before, after, `${name}_count`)) get(d.labels).count = d.delta;
   for (const d of counterDeltas(before, after, `${name}_sum`)) get(d.labels).sum = d.delta;
-  for (const d of counterDeltas(before, after, `${name}_bucket`)) get(d.labels).buckets.push({ le: parseValue(d.labels.le ?? '+Inf'), count: d.delta });
+  for (const d of counterDeltas(before, after, `${name}_bucket`)) get(d.labels).buckets.push({ le: d.labels.le === undefined || d.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(d.labels.le), count: d.delta });
   for (const g of groups.values()) g.buckets.sort((a, b) => a.le - b.le);
   return [...groups.values()];
 }
