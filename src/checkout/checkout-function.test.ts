@@ -114,7 +114,7 @@ test('rejections roll everything back and keep their stable codes and details', 
   assert.equal(missing.json.error.code, 'CART_NOT_FOUND');
 
   // A cart id that is not a uuid (the storefront form passes its cookie) is simply not found.
-  await assert.rejects(placeOrder(app.ctx.pool!, app.ctx.queue!, { cartId: 'not-a-cart', email: 'x@example.com', shippingAddress: SHIPPING, paymentMethod: 'pm_card_visa' }, randomUUID(), { reservationTtlSeconds: 60 }),
+  await assert.rejects(placeOrder(app.ctx.pool!, { cartId: 'not-a-cart', email: 'x@example.com', shippingAddress: SHIPPING, paymentMethod: 'pm_card_visa' }, randomUUID(), { reservationTtlSeconds: 60 }),
     (err: { code?: string }) => err.code === 'CART_NOT_FOUND');
 });
 

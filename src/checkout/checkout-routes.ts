@@ -36,7 +36,7 @@ export function checkoutRoutes(app: HttpServer, deps: RouteDeps): void {
     },
   }, async (req, reply) => {
     try {
-      const result = await placeOrder(deps.pool, deps.queue, req.body, req.headers['idempotency-key'], {
+      const result = await placeOrder(deps.pool, req.body, req.headers['idempotency-key'], {
         reservationTtlSeconds: deps.config.reservationTtlSeconds,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
       });

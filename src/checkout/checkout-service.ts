@@ -9,7 +9,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { query } from '../platform/db/database.ts';
-import type { JobQueue } from '../platform/queue/job-queue.ts';
 import { currentTraceparent } from '../platform/observability/tracing.ts';
 import type { AppError } from '../platform/http/app-error.ts';
 import { isUuid } from '../catalog/index.ts';
@@ -71,12 +70,9 @@ function toRejection(err: unknown): unknown {
   return make(e.detail ? JSON.parse(e.detail) as Record<string, unknown> : undefined);
 }
 
-/**
- * Places an order from a cart. The payment job is written by the same statement as the order, so
- * `_queue` is not used; it stays in the signature for the callers that pass it.
- */
+/** Places an order from a cart; its payment job is written by the same statement as the order. */
 export async function placeOrder(
-  pool: pg.Pool, _queue: JobQueue, req: CheckoutRequest, rawKey: string | undefined,
+  pool: pg.Pool, req: CheckoutRequest, rawKey: string | undefined,
   opts: { reservationTtlSeconds: number; traceparent?: string | undefined },
 ): Promise<CheckoutResult> {
   const key = validateIdempotencyKey(rawKey);

@@ -91,7 +91,7 @@ export function checkoutPages(app: HttpServer, deps: RouteDeps): void {
 
     let result;
     try {
-      result = await placeOrder(deps.pool, deps.queue, toCheckoutRequest(cartId, req.body), req.body.idempotencyKey, {
+      result = await placeOrder(deps.pool, toCheckoutRequest(cartId, req.body), req.body.idempotencyKey, {
         reservationTtlSeconds: deps.config.reservationTtlSeconds,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
       });
