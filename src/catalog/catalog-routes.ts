@@ -33,13 +33,14 @@ export function catalogRoutes(app: HttpServer, deps: RouteDeps): void {
       }, { additionalProperties: false }),
       response: { 200: Type.Object({ items: Type.Array(ProductSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400) },
     },
-  }, async (req, reply) => {
+  }, (req, reply) => {
     const { q, category, limit, cursor } = req.query;
-    const body = await listings.get(JSON.stringify([q, category, limit, cursor]),
-      async () => Buffer.from(JSON.stringify(await listProducts(deps.pool, req.query))));
-    reply.header('cache-control', 'public, max-age=5').type('application/json; charset=utf-8');
     // Bytes with a JSON content type are sent as they are (serialized once, when cached).
-    return reply.send(body as never);
+    const send = (body: Buffer) => reply.header('cache-control', 'public, max-age=5').type('application/json; charset=utf-8').send(body as never);
+    const key = JSON.stringify([q, category, limit, cursor]);
+    const cached = listings.peek(key);
+    if (cached) { send(cached); return; }
+    return listings.get(key, async () => Buffer.from(JSON.stringify(await listProducts(deps.pool, req.query)))).then((body) => { send(body); });
   });
 
   app.get('/api/products/:slug', {

@@ -23,7 +23,9 @@ function cookieOptions(req: FastifyRequest, path: string, maxAge: number) {
 }
 
 function readSigned(req: FastifyRequest, name: string): string | undefined {
-  const raw = req.cookies[name];
+  // Parsed here, on the few pages that read a cookie, rather than on every request (see http-server.ts).
+  const header = req.headers.cookie;
+  const raw = header ? req.server.parseCookie(header)[name] : undefined;
   if (!raw) return undefined;
   const unsigned = req.unsignCookie(raw);
   return unsigned.valid && unsigned.value !== null ? unsigned.value : undefined;

@@ -1,6 +1,6 @@
 // The thin HTTP layer every role uses: Fastify with TypeBox schemas (validator, type and OpenAPI at once),
 // security headers, body limits, per-IP rate limits on writes, one error shape, RED metrics per route.
-import Fastify, { LogController, type FastifyInstance, type FastifyError, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyLogFn as LogFn, type FastifyInstance, type FastifyError, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet, { type HelmetOptions } from 'helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -13,8 +13,10 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { AppError, HttpErrors } from './app-error.ts';
 import { httpRequestDuration, metricsSettings } from '../observability/metrics.ts';
+import type { HistogramChild } from '../observability/labelled-histogram.ts';
 import { tracedRequestListener, nameServerSpan, runInRequestContext, tracingActive } from '../observability/tracing.ts';
 import http from 'node:http';
+import type { Bindings, ChildLoggerOptions } from 'pino';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -105,11 +107,15 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     // the connection): the process is still whole, and a 503 would be a shopper-visible failure.
     return503OnClosing: false,
     requestIdHeader: 'x-request-id',
+    // Most requests never log, so their child logger (pino copies and re-serialises the bindings, and
+    // runs redaction set-up) is only made when something is written to it.
+    childLoggerFactory: (logger, bindings, childOptions) => new LazyChildLogger(logger, bindings, childOptions),
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
     // Errors raised before routing (bad percent-encoding, over-long path segments) and by the HTTP parser
     // (oversized headers, timeouts) bypass the error handler; without these they would answer in
     // Fastify's own body shape instead of {"error":{"code","message"}}.
     frameworkErrors: (error, _request, reply) => {
+      timeUnmatched(reply as FastifyReply);
       const mapped = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
         ? HttpErrors.URI_TOO_LONG()
         : HttpErrors.BAD_REQUEST(error.code === 'FST_ERR_BAD_URL' ? 'The URL is not validly percent-encoded.' : undefined);
@@ -128,8 +134,10 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // Route handlers run inside their request's trace span (see runInRequestContext).
+  // Route handlers run inside their request's trace span (see runInRequestContext). Tracing starts (or
+  // not) before any role registers its routes, so without it the handler is left as it is.
   app.addHook('onRoute', (route) => {
+    if (!tracingActive()) return;
     const handler = route.handler;
     route.handler = function tracedHandler(this: unknown, request, reply) {
       return runInRequestContext(request.raw, () => handler.call(this as never, request, reply));
@@ -151,18 +159,33 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   const coercingAjv = makeAjv(true);
   app.setValidatorCompiler(({ schema, httpPart }) => {
     const ajv = httpPart === 'body' ? strictAjv : coercingAjv;
-    return ajv.compile(schema) as ReturnType<Parameters<typeof app.setValidatorCompiler>[0]>;
+    return withStorableText(ajv.compile(schema) as CompiledValidator) as ReturnType<Parameters<typeof app.setValidatorCompiler>[0]>;
   });
 
   // Security headers are the same on every response, so they are computed once (see
   // docs/decisions/0006-static-security-headers.md) and set by one cheap hook.
   const securityHeaders = staticSecurityHeaders(SECURITY_HEADER_OPTIONS);
-  app.addHook('onRequest', (request, reply, done) => {
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(securityHeaders);
-    if (tracingActive()) nameServerSpan(request.raw, request.routeOptions.url);
     done();
   });
-  await app.register(cookie, { secret: opts.cookieSecret });
+  // RED metrics and span names. Each route gets its own hooks, which know its route label: a request
+  // then looks nothing up (Fastify builds a fresh routeOptions object on every access).
+  app.addHook('onRoute', (route) => {
+    const hooks = route as { onRequest?: unknown; onResponse?: unknown };
+    const add = (existing: unknown, hook: unknown): unknown[] => (existing === undefined ? [hook] : [...[existing].flat(), hook]);
+    hooks.onResponse = add(hooks.onResponse, responseTimer(route.url));
+    if (tracingActive()) {
+      const url = route.url;
+      hooks.onRequest = add(hooks.onRequest, (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+        nameServerSpan(request.raw, url);
+        done();
+      });
+    }
+  });
+  // Cookies are parsed on demand (see src/storefront/storefront-cookies.ts): only the cart, checkout and
+  // order pages read them, so no other request pays for parsing its Cookie header.
+  await app.register(cookie, { secret: opts.cookieSecret, hook: false });
   await app.register(formbody, { bodyLimit: opts.bodyLimitBytes });
   // Only writes are limited. A read-only route gets no rate-limit hook at all (rather than one that runs on
   // every request to say "allowed"): the catalog is the hottest path of the shop.
@@ -198,35 +221,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     });
   }
 
-  // PostgreSQL cannot store U+0000 in text, nor an unpaired UTF-16 surrogate in jsonb (JSON.stringify
-  // escapes it as "\ud800", which jsonb rejects). Either would surface as a database error, a 5xx, deep in
-  // some query; they are rejected at the door instead, like any other schema violation.
-  // (Hooks on every request take a callback rather than returning a promise: one promise less each.)
-  app.addHook('preValidation', (request, _reply, done) => {
-    const where = findUnstorableText(request.params, 'params') ?? findUnstorableText(request.query, 'querystring')
-      ?? findUnstorableText(request.body, 'body');
-    done(where ? HttpErrors.VALIDATION_FAILED(`${where} contains a NUL character or an unpaired surrogate.`) : undefined);
-  });
-
-  // One histogram child per (route, method, status class), looked up by a string key: prom-client would
-  // otherwise sort and hash the label object on every observation.
-  const durationByLabels = new Map<string, { observe(seconds: number): void }>();
-  app.addHook('onResponse', (request, reply, done) => {
-    if (metricsSettings.httpEnabled) {
-      const route = request.routeOptions.url ?? 'unmatched';
-      const statusClass = `${Math.floor(reply.statusCode / 100)}xx`;
-      const key = `${request.method} ${statusClass} ${route}`;
-      let child = durationByLabels.get(key);
-      if (!child) {
-        child = httpRequestDuration.labels({ route, method: request.method, status_class: statusClass });
-        durationByLabels.set(key, child);
-      }
-      child.observe(reply.elapsedTime / 1000);
-    }
-    done();
-  });
-
   app.setNotFoundHandler((request, reply) => {
+    timeUnmatched(reply);
     const renderPage = htmlNotFoundPages.get(app);
     if (renderPage && wantsHtmlPage(request)) {
       return reply.code(404).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(renderPage());
@@ -256,6 +252,87 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   });
 
   return app;
+}
+
+// PostgreSQL cannot store U+0000 in text, nor an unpaired UTF-16 surrogate in jsonb (JSON.stringify
+// escapes it as "\ud800", which jsonb rejects). Either would surface as a database error, a 5xx, deep in
+// some query; they are rejected at the door instead, as part of schema validation (a failure is reported
+// like any other schema violation, with the path of the offending value).
+type CompiledValidator = ((data: unknown, dataCxt?: unknown) => boolean | PromiseLike<unknown>) & { errors?: unknown; schemaEnv?: unknown };
+
+function withStorableText(validate: CompiledValidator): CompiledValidator {
+  const checked: CompiledValidator = (data, dataCxt) => {
+    const valid = validate(data, dataCxt);
+    if (valid !== true) { checked.errors = validate.errors; return valid; }
+    const where = findUnstorableText(data, '');
+    if (where === undefined) { checked.errors = null; return true; }
+    checked.errors = [{ instancePath: where.replace(/\./g, '/'), message: 'contains a NUL character or an unpaired surrogate', params: {} }];
+    return false;
+  };
+  // Fastify passes the parent object (so Ajv may coerce a root value) only to functions that carry this.
+  checked.schemaEnv = validate.schemaEnv;
+  return checked;
+}
+
+/** A request's logger, made (as a pino child with the request id) the first time it is used. */
+class LazyChildLogger implements FastifyBaseLogger {
+  #child: FastifyBaseLogger | undefined;
+  readonly #parent: FastifyBaseLogger;
+  readonly #bindings: Bindings;
+  readonly #childOptions: ChildLoggerOptions;
+  constructor(parent: FastifyBaseLogger, bindings: Bindings, childOptions: ChildLoggerOptions) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+    this.#childOptions = childOptions;
+  }
+  get real(): FastifyBaseLogger { return this.#child ??= this.#parent.child(this.#bindings, this.#childOptions); }
+  get level(): string { return this.real.level; }
+  set level(level: string) { this.real.level = level; }
+  declare fatal: LogFn;
+  declare error: LogFn;
+  declare warn: LogFn;
+  declare info: LogFn;
+  declare debug: LogFn;
+  declare trace: LogFn;
+  declare silent: LogFn;
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger { return this.real.child(bindings, options); }
+}
+
+// The log methods live on the prototype: a request that never logs allocates nothing for them.
+for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const) {
+  LazyChildLogger.prototype[level] = function (this: LazyChildLogger, ...args: unknown[]) {
+    (this.real[level] as (...a: unknown[]) => void)(...args);
+  } as LogFn;
+}
+
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+const statusClassOf = (status: number) => STATUS_CLASSES[Math.floor(status / 100) - 1] ?? `${Math.floor(status / 100)}xx`;
+
+/** The onResponse hook of one route: observes the request's duration under its route label. */
+function responseTimer(route: string) {
+  const byMethodAndStatus = new Map<string, HistogramChild>();
+  return (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (metricsSettings.httpEnabled) observeDuration(byMethodAndStatus, route, request.method, reply.statusCode, reply.elapsedTime);
+    done();
+  };
+}
+
+const unmatchedSeries = new Map<string, HistogramChild>();
+/** Requests no route took (404s, malformed URLs) are timed under route="unmatched" when they finish. */
+function timeUnmatched(reply: FastifyReply): void {
+  if (!metricsSettings.httpEnabled) return;
+  reply.raw.once('finish', () => observeDuration(unmatchedSeries, 'unmatched', reply.request.method, reply.statusCode, reply.elapsedTime));
+}
+
+function observeDuration(series: Map<string, HistogramChild>, route: string, method: string, status: number, elapsedMs: number): void {
+  const statusClass = statusClassOf(status);
+  const key = method + statusClass;
+  let child = series.get(key);
+  if (!child) {
+    child = httpRequestDuration.labels({ route, method, status_class: statusClass });
+    series.set(key, child);
+  }
+  child.observe(elapsedMs / 1000);
 }
 
 const storable = (s: string) => !s.includes('\u0000') && s.isWellFormed();

@@ -17,10 +17,16 @@ export class MicroCache<T = string> {
     this.#maxEntries = opts.maxEntries;
   }
 
+  /** The cached page for key while it is fresh, else undefined: lets a hit be answered without a promise. */
+  peek(key: string): T | undefined {
+    const hit = this.#entries.get(key);
+    return hit && hit.expiresAt > Date.now() ? hit.body : undefined;
+  }
+
   /** The cached page for key, or render() it once for all concurrent callers. Errors are not cached. */
   get(key: string, render: () => Promise<T>): Promise<T> {
-    const hit = this.#entries.get(key);
-    if (hit && hit.expiresAt > Date.now()) return Promise.resolve(hit.body);
+    const hit = this.peek(key);
+    if (hit !== undefined) return Promise.resolve(hit);
     let pending = this.#inFlight.get(key);
     if (!pending) {
       pending = render()

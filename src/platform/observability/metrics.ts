@@ -2,6 +2,7 @@
 // docs/observability.md lists them. Each series carries a `service` label naming the role that emits it.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import client from 'prom-client';
+import { LabelledHistogram } from './labelled-histogram.ts';
 
 export const registry = new client.Registry();
 
@@ -58,7 +59,7 @@ function startStallMonitor(): void {
 /** Switches for per-request instrumentation (config `metricsEnabled`); process metrics are always on. */
 export const metricsSettings = { httpEnabled: true, dbEnabled: true };
 
-export const httpRequestDuration = new client.Histogram({
+export const httpRequestDuration = new LabelledHistogram({
   name: 'holdfast_http_request_duration_seconds',
   help: 'HTTP request duration by route, method and status class',
   labelNames: ['route', 'method', 'status_class'] as const,
@@ -66,7 +67,7 @@ export const httpRequestDuration = new client.Histogram({
   registers: [registry],
 });
 
-export const dbQueryDuration = new client.Histogram({
+export const dbQueryDuration = new LabelledHistogram({
   name: 'holdfast_db_query_duration_seconds',
   help: 'PostgreSQL query duration by named query and outcome',
   labelNames: ['query', 'outcome'] as const,
