@@ -53,7 +53,8 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
     const tracing = { HOLDFAST_METRICS_ENABLED: 'true', HOLDFAST_TRACING_ENABLED: 'true', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.url };
     const envs: Record<Side, Record<string, string>> = {
       on: tracing,
-      traced: { ...tracing, HOLDFAST_TRACING_SAMPLE_RATIO: '1' },
+      // every request, with no per-second budget: what each trace costs
+      traced: { ...tracing, HOLDFAST_TRACING_SAMPLE_RATIO: '1', HOLDFAST_TRACING_MAX_TRACES_PER_SECOND: '0' },
       off: { HOLDFAST_METRICS_ENABLED: 'false', HOLDFAST_TRACING_ENABLED: 'false' },
     };
     for (const side of SIDES) {

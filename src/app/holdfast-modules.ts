@@ -115,13 +115,14 @@ export function buildModuleManager(): ModuleManager<AppContext> {
       const tracing = startTracing({
         serviceName: String(ctx.logger.bindings().service ?? 'holdfast'),
         endpoint: ctx.config.otlpTracesEndpoint, exporter: ctx.spanExporter,
-        sampleRatio: ctx.config.tracingSampleRatio, maxQueueSize: ctx.config.tracingMaxQueueSize,
+        sampleRatio: ctx.config.tracingSampleRatio, maxTracesPerSecond: ctx.config.tracingMaxTracesPerSecond,
+        maxQueueSize: ctx.config.tracingMaxQueueSize,
       });
       if (!tracing) {
         ctx.logger.warn('tracingEnabled is set but otlpTracesEndpoint is not: tracing stays off');
         return;
       }
-      ctx.logger.info({ endpoint: ctx.config.otlpTracesEndpoint, sampleRatio: ctx.config.tracingSampleRatio }, 'tracing on');
+      ctx.logger.info({ endpoint: ctx.config.otlpTracesEndpoint, sampleRatio: ctx.config.tracingSampleRatio, maxTracesPerSecond: ctx.config.tracingMaxTracesPerSecond }, 'tracing on');
       return { stop: () => tracing.shutdown() };
     },
   });

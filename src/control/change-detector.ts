@@ -1,8 +1,9 @@
 // The fast detector: a robust change score (distance from the baseline median in units of the baseline
 // IQR, in the spirit of BARO's robust scorer and N-sigma) on a latency or error-ratio series, judged on
 // the median of the last few readings so one stray reading does not page. Latency is normalised for
-// traffic: the current level is divided by the traffic growth over the baseline, so a surge that slows a
-// healthy service in proportion to its load is not news, while a service degrading under it still is.
+// traffic: the excess over the baseline is divided by the traffic growth (the signal's own, or the shop's
+// entry traffic if that grew more), so a surge that slows a healthy service in proportion to its load is
+// not news, while a service degrading under it still is.
 import type { DetectorSettings } from './control-config.ts';
 
 export type SignalKind = 'latency' | 'errors';
@@ -15,7 +16,7 @@ export interface ChangeScore {
   current: number;
   /** current / baseline (latency) */
   ratio: number;
-  /** traffic now / traffic in the baseline (1 = unchanged) */
+  /** traffic now / traffic in the baseline (1 = unchanged): the signal's own or the shop's entry traffic, whichever grew more */
   trafficGrowth: number;
   /** true when every condition to fire holds */
   anomalous: boolean;
@@ -45,8 +46,17 @@ export interface ChangeInput {
   /** request rate per reading over the same readings (for traffic normalisation and the binomial floor) */
   baselineRate?: readonly number[];
   currentRate?: readonly number[];
+  /**
+   * The shop's entry traffic (storefront requests/s) over the same readings. A surge loads everything
+   * the shop shares (CPU, the database, the provider simulator), including parts whose own rate grows
+   * less (batched payment jobs, background calls), so latency is normalised by the larger growth.
+   */
+  entryBaselineRate?: readonly number[];
+  entryCurrentRate?: readonly number[];
   /** seconds each reading summarises (rate x this = requests behind a reading) */
   readingSeconds?: number;
+  /** the quantile a latency series is (0.99 for p99), so a tail too thin to mean anything is not judged */
+  quantile?: number;
 }
 
 export function changeScore(input: ChangeInput, set: DetectorSettings): ChangeScore {
@@ -56,15 +66,20 @@ export function changeScore(input: ChangeInput, set: DetectorSettings): ChangeSc
   if (base.length < set.minBaselineReadings || !Number.isFinite(cur)) return none;
   const median = quantileOf(base, 0.5);
   const iqr = quantileOf(base, 0.75) - quantileOf(base, 0.25);
-  const baseRate = medianOf(input.baselineRate ?? []);
+  const growthOf = (baseline: readonly number[] | undefined, current: readonly number[] | undefined) => {
+    const b = medianOf(baseline ?? []);
+    const c = medianOf(current ?? []);
+    return Number.isFinite(b) && Number.isFinite(c) && b > 0 ? c / b : 1;
+  };
   const curRate = medianOf(input.currentRate ?? []);
-  const growth = Number.isFinite(baseRate) && Number.isFinite(curRate) && baseRate > 0 ? curRate / baseRate : 1;
+  const growth = Math.max(growthOf(input.baselineRate, input.currentRate), growthOf(input.entryBaselineRate, input.entryCurrentRate));
   let scale: number;
   let judgedValue = cur;
   let anomalousByMagnitude: boolean;
   // a p99 over a handful of events is just the slowest of them
   const events = Number.isFinite(curRate) ? curRate * (input.readingSeconds ?? 1) : Infinity;
   if (events < set.minEvents) return { ...none, baseline: median };
+  if (input.quantile !== undefined && events * (1 - input.quantile) < set.minTailEvents) return { ...none, baseline: median };
   if (input.kind === 'latency') {
     // a surge explains latency that grows no faster than the traffic
     if (growth > 1) judgedValue = median + Math.max(0, cur - median) / growth;

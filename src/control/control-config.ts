@@ -59,6 +59,11 @@ export interface DetectorSettings {
   minBaselineReadings: number;
   /** fewest events behind the current readings (rate x reading window) to judge them */
   minEvents: number;
+  /**
+   * fewest events above a quantile for it to be judged: a p99 over 75 calls is the single slowest call,
+   * and one slow call is not a degradation (p99 then needs 300 events a reading; p50 six)
+   */
+  minTailEvents: number;
 }
 
 const ROUTES_NOT_SHOPPER = ['/api/admin', '/api/ops', '/metrics', '/healthz', '/readyz', '/api/openapi.json'];
@@ -89,6 +94,7 @@ export const DEFAULT_DETECTOR: DetectorSettings = {
   resolveAfterSeconds: 15,
   minBaselineReadings: 10,
   minEvents: 5,
+  minTailEvents: 3,
 };
 
 export function controlSettings(config: { controlScrapeTargets: string[]; sloFile?: string | undefined }, overrides: Partial<ControlSettings> = {}): ControlSettings {

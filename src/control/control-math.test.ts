@@ -41,6 +41,21 @@ test('a pure 5x traffic surge that slows latency in proportion does not fire; a 
   assert.equal(degrading.anomalous, true);
 });
 
+test('a dependency whose own call rate grows less than the surge is judged by the shop\'s entry traffic', () => {
+  // provider calls come from batched payment jobs: 1.2x more of them while shoppers grew 4x
+  const baseline = noisy(120, 0.024, 0.003);
+  const ownBaseline = noisy(120, 10, 1);
+  const entryBaseline = noisy(120, 20, 1);
+  const input = { kind: 'latency' as const, baseline, current: [0.09, 0.088, 0.092], baselineRate: ownBaseline, currentRate: [12, 12, 12] };
+  assert.equal(changeScore(input, DEFAULT_DETECTOR).anomalous, true, 'by its own rate alone this looks like a degradation');
+  const surge = changeScore({ ...input, entryBaselineRate: entryBaseline, entryCurrentRate: [80, 81, 79] }, DEFAULT_DETECTOR);
+  assert.equal(surge.anomalous, false, `score ${surge.score}`);
+  assert.ok(surge.trafficGrowth > 3.5);
+  // the provider slowing to 2 s under the same surge still fires
+  const degrading = changeScore({ ...input, current: [2, 2.1, 2], entryBaselineRate: entryBaseline, entryCurrentRate: [80, 81, 79] }, DEFAULT_DETECTOR);
+  assert.equal(degrading.anomalous, true);
+});
+
 test('error ratio: binomial noise of a few requests does not fire, a real error burst does', () => {
   const baseline = Array.from({ length: 120 }, () => 0);
   const rate = Array.from({ length: 120 }, () => 2);

@@ -56,6 +56,8 @@ interface AlertState {
 
 const MAX_HISTORY = 200;
 const DETECTION_SUBJECTS = ['storefront', 'payments', 'provider', 'psp', 'database'];
+/** Where shoppers enter the shop: its request rate is the traffic a surge multiplies. */
+const ENTRY_SUBJECT = 'storefront';
 
 export class ControlPlane extends EventEmitter<ControlEvents> {
   readonly settings: ControlSettings;
@@ -131,7 +133,13 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
         const baselineRate = rate.values.filter((_, i) => rate.timestamps[i]! < baselineEnd);
         const current = w.last(series, d.currentReadings);
         const currentRate = w.last(`${subject}|rate`, d.currentReadings);
-        const s = changeScore({ kind, baseline, current, baselineRate, currentRate, readingSeconds: this.settings.rateWindowSeconds }, d);
+        const entry = w.slice(`${ENTRY_SUBJECT}|rate`, from);
+        const s = changeScore({
+          kind, baseline, current, baselineRate, currentRate, readingSeconds: this.settings.rateWindowSeconds,
+          ...(stat === 'err' ? {} : { quantile: stat === 'p99' ? 0.99 : 0.5 }),
+          entryBaselineRate: entry.values.filter((_, i) => entry.timestamps[i]! < baselineEnd),
+          entryCurrentRate: w.last(`${ENTRY_SUBJECT}|rate`, d.currentReadings),
+        }, d);
         if (s.anomalous) {
           const prev = found.get(key);
           if (!prev || s.score > prev.s.score) {

@@ -1,46 +1,54 @@
-// A fault-free surge to 5x the shopper traffic (ramped over 12 s) must not page: the detector normalises latency for
-// traffic growth and judges error ratios (already normalised), so only a degradation beyond what the
-// load explains fires. Prints the traffic growth reached and the alerts seen (none expected).
+// A fault-free surge to 5x the shopper traffic (ramped over 12 s, as the holiday-surge profile ramps) must
+// not page: the detector normalises latency for traffic growth and judges error ratios (already
+// normalised), so only a degradation beyond what the load explains fires. The shop is deployed as the
+// fault matrix deploys it (test/detection/fault-matrix.test.ts): one process per role, the control role
+// scraping the others and receiving their spans, the shoppers in this process. Prints the traffic growth
+// reached and every alert seen (none expected).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { startRoleDeployment, type RoleDeployment } from '../helpers/role-processes.ts';
 import { firingAlerts, startShopperLoad, type ShopperLoad } from '../helpers/control-load.ts';
 
-let app: TestApp;
+let shop: RoleDeployment;
 let load: ShopperLoad;
 before(async () => {
-  app = await startTestApp({ targets: ['storefront', 'psp', 'payments', 'control'], config: { pspPort: 0, logLevel: 'warn' } });
-  load = await startShopperLoad(app, 1, 250);
+  shop = await startRoleDeployment({}, { tracing: true });
+  load = await startShopperLoad(shop, 1, 250);
 });
-after(async () => { await load?.stop(); await app?.stop(); });
+after(async () => { await load?.stop(); await shop?.stop(); });
 
-// Known not to hold yet (so marked todo: it runs and prints, and its failure does not fail the suite).
-// In one process serving every role on 2 cores, a 5x surge drives the process near saturation, where
-// queueing makes latency grow faster than the traffic the detector divides by: in 3 of 5 recent CI runs
-// a storefront or payments latency alert fired (p99 3.9-6.6x its baseline at 1.8-3.3x traffic).
-test('a fault-free surge to 5x traffic raises no detector alert', {
-  timeout: 85_000,
-  todo: 'false latency alerts near saturation: the detector\'s traffic normalisation is linear (docs/observability.md)',
-}, async () => {
-  await new Promise((r) => setTimeout(r, 22_000));
-  const w = app.ctx.control!.collector.window;
-  const rate = () => w.last('storefront|rate', 5).filter(Number.isFinite).reduce((a, b) => a + b, 0) / 5;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a fault-free surge to 5x traffic raises no alert', { timeout: 120_000 }, async () => {
+  // requests/s the shoppers got answered over the last 5 s, sampled every 500 ms
+  const answered: { t: number; n: number }[] = [];
+  const rate = () => {
+    const last = answered.at(-1)!;
+    const first = answered.find((a) => a.t >= last.t - 5000) ?? answered[0]!;
+    return last.t > first.t ? ((last.n - first.n) * 1000) / (last.t - first.t) : 0;
+  };
+  const sample = () => answered.push({ t: performance.now(), n: load.answered });
+
+  // the control role's baseline needs a steady minute's start; the shoppers' own rate settles meanwhile
+  const settleUntil = Date.now() + 25_000;
+  while (Date.now() < settleUntil) { sample(); await sleep(500); }
   const before = rate();
   const seen = new Map<string, string>();
   let peak = 0;
   const started = Date.now();
-  const until = started + 30_000;
-  while (Date.now() < until) {
-    // a surge ramps (1 -> 5 shoppers over 12 s, as the holiday-surge profile ramps to 5x): five shopper
-    // loops switched on in the same instant would start five checkouts in lockstep, a burst no crowd makes
+  while (Date.now() < started + 35_000) {
+    // 1 -> 5 shoppers over 12 s: five shopper loops switched on in the same instant would start five
+    // checkouts in lockstep, a burst no crowd makes
     load.setShoppers(Math.min(5, 1 + Math.floor((Date.now() - started) / 3000)));
-    await new Promise((r) => setTimeout(r, 500));
-    peak = Math.max(peak, rate());
-    for (const a of await firingAlerts(app)) seen.set(`${a.name} (${a.service})`, a.summary);
+    await sleep(500);
+    sample();
+    if (Date.now() - started > 17_000) peak = Math.max(peak, rate());
+    for (const a of await firingAlerts(shop)) seen.set(`${a.name} (${a.service})`, a.summary);
   }
-  const detector = [...seen].filter(([k]) => !k.startsWith('SLOBurnRate'));
-  process.stdout.write(`\n[control] surge: storefront ${before.toFixed(1)} -> ${peak.toFixed(1)} req/s (${(peak / before).toFixed(1)}x); alerts: ${seen.size ? [...seen].map(([k, v]) => `${k}: ${v}`).join('; ') : 'none'}\n`);
-  assert.ok(peak / before >= 3, `the surge reached ${(peak / before).toFixed(1)}x`);
-  assert.deepEqual(detector, [], 'no degradation alert during a pure surge');
-  assert.deepEqual([...seen.keys()], [], 'no SLO alert either');
+  process.stdout.write(`\n[control] surge: ${before.toFixed(1)} -> ${peak.toFixed(1)} requests/s (${(peak / before).toFixed(1)}x); `
+    + `alerts: ${seen.size ? [...seen].map(([k, v]) => `${k}: ${v}`).join('; ') : 'none'}\n`);
+  // a product sold out is the shop answering correctly, not a failure
+  assert.deepEqual(load.errors.filter((e) => e !== 'checkout 409 OUT_OF_STOCK'), [], 'every other shopper request succeeded');
+  assert.ok(peak / before >= 3.5, `the surge reached ${(peak / before).toFixed(1)}x`);
+  assert.deepEqual([...seen.keys()], [], 'no alert during a pure surge');
 });

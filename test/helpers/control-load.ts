@@ -20,6 +20,8 @@ const opsUrl = (shop: Shop) => shop.opsUrl ?? shop.url;
 export interface ShopperLoad {
   /** concurrent shopper loops (change to surge) */
   setShoppers(n: number): void;
+  /** requests answered so far (any status): the traffic the shop saw, counted by the shoppers */
+  readonly answered: number;
   errors: string[];
   stop(): Promise<void>;
 }
@@ -28,6 +30,8 @@ export async function startShopperLoad(app: Shop, shoppers = 2, pauseMs = 150): 
   const page = await api(app.url, 'GET', '/api/products?limit=100');
   const products: { id: string; slug: string }[] = page.json.items.map((p: { id: string; slug: string }) => ({ id: p.id, slug: p.slug }));
   const errors: string[] = [];
+  let answered = 0;
+  const call: typeof api = async (...args) => { const res = await api(...args); answered++; return res; };
   let wanted = shoppers;
   let stopped = false;
   const loops: Promise<void>[] = [];
@@ -36,14 +40,14 @@ export async function startShopperLoad(app: Shop, shoppers = 2, pauseMs = 150): 
     while (!stopped && index < wanted) {
       const p = products[i++ % products.length]!;
       try {
-        await api(app.url, 'GET', '/api/products?limit=20');
-        await api(app.url, 'GET', `/api/products/${p.slug}`);
-        const cart = await api(app.url, 'POST', '/api/carts', {});
-        await api(app.url, 'POST', `/api/carts/${cart.json.id}/items`, { productId: p.id, quantity: 1 });
-        const res = await api(app.url, 'POST', '/api/checkout', {
+        await call(app.url, 'GET', '/api/products?limit=20');
+        await call(app.url, 'GET', `/api/products/${p.slug}`);
+        const cart = await call(app.url, 'POST', '/api/carts', {});
+        await call(app.url, 'POST', `/api/carts/${cart.json.id}/items`, { productId: p.id, quantity: 1 });
+        const res = await call(app.url, 'POST', '/api/checkout', {
           cartId: cart.json.id, email: 'load@example.com', shippingAddress: SHIPPING, paymentMethod: 'pm_card_visa',
         }, { 'idempotency-key': randomUUID() });
-        if (res.status !== 202) errors.push(`checkout ${res.status}`);
+        if (res.status !== 202) errors.push(`checkout ${res.status} ${res.json?.error?.code ?? ""}`.trim());
       } catch (err) {
         errors.push((err as Error).message);
       }
@@ -58,6 +62,7 @@ export async function startShopperLoad(app: Shop, shoppers = 2, pauseMs = 150): 
       wanted = n;
       if (n > loops.length) grow();
     },
+    get answered() { return answered; },
     errors,
     async stop() { stopped = true; await Promise.all(loops); },
   };

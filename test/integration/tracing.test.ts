@@ -98,3 +98,39 @@ test('with tracing off no span is recorded', async () => {
     await app.stop();
   }
 });
+
+test('new traces follow the sample ratio, and at most tracingMaxTracesPerSecond of them start each second', async () => {
+  const serverSpans = (exporter: InMemorySpanExporter) => exporter.getFinishedSpans().filter((s) => s.kind === SpanKind.SERVER).length;
+  const requests = async (url: string, n: number) => {
+    for (let i = 0; i < n; i += 20) {
+      await Promise.all(Array.from({ length: Math.min(20, n - i) }, () => fetch(`${url}/api/products?limit=1`).then((r) => r.arrayBuffer())));
+    }
+  };
+
+  // The ratio: half the requests, not a quarter (the decision is made once per request, not twice).
+  const halfExporter = new InMemorySpanExporter();
+  const half = await startTestApp({ targets: ['storefront'], config: { tracingEnabled: true, tracingSampleRatio: 0.5, tracingMaxTracesPerSecond: 0 }, context: { spanExporter: halfExporter } });
+  try {
+    await requests(half.url, 400);
+    await sleep(1500);
+    const kept = serverSpans(halfExporter);
+    assert.ok(kept >= 150 && kept <= 250, `${kept} of 400 requests traced at ratio 0.5`);
+  } finally {
+    await half.stop();
+  }
+
+  // The budget: every request sampled, but no more than 20 new traces a second.
+  const cappedExporter = new InMemorySpanExporter();
+  const capped = await startTestApp({ targets: ['storefront'], config: { tracingEnabled: true, tracingSampleRatio: 1, tracingMaxTracesPerSecond: 20 }, context: { spanExporter: cappedExporter } });
+  try {
+    const started = performance.now();
+    await requests(capped.url, 400);
+    const seconds = (performance.now() - started) / 1000;
+    await sleep(1500);
+    const kept = serverSpans(cappedExporter);
+    assert.ok(kept >= 20, `${kept} traced: the first second's budget is used`);
+    assert.ok(kept <= 20 + Math.ceil(20 * seconds) + 1, `${kept} traces in ${seconds.toFixed(2)} s with a budget of 20 a second`);
+  } finally {
+    await capped.stop();
+  }
+});

@@ -8,12 +8,13 @@
 import http from 'node:http';
 import {
   context, propagation, trace, SpanKind, SpanStatusCode, ROOT_CONTEXT,
-  type Context, type Span, type Tracer, type TextMapGetter, type TextMapSetter,
+  type Attributes, type Context, type Link, type Span, type Tracer, type TextMapGetter, type TextMapSetter,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
-  BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type SpanExporter,
+  BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler,
+  type Sampler, type SamplingResult, type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -30,6 +31,8 @@ export interface TracingOptions {
   exporter?: SpanExporter | undefined;
   /** Fraction of new traces sampled (a continued trace follows its parent's decision). */
   sampleRatio: number;
+  /** New traces started per second at most, on top of the ratio (0 = no limit). */
+  maxTracesPerSecond?: number;
   /** Spans buffered for export at most; beyond it new spans are dropped rather than memory growing. */
   maxQueueSize: number;
   /** How often the batch processor exports. */
@@ -45,6 +48,42 @@ const propagator = new W3CTraceContextPropagator();
 let tracer: Tracer | undefined;
 let provider: BasicTracerProvider | undefined;
 let rootSampleRatio = 1;
+let newTraceBudget: TraceBudget | undefined;
+
+/**
+ * At most `perSecond` new traces a second (a token bucket holding one second's worth). A trace costs the
+ * same CPU whatever the traffic, so at a fixed ratio tracing would take a growing share of the CPU as a
+ * surge grows; with the budget its cost is bounded, while ordinary traffic keeps the full ratio.
+ */
+class TraceBudget {
+  #tokens: number;
+  #refilledAt = performance.now();
+  readonly #perSecond: number;
+  constructor(perSecond: number) { this.#perSecond = perSecond; this.#tokens = perSecond; }
+  take(): boolean {
+    const now = performance.now();
+    this.#tokens = Math.min(this.#perSecond, this.#tokens + ((now - this.#refilledAt) / 1000) * this.#perSecond);
+    this.#refilledAt = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens -= 1;
+    return true;
+  }
+}
+
+/**
+ * Root sampling. A new trace of an incoming request has been decided already, by startServerSpan (ratio
+ * and budget, before any span object exists), so its server span is kept; any other new trace is sampled
+ * at the ratio by trace id. Continued traces follow their parent (ParentBasedSampler).
+ */
+class RootSampler implements Sampler {
+  readonly #ratio: TraceIdRatioBasedSampler;
+  constructor(ratio: number) { this.#ratio = new TraceIdRatioBasedSampler(ratio); }
+  shouldSample(ctx: Context, traceId: string, _name: string, kind: SpanKind, _attributes: Attributes, _links: Link[]): SamplingResult {
+    if (kind === SpanKind.SERVER) return { decision: SamplingDecision.RECORD_AND_SAMPLED };
+    return this.#ratio.shouldSample(ctx, traceId);
+  }
+  toString(): string { return `RootSampler{server spans decided per request, others ${this.#ratio.toString()}}`; }
+}
 let contextManagerSet = false;
 
 const headerGetter: TextMapGetter<http.IncomingHttpHeaders> = {
@@ -67,7 +106,7 @@ export function startTracing(opts: TracingOptions): Tracing | undefined {
   }
   const p = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: `holdfast-${opts.serviceName}` }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(opts.sampleRatio) }),
+    sampler: new ParentBasedSampler({ root: new RootSampler(opts.sampleRatio) }),
     spanProcessors: [new BatchSpanProcessor(exporter, {
       maxQueueSize: opts.maxQueueSize,
       maxExportBatchSize: Math.min(512, opts.maxQueueSize),
@@ -77,6 +116,7 @@ export function startTracing(opts: TracingOptions): Tracing | undefined {
   provider = p;
   tracer = p.getTracer('holdfast');
   rootSampleRatio = opts.sampleRatio;
+  newTraceBudget = opts.maxTracesPerSecond ? new TraceBudget(opts.maxTracesPerSecond) : undefined;
   return {
     forceFlush: () => p.forceFlush(),
     shutdown: async () => {
@@ -167,7 +207,10 @@ function startServerSpan(req: http.IncomingMessage, res: http.ServerResponse): C
   if (!tracer) return undefined;
   // A request that starts a trace and is not sampled costs nothing more: no span object, no context.
   // (The SDK's sampler would make the same decision, after building a non-recording span and context.)
-  if (req.headers.traceparent === undefined && rootSampleRatio < 1 && Math.random() >= rootSampleRatio) return undefined;
+  if (req.headers.traceparent === undefined) {
+    if (rootSampleRatio < 1 && Math.random() >= rootSampleRatio) return undefined;
+    if (newTraceBudget && !newTraceBudget.take()) return undefined;
+  }
   // Scrapes, probes and span exports are not shopper traffic: they would only fill the trace store.
   if (OPS_PATHS.test(req.url ?? '')) return undefined;
   const parent = propagator.extract(ROOT_CONTEXT, req.headers, headerGetter);
