@@ -1,7 +1,7 @@
 // Suite "telemetry" (issue 4, acceptance 4): what full telemetry costs the storefront. Three Holdfast
 // instances (`--target storefront`, each with its own embedded PostgreSQL) run side by side in the same
-// run: "on" with per-request metrics and OpenTelemetry tracing at the default sample ratio, "all traced"
-// with every request sampled (both export spans over OTLP/HTTP to a local sink that accepts and
+// run: "on" with per-request metrics and OpenTelemetry tracing at the default sample ratio and budget,
+// "all traced" with every request sampled (no budget) (both export spans over OTLP/HTTP to a local sink that accepts and
 // discards them), and "off" with both off (HOLDFAST_METRICS_ENABLED=false, tracing off). The load
 // generator alternates between them on the product page and the catalog API; the ratio of the medians
 // to "off" is the overhead. Target: "on" at 0.9 or more of "off".
@@ -131,7 +131,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
       checks.push(check('OTLP exports received from the telemetry-on instance', 0, '>=', 1, 'requests'));
     } else {
       notes.push(`"on" is the shipped configuration with telemetry switched on: per-route and per-query histograms on /metrics, tracing at the `
-        + `default sample ratio (tracingSampleRatio; every continued trace is kept). "all traced" samples every request. Together they exported `
+        + `default sample ratio and budget (tracingSampleRatio, tracingMaxTracesPerSecond; every continued trace is kept). "all traced" samples every request, with no budget. Together they exported `
         + `${fmt(sink.stats.requests)} OTLP/HTTP batches (${fmt(sink.stats.bytes / 1e6, 1)} MB) to a local sink that discards them.`);
     }
     notes.push('All three instances ran on the same machine as the load generator; only one was under load at a time (runs alternate). '
