@@ -170,6 +170,27 @@ test('writes are rate limited per client IP with 429 RATE_LIMITED; reads never a
   }
 });
 
+// --------------------------------------------------------------------------------------- API contract
+
+test('the OpenAPI document does not require what has a default, and the server agrees', async () => {
+  const doc = await api(app.url, 'GET', '/api/openapi.json');
+  const list = doc.json.paths['/api/products'].get;
+  const limit = list.parameters.find((p: { name: string }) => p.name === 'limit');
+  assert.equal(limit.required, false, 'limit (default 24) is an optional query parameter');
+  assert.equal(limit.schema.default, 24);
+  const addLine = doc.json.paths['/api/carts/{id}/items'].post.requestBody.content['application/json'].schema;
+  assert.ok(!addLine.required.includes('quantity'), 'quantity (default 1) is optional in the body');
+  assert.ok(addLine.required.includes('productId'), 'productId has no default and stays required');
+  // ... and leaving them out works
+  const listed = await api(app.url, 'GET', '/api/products');
+  assert.equal(listed.status, 200);
+  assert.equal(listed.json.items.length, 24);
+  const cart = await api(app.url, 'POST', '/api/carts', {});
+  const added = await api(app.url, 'POST', `/api/carts/${cart.json.id}/items`, { productId: listed.json.items[0].id });
+  assert.equal(added.status, 200, added.text);
+  assert.equal(added.json.lines[0].quantity, 1);
+});
+
 // --------------------------------------------------------------------------------------- admin access
 
 test('every admin route answers 401 UNAUTHORIZED without the admin token, and works with it', async () => {

@@ -218,6 +218,16 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
           },
         },
       },
+      // A field with a default may be left out (Ajv fills it in), but TypeBox lists it as required.
+      transform: ({ schema, url }) => ({
+        url,
+        schema: schema && {
+          ...schema,
+          ...(schema.querystring ? { querystring: defaultsOptional(schema.querystring) } : {}),
+          ...(schema.body ? { body: defaultsOptional(schema.body) } : {}),
+          ...(schema.headers ? { headers: defaultsOptional(schema.headers) } : {}),
+        },
+      }),
     });
   }
 
@@ -333,6 +343,19 @@ function observeDuration(series: Map<string, HistogramChild>, route: string, met
     series.set(key, child);
   }
   child.observe(elapsedMs / 1000);
+}
+
+/** A copy of a JSON schema in which no object requires a property that has a default (for the docs). */
+function defaultsOptional(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(defaultsOptional);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) copy[key] = defaultsOptional(value);
+  const properties = copy.properties as Record<string, { default?: unknown }> | undefined;
+  if (Array.isArray(copy.required) && properties) {
+    copy.required = (copy.required as string[]).filter((name) => properties[name]?.default === undefined);
+  }
+  return copy;
 }
 
 const storable = (s: string) => !s.includes('\u0000') && s.isWellFormed();
