@@ -100,6 +100,9 @@ function paymentRouterOf(ctx: AppContext, accounts?: ProviderAccount[]): Provide
   return ctx.paymentRouter;
 }
 
+/** How long a draining server keeps its listener open for requests already on their way (see stop()). */
+const LISTENER_SETTLE_MS = 500;
+
 export const ROLE_TARGETS = ['storefront', 'payments', 'psp', 'control'] as const;
 
 export function buildModuleManager(): ModuleManager<AppContext> {
@@ -235,6 +238,11 @@ export function buildModuleManager(): ModuleManager<AppContext> {
         },
         stop: async () => {
           ctx.draining = true;
+          // From here /readyz answers 503 and every response closes its connection, but the listener stays
+          // open a moment: a client that connected just before SIGTERM may not have sent its request yet,
+          // and close() closes every connection without a request at once, resetting a request that was
+          // already on its way. Connections opened meanwhile are served (and told to close).
+          await new Promise((resolve) => setTimeout(resolve, LISTENER_SETTLE_MS));
           // close() stops accepting and waits for in-flight requests; it closes the connections idle at that
           // moment only, so keep closing those that become idle (a response begun before draining).
           const sweep = setInterval(() => server.server.closeIdleConnections(), 250);
