@@ -36,11 +36,9 @@ export function catalogRoutes(app: HttpServer, deps: RouteDeps): void {
   }, (req, reply) => {
     const { q, category, limit, cursor } = req.query;
     // Bytes with a JSON content type are sent as they are (serialized once, when cached).
-    const send = (body: Buffer) => reply.header('cache-control', 'public, max-age=5').type('application/json; charset=utf-8').send(body as never);
-    const key = JSON.stringify([q, category, limit, cursor]);
-    const cached = listings.peek(key);
-    if (cached) { send(cached); return; }
-    return listings.get(key, async () => Buffer.from(JSON.stringify(await listProducts(deps.pool, req.query)))).then((body) => { send(body); });
+    return listings.serve(JSON.stringify([q, category, limit, cursor]),
+      async () => Buffer.from(JSON.stringify(await listProducts(deps.pool, req.query))),
+      (body) => { reply.header('cache-control', 'public, max-age=5').type('application/json; charset=utf-8').send(body as never); });
   });
 
   app.get('/api/products/:slug', {

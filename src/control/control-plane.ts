@@ -116,6 +116,7 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
     const quiet = new Set<string>();
     // Aggregates only: a route or a query alone sees a few requests per window, where p99 is the single
     // slowest one; per-route and per-query series are evidence for the root-cause ranking instead.
+    const entryCurrentRate = w.last(`${ENTRY_SUBJECT}|rate`, d.currentReadings);
     for (const subject of DETECTION_SUBJECTS) {
       const service = serviceOfSubject(subject);
       if (!service) continue;
@@ -138,7 +139,7 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
           kind, baseline, current, baselineRate, currentRate, readingSeconds: this.settings.rateWindowSeconds,
           ...(stat === 'err' ? {} : { quantile: stat === 'p99' ? 0.99 : 0.5 }),
           entryBaselineRate: entry.values.filter((_, i) => entry.timestamps[i]! < baselineEnd),
-          entryCurrentRate: w.last(`${ENTRY_SUBJECT}|rate`, d.currentReadings),
+          entryCurrentRate,
         }, d);
         if (s.anomalous) {
           const prev = found.get(key);

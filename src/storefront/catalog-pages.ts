@@ -52,30 +52,24 @@ export function catalogPages(app: HttpServer, deps: RouteDeps): void {
         cursor: Type.Optional(Type.String({ maxLength: 500 })),
       }),
     },
-  }, async (req, reply) => {
+  }, (req, reply) => {
     const q = req.query.q?.trim() ?? '';
     const category = req.query.category?.trim() || undefined;
     const cursor = req.query.cursor || undefined;
-    const body = await catalogPagesCache.get(JSON.stringify([q, category, cursor]), async () => {
+    return catalogPagesCache.serve(JSON.stringify([q, category, cursor]), async () => {
       const [page, categories] = await Promise.all([
         listProducts(deps.pool, { q, category, cursor, limit: PRODUCTS_PER_PAGE }),
         categoryNames(),
       ]);
       return Buffer.from(catalogView({ q, category, cursor, products: page.items, nextCursor: page.nextCursor, categories }));
-    });
-    return sendHtml(reply, 200, CATALOG_CACHE, body);
+    }, (body) => { sendHtml(reply, 200, CATALOG_CACHE, body); });
   });
 
   app.get('/products/:slug', {
     schema: { hide: true, params: Type.Object({ slug: Type.String({ maxLength: 200 }) }) },
-  }, (req, reply) => {
-    // The hottest page of a surge: a cached copy is sent without a promise or a microtask in between.
-    const cached = productPagesCache.peek(req.params.slug);
-    if (cached) { sendHtml(reply, 200, PRODUCT_CACHE, cached); return; }
-    return productPagesCache.get(req.params.slug, async () => {
-      const product = await getProductBySlug(deps.pool, req.params.slug);
-      const available = (await availableStock(deps.pool, [product.id])).get(product.id) ?? 0;
-      return Buffer.from(productView(product, available));
-    }).then((body) => sendHtml(reply, 200, PRODUCT_CACHE, body));
-  });
+  }, (req, reply) => productPagesCache.serve(req.params.slug, async () => {
+    const product = await getProductBySlug(deps.pool, req.params.slug);
+    const available = (await availableStock(deps.pool, [product.id])).get(product.id) ?? 0;
+    return Buffer.from(productView(product, available));
+  }, (body) => { sendHtml(reply, 200, PRODUCT_CACHE, body); }));
 }

@@ -134,10 +134,20 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  // Route handlers run inside their request's trace span (see runInRequestContext). Tracing starts (or
-  // not) before any role registers its routes, so without it the handler is left as it is.
+  // Per-route hooks, which know their route: RED metrics, and with tracing the span's name and the handler
+  // running inside the request's span (see runInRequestContext). A request then looks nothing up (Fastify
+  // builds a fresh routeOptions object on every access). Tracing starts (or not) before any role
+  // registers its routes, so without it the handler is left as it is.
   app.addHook('onRoute', (route) => {
+    const hooks = route as { onRequest?: unknown; onResponse?: unknown };
+    const add = (existing: unknown, hook: unknown): unknown[] => (existing === undefined ? [hook] : [...[existing].flat(), hook]);
+    hooks.onResponse = add(hooks.onResponse, responseTimer(route.url));
     if (!tracingActive()) return;
+    const url = route.url;
+    hooks.onRequest = add(hooks.onRequest, (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
+      nameServerSpan(request.raw, url);
+      done();
+    });
     const handler = route.handler;
     route.handler = function tracedHandler(this: unknown, request, reply) {
       return runInRequestContext(request.raw, () => handler.call(this as never, request, reply));
@@ -168,20 +178,6 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(securityHeaders);
     done();
-  });
-  // RED metrics and span names. Each route gets its own hooks, which know its route label: a request
-  // then looks nothing up (Fastify builds a fresh routeOptions object on every access).
-  app.addHook('onRoute', (route) => {
-    const hooks = route as { onRequest?: unknown; onResponse?: unknown };
-    const add = (existing: unknown, hook: unknown): unknown[] => (existing === undefined ? [hook] : [...[existing].flat(), hook]);
-    hooks.onResponse = add(hooks.onResponse, responseTimer(route.url));
-    if (tracingActive()) {
-      const url = route.url;
-      hooks.onRequest = add(hooks.onRequest, (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
-        nameServerSpan(request.raw, url);
-        done();
-      });
-    }
   });
   // Cookies are parsed on demand (see src/storefront/storefront-cookies.ts): only the cart, checkout and
   // order pages read them, so no other request pays for parsing its Cookie header.

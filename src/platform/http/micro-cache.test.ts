@@ -24,3 +24,17 @@ test('errors are not cached, and the oldest entry is evicted when full', async (
   assert.equal(cache.size, 2);
   assert.equal(await cache.get('x', async () => 'x rendered again'), 'x rendered again', 'x was the oldest and was evicted');
 });
+
+test('serve hands a cached page over at once, and a missing one once it is rendered', async () => {
+  const cache = new MicroCache<string>({ ttlMs: 60_000, maxEntries: 10 });
+  const sent: string[] = [];
+  const pending = cache.serve('a', async () => 'page a', (body) => { sent.push(body); });
+  assert.ok(pending instanceof Promise, 'a miss returns the pending send');
+  assert.equal(sent.length, 0, 'nothing is sent before the page is rendered');
+  await pending;
+  assert.deepEqual(sent, ['page a']);
+  const hit = cache.serve('a', async () => 'not rendered again', (body) => { sent.push(body); });
+  assert.equal(hit, undefined, 'a hit returns nothing to wait for');
+  assert.deepEqual(sent, ['page a', 'page a'], 'and was sent synchronously');
+  await assert.rejects(cache.serve('b', () => Promise.reject(new Error('not found')), () => {}) ?? Promise.resolve(), /not found/);
+});

@@ -17,15 +17,20 @@ export class MicroCache<T = string> {
     this.#maxEntries = opts.maxEntries;
   }
 
-  /** The cached page for key while it is fresh, else undefined: lets a hit be answered without a promise. */
-  peek(key: string): T | undefined {
-    const hit = this.#entries.get(key);
-    return hit && hit.expiresAt > Date.now() ? hit.body : undefined;
+  /**
+   * Hands the page for key to `send`: at once when it is cached (no promise, no microtask: the hot path of
+   * a surge), else once rendered. Returns undefined on a hit and the pending send on a miss, so a Fastify
+   * handler can return it as it is.
+   */
+  serve(key: string, render: () => Promise<T>, send: (body: T) => void): Promise<void> | undefined {
+    const hit = this.#fresh(key);
+    if (hit !== undefined) { send(hit); return undefined; }
+    return this.get(key, render).then(send);
   }
 
   /** The cached page for key, or render() it once for all concurrent callers. Errors are not cached. */
   get(key: string, render: () => Promise<T>): Promise<T> {
-    const hit = this.peek(key);
+    const hit = this.#fresh(key);
     if (hit !== undefined) return Promise.resolve(hit);
     let pending = this.#inFlight.get(key);
     if (!pending) {
@@ -38,6 +43,11 @@ export class MicroCache<T = string> {
   }
 
   get size(): number { return this.#entries.size; }
+
+  #fresh(key: string): T | undefined {
+    const hit = this.#entries.get(key);
+    return hit && hit.expiresAt > Date.now() ? hit.body : undefined;
+  }
 
   #store(key: string, body: T): void {
     this.#entries.delete(key);

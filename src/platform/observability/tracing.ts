@@ -49,6 +49,7 @@ let tracer: Tracer | undefined;
 let provider: BasicTracerProvider | undefined;
 let rootSampleRatio = 1;
 let newTraceBudget: TraceBudget | undefined;
+let contextManagerSet = false;
 
 /**
  * At most `perSecond` new traces a second (a token bucket holding one second's worth). A trace costs the
@@ -84,7 +85,6 @@ class RootSampler implements Sampler {
   }
   toString(): string { return `RootSampler{server spans decided per request, others ${this.#ratio.toString()}}`; }
 }
-let contextManagerSet = false;
 
 const headerGetter: TextMapGetter<http.IncomingHttpHeaders> = {
   keys: (carrier) => Object.keys(carrier),
@@ -205,14 +205,15 @@ const serverContexts = new WeakMap<http.IncomingMessage, { span: Span; ctx: Cont
 
 function startServerSpan(req: http.IncomingMessage, res: http.ServerResponse): Context | undefined {
   if (!tracer) return undefined;
-  // A request that starts a trace and is not sampled costs nothing more: no span object, no context.
-  // (The SDK's sampler would make the same decision, after building a non-recording span and context.)
+  // Scrapes, probes and span exports are not shopper traffic: they would only fill the trace store (and,
+  // tested first, they take nothing from the budget of new traces).
+  if (OPS_PATHS.test(req.url ?? '')) return undefined;
+  // A new trace is decided here, once (RootSampler keeps the server span of a request chosen here): a
+  // request that is not sampled costs nothing more, no span object and no context.
   if (req.headers.traceparent === undefined) {
     if (rootSampleRatio < 1 && Math.random() >= rootSampleRatio) return undefined;
     if (newTraceBudget && !newTraceBudget.take()) return undefined;
   }
-  // Scrapes, probes and span exports are not shopper traffic: they would only fill the trace store.
-  if (OPS_PATHS.test(req.url ?? '')) return undefined;
   const parent = propagator.extract(ROOT_CONTEXT, req.headers, headerGetter);
   const method = req.method ?? 'GET';
   const span = tracer.startSpan(method, {
