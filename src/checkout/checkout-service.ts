@@ -9,13 +9,12 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { query } from '../platform/db/database.ts';
-import { currentTraceparent } from '../platform/observability/tracing.ts';
 import type { AppError } from '../platform/http/app-error.ts';
 import { isUuid } from '../catalog/index.ts';
 import { CartErrors } from '../cart/index.ts';
 import { InventoryErrors } from '../inventory/index.ts';
 import { accessTokenHash, newOrderId, newAccessToken, type ShippingAddress } from '../orders/index.ts';
-import { PAYMENT_QUEUE, type PaymentJob } from '../payments/index.ts';
+import { PAYMENT_QUEUE, paymentJob } from '../payments/index.ts';
 import { CheckoutQueries as Q } from './checkout-queries.ts';
 import { CheckoutErrors } from './checkout-errors.ts';
 
@@ -80,10 +79,7 @@ export async function placeOrder(
   const orderId = newOrderId();
   const accessToken = newAccessToken();
   const response: CheckoutResponse = { orderId, status: 'pending_payment', accessToken };
-  // The job carries the trace it was enqueued under (the checkout request's span when tracing is on,
-  // else whatever traceparent the caller received) so the payment worker continues it.
-  const traceparent = currentTraceparent() ?? opts.traceparent;
-  const job: PaymentJob = traceparent ? { orderId, traceparent } : { orderId };
+  const job = paymentJob(orderId, opts.traceparent);
   try {
     const { rows } = await query<{ replayed: boolean; response: CheckoutResponse }>(pool, Q.placeOrder, [
       key, hash, JSON.stringify(response), orderId, accessTokenHash(accessToken),

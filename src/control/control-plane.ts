@@ -117,6 +117,18 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
     // Aggregates only: a route or a query alone sees a few requests per window, where p99 is the single
     // slowest one; per-route and per-query series are evidence for the root-cause ranking instead.
     const entryCurrentRate = w.last(`${ENTRY_SUBJECT}|rate`, d.currentReadings);
+    // the entry traffic's baseline depends only on where the baseline ends (the same for every signal
+    // without an alert), so it is read once per distinct end
+    const entryBaselines = new Map<number, number[]>();
+    const entryBaselineRate = (baselineEnd: number) => {
+      let rates = entryBaselines.get(baselineEnd);
+      if (!rates) {
+        const entry = w.slice(`${ENTRY_SUBJECT}|rate`, baselineEnd - d.baselineSeconds);
+        rates = entry.values.filter((_, i) => entry.timestamps[i]! < baselineEnd);
+        entryBaselines.set(baselineEnd, rates);
+      }
+      return rates;
+    };
     for (const subject of DETECTION_SUBJECTS) {
       const service = serviceOfSubject(subject);
       if (!service) continue;
@@ -134,12 +146,10 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
         const baselineRate = rate.values.filter((_, i) => rate.timestamps[i]! < baselineEnd);
         const current = w.last(series, d.currentReadings);
         const currentRate = w.last(`${subject}|rate`, d.currentReadings);
-        const entry = w.slice(`${ENTRY_SUBJECT}|rate`, from);
         const s = changeScore({
           kind, baseline, current, baselineRate, currentRate, readingSeconds: this.settings.rateWindowSeconds,
           ...(stat === 'err' ? {} : { quantile: stat === 'p99' ? 0.99 : 0.5 }),
-          entryBaselineRate: entry.values.filter((_, i) => entry.timestamps[i]! < baselineEnd),
-          entryCurrentRate,
+          entryBaselineRate: entryBaselineRate(baselineEnd), entryCurrentRate,
         }, d);
         if (s.anomalous) {
           const prev = found.get(key);

@@ -30,8 +30,7 @@ function scenario(fault: 'provider' | 'network' | 'payments-cpu' | 'control-stal
       ['database|p99', jitter(0.02 + stall * 0.8)], ['database|p50', jitter(0.002 + stall * 0.2)], ['database|err', 0], ['database|n', Math.round(jitter(60))],
       ['payments|p99', jitter(0.3 + call + stall)], ['payments|p50', jitter(0.05 + call + stall / 2)], ['payments|err', 0], ['payments|rate', 3], ['payments|n', 3],
       ['cpu:payments|rate', jitter(on && fault === 'payments-cpu' ? 0.8 : 0.05)], ['cpu:storefront|rate', jitter(0.1)], ['cpu:control|rate', jitter(0.03)],
-      ['gauge:event-loop-stall:payments', jitter(0.015 + stall)], ['gauge:event-loop-lag:payments', jitter(0.011 + stall * 0.9)],
-      ['gauge:event-loop-stall:storefront', jitter(0.02)], ['gauge:event-loop-lag:storefront', jitter(0.011)],
+      ['gauge:event-loop-stall:payments', jitter(0.015 + stall)], ['gauge:event-loop-stall:storefront', jitter(0.02)],
       // the control process stalling (its own work) must not excuse a slow network between two others
       ['gauge:event-loop-stall:control', jitter(on && fault === 'control-stall' ? 2 : 0.015)],
       ['provider|p99', jitter(call * 1.5)], ['provider|p50', jitter(call)], ['provider|err', 0], ['provider|rate', 3], ['provider|n', 3],

@@ -114,7 +114,6 @@ export function groupSamples(samples: readonly PromSample[], slos: readonly SloD
     if (name === 'holdfast_db_pool_connections' && labels.state === 'waiting') gauge('gauge:pool-waiting', s.value, 'sum');
     else if (name === 'holdfast_payment_queue_jobs' && labels.queue === 'payment-charge' && labels.state !== 'active') gauge('gauge:queue-jobs', s.value, 'sum');
     else if (name === 'holdfast_payment_queue_oldest_job_age_seconds') gauge('gauge:queue-age', s.value, 'max');
-    else if (name === 'holdfast_nodejs_eventloop_lag_p99_seconds') gauge(`gauge:event-loop-lag:${svc}`, s.value, 'max');
     else if (name === 'holdfast_eventloop_stall_max_seconds') gauge(`gauge:event-loop-stall:${svc}`, s.value, 'max');
     else if (name === 'holdfast_eventloop_utilization_ratio') gauge(`gauge:event-loop-busy:${svc}`, s.value, 'max');
     else if (name === 'holdfast_process_cpu_seconds_total') { const g = acc(`cpu:${svc}`); g.count += s.value; }

@@ -46,16 +46,15 @@ const IDLE_REUSE_MS = 30_000;
 const KEEP_ALIVE_MARGIN_MS = 1000;
 
 const INTERRUPTED: Failure = { kind: 'interrupted', message: 'interrupted at the end of the run' };
-const TIMEOUT_CODES = new Set(['ETIMEDOUT']);
 const EMPTY_HEADERS: Record<string, string | string[] | undefined> = {};
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const LF = 10;
 const CR = 13;
 
-export function classifyFailure(err: unknown): Failure {
+function classifyFailure(err: unknown): Failure {
   const e = err as { code?: string; message?: string };
   const message = `${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`.slice(0, 200);
-  return { kind: e.code && TIMEOUT_CODES.has(e.code) ? 'timeout' : 'connection', message };
+  return { kind: e.code === 'ETIMEDOUT' ? 'timeout' : 'connection', message };
 }
 
 /** A request's bytes and what they imply for the response. */

@@ -1,6 +1,6 @@
 // A reader for the Prometheus text exposition format (what GET /metrics answers), enough to compare
 // scrapes: samples with their labels, gauges by label, counter deltas, and histogram buckets.
-import { parsePrometheusText as parseSamples, type PromSample } from '../platform/observability/prometheus-text.ts';
+import { parsePrometheusText as parseSamples, parseValue, type PromSample } from '../platform/observability/prometheus-text.ts';
 
 export type Sample = PromSample;
 
@@ -70,7 +70,7 @@ export function histogramDeltas(before: MetricSnapshot | undefined, after: Metri
   };
   for (const d of counterDeltas(before, after, `${name}_count`)) get(d.labels).count = d.delta;
   for (const d of counterDeltas(before, after, `${name}_sum`)) get(d.labels).sum = d.delta;
-  for (const d of counterDeltas(before, after, `${name}_bucket`)) get(d.labels).buckets.push({ le: d.labels.le === undefined || d.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(d.labels.le), count: d.delta });
+  for (const d of counterDeltas(before, after, `${name}_bucket`)) get(d.labels).buckets.push({ le: parseValue(d.labels.le ?? '+Inf'), count: d.delta });
   for (const g of groups.values()) g.buckets.sort((a, b) => a.le - b.le);
   return [...groups.values()];
 }

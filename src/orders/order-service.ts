@@ -31,10 +31,8 @@ interface OrderRow {
 }
 interface LineRow { product_id: string; sku: string; title: string; unit_price_amount: number; quantity: number; line_total_amount: number }
 
-const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
-
 /** What an order stores of its access token (checkout writes it; only the shopper ever sees the token). */
-export const accessTokenHash = hashToken;
+export const accessTokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 function toOrder(r: OrderRow, lines: LineRow[]): Order {
   const currency = r.currency.trim();
@@ -70,7 +68,7 @@ export async function getOrderForCustomer(db: Queryable, id: string, accessToken
   if (!accessToken) throw OrderErrors.ORDER_TOKEN_REQUIRED();
   const row = await loadOrder(db, id);
   if (!row) throw OrderErrors.ORDER_NOT_FOUND();
-  const given = Buffer.from(hashToken(accessToken));
+  const given = Buffer.from(accessTokenHash(accessToken));
   const expected = Buffer.from(row.access_token_hash);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw OrderErrors.ORDER_NOT_FOUND();
   return withLines(db, row);

@@ -1,7 +1,5 @@
 // The payment job contract between checkout (producer) and the payments role (consumer).
 import type { JobQueue } from '../platform/queue/job-queue.ts';
-import { inTransaction } from '../platform/queue/job-queue.ts';
-import type { Queryable } from '../platform/db/database.ts';
 import { currentTraceparent } from '../platform/observability/tracing.ts';
 
 export const PAYMENT_QUEUE = 'payment-charge';
@@ -30,11 +28,12 @@ export async function ensurePaymentQueues(boss: JobQueue, opts: PaymentQueueOpti
   }
 }
 
-/** Enqueues the order's payment job inside the checkout transaction. */
-export async function enqueuePaymentJob(boss: JobQueue, tx: Queryable, job: PaymentJob): Promise<string | null> {
-  // The job carries the trace it was enqueued under (the checkout request's span when tracing is on,
-  // else whatever traceparent the caller received) so the worker continues it.
-  const traceparent = currentTraceparent() ?? job.traceparent;
-  const data: PaymentJob = traceparent ? { ...job, traceparent } : job;
-  return boss.send(PAYMENT_QUEUE, data, { ...inTransaction(tx), singletonKey: job.orderId });
+/**
+ * The order's payment job. It carries the trace it was enqueued under (the checkout request's span when
+ * tracing is on, else whatever traceparent the caller received) so the payment worker continues it.
+ * Checkout writes it in the same statement as the order (decision 0011).
+ */
+export function paymentJob(orderId: string, traceparent?: string): PaymentJob {
+  const parent = currentTraceparent() ?? traceparent;
+  return parent ? { orderId, traceparent: parent } : { orderId };
 }

@@ -16,7 +16,8 @@ function unescapeLabel(v: string): string {
   return v.replace(/\\(n|\\|")/g, (_m, c: string) => (c === 'n' ? '\n' : c));
 }
 
-function parseValue(raw: string): number {
+/** A sample value or a bucket bound as the format writes it (+Inf, -Inf and NaN included). */
+export function parseValue(raw: string): number {
   if (raw === '+Inf' || raw === 'Inf') return Number.POSITIVE_INFINITY;
   if (raw === '-Inf') return Number.NEGATIVE_INFINITY;
   if (raw === 'NaN') return Number.NaN;

@@ -1,7 +1,6 @@
-// The durable job queue: pg-boss, in the same PostgreSQL database as the orders, so a job can be enqueued
-// inside the transaction that creates the order (both commit or neither does).
+// The durable job queue: pg-boss, in the same PostgreSQL database as the orders, so a job can be written
+// by the transaction that creates the order (both commit or neither does; decision 0011).
 import PgBoss from 'pg-boss';
-import type { Queryable } from '../db/database.ts';
 
 export type JobQueue = PgBoss;
 
@@ -19,9 +18,4 @@ export function createJobQueue(connectionString: string, opts: { supervise: bool
   });
   boss.on('error', () => {}); // surfaced through metrics and the queue's own retries, never a crash
   return boss;
-}
-
-/** Lets pg-boss run its insert on the caller's transaction client. */
-export function inTransaction(tx: Queryable): { db: { executeSql(text: string, values: unknown[]): Promise<{ rows: unknown[] }> } } {
-  return { db: { executeSql: (text, values) => tx.query(text, values as unknown[]) } };
 }
