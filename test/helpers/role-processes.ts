@@ -22,6 +22,8 @@ export interface RoleDeployment {
   url: string;
   /** the control role: /api/ops/alerts and /api/ops/rca */
   opsUrl: string;
+  /** the simulator's primary account (the psp process has no main port) */
+  pspUrl: string;
   adminToken: string;
   db: TestDatabase;
   processes: RoleProcess[];
@@ -80,10 +82,12 @@ async function stopRole(p: RoleProcess): Promise<void> {
 
 /**
  * `env` goes to every role process. With `tracing`, every role records every trace and exports its
- * spans to the control role's OTLP receiver (so the control role's port is chosen up front).
+ * spans to the control role's OTLP receiver (so the control role's port is chosen up front). `database`
+ * replaces the test database cloned from the shared server (a test that restarts its own server);
+ * `paymentsProcesses` runs that many payments processes (default 1).
  */
-export async function startRoleDeployment(env: Record<string, string> = {}, opts: { tracing?: boolean } = {}): Promise<RoleDeployment> {
-  const db = await createTestDatabase();
+export async function startRoleDeployment(env: Record<string, string> = {}, opts: { tracing?: boolean; database?: TestDatabase; paymentsProcesses?: number } = {}): Promise<RoleDeployment> {
+  const db = opts.database ?? await createTestDatabase();
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
   const pspPort = await freePortPair();
   let controlPort = 0;
@@ -105,12 +109,16 @@ export async function startRoleDeployment(env: Record<string, string> = {}, opts
   try {
     // the simulator first: payments finds its accounts on pspPort and pspPort + 1
     processes.push(await startRole('psp', common));
-    const [storefront, payments] = await Promise.all([startRole('storefront', common), startRole('payments', common)]);
-    processes.push(storefront, payments);
-    const scrape = [`${storefront.url}/metrics`, `${payments.url}/metrics`, `http://127.0.0.1:${pspPort}/metrics`];
+    const [storefront, ...payments] = await Promise.all([
+      startRole('storefront', common),
+      ...Array.from({ length: opts.paymentsProcesses ?? 1 }, () => startRole('payments', common)),
+    ]);
+    processes.push(storefront!, ...payments);
+    const pspUrl = `http://127.0.0.1:${pspPort}`;
+    const scrape = [`${storefront!.url}/metrics`, ...payments.map((p) => `${p.url}/metrics`), `${pspUrl}/metrics`];
     const control = await startRole('control', { ...common, PORT: String(controlPort), HOLDFAST_CONTROL_SCRAPE_TARGETS: scrape.join(',') });
     processes.push(control);
-    return { url: storefront.url, opsUrl: control.url, adminToken, db, processes, stop };
+    return { url: storefront!.url, opsUrl: control.url, pspUrl, adminToken, db, processes, stop };
   } catch (err) {
     await stop();
     throw err;
