@@ -44,8 +44,9 @@ function config(): Config {
 
 async function runModules(targets: string[], opts: { serve: boolean }): Promise<{ ctx: AppContext; stop: () => Promise<void> }> {
   const cfg = config();
-  const [{ createLogger }, { initProcessMetrics }, { buildModuleManager }] = await Promise.all([
+  const [{ createLogger }, { initProcessMetrics }, { buildModuleManager }, { installUnhandledErrorPolicy }] = await Promise.all([
     import('./platform/observability/logger.ts'), import('./platform/observability/metrics.ts'), import('./app/holdfast-modules.ts'),
+    import('./platform/process/unhandled-errors.ts'),
   ]);
   const service = targets.join(',');
   const logger = createLogger({ level: cfg.logLevel, service });
@@ -57,8 +58,6 @@ async function runModules(targets: string[], opts: { serve: boolean }): Promise<
   } catch (err) {
     fail((err as Error).message);
   }
-  await mm.start(targets, ctx);
-  ctx.ready = true;
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
@@ -67,19 +66,32 @@ async function runModules(targets: string[], opts: { serve: boolean }): Promise<
     })();
     return stopping;
   };
+  // Drains, then exits with the highest code asked for: a fatal error during a SIGTERM drain still exits 1.
+  let exitCode = 0;
+  let started = false;
+  const drainAndExit = (code: number) => {
+    exitCode = Math.max(exitCode, code);
+    if (!started) { logger.flush(); process.exit(exitCode); } // a start that fails exits 1 anyway
+    if (stopping) return;
+    const force = setTimeout(() => {
+      logger.error('shutdown grace period exceeded; exiting');
+      process.exit(exitCode || 1);
+    }, cfg.shutdownGraceMs);
+    force.unref();
+    stop().then(
+      () => { logger.info({ exitCode }, 'stopped cleanly'); logger.flush(); process.exit(exitCode); },
+      (err) => { logger.error({ err }, 'error while stopping'); process.exit(1); },
+    );
+  };
+  if (opts.serve) installUnhandledErrorPolicy({ logger, drainAndExit });
+  await mm.start(targets, ctx);
+  ctx.ready = true;
+  started = true;
   if (opts.serve) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.on(signal, () => {
         logger.info({ signal }, 'shutting down: draining in-flight requests');
-        const force = setTimeout(() => {
-          logger.error('shutdown grace period exceeded; exiting');
-          process.exit(1);
-        }, cfg.shutdownGraceMs);
-        force.unref();
-        stop().then(
-          () => { logger.info('stopped cleanly'); logger.flush(); process.exit(0); },
-          (err) => { logger.error({ err }, 'error while stopping'); process.exit(1); },
-        );
+        drainAndExit(0);
       });
     }
   }

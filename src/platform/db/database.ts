@@ -25,6 +25,11 @@ export function createPool(connectionString: string, max: number, applicationNam
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Nor may one that is checked out (a transaction's): pg emits 'error' on a client whose connection is
+  // lost (a database restart) even while a query of its own already fails with that error, and the pool
+  // listens only while the client is idle. The query's own rejection reaches its caller; on release the
+  // pool discards the broken client.
+  pool.on('connect', (client) => { client.on('error', () => {}); });
   return pool;
 }
 
