@@ -10,6 +10,7 @@ import { migrate } from '../platform/db/migrate.ts';
 import { createJobQueue, type JobQueue } from '../platform/queue/job-queue.ts';
 import { createHttpServer, type HttpServer } from '../platform/http/http-server.ts';
 import { registerPoolMetrics, metricsSettings } from '../platform/observability/metrics.ts';
+import { FailureRun } from '../platform/observability/failure-run.ts';
 import { startTracing } from '../platform/observability/tracing.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { countProducts, seedDemoCatalog } from '../catalog/index.ts';
@@ -193,6 +194,9 @@ export function buildModuleManager(): ModuleManager<AppContext> {
       // Every process supervises (expires stalled jobs so a killed worker's job is retried); pg-boss makes
       // concurrent supervisors safe.
       const queue = createJobQueue(ctx.databaseUrl!, { supervise: true, poolMax: 4, applicationName: 'holdfast-queue' });
+      // pg-boss reports what fails in its own loops (fetching, maintenance) here and retries by itself.
+      const queueFailures = new FailureRun(ctx.logger, 'job queue (pg-boss)');
+      queue.on('error', (err) => queueFailures.failed(err, 'the queue retries by itself'));
       ctx.queue = queue;
       return {
         start: async () => {

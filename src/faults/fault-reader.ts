@@ -1,9 +1,13 @@
 // The cached view of active faults that injecting code consults on its hot path (a Map lookup, no I/O).
 // Refreshed every refreshMs (default 500 ms) and immediately on NOTIFY, so a fault set through any
 // process takes effect everywhere within a second. Stored rows that no longer match their schema (or name
-// an unknown fault) are ignored, never half-applied.
+// an unknown fault) are ignored, never half-applied. While the database cannot be read (an outage) the
+// last known faults stay in force; polling and the LISTEN connection retry with backoff (at most 5 s
+// apart), so both resume within seconds of the database's return.
 import pg from 'pg';
+import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import type { Logger } from '../platform/observability/logger.ts';
+import { FailureRun } from '../platform/observability/failure-run.ts';
 import { listActiveFaults, FAULTS_CHANNEL } from './fault-store.ts';
 import { faultDefinition, validateFaultParams } from './fault-registry.ts';
 import type { FaultName, FaultParams } from './fault-catalog.ts';
@@ -81,32 +85,57 @@ export function createFaultReader(opts: FaultReaderOptions): FaultReader {
     return inFlight;
   };
 
+  const newBackoff = () => new ExponentialBackoff({ initialDelay: 250, maxDelay: 5000 });
+  const silent = { warn() {}, info() {} };
+  const refreshFailures = new FailureRun(opts.logger ?? silent, 'fault refresh');
+  let pollBackoff: IBackoff<unknown> | undefined;
+  let nextPollAt = 0;
   const tick = () => {
-    refresh().catch((err) => opts.logger?.warn({ err }, 'fault refresh failed; keeping the last known faults'));
+    // After a failed read the next one waits out a growing pause instead of the fixed interval.
+    if (Date.now() < nextPollAt) return;
+    refresh().then(() => {
+      pollBackoff = undefined;
+      nextPollAt = 0;
+      refreshFailures.succeeded('works again');
+    }, (err) => {
+      pollBackoff = pollBackoff ? pollBackoff.next(undefined) : newBackoff().next();
+      nextPollAt = Date.now() + pollBackoff.duration;
+      refreshFailures.failed(err, 'keeping the last known faults');
+    });
   };
 
+  const listenFailures = new FailureRun(opts.logger ?? silent, 'fault LISTEN connection');
+  let listenBackoff: IBackoff<unknown> | undefined;
   const listen = async () => {
     if (!opts.databaseUrl || stopped) return;
     const client = new pg.Client({ connectionString: opts.databaseUrl, application_name: 'holdfast-faults' });
-    const retry = () => {
+    let lost = false;
+    const retry = (err?: unknown) => {
+      if (lost) return;
+      lost = true;
       if (listenClient === client) listenClient = undefined;
       client.end().catch(() => {});
-      if (!stopped && !reconnectTimer) {
-        reconnectTimer = setTimeout(() => { reconnectTimer = undefined; void listen(); }, 2000);
-        reconnectTimer.unref();
-      }
+      if (stopped || reconnectTimer) return;
+      listenFailures.failed(err ?? new Error('connection ended'), 'polling only until it reconnects');
+      listenBackoff = listenBackoff ? listenBackoff.next(undefined) : newBackoff().next();
+      reconnectTimer = setTimeout(() => { reconnectTimer = undefined; void listen(); }, listenBackoff.duration);
+      reconnectTimer.unref();
     };
+    // A lost connection (a database restart) may end with an error, or just end.
     client.on('error', retry);
+    client.on('end', () => { if (!stopped) retry(); });
     client.on('notification', () => tick());
     try {
       await client.connect();
       await client.query(`LISTEN ${FAULTS_CHANNEL}`);
-      if (stopped) { await client.end(); return; }
+      if (stopped) { lost = true; await client.end(); return; }
       listenClient = client;
+      listenBackoff = undefined;
+      listenFailures.succeeded('listening again');
+      nextPollAt = 0;
       tick(); // changes made while we were not listening
     } catch (err) {
-      opts.logger?.warn({ err }, 'fault LISTEN connection failed; polling only until it reconnects');
-      retry();
+      retry(err);
     }
   };
 

@@ -13,6 +13,8 @@ import type { ProviderRouter } from './provider-router.ts';
 import { reconcile } from './reconciliation.ts';
 import { paymentJobDuration } from './payment-metrics.ts';
 import { traceJob } from '../platform/observability/tracing.ts';
+import { FailureRun } from '../platform/observability/failure-run.ts';
+import { isDatabaseUnavailable, waitForDatabase } from '../platform/db/database-availability.ts';
 
 export interface PaymentWorkerOptions {
   concurrency: number;
@@ -64,6 +66,19 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
     workerId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
   };
   let stopped = false;
+  // A job that fails because the database went away is worked again once it answers, within half the
+  // order's lease: the delivery and the lease are still this worker's, while a failure handed back to the
+  // queue now could not be recorded either (and the job would wait out its expiry).
+  const throughDatabaseOutage = async <T>(work: () => Promise<T>): Promise<T> => {
+    const deadline = Date.now() + opts.leaseSeconds * 500;
+    for (;;) {
+      try {
+        return await work();
+      } catch (err) {
+        if (stopped || !isDatabaseUnavailable(err) || !(await waitForDatabase(pool, { deadline, stopped: () => stopped }))) throw err;
+      }
+    }
+  };
   const handler = async (jobs: { id: string; data: PaymentJob }[]) => {
     for (const job of jobs) {
       const end = paymentJobDuration.startTimer();
@@ -71,7 +86,7 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
         opts.beforeJob?.();
         const result = await traceJob(`${PAYMENT_QUEUE} process`, job.data.traceparent,
           { 'messaging.system': 'pg-boss', 'messaging.destination.name': PAYMENT_QUEUE, 'messaging.message.id': job.id, 'holdfast.order_id': job.data.orderId },
-          () => processPaymentJob(deps, job.data.orderId));
+          () => throughDatabaseOutage(() => processPaymentJob(deps, job.data.orderId)));
         end({ result });
       } catch (err) {
         end({ result: err instanceof RetryLater ? 'retry_later' : 'error' });
@@ -97,6 +112,7 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
     }
   })();
 
+  const housekeepingFailures = new FailureRun(logger, 'payments housekeeping');
   let housekeepingRunning = false;
   let lastReconcile = Date.now();
   const housekeeping = setInterval(() => {
@@ -110,7 +126,7 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
         const report = await reconcile(pool, router, logger, { sinceHours: 48 });
         if (report.findings.length) logger.warn({ findings: report.findings.length }, 'reconciliation found differences');
       }
-    })().catch((err) => logger.warn({ err }, 'payments housekeeping failed; will retry')).finally(() => { housekeepingRunning = false; });
+    })().then(() => housekeepingFailures.succeeded(), (err) => housekeepingFailures.failed(err)).finally(() => { housekeepingRunning = false; });
   }, 5000);
   housekeeping.unref();
 

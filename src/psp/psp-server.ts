@@ -14,6 +14,8 @@ import { parseStripeForm, type FormObject } from './stripe-form.ts';
 import { StripeError, StripeErrors } from './stripe-errors.ts';
 import { stripeId } from './psp-objects.ts';
 import { executeWrite, type WriteResponse } from './psp-idempotency.ts';
+import { isDatabaseUnavailable } from '../platform/db/database-availability.ts';
+import { FailureRun } from '../platform/observability/failure-run.ts';
 import {
   DEFAULT_API_VERSION, createPaymentIntent, confirmPaymentIntent, cancelPaymentIntent, retrievePaymentIntent,
   listPaymentIntents, searchPaymentIntents, createRefund, retrieveRefund, listRefundsEndpoint,
@@ -222,11 +224,20 @@ export async function createPspServer(opts: PspServerOptions): Promise<PspServer
     record(req, outcome, reply.elapsedTime / 1000);
   });
 
+  // The ledger's database unreachable is the simulator's own outage: it answers as Stripe does for one of
+  // its own, 503 api_error (a client retries with the same Idempotency-Key; the write did not commit, or
+  // committed together with its idempotency record, which the retry then replays). Logged per outage.
+  const ledgerDown = new FailureRun(log, 'simulator requests needing the ledger');
   app.setErrorHandler((error, req, reply) => {
     const s = stateOf(req);
     if (error instanceof StripeError) {
       if (error.body.type === 'idempotency_error') s.outcome = 'idempotency_error';
       return sendError(reply, error);
+    }
+    if (isDatabaseUnavailable(error)) {
+      ledgerDown.failed(error, 'answering 503 api_error');
+      s.outcome = 'error';
+      return sendError(reply, StripeErrors.apiError(503));
     }
     const status = (error as { statusCode?: number }).statusCode ?? 500;
     if (status < 500) {
@@ -301,8 +312,18 @@ export async function createPspServer(opts: PspServerOptions): Promise<PspServer
   read('/v1/refunds', (db, ctx, p) => listRefundsEndpoint(db, ctx, p));
   read('/v1/refunds/:id', (db, ctx, p, r) => retrieveRefund(db, ctx, r.id!, p));
 
-  // Not Stripe: liveness and metrics for operators (the psp role may run alone, without the main port).
+  // Not Stripe: liveness, readiness and metrics for operators (the psp role may run alone, without the
+  // main port). Ready while the ledger's database answers and the simulator is not stopping.
   app.get('/healthz', async () => ({ status: 'ok', account: account.name, accountId: account.accountId }));
+  app.get('/readyz', async (_req, reply) => {
+    if (stopping) return reply.code(503).send({ status: 'draining', reason: 'shutting down' });
+    try {
+      await pool.query('SELECT 1');
+    } catch {
+      return reply.code(503).send({ status: 'unavailable', reason: 'ledger database unreachable' });
+    }
+    return { status: 'ready', account: account.name };
+  });
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
 
   const listen = (port: number) => new Promise<void>((resolve, reject) => {

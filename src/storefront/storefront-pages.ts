@@ -4,7 +4,7 @@
 // while the JSON API keeps its {"error": {...}} bodies.
 import type { FastifyError } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { setHtmlNotFoundPage, type HttpServer } from '../platform/http/http-server.ts';
+import { knownError, setHtmlNotFoundPage, setRetryAfter, type HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { AppError } from '../platform/http/app-error.ts';
 import { PERSONAL, sendHtml } from './page-reply.ts';
@@ -16,9 +16,11 @@ import { orderPages } from './order-pages.ts';
 import { errorView, notFoundView } from './views/error-view.ts';
 
 function statusOf(error: FastifyError | AppError): number {
-  if (error instanceof AppError) return error.statusCode;
-  if (error.validation) return 400;
-  return error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
+  const known = knownError(error);
+  if (known) return known.statusCode;
+  const fe = error as FastifyError;
+  if (fe.validation) return 400;
+  return fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : 500;
 }
 
 function shopperMessage(error: FastifyError | AppError, status: number): string {
@@ -35,8 +37,9 @@ export async function storefrontPages(app: HttpServer, deps: RouteDeps): Promise
     const pages: HttpServer = instance.withTypeProvider<TypeBoxTypeProvider>();
     pages.setErrorHandler((error: FastifyError | AppError, request, reply) => {
       const status = statusOf(error);
-      if (status >= 500) request.log.error({ err: error }, 'storefront page failed');
+      if (status >= 500 && status !== 503) request.log.error({ err: error }, 'storefront page failed');
       const body = status === 404 ? notFoundView() : errorView(status, shopperMessage(error, status));
+      setRetryAfter(reply, status);
       return sendHtml(reply, status, PERSONAL, body);
     });
     assetRoutes(pages);

@@ -5,6 +5,7 @@ import type pg from 'pg';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import type { Logger } from '../platform/observability/logger.ts';
+import { FailureRun } from '../platform/observability/failure-run.ts';
 import { catalogRoutes } from '../catalog/catalog-routes.ts';
 import { cartRoutes } from '../cart/cart-routes.ts';
 import { checkoutRoutes } from '../checkout/checkout-routes.ts';
@@ -27,6 +28,7 @@ export async function registerStorefront(app: HttpServer, deps: RouteDeps): Prom
 }
 
 export function startStorefrontHousekeeping(pool: pg.Pool, logger: Logger, everyMs = 5000): { stop(): void } {
+  const failures = new FailureRun(logger, 'storefront housekeeping');
   let running = false;
   let lastPurge = 0;
   const tick = async () => {
@@ -36,9 +38,10 @@ export function startStorefrontHousekeeping(pool: pg.Pool, logger: Logger, every
       if (Date.now() - lastPurge > 3_600_000) {
         lastPurge = Date.now();
         await purgeIdempotencyRecords(pool);
+        failures.succeeded();
       }
     } catch (err) {
-      logger.warn({ err }, 'storefront housekeeping failed; will retry');
+      failures.failed(err);
     } finally {
       running = false;
     }

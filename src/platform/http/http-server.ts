@@ -12,6 +12,8 @@ import addFormatsModule from 'ajv-formats';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AppError, HttpErrors } from './app-error.ts';
+import { DatabaseErrors, isDatabaseUnavailable } from '../db/database-availability.ts';
+import { FailureRun } from '../observability/failure-run.ts';
 import { httpRequestDuration, metricsSettings } from '../observability/metrics.ts';
 import type { HistogramChild } from '../observability/labelled-histogram.ts';
 import { tracedRequestListener, nameServerSpan, runInRequestContext, tracingActive } from '../observability/tracing.ts';
@@ -35,6 +37,24 @@ export interface HttpServerOptions {
   rateLimitWritesPerMinute: number;
   cookieSecret: string;
   openapi?: { title: string; description: string };
+}
+
+/** How long a client is asked to wait (Retry-After, seconds) before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The stable error an error stands for: an AppError itself, DATABASE_UNAVAILABLE for a database
+ * connection failure (mapped here once for every route, not by each), undefined for anything else.
+ */
+export function knownError(error: unknown): AppError | undefined {
+  if (error instanceof AppError) return error;
+  if (isDatabaseUnavailable(error)) return DatabaseErrors.DATABASE_UNAVAILABLE();
+  return undefined;
+}
+
+/** A 503 (a dependency down, the process not ready) tells the client when to come back. */
+export function setRetryAfter(reply: FastifyReply, statusCode: number): void {
+  if (statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
 }
 
 /** The one error body shape: {"error": {"code", "message"}} (plus details when useful). */
@@ -237,10 +257,15 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     reply.code(404).send(errorBody(err.code, err.message));
   });
 
+  // During a database outage every request that needs it fails: a few log lines say so, not one per request.
+  const databaseDown = new FailureRun(opts.logger, 'requests needing the database');
   app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
-    if (error instanceof AppError) {
-      if (error.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-      return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.details));
+    const known = knownError(error);
+    if (known) {
+      if (known.code === 'DATABASE_UNAVAILABLE') databaseDown.failed(error, 'answering 503 DATABASE_UNAVAILABLE with Retry-After');
+      else if (known.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+      setRetryAfter(reply, known.statusCode);
+      return reply.code(known.statusCode).send(errorBody(known.code, known.message, known.details));
     }
     const fe = error as FastifyError;
     if (fe.validation) {
