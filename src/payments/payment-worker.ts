@@ -14,7 +14,8 @@ import { reconcile } from './reconciliation.ts';
 import { paymentJobDuration } from './payment-metrics.ts';
 import { traceJob } from '../platform/observability/tracing.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
-import { isDatabaseUnavailable, waitForDatabase } from '../platform/db/database-availability.ts';
+import { waitForDatabase } from '../platform/db/database.ts';
+import { isDatabaseUnavailable } from '../platform/db/database-errors.ts';
 
 export interface PaymentWorkerOptions {
   concurrency: number;

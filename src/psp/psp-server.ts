@@ -14,7 +14,7 @@ import { parseStripeForm, type FormObject } from './stripe-form.ts';
 import { StripeError, StripeErrors } from './stripe-errors.ts';
 import { stripeId } from './psp-objects.ts';
 import { executeWrite, type WriteResponse } from './psp-idempotency.ts';
-import { isDatabaseUnavailable } from '../platform/db/database-availability.ts';
+import { isDatabaseUnavailable } from '../platform/db/database-errors.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
 import {
   DEFAULT_API_VERSION, createPaymentIntent, confirmPaymentIntent, cancelPaymentIntent, retrievePaymentIntent,

@@ -129,6 +129,34 @@ test('a PostgreSQL restart under checkout traffic: every role survives, reports 
   };
   const shoppers = Array.from({ length: SHOPPERS }, shopper);
 
+  // --- every other kind of route, a request each twice a second: API, admin API and pages ---
+  const auth = { authorization: `Bearer ${adminToken}` };
+  const sweepCart = (await (await fetch(`${base}/api/carts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()).id as string;
+  const emptyCart = (await (await fetch(`${base}/api/carts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json()).id as string;
+  assert.equal((await call('POST /api/carts/:id/items', 'POST', `/api/carts/${sweepCart}/items`, { productId: products[0]!.id, quantity: 1 })).status, 200);
+  while (accepted.length === 0) await sleep(100);
+  const sampleOrderId = accepted[0]!.orderId;
+  const sweep: [string, string, string, unknown?, Record<string, string>?][] = [
+    ['GET /api/products/:slug', 'GET', `/api/products/${products[1]!.slug}`],
+    ['GET /api/carts/:id', 'GET', `/api/carts/${sweepCart}`],
+    ['PATCH /api/carts/:id/items/:productId', 'PATCH', `/api/carts/${sweepCart}/items/${products[0]!.id}`, { quantity: 2 }],
+    ['POST /api/checkout (empty cart)', 'POST', '/api/checkout', { cartId: emptyCart, email: 'sweep@example.com', shippingAddress: SHIPPING, paymentMethod: 'pm_card_visa' }, { 'idempotency-key': randomUUID() }],
+    ['GET /api/admin/orders', 'GET', '/api/admin/orders?limit=1', undefined, auth],
+    ['GET /api/admin/orders/:id', 'GET', `/api/admin/orders/${sampleOrderId}`, undefined, auth],
+    ['GET /api/admin/orders/:id/payments', 'GET', `/api/admin/orders/${sampleOrderId}/payments`, undefined, auth],
+    ['GET /api/admin/products/:id/stock', 'GET', `/api/admin/products/${products[0]!.id}/stock`, undefined, auth],
+    ['GET /api/admin/faults', 'GET', '/api/admin/faults', undefined, auth],
+    ['PUT /api/admin/faults/:name', 'PUT', '/api/admin/faults/psp.latency', { latencyMs: 300, jitterMs: 300 }, auth],
+    ['GET /api/admin/payments/dead-letters', 'GET', '/api/admin/payments/dead-letters', undefined, auth],
+    ['GET /products/:slug', 'GET', `/products/${products[2]!.slug}`, undefined, { accept: 'text/html' }],
+  ];
+  const sweeper = (async () => {
+    while (traffic) {
+      for (const [route, method, p, body, headers] of sweep) await call(route, method, p, body, headers);
+      await sleep(500);
+    }
+  })();
+
   // --- readiness and liveness of every process, four times a second ---
   const probed = [
     ...shop.processes.filter((p) => p.url).map((p) => ({ name: `${p.role}:${p.child.pid}`, url: p.url })),
@@ -166,6 +194,15 @@ test('a PostgreSQL restart under checkout traffic: every role survives, reports 
   const startAt = Date.now();
   server = await startEmbeddedPostgres({ dataDir, port });
   const upAt = Date.now();
+  // The orders accepted before the stop (their payments were in flight): when did the last one settle?
+  const beforeStop = accepted.slice(0, acceptedBefore).map((o) => o.orderId);
+  let inFlightSettledAt: number | undefined;
+  const inFlightWatch = (async () => {
+    for (const deadline = upAt + 240_000; Date.now() < deadline && inFlightSettledAt === undefined; await sleep(250)) {
+      const left = await pool.query(`SELECT count(*)::int AS n FROM orders WHERE id = ANY($1) AND status = 'pending_payment'`, [beforeStop]).then((r) => r.rows[0].n as number, () => -1);
+      if (left === 0) inFlightSettledAt = Date.now();
+    }
+  })();
 
   // --- recovery: every process ready again; the LISTEN connections of the fault readers are back ---
   const readyAfter = new Map<string, number | null>();
@@ -187,7 +224,7 @@ test('a PostgreSQL restart under checkout traffic: every role survives, reports 
   // Traffic continues a little after recovery, then every accepted order must settle by itself.
   await sleep(5000);
   traffic = false;
-  await Promise.all(shoppers);
+  await Promise.all([...shoppers, sweeper]);
   probing = false;
   await prober;
   const ids = accepted.map((o) => o.orderId);
@@ -198,6 +235,8 @@ test('a PostgreSQL restart under checkout traffic: every role survives, reports 
     settledAt = Date.now();
     if (pending === 0) break;
   }
+
+  await inFlightWatch;
 
   // --- figures ---
   const { rows } = await pool.query<{ id: string; status: string; total_amount: number }>(`SELECT id, status, total_amount FROM orders WHERE id = ANY($1)`, [ids]);
@@ -232,7 +271,7 @@ test('a PostgreSQL restart under checkout traffic: every role survives, reports 
     `database restart: server stopped ${((downAt - stoppedAt) / 1000).toFixed(1)} s after the stop began, down ${((upAt - downAt) / 1000).toFixed(1)} s (start took ${((upAt - startAt) / 1000).toFixed(1)} s); payment jobs active at the stop: ${inFlight}`,
     `  requests: ${answers.length} answered, ${unanswered.length} unanswered; 5xx: ${server5xx.length} (503: ${unavailable.length} ${JSON.stringify(codes)}; other 5xx: ${not503.length}); 503 without Retry-After: ${withoutRetryAfter.length}, API 503 without a code: ${apiWithoutCode.length}`,
     `  by route and status: ${[...byRoute].map(([route, row]) => `${route} ${JSON.stringify(row)}`).join('; ')}`,
-    `  orders accepted: ${accepted.length} (${acceptedBefore} before the stop); ${JSON.stringify(byStatus)}; still pending: ${pending}; last settled ${((settledAt - upAt) / 1000).toFixed(1)} s after the server was back`,
+    `  orders accepted: ${accepted.length} (${acceptedBefore} before the stop); ${JSON.stringify(byStatus)}; still pending: ${pending}; the ${acceptedBefore} accepted before the stop all settled ${inFlightSettledAt ? ((inFlightSettledAt - upAt) / 1000).toFixed(1) : 'never'} s after the server was back, the last of all ${((settledAt - upAt) / 1000).toFixed(1)} s after (traffic went on for 5 s)`,
     `  ledger: paid orders without exactly one charge: ${notOnce}; charges on unpaid orders: ${onUnpaid}; charges without an order: ${stray}; orders whose outcome differs from their card: ${wrongOutcome.length}`,
     `  ready again after the server was back (s): ${probed.map((p) => `${p.name}=${readyAfter.get(p.name) ?? 'never'}`).join(', ')}`,
     `  fault-reader LISTEN connections: ${listenersBefore} before the outage; ${listeners} of 4 ${listenersAfter.toFixed(1)} s after the server was back`,

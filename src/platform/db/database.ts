@@ -1,6 +1,8 @@
 // The PostgreSQL access layer every context uses: one pool per role (sized by config), named queries
 // (the name labels metrics and makes the statement a prepared one), and transactions.
 import pg from 'pg';
+import { ExponentialBackoff } from 'cockatiel';
+import { isDatabaseUnavailable } from './database-errors.ts';
 import { dbQueryDuration, metricsSettings } from '../observability/metrics.ts';
 import { traceQuery } from '../observability/tracing.ts';
 
@@ -97,5 +99,26 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
     }
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Waits until the database answers a query, retrying with exponential backoff (jittered, at most 2 s
+ * apart). Resolves true once it answers, false at the deadline or when stopped() says to give up.
+ */
+export async function waitForDatabase(pool: pg.Pool, opts: { deadline: number; stopped?: () => boolean }): Promise<boolean> {
+  let backoff = new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }).next();
+  for (;;) {
+    try {
+      await pool.query('SELECT 1');
+      return true;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+    }
+    const wait = Math.min(backoff.duration, opts.deadline - Date.now());
+    if (wait <= 0 || opts.stopped?.()) return false;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    if (opts.stopped?.()) return false;
+    backoff = backoff.next(undefined);
   }
 }

@@ -12,7 +12,7 @@ import addFormatsModule from 'ajv-formats';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AppError, HttpErrors } from './app-error.ts';
-import { DatabaseErrors, isDatabaseUnavailable } from '../db/database-availability.ts';
+import { DatabaseErrors, isDatabaseUnavailable } from '../db/database-errors.ts';
 import { FailureRun } from '../observability/failure-run.ts';
 import { httpRequestDuration, metricsSettings } from '../observability/metrics.ts';
 import type { HistogramChild } from '../observability/labelled-histogram.ts';

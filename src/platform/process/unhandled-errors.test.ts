@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import pg from 'pg';
 import { freePort } from '../../../test/helpers/free-port.ts';
-import { isDatabaseUnavailable } from '../db/database-availability.ts';
+import { isDatabaseUnavailable } from '../db/database-errors.ts';
 
 const here = import.meta.dirname;
 const url = (file: string) => pathToFileURL(path.join(here, file)).href;

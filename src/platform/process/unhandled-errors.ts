@@ -16,7 +16,7 @@ import client from 'prom-client';
 import type { Logger } from '../observability/logger.ts';
 import { registry } from '../observability/metrics.ts';
 import { FailureRun } from '../observability/failure-run.ts';
-import { isDatabaseUnavailable } from '../db/database-availability.ts';
+import { isDatabaseUnavailable } from '../db/database-errors.ts';
 
 const unhandledErrors = new client.Counter({
   name: 'holdfast_process_unhandled_errors_total',

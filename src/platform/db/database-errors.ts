@@ -2,8 +2,6 @@
 // apart from every other database error: the first is worth waiting out and is answered 503
 // DATABASE_UNAVAILABLE with Retry-After; the second is a bug or a bad request. See
 // docs/decisions/0014-unhandled-errors-and-database-outages.md.
-import { ExponentialBackoff } from 'cockatiel';
-import type pg from 'pg';
 import { defineErrors } from '../http/app-error.ts';
 
 export const DatabaseErrors = defineErrors('database', {
@@ -32,25 +30,4 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (typeof e.message === 'string' && CONNECTION_MESSAGES.test(e.message)) return true;
   // A connection to a name with several addresses fails with an AggregateError of one error per address.
   return Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every(isDatabaseUnavailable);
-}
-
-/**
- * Waits until the database answers a query, retrying with exponential backoff (jittered, at most 2 s
- * apart). Resolves true once it answers, false at the deadline or when stopped() says to give up.
- */
-export async function waitForDatabase(pool: pg.Pool, opts: { deadline: number; stopped?: () => boolean }): Promise<boolean> {
-  let backoff = new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }).next();
-  for (;;) {
-    try {
-      await pool.query('SELECT 1');
-      return true;
-    } catch (err) {
-      if (!isDatabaseUnavailable(err)) throw err;
-    }
-    const wait = Math.min(backoff.duration, opts.deadline - Date.now());
-    if (wait <= 0 || opts.stopped?.()) return false;
-    await new Promise((resolve) => setTimeout(resolve, wait));
-    if (opts.stopped?.()) return false;
-    backoff = backoff.next(undefined);
-  }
 }
