@@ -1,6 +1,7 @@
 // What the simulator guarantees beyond the shared Stripe contract: two independent accounts, 409 for a
 // key in flight, atomic intent + idempotency record, the 24-hour key window, the ledger queries the crash
-// test uses, confirm/cancel, Stripe's wire details, search pagination and metrics.
+// test uses, confirm/cancel, Stripe's wire details, prototype names as parameter names, search pagination
+// and metrics.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -184,6 +185,33 @@ test("Stripe's wire details: arrays, headers, content types, unknown URLs, refun
   const got = await stripe('primary', 'GET', `/v1/refunds/${byCharge.json.id}`);
   assert.deepEqual(got.json, byCharge.json);
   assert.equal((await stripe('secondary', 'GET', `/v1/refunds/${byCharge.json.id}`)).status, 404);
+});
+
+test('prototype names are ordinary parameter names: unknown at the top level, kept as metadata keys', async () => {
+  const unknown = await stripe('primary', 'GET', '/v1/payment_intents?__proto__[expand]=x');
+  assert.equal(unknown.status, 400);
+  assert.deepEqual([unknown.json.error.code, unknown.json.error.param], ['parameter_unknown', '__proto__']);
+  const nested = await stripe('primary', 'POST', '/v1/payment_intents', { body: 'amount=500&currency=usd&constructor[prototype][expand]=x' });
+  assert.deepEqual([nested.status, nested.json.error.code, nested.json.error.param], [400, 'parameter_unknown', 'constructor']);
+  // Stripe allows any metadata key without square brackets: __proto__ and constructor are stored and returned.
+  const tag = `proto_${randomUUID()}`;
+  const body = `amount=500&currency=usd&metadata[__proto__]=${tag}&metadata[constructor]=c&metadata[toString]=t`;
+  const created = await stripe('primary', 'POST', '/v1/payment_intents', { body, idempotencyKey: tag });
+  assert.equal(created.status, 200, created.text);
+  // JSON.parse keeps "__proto__" as an own key (an assignment would have set the prototype instead)
+  const ownMetadata = (pi: { metadata: object }) => Object.entries(pi.metadata).sort(([x], [y]) => x.localeCompare(y));
+  assert.deepEqual(ownMetadata(created.json), [['__proto__', tag], ['constructor', 'c'], ['toString', 't']]);
+  const replay = await stripe('primary', 'POST', '/v1/payment_intents', { body, idempotencyKey: tag });
+  assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+  assert.equal(replay.text, created.text);
+  const fetched = await stripe('primary', 'GET', `/v1/payment_intents/${created.json.id}`);
+  assert.deepEqual(ownMetadata(fetched.json), ownMetadata(created.json));
+  const found = await stripe('primary', 'GET', '/v1/payment_intents/search', { params: { query: `metadata['__proto__']:'${tag}'` } });
+  assert.deepEqual(found.json.data.map((pi: { id: string }) => pi.id), [created.json.id]);
+  // A hash where metadata wants a string is refused, wherever it is nested.
+  const hash = await stripe('primary', 'POST', '/v1/payment_intents', { body: 'amount=500&currency=usd&metadata[__proto__][polluted]=yes' });
+  assert.deepEqual([hash.status, hash.json.error.param], [400, 'metadata[__proto__]']);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
 test('search pages with next_page; OR, negation and amount comparisons work', async () => {
