@@ -68,7 +68,7 @@ async function startHoldfast(): Promise<Running> {
     assert.ok(proc.exitCode === null && proc.signalCode === null, `holdfast start exited before it was running:\n${out}`);
     const main = /Holdfast is running \(all\): (http:\/\/\S+)/.exec(out)?.[1];
     const psp: Record<string, string> = {};
-    for (const line of out.split('\n')) {
+    for (const line of out.split('\n').slice(0, -1)) { // complete lines only
       if (!line.includes('payment provider simulator listening')) continue;
       const entry = JSON.parse(line) as { account: string; url: string };
       psp[entry.account] = entry.url;
