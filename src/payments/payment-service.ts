@@ -179,6 +179,12 @@ export async function processPaymentJob(deps: PaymentDeps, orderId: string): Pro
           return 'settled';
         }
         case 'declined':
+          if (attempt.confirms_intent_id && !outcome.intent) {
+            // The provider refused to confirm that intent at all (e.g. Stripe canceled it after too many
+            // confirmations): nothing was charged and it left no intent to reuse, so the next hop creates one.
+            await markAttempt(deps.pool, attempt.id, 'declined', { code: outcome.code, declineCode: outcome.declineCode, message: outcome.message });
+            continue;
+          }
           await recordDecline(deps, attempt, outcome);
           paymentsSettled.inc({ outcome: 'payment_failed', provider: attempt.provider });
           attemptsPerOrder.observe((await query<{ n: number }>(deps.pool, Q.countAttempts, [orderId])).rows[0]?.n ?? 1);

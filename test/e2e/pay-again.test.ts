@@ -146,6 +146,24 @@ test('the answer to the confirm is lost: resolved by repeating the same confirm,
   assert.equal(attempts[0]!.providerIntentId, attempts[1]!.providerIntentId, 'the same intent, confirmed once more');
 });
 
+test('an intent the provider will no longer confirm (canceled there): a new intent is created, paid once', async () => {
+  const { order } = await declinedOrder(8);
+  const [declined] = await attemptsOf(order.orderId);
+  const primary = app.ctx.pspAccounts!.find((a) => a.name === declined!.provider)!;
+  const canceled = await fetch(`${primary.baseUrl}/v1/payment_intents/${declined!.providerIntentId}/cancel`, {
+    method: 'POST', headers: { authorization: `Bearer ${primary.secretKey}` },
+  });
+  assert.equal(canceled.status, 200, await canceled.text());
+  assert.equal((await payAgain(order, 'pm_card_visa')).status, 202);
+  assert.equal(await waitForSettlement(app.url, order, 10_000), 'paid');
+  const attempts = await attemptsOf(order.orderId);
+  assert.deepEqual(attempts.map((a) => [a.status, a.errorCode]), [['declined', 'card_declined'], ['declined', 'payment_intent_unexpected_state'], ['succeeded', null]]);
+  const charges = await listSucceededCharges(app.db.pool, { orderId: order.orderId });
+  assert.equal(charges.length, 1);
+  assert.equal(charges[0]!.intentId, attempts[2]!.providerIntentId);
+  assert.notEqual(attempts[2]!.providerIntentId, declined!.providerIntentId, 'a new intent');
+});
+
 test('an attempt whose outcome is unknown blocks a retry until it is resolved', async () => {
   const { order } = await declinedOrder(4);
   // A declined order has no unresolved attempt by construction; plant one to check the rule holds anyway.
