@@ -29,16 +29,34 @@ before(async () => {
   });
   await mkdir(REPORTS, { recursive: true });
   // A product of our own with a word no demo product has, so the search finds exactly it.
-  const suffix = randomBytes(4).toString('hex');
-  const created = await api(app.url, 'POST', '/api/admin/products', {
-    slug: `zephyr-wool-scarf-${suffix}`, sku: `ZWS-${suffix}`, title: 'Zephyr Wool Scarf',
+  product = await createProduct(app, {
+    slug: 'zephyr-wool-scarf', sku: 'ZWS', title: 'Zephyr Wool Scarf',
     description: 'A soft merino wool scarf from the Zephyr collection, knitted for long winter walks.',
-    price: { amount: 3450, currency: 'USD' }, categories: ['apparel', 'gifts'], stock: 40,
-    images: [`/images/products/zephyr-wool-scarf-${suffix}.svg`],
-  }, { authorization: `Bearer ${app.adminToken}` });
-  assert.equal(created.status, 201, created.text);
-  product = created.json;
+    amount: 3450, categories: ['apparel', 'gifts'], stock: 40,
+  });
 });
+
+async function createProduct(shop: TestApp, p: { slug: string; sku: string; title: string; description: string; amount: number; categories: string[]; stock: number }) {
+  const suffix = randomBytes(4).toString('hex');
+  const created = await api(shop.url, 'POST', '/api/admin/products', {
+    slug: `${p.slug}-${suffix}`, sku: `${p.sku}-${suffix}`, title: p.title, description: p.description,
+    price: { amount: p.amount, currency: 'USD' }, categories: p.categories, stock: p.stock,
+    images: [`/images/products/${p.slug}-${suffix}.svg`],
+  }, { authorization: `Bearer ${shop.adminToken}` });
+  assert.equal(created.status, 201, created.text);
+  return created.json as { id: string; slug: string; title: string };
+}
+
+/** Fills the checkout form as Ada would, with the given payment method. */
+async function fillCheckout(page: Page, paymentMethod: string) {
+  await page.getByLabel('Email').fill('ada@example.com');
+  await page.getByLabel('Full name').fill('Ada Lovelace');
+  await page.getByLabel('Street address').fill('12 Analytical Row');
+  await page.getByLabel('Town or city').fill('London');
+  await page.getByLabel('Postal code').fill('N1 7AA');
+  await page.getByLabel('Country').selectOption('GB');
+  await page.getByLabel('Payment method').selectOption(paymentMethod);
+}
 
 after(async () => {
   await browser?.close();
@@ -105,13 +123,7 @@ test('a shopper searches, adds to cart, checks out and sees the order status', {
   await page.getByRole('link', { name: 'Go to checkout' }).click();
 
   await page.getByRole('heading', { level: 1, name: 'Checkout' }).waitFor();
-  await page.getByLabel('Email').fill('ada@example.com');
-  await page.getByLabel('Full name').fill('Ada Lovelace');
-  await page.getByLabel('Street address').fill('12 Analytical Row');
-  await page.getByLabel('Town or city').fill('London');
-  await page.getByLabel('Postal code').fill('N1 7AA');
-  await page.getByLabel('Country').selectOption('GB');
-  await page.getByLabel('Payment method').selectOption('pm_card_visa');
+  await fillCheckout(page, 'pm_card_visa');
   await page.screenshot({ path: path.join(REPORTS, 'storefront-checkout.png'), fullPage: true });
   await page.getByRole('button', { name: /Place order/ }).click();
 
@@ -138,27 +150,18 @@ test('a declined card: the order page says so and holds the items; the same orde
   const shop = await startTestApp({ targets: ['storefront', 'psp', 'payments'], config: { pspPort: 0 } });
   const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1024, height: 900 } });
   try {
-    const suffix = randomBytes(4).toString('hex');
-    const created = await api(shop.url, 'POST', '/api/admin/products', {
-      slug: `harbour-lantern-${suffix}`, sku: `HBL-${suffix}`, title: 'Harbour Lantern', description: 'A storm lantern.',
-      price: { amount: 4200, currency: 'USD' }, categories: ['home'], stock: 10, images: [`/images/products/harbour-lantern-${suffix}.svg`],
-    }, { authorization: `Bearer ${shop.adminToken}` });
-    assert.equal(created.status, 201, created.text);
-    const stock = async () => (await api(shop.url, 'GET', `/api/admin/products/${created.json.id}/stock`, undefined, { authorization: `Bearer ${shop.adminToken}` })).json;
+    const lantern = await createProduct(shop, {
+      slug: 'harbour-lantern', sku: 'HBL', title: 'Harbour Lantern', description: 'A storm lantern.', amount: 4200, categories: ['home'], stock: 10,
+    });
+    const stock = async () => (await api(shop.url, 'GET', `/api/admin/products/${lantern.id}/stock`, undefined, { authorization: `Bearer ${shop.adminToken}` })).json;
 
     const page = await context.newPage();
-    await page.goto(`${shop.url}/products/${created.json.slug}`);
+    await page.goto(`${shop.url}/products/${lantern.slug}`);
     await page.getByLabel('Quantity').fill('2');
     await page.getByRole('button', { name: 'Add to cart' }).click();
     await page.waitForURL(`${shop.url}/cart`);
     await page.getByRole('link', { name: 'Go to checkout' }).click();
-    await page.getByLabel('Email').fill('ada@example.com');
-    await page.getByLabel('Full name').fill('Ada Lovelace');
-    await page.getByLabel('Street address').fill('12 Analytical Row');
-    await page.getByLabel('Town or city').fill('London');
-    await page.getByLabel('Postal code').fill('N1 7AA');
-    await page.getByLabel('Country').selectOption('GB');
-    await page.getByLabel('Payment method').selectOption('pm_card_chargeDeclined');
+    await fillCheckout(page, 'pm_card_chargeDeclined');
     await page.getByRole('button', { name: /Place order/ }).click();
     await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
     const orderUrl = page.url();
