@@ -67,10 +67,31 @@ async function callProvider(deps: PaymentDeps, provider: PaymentProvider, attemp
     }
     if (!err.retryable && err.stripeType === 'invalid_request_error' && err.status !== 409) {
       // A definitive rejection (e.g. no such payment method): the charge did not and will not happen.
-      return { kind: 'declined', code: err.stripeCode ?? 'invalid_request', message: err.message };
+      const refused = { kind: 'declined', code: err.stripeCode ?? 'invalid_request', message: err.message } as const;
+      return attempt.confirms_intent_id ? confirmRefused(deps, provider, attempt.confirms_intent_id, refused) : refused;
     }
     return { kind: 'in_doubt', reason: err.message };
   }
+}
+
+/**
+ * A confirm the provider refused outright: usually the intent can no longer be confirmed (Stripe cancels
+ * an intent at its confirmation limit) and nothing was charged. But "cannot confirm" is also the answer for
+ * an intent that already charged, e.g. to an earlier confirm whose idempotency key the provider no longer
+ * keeps; so the intent itself is asked before anything else is tried.
+ */
+async function confirmRefused(deps: PaymentDeps, provider: PaymentProvider, intentId: string, refused: Extract<AttemptOutcome, { kind: 'declined' }>): Promise<AttemptOutcome> {
+  let intent: PaymentIntent;
+  try {
+    intent = await provider.resilience.execute('retrieve_payment_intent', (signal) => provider.client.retrieve(intentId, signal),
+      { bypassBreaker: true, timeoutMs: deps.resolveTimeoutMs });
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    return { kind: 'in_doubt', reason: `confirm of ${intentId} refused and its state unknown: ${err.message}` };
+  }
+  if (intent.status === 'succeeded') return { kind: 'succeeded', intent };
+  if (intent.status === 'processing' || intent.status === 'requires_capture') return { kind: 'in_doubt', reason: `${intentId} is ${intent.status}` };
+  return refused;
 }
 
 async function markAttempt(db: pg.Pool | pg.PoolClient, id: string, status: AttemptRow['status'], p: { intentId?: string | undefined; code?: string | undefined; declineCode?: string | undefined; message?: string | undefined } = {}) {
@@ -180,8 +201,8 @@ export async function processPaymentJob(deps: PaymentDeps, orderId: string): Pro
         }
         case 'declined':
           if (attempt.confirms_intent_id && !outcome.intent) {
-            // The provider refused to confirm that intent at all (e.g. Stripe canceled it after too many
-            // confirmations): nothing was charged and it left no intent to reuse, so the next hop creates one.
+            // The provider refused to confirm that intent at all and it has not charged (confirmRefused):
+            // nothing was charged and it left no intent to reuse, so the next hop creates one.
             await markAttempt(deps.pool, attempt.id, 'declined', { code: outcome.code, declineCode: outcome.declineCode, message: outcome.message });
             continue;
           }

@@ -164,6 +164,24 @@ test('an intent the provider will no longer confirm (canceled there): a new inte
   assert.notEqual(attempts[2]!.providerIntentId, declined!.providerIntentId, 'a new intent');
 });
 
+test('a refused confirm of an intent that did charge is recognised as paid, never charged again', async () => {
+  // As if an earlier confirm had charged and its idempotency key had since expired at the provider: the
+  // intent is succeeded, so confirming it again is refused (payment_intent_unexpected_state).
+  const { order } = await declinedOrder(9);
+  const [declined] = await attemptsOf(order.orderId);
+  const account = app.ctx.pspAccounts!.find((a) => a.name === declined!.provider)!;
+  const confirmed = await fetch(`${account.baseUrl}/v1/payment_intents/${declined!.providerIntentId}/confirm`, {
+    method: 'POST', headers: { authorization: `Bearer ${account.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'payment_method=pm_card_visa',
+  });
+  assert.equal(confirmed.status, 200, await confirmed.text());
+  assert.equal((await payAgain(order, 'pm_card_visa')).status, 202);
+  assert.equal(await waitForSettlement(app.url, order, 10_000), 'paid');
+  const charges = await listSucceededCharges(app.db.pool, { orderId: order.orderId });
+  assert.deepEqual(charges.map((c) => c.intentId), [declined!.providerIntentId], 'the one charge, on the intent that made it');
+  assert.deepEqual((await attemptsOf(order.orderId)).map((a) => a.status), ['declined', 'succeeded']);
+});
+
 test('an attempt whose outcome is unknown blocks a retry until it is resolved', async () => {
   const { order } = await declinedOrder(4);
   // A declined order has no unresolved attempt by construction; plant one to check the rule holds anyway.
