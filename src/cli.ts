@@ -12,6 +12,7 @@ Usage:
   holdfast start --list-targets        print the targets and the modules each one runs
   holdfast db migrate                  apply database migrations and exit
   holdfast db seed [--count N]         seed the demo catalog (skips products that exist) and exit
+  holdfast db url                      print the database connection string (for psql: psql "$(holdfast db url)")
   holdfast faults list                 fault injection on a running shop (HOLDFAST_URL, admin token)
   holdfast faults set <name> '<json>'  switch a fault on: set psp.latency '{"latencyMs":2000}' [--ttl S]
   holdfast faults clear <name>         switch a fault off
@@ -112,7 +113,15 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'db': {
-      if (sub !== 'migrate' && sub !== 'seed') fail(`usage: holdfast db migrate | holdfast db seed [--count N]`);
+      if (sub === 'url') {
+        const cfg = config();
+        const { embeddedPostgresUrl } = await import('./platform/db/embedded-postgres.ts');
+        const url = cfg.databaseUrl ?? await embeddedPostgresUrl({ dataDir: cfg.dataDir, port: cfg.embeddedPostgresPort });
+        if (!url) fail(`no embedded PostgreSQL in ${cfg.dataDir} yet: start Holdfast once (holdfast start) to create it`, 1);
+        process.stdout.write(`${url}\n`);
+        return;
+      }
+      if (sub !== 'migrate' && sub !== 'seed') fail(`usage: holdfast db migrate | holdfast db seed [--count N] | holdfast db url`);
       const { values } = parseArgs({ args: rest, options: { count: { type: 'string' } }, strict: true });
       const { ctx, stop } = await runModules(['migrations'], { serve: false }).catch((err: Error) => fail(err.message, 1));
       try {

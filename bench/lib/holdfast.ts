@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { embeddedPostgresUrl } from '../../src/platform/db/embedded-postgres.ts';
 import {
   freePort, killSurvivors, onCleanup, pidAlive, processTree, sleep, startProcess,
   type ManagedProcess, type ProcInfo,
@@ -15,9 +16,6 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** Scratch space of bench runs (embedded PostgreSQL data dirs), one folder per run: `run-<pid>`. */
 export const SCRATCH_ROOT = path.join(REPO_ROOT, '.holdfast-bench');
 
-/** The credentials Holdfast's embedded PostgreSQL is created with (src/platform/db/embedded-postgres.ts). */
-export const EMBEDDED_PG_USER = 'holdfast';
-export const EMBEDDED_PG_PASSWORD = 'holdfast';
 
 export interface HoldfastInstance {
   name: string;
@@ -103,9 +101,11 @@ export async function startHoldfast(opts: {
   }
   const startupMs = Date.now() - started;
   snapshot = processTree(proc.pid);
+  // The data dir's own password, as `holdfast db url` prints it.
+  const pgUrl = new URL((await embeddedPostgresUrl({ dataDir: opts.dataDir, port: pgPort }))!);
   return {
     name: opts.name, targets: opts.targets, url, port, pgPort, dataDir: opts.dataDir, pid: proc.pid, process: proc, startupMs,
-    pg: { host: '127.0.0.1', port: pgPort, user: EMBEDDED_PG_USER, password: EMBEDDED_PG_PASSWORD },
+    pg: { host: '127.0.0.1', port: pgPort, user: decodeURIComponent(pgUrl.username), password: decodeURIComponent(pgUrl.password) },
     tree: () => processTree(proc.pid),
     stop,
   };
