@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { spawn } from 'node:child_process';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/platform/db/embedded-postgres.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { spawnHoldfast } from '../helpers/child-processes.ts';
 
 const handles: EmbeddedPostgresHandle[] = [];
 let dataDir: string | undefined;
@@ -131,21 +131,12 @@ test('a data dir made with the fixed password of older versions moves to its own
   handles.pop();
 });
 
-/** Runs `holdfast <args>` with only the given environment (plus PATH and HOME); resolves with its stdout. */
-function holdfastCli(args: string[], env: Record<string, string>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['src/cli.ts', ...args], {
-      cwd: path.resolve(import.meta.dirname, '../..'),
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.stderr.on('data', (c: Buffer) => { err += c.toString(); });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`holdfast ${args.join(' ')} exited with ${code}: ${err}`))));
-  });
+/** Runs `holdfast <args>` to its end; resolves with its stdout. */
+async function holdfastCli(args: string[], env: Record<string, string>): Promise<string> {
+  const proc = spawnHoldfast(args, env);
+  const { code } = await proc.exited;
+  if (code !== 0) throw new Error(`holdfast ${args.join(' ')} exited with ${code}: ${proc.output()}`);
+  return proc.stdout();
 }
 
 function canConnect(port: number): Promise<boolean> {
@@ -159,32 +150,23 @@ function canConnect(port: number): Promise<boolean> {
 /** `holdfast start` with no DATABASE_URL, as `npm start` runs it on a fresh machine; SIGTERM once ready. */
 async function runShopOnEmbeddedPostgres(dir: string, pgPort: number) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--target', 'storefront'], {
-    cwd: path.resolve(import.meta.dirname, '../..'),
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn',
-      PORT: String(port), HOST: '127.0.0.1', HOLDFAST_DATA_DIR: dir, HOLDFAST_PG_PORT: String(pgPort), HOLDFAST_SEED_PRODUCTS: '30',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const proc = spawnHoldfast(['start', '--target', 'storefront'], {
+    PORT: String(port), HOST: '127.0.0.1', HOLDFAST_DATA_DIR: dir, HOLDFAST_PG_PORT: String(pgPort), HOLDFAST_SEED_PRODUCTS: '30',
   });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   try {
     for (;;) {
-      assert.equal(child.exitCode, null, `holdfast exited before it was ready:\n${out}`);
+      assert.equal(proc.child.exitCode, null, `holdfast exited before it was ready:\n${proc.output()}`);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
       if (ready === 200) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const products = await (await fetch(`http://127.0.0.1:${port}/api/products?limit=100`)).json() as { items: unknown[] };
     assert.equal(await canConnect(pgPort), true, 'the embedded server is up while the shop runs');
-    child.kill('SIGTERM');
-    const exit = await exited;
-    return { products: products.items.length, exit, out };
+    proc.child.kill('SIGTERM');
+    const exit = await proc.exited;
+    return { products: products.items.length, exit, out: proc.output() };
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
   }
 }
 
