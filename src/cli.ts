@@ -13,7 +13,7 @@ Usage:
   holdfast db migrate                  apply database migrations and exit
   holdfast db seed [--count N]         seed the demo catalog (skips products that exist) and exit
   holdfast db url                      print the database connection string (for psql: psql "$(holdfast db url)")
-  holdfast faults list                 fault injection on a running shop (HOLDFAST_URL, admin token)
+  holdfast faults list                 fault injection on a running shop
   holdfast faults set <name> '<json>'  switch a fault on: set psp.latency '{"latencyMs":2000}' [--ttl S]
   holdfast faults clear <name>         switch a fault off
   holdfast loadtest <scenario> [...]   load test a shop (holiday-surge, mixed, ...; --help for all options)
@@ -26,7 +26,9 @@ Usage:
   holdfast help                        this text
 
 Configuration comes from environment variables (see docs/configuration.md): PORT, HOLDFAST_DATA_DIR,
-DATABASE_URL, HOLDFAST_ADMIN_TOKEN, LOG_LEVEL, ...
+DATABASE_URL, HOLDFAST_ADMIN_TOKEN, LOG_LEVEL, ... The commands that talk to a running shop (faults,
+loadtest) find it with the same configuration as start (HOST, PORT, the admin token in HOLDFAST_DATA_DIR),
+or at HOLDFAST_URL.
 `;
 
 function fail(message: string, code = 2): never {
