@@ -14,6 +14,7 @@ Usage:
   holdfast db seed [--count N]         seed the demo catalog (skips products that exist) and exit
   holdfast db url                      print the database connection string (for psql: psql "$(holdfast db url)")
   holdfast faults list                 fault injection on a running shop
+  holdfast faults get <name>           one fault's state and parameter schema
   holdfast faults set <name> '<json>'  switch a fault on: set psp.latency '{"latencyMs":2000}' [--ttl S]
   holdfast faults clear <name>         switch a fault off
   holdfast loadtest <scenario> [...]   load test a shop (holiday-surge, mixed, ...; --help for all options)

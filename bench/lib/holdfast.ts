@@ -44,7 +44,7 @@ export async function startHoldfast(opts: {
 }): Promise<HoldfastInstance> {
   await rm(opts.dataDir, { recursive: true, force: true });
   await mkdir(opts.dataDir, { recursive: true });
-  const [port, pgPort, pspPort, controlPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [port, pgPort, pspPort] = [await freePort(), await freePort(), await freePort()];
   // The child gets the caller's environment minus anything that would point it elsewhere (an external
   // DATABASE_URL, a config file, a developer's ports): the bench always measures its own instance.
   const env: NodeJS.ProcessEnv = {};
@@ -59,7 +59,6 @@ export async function startHoldfast(opts: {
     HOLDFAST_DATA_DIR: opts.dataDir,
     HOLDFAST_PG_PORT: String(pgPort),
     HOLDFAST_PSP_PORT: String(pspPort),
-    HOLDFAST_CONTROL_PORT: String(controlPort),
     HOLDFAST_ADMIN_TOKEN: `bench-${randomBytes(16).toString('hex')}`,
     HOLDFAST_SHUTDOWN_GRACE_MS: '10000',
     LOG_LEVEL: 'warn',

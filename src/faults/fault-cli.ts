@@ -14,6 +14,8 @@ export const FAULTS_USAGE = `usage:
   holdfast faults clear <name>                      switch a fault off
 Environment: the shop's own (PORT, HOST, HOLDFAST_DATA_DIR, HOLDFAST_ADMIN_TOKEN); HOLDFAST_URL to reach it elsewhere.`;
 
+const SUBCOMMANDS = new Set(['list', 'get', 'set', 'clear']);
+
 export interface CliIo { out(text: string): void; err(text: string): void }
 
 /** Runs the command; returns the process exit code. */
@@ -28,6 +30,11 @@ export async function runFaultsCommand(argv: string[], env: NodeJS.ProcessEnv = 
     return 2;
   }
   const [sub, name, json] = parsed.positionals;
+  // Usage first: a mistyped command needs no shop, token or configuration to be told so.
+  if (!sub || !SUBCOMMANDS.has(sub) || (sub !== 'list' && !name)) {
+    io.err(`${FAULTS_USAGE}\n`);
+    return 2;
+  }
   let base: string;
   let token: string;
   try {

@@ -29,7 +29,7 @@ export const LOADTEST_HELP = `holdfast loadtest: load tests with an open-model g
 
 Usage:
   holdfast loadtest <scenario> [options]            run a built-in scenario or a scenario file (.ts, .yaml, .json)
-  holdfast loadtest capacity [--scenario mixed] [--slo "p99<500ms,error_rate<0.01"] [options]
+  holdfast loadtest capacity [--scenario mixed] [--slo "${DEFAULT_SLO}"] [options]
   holdfast loadtest --export k6 <scenario> [--out script.js]
   holdfast loadtest --list                          the built-in scenarios
 

@@ -81,7 +81,7 @@ export async function startRoleDeployment(env: Record<string, string> = {}, opts
   const common = {
     DATABASE_URL: db.url, HOST: '127.0.0.1', PORT: '0', HOLDFAST_ADMIN_TOKEN: adminToken, HOLDFAST_SEED_ON_START: 'false',
     HOLDFAST_DATA_DIR: path.join(REPO_ROOT, '.holdfast-test', `roles-${db.name}`), HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: '100000',
-    HOLDFAST_PSP_PORT: String(pspPort), HOLDFAST_CONTROL_PORT: '0', ...tracing, ...env,
+    HOLDFAST_PSP_PORT: String(pspPort), ...tracing, ...env,
   };
   const processes: RoleProcess[] = [];
   // Every process spawned, ready or not: when one role fails to start, the others (starting or running)

@@ -32,7 +32,6 @@ export const ConfigSchema = Type.Object(
     // Fault injection (src/faults): how often each process re-reads the faults table (LISTEN/NOTIFY
     // makes most changes arrive sooner).
     faultRefreshMs: Type.Integer({ description: 'How often each process re-reads injected faults', default: 500, minimum: 50, maximum: 60_000 }),
-    controlPort: Type.Integer({ description: 'Control role port', default: 3200, minimum: 0, maximum: 65535 }),
     /** Payment provider accounts in priority order. Empty: the local simulator's primary and secondary. */
     paymentProviders: Type.Array(Type.Object({
       name: Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' }),
@@ -87,7 +86,6 @@ export const ENV_VARS: Record<string, keyof Config> = {
   HOLDFAST_PSP_SECONDARY_SECRET_KEY: 'pspSecondarySecretKey',
   HOLDFAST_PSP_DB_POOL_MAX: 'pspDbPoolMax',
   HOLDFAST_FAULT_REFRESH_MS: 'faultRefreshMs',
-  HOLDFAST_CONTROL_PORT: 'controlPort',
   HOLDFAST_PAYMENT_PROVIDERS: 'paymentProviders',
   HOLDFAST_PAYMENT_WORKER_CONCURRENCY: 'paymentWorkerConcurrency',
   HOLDFAST_PROVIDER_TIMEOUT_MS: 'providerTimeoutMs',
