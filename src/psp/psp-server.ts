@@ -12,6 +12,7 @@ import { tracedRequestListener, nameServerSpan, tracingActive } from '../platfor
 import type { FaultReader } from '../faults/index.ts';
 import { parseStripeForm, type FormObject } from './stripe-form.ts';
 import { StripeError, StripeErrors } from './stripe-errors.ts';
+import { unservedStripeRoute } from './unserved-stripe-routes.ts';
 import { stripeId } from './psp-objects.ts';
 import { executeWrite, type WriteResponse } from './psp-idempotency.ts';
 import {
@@ -232,7 +233,11 @@ export async function createPspServer(opts: PspServerOptions): Promise<PspServer
     return sendError(reply, StripeErrors.apiError(500));
   });
 
-  app.setNotFoundHandler((req, reply) => sendError(reply, StripeErrors.unrecognizedUrl(req.method, req.url.split('?')[0]!)));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const unserved = unservedStripeRoute(req.method, path);
+    return sendError(reply, unserved ? StripeErrors.unsupported(unserved) : StripeErrors.unrecognizedUrl(req.method, path));
+  });
 
   const readParams = (req: FastifyRequest): FormObject => {
     const queryStart = req.url.indexOf('?');

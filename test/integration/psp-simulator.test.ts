@@ -214,6 +214,48 @@ test('prototype names are ordinary parameter names: unknown at the top level, ke
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
+test('Stripe routes the simulator does not implement get a 400 that names them; other URLs a 404', async () => {
+  const pi = await charge('primary', { metadata: { order_id: 'unserved-1' } });
+  assert.equal(pi.status, 200, pi.text);
+  const send = async (method: string, path: string, body?: string, key: string | null = keyOf('primary')) => {
+    const res = await fetch(`${app.ctx.pspUrls!.primary}${path}`, {
+      method,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      ...(body !== undefined ? { body } : {}),
+    });
+    return { status: res.status, json: await res.json() as { error: Record<string, unknown> } };
+  };
+  const notSupported = / is not supported by the Holdfast payment provider simulator \(see docs\/psp-simulator\.md\)\.$/;
+  const unserved: [string, string, string | undefined, string][] = [
+    ['POST', `/v1/payment_intents/${pi.json.id}/capture`, 'amount_to_capture=100', `POST /v1/payment_intents/${pi.json.id}/capture (capture a PaymentIntent)`],
+    ['POST', `/v1/payment_intents/${pi.json.id}`, 'metadata[order_id]=changed', `POST /v1/payment_intents/${pi.json.id} (update a PaymentIntent)`],
+    ['POST', '/v1/refunds/re_123/cancel', '', 'POST /v1/refunds/re_123/cancel (cancel a Refund)'],
+    ['GET', '/v1/charges', undefined, 'GET /v1/charges'],
+    ['GET', `/v1/charges/${pi.json.latest_charge}`, undefined, `GET /v1/charges/${pi.json.latest_charge}`],
+    ['POST', '/v1/webhook_endpoints', 'url=https://example.test/hook&enabled_events[]=*', 'POST /v1/webhook_endpoints'],
+    ['GET', '/v1/events', undefined, 'GET /v1/events'],
+    ['DELETE', '/v1/customers/cus_123', undefined, 'DELETE /v1/customers/cus_123'],
+    ['POST', '/v1/checkout/sessions', '', 'POST /v1/checkout/sessions'],
+  ];
+  for (const [method, path, body, route] of unserved) {
+    const res = await send(method, path, body);
+    assert.equal(res.status, 400, `${method} ${path}`);
+    assert.equal(res.json.error.type, 'invalid_request_error');
+    assert.equal(res.json.error.message, `${route} is not supported by the Holdfast payment provider simulator (see docs/psp-simulator.md).`);
+    assert.match(String(res.json.error.message), notSupported);
+  }
+  // Nothing happened: the update was not applied.
+  assert.equal((await stripe('primary', 'GET', `/v1/payment_intents/${pi.json.id}`)).json.metadata.order_id, 'unserved-1');
+  // Authentication comes first, as on Stripe.
+  assert.equal((await send('GET', '/v1/charges', undefined, null)).status, 401);
+  // Not Stripe routes at all: Stripe's own 404.
+  for (const [method, path] of [['GET', '/v1/charges_nope'], ['GET', `/v1/payment_intents/${pi.json.id}/bogus`], ['PUT', '/v1/charges'], ['GET', '/v1/refunds/re_1/cancel']] as const) {
+    const res = await send(method, path);
+    assert.equal(res.status, 404, `${method} ${path}`);
+    assert.equal(res.json.error.message, `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`);
+  }
+});
+
 test('search pages with next_page; OR, negation and amount comparisons work', async () => {
   const tag = `s_${randomUUID()}`;
   for (const amount of [1000, 2000, 3000, 4000, 5000]) await charge('secondary', { amount, metadata: { order_id: tag } });
