@@ -1,8 +1,14 @@
 // `npm test`: type-checks, starts one real PostgreSQL server (embedded, or DATABASE_URL), prepares a
 // migrated and seeded template database, then runs every test file with node's test runner. Each test
 // file clones the template into its own database, so files run in parallel without sharing state.
-import { spawn } from 'node:child_process';
-import { glob, rm, stat } from 'node:fs/promises';
+//
+// Each file runs in a `node --test` process of its own, in its own process group, with a time limit
+// (--file-timeout <seconds>, HOLDFAST_TEST_FILE_TIMEOUT_SECONDS; default 900): node's --test-timeout ends
+// a test, not the file, and a file whose test left a role process running would otherwise never end.
+// A file over its limit fails with a message naming it, and it and every process it started (its whole
+// process group) are killed; whatever a finished file left running is killed too.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { glob, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres.ts';
@@ -13,6 +19,13 @@ import { freePort } from '../test/helpers/free-port.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
+
+/** The value of `--name=value` or `--name value`. */
+function flagValue(name: string): string | undefined {
+  const i = args.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (i < 0) return undefined;
+  return args[i]!.includes('=') ? args[i]!.slice(name.length + 1) : args[i + 1];
+}
 
 function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   return new Promise((resolve) => {
@@ -63,7 +76,7 @@ await templatePool.end();
 // Files under test/detection/ judge the latency of a live shop (alerts, root causes, a surge that must
 // not page): they run one at a time after the rest, so no other test file competes for the CPU.
 const EXCLUSIVE_DIR = 'test/detection/';
-const files = args.filter((a) => !a.startsWith('--'));
+const files = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--file-timeout');
 const all: string[] = [];
 for (const pattern of files.length ? files : ['src/**/*.test.ts', 'test/**/*.test.ts']) {
   // a directory stands for every test file under it
@@ -74,19 +87,130 @@ all.sort();
 const shared = all.filter((f) => !f.startsWith(EXCLUSIVE_DIR));
 const exclusive = all.filter((f) => f.startsWith(EXCLUSIVE_DIR));
 const testEnv = { ...process.env, HOLDFAST_TEST_PG_URL: adminUrl, NODE_ENV: 'test' };
-const nodeTest = (list: string[], concurrency: number) => run(process.execPath, [
-  '--test', `--test-concurrency=${concurrency}`, '--test-timeout=300000', '--test-reporter=spec', ...list,
-], testEnv);
-let code = 0;
+
+const fileTimeoutSeconds = Number(flagValue('--file-timeout') ?? process.env.HOLDFAST_TEST_FILE_TIMEOUT_SECONDS ?? 900);
+if (!(fileTimeoutSeconds > 0)) throw new Error('--file-timeout (HOLDFAST_TEST_FILE_TIMEOUT_SECONDS) must be a positive number of seconds');
+
+/** Counts from the closing lines of node's spec reporter (ℹ pass 12, ...). */
+type Counts = Record<'pass' | 'fail' | 'skipped' | 'cancelled' | 'todo', number>;
+const COUNTED = ['pass', 'fail', 'skipped', 'cancelled', 'todo'] as const;
+function countsOf(output: string): Counts {
+  const counts = { pass: 0, fail: 0, skipped: 0, cancelled: 0, todo: 0 };
+  for (const key of COUNTED) {
+    const m = [...output.matchAll(new RegExp(`^ℹ ${key} (\\d+)$`, 'gm'))].at(-1);
+    if (m) counts[key] = Number(m[1]);
+  }
+  return counts;
+}
+
+interface FileResult { file: string; ok: boolean; timedOut: boolean; seconds: number; counts: Counts }
+const running = new Set<ChildProcess>();
+
+/** Signals a file's whole process group (the file's process and every process its tests started). */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try { process.kill(-child.pid!, signal); } catch { /* the group is empty */ }
+}
+
+/** Commands of the live (not zombie) processes in a process group, from /proc (Linux). */
+async function groupMembers(pgid: number): Promise<string[]> {
+  const members: string[] = [];
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so read after the last ')'
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) !== pgid || state === 'Z') continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    members.push(`${pid} ${cmdline.split('\0').join(' ').trim().slice(0, 120)}`);
+  }
+  return members;
+}
+
+function runFile(file: string, live: boolean): Promise<FileResult> {
+  const began = Date.now();
+  const child = spawn(process.execPath, [
+    '--test', '--test-force-exit', '--test-timeout=300000', '--test-reporter=spec', file,
+  ], { env: testEnv, cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let output = '';
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (live) process.stdout.write(chunk);
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  let timedOut = false;
+  const limit = setTimeout(() => {
+    timedOut = true;
+    signalGroup(child, 'SIGTERM');
+    setTimeout(() => signalGroup(child, 'SIGKILL'), 10_000).unref();
+  }, fileTimeoutSeconds * 1000);
+  return new Promise((resolve) => {
+    child.once('exit', async (code, signal) => {
+      clearTimeout(limit);
+      const notes: string[] = [];
+      // Anything of the file still alive in its group was left behind by a test: it must not outlive it.
+      // (A moment first: children killed by the file's own exit handler may not have died yet.)
+      await new Promise((r) => setTimeout(r, 500));
+      const leftovers = await groupMembers(child.pid!);
+      signalGroup(child, 'SIGKILL');
+      running.delete(child);
+      if (leftovers.length && !timedOut) notes.push(`[test] ${file} left processes running; killed them: ${leftovers.join('; ')}`);
+      if (timedOut) {
+        notes.push(`[test] ✖ ${file} FAILED: it did not finish within its time limit of ${fileTimeoutSeconds} s (--file-timeout); `
+          + 'it and every process it started were killed');
+      }
+      const seconds = (Date.now() - began) / 1000;
+      const ok = !timedOut && code === 0;
+      const header = `[test] ${ok ? '✔' : '✖'} ${file} (${seconds.toFixed(1)} s${ok ? '' : `, exit ${code ?? signal}`})`;
+      process.stdout.write(live ? `${[...notes, header].join('\n')}\n` : `${header}\n${output}${notes.map((n) => `${n}\n`).join('')}`);
+      const counts = countsOf(output);
+      if (timedOut) counts.fail += 1;
+      resolve({ file, ok, timedOut, seconds, counts });
+    });
+  });
+}
+
+/** Runs the files, `concurrency` at a time; one file's output is printed whole when it ends (live when alone). */
+async function runFiles(list: string[], concurrency: number): Promise<FileResult[]> {
+  const results: FileResult[] = [];
+  const queue = [...list];
+  const live = concurrency === 1 || list.length === 1;
+  await Promise.all(Array.from({ length: Math.min(concurrency, list.length) }, async () => {
+    for (let file = queue.shift(); file !== undefined; file = queue.shift()) results.push(await runFile(file, live));
+  }));
+  return results;
+}
+
+// Ctrl-C or a SIGTERM to the runner: the files run in process groups of their own, so stop them here.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of running) signalGroup(child, 'SIGKILL');
+    void (stopServer?.() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
+const results: FileResult[] = [];
 if (shared.length) {
-  step(`running ${shared.length} test files, two at a time`);
-  code = await nodeTest(shared, 2);
+  step(`running ${shared.length} test files, two at a time (each at most ${fileTimeoutSeconds} s)`);
+  results.push(...await runFiles(shared, 2));
 }
 if (exclusive.length) {
   step(`running ${exclusive.length} detection test files one at a time (${EXCLUSIVE_DIR})`);
-  code = (await nodeTest(exclusive, 1)) || code;
+  results.push(...await runFiles(exclusive, 1));
 }
 
 await stopServer?.();
-step(`done, exit code ${code}`);
+const failed = results.filter((r) => !r.ok);
+const total = results.reduce((sum, r) => {
+  for (const key of COUNTED) sum[key] += r.counts[key];
+  return sum;
+}, { pass: 0, fail: 0, skipped: 0, cancelled: 0, todo: 0 });
+if (failed.length) {
+  process.stdout.write(`[test] failed files:\n${failed.map((r) => `  ${r.file}${r.timedOut ? ` (over the ${fileTimeoutSeconds} s limit)` : ''}`).join('\n')}\n`);
+}
+const code = failed.length ? 1 : 0;
+step(`done, ${results.length} files, exit code ${code}`);
+// One closing line for the whole run (each file printed its own summary above).
+process.stdout.write(`tests: ${total.pass} passed, ${total.fail + total.cancelled} failed, ${total.skipped + total.todo} skipped\n`);
 process.exit(code);

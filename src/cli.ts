@@ -12,7 +12,9 @@ Usage:
   holdfast start --list-targets        print the targets and the modules each one runs
   holdfast db migrate                  apply database migrations and exit
   holdfast db seed [--count N]         seed the demo catalog (skips products that exist) and exit
-  holdfast faults list                 fault injection on a running shop (HOLDFAST_URL, admin token)
+  holdfast db url                      print the database connection string (for psql: psql "$(holdfast db url)")
+  holdfast faults list                 fault injection on a running shop
+  holdfast faults get <name>           one fault's state and parameter schema
   holdfast faults set <name> '<json>'  switch a fault on: set psp.latency '{"latencyMs":2000}' [--ttl S]
   holdfast faults clear <name>         switch a fault off
   holdfast loadtest <scenario> [...]   load test a shop (holiday-surge, mixed, ...; --help for all options)
@@ -25,7 +27,9 @@ Usage:
   holdfast help                        this text
 
 Configuration comes from environment variables (see docs/configuration.md): PORT, HOLDFAST_DATA_DIR,
-DATABASE_URL, HOLDFAST_ADMIN_TOKEN, LOG_LEVEL, ...
+DATABASE_URL, HOLDFAST_ADMIN_TOKEN, LOG_LEVEL, ... The commands that talk to a running shop (faults,
+loadtest) find it with the same configuration as start (HOST, PORT, the admin token in HOLDFAST_DATA_DIR),
+or at HOLDFAST_URL.
 `;
 
 function fail(message: string, code = 2): never {
@@ -124,7 +128,15 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'db': {
-      if (sub !== 'migrate' && sub !== 'seed') fail(`usage: holdfast db migrate | holdfast db seed [--count N]`);
+      if (sub === 'url') {
+        const cfg = config();
+        const { embeddedPostgresUrl } = await import('./platform/db/embedded-postgres.ts');
+        const url = cfg.databaseUrl ?? await embeddedPostgresUrl({ dataDir: cfg.dataDir, port: cfg.embeddedPostgresPort });
+        if (!url) fail(`no embedded PostgreSQL in ${cfg.dataDir} yet: start Holdfast once (holdfast start) to create it`, 1);
+        process.stdout.write(`${url}\n`);
+        return;
+      }
+      if (sub !== 'migrate' && sub !== 'seed') fail(`usage: holdfast db migrate | holdfast db seed [--count N] | holdfast db url`);
       const { values } = parseArgs({ args: rest, options: { count: { type: 'string' } }, strict: true });
       const { ctx, stop } = await runModules(['migrations'], { serve: false }).catch((err: Error) => fail(err.message, 1));
       try {

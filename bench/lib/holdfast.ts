@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { embeddedPostgresUrl } from '../../src/platform/db/embedded-postgres.ts';
 import {
   freePort, killSurvivors, onCleanup, pidAlive, processTree, sleep, startProcess,
   type ManagedProcess, type ProcInfo,
@@ -15,9 +16,6 @@ export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 /** Scratch space of bench runs (embedded PostgreSQL data dirs), one folder per run: `run-<pid>`. */
 export const SCRATCH_ROOT = path.join(REPO_ROOT, '.holdfast-bench');
 
-/** The credentials Holdfast's embedded PostgreSQL is created with (src/platform/db/embedded-postgres.ts). */
-export const EMBEDDED_PG_USER = 'holdfast';
-export const EMBEDDED_PG_PASSWORD = 'holdfast';
 
 export interface HoldfastInstance {
   name: string;
@@ -46,7 +44,7 @@ export async function startHoldfast(opts: {
 }): Promise<HoldfastInstance> {
   await rm(opts.dataDir, { recursive: true, force: true });
   await mkdir(opts.dataDir, { recursive: true });
-  const [port, pgPort, pspPort, controlPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [port, pgPort, pspPort] = [await freePort(), await freePort(), await freePort()];
   // The child gets the caller's environment minus anything that would point it elsewhere (an external
   // DATABASE_URL, a config file, a developer's ports): the bench always measures its own instance.
   const env: NodeJS.ProcessEnv = {};
@@ -61,7 +59,6 @@ export async function startHoldfast(opts: {
     HOLDFAST_DATA_DIR: opts.dataDir,
     HOLDFAST_PG_PORT: String(pgPort),
     HOLDFAST_PSP_PORT: String(pspPort),
-    HOLDFAST_CONTROL_PORT: String(controlPort),
     HOLDFAST_ADMIN_TOKEN: `bench-${randomBytes(16).toString('hex')}`,
     HOLDFAST_SHUTDOWN_GRACE_MS: '10000',
     LOG_LEVEL: 'warn',
@@ -103,9 +100,11 @@ export async function startHoldfast(opts: {
   }
   const startupMs = Date.now() - started;
   snapshot = processTree(proc.pid);
+  // The data dir's own password, as `holdfast db url` prints it.
+  const pgUrl = new URL((await embeddedPostgresUrl({ dataDir: opts.dataDir, port: pgPort }))!);
   return {
     name: opts.name, targets: opts.targets, url, port, pgPort, dataDir: opts.dataDir, pid: proc.pid, process: proc, startupMs,
-    pg: { host: '127.0.0.1', port: pgPort, user: EMBEDDED_PG_USER, password: EMBEDDED_PG_PASSWORD },
+    pg: { host: '127.0.0.1', port: pgPort, user: decodeURIComponent(pgUrl.username), password: decodeURIComponent(pgUrl.password) },
     tree: () => processTree(proc.pid),
     stop,
   };

@@ -2,7 +2,7 @@
 // written to <dataDir>/admin-token (mode 0600), and only its hash is kept in the database so every role
 // and replica agrees on it.
 import { randomBytes } from 'node:crypto';
-import { writeFile, mkdir } from 'node:fs/promises';
+import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Queryable } from '../platform/db/database.ts';
 import { adminTokenDigest } from './admin-auth.ts';
@@ -27,4 +27,18 @@ export async function resolveAdminToken(db: Queryable, configured: string | unde
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, `${token}\n`, { mode: 0o600 });
   return { sha256: adminTokenDigest(token), generated: token, file };
+}
+
+/**
+ * The admin token as a client on this machine finds it (the CLI): the configured one, else the file the
+ * shop wrote in its data dir on first start.
+ */
+export async function readAdminToken(configured: string | undefined, dataDir: string): Promise<string> {
+  if (configured) return configured;
+  const file = path.resolve(dataDir, 'admin-token');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    throw new Error(`no admin token: set HOLDFAST_ADMIN_TOKEN, or start the shop once so that ${file} exists (HOLDFAST_DATA_DIR)`);
+  }
 }

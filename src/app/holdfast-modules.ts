@@ -22,7 +22,7 @@ import { resolveAdminToken } from '../admin/admin-token.ts';
 import { registerOperationalRoutes } from './operational-routes.ts';
 import { registerStorefront, startStorefrontHousekeeping } from '../storefront/storefront-role.ts';
 import { faultsModule, installStorefrontFaults, paymentJobFault, startDelayProxy, type DelayProxy, type FaultReader } from '../faults/index.ts';
-import { pspModule, type PspServer } from '../psp/index.ts';
+import { pspModule, simulatorClientAccounts, type PspServer } from '../psp/index.ts';
 import { controlModule, type ControlPlane, type ControlSettings } from '../control/index.ts';
 
 /** What modules share: config in, resources out (filled as modules initialise). */
@@ -56,14 +56,10 @@ export interface AppContext {
   spanExporter?: SpanExporter;
 }
 
-/** The provider accounts payments should use: configured ones, else the local simulator's. */
+/** The provider accounts payments should use: configured ones, else the simulator's (in this process or beside it). */
 export function resolveProviderAccounts(ctx: AppContext): ProviderAccount[] {
   if (ctx.config.paymentProviders.length > 0) return ctx.config.paymentProviders;
-  if (ctx.pspAccounts?.length) return ctx.pspAccounts;
-  return [
-    { name: 'primary', baseUrl: `http://127.0.0.1:${ctx.config.pspPort}`, secretKey: 'sk_test_holdfast_primary' },
-    { name: 'secondary', baseUrl: `http://127.0.0.1:${ctx.config.pspPort + 1}`, secretKey: 'sk_test_holdfast_secondary' },
-  ];
+  return ctx.pspAccounts ?? simulatorClientAccounts(ctx.config);
 }
 
 /**

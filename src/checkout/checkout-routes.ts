@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
-import { errorResponses, UuidSchema } from '../platform/http/schemas.ts';
+import { errorResponses, PaymentMethodIdSchema, UuidSchema } from '../platform/http/schemas.ts';
 import { checkoutsTotal } from '../platform/observability/metrics.ts';
 import { AppError } from '../platform/http/app-error.ts';
 import { placeOrder } from './checkout-service.ts';
@@ -20,7 +20,7 @@ export const CheckoutBodySchema = Type.Object({
   cartId: UuidSchema,
   email: Type.String({ format: 'email', maxLength: 254 }),
   shippingAddress: ShippingAddressSchema,
-  paymentMethod: Type.String({ pattern: '^pm_[A-Za-z0-9_]{1,100}$', description: 'Provider payment method id, e.g. pm_card_visa' }),
+  paymentMethod: PaymentMethodIdSchema,
 }, { additionalProperties: false });
 
 export function checkoutRoutes(app: HttpServer, deps: RouteDeps): void {

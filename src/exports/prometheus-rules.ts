@@ -50,8 +50,32 @@ function selector(slo: SloDefinition): string {
   return m.join(',');
 }
 
-/** Prometheus' text format prints bucket bounds as Go/JS print the float: 1 -> "1", 0.5 -> "0.5". */
-const le = (seconds: number) => String(seconds);
+/**
+ * A float as Prometheus 3 writes a bucket bound on ingestion (prometheus/common model.FormatOpenMetricsFloat:
+ * Go's shortest %g, plus ".0" on a whole number): 1 -> "1.0", 0.5 -> "0.5", 1e6 -> "1e+06", 5e-5 -> "5e-05".
+ */
+export function openMetricsFloat(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (!Number.isFinite(x)) return x > 0 ? '+Inf' : '-Inf';
+  const [mantissa, exponent] = Math.abs(x).toExponential().split('e') as [string, string];
+  const exp = Number(exponent);
+  const sign = x < 0 ? '-' : '';
+  // Go's %g with the shortest precision switches to exponent form below 1e-4 and from 1e6 on.
+  if (exp < -4 || exp >= 6) return `${sign}${mantissa}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  const plain = String(x);
+  return plain.includes('.') ? plain : `${plain}.0`;
+}
+
+/**
+ * The label matcher for the bucket whose upper bound is `seconds`, under every spelling Prometheus may
+ * have stored it with: Prometheus 2 keeps the text format's spelling (prom-client prints JavaScript's
+ * String(1) = "1"), Prometheus 3 normalises `le` to float form ("1.0"), so `le="1"` matches nothing
+ * there and a latency rule would read every request as slow.
+ */
+export function bucketBoundMatcher(seconds: number): string {
+  const spellings = [...new Set([String(seconds), openMetricsFloat(seconds)])];
+  return spellings.length === 1 ? `le=${quote(spellings[0]!)}` : `le=~${quote(spellings.map(escapeRegex).join('|'))}`;
+}
 
 function exprs(slo: SloDefinition, window: string): { events: string; badAvailability: string; badLatency: string } {
   const hist = slo.source.kind === 'payment-jobs' ? JOB_HISTOGRAM : HTTP_HISTOGRAM;
@@ -63,7 +87,7 @@ function exprs(slo: SloDefinition, window: string): { events: string; badAvailab
     events,
     // `or vector(0)`: no bad series at all means a ratio of 0, not "no data".
     badAvailability: `(sum(rate(${hist}_count{${join(sel, bad)}}[${window}])) or vector(0)) / ${events}`,
-    badLatency: `1 - (sum(rate(${hist}_bucket{${join(sel, `le=${quote(le(slo.latency.thresholdSeconds))}`)}}[${window}])) or vector(0)) / ${events}`,
+    badLatency: `1 - (sum(rate(${hist}_bucket{${join(sel, bucketBoundMatcher(slo.latency.thresholdSeconds))}}[${window}])) or vector(0)) / ${events}`,
   };
 }
 

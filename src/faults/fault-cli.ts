@@ -1,28 +1,22 @@
-// `holdfast faults list | set <name> '<json>' [--ttl <seconds>] | clear <name>`: talks to a running shop
-// over its admin API (HOLDFAST_URL, default http://localhost:3000), with the admin token from
-// HOLDFAST_ADMIN_TOKEN or <HOLDFAST_DATA_DIR>/admin-token.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
+// `holdfast faults list | get <name> | set <name> '<json>' [--ttl <seconds>] | clear <name>`: talks to a
+// running shop over its admin API, found as `holdfast start` serves it under the same configuration
+// (HOLDFAST_URL, else HOST and PORT), with the admin token from HOLDFAST_ADMIN_TOKEN or
+// <HOLDFAST_DATA_DIR>/admin-token.
 import { parseArgs } from 'node:util';
+import { loadConfig } from '../platform/config/config.ts';
+import { shopUrl } from '../platform/config/shop-url.ts';
+import { readAdminToken } from '../admin/admin-token.ts';
 
 export const FAULTS_USAGE = `usage:
   holdfast faults list                              every fault and whether it is active
   holdfast faults get <name>                        one fault, with its parameter schema
   holdfast faults set <name> ['<json>'] [--ttl S]   switch a fault on, e.g. set psp.latency '{"latencyMs":2000}'
   holdfast faults clear <name>                      switch a fault off
-Environment: HOLDFAST_URL (default http://localhost:3000), HOLDFAST_ADMIN_TOKEN (or <HOLDFAST_DATA_DIR>/admin-token).`;
+Environment: the shop's own (PORT, HOST, HOLDFAST_DATA_DIR, HOLDFAST_ADMIN_TOKEN); HOLDFAST_URL to reach it elsewhere.`;
+
+const SUBCOMMANDS = new Set(['list', 'get', 'set', 'clear']);
 
 export interface CliIo { out(text: string): void; err(text: string): void }
-
-async function adminToken(env: NodeJS.ProcessEnv): Promise<string> {
-  if (env.HOLDFAST_ADMIN_TOKEN) return env.HOLDFAST_ADMIN_TOKEN;
-  const file = path.resolve(env.HOLDFAST_DATA_DIR || '.holdfast', 'admin-token');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    throw new Error(`no admin token: set HOLDFAST_ADMIN_TOKEN or start the shop once so that ${file} exists`);
-  }
-}
 
 /** Runs the command; returns the process exit code. */
 export async function runFaultsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = {
@@ -36,10 +30,17 @@ export async function runFaultsCommand(argv: string[], env: NodeJS.ProcessEnv = 
     return 2;
   }
   const [sub, name, json] = parsed.positionals;
-  const base = (env.HOLDFAST_URL || 'http://localhost:3000').replace(/\/$/, '');
+  // Usage first: a mistyped command needs no shop, token or configuration to be told so.
+  if (!sub || !SUBCOMMANDS.has(sub) || (sub !== 'list' && !name)) {
+    io.err(`${FAULTS_USAGE}\n`);
+    return 2;
+  }
+  let base: string;
   let token: string;
   try {
-    token = await adminToken(env);
+    const config = loadConfig(env);
+    base = shopUrl(config, env);
+    token = await readAdminToken(config.adminToken, config.dataDir);
   } catch (err) {
     io.err(`${(err as Error).message}\n`);
     return 2;

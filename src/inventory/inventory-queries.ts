@@ -36,6 +36,14 @@ export const InventoryQueries = {
            ON CONFLICT (product_id) DO UPDATE SET on_hand = EXCLUDED.on_hand, updated_at = now()
            RETURNING product_id, on_hand, reserved, on_hand - reserved AS available, updated_at`,
   },
+  // The payment deadline written with the order's reservations at checkout (created + TTL), judged by the
+  // database clock: whether any unit is still held, and whether the deadline has passed.
+  paymentDeadline: {
+    name: 'inventory.payment_deadline',
+    text: `SELECT min(expires_at) AS deadline, coalesce(bool_or(status = 'held'), false) AS held,
+                  coalesce(min(expires_at) <= now(), false) AS passed
+           FROM stock_reservations WHERE order_id = $1`,
+  },
   orderReservations: {
     name: 'inventory.order_reservations',
     text: `SELECT product_id, quantity, status, expires_at FROM stock_reservations WHERE order_id = $1 ORDER BY product_id`,

@@ -12,7 +12,7 @@ const toStock = (r: StockRow): StockLevel => ({
   productId: r.product_id, onHand: r.on_hand, reserved: r.reserved, available: r.available, updatedAt: r.updated_at.toISOString(),
 });
 
-/** Returns held stock to the shelf (payment failed, order canceled or reservation expired). */
+/** Returns held stock to the shelf (order canceled, by the shopper's payment deadline or an admin). */
 export async function releaseReservations(tx: Queryable, orderId: string): Promise<number> {
   return (await query(tx, Q.releaseHeld, [orderId])).rowCount ?? 0;
 }
@@ -44,6 +44,12 @@ export async function setOnHand(db: Queryable, productId: string, onHand: number
     }
     throw err;
   }
+}
+
+/** The order's payment deadline (its reservations' expiry), whether its items are still held, and whether the deadline has passed. */
+export async function paymentDeadline(db: Queryable, orderId: string): Promise<{ deadline: Date | null; itemsHeld: boolean; deadlinePassed: boolean }> {
+  const row = (await query<{ deadline: Date | null; held: boolean; passed: boolean }>(db, Q.paymentDeadline, [orderId])).rows[0];
+  return { deadline: row?.deadline ?? null, itemsHeld: row?.held ?? false, deadlinePassed: row?.passed ?? false };
 }
 
 export async function orderReservations(db: Queryable, orderId: string) {

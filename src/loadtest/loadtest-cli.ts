@@ -19,6 +19,8 @@ import { RemoteTargetError } from './target-guard.ts';
 import { ThresholdError } from './threshold-rules.ts';
 import { ScenarioError } from './compiled-scenario.ts';
 import { ScenarioFileError } from './scenario-file.ts';
+import { loadConfig } from '../platform/config/config.ts';
+import { shopUrl } from '../platform/config/shop-url.ts';
 
 /** Exit codes (k6 uses 99 for breached thresholds too). */
 export const EXIT = { ok: 0, error: 1, usage: 2, thresholds: 99, interrupted: 130 } as const;
@@ -27,12 +29,13 @@ export const LOADTEST_HELP = `holdfast loadtest: load tests with an open-model g
 
 Usage:
   holdfast loadtest <scenario> [options]            run a built-in scenario or a scenario file (.ts, .yaml, .json)
-  holdfast loadtest capacity [--scenario mixed] [--slo "p99<500ms,error_rate<0.01"] [options]
+  holdfast loadtest capacity [--scenario mixed] [--slo "${DEFAULT_SLO}"] [options]
   holdfast loadtest --export k6 <scenario> [--out script.js]
   holdfast loadtest --list                          the built-in scenarios
 
 Target
-  --target-url <url>     system under test (default ${DEFAULT_TARGET})
+  --target-url <url>     system under test (default: HOLDFAST_URL, else the shop \`holdfast start\` serves with this
+                         configuration: http://<HOST>:<PORT>, ${DEFAULT_TARGET} by default)
   --allow-remote         allow a target that is not this machine (loopback); you need the owner's consent
   --url <url>            the http scenario's request URL; with --method, --header "name: value" (repeatable),
                          --body <text>, --expect 200,201
@@ -151,9 +154,23 @@ function overridesFrom(v: Values): LoadOverrides {
   return o;
 }
 
+/**
+ * --target-url, else the shop as `holdfast start` serves it under the same configuration (HOLDFAST_URL,
+ * else HOST and PORT); the http scenario with --url targets its own URL.
+ */
+function targetUrlOption(v: Values): { targetUrl?: string } {
+  if (v['target-url']) return { targetUrl: v['target-url'] };
+  if (v.url) return {};
+  try {
+    return { targetUrl: shopUrl(loadConfig()) };
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n(or give --target-url)`);
+  }
+}
+
 function commonOptions(v: Values): Omit<LoadTestOptions, 'source'> {
   return {
-    ...(v['target-url'] ? { targetUrl: v['target-url'] } : {}),
+    ...targetUrlOption(v),
     allowRemote: v['allow-remote'],
     ...(v.workers ? { workers: parsePositiveInt(v.workers, '--workers') } : {}),
     ...(v['max-requests'] ? { maxRequests: parsePositiveInt(v['max-requests'], '--max-requests') } : {}),
@@ -184,7 +201,7 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
   try {
     const report = await findCapacity({
       source,
-      ...(v['target-url'] ? { targetUrl: v['target-url'] } : {}),
+      ...targetUrlOption(v),
       allowRemote: v['allow-remote'],
       ...(v.slo ? { slo: v.slo } : {}),
       ...(v['start-rate'] ? { startRate: parseRate(v['start-rate'], '--start-rate') } : {}),

@@ -19,6 +19,14 @@ export const OrderQueries = {
     name: 'orders.events',
     text: `SELECT type, from_status, to_status, data, created_at FROM order_events WHERE order_id = $1 ORDER BY id`,
   },
+  lastDecline: {
+    name: 'orders.last_decline',
+    text: `SELECT data FROM order_events WHERE order_id = $1 AND type = 'payment.declined' ORDER BY id DESC LIMIT 1`,
+  },
+  setPaymentMethod: {
+    name: 'orders.set_payment_method',
+    text: `UPDATE orders SET payment_method = $2, updated_at = now() WHERE id = $1`,
+  },
   setStatus: {
     name: 'orders.set_status',
     text: `UPDATE orders SET status = $2, updated_at = now() WHERE id = $1`,

@@ -18,6 +18,15 @@ export const OrderSchema = Type.Object({
     quantity: Type.Integer(), lineTotal: MoneySchema,
   })),
   createdAt: Type.String(), updatedAt: Type.String(),
+  lastPaymentError: Type.Optional(Type.Object({
+    code: Type.String({ description: "The provider's error code, e.g. card_declined" }),
+    declineCode: Type.Optional(Type.String({ description: "The card issuer's reason, e.g. insufficient_funds" })),
+    message: Type.String(),
+  }, { description: 'payment_failed only: why the last payment was declined' })),
+  paymentDeadline: Type.Optional(Type.String({
+    format: 'date-time',
+    description: 'payment_failed only, while the items are held: until when POST /api/orders/{id}/payment can pay the order with another payment method',
+  })),
 });
 
 export function bearerToken(header: string | undefined): string | undefined {

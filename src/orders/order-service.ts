@@ -5,11 +5,11 @@ import type pg from 'pg';
 import type { Queryable } from '../platform/db/database.ts';
 import { query, withTransaction } from '../platform/db/database.ts';
 import { isUuid, type Money } from '../catalog/index.ts';
-import { releaseReservations } from '../inventory/index.ts';
+import { releaseReservations, paymentDeadline } from '../inventory/index.ts';
 import { OrderQueries as Q } from './order-queries.ts';
 import { OrderErrors } from './order-errors.ts';
 import { HttpErrors } from '../platform/http/app-error.ts';
-import { canTransition, type OrderStatus } from './order-state-machine.ts';
+import { canTransition, payAgainRefusal, type OrderStatus, type PayAgainRefusal } from './order-state-machine.ts';
 
 export interface ShippingAddress {
   name: string; line1: string; line2?: string | undefined; city: string; postalCode: string; country: string;
@@ -19,9 +19,16 @@ export interface ShippingAddress {
 export interface OrderLine { productId: string; sku: string; title: string; unitPrice: Money; quantity: number; lineTotal: Money }
 export interface OrderEvent { type: string; fromStatus: string | null; toStatus: string | null; data: unknown; at: string }
 
+/** The provider's reason for a decline (Stripe's error code, decline_code and message). */
+export interface PaymentError { code: string; declineCode?: string | undefined; message: string }
+
 export interface Order {
   id: string; number: number; status: OrderStatus; email: string; shippingAddress: ShippingAddress;
   paymentMethod: string; subtotal: Money; total: Money; lines: OrderLine[]; createdAt: string; updatedAt: string;
+  /** payment_failed only: why the last payment was declined. */
+  lastPaymentError?: PaymentError | undefined;
+  /** payment_failed only, while its items are held: until when the order can be paid with another card. */
+  paymentDeadline?: string | undefined;
 }
 
 interface OrderRow {
@@ -60,7 +67,18 @@ async function loadOrder(db: Queryable, id: string): Promise<OrderRow | undefine
 }
 
 async function withLines(db: Queryable, row: OrderRow): Promise<Order> {
-  return toOrder(row, (await query<LineRow>(db, Q.lines, [row.id])).rows);
+  const order = toOrder(row, (await query<LineRow>(db, Q.lines, [row.id])).rows);
+  return row.status === 'payment_failed' ? { ...order, ...await declineFacts(db, row.id) } : order;
+}
+
+/** What a shopper needs to pay a declined order again: the reason, and the deadline while items are held. */
+async function declineFacts(db: Queryable, id: string): Promise<Pick<Order, 'lastPaymentError' | 'paymentDeadline'>> {
+  const d = (await query<{ data: { code?: string; declineCode?: string | null; message?: string } }>(db, Q.lastDecline, [id])).rows[0]?.data;
+  const payment = await paymentDeadline(db, id);
+  return {
+    ...(d?.code ? { lastPaymentError: { code: d.code, ...(d.declineCode ? { declineCode: d.declineCode } : {}), message: d.message ?? 'The payment was declined.' } } : {}),
+    ...(payment.itemsHeld && payment.deadline ? { paymentDeadline: payment.deadline.toISOString() } : {}),
+  };
 }
 
 /** The shopper's view of an order: needs the access token returned by checkout. */
@@ -103,6 +121,23 @@ export async function transitionOrder(
   await query(tx, Q.setStatus, [id, to]);
   await query(tx, Q.insertEvent, [id, event.type, row.status, to, JSON.stringify(event.data ?? {})]);
   return { from: row.status, changed: true };
+}
+
+/**
+ * Reopens a declined order for payment with another payment method, inside the caller's transaction:
+ * under the order's row lock, checks payAgainRefusal() against the order's payment deadline (judged by
+ * the database clock), then payment_failed -> pending_payment with a payment.retried event. Returns the
+ * refusal, changing nothing, when the order cannot be paid again. The caller enqueues the payment job in
+ * the same transaction.
+ */
+export async function reopenForPayment(tx: Queryable, id: string, paymentMethod: string): Promise<PayAgainRefusal | undefined> {
+  const row = isUuid(id) ? (await query<OrderRow>(tx, Q.getForUpdate, [id])).rows[0] : undefined;
+  if (!row) throw OrderErrors.ORDER_NOT_FOUND();
+  const refusal = payAgainRefusal(row.status, await paymentDeadline(tx, id));
+  if (refusal) return refusal;
+  await transitionOrder(tx, id, 'pending_payment', { type: 'payment.retried', data: { paymentMethod, previousPaymentMethod: row.payment_method } });
+  await query(tx, Q.setPaymentMethod, [id, paymentMethod]);
+  return undefined;
 }
 
 /** Cancels an unpaid order and returns its reserved stock. */

@@ -1,5 +1,6 @@
 // The payment job contract between checkout (producer) and the payments role (consumer).
 import type { JobQueue } from '../platform/queue/job-queue.ts';
+import type { Queryable } from '../platform/db/database.ts';
 import { currentTraceparent } from '../platform/observability/tracing.ts';
 
 export const PAYMENT_QUEUE = 'payment-charge';
@@ -36,4 +37,20 @@ export async function ensurePaymentQueues(boss: JobQueue, opts: PaymentQueueOpti
 export function paymentJob(orderId: string, traceparent?: string): PaymentJob {
   const parent = currentTraceparent() ?? traceparent;
   return parent ? { orderId, traceparent: parent } : { orderId };
+}
+
+/**
+ * Enqueues the order's payment job inside the caller's transaction (pg-boss's own insert, run on the
+ * transaction's client), so the job commits or rolls back with the order change that needs it. Checkout
+ * does not come here: its job is written by its SQL function in the same statement as the order
+ * (decision 0011); this is for the other producers, such as paying a declined order again.
+ */
+export async function enqueuePaymentJob(queue: JobQueue, tx: Queryable, orderId: string, traceparent?: string): Promise<string> {
+  const id = await queue.send(PAYMENT_QUEUE, paymentJob(orderId, traceparent), {
+    singletonKey: orderId,
+    db: { executeSql: (text: string, values: unknown[]) => tx.query(text, values) },
+  });
+  // Not a shopper's mistake: the queue is missing or refused the job; roll the order change back.
+  if (!id) throw new Error(`payment queue ${PAYMENT_QUEUE} refused the job for order ${orderId}`);
+  return id;
 }

@@ -27,9 +27,16 @@ export const PaymentQueries = {
   },
   insertAttempt: {
     name: 'payments.insert_attempt',
-    text: `INSERT INTO payment_attempts (order_id, attempt_no, provider, amount, currency, payment_method)
-           VALUES ($1, (SELECT coalesce(max(attempt_no), 0) + 1 FROM payment_attempts WHERE order_id = $1), $2, $3, $4, $5)
+    text: `INSERT INTO payment_attempts (order_id, attempt_no, provider, amount, currency, payment_method, confirms_intent_id)
+           VALUES ($1, (SELECT coalesce(max(attempt_no), 0) + 1 FROM payment_attempts WHERE order_id = $1), $2, $3, $4, $5, $6)
            RETURNING *`,
+  },
+  intentToConfirmAgain: {
+    name: 'payments.intent_to_confirm_again',
+    // The intent the order's last decline at this provider left waiting for a new payment method. Only the
+    // last decline counts: if it left no intent (a definitive invalid request), a new intent is created.
+    text: `SELECT provider_intent_id FROM payment_attempts WHERE order_id = $1 AND provider = $2 AND status = 'declined'
+           ORDER BY attempt_no DESC LIMIT 1`,
   },
   markAttempt: {
     name: 'payments.mark_attempt',
@@ -43,12 +50,30 @@ export const PaymentQueries = {
     text: `INSERT INTO refunds (order_id, attempt_id, provider, amount, provider_refund_id, reason) VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (attempt_id) DO NOTHING`,
   },
+  // Idempotency-Key of a request to pay an order again (scope order-payment:<orderId>), in the table
+  // checkout's keys use: a concurrent request with the same key waits on the claimed row, then replays.
+  claimPayAgainKey: {
+    name: 'payments.claim_pay_again_key',
+    text: `INSERT INTO idempotency_records (scope, key, request_hash, response_status, response_body)
+           VALUES ($1, $2, $3, 202, '{}') ON CONFLICT DO NOTHING`,
+  },
+  getPayAgainKey: {
+    name: 'payments.get_pay_again_key',
+    text: `SELECT request_hash, response_body FROM idempotency_records WHERE scope = $1 AND key = $2`,
+  },
+  savePayAgainResponse: {
+    name: 'payments.save_pay_again_response',
+    text: `UPDATE idempotency_records SET response_body = $3 WHERE scope = $1 AND key = $2`,
+  },
   unpaidPastDeadline: {
     name: 'payments.unpaid_past_deadline',
     // Orders still unpaid after the deadline, with no attempt whose outcome is unknown (those must be
-    // resolved first, or canceling could leave a charge without an order).
+    // resolved first, or canceling could leave a charge without an order). A declined order holds its
+    // items until the deadline its reservations carry (what its page promised the shopper).
     text: `SELECT o.id FROM orders o
-           WHERE o.status = 'pending_payment' AND o.created_at < now() - make_interval(secs => $1)
+           WHERE ((o.status = 'pending_payment' AND o.created_at < now() - make_interval(secs => $1))
+               OR (o.status = 'payment_failed' AND o.id IN (SELECT r.order_id FROM stock_reservations r
+                     WHERE r.status = 'held' AND r.expires_at <= now())))
              AND NOT EXISTS (SELECT 1 FROM payment_attempts a WHERE a.order_id = o.id AND a.status IN ('pending', 'in_doubt'))
              AND (o.payment_lease_until IS NULL OR o.payment_lease_until < now())
            LIMIT $2`,
@@ -58,6 +83,8 @@ export const PaymentQueries = {
 export interface AttemptRow {
   id: string; order_id: string; attempt_no: number; provider: string; amount: number; currency: string;
   payment_method: string; status: 'pending' | 'in_doubt' | 'not_sent' | 'succeeded' | 'declined';
+  /** The existing intent this attempt confirms again (paying a declined order again); null: it creates one. */
+  confirms_intent_id: string | null;
   provider_intent_id: string | null; error_code: string | null; decline_code: string | null; error_message: string | null;
   created_at: Date; updated_at: Date;
 }

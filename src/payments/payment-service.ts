@@ -12,7 +12,7 @@ import type pg from 'pg';
 import { query, withTransaction } from '../platform/db/database.ts';
 import type { Logger } from '../platform/observability/logger.ts';
 import { transitionOrder, getOrder, cancelOrder, OrderErrors, type Order } from '../orders/index.ts';
-import { commitReservations, releaseReservations } from '../inventory/index.ts';
+import { commitReservations } from '../inventory/index.ts';
 import { ProviderError, type ChargeOutcome, type PaymentIntent } from './stripe-client.ts';
 import type { PaymentProvider, ProviderRouter } from './provider-router.ts';
 import { PaymentQueries as Q, type AttemptRow } from './payment-queries.ts';
@@ -43,12 +43,17 @@ export const idempotencyKeyFor = (attemptId: string) => `hf_attempt_${attemptId}
 
 async function callProvider(deps: PaymentDeps, provider: PaymentProvider, attempt: AttemptRow, resolving: boolean): Promise<AttemptOutcome> {
   try {
-    return await provider.resilience.execute('create_payment_intent', (signal) => provider.client.createAndConfirm({
-      amount: attempt.amount, currency: attempt.currency.trim(), paymentMethod: attempt.payment_method,
-      metadata: { order_id: attempt.order_id, attempt_id: attempt.id },
-      description: `Holdfast order ${attempt.order_id}`,
-      idempotencyKey: idempotencyKeyFor(attempt.id), signal,
-    }), {
+    const idempotencyKey = idempotencyKeyFor(attempt.id);
+    const intentId = attempt.confirms_intent_id;
+    // Paying a declined order again confirms the intent its decline left waiting (Stripe's flow); a
+    // first attempt, or one at a provider without such an intent, creates and confirms a new one.
+    return await provider.resilience.execute(intentId ? 'confirm_payment_intent' : 'create_payment_intent', (signal) => intentId
+      ? provider.client.confirm({ intentId, paymentMethod: attempt.payment_method, idempotencyKey, signal })
+      : provider.client.createAndConfirm({
+        amount: attempt.amount, currency: attempt.currency.trim(), paymentMethod: attempt.payment_method,
+        metadata: { order_id: attempt.order_id, attempt_id: attempt.id },
+        description: `Holdfast order ${attempt.order_id}`, idempotencyKey, signal,
+      }), {
       classify: (r) => r.kind, bypassBreaker: resolving,
       ...(resolving ? { timeoutMs: deps.resolveTimeoutMs } : {}),
     });
@@ -62,10 +67,31 @@ async function callProvider(deps: PaymentDeps, provider: PaymentProvider, attemp
     }
     if (!err.retryable && err.stripeType === 'invalid_request_error' && err.status !== 409) {
       // A definitive rejection (e.g. no such payment method): the charge did not and will not happen.
-      return { kind: 'declined', code: err.stripeCode ?? 'invalid_request', message: err.message };
+      const refused = { kind: 'declined', code: err.stripeCode ?? 'invalid_request', message: err.message } as const;
+      return attempt.confirms_intent_id ? confirmRefused(deps, provider, attempt.confirms_intent_id, refused) : refused;
     }
     return { kind: 'in_doubt', reason: err.message };
   }
+}
+
+/**
+ * A confirm the provider refused outright: usually the intent can no longer be confirmed (Stripe cancels
+ * an intent at its confirmation limit) and nothing was charged. But "cannot confirm" is also the answer for
+ * an intent that already charged, e.g. to an earlier confirm whose idempotency key the provider no longer
+ * keeps; so the intent itself is asked before anything else is tried.
+ */
+async function confirmRefused(deps: PaymentDeps, provider: PaymentProvider, intentId: string, refused: Extract<AttemptOutcome, { kind: 'declined' }>): Promise<AttemptOutcome> {
+  let intent: PaymentIntent;
+  try {
+    intent = await provider.resilience.execute('retrieve_payment_intent', (signal) => provider.client.retrieve(intentId, signal),
+      { bypassBreaker: true, timeoutMs: deps.resolveTimeoutMs });
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    return { kind: 'in_doubt', reason: `confirm of ${intentId} refused and its state unknown: ${err.message}` };
+  }
+  if (intent.status === 'succeeded') return { kind: 'succeeded', intent };
+  if (intent.status === 'processing' || intent.status === 'requires_capture') return { kind: 'in_doubt', reason: `${intentId} is ${intent.status}` };
+  return refused;
 }
 
 async function markAttempt(db: pg.Pool | pg.PoolClient, id: string, status: AttemptRow['status'], p: { intentId?: string | undefined; code?: string | undefined; declineCode?: string | undefined; message?: string | undefined } = {}) {
@@ -97,11 +123,12 @@ async function recordDecline(deps: PaymentDeps, attempt: AttemptRow, outcome: Ex
     await markAttempt(tx, attempt.id, 'declined', { intentId: outcome.intent?.id, code: outcome.code, declineCode: outcome.declineCode, message: outcome.message });
     const status = (await query<{ status: string }>(tx, Q.orderStatus, [attempt.order_id])).rows[0]?.status;
     if (status === 'pending_payment') {
+      // The reservation stays held: the shopper may pay with another card until the payment deadline,
+      // when the order is canceled and its items released (cancelOrdersPastDeadline).
       await transitionOrder(tx, attempt.order_id, 'payment_failed', {
         type: 'payment.declined',
         data: { provider: attempt.provider, code: outcome.code, declineCode: outcome.declineCode ?? null, message: outcome.message, attemptId: attempt.id },
       });
-      await releaseReservations(tx, attempt.order_id);
     }
   });
 }
@@ -152,8 +179,9 @@ export async function processPaymentJob(deps: PaymentDeps, orderId: string): Pro
       } else {
         const provider = deps.router.pick(notSentHere);
         if (!provider) throw new RetryLater('no payment provider is available');
+        const again = (await query<{ provider_intent_id: string | null }>(deps.pool, Q.intentToConfirmAgain, [orderId, provider.name])).rows[0]?.provider_intent_id ?? null;
         try {
-          attempt = (await query<AttemptRow>(deps.pool, Q.insertAttempt, [orderId, provider.name, order.total_amount, order.currency.trim(), order.payment_method])).rows[0]!;
+          attempt = (await query<AttemptRow>(deps.pool, Q.insertAttempt, [orderId, provider.name, order.total_amount, order.currency.trim(), order.payment_method, again])).rows[0]!;
         } catch (err) {
           // Another worker started an attempt meanwhile (only possible if our lease lapsed): let it finish.
           if ((err as { code?: string }).code === '23505') throw new RetryLater(`order ${orderId} has a concurrent attempt`);
@@ -172,6 +200,12 @@ export async function processPaymentJob(deps: PaymentDeps, orderId: string): Pro
           return 'settled';
         }
         case 'declined':
+          if (attempt.confirms_intent_id && !outcome.intent) {
+            // The provider refused to confirm that intent at all and it has not charged (confirmRefused):
+            // nothing was charged and it left no intent to reuse, so the next hop creates one.
+            await markAttempt(deps.pool, attempt.id, 'declined', { code: outcome.code, declineCode: outcome.declineCode, message: outcome.message });
+            continue;
+          }
           await recordDecline(deps, attempt, outcome);
           paymentsSettled.inc({ outcome: 'payment_failed', provider: attempt.provider });
           attemptsPerOrder.observe((await query<{ n: number }>(deps.pool, Q.countAttempts, [orderId])).rows[0]?.n ?? 1);

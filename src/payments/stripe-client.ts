@@ -1,5 +1,5 @@
-// The one provider adapter: Stripe's REST API for the PaymentIntents flow (create+confirm, retrieve, list,
-// search, refund), with form-encoded bodies, Idempotency-Key and Stripe error objects. Configured by base
+// The one provider adapter: Stripe's REST API for the PaymentIntents flow (create+confirm, confirm again,
+// retrieve, list, search, refund), with form-encoded bodies, Idempotency-Key and Stripe error objects. Configured by base
 // URL and secret key alone: pointed at https://api.stripe.com with an sk_test_/sk_live_ key it talks to
 // Stripe unchanged; pointed at the `psp` role it talks to the simulator.
 import { Agent, request, errors as undiciErrors } from 'undici';
@@ -17,6 +17,8 @@ export interface PaymentIntent {
   created: number;
   last_payment_error?: { code?: string; decline_code?: string; message?: string; type?: string } | null;
 }
+
+type ChargeResponse = PaymentIntent & { error?: { type?: string; code?: string; decline_code?: string; message?: string; payment_intent?: PaymentIntent } };
 
 export interface Refund { id: string; object: 'refund'; amount: number; currency: string; payment_intent: string; status: string }
 
@@ -130,7 +132,7 @@ export class StripeClient {
     idempotencyKey: string; signal?: AbortSignal | undefined;
   }): Promise<ChargeOutcome> {
     const path = '/v1/payment_intents';
-    const { status, body } = await this.#call<PaymentIntent & { error?: { type?: string; code?: string; decline_code?: string; message?: string; payment_intent?: PaymentIntent } }>('POST', path, {
+    const { status, body } = await this.#call<ChargeResponse>('POST', path, {
       idempotencyKey: p.idempotencyKey, signal: p.signal,
       body: {
         amount: p.amount, currency: p.currency.toLowerCase(), payment_method: p.paymentMethod, confirm: 'true',
@@ -139,6 +141,24 @@ export class StripeClient {
         automatic_payment_methods: { enabled: 'true', allow_redirects: 'never' },
       },
     });
+    return this.#chargeOutcome('POST', path, status, body);
+  }
+
+  /**
+   * Confirms an existing PaymentIntent again with another payment method: after a decline the intent is
+   * back in requires_payment_method, and Stripe's flow is to confirm it again rather than create another.
+   * The intent was created without redirects, so no return_url is needed. A decline is a result.
+   */
+  async confirm(p: { intentId: string; paymentMethod: string; idempotencyKey: string; signal?: AbortSignal | undefined }): Promise<ChargeOutcome> {
+    const path = `/v1/payment_intents/${encodeURIComponent(p.intentId)}/confirm`;
+    const { status, body } = await this.#call<ChargeResponse>('POST', path, {
+      idempotencyKey: p.idempotencyKey, signal: p.signal, body: { payment_method: p.paymentMethod },
+    });
+    return this.#chargeOutcome('POST', path, status, body);
+  }
+
+  /** A charge's answer: 200 succeeded, 200 with any other status or 402 card_error is a decline, else an error. */
+  #chargeOutcome(method: string, path: string, status: number, body: ChargeResponse): ChargeOutcome {
     if (status === 200) {
       if (body.status === 'succeeded') return { kind: 'succeeded', intent: body };
       const err = body.last_payment_error;
@@ -147,7 +167,7 @@ export class StripeClient {
     if (status === 402 && body.error?.type === 'card_error') {
       return { kind: 'declined', code: body.error.code ?? 'card_declined', declineCode: body.error.decline_code, message: body.error.message ?? 'card declined', intent: body.error.payment_intent };
     }
-    throw this.#toError('POST', path, status, body);
+    throw this.#toError(method, path, status, body);
   }
 
   async retrieve(id: string, signal?: AbortSignal): Promise<PaymentIntent> {

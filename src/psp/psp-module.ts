@@ -29,6 +29,21 @@ export function pspAccountsFromConfig(config: Config): PspAccountEndpoint[] {
   return accounts;
 }
 
+/** How a payments process reaches a simulator account: its base URL and secret key (a provider account). */
+export interface SimulatorClientAccount { name: string; baseUrl: string; secretKey: string }
+
+/**
+ * The simulator accounts as a payments process reaches them, in priority order (primary first): the same
+ * accounts, ports and secret keys the psp role serves (pspAccountsFromConfig), at the URLs an in-process
+ * psp role bound (`bound`, by account name) or else on loopback at the configured ports, for a
+ * payments-only process beside a psp process.
+ */
+export function simulatorClientAccounts(config: Config, bound: Readonly<Record<string, string>> = {}): SimulatorClientAccount[] {
+  return pspAccountsFromConfig(config).map((a) => ({
+    name: a.name, baseUrl: bound[a.name] ?? `http://127.0.0.1:${a.port}`, secretKey: a.secretKey,
+  }));
+}
+
 export function pspModule(): ModuleDefinition<AppContext> {
   return {
     name: 'psp',
@@ -63,7 +78,7 @@ export function pspModule(): ModuleDefinition<AppContext> {
           }
           ctx.pspUrls = Object.fromEntries(servers.map((s) => [s.account.name, s.url]));
           // What an in-process payments role connects to (priority order: primary first).
-          ctx.pspAccounts = servers.map((s) => ({ name: s.account.name, baseUrl: s.url, secretKey: s.account.secretKey }));
+          ctx.pspAccounts = simulatorClientAccounts(ctx.config, ctx.pspUrls);
           ctx.pspServers = servers;
           purge = setInterval(() => {
             purgeIdempotencyKeys(pool).catch((err) => ctx.logger.warn({ err }, 'psp: purging old idempotency keys failed'));

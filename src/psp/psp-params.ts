@@ -12,12 +12,17 @@ export class Params {
   }
 
   has(name: string): boolean {
-    return this.#values[name] !== undefined;
+    return this.#own(name) !== undefined;
   }
 
   raw(name: string): FormValue | undefined {
     this.#seen.add(name);
-    return this.#values[name];
+    return this.#own(name);
+  }
+
+  /** The client's value for name: never one inherited from Object.prototype (constructor, toString...). */
+  #own(name: string): FormValue | undefined {
+    return Object.hasOwn(this.#values, name) ? this.#values[name] : undefined;
   }
 
   string(name: string, opts: { required?: boolean; maxLength?: number; oneOf?: readonly string[] } = {}): string | undefined {
@@ -67,15 +72,17 @@ export class Params {
     if (v === undefined) return undefined;
     if (v === '') return {};
     if (typeof v !== 'object' || Array.isArray(v)) throw StripeErrors.invalidRequest(`Invalid hash`, this.qualify(name));
-    const out: Record<string, string> = {};
+    const kept: [string, string][] = [];
     for (const [key, value] of Object.entries(v)) {
       if (typeof value !== 'string') throw StripeErrors.invalidRequest(`Invalid value for ${name}[${key}]: metadata values must be strings`, `${this.qualify(name)}[${key}]`);
       if (key.length > 40) throw StripeErrors.invalidRequest(`Metadata keys can have up to 40 characters; "${key.slice(0, 40)}..." has ${key.length}.`, `${this.qualify(name)}[${key}]`);
       if (value.length > 500) throw StripeErrors.invalidRequest(`Metadata values can have up to 500 characters, but you passed in a value that is ${value.length} characters.`, `${this.qualify(name)}[${key}]`);
-      if (value !== '') out[key] = value; // an empty value unsets the key
+      if (value !== '') kept.push([key, value]); // an empty value unsets the key
     }
-    if (Object.keys(out).length > 50) throw StripeErrors.invalidRequest('You can have up to 50 metadata keys.', this.qualify(name));
-    return out;
+    if (kept.length > 50) throw StripeErrors.invalidRequest('You can have up to 50 metadata keys.', this.qualify(name));
+    // Stripe allows any key without square brackets, `__proto__` included: fromEntries defines each as an
+    // own property, where `out[key] = value` would hand `__proto__` to Object.prototype's setter.
+    return Object.fromEntries(kept);
   }
 
   stringArray(name: string): string[] | undefined {

@@ -12,6 +12,7 @@ import { tracedRequestListener, nameServerSpan, tracingActive } from '../platfor
 import type { FaultReader } from '../faults/index.ts';
 import { parseStripeForm, type FormObject } from './stripe-form.ts';
 import { StripeError, StripeErrors } from './stripe-errors.ts';
+import { unservedStripeRoute } from './unserved-stripe-routes.ts';
 import { stripeId } from './psp-objects.ts';
 import { executeWrite, type WriteResponse } from './psp-idempotency.ts';
 import { isDatabaseUnavailable } from '../platform/db/database-errors.ts';
@@ -49,7 +50,6 @@ type FaultPlan = { latencyMs: number; error?: { status: number; phase: 'before' 
 interface PspRequestState { ctx?: RequestContext; plan?: FaultPlan; outcome?: string; started: bigint }
 
 const BAD_CONTENT_TYPE = Symbol('bad-content-type');
-const QUERY_ERROR = '__psp_query_error__';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -102,13 +102,9 @@ export async function createPspServer(opts: PspServerOptions): Promise<PspServer
     routerOptions: {
       ignoreTrailingSlash: true,
       maxParamLength: 500,
-      querystringParser: (s: string) => {
-        try {
-          return parseStripeForm(s);
-        } catch (err) {
-          return { [QUERY_ERROR]: (err as Error).message };
-        }
-      },
+      // The router would parse the query string before any hook runs, i.e. before the API key is checked:
+      // a request's parameters are read from its URL by the handler instead (readParams), once authenticated.
+      querystringParser: () => ({}),
     },
   });
 
@@ -248,12 +244,15 @@ export async function createPspServer(opts: PspServerOptions): Promise<PspServer
     return sendError(reply, StripeErrors.apiError(500));
   });
 
-  app.setNotFoundHandler((req, reply) => sendError(reply, StripeErrors.unrecognizedUrl(req.method, req.url.split('?')[0]!)));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const unserved = unservedStripeRoute(req.method, path);
+    return sendError(reply, unserved ? StripeErrors.unsupported(unserved) : StripeErrors.unrecognizedUrl(req.method, path));
+  });
 
   const readParams = (req: FastifyRequest): FormObject => {
-    const q = (req.query ?? {}) as Record<string, unknown>;
-    if (typeof q[QUERY_ERROR] === 'string') throw StripeErrors.invalidRequest(q[QUERY_ERROR]);
-    return q as FormObject;
+    const queryStart = req.url.indexOf('?');
+    return queryStart < 0 ? {} : parseStripeForm(req.url.slice(queryStart + 1));
   };
   const bodyParams = (req: FastifyRequest): FormObject => {
     if (req.body === BAD_CONTENT_TYPE) {

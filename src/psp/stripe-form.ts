@@ -26,7 +26,25 @@ function splitKey(raw: string): string[] {
 
 const isIndex = (s: string) => s === '' || /^\d{1,4}$/.test(s);
 
-/** Parses a form body or query string into nested objects and arrays. Throws a Stripe 400 on conflicts. */
+// Every key of a request is the client's, so none may reach a prototype: `__proto__[x]=y` assigned with
+// `node[seg] = ...` would write onto Object.prototype, and `constructor[prototype][x]=y` would walk into
+// Object.prototype through an inherited `constructor`. Keys are therefore read only when they are the
+// node's own and written with defineProperty (never through the `__proto__` setter): such a name is an
+// ordinary parameter name like any other, reported by the API as unknown (or, under metadata, kept as
+// a key, as Stripe allows). See docs/decisions/0013-request-keys-never-reach-a-prototype.md.
+
+/** node[key] if node itself has it: never a value inherited from Object.prototype (constructor, toString...). */
+const ownValue = (node: FormObject, key: string): FormValue | undefined => (Object.hasOwn(node, key) ? node[key] : undefined);
+
+/** Sets node[key] as node's own data property, even for `__proto__`. */
+function setOwn(node: FormObject, key: string, value: FormValue): void {
+  Object.defineProperty(node, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/**
+ * Parses a form body or query string into nested objects and arrays (plain objects and arrays, every key
+ * an own property). Throws a Stripe 400 on conflicts.
+ */
 export function parseStripeForm(text: string): FormObject {
   const root: FormObject = {};
   if (!text) return root;
@@ -49,17 +67,17 @@ export function parseStripeForm(text: string): FormObject {
         node[idx] = child;
         node = child;
       } else {
-        if (seg === '' ) throw StripeErrors.invalidRequest(`Invalid parameter name: ${rawKey}`, rawKey);
+        if (seg === '') throw StripeErrors.invalidRequest(`Invalid parameter name: ${rawKey}`, rawKey);
+        const existing = ownValue(node, seg);
         if (last) {
-          if (node[seg] !== undefined && typeof node[seg] !== 'string') throw StripeErrors.invalidRequest(`Invalid hash: ${rawKey}`, path[0]!);
-          node[seg] = value;
+          if (existing !== undefined && typeof existing !== 'string') throw StripeErrors.invalidRequest(`Invalid hash: ${rawKey}`, path[0]!);
+          setOwn(node, seg, value);
           break;
         }
-        const existing: FormValue | undefined = node[seg];
         if (typeof existing === 'string') throw StripeErrors.invalidRequest(`Invalid hash: ${rawKey}`, path[0]!);
         const child: FormObject | FormValue[] = existing ?? (nextIsIndex ? [] : {});
         if (nextIsIndex !== Array.isArray(child)) throw StripeErrors.invalidRequest(`Invalid hash: ${rawKey}`, path[0]!);
-        node[seg] = child;
+        setOwn(node, seg, child);
         node = child;
       }
     }

@@ -51,6 +51,9 @@ export const PAYMENT_METHODS: readonly [id: string, label: string][] = [
   ['pm_card_chargeDeclinedInsufficientFunds', 'Test card: declined, insufficient funds'],
 ];
 
+/** A form field's name: only FIELD_MESSAGES' own keys (`in` would also accept constructor, toString, __proto__). */
+const isCheckoutField = (name: string): name is CheckoutField => Object.hasOwn(FIELD_MESSAGES, name);
+
 /** Every broken field at once (Ajv on the route stops at the first), each with its friendly message. */
 export function checkoutFieldErrors(body: unknown): Partial<Record<CheckoutField, string>> {
   const errors: Partial<Record<CheckoutField, string>> = {};
@@ -59,7 +62,7 @@ export function checkoutFieldErrors(body: unknown): Partial<Record<CheckoutField
     const missing = (error.params as { requiredProperties?: string[] }).requiredProperties ?? [];
     const fields = error.instancePath ? [error.instancePath.slice(1).split('/')[0]!] : missing;
     for (const field of fields) {
-      if (field in FIELD_MESSAGES) errors[field as CheckoutField] ??= FIELD_MESSAGES[field as CheckoutField];
+      if (isCheckoutField(field)) errors[field] ??= FIELD_MESSAGES[field];
     }
   }
   return errors;
@@ -70,7 +73,7 @@ export function submittedValues(body: unknown): Partial<Record<CheckoutField, st
   const values: Partial<Record<CheckoutField, string>> = {};
   if (!body || typeof body !== 'object') return values;
   for (const [key, value] of Object.entries(body)) {
-    if (key in FIELD_MESSAGES && typeof value === 'string') values[key as CheckoutField] = value.slice(0, 300);
+    if (isCheckoutField(key) && typeof value === 'string') values[key] = value.slice(0, 300);
   }
   return values;
 }

@@ -11,24 +11,22 @@ import { AppError } from '../platform/http/app-error.ts';
 import { checkoutsTotal } from '../platform/observability/metrics.ts';
 import { placeOrder } from '../checkout/index.ts';
 import type { Cart } from '../cart/index.ts';
-import { html, type SafeHtml } from './html-template.ts';
+import { html } from './html-template.ts';
 import { PERSONAL, redirectAfterPost, sendHtml } from './page-reply.ts';
 import { readCartId, setOrderTokenCookie } from './storefront-cookies.ts';
 import { loadShopperCart } from './shopper-cart.ts';
 import {
   CheckoutFormSchema, checkoutFieldErrors, submittedValues, toCheckoutRequest, type CheckoutField,
 } from './checkout-form.ts';
-import { checkoutView, type CheckoutViewModel } from './views/checkout-view.ts';
+import { checkoutView, type CheckoutViewModel, type FormProblem } from './views/checkout-view.ts';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
-type Problem = { title: string; message: string | SafeHtml };
 
 /**
  * What went wrong with the order as a whole, told so the shopper knows what to do next. An empty cart
  * needs no message of its own: the page then says the cart is empty instead of showing the form.
  */
-function describeProblem(err: AppError, cart: Cart | null): Problem | undefined {
+function describeProblem(err: AppError, cart: Cart | null): FormProblem | undefined {
   switch (err.code) {
     case 'OUT_OF_STOCK': {
       const productId = (err.details as { productId?: string } | undefined)?.productId;
@@ -60,7 +58,7 @@ function describeProblem(err: AppError, cart: Cart | null): Problem | undefined 
 export function checkoutPages(app: HttpServer, deps: RouteDeps): void {
   async function renderForm(
     req: FastifyRequest, reply: FastifyReply, statusCode: number,
-    opts: Partial<Pick<CheckoutViewModel, 'values' | 'fieldErrors'>> & { idempotencyKey?: string | undefined; problem?: Problem | undefined; cart?: Cart | null },
+    opts: Partial<Pick<CheckoutViewModel, 'values' | 'fieldErrors'>> & { idempotencyKey?: string | undefined; problem?: FormProblem | undefined; cart?: Cart | null },
   ) {
     const cart = opts.cart !== undefined ? opts.cart : await loadShopperCart(deps.pool, req);
     return sendHtml(reply, statusCode, PERSONAL, checkoutView({

@@ -1,30 +1,105 @@
-// The order status page. The order is shown only to the browser holding its access token cookie
-// (set at checkout); anyone else, including someone who guessed or was sent the URL, gets a 404.
+// The order status page, and its "pay with another card" form for a declined order. The order is shown
+// only to the browser holding its access token cookie (set at checkout); anyone else, including someone
+// who guessed or was sent the URL, gets a 404. The form posts to /orders/:id/payment (under the cookie's
+// path) with a random idempotency key minted per render, so a double submit starts one payment; success
+// redirects back to the order page (POST-redirect-GET), anything the shopper can act on re-renders the
+// page with the message and a 4xx status.
+import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { AppError } from '../platform/http/app-error.ts';
-import { getOrderForCustomer } from '../orders/index.ts';
-import { PERSONAL, sendHtml } from './page-reply.ts';
+import { getOrderForCustomer, type Order } from '../orders/index.ts';
+import { payOrderAgain } from '../payments/index.ts';
+import { html } from './html-template.ts';
+import { PERSONAL, redirectAfterPost, sendHtml } from './page-reply.ts';
 import { readOrderToken } from './storefront-cookies.ts';
-import { orderView } from './views/order-view.ts';
+import { CheckoutFormSchema, checkoutFieldErrors, submittedValues } from './checkout-form.ts';
+import { orderView, type PayAgainForm } from './views/order-view.ts';
+import type { FormProblem } from './views/checkout-view.ts';
 import { notFoundView } from './views/error-view.ts';
 
 const NOT_YOURS = 'We could not find this order. An order page opens only in the browser that placed the order.';
 
+const OrderParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+/** The checkout form's own payment method and key fields, with the same rules and messages. */
+const PayAgainFormSchema = Type.Object({
+  paymentMethod: CheckoutFormSchema.properties.paymentMethod,
+  idempotencyKey: CheckoutFormSchema.properties.idempotencyKey,
+}, { additionalProperties: false });
+
+/** Why the order could not be paid again, told so the shopper knows what to do next. */
+function describeRefusal(err: AppError): FormProblem {
+  switch (err.code) {
+    case 'PAYMENT_DEADLINE_PASSED':
+      return { title: 'Too late to pay this order', message: html`The time to pay has passed and the items were released. <a href="/">Back to the shop</a>.` };
+    case 'PAYMENT_NOT_RETRYABLE':
+      return { title: 'This order is not waiting for a card', message: 'Its current status is shown below.' };
+    case 'PAYMENT_IN_PROGRESS':
+      return { title: 'A payment is still being confirmed', message: 'Wait a moment and reload this page to see the outcome.' };
+    case 'PAYMENT_IDEMPOTENCY_KEY_REUSED':
+      return { title: 'This form was already sent', message: 'It was sent before with another card. Choose the card and pay again.' };
+    default:
+      return { title: 'The payment could not be started', message: err.message };
+  }
+}
+
 export function orderPages(app: HttpServer, deps: RouteDeps): void {
-  app.get('/orders/:id', {
-    // Any string is accepted here so a malformed id is the same 404 as an unknown one.
-    schema: { hide: true, params: Type.Object({ id: Type.String({ maxLength: 64 }) }) },
-  }, async (req, reply) => {
-    const token = readOrderToken(req, req.params.id);
-    if (!token) return sendHtml(reply, 404, PERSONAL, notFoundView(NOT_YOURS));
+  /** The order for this browser's order cookie, or undefined (then the page is a 404). */
+  async function shopperOrder(req: FastifyRequest, id: string): Promise<{ order: Order; token: string } | undefined> {
+    const token = readOrderToken(req, id);
+    if (!token) return undefined;
     try {
-      const order = await getOrderForCustomer(deps.pool, req.params.id, token);
-      return sendHtml(reply, 200, PERSONAL, orderView(order));
+      return { order: await getOrderForCustomer(deps.pool, id, token), token };
     } catch (err) {
-      if (err instanceof AppError && err.code === 'ORDER_NOT_FOUND') return sendHtml(reply, 404, PERSONAL, notFoundView(NOT_YOURS));
+      if (err instanceof AppError && err.code === 'ORDER_NOT_FOUND') return undefined;
       throw err;
     }
+  }
+
+  const render = (reply: FastifyReply, statusCode: number, order: Order, form: Partial<PayAgainForm> = {}) =>
+    sendHtml(reply, statusCode, PERSONAL, orderView(order, { ...form, idempotencyKey: form.idempotencyKey ?? randomUUID() }));
+
+  app.get('/orders/:id', {
+    // Any string is accepted here so a malformed id is the same 404 as an unknown one.
+    schema: { hide: true, params: OrderParams },
+  }, async (req, reply) => {
+    const found = await shopperOrder(req, req.params.id);
+    if (!found) return sendHtml(reply, 404, PERSONAL, notFoundView(NOT_YOURS));
+    return render(reply, 200, found.order);
+  });
+
+  app.post('/orders/:id/payment', {
+    schema: { hide: true, params: OrderParams, body: PayAgainFormSchema }, attachValidation: true,
+  }, async (req, reply) => {
+    const found = await shopperOrder(req, req.params.id);
+    if (!found) return sendHtml(reply, 404, PERSONAL, notFoundView(NOT_YOURS));
+    const values = submittedValues(req.body);
+    if (req.validationError) {
+      const fieldErrors = checkoutFieldErrors(req.body);
+      // Only this form's fields count; a broken key just gets a fresh one on the re-rendered form.
+      const paymentMethod = fieldErrors.paymentMethod;
+      return render(reply, 400, found.order, {
+        values, fieldErrors: paymentMethod ? { paymentMethod } : {},
+        problem: paymentMethod ? undefined : { title: 'The form could not be read', message: 'Please choose the card and pay again.' },
+      });
+    }
+    try {
+      await payOrderAgain(deps.pool, deps.queue, {
+        orderId: found.order.id, accessToken: found.token, paymentMethod: req.body.paymentMethod,
+        idempotencyKey: req.body.idempotencyKey,
+        traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
+      });
+    } catch (err) {
+      if (!(err instanceof AppError) || err.statusCode >= 500) throw err;
+      const current = await shopperOrder(req, req.params.id);
+      if (!current) return sendHtml(reply, 404, PERSONAL, notFoundView(NOT_YOURS));
+      // A reused key can never succeed; for anything else keep it, so resubmitting stays one payment.
+      const idempotencyKey = err.code === 'PAYMENT_IDEMPOTENCY_KEY_REUSED' ? undefined : req.body.idempotencyKey;
+      return render(reply, err.statusCode, current.order, { values, idempotencyKey, problem: describeRefusal(err) });
+    }
+    return redirectAfterPost(reply, `/orders/${found.order.id}`);
   });
 }

@@ -13,6 +13,7 @@ import { orderRoutes } from '../orders/order-routes.ts';
 import { adminRoutes } from '../admin/admin-routes.ts';
 import { faultRoutes } from '../faults/index.ts';
 import { paymentAdminRoutes } from '../payments/payment-routes.ts';
+import { orderPaymentRoutes } from '../payments/order-payment-routes.ts';
 import { purgeIdempotencyRecords } from '../checkout/index.ts';
 import { storefrontPages } from './storefront-pages.ts';
 
@@ -21,6 +22,7 @@ export async function registerStorefront(app: HttpServer, deps: RouteDeps): Prom
   cartRoutes(app, deps);
   checkoutRoutes(app, deps);
   orderRoutes(app, deps);
+  orderPaymentRoutes(app, deps);
   adminRoutes(app, deps);
   faultRoutes(app, deps);
   paymentAdminRoutes(app, deps);

@@ -1,6 +1,6 @@
 // The storefront in a real browser (Debian's Chromium driven by playwright-core): a shopper's whole
-// journey from the home page to the order status page, the browsing part again with JavaScript turned
-// off, and the pages at phone width. Screenshots go to reports/ (gitignored) for a human to look at.
+// journey from the home page to the order status page, a declined card paid again with another one from
+// the order page, the browsing part again with JavaScript turned off, and the pages at phone width. Screenshots go to reports/ (gitignored) for a human to look at.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
+import { listSucceededCharges } from '../../src/psp/index.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REPORTS = path.resolve(import.meta.dirname, '../../reports');
@@ -28,16 +29,34 @@ before(async () => {
   });
   await mkdir(REPORTS, { recursive: true });
   // A product of our own with a word no demo product has, so the search finds exactly it.
-  const suffix = randomBytes(4).toString('hex');
-  const created = await api(app.url, 'POST', '/api/admin/products', {
-    slug: `zephyr-wool-scarf-${suffix}`, sku: `ZWS-${suffix}`, title: 'Zephyr Wool Scarf',
+  product = await createProduct(app, {
+    slug: 'zephyr-wool-scarf', sku: 'ZWS', title: 'Zephyr Wool Scarf',
     description: 'A soft merino wool scarf from the Zephyr collection, knitted for long winter walks.',
-    price: { amount: 3450, currency: 'USD' }, categories: ['apparel', 'gifts'], stock: 40,
-    images: [`/images/products/zephyr-wool-scarf-${suffix}.svg`],
-  }, { authorization: `Bearer ${app.adminToken}` });
-  assert.equal(created.status, 201, created.text);
-  product = created.json;
+    amount: 3450, categories: ['apparel', 'gifts'], stock: 40,
+  });
 });
+
+async function createProduct(shop: TestApp, p: { slug: string; sku: string; title: string; description: string; amount: number; categories: string[]; stock: number }) {
+  const suffix = randomBytes(4).toString('hex');
+  const created = await api(shop.url, 'POST', '/api/admin/products', {
+    slug: `${p.slug}-${suffix}`, sku: `${p.sku}-${suffix}`, title: p.title, description: p.description,
+    price: { amount: p.amount, currency: 'USD' }, categories: p.categories, stock: p.stock,
+    images: [`/images/products/${p.slug}-${suffix}.svg`],
+  }, { authorization: `Bearer ${shop.adminToken}` });
+  assert.equal(created.status, 201, created.text);
+  return created.json as { id: string; slug: string; title: string };
+}
+
+/** Fills the checkout form as Ada would, with the given payment method. */
+async function fillCheckout(page: Page, paymentMethod: string) {
+  await page.getByLabel('Email').fill('ada@example.com');
+  await page.getByLabel('Full name').fill('Ada Lovelace');
+  await page.getByLabel('Street address').fill('12 Analytical Row');
+  await page.getByLabel('Town or city').fill('London');
+  await page.getByLabel('Postal code').fill('N1 7AA');
+  await page.getByLabel('Country').selectOption('GB');
+  await page.getByLabel('Payment method').selectOption(paymentMethod);
+}
 
 after(async () => {
   await browser?.close();
@@ -104,13 +123,7 @@ test('a shopper searches, adds to cart, checks out and sees the order status', {
   await page.getByRole('link', { name: 'Go to checkout' }).click();
 
   await page.getByRole('heading', { level: 1, name: 'Checkout' }).waitFor();
-  await page.getByLabel('Email').fill('ada@example.com');
-  await page.getByLabel('Full name').fill('Ada Lovelace');
-  await page.getByLabel('Street address').fill('12 Analytical Row');
-  await page.getByLabel('Town or city').fill('London');
-  await page.getByLabel('Postal code').fill('N1 7AA');
-  await page.getByLabel('Country').selectOption('GB');
-  await page.getByLabel('Payment method').selectOption('pm_card_visa');
+  await fillCheckout(page, 'pm_card_visa');
   await page.screenshot({ path: path.join(REPORTS, 'storefront-checkout.png'), fullPage: true });
   await page.getByRole('button', { name: /Place order/ }).click();
 
@@ -130,6 +143,57 @@ test('a shopper searches, adds to cart, checks out and sees the order status', {
 
   assert.deepEqual(consoleErrors, [], 'no console errors (CSP violations included)');
   await context.close();
+});
+
+test('a declined card: the order page says so and holds the items; the same order is paid with another card, without JavaScript', { timeout: 120_000 }, async () => {
+  // A shop of its own with the payment workers and the provider simulator, so the cards really are charged.
+  const shop = await startTestApp({ targets: ['storefront', 'psp', 'payments'], config: { pspPort: 0 } });
+  const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1024, height: 900 } });
+  try {
+    const lantern = await createProduct(shop, {
+      slug: 'harbour-lantern', sku: 'HBL', title: 'Harbour Lantern', description: 'A storm lantern.', amount: 4200, categories: ['home'], stock: 10,
+    });
+    const stock = async () => (await api(shop.url, 'GET', `/api/admin/products/${lantern.id}/stock`, undefined, { authorization: `Bearer ${shop.adminToken}` })).json;
+
+    const page = await context.newPage();
+    await page.goto(`${shop.url}/products/${lantern.slug}`);
+    await page.getByLabel('Quantity').fill('2');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.waitForURL(`${shop.url}/cart`);
+    await page.getByRole('link', { name: 'Go to checkout' }).click();
+    await fillCheckout(page, 'pm_card_chargeDeclined');
+    await page.getByRole('button', { name: /Place order/ }).click();
+    await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
+    const orderUrl = page.url();
+    const orderId = orderUrl.split('/').at(-1)!;
+
+    // The page refreshes itself (a meta refresh, no script) until the payment service has an answer.
+    const status = page.getByRole('status');
+    await status.getByRole('heading', { name: 'Payment failed' }).waitFor({ timeout: 20_000 });
+    assert.match(await status.textContent() ?? '', /Your card was declined\. Your items are held until \d{2}:\d{2} UTC; pay with another card\./);
+    assert.equal(await page.getByText(/order again/i).count(), 0, 'no promise of a cart that is gone');
+    assert.equal((await stock()).reserved, 2, 'the items are held for the shopper');
+    await page.screenshot({ path: path.join(REPORTS, 'storefront-order-declined.png'), fullPage: true });
+
+    // Another card that is declined: the page says why, and still offers the form.
+    await page.getByLabel('Payment method').selectOption('pm_card_chargeDeclinedInsufficientFunds');
+    await page.getByRole('button', { name: 'Pay $84.00' }).click();
+    await page.waitForURL(orderUrl);
+    await status.getByText(/Your card has insufficient funds\. Your items are held until/).waitFor({ timeout: 20_000 });
+
+    await page.getByLabel('Payment method').selectOption('pm_card_visa');
+    await page.getByRole('button', { name: 'Pay $84.00' }).click();
+    await page.waitForURL(orderUrl);
+    await status.getByRole('heading', { name: 'Paid: thank you!' }).waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: path.join(REPORTS, 'storefront-order-paid-again.png'), fullPage: true });
+
+    const charges = await listSucceededCharges(shop.db.pool, { orderId });
+    assert.deepEqual(charges.map((c) => c.amount), [8400], 'one charge, for the order total');
+    assert.deepEqual({ onHand: (await stock()).onHand, reserved: (await stock()).reserved }, { onHand: 8, reserved: 0 }, 'the held items are sold');
+  } finally {
+    await context.close();
+    await shop.stop();
+  }
 });
 
 test('browsing works with JavaScript turned off, down to adding to the cart', { timeout: 60_000 }, async () => {

@@ -1,5 +1,5 @@
 // Issue 3, acceptance 1 and the payment service's everyday behaviour, end to end over HTTP: the payment
-// worker settles orders through the provider simulator, declines release stock, an answer lost after the
+// worker settles orders through the provider simulator, declines hold stock, an answer lost after the
 // provider charged is resolved without a second charge, refunds, reconciliation, and the unpaid deadline.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,13 +34,14 @@ test('pm_card_visa: the order is paid within seconds, charged exactly once for i
   assert.equal(afterStock.reserved, before.reserved, 'and is no longer reserved');
 });
 
-test('pm_card_chargeDeclined: payment_failed with the decline code, stock comes back, nothing charged', async () => {
+test('pm_card_chargeDeclined: payment_failed with the decline code, stock held for another card, nothing charged', async () => {
   const product = await productInStock(app.url, 5, 1);
   const before = await stockOf(product.id);
   const order = await placeOrder(app.url, { productId: product.id, quantity: 3, paymentMethod: 'pm_card_chargeDeclined' });
   assert.equal((await stockOf(product.id)).available, before.available - 3, 'reserved at checkout');
   assert.equal(await waitForSettlement(app.url, order, 10_000), 'payment_failed');
-  assert.equal((await stockOf(product.id)).available, before.available, 'released on decline');
+  // Held until the payment deadline so the shopper can pay with another card (test/e2e/pay-again.test.ts).
+  assert.equal((await stockOf(product.id)).available, before.available - 3, 'still held after the decline');
   assert.equal((await listSucceededCharges(app.db.pool, { orderId: order.orderId })).length, 0);
   const detail = await admin(app.url, app.adminToken, 'GET', `/api/admin/orders/${order.orderId}`);
   const declined = detail.json.events.find((e: { type: string }) => e.type === 'payment.declined');

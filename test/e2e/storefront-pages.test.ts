@@ -304,6 +304,68 @@ test('a double submit of the same checkout form places one order', async () => {
   assert.equal(stock.rows[0].reserved, 1, 'stock reserved once');
 });
 
+test('a declined order offers a form to pay with another card: POST-redirect-GET, no JavaScript, honest wording', async () => {
+  const product = await createProduct({ title: 'Storefront Test Lantern', stock: 5 });
+  const shopper = await shopperWithCart(product.id, 2);
+  const placed = await shopper.post('/checkout', { ...(await checkoutForm(shopper)), paymentMethod: 'pm_card_chargeDeclined' });
+  assert.equal(placed.status, 303, placed.text);
+  const location = placed.headers.get('location')!;
+  const orderId = location.split('/').at(-1)!;
+  // What the payment service records for a decline (this app runs no payment workers; the whole journey
+  // with real payments is in test/browser/storefront.browser.test.ts and test/e2e/pay-again.test.ts).
+  await app.db.pool.query(`UPDATE orders SET status = 'payment_failed' WHERE id = $1`, [orderId]);
+  await app.db.pool.query(`INSERT INTO order_events (order_id, type, from_status, to_status, data) VALUES ($1, 'payment.declined', 'pending_payment', 'payment_failed', $2)`,
+    [orderId, JSON.stringify({ code: 'card_declined', declineCode: 'insufficient_funds', message: 'Your card has insufficient funds.' })]);
+  const deadline = (await app.db.pool.query<{ t: Date }>('SELECT min(expires_at) AS t FROM stock_reservations WHERE order_id = $1', [orderId])).rows[0]!.t;
+
+  const page = await shopper.get(location);
+  assert.equal(page.status, 200);
+  assert.ok(page.text.includes(`Your card has insufficient funds. Your items are held until <time datetime="${deadline.toISOString()}">${deadline.toISOString().slice(11, 16)} UTC</time>; pay with another card.`), page.text);
+  assert.doesNotMatch(page.text, /order again/i, 'no promise of a cart that is gone');
+  assert.ok(page.text.includes(`<form method="post" action="/orders/${orderId}/payment"`));
+  assert.match(page.text, /<select id="paymentMethod" name="paymentMethod"/, 'the checkout payment selector');
+  assert.match(page.text, /Pay \$25\.00/);
+  assert.doesNotMatch(page.text, /http-equiv="refresh"/);
+  const key = hiddenValue(page.text, 'idempotencyKey');
+  assert.match(key, /^[0-9a-f-]{36}$/);
+
+  const bad = await shopper.post(`${location}/payment`, { paymentMethod: 'visa', idempotencyKey: key });
+  assert.equal(bad.status, 400);
+  assert.match(bad.text, /Choose a payment method/);
+  assert.match(bad.text, /aria-invalid="true"/);
+  const stranger = await new Shopper().post(`${location}/payment`, { paymentMethod: 'pm_card_visa', idempotencyKey: key });
+  assert.equal(stranger.status, 404, 'only the browser that placed the order can pay it');
+
+  // A double submit of the form starts one payment; both land on the order page.
+  const [first, second] = await Promise.all([
+    shopper.post(`${location}/payment`, { paymentMethod: 'pm_card_visa', idempotencyKey: key }),
+    shopper.post(`${location}/payment`, { paymentMethod: 'pm_card_visa', idempotencyKey: key }),
+  ]);
+  assert.deepEqual([first.status, second.status], [303, 303], `${first.text} ${second.text}`);
+  assert.equal(first.headers.get('location'), location);
+  assert.match((await shopper.get(location)).text, /Payment processing/);
+  const events = await app.db.pool.query(`SELECT count(*)::int AS n FROM order_events WHERE order_id = $1 AND type = 'payment.retried'`, [orderId]);
+  assert.equal(events.rows[0].n, 1, 'one retry');
+  const row = await app.db.pool.query('SELECT status, payment_method FROM orders WHERE id = $1', [orderId]);
+  assert.deepEqual(row.rows[0], { status: 'pending_payment', payment_method: 'pm_card_visa' });
+  const another = await shopper.post(`${location}/payment`, { paymentMethod: 'pm_card_visa', idempotencyKey: 'another-form' });
+  assert.equal(another.status, 409);
+  assert.match(another.text, /This order is not waiting for a card/);
+  assert.match(another.text, /Payment processing/);
+
+  // Past the deadline: no form; the order is canceled and its items released.
+  await app.db.pool.query(`UPDATE orders SET status = 'payment_failed' WHERE id = $1`, [orderId]);
+  await app.db.pool.query(`UPDATE stock_reservations SET expires_at = now() - interval '1 second' WHERE order_id = $1`, [orderId]);
+  const late = await shopper.get(location);
+  assert.match(late.text, /The time to pay with another card has passed, so the items were released/);
+  assert.doesNotMatch(late.text, /<form method="post" action="\/orders/);
+  const tooLate = await shopper.post(`${location}/payment`, { paymentMethod: 'pm_card_visa', idempotencyKey: 'late-form' });
+  assert.equal(tooLate.status, 409);
+  assert.match(tooLate.text, /Too late to pay this order/);
+  await app.db.pool.query(`UPDATE orders SET status = 'canceled' WHERE id = $1`, [orderId]);
+  assert.match((await shopper.get(location)).text, /This order was canceled and its items were released/);
+});
+
 test('out of stock at checkout re-renders the form with a 409 and a clear message', async () => {
   const product = await createProduct({ title: 'Storefront Test Sled', stock: 1 });
   const shopper = await shopperWithCart(product.id, 2);

@@ -1,14 +1,13 @@
 // Holdfast as it runs in production: one `holdfast start --target <role>` process per role (storefront,
 // payments, psp, control) on one test database, the control role scraping the others. A fault in one
 // role then burns that role's CPU and event loop only, as it would on separate machines.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from './test-db.ts';
 import { freePort } from './free-port.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
+import { REPO_ROOT, spawnHoldfast, type HoldfastProcess } from './child-processes.ts';
 
 export interface RoleProcess {
   role: string;
@@ -30,28 +29,24 @@ export interface RoleDeployment {
   stop(): Promise<void>;
 }
 
-function startRole(role: string, env: Record<string, string>): Promise<RoleProcess> {
-  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--target', role], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+/** Starts `holdfast start --target <role>`; `started` gets the process at once, so a failure elsewhere can stop it. */
+function startRole(role: string, env: Record<string, string>, started: HoldfastProcess[]): Promise<RoleProcess> {
+  const proc = spawnHoldfast(['start', '--target', role], env);
+  started.push(proc);
+  const { child } = proc;
   // a psp-only process has no main port (the simulator serves its own ports): its line ends after the colon
   const running = new RegExp(`Holdfast is running \\(${role}\\): (http://\\S+)?`);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`--target ${role} not running after 45 s:\n${out}`)); }, 45_000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`--target ${role} not running after 45 s:\n${proc.output()}`)); }, 45_000);
     const onData = () => {
-      const m = running.exec(out);
+      const m = running.exec(proc.stdout());
       if (!m) return;
       clearTimeout(timer);
       child.stdout!.off('data', onData);
-      resolve({ role, child, url: (m[1] ?? '').replace('localhost', '127.0.0.1').replace(/\/$/, ''), output: () => out });
+      resolve({ role, child, url: (m[1] ?? '').replace('localhost', '127.0.0.1').replace(/\/$/, ''), output: proc.output });
     };
     child.stdout!.on('data', onData);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`--target ${role} exited with ${code}:\n${out}`)); });
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`--target ${role} exited with ${code}:\n${proc.output()}`)); });
   });
 }
 
@@ -69,15 +64,6 @@ function portFree(port: number): Promise<boolean> {
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
-}
-
-async function stopRole(p: RoleProcess): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const exited = new Promise((r) => p.child.once('exit', r));
-  p.child.kill('SIGTERM');
-  const timer = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**
@@ -98,25 +84,28 @@ export async function startRoleDeployment(env: Record<string, string> = {}, opts
     : {};
   const common = {
     DATABASE_URL: db.url, HOST: '127.0.0.1', PORT: '0', HOLDFAST_ADMIN_TOKEN: adminToken, HOLDFAST_SEED_ON_START: 'false',
-    HOLDFAST_DATA_DIR: path.join(ROOT, '.holdfast-test', `roles-${db.name}`), HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: '100000',
-    HOLDFAST_PSP_PORT: String(pspPort), HOLDFAST_CONTROL_PORT: '0', ...tracing, ...env,
+    HOLDFAST_DATA_DIR: path.join(REPO_ROOT, '.holdfast-test', `roles-${db.name}`), HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: '100000',
+    HOLDFAST_PSP_PORT: String(pspPort), ...tracing, ...env,
   };
   const processes: RoleProcess[] = [];
+  // Every process spawned, ready or not: when one role fails to start, the others (starting or running)
+  // are stopped too, so a failed setup leaves nothing behind.
+  const started: HoldfastProcess[] = [];
   const stop = async () => {
-    await Promise.all([...processes].reverse().map(stopRole));
+    await Promise.all([...started].reverse().map((p) => p.stop()));
     await db.drop();
   };
   try {
     // the simulator first: payments finds its accounts on pspPort and pspPort + 1
-    processes.push(await startRole('psp', common));
+    processes.push(await startRole('psp', common, started));
     const [storefront, ...payments] = await Promise.all([
-      startRole('storefront', common),
-      ...Array.from({ length: opts.paymentsProcesses ?? 1 }, () => startRole('payments', common)),
+      startRole('storefront', common, started),
+      ...Array.from({ length: opts.paymentsProcesses ?? 1 }, () => startRole('payments', common, started)),
     ]);
     processes.push(storefront!, ...payments);
     const pspUrl = `http://127.0.0.1:${pspPort}`;
     const scrape = [`${storefront!.url}/metrics`, ...payments.map((p) => `${p.url}/metrics`), `${pspUrl}/metrics`];
-    const control = await startRole('control', { ...common, PORT: String(controlPort), HOLDFAST_CONTROL_SCRAPE_TARGETS: scrape.join(',') });
+    const control = await startRole('control', { ...common, PORT: String(controlPort), HOLDFAST_CONTROL_SCRAPE_TARGETS: scrape.join(',') }, started);
     processes.push(control);
     return { url: storefront!.url, opsUrl: control.url, pspUrl, adminToken, db, processes, stop };
   } catch (err) {

@@ -1,5 +1,6 @@
 // The embedded PostgreSQL server: starts from scratch when Holdfast runs as root (the server itself runs as
-// an unprivileged OS user), keeps its data across restarts, and is reused rather than started twice.
+// an unprivileged OS user), keeps its data across restarts, is reused rather than started twice, and
+// takes a random password per data dir (the fixed holdfast/holdfast is refused, older data dirs move to it).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -8,9 +9,9 @@ import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { spawn } from 'node:child_process';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/platform/db/embedded-postgres.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { spawnHoldfast } from '../helpers/child-processes.ts';
 
 const handles: EmbeddedPostgresHandle[] = [];
 let dataDir: string | undefined;
@@ -51,7 +52,19 @@ test('starts on a fresh data dir, keeps data across stop/start, and reuses a run
   assert.equal(url.searchParams.get('host'), path.join(dataDir, 'run'));
   assert.equal(url.port, String(port));
   assert.ok(existsSync(path.join(dataDir, 'run', `.s.PGSQL.${port}`)), 'the socket is in the data dir');
-  await sql(`postgres://holdfast:holdfast@127.0.0.1:${port}/postgres`, 'SELECT 1');
+  // The data dir has its own random password (mode 0600); the fixed password of older versions is refused.
+  const passwordFile = path.join(dataDir, 'pg-password');
+  assert.equal((await stat(passwordFile)).mode & 0o777, 0o600, 'the password file is readable by its owner only');
+  const password = (await readFile(passwordFile, 'utf8')).trim();
+  assert.match(password, /^[A-Za-z0-9_-]{32}$/);
+  assert.equal(url.password, password);
+  await sql(`postgres://holdfast:${password}@127.0.0.1:${port}/postgres`, 'SELECT 1');
+  await assert.rejects(sql(`postgres://holdfast:holdfast@127.0.0.1:${port}/postgres`, 'SELECT 1'), { code: '28P01' },
+    'the fixed password holdfast/holdfast is refused');
+  // `holdfast db url` prints the TCP connection string for psql.
+  const printed = await holdfastCli(['db', 'url'], { HOLDFAST_DATA_DIR: dataDir, HOLDFAST_PG_PORT: String(port) });
+  assert.equal(printed, `postgres://holdfast:${password}@127.0.0.1:${port}/holdfast\n`);
+  await sql(printed.trim().replace(/\/holdfast$/, '/postgres'), 'SELECT 1');
   await sql(first.connectionString, `CREATE TABLE survivors (note text NOT NULL)`);
   await sql(first.connectionString, `INSERT INTO survivors VALUES ('written by the first run')`);
 
@@ -84,8 +97,47 @@ test('starts on a fresh data dir, keeps data across stop/start, and reuses a run
     'a table created in the first run is still there after stop + start');
   await third.stop();
   handles.pop();
-  if (log.some((l) => /FATAL|PANIC/.test(l))) t.diagnostic(log.filter((l) => /FATAL|PANIC/.test(l)).join('\n'));
+  const unexpected = log.filter((l) => /FATAL|PANIC/.test(l) && !/password authentication failed/.test(l)); // the fixed password is refused on purpose
+  if (unexpected.length) t.diagnostic(unexpected.join('\n'));
 });
+
+test('a data dir made with the fixed password of older versions moves to its own password on start', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'holdfast-legacy-pg-'));
+  handles.push({ connectionString: '', owned: false, stop: () => rm(dir, { recursive: true, force: true }) });
+  const port = await freePort();
+  // Make an old data dir: a cluster whose role has the fixed password, and no password file.
+  const made = await startEmbeddedPostgres({ dataDir: dir, port });
+  handles.push(made);
+  await sql(made.connectionString, `CREATE TABLE kept (note text)`);
+  await sql(made.connectionString, `ALTER ROLE holdfast PASSWORD 'holdfast'`);
+  await made.stop();
+  handles.pop();
+  await rm(path.join(dir, 'pg-password'));
+  const legacyUrl = `postgres://holdfast:holdfast@127.0.0.1:${port}/postgres`;
+
+  const upgraded = await startEmbeddedPostgres({ dataDir: dir, port });
+  handles.push(upgraded);
+  const password = (await readFile(path.join(dir, 'pg-password'), 'utf8')).trim();
+  assert.notEqual(password, 'holdfast');
+  assert.deepEqual(await sql(upgraded.connectionString, `SELECT count(*)::int AS n FROM kept`), [{ n: 0 }], 'same cluster, same data');
+  await sql(`postgres://holdfast:${password}@127.0.0.1:${port}/postgres`, 'SELECT 1');
+  await assert.rejects(sql(legacyUrl, 'SELECT 1'), { code: '28P01' }, 'the fixed password no longer works');
+
+  // A second process reusing the running server reads the same password.
+  const reused = await startEmbeddedPostgres({ dataDir: dir, port });
+  assert.equal(reused.owned, false);
+  assert.equal(reused.connectionString, upgraded.connectionString);
+  await upgraded.stop();
+  handles.pop();
+});
+
+/** Runs `holdfast <args>` to its end; resolves with its stdout. */
+async function holdfastCli(args: string[], env: Record<string, string>): Promise<string> {
+  const proc = spawnHoldfast(args, env);
+  const { code } = await proc.exited;
+  if (code !== 0) throw new Error(`holdfast ${args.join(' ')} exited with ${code}: ${proc.output()}`);
+  return proc.stdout();
+}
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -98,32 +150,23 @@ function canConnect(port: number): Promise<boolean> {
 /** `holdfast start` with no DATABASE_URL, as `npm start` runs it on a fresh machine; SIGTERM once ready. */
 async function runShopOnEmbeddedPostgres(dir: string, pgPort: number) {
   const port = await freePort();
-  const child = spawn(process.execPath, ['src/cli.ts', 'start', '--target', 'storefront'], {
-    cwd: path.resolve(import.meta.dirname, '../..'),
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn',
-      PORT: String(port), HOST: '127.0.0.1', HOLDFAST_DATA_DIR: dir, HOLDFAST_PG_PORT: String(pgPort), HOLDFAST_SEED_PRODUCTS: '30',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const proc = spawnHoldfast(['start', '--target', 'storefront'], {
+    PORT: String(port), HOST: '127.0.0.1', HOLDFAST_DATA_DIR: dir, HOLDFAST_PG_PORT: String(pgPort), HOLDFAST_SEED_PRODUCTS: '30',
   });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-  child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   try {
     for (;;) {
-      assert.equal(child.exitCode, null, `holdfast exited before it was ready:\n${out}`);
+      assert.equal(proc.child.exitCode, null, `holdfast exited before it was ready:\n${proc.output()}`);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
       if (ready === 200) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     const products = await (await fetch(`http://127.0.0.1:${port}/api/products?limit=100`)).json() as { items: unknown[] };
     assert.equal(await canConnect(pgPort), true, 'the embedded server is up while the shop runs');
-    child.kill('SIGTERM');
-    const exit = await exited;
-    return { products: products.items.length, exit, out };
+    proc.child.kill('SIGTERM');
+    const exit = await proc.exited;
+    return { products: products.items.length, exit, out: proc.output() };
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
   }
 }
 

@@ -1,6 +1,7 @@
 // What the simulator guarantees beyond the shared Stripe contract: two independent accounts, 409 for a
 // key in flight, atomic intent + idempotency record, the 24-hour key window, the ledger queries the crash
-// test uses, confirm/cancel, Stripe's wire details, search pagination and metrics.
+// test uses, confirm/cancel, Stripe's wire details, prototype names as parameter names, search pagination
+// and metrics.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -184,6 +185,75 @@ test("Stripe's wire details: arrays, headers, content types, unknown URLs, refun
   const got = await stripe('primary', 'GET', `/v1/refunds/${byCharge.json.id}`);
   assert.deepEqual(got.json, byCharge.json);
   assert.equal((await stripe('secondary', 'GET', `/v1/refunds/${byCharge.json.id}`)).status, 404);
+});
+
+test('prototype names are ordinary parameter names: unknown at the top level, kept as metadata keys', async () => {
+  const unknown = await stripe('primary', 'GET', '/v1/payment_intents?__proto__[expand]=x');
+  assert.equal(unknown.status, 400);
+  assert.deepEqual([unknown.json.error.code, unknown.json.error.param], ['parameter_unknown', '__proto__']);
+  const nested = await stripe('primary', 'POST', '/v1/payment_intents', { body: 'amount=500&currency=usd&constructor[prototype][expand]=x' });
+  assert.deepEqual([nested.status, nested.json.error.code, nested.json.error.param], [400, 'parameter_unknown', 'constructor']);
+  // Stripe allows any metadata key without square brackets: __proto__ and constructor are stored and returned.
+  const tag = `proto_${randomUUID()}`;
+  const body = `amount=500&currency=usd&metadata[__proto__]=${tag}&metadata[constructor]=c&metadata[toString]=t`;
+  const created = await stripe('primary', 'POST', '/v1/payment_intents', { body, idempotencyKey: tag });
+  assert.equal(created.status, 200, created.text);
+  // JSON.parse keeps "__proto__" as an own key (an assignment would have set the prototype instead)
+  const ownMetadata = (pi: { metadata: object }) => Object.entries(pi.metadata).sort(([x], [y]) => x.localeCompare(y));
+  assert.deepEqual(ownMetadata(created.json), [['__proto__', tag], ['constructor', 'c'], ['toString', 't']]);
+  const replay = await stripe('primary', 'POST', '/v1/payment_intents', { body, idempotencyKey: tag });
+  assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+  assert.equal(replay.text, created.text);
+  const fetched = await stripe('primary', 'GET', `/v1/payment_intents/${created.json.id}`);
+  assert.deepEqual(ownMetadata(fetched.json), ownMetadata(created.json));
+  const found = await stripe('primary', 'GET', '/v1/payment_intents/search', { params: { query: `metadata['__proto__']:'${tag}'` } });
+  assert.deepEqual(found.json.data.map((pi: { id: string }) => pi.id), [created.json.id]);
+  // A hash where metadata wants a string is refused, wherever it is nested.
+  const hash = await stripe('primary', 'POST', '/v1/payment_intents', { body: 'amount=500&currency=usd&metadata[__proto__][polluted]=yes' });
+  assert.deepEqual([hash.status, hash.json.error.param], [400, 'metadata[__proto__]']);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('Stripe routes the simulator does not implement get a 400 that names them; other URLs a 404', async () => {
+  const pi = await charge('primary', { metadata: { order_id: 'unserved-1' } });
+  assert.equal(pi.status, 200, pi.text);
+  const send = async (method: string, path: string, body?: string, key: string | null = keyOf('primary')) => {
+    const res = await fetch(`${app.ctx.pspUrls!.primary}${path}`, {
+      method,
+      headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      ...(body !== undefined ? { body } : {}),
+    });
+    return { status: res.status, json: await res.json() as { error: Record<string, unknown> } };
+  };
+  const notSupported = / is not supported by the Holdfast payment provider simulator \(see docs\/psp-simulator\.md\)\.$/;
+  const unserved: [string, string, string | undefined, string][] = [
+    ['POST', `/v1/payment_intents/${pi.json.id}/capture`, 'amount_to_capture=100', `POST /v1/payment_intents/${pi.json.id}/capture (capture a PaymentIntent)`],
+    ['POST', `/v1/payment_intents/${pi.json.id}`, 'metadata[order_id]=changed', `POST /v1/payment_intents/${pi.json.id} (update a PaymentIntent)`],
+    ['POST', '/v1/refunds/re_123/cancel', '', 'POST /v1/refunds/re_123/cancel (cancel a Refund)'],
+    ['GET', '/v1/charges', undefined, 'GET /v1/charges'],
+    ['GET', `/v1/charges/${pi.json.latest_charge}`, undefined, `GET /v1/charges/${pi.json.latest_charge}`],
+    ['POST', '/v1/webhook_endpoints', 'url=https://example.test/hook&enabled_events[]=*', 'POST /v1/webhook_endpoints'],
+    ['GET', '/v1/events', undefined, 'GET /v1/events'],
+    ['DELETE', '/v1/customers/cus_123', undefined, 'DELETE /v1/customers/cus_123'],
+    ['POST', '/v1/checkout/sessions', '', 'POST /v1/checkout/sessions'],
+  ];
+  for (const [method, path, body, route] of unserved) {
+    const res = await send(method, path, body);
+    assert.equal(res.status, 400, `${method} ${path}`);
+    assert.equal(res.json.error.type, 'invalid_request_error');
+    assert.equal(res.json.error.message, `${route} is not supported by the Holdfast payment provider simulator (see docs/psp-simulator.md).`);
+    assert.match(String(res.json.error.message), notSupported);
+  }
+  // Nothing happened: the update was not applied.
+  assert.equal((await stripe('primary', 'GET', `/v1/payment_intents/${pi.json.id}`)).json.metadata.order_id, 'unserved-1');
+  // Authentication comes first, as on Stripe.
+  assert.equal((await send('GET', '/v1/charges', undefined, null)).status, 401);
+  // Not Stripe routes at all: Stripe's own 404.
+  for (const [method, path] of [['GET', '/v1/charges_nope'], ['GET', `/v1/payment_intents/${pi.json.id}/bogus`], ['PUT', '/v1/charges'], ['GET', '/v1/refunds/re_1/cancel']] as const) {
+    const res = await send(method, path);
+    assert.equal(res.status, 404, `${method} ${path}`);
+    assert.equal(res.json.error.message, `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`);
+  }
 });
 
 test('search pages with next_page; OR, negation and amount comparisons work', async () => {

@@ -1,6 +1,8 @@
-// Issue 4: the exported Prometheus rules are valid (`promtool check rules`) and behave as the built-in
-// SLO alerts do (`promtool test rules`): a payment outage and a checkout error burst page; a healthy
-// shop does not. Grafana dashboards are well-formed JSON that use only metrics Holdfast exports.
+// The exported Prometheus rules are valid (`promtool check rules`) and behave as the built-in SLO
+// alerts do (`promtool test rules`): a payment outage, a checkout error burst and slow cart requests
+// page; a healthy shop does not. The series are written twice: with bucket bounds as Prometheus 2 stores
+// the text format (`le="1"`) and as Prometheus 3 normalises them (`le="1.0"`); the rules must read both.
+// Grafana dashboards are well-formed JSON that use only metrics Holdfast exports.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
-import { writePrometheusExport, writeGrafanaExport, prometheusRuleGroups, alertName, RULES_FILE } from '../../src/exports/index.ts';
+import { writePrometheusExport, writeGrafanaExport, prometheusRuleGroups, alertName, RULES_FILE, openMetricsFloat, bucketBoundMatcher } from '../../src/exports/index.ts';
 
 const run = promisify(execFile);
 const PROMTOOL = '/usr/bin/promtool';
@@ -26,7 +28,12 @@ function expected(journey: string, objective: 'availability' | 'latency') {
     .map((r) => ({ exp_labels: { ...r.labels, journey, objective }, exp_annotations: r.annotations }));
 }
 
-test('promtool check rules and promtool test rules pass on the exported rules', { skip }, async () => {
+const bucketSpellings: [string, (bound: number) => string][] = [
+  ['Prometheus 2 (text format spelling, le="1")', (bound) => String(bound)],
+  ['Prometheus 3 (normalised float spelling, le="1.0")', openMetricsFloat],
+];
+
+for (const [spelling, le] of bucketSpellings) test(`promtool check rules and promtool test rules pass on the exported rules: ${spelling}`, { skip }, async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'holdfast-prom-'));
   try {
     await writePrometheusExport(dir, { evaluationInterval: '1m' });
@@ -45,17 +52,21 @@ test('promtool check rules and promtool test rules pass on the exported rules', 
         input_series: [
           // Payments: 60 jobs/min settle; from minute 60 the provider fails and every job is retried.
           { series: `${jobs}_count{service="payments",result="settled"}`, values: '0+60x150' },
-          { series: `${jobs}_bucket{service="payments",result="settled",le="1"}`, values: '0+60x150' },
+          { series: `${jobs}_bucket{service="payments",result="settled",le="${le(1)}"}`, values: '0+60x150' },
           { series: `${jobs}_count{service="payments",result="retry_later"}`, values: '0+0x60 60+60x89' },
-          { series: `${jobs}_bucket{service="payments",result="retry_later",le="1"}`, values: '0+0x60 60+60x89' },
+          { series: `${jobs}_bucket{service="payments",result="retry_later",le="${le(1)}"}`, values: '0+0x60 60+60x89' },
           // Checkout: 60 requests/min succeed; from minute 100, 12/min more fail with a 5xx.
           { series: `${http}_count{${co},status_class="2xx"}`, values: '0+60x150' },
-          { series: `${http}_bucket{${co},status_class="2xx",le="1"}`, values: '0+60x150' },
+          { series: `${http}_bucket{${co},status_class="2xx",le="${le(1)}"}`, values: '0+60x150' },
           { series: `${http}_count{${co},status_class="5xx"}`, values: '0+0x100 12+12x49' },
-          { series: `${http}_bucket{${co},status_class="5xx",le="1"}`, values: '0+0x100 12+12x49' },
+          { series: `${http}_bucket{${co},status_class="5xx",le="${le(1)}"}`, values: '0+0x100 12+12x49' },
           // Browse: healthy throughout (its alerts must stay silent).
           { series: `${http}_count{service="storefront",route="/api/products/:slug",method="GET",status_class="2xx"}`, values: '0+600x150' },
-          { series: `${http}_bucket{service="storefront",route="/api/products/:slug",method="GET",status_class="2xx",le="0.5"}`, values: '0+600x150' },
+          { series: `${http}_bucket{service="storefront",route="/api/products/:slug",method="GET",status_class="2xx",le="${le(0.5)}"}`, values: '0+600x150' },
+          // Cart: 60 requests/min under 0.5 s; from minute 100 every one takes longer (its latency budget burns).
+          { series: `${http}_count{service="storefront",route="/api/carts/:id/items",method="POST",status_class="2xx"}`, values: '0+60x150' },
+          { series: `${http}_bucket{service="storefront",route="/api/carts/:id/items",method="POST",status_class="2xx",le="${le(0.5)}"}`, values: '0+60x100 6000+0x49' },
+          { series: `${http}_bucket{service="storefront",route="/api/carts/:id/items",method="POST",status_class="2xx",le="+Inf"}`, values: '0+60x150' },
         ],
         alert_rule_test: [
           { eval_time: '50m', alertname: alertName('payment', 'availability'), exp_alerts: [] },
@@ -66,6 +77,9 @@ test('promtool check rules and promtool test rules pass on the exported rules', 
           { eval_time: '110m', alertname: alertName('checkout', 'latency'), exp_alerts: [] },
           { eval_time: '110m', alertname: alertName('browse', 'availability'), exp_alerts: [] },
           { eval_time: '110m', alertname: alertName('browse', 'latency'), exp_alerts: [] },
+          { eval_time: '90m', alertname: alertName('cart', 'latency'), exp_alerts: [] },
+          { eval_time: '130m', alertname: alertName('cart', 'latency'), exp_alerts: expected('cart', 'latency') },
+          { eval_time: '130m', alertname: alertName('cart', 'availability'), exp_alerts: [] },
         ],
       }],
     };
@@ -77,6 +91,20 @@ test('promtool check rules and promtool test rules pass on the exported rules', 
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('bucket bounds: Prometheus 3 spelling, and a matcher that reads both spellings', () => {
+  // Go's strconv.FormatFloat(x, 'g', -1, 64) plus ".0" on whole numbers (prometheus/common FormatOpenMetricsFloat).
+  const spelled = [0.0005, 0.001, 0.0025, 0.5, 1, 2.5, 10, 30, 0.00005, 1e6, 1.5e7, Infinity].map(openMetricsFloat);
+  assert.deepEqual(spelled, ['0.0005', '0.001', '0.0025', '0.5', '1.0', '2.5', '10.0', '30.0', '5e-05', '1e+06', '1.5e+07', '+Inf']);
+  assert.equal(bucketBoundMatcher(0.5), 'le="0.5"');
+  assert.equal(bucketBoundMatcher(2.5), 'le="2.5"');
+  assert.equal(bucketBoundMatcher(1), 'le=~"1|1\\\\.0"');
+  assert.equal(bucketBoundMatcher(10), 'le=~"10|10\\\\.0"');
+  // No exported rule names a whole-number bound with an exact match (Prometheus 3 would never match it).
+  const exprs = prometheusRuleGroups()[0]!.rules.map((r) => String(r.expr));
+  for (const expr of exprs) assert.doesNotMatch(expr, /le="\d+"/, expr);
+  assert.ok(exprs.some((e) => e.includes('le=~"1|1\\\\.0"')), 'the checkout and payment latency rules read both spellings of 1 s');
 });
 
 test('window scale shortens every window; the Alertmanager config routes pages and tickets', async () => {

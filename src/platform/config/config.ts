@@ -11,7 +11,7 @@ export const ConfigSchema = Type.Object(
     port: Type.Integer({ description: 'Main HTTP port: storefront, API, admin, /metrics', default: 3000, minimum: 0, maximum: 65535 }),
     dataDir: Type.String({ description: 'Embedded PostgreSQL data, admin token file', default: '.holdfast', minLength: 1 }),
     databaseUrl: Type.Optional(Type.String({ description: 'External PostgreSQL 14+; unset: the embedded server', pattern: '^postgres(ql)?://' })),
-    embeddedPostgresPort: Type.Integer({ description: 'TCP port of the embedded PostgreSQL (tools such as psql connect here)', default: 54329, minimum: 1, maximum: 65535 }),
+    embeddedPostgresPort: Type.Integer({ description: 'TCP port of the embedded PostgreSQL on 127.0.0.1 (tools such as psql: `holdfast db url` prints the connection string)', default: 54329, minimum: 1, maximum: 65535 }),
     dbPoolMax: Type.Integer({ description: 'Connections in each role process pool', default: 10, minimum: 1, maximum: 500 }),
     adminToken: Type.Optional(Type.String({ description: 'Bearer token of the admin and ops APIs; unset: generated on first start and printed', minLength: 16 })),
     logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { description: 'JSON log level (pino)', default: 'info' }),
@@ -32,7 +32,6 @@ export const ConfigSchema = Type.Object(
     // Fault injection (src/faults): how often each process re-reads the faults table (LISTEN/NOTIFY
     // makes most changes arrive sooner).
     faultRefreshMs: Type.Integer({ description: 'How often each process re-reads injected faults', default: 500, minimum: 50, maximum: 60_000 }),
-    controlPort: Type.Integer({ description: 'Control role port', default: 3200, minimum: 0, maximum: 65535 }),
     /** Payment provider accounts in priority order. Empty: the local simulator's primary and secondary. */
     paymentProviders: Type.Array(Type.Object({
       name: Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$' }),
@@ -87,7 +86,6 @@ export const ENV_VARS: Record<string, keyof Config> = {
   HOLDFAST_PSP_SECONDARY_SECRET_KEY: 'pspSecondarySecretKey',
   HOLDFAST_PSP_DB_POOL_MAX: 'pspDbPoolMax',
   HOLDFAST_FAULT_REFRESH_MS: 'faultRefreshMs',
-  HOLDFAST_CONTROL_PORT: 'controlPort',
   HOLDFAST_PAYMENT_PROVIDERS: 'paymentProviders',
   HOLDFAST_PAYMENT_WORKER_CONCURRENCY: 'paymentWorkerConcurrency',
   HOLDFAST_PROVIDER_TIMEOUT_MS: 'providerTimeoutMs',

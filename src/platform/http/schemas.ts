@@ -16,6 +16,9 @@ export const ErrorSchema = Type.Object({
 
 export const UuidSchema = Type.String({ format: 'uuid', maxLength: 36 });
 
+/** A provider payment method id (checkout, paying a declined order again). */
+export const PaymentMethodIdSchema = Type.String({ pattern: '^pm_[A-Za-z0-9_]{1,100}$', description: 'Provider payment method id, e.g. pm_card_visa' });
+
 /** Standard error responses for OpenAPI. */
 export function errorResponses(...statuses: number[]): Record<number, typeof ErrorSchema> {
   return Object.fromEntries(statuses.map((s) => [s, ErrorSchema]));

@@ -6,24 +6,30 @@ import { formatMoney } from '../money-format.ts';
 import { COUNTRIES, PAYMENT_METHODS, type CheckoutField } from '../checkout-form.ts';
 import { layoutView } from './layout-view.ts';
 
+/** A problem with a form as a whole (out of stock, an order that cannot be paid again), told as what to do. */
+export interface FormProblem { title: string; message: string | SafeHtml }
+
 export interface CheckoutViewModel {
   cart: Cart | null;
   idempotencyKey: string;
   values: Partial<Record<CheckoutField, string>>;
   fieldErrors: Partial<Record<CheckoutField, string>>;
   /** A problem with the order as a whole (out of stock, empty cart). */
-  problem?: { title: string; message: string | SafeHtml } | undefined;
+  problem?: FormProblem | undefined;
 }
 
 interface TextFieldSpec {
   field: CheckoutField; label: string; type?: string; autocomplete: string; optional?: boolean; maxLength: number;
 }
 
-function fieldAttributes(vm: CheckoutViewModel, field: CheckoutField) {
+/** What a form field needs of the view model: the submitted values and the per-field errors. */
+type FieldState = Pick<CheckoutViewModel, 'values' | 'fieldErrors'>;
+
+function fieldAttributes(vm: FieldState, field: CheckoutField) {
   return vm.fieldErrors[field] ? html` aria-invalid="true" aria-describedby="${field}-error"` : null;
 }
 
-function fieldError(vm: CheckoutViewModel, field: CheckoutField) {
+function fieldError(vm: FieldState, field: CheckoutField) {
   const error = vm.fieldErrors[field];
   return error ? html`<p class="field-error" id="${field}-error">${error}</p>` : null;
 }
@@ -35,12 +41,18 @@ function textField(vm: CheckoutViewModel, spec: TextFieldSpec) {
 ${fieldError(vm, spec.field)}</div>`;
 }
 
-function selectField(vm: CheckoutViewModel, field: CheckoutField, label: string, options: readonly [string, string][], fallback: string, autocomplete: string) {
+function selectField(vm: FieldState, field: CheckoutField, label: string, options: readonly [string, string][], fallback: string, autocomplete: string) {
   const selected = vm.values[field] ?? fallback;
   return html`<div class="field"><label for="${field}">${label}</label>
 <select id="${field}" name="${field}" autocomplete="${autocomplete}" required${fieldAttributes(vm, field)}>
 ${options.map(([value, text]) => html`<option value="${value}"${value === selected ? html` selected` : null}>${text}</option>`)}
 </select>${fieldError(vm, field)}</div>`;
+}
+
+/** The payment method selector; the order page's "pay with another card" form uses the same one. */
+export function paymentMethodFields(vm: FieldState): SafeHtml {
+  return html`${selectField(vm, 'paymentMethod', 'Payment method', PAYMENT_METHODS, 'pm_card_visa', 'off')}
+<p class="hint">This shop charges a test payment provider: no real card is used.</p>`;
 }
 
 function summary(cart: Cart) {
@@ -52,12 +64,12 @@ function summary(cart: Cart) {
 </aside>`;
 }
 
-function problemNotice(vm: CheckoutViewModel) {
-  return vm.problem ? html`<div class="notice error" role="alert"><h2>${vm.problem.title}</h2><p>${vm.problem.message}</p></div>` : null;
+export function problemNotice(problem: FormProblem | undefined) {
+  return problem ? html`<div class="notice error" role="alert"><h2>${problem.title}</h2><p>${problem.message}</p></div>` : null;
 }
 
 function errorSummary(vm: CheckoutViewModel) {
-  if (vm.problem) return problemNotice(vm);
+  if (vm.problem) return problemNotice(vm.problem);
   const fields = Object.entries(vm.fieldErrors) as [CheckoutField, string][];
   if (fields.length === 0) return null;
   return html`<div class="notice error" role="alert"><h2>Please correct ${fields.length === 1 ? 'this' : 'these'}:</h2>
@@ -68,7 +80,7 @@ export function checkoutView(vm: CheckoutViewModel): string {
   const cart = vm.cart && !vm.cart.checkedOut && vm.cart.lines.length > 0 ? vm.cart : null;
   if (!cart) {
     // Without a cart there is no form, so field errors have nowhere to point; only a problem is shown.
-    const body = html`<h1>Checkout</h1>${problemNotice(vm)}
+    const body = html`<h1>Checkout</h1>${problemNotice(vm.problem)}
 <div class="notice info"><h2>Your cart is empty</h2><p><a href="/">Browse the shop</a> and add something before checking out.</p></div>`;
     return layoutView({ title: 'Checkout', body, section: 'cart' });
   }
@@ -93,8 +105,7 @@ ${selectField(vm, 'country', 'Country', COUNTRIES, 'US', 'shipping country')}
 </div>
 </fieldset>
 <fieldset><legend>Payment</legend>
-${selectField(vm, 'paymentMethod', 'Payment method', PAYMENT_METHODS, 'pm_card_visa', 'off')}
-<p class="hint">This shop charges a test payment provider: no real card is used.</p>
+${paymentMethodFields(vm)}
 </fieldset>
 <button type="submit">Place order · ${formatMoney(cart.subtotal)}</button>
 </form>

@@ -1,46 +1,95 @@
 // Order status page. It tells the honest status: while the payment service has not settled the payment
 // the order is "Payment processing" and the page reloads itself (a meta refresh, no JavaScript needed).
-import type { Order, OrderStatus } from '../../orders/index.ts';
+// A declined order keeps its items until its payment deadline and offers a plain form to pay it with
+// another card; after the deadline it is canceled and its items released, and the page says so.
+import { payAgainRefusal, type Order, type OrderStatus } from '../../orders/index.ts';
 import { html, type SafeHtml } from '../html-template.ts';
 import { formatMoney } from '../money-format.ts';
-import { COUNTRIES } from '../checkout-form.ts';
+import { COUNTRIES, type CheckoutField } from '../checkout-form.ts';
 import { layoutView } from './layout-view.ts';
+import { paymentMethodFields, problemNotice, type FormProblem } from './checkout-view.ts';
 
 const COUNTRY_NAMES = new Map(COUNTRIES);
 
 export const PENDING_REFRESH_SECONDS = 3;
 
-const STATUS_TEXT: Record<OrderStatus, { heading: string; detail: string }> = {
+/** The "pay with another card" form's state: a fresh idempotency key per render, what was sent, what went wrong. */
+export interface PayAgainForm {
+  idempotencyKey: string;
+  values?: Partial<Record<CheckoutField, string>>;
+  fieldErrors?: Partial<Record<CheckoutField, string>>;
+  problem?: FormProblem | undefined;
+}
+
+const STATUS_TEXT: Record<Exclude<OrderStatus, 'payment_failed'>, { heading: string; detail: string }> = {
   pending_payment: {
     heading: 'Payment processing',
     detail: `We are confirming your payment with the card provider. This page updates by itself every ${PENDING_REFRESH_SECONDS} seconds; your items are reserved meanwhile.`,
   },
   paid: { heading: 'Paid: thank you!', detail: 'Your payment went through and your order is confirmed. We will email you when it ships.' },
-  payment_failed: {
-    heading: 'Payment failed',
-    detail: 'The card was declined, so nothing was charged and the reserved items went back on the shelf. You can order again with another card.',
-  },
-  canceled: { heading: 'Canceled', detail: 'This order was canceled and nothing was charged.' },
+  canceled: { heading: 'Canceled', detail: 'This order was canceled and its items were released. Nothing was charged.' },
   refunded: { heading: 'Refunded', detail: 'This order was refunded to the card it was paid with.' },
 };
 
-function statusPanel(status: OrderStatus): SafeHtml {
-  const text = STATUS_TEXT[status];
-  return html`<section class="status ${status}" role="status" aria-labelledby="status-heading">
-<h2 id="status-heading">${status === 'pending_payment' ? html`<span class="spinner" aria-hidden="true"></span> ` : null}${text.heading}</h2>
-<p>${text.detail}</p>
-${status === 'pending_payment' ? html`<p><a href="">Check again now</a></p>` : null}
-${status === 'payment_failed' || status === 'canceled' ? html`<p><a href="/">Back to the shop</a></p>` : null}
+const BACK_TO_SHOP = html`<p><a href="/">Back to the shop</a></p>`;
+
+/** "14:05 UTC", in a <time> element carrying the exact instant. */
+function clockTime(iso: string): SafeHtml {
+  return html`<time datetime="${iso}">${new Date(iso).toISOString().slice(11, 16)} UTC</time>`;
+}
+
+function payAgainSection(order: Order, form: PayAgainForm): SafeHtml {
+  return html`<section class="pay-again" aria-labelledby="pay-again-heading">
+<h2 id="pay-again-heading">Pay with another card</h2>
+<form method="post" action="/orders/${order.id}/payment" novalidate>
+<input type="hidden" name="idempotencyKey" value="${form.idempotencyKey}">
+${paymentMethodFields({ values: form.values ?? {}, fieldErrors: form.fieldErrors ?? {} })}
+<button type="submit">Pay ${formatMoney(order.total)}</button>
+</form>
 </section>`;
 }
 
-export function orderView(order: Order): string {
+function statusSection(status: OrderStatus, content: SafeHtml): SafeHtml {
+  return html`<section class="status ${status}" role="status" aria-labelledby="status-heading">
+${content}
+</section>`;
+}
+
+/** A declined order: the reason, and while its items are held, until when and a form to pay with another card. */
+function declinedPanels(order: Order, form: PayAgainForm): SafeHtml {
+  const reason = order.lastPaymentError?.message ?? 'Your card was declined.';
+  const deadline = order.paymentDeadline;
+  const refusal = payAgainRefusal(order.status, {
+    itemsHeld: deadline !== undefined, deadlinePassed: deadline === undefined || Date.parse(deadline) <= Date.now(),
+  });
+  if (refusal || !deadline) {
+    return statusSection(order.status, html`<h2 id="status-heading">Payment failed</h2>
+<p>${reason} The time to pay with another card has passed, so the items were released. Nothing was charged.</p>
+${BACK_TO_SHOP}`);
+  }
+  return html`${statusSection(order.status, html`<h2 id="status-heading">Payment failed</h2>
+<p>${reason} Your items are held until ${clockTime(deadline)}; pay with another card.</p>`)}
+${payAgainSection(order, form)}`;
+}
+
+function statusPanels(order: Order, form: PayAgainForm): SafeHtml {
+  const { status } = order;
+  if (status === 'payment_failed') return declinedPanels(order, form);
+  const text = STATUS_TEXT[status];
+  return statusSection(status, html`<h2 id="status-heading">${status === 'pending_payment' ? html`<span class="spinner" aria-hidden="true"></span> ` : null}${text.heading}</h2>
+<p>${text.detail}</p>
+${status === 'pending_payment' ? html`<p><a href="">Check again now</a></p>` : null}
+${status === 'canceled' ? BACK_TO_SHOP : null}`);
+}
+
+export function orderView(order: Order, form: PayAgainForm): string {
   const address = order.shippingAddress;
   const placedAt = new Date(order.createdAt).toUTCString();
   const body = html`
 <h1>Order #${order.number}</h1>
 <p class="meta">Placed ${placedAt} · confirmation to ${order.email}</p>
-${statusPanel(order.status)}
+${problemNotice(form.problem)}
+${statusPanels(order, form)}
 <div class="details">
 <section aria-labelledby="items-heading">
 <h2 id="items-heading">Items</h2>

@@ -1,0 +1,38 @@
+// A payments-only process finds the simulator where the psp role serves it: the same ports (including
+// HOLDFAST_PSP_SECONDARY_PORT) and the same configured secret keys, from one function.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from '../../src/platform/config/config.ts';
+import { resolveProviderAccounts, type AppContext } from '../../src/app/holdfast-modules.ts';
+import { pspAccountsFromConfig, simulatorClientAccounts } from '../../src/psp/index.ts';
+
+const env = {
+  HOLDFAST_PSP_PORT: '4100',
+  HOLDFAST_PSP_SECONDARY_PORT: '4300',
+  HOLDFAST_PSP_PRIMARY_SECRET_KEY: 'sk_test_shop_one',
+  HOLDFAST_PSP_SECONDARY_SECRET_KEY: 'sk_test_shop_two',
+};
+const payments = (extra: Record<string, string> = {}) => ({ config: loadConfig({ ...env, ...extra }) } as AppContext);
+
+test('a payments-only process uses the configured simulator ports and secret keys', () => {
+  const ctx = payments();
+  assert.deepEqual(resolveProviderAccounts(ctx), [
+    { name: 'primary', baseUrl: 'http://127.0.0.1:4100', secretKey: 'sk_test_shop_one' },
+    { name: 'secondary', baseUrl: 'http://127.0.0.1:4300', secretKey: 'sk_test_shop_two' },
+  ]);
+  // ... which are the ports and keys the psp role listens with.
+  assert.deepEqual(
+    pspAccountsFromConfig(ctx.config).map((a) => [a.name, a.port, a.secretKey]),
+    resolveProviderAccounts(ctx).map((a) => [a.name, Number(new URL(a.baseUrl).port), a.secretKey]),
+  );
+});
+
+test('no secondary account when the psp role runs none; bound URLs of an in-process psp role win', () => {
+  assert.deepEqual(resolveProviderAccounts(payments({ HOLDFAST_PSP_SECONDARY_ENABLED: 'false' })).map((a) => a.name), ['primary']);
+  const ctx = payments();
+  assert.deepEqual(simulatorClientAccounts(ctx.config, { primary: 'http://127.0.0.1:41001', secondary: 'http://127.0.0.1:41002' }).map((a) => a.baseUrl),
+    ['http://127.0.0.1:41001', 'http://127.0.0.1:41002']);
+  // Providers configured explicitly replace the simulator.
+  const real = [{ name: 'stripe', baseUrl: 'https://api.stripe.com', secretKey: 'sk_live_x' }];
+  assert.deepEqual(resolveProviderAccounts(payments({ HOLDFAST_PAYMENT_PROVIDERS: JSON.stringify(real) })), real);
+});
