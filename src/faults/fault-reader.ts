@@ -2,7 +2,7 @@
 // Refreshed every refreshMs (default 500 ms) and immediately on NOTIFY, so a fault set through any
 // process takes effect everywhere within a second. Stored rows that no longer match their schema (or name
 // an unknown fault) are ignored, never half-applied. While the database cannot be read (an outage) the
-// last known faults stay in force; polling and the LISTEN connection retry with backoff (at most 5 s
+// last known faults stay in force; polling and the LISTEN connection retry with backoff (at most 2 s
 // apart), so both resume within seconds of the database's return.
 import pg from 'pg';
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
@@ -85,7 +85,7 @@ export function createFaultReader(opts: FaultReaderOptions): FaultReader {
     return inFlight;
   };
 
-  const newBackoff = () => new ExponentialBackoff({ initialDelay: 250, maxDelay: 5000 });
+  const newBackoff = () => new ExponentialBackoff({ initialDelay: 250, maxDelay: 2000 });
   const silent = { warn() {}, info() {} };
   const refreshFailures = new FailureRun(opts.logger ?? silent, 'fault refresh');
   let pollBackoff: IBackoff<unknown> | undefined;

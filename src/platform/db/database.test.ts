@@ -1,0 +1,52 @@
+// The pool as a database restart finds it, on the real test server: a checked-out client whose session
+// the server ends, and waiting for a database that does not answer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { freePort } from '../../../test/helpers/free-port.ts';
+import { createPool, waitForDatabase } from './database.ts';
+
+const adminUrl = process.env.HOLDFAST_TEST_PG_URL;
+
+test('a checked-out client whose session the server ends does not take the process down', { skip: !adminUrl && 'needs HOLDFAST_TEST_PG_URL (npm test)' }, async () => {
+  const pool = createPool(adminUrl!, 2, 'holdfast-pool-test');
+  const other = new pg.Client({ connectionString: adminUrl });
+  await other.connect();
+  try {
+    // Checked out and idle, as in a transaction awaiting other work: the pool no longer listens on it.
+    const client = await pool.connect();
+    const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    // What a fast shutdown does to every session (57P01 admin_shutdown); pg then emits 'error' on the client.
+    await other.query('SELECT pg_terminate_backend($1)', [pid]);
+    await new Promise((r) => setTimeout(r, 300));
+    const next = await client.query('SELECT 1').then(() => 'answered', (err: Error) => err.message);
+    assert.notEqual(next, 'answered', 'the terminated session cannot answer');
+    client.release();
+    // The pool discards the broken client and connects afresh.
+    assert.equal((await pool.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one, 1);
+  } finally {
+    await other.end();
+    await pool.end();
+  }
+});
+
+test('waitForDatabase gives up at its deadline when nothing answers, and returns at once when the database does', async () => {
+  const closed = createPool(`postgres://nobody@127.0.0.1:${await freePort()}/nothing`, 1, 'holdfast-wait-test');
+  try {
+    const started = Date.now();
+    assert.equal(await waitForDatabase(closed, { deadline: Date.now() + 600 }), false);
+    const waited = Date.now() - started;
+    assert.ok(waited >= 500, `waited until the deadline (${waited} ms)`);
+    let asked = 0;
+    assert.equal(await waitForDatabase(closed, { deadline: Date.now() + 60_000, stopped: () => ++asked > 1 }), false, 'stops when told to');
+  } finally {
+    await closed.end();
+  }
+  if (!adminUrl) return;
+  const live = createPool(adminUrl, 1, 'holdfast-wait-test');
+  try {
+    assert.equal(await waitForDatabase(live, { deadline: Date.now() + 5000 }), true);
+  } finally {
+    await live.end();
+  }
+});
