@@ -80,7 +80,9 @@ human-readable \`message\` (which may be more specific than the meaning listed h
 Some errors add a \`details\` object (for example the \`productId\` a cart error is about). Clients should
 branch on \`code\`, never on \`message\`. Codes are never renamed or reused; new ones may be added. A 5xx
 is a bug (\`INTERNAL\`) or a dependency that is down or not ready (the 503 codes below, which are
-worth retrying later).
+worth retrying later: every 503 carries \`Retry-After\`, in seconds). A route that needs the database
+answers \`DATABASE_UNAVAILABLE\` while it cannot be reached (the HTTP layer maps connection failures for
+every route; see docs/architecture.md, "During a database outage").
 
 Each bounded context declares its codes in one place (\`defineErrors()\` in its \`*-errors.ts\`); the table
 below is generated from those declarations by \`npm run docs:errors\`, and \`test/unit/error-codes.test.ts\`

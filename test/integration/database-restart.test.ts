@@ -2,10 +2,11 @@
 // control) on a PostgreSQL server of this test's own (the shared test server must never restart). While
 // payment jobs are in flight the server stops for about 7 s, then starts again. Asserts: every process
 // stays alive throughout; each reports not ready (/readyz 503) during the outage while /healthz stays 200,
-// and is ready again within 10 s of the server's return; every order accepted (202) settles by itself
-// (paid or payment_failed, as its card says); the provider's ledger holds exactly one charge per paid
-// order and none for the rest; no request got a 5xx other than 503, and every 503 carried Retry-After
-// (and, on the JSON API, an error code). Prints the figures.
+// and is ready again within 10 s of the server's return; the fault readers LISTEN again; every order
+// accepted (202) settles by itself (paid or payment_failed, as its card says), those in flight at the
+// stop within 30 s of the return; the provider's ledger holds exactly one charge per paid order and none
+// for the rest; no request got a 5xx other than 503, and every 503 carried Retry-After (and, on the
+// JSON API, an error code). Prints the figures.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -299,6 +300,9 @@ test('a PostgreSQL restart under checkout traffic: every role survives, reports 
   assert.deepEqual(apiWithoutCode, [], 'every API 503 carries an error code');
   assert.ok(accepted.length > acceptedBefore, 'checkouts were accepted after the outage too');
   assert.equal(pending, 0, 'every accepted order settled by itself');
+  // Payments in flight at the stop resume once the database answers, not after their jobs expire (60 s).
+  const inFlightSeconds = inFlightSettledAt === undefined ? Infinity : (inFlightSettledAt - upAt) / 1000;
+  assert.ok(inFlightSeconds <= 30, `the orders accepted before the stop settled within 30 s of the database's return (${inFlightSeconds} s)`);
   assert.deepEqual(wrongOutcome, [], 'each order is paid or payment_failed as its card says');
   assert.equal(notOnce, 0, 'exactly one charge per paid order');
   assert.equal(onUnpaid, 0, 'no charge on an unpaid order');
