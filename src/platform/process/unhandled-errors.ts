@@ -3,8 +3,8 @@
 //
 // - An uncaught exception unwound a stack in the middle of code that did not expect it: what that code
 //   was doing is left half done, so the process state is unknown. Logged at fatal (pino writes it
-//   synchronously), and the process exits 1 at once for its supervisor (Kubernetes, systemd, the
-//   autoscaler) to start a fresh one. Node's guidance: only synchronous clean-up, then exit.
+//   synchronously), and the process exits 1 at once for its supervisor (Kubernetes, systemd, a process
+//   manager) to start a fresh one. Node's guidance: only synchronous clean-up, then exit.
 // - An unhandled rejection whose reason is a database connection failure is a fire-and-forget call that
 //   met an outage (pg-boss records a job's completion without awaiting it): the failed call changed
 //   nothing, and the code that made it has its own recovery (the job is redelivered when it expires).
