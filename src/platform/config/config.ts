@@ -57,7 +57,7 @@ export const ConfigSchema = Type.Object(
     tracingMaxTracesPerSecond: Type.Integer({ description: 'New traces each process starts per second at most (on top of the sample ratio), so tracing costs a bounded share of the CPU during a surge; 0 = no limit', default: 100, minimum: 0, maximum: 1_000_000 }),
     tracingMaxQueueSize: Type.Integer({ description: 'Spans buffered for export at most; further spans are dropped', default: 2048, minimum: 16, maximum: 1_000_000 }),
     controlScrapeTargets: Type.Array(Type.String({ pattern: '^https?://' }), { default: [], maxItems: 64, description: 'Control role: /metrics URLs of other role processes to scrape (comma-separated in the environment)' }),
-    sloFile: Type.Optional(Type.String({ minLength: 1, description: 'Control role: JSON file of SLO definitions replacing the built-in journeys' })),
+    sloFile: Type.Optional(Type.String({ minLength: 1, description: 'Control role: JSON file of SLO definitions replacing the built-in journeys, checked before anything starts (docs/observability.md)' })),
     networkFaultProxy: Type.Boolean({ default: false, description: 'Route payments -> provider through a local proxy so the network.latency fault can delay it (fault-injection runs only)' }),
   },
   { additionalProperties: false },
