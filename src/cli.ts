@@ -122,6 +122,8 @@ async function main(argv: string[]): Promise<void> {
         const url = ctx.listeningUrl?.replace('127.0.0.1', 'localhost').replace('[::1]', 'localhost');
         process.stdout.write(`Holdfast is running (${targets.join(', ')}): ${url ?? ''}\n`);
       } catch (err) {
+        // A file the config names (the SLO file) was found invalid before anything started: its problems, no stack.
+        if (err instanceof ConfigError) fail(err.message);
         process.stderr.write(`holdfast failed to start: ${(err as Error).stack ?? String(err)}\n`);
         process.exit(1);
       }

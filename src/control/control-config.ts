@@ -1,18 +1,37 @@
 // The control role's settings: scrape targets, window, SLOs per user journey and detector thresholds.
 // Defaults suit the demo; HOLDFAST_CONTROL_SCRAPE_TARGETS (comma-separated /metrics URLs of other role
-// processes) and HOLDFAST_SLO_FILE (a JSON array of SloDefinition) override them.
+// processes) and HOLDFAST_SLO_FILE (a JSON array of SloDefinition, checked against SloFileSchema) override them.
 import { readFileSync } from 'node:fs';
+import { Type, type Static } from 'typebox';
+import { ConfigError } from '../platform/config/config.ts';
+import { schemaProblems } from '../platform/config/schema-problems.ts';
 
-export interface SloDefinition {
-  /** user journey: browse, cart, checkout, payment */
-  journey: string;
-  /** what counts: HTTP requests matching routes, or payment jobs */
-  source: { kind: 'http'; method?: string; routePrefixes: string[]; excludePrefixes?: string[] } | { kind: 'payment-jobs' };
-  /** share of requests that must not fail (5xx, or a job that must be retried), e.g. 0.999 */
-  availability: number;
-  /** latency objective: this share of requests at or under thresholdSeconds (a histogram bucket bound) */
-  latency: { thresholdSeconds: number; objective: number };
-}
+/** A share strictly between 0 and 1: an objective of 1 leaves no error budget to burn. */
+const Objective = (description: string) => Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description });
+const RoutePrefix = Type.String({ pattern: '^/', description: 'start of a route pattern, e.g. /api/carts' });
+
+export const SloDefinitionSchema = Type.Object({
+  journey: Type.String({ pattern: '^[a-z][a-z0-9_-]{0,31}$', description: 'user journey: browse, cart, checkout, payment (alert and metric label)' }),
+  source: Type.Union([
+    Type.Object({
+      kind: Type.Literal('http'),
+      method: Type.Optional(Type.Enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])),
+      routePrefixes: Type.Array(RoutePrefix, { minItems: 1 }),
+      excludePrefixes: Type.Optional(Type.Array(RoutePrefix)),
+    }, { additionalProperties: false }),
+    Type.Object({ kind: Type.Literal('payment-jobs') }, { additionalProperties: false }),
+  ], { description: 'what counts: HTTP requests matching routes, or payment jobs' }),
+  availability: Objective('share of requests that must not fail (5xx, or a job that must be retried), e.g. 0.999'),
+  latency: Type.Object({
+    thresholdSeconds: Type.Number({ exclusiveMinimum: 0, description: 'a histogram bucket bound' }),
+    objective: Objective('share of requests at or under thresholdSeconds'),
+  }, { additionalProperties: false }),
+}, { additionalProperties: false });
+
+export type SloDefinition = Static<typeof SloDefinitionSchema>;
+
+/** The SLO file: at least one definition. */
+export const SloFileSchema = Type.Array(SloDefinitionSchema, { minItems: 1 });
 
 export interface BurnWindow {
   /** the real-time windows of the SRE workbook (seconds), before scaling */
@@ -97,10 +116,35 @@ export const DEFAULT_DETECTOR: DetectorSettings = {
   minTailEvents: 3,
 };
 
+/**
+ * The SLO definitions in a file (HOLDFAST_SLO_FILE). Throws a ConfigError listing every problem, each
+ * named by its place in the file (`[1].latency.objective`), so that a bad file stops start-up.
+ */
+export function readSloFile(file: string): SloDefinition[] {
+  const where = (at: string) => `${at || 'sloFile'} (in ${file}, HOLDFAST_SLO_FILE)`;
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([`${where('')}: ${(err as Error).message}`]);
+  }
+  const problems = schemaProblems(SloFileSchema, data).map((p) => `${where(p.at)}: ${p.message}`);
+  if (problems.length === 0) {
+    // Journeys name the alerts and the control role's series: two definitions of one journey would merge.
+    const first = new Map<string, number>();
+    (data as SloDefinition[]).forEach((slo, i) => {
+      const earlier = first.get(slo.journey);
+      if (earlier === undefined) first.set(slo.journey, i);
+      else problems.push(`${where(`[${i}].journey`)}: "${slo.journey}" is already the journey of [${earlier}]`);
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return data as SloDefinition[];
+}
+
 export function controlSettings(config: { controlScrapeTargets: string[]; sloFile?: string | undefined }, overrides: Partial<ControlSettings> = {}): ControlSettings {
   const targets = config.controlScrapeTargets;
-  let slos = DEFAULT_SLOS;
-  if (config.sloFile) slos = JSON.parse(readFileSync(config.sloFile, 'utf8')) as SloDefinition[];
+  const slos = overrides.slos ?? (config.sloFile ? readSloFile(config.sloFile) : DEFAULT_SLOS);
   return {
     intervalMs: 1000, windowSeconds: 3600, rateWindowSeconds: 5, scrapeTargets: targets, scrapeSelf: true,
     slos, burnWindows: DEFAULT_BURN_WINDOWS, burnWindowScale: 1 / 60, detector: DEFAULT_DETECTOR,

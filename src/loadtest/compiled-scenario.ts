@@ -2,7 +2,7 @@
 // thresholds parsed and tied to step keys ("journey/step"). Built the same way in the main thread (for
 // thresholds, reports and exports) and in every worker (to run it).
 import type { CheckSpec, JourneySpec, ResponseView, ScenarioSpec, StepSpec, ThinkTime, Vars } from './scenario-types.ts';
-import { compileJson, compileString, evalJsonPath, parseJsonPath, TemplateError, walkPath } from './template-engine.ts';
+import { compileJson, compileString, evalJsonPath, ownProperty, parseJsonPath, setOwn, TemplateError, walkPath } from './template-engine.ts';
 import { parseThreshold, type Threshold } from './threshold-rules.ts';
 
 export interface CompiledCheck {
@@ -102,7 +102,7 @@ export function compileExtractor(source: string): (res: ResponseView) => unknown
   if (s === 'body') return (res) => res.body;
   if (s.startsWith('header:')) {
     const name = s.slice('header:'.length).trim().toLowerCase();
-    return (res) => { const v = res.headers[name]; return Array.isArray(v) ? v[0] : v; };
+    return (res) => { const v = ownProperty(res.headers, name); return Array.isArray(v) ? v[0] : v; };
   }
   const segments = parseJsonPath(s);
   return (res) => { try { return walkPath(res.json(), segments); } catch { return undefined; } };
@@ -131,7 +131,7 @@ function compileStep(spec: StepSpec, journey: string, scenarioHeaders: Record<st
     } else {
       headers = (vars) => {
         const out: Record<string, string> = { ...base };
-        for (const [k, f] of compiled) out[k] = f(vars);
+        for (const [k, f] of compiled) setOwn(out, k, f(vars));
         return out;
       };
     }

@@ -221,3 +221,21 @@ test('a connection the server closes after the response, or is about to time out
     raw.server.close();
   }
 });
+
+test('response headers named like Object.prototype members are only headers', async () => {
+  const raw = await rawServer((socket) => {
+    socket.write('HTTP/1.1 200 OK\r\nConstructor: a\r\nconstructor: b\r\n__proto__: c\r\ncontent-length: 2\r\n\r\nok');
+  });
+  const client = new HttpClient({ connectionsPerOrigin: 1, connectTimeoutMs: 1000 });
+  try {
+    const { headers } = await send(client, request(raw.origin, '/'));
+    assert.deepEqual(headers.constructor, ['a', 'b'], 'repeated, as any header');
+    assert.ok(Object.hasOwn(headers, '__proto__'));
+    assert.equal(headers.__proto__, 'c');
+    assert.equal(headers.tostring, undefined);
+    assert.equal(headers.toString, undefined, 'nothing inherited');
+  } finally {
+    await client.close();
+    raw.server.close();
+  }
+});

@@ -46,7 +46,8 @@ const IDLE_REUSE_MS = 30_000;
 const KEEP_ALIVE_MARGIN_MS = 1000;
 
 const INTERRUPTED: Failure = { kind: 'interrupted', message: 'interrupted at the end of the run' };
-const EMPTY_HEADERS: Record<string, string | string[] | undefined> = {};
+/** Response headers by lower-cased name; null-prototype, so a header the target calls "constructor" or "__proto__" is only a header. */
+const EMPTY_HEADERS: Record<string, string | string[] | undefined> = Object.freeze(Object.create(null));
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH']);
 const LF = 10;
 const CR = 13;
@@ -130,7 +131,7 @@ class Exchange implements HttpOutcome {
     if (this.parsedHeaders === undefined) {
       const raw = this.rawHeaders;
       if (raw === undefined) return EMPTY_HEADERS;
-      const out: Record<string, string | string[] | undefined> = {};
+      const out: Record<string, string | string[] | undefined> = Object.create(null);
       for (const line of raw.split('\n')) {
         const colon = line.indexOf(':');
         if (colon <= 0) continue;

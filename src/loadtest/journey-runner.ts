@@ -6,7 +6,7 @@
 import type { CompiledJourney, CompiledStep } from './compiled-scenario.ts';
 import type { HttpClient, HttpOutcome, HttpRequest } from './http-dispatch.ts';
 import type { ResponseView, Vars } from './scenario-types.ts';
-import { TemplateError } from './template-engine.ts';
+import { TemplateError, variable, variables } from './template-engine.ts';
 import type { WorkerRecorder, ResponseKind } from './worker-recorder.ts';
 
 export interface RunnerContext {
@@ -19,7 +19,7 @@ export interface RunnerContext {
   basePath: string;
   timeoutMs: number;
   originAllowed(origin: string): boolean;
-  /** Variables from the scenario's data and setup (set when the run starts). */
+  /** Variables from the scenario's data and setup (set when the run starts; the runner keeps them in a variables() object). */
   shared: Vars;
   budget: { remaining: number };
   /** Set at the hard stop: steps still to run are not started. */
@@ -99,15 +99,21 @@ function constantRequest(ctx: RunnerContext, step: CompiledStep, vars: Vars): Ht
 
 function pickInto(step: CompiledStep, vars: Vars): void {
   for (const [name, listName] of step.pick) {
-    const list = vars[listName];
+    const list = variable(vars, listName);
     if (!Array.isArray(list) || list.length === 0) throw new TemplateError(`pick ${name} from "${listName}": it is ${Array.isArray(list) ? 'an empty list' : 'not a list'}`);
     vars[name] = list[Math.floor(Math.random() * list.length)];
   }
 }
 
-/** Runs one journey. Resolves with how it ended; every measurement goes to ctx.recorder. */
+/**
+ * Runs one journey. Resolves with how it ended; every measurement goes to ctx.recorder. `into`: the
+ * variables to run with and extract into (made by variables()); by default a new layer over ctx.shared.
+ */
 export async function runIteration(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, into?: Vars): Promise<IterationOutcome> {
   // Each iteration's own variables sit on top of the shared ones (data and setup), which it never changes.
+  // Every layer is a null-prototype object, so the chain holds variables only: shared variables that
+  // arrive as an ordinary object (a structured clone from the main thread) are copied into one, once.
+  if (into === undefined && Object.getPrototypeOf(ctx.shared) !== null) ctx.shared = variables(ctx.shared);
   const vars: Vars = into ?? (Object.create(ctx.shared) as Vars);
   vars.$vu = vu;
   vars.$iteration = iteration;

@@ -12,6 +12,9 @@ import { prepareRun } from './load-engine.ts';
 import { exportK6Script, k6Threshold } from './k6-export.ts';
 import { k6Duration } from './load-units.ts';
 import { builtinNames } from './builtin-scenarios.ts';
+import { compileScenario } from './compiled-scenario.ts';
+import { scenarioFromData } from './scenario-file.ts';
+import { parse as parseYaml } from 'yaml';
 
 async function exported(name: string, overrides: { duration?: number; rate?: number } = {}) {
   const prepared = await prepareRun({ source: { kind: 'builtin', name, params: { url: 'http://127.0.0.1:8080/health' } }, overrides });
@@ -68,13 +71,16 @@ test('a fractional rate becomes whole iterations per longer time unit', async ()
   assert.deepEqual([s.rate, s.timeUnit, s.duration], [5, '2s', '30s']);
 });
 
-/** Runs the exported script's journey under stub k6 modules and returns the requests it made. */
+/**
+ * Runs the exported script's journey under stub k6 modules and returns the requests it made (each body as
+ * parsed and as sent), the checks' results, the script's options, and the error that ended the iteration.
+ */
 function runJourney(script: string, journey: string, answer: (method: string, url: string) => { status: number; body: unknown }) {
-  const requests: { method: string; url: string; body: unknown; headers: Record<string, string>; step: string }[] = [];
-  const checks: Record<string, boolean[]> = {};
+  const requests: { method: string; url: string; body: unknown; bodyText: string | null; headers: Record<string, string>; step: string }[] = [];
+  const checks: Record<string, boolean[]> = Object.create(null);
   const http = {
     request(method: string, url: string, body: string | null, params: { headers: Record<string, string>; tags: { step: string } }) {
-      requests.push({ method, url, body: body ? JSON.parse(body) : null, headers: params.headers, step: params.tags.step });
+      requests.push({ method, url, body: body ? JSON.parse(body) : null, bodyText: body, headers: params.headers, step: params.tags.step });
       const a = answer(method, url);
       const text = JSON.stringify(a.body);
       return { status: a.status, body: text, headers: {}, timings: { duration: 1 }, json: () => JSON.parse(text) };
@@ -97,9 +103,11 @@ function runJourney(script: string, journey: string, answer: (method: string, ur
     .replace('export function setup', 'function setup')
     .replace('export default function', 'function __default');
   const context = vm.createContext({ __k6http: http, __k6: k6, __ENV: { TARGET_URL: 'http://shop.test' }, __VU: 1, __ITER: 0, JSON, Math, Date, Object, Array, Number, String, Error });
-  vm.runInContext(`${code}\nglobalThis.__run = function () { var data = setup(); ${journey}(Object.assign({}, data, { $vu: 1, $iteration: 0 })); };`, context);
-  (context as { __run: () => void }).__run();
-  return { requests, checks };
+  vm.runInContext(`${code}\nglobalThis.__options = options;\nglobalThis.__run = function () { var data = setup(); ${journey}(variables(data, { $vu: 1, $iteration: 0 })); };`, context);
+  const ran = context as { __run: () => void; __options: { scenarios: Record<string, unknown> } };
+  let error: Error | undefined;
+  try { ran.__run(); } catch (err) { error = err as Error; }
+  return { requests, checks, options: ran.__options, error };
 }
 
 const SHOP = (method: string, url: string) => {
@@ -140,4 +148,59 @@ test('a sold-out answer ends the exported flash-sale journey, as it does in hold
   const last = requests[requests.length - 1]!;
   assert.equal(`${last.method} ${new URL(last.url).pathname}`, 'POST /api/carts/cart-9/items');
   assert.ok(!requests.some((r) => r.url.includes('/api/checkout')), 'no checkout after a sold-out answer');
+});
+
+test('names in the exported script are only names: __proto__ keys are data and variables, inherited names are not found', () => {
+  const spec = scenarioFromData(parseYaml(`
+name: __proto__
+load: { executor: constant-arrival-rate, rate: 1, duration: 10s }
+data: { __proto__: { id: d-1 }, term: wool }
+journeys:
+  - name: buy
+    steps:
+      - name: catalog
+        get: /api/products
+        extract: { constructor: "$.items[0].id", ctor: $.constructor }
+        continueOnError: true
+        checks: { __proto__: { status: 200 } }
+      - name: order
+        post: /orders/{{__proto__.id}}/{{constructor}}?term={{term}}
+        pick: { __proto__: products }
+        headers: { __proto__: "{{term}}" }
+        json: { __proto__: { polluted: "{{constructor}}" }, n: 1 }
+      - name: inherited
+        get: /x/{{toString}}
+`), 'names.yaml');
+  spec.data = { ...spec.data, products: [{ id: 'p-9' }] };
+  const scenario = compileScenario(spec);
+  const script = exportK6Script({ scenario, load: spec.load, targetUrl: 'http://127.0.0.1:8080', gracefulStopSec: 10, timeoutSec: 10 });
+  const { requests, checks, options, error } = runJourney(script, 'journey_buy', (m, u) => (u.includes('/orders/') ? { status: 201, body: {} } : SHOP(m, u)));
+  assert.ok(Object.hasOwn(options.scenarios, '__proto__'), 'a scenario called __proto__ keeps its k6 scenario');
+  assert.deepEqual(checks.__proto__, [true], 'a check called __proto__ runs');
+  assert.deepEqual(checks['extracted values'], [false], '$.constructor is not in the response');
+  // pick __proto__ replaced the data's __proto__ variable with a product: {{__proto__.id}} is the product's id.
+  assert.deepEqual(requests.map((r) => `${r.method} ${r.url}`), ['GET http://shop.test/api/products', 'POST http://shop.test/orders/p-9/p-1?term=wool']);
+  assert.equal(requests[1]!.bodyText, '{"__proto__":{"polluted":"p-1"},"n":1}');
+  assert.ok(Object.hasOwn(requests[1]!.headers, '__proto__'), 'a header called __proto__ is sent');
+  assert.equal(requests[1]!.headers.__proto__, 'wool');
+  assert.match(String(error?.message), /\{\{toString\}\}: no such variable/, 'an inherited name is no variable: the iteration ends there');
+  assert.equal(requests.length, 2);
+});
+
+test('data named __proto__ reaches the exported script\'s variables', () => {
+  const spec = scenarioFromData(parseYaml(`
+name: data
+load: { executor: constant-arrival-rate, rate: 1, duration: 10s }
+data: { __proto__: { id: d-1 } }
+journeys:
+  - name: buy
+    steps:
+      - name: order
+        post: /orders/{{__proto__.id}}
+        json: {}
+`), 'data.yaml');
+  const script = exportK6Script({ scenario: compileScenario(spec), load: spec.load, targetUrl: 'http://127.0.0.1:8080', gracefulStopSec: 10, timeoutSec: 10 });
+  const { requests, error } = runJourney(script, 'journey_buy', SHOP);
+  assert.equal(error, undefined);
+  assert.deepEqual(requests.map((r) => r.url), ['http://shop.test/orders/d-1']);
 });

@@ -18,7 +18,16 @@ export interface K6ExportOptions {
   generatedBy?: string;
 }
 
-const js = (v: unknown) => JSON.stringify(v);
+/**
+ * A value as JavaScript source: its JSON, except that a "__proto__" key is written as a computed key,
+ * ["__proto__"]: ... In an object literal `"__proto__": v` sets the object's prototype instead of
+ * defining a property, so a scenario's `__proto__` key (in a body, its data, its name) would vanish from
+ * the script; the computed key defines it, as JSON.parse does. Every string of the JSON text is matched
+ * whole from its opening quote (no other JSON token holds a quote), so a string followed by a colon is a key.
+ */
+function js(value: unknown, space?: number): string {
+  return JSON.stringify(value, null, space).replace(/"(?:[^"\\]|\\.)*"(\s*:)?/g, (token, colon?: string) => (colon !== undefined && token === `"__proto__"${colon}` ? `["__proto__"]${colon}` : token));
+}
 
 /** A rate as k6 wants it (an integer per timeUnit): 2.5/s becomes 5 per 2s. */
 export function k6RateUnit(rates: number[]): { unit: number; scale: (r: number) => number } {
@@ -77,6 +86,23 @@ function fnSource(fn: (...args: never[]) => unknown): string {
 const RUNTIME = String.raw`
 // Helpers with the semantics of holdfast loadtest's templates ("{{cartId}}", "{{product.slug}}",
 // "{{$uuid}}", "{{$randomInt(1,5)}}", "{{$vu}}", "{{$iteration}}", "{{$timestamp}}") and JSON paths.
+// A name is only ever a name: paths read own properties (toString and constructor are not found),
+// variables are null-prototype objects (an extract called __proto__ is a variable), and bodies and
+// headers are built with own properties (a __proto__ key is sent).
+var own = Object.prototype.hasOwnProperty;
+function field(value, key) {
+  return own.call(value, key) ? value[key] : undefined;
+}
+function define(target, key, value) {
+  Object.defineProperty(target, key, { value: value, enumerable: true, writable: true, configurable: true });
+}
+function merge(target) {
+  for (var i = 1; i < arguments.length; i++) for (var k in arguments[i]) if (own.call(arguments[i], k)) define(target, k, arguments[i][k]);
+  return target;
+}
+function variables() {
+  return merge.apply(null, [Object.create(null)].concat(Array.prototype.slice.call(arguments)));
+}
 function uuid() {
   return 'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, function (c) {
     var r = Math.random() * 16 | 0;
@@ -96,7 +122,7 @@ function walk(value, path) {
       var rest = segments.slice(i + 1);
       return cur.map(function (item) { return walkSegments(item, rest); });
     }
-    cur = cur[segments[i]];
+    cur = field(cur, segments[i]);
   }
   return cur;
 }
@@ -110,7 +136,7 @@ function lookup(vars, expr) {
   var rand = /^\$randomInt\(\s*(-?\d+)\s*,\s*(-?\d+)\s*\)$/.exec(expr);
   if (rand) { var lo = Number(rand[1]); return lo + Math.floor(Math.random() * (Number(rand[2]) - lo + 1)); }
   var m = /^([A-Za-z_$][\w$]*)(.*)$/.exec(expr);
-  var value = m ? walk(vars[m[1]], m[2]) : undefined;
+  var value = m ? walk(field(vars, m[1]), m[2]) : undefined;
   if (value === undefined) throw new Error('{{' + expr + '}}: no such variable');
   return value;
 }
@@ -126,7 +152,7 @@ function tpl(value, vars) {
   if (Array.isArray(value)) return value.map(function (v) { return tpl(v, vars); });
   if (value !== null && typeof value === 'object') {
     var out = {};
-    for (var k in value) out[k] = tpl(value[k], vars);
+    for (var k in value) if (own.call(value, k)) define(out, k, tpl(value[k], vars));
     return out;
   }
   return value;
@@ -149,7 +175,7 @@ function extract(res, source) {
   return json(res, source);
 }
 function pick(vars, list) {
-  var xs = vars[list];
+  var xs = field(vars, list);
   if (!Array.isArray(xs) || xs.length === 0) throw new Error('pick from "' + list + '": not a non-empty list');
   return xs[Math.floor(Math.random() * xs.length)];
 }
@@ -174,7 +200,7 @@ function checkCode(c: CheckSpec): string {
   }
   if (c.bodyIncludes !== undefined) conds.push(`typeof r.body === 'string' && r.body.indexOf(${js(c.bodyIncludes)}) >= 0`);
   if (c.fn) conds.push(`(${fnSource(c.fn)})(view(r, vars), vars) === true /* from a TypeScript function */`);
-  return `${js(c.name)}: function (r) { return ${conds.join(' && ') || 'true'}; }`;
+  return `[${js(c.name)}]: function (r) { return ${conds.join(' && ') || 'true'}; }`;
 }
 
 function stepCode(step: CompiledStep, indent: string, exitStatement: string, defaultTimeoutSec: number): string[] {
@@ -188,8 +214,8 @@ function stepCode(step: CompiledStep, indent: string, exitStatement: string, def
   const baseHeaders: Record<string, string> = {};
   if (s.json !== undefined) baseHeaders['content-type'] = 'application/json';
   const headers = typeof s.headers === 'function'
-    ? `Object.assign(${js(baseHeaders)}, SCENARIO_HEADERS, (${fnSource(s.headers)})(vars))`
-    : `Object.assign(${js(baseHeaders)}, SCENARIO_HEADERS, tpl(${js(s.headers ?? {})}, vars))`;
+    ? `merge(${js(baseHeaders)}, SCENARIO_HEADERS, (${fnSource(s.headers)})(vars))`
+    : `merge(${js(baseHeaders)}, SCENARIO_HEADERS, tpl(${js(s.headers ?? {})}, vars))`;
   const expect = step.expect ? [...step.expect] : undefined;
   const callback = expect ? `http.expectedStatuses(${expect.join(', ')})` : 'http.expectedStatuses({ min: 200, max: 399 })';
   const timeout = `, timeout: ${js(`${Math.round(step.timeoutMs ?? defaultTimeoutSec * 1000)}ms`)}`;
@@ -199,7 +225,7 @@ function stepCode(step: CompiledStep, indent: string, exitStatement: string, def
   out.push(...failExit);
   if (s.stopOn?.length) out.push(`${indent}if (${js(s.stopOn)}.indexOf(res.status) >= 0) ${exitStatement}`);
   if (typeof s.extract === 'function') {
-    out.push(`${indent}Object.assign(vars, (${fnSource(s.extract)})(view(res, vars), vars)); /* from a TypeScript function */`);
+    out.push(`${indent}merge(vars, (${fnSource(s.extract)})(view(res, vars), vars)); /* from a TypeScript function */`);
   } else if (s.extract) {
     const names = Object.keys(s.extract);
     for (const [name, source] of Object.entries(s.extract)) out.push(`${indent}vars[${js(name)}] = extract(res, ${js(source)});`);
@@ -242,14 +268,14 @@ export function exportK6Script(o: K6ExportOptions): string {
     '',
     "const TARGET_URL = String(__ENV.TARGET_URL || " + js(o.targetUrl.replace(/\/+$/, '')) + ").replace(/\\/+$/, '');",
     `const SCENARIO_HEADERS = ${js(Object.fromEntries(Object.entries(spec.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])))};`,
-    `const DATA = ${JSON.stringify(spec.data ?? {}, null, 2)};`,
+    `const DATA = ${js(spec.data ?? {}, 2)};`,
     '',
-    `export const options = ${JSON.stringify({ ...options, summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(99)', 'p(99.9)', 'max'] }, null, 2)};`,
+    `export const options = ${js({ ...options, summaryTrendStats: ['avg', 'min', 'med', 'p(90)', 'p(99)', 'p(99.9)', 'max'] }, 2)};`,
     '',
     `http.setResponseCallback(http.expectedStatuses({ min: 200, max: 399 }));`,
     RUNTIME,
     'export function setup() {',
-    '  var vars = Object.assign({}, DATA);',
+    '  var vars = variables(DATA);',
     '  var res;',
   ];
   for (const step of scenario.setup) lines.push(...stepCode(step, '  ', `throw new Error(${js(`setup failed at ${step.key}`)});`, o.timeoutSec));
@@ -270,7 +296,7 @@ export function exportK6Script(o: K6ExportOptions): string {
     '    if (r < JOURNEYS[i].weight) { journey = JOURNEYS[i]; break; }',
     '    r -= JOURNEYS[i].weight;',
     '  }',
-    '  var vars = Object.assign({}, data, { $vu: __VU, $iteration: __ITER });',
+    '  var vars = variables(data, { $vu: __VU, $iteration: __ITER });',
     ...(load.executor === 'constant-vus' || load.executor === 'ramping-vus'
       ? load.pace
         ? ['  var started = Date.now();', '  journey.run(vars);', `  var rest = ${load.pace} - (Date.now() - started) / 1000;`, '  if (rest > 0) sleep(rest);']

@@ -13,6 +13,7 @@ import { RunSeries, type SeriesPoint } from './run-series.ts';
 import { assembleResult, type RunResult } from './run-result.ts';
 import { isOpenModel, type LoadModel, type ScenarioSource, type Vars } from './scenario-types.ts';
 import { assertAllowedTarget, isLoopbackHost, originGuard } from './target-guard.ts';
+import { variables } from './template-engine.ts';
 import type { MainToWorker, WorkerFinal, WorkerInit, WorkerToMain } from './worker-protocol.ts';
 import { WorkerRecorder } from './worker-recorder.ts';
 
@@ -104,7 +105,7 @@ export async function prepareRun(opts: LoadTestOptions): Promise<PreparedRun> {
 /** Runs the scenario's setup steps once and returns the variables they extracted (plus its data). */
 export async function runSetup(prepared: PreparedRun, opts: { allowRemote?: boolean; timeoutSec?: number } = {}): Promise<{ vars: Vars; checks: { key: string; name: string; pass: boolean }[] }> {
   const { scenario, targetUrl } = prepared;
-  const vars: Vars = { ...(scenario.spec.data ?? {}) };
+  const vars = variables(scenario.spec.data);
   if (!scenario.setup.length) return { vars, checks: [] };
   const recorder = new WorkerRecorder(scenario.setup.map((s) => s.key));
   const client = new HttpClient({ connectionsPerOrigin: 1, connectTimeoutMs: 10_000 });

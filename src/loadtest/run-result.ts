@@ -6,6 +6,7 @@ import type { LoadModel } from './scenario-types.ts';
 import type { SeriesPoint } from './run-series.ts';
 import { evaluateThreshold, type MetricSource, type ThresholdResult } from './threshold-rules.ts';
 import type { ErrorCounts, IterationCounters, WorkerFinal } from './worker-protocol.ts';
+import { checkCounts } from './worker-recorder.ts';
 
 export interface StepResult {
   key: string;
@@ -69,7 +70,7 @@ export interface RunResult {
 interface StepAcc { counters: WorkerFinal['steps'][number]['counters']; hist: Histogram }
 
 function emptyCounters(): StepAcc['counters'] {
-  return { requests: 0, ok: 0, errors: { status: 0, timeout: 0, connection: 0 }, interrupted: 0, bytes: 0, statuses: {}, checks: {} };
+  return { requests: 0, ok: 0, errors: { status: 0, timeout: 0, connection: 0 }, interrupted: 0, bytes: 0, statuses: {}, checks: checkCounts() };
 }
 
 function addCounters(into: StepAcc['counters'], c: StepAcc['counters']): void {

@@ -8,6 +8,12 @@
 // "{{$randomInt(1,5)}}", "{{$vu}}", "{{$iteration}}", "{{$timestamp}}". A string that is exactly one
 // "{{...}}" keeps the value's type inside a JSON body (a number stays a number).
 
+/**
+ * Variables by name. The ones steps run with (and a TypeScript scenario's functions receive) have no
+ * Object.prototype behind them (an iteration's own variables over the shared ones, both null-prototype
+ * objects), so every name is a variable name: `vars.toString` is undefined unless a step extracted
+ * `toString`, and an extract or pick called `__proto__` is a variable like any other.
+ */
 export type Vars = Record<string, unknown>;
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
 

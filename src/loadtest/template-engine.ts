@@ -1,6 +1,12 @@
 // Templates ("{{cartId}}", "{{product.slug}}", "{{$uuid}}") and JSON paths ("$.items[0].id"),
 // compiled once per scenario so each request only concatenates strings. The k6 export ships the same
 // semantics as a small JavaScript helper, so a scenario means the same thing in both tools.
+//
+// Names come from the scenario (variables, extracts, picks, body keys) and from the target's responses
+// (the fields a path walks through), so a name is only ever a name: a path finds what a value holds
+// itself, never a member of its prototype (`{{toString}}` is "no variable", `$.constructor` is missing),
+// variables live in null-prototype objects (an extract called `__proto__` is a variable), and a body's
+// `__proto__` key is sent as data.
 import { randomUUID } from 'node:crypto';
 import type { Vars } from './scenario-types.ts';
 
@@ -27,7 +33,16 @@ export function parseJsonPath(path: string): PathSegment[] {
   return out;
 }
 
-/** Follows a parsed path; undefined when any part is missing. "*" maps over an array. */
+/**
+ * What a value holds under a name or index: its own property (an object's field, an array's element, a
+ * string's character or length), else undefined. Inherited members (toString, constructor, __proto__) are
+ * not found. The value must not be null or undefined.
+ */
+export function ownProperty(value: unknown, key: string | number): unknown {
+  return Object.hasOwn(value as object, key) ? (value as Record<string | number, unknown>)[key] : undefined;
+}
+
+/** Follows a parsed path through own properties; undefined when any part is missing. "*" maps over an array. */
 export function walkPath(value: unknown, segments: readonly PathSegment[], from = 0): unknown {
   let cur = value;
   for (let i = from; i < segments.length; i++) {
@@ -37,9 +52,43 @@ export function walkPath(value: unknown, segments: readonly PathSegment[], from 
       if (!Array.isArray(cur)) return undefined;
       return cur.map((item) => walkPath(item, segments, i + 1));
     }
-    cur = (cur as Record<string | number, unknown>)[seg];
+    cur = ownProperty(cur, seg);
   }
   return cur;
+}
+
+/** target[key] = value as an own data property, also for "__proto__" (whose assignment would set target's prototype). */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/**
+ * A fresh set of variables holding the own entries of each source in turn (later ones win): a
+ * null-prototype object, so every name is a variable name. Reading `toString` finds nothing unless a
+ * step extracted it, and writing `__proto__` stores a variable instead of re-parenting the object.
+ * An iteration's variables are layered on the shared ones with Object.create(shared): the chain holds
+ * variables only.
+ */
+export function variables(...sources: (Vars | undefined)[]): Vars {
+  return Object.assign(Object.create(null) as Vars, ...sources);
+}
+
+/**
+ * The layer of variables that holds `name` itself: the iteration's own, or the shared ones beneath
+ * them. The walk stops at Object.prototype, so an ordinary object given as variables (a TypeScript
+ * scenario calling a compiled template) never yields its inherited members either.
+ */
+function layerHolding(vars: Vars, name: string): Vars | undefined {
+  for (let layer: object | null = vars; layer !== null && layer !== Object.prototype; layer = Object.getPrototypeOf(layer) as object | null) {
+    if (Object.hasOwn(layer, name)) return layer as Vars;
+  }
+  return undefined;
+}
+
+/** A variable's value (see layerHolding), or undefined. */
+export function variable(vars: Vars, name: string): unknown {
+  return layerHolding(vars, name)?.[name];
 }
 
 export function evalJsonPath(value: unknown, path: string): unknown {
@@ -70,9 +119,10 @@ function compileExpression(expr: string): Part {
   const segments = parseVarPath(e);
   const root = segments[0] as string;
   return (vars) => {
-    const value = walkPath(vars, segments);
+    const layer = layerHolding(vars, root);
+    const value = layer === undefined ? undefined : walkPath(layer[root], segments, 1);
     if (value === undefined) {
-      throw new TemplateError(root in vars || vars[root] !== undefined ? `{{${e}}}: "${root}" has no such field` : `{{${e}}}: no variable "${root}" (not extracted by an earlier step?)`);
+      throw new TemplateError(layer !== undefined ? `{{${e}}}: "${root}" has no such field` : `{{${e}}}: no variable "${root}" (not extracted by an earlier step?)`);
     }
     return value;
   };
@@ -132,7 +182,7 @@ export function compileJson(value: unknown): (vars: Vars) => unknown {
     const entries = Object.entries(value).map(([k, v]) => [k, compileJson(v)] as const);
     return (vars) => {
       const out: Record<string, unknown> = {};
-      for (const [k, f] of entries) out[k] = f(vars);
+      for (const [k, f] of entries) setOwn(out, k, f(vars));
       return out;
     };
   }

@@ -22,6 +22,11 @@ interface Bucket {
 
 interface StepStats { counters: StepCounters; hist: Histogram }
 
+/** Check counts by check name: null-prototype, so a check called "__proto__" or "constructor" counts in its own entry. */
+export function checkCounts(): StepCounters['checks'] {
+  return Object.create(null) as StepCounters['checks'];
+}
+
 const MAX_ERROR_SAMPLES = 20;
 
 export class WorkerRecorder {
@@ -38,7 +43,7 @@ export class WorkerRecorder {
   constructor(stepKeys: string[]) {
     for (const key of stepKeys) {
       this.steps.set(key, {
-        counters: { requests: 0, ok: 0, errors: { status: 0, timeout: 0, connection: 0 }, interrupted: 0, bytes: 0, statuses: {}, checks: {} },
+        counters: { requests: 0, ok: 0, errors: { status: 0, timeout: 0, connection: 0 }, interrupted: 0, bytes: 0, statuses: {}, checks: checkCounts() },
         hist: newHistogram(),
       });
     }

@@ -15,13 +15,23 @@ let server: http.Server;
 let base: string;
 let dir: string;
 let requestsSeen = 0;
+/** Requests under /names/ (method, URL and body as received). */
+const namesSeen: { method: string; url: string; body: string }[] = [];
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'loadtest-cli-'));
   server = http.createServer((req, res) => {
     requestsSeen++;
     const send = (status: number, body: unknown) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(body)); };
-    if (req.url === '/fast') send(200, { ok: true, id: 'abc' });
+    if (req.url?.startsWith('/names/')) {
+      let body = '';
+      req.on('data', (c: Buffer) => { body += c.toString(); });
+      req.on('end', () => {
+        namesSeen.push({ method: req.method!, url: req.url!, body });
+        if (req.url === '/names/catalog') send(200, { item: { id: 'i-1' } });
+        else send(req.method === 'POST' ? 201 : 200, {});
+      });
+    } else if (req.url === '/fast') send(200, { ok: true, id: 'abc' });
     else if (req.url === '/slow') setTimeout(() => send(200, { ok: true }), 40);
     else if (req.url === '/fail') send(500, { error: { code: 'BOOM', message: 'always fails' } });
     else if (req.url === '/items/abc') send(200, { name: 'thing' });
@@ -133,6 +143,46 @@ test('a YAML scenario with extraction, checks and a step threshold', { timeout: 
   const bad = await cli([file, '--target-url', base, '--quiet']);
   assert.equal(bad.code, 99, bad.stdout);
   assert.match(bad.stdout, /✗ browse\/item: has a name \(20 of 20 failed\)/);
+});
+
+test('names in a scenario are only names: a setup extract and a check called __proto__, a __proto__ key in a body, {{toString}}', { timeout: 45_000 }, async () => {
+  const file = path.join(dir, 'names.yaml');
+  await writeFile(file, [
+    'name: names',
+    'load: { executor: constant-arrival-rate, rate: 10, duration: 1s }',
+    'data: { term: wool }',
+    'setup:',
+    '  - name: catalog',
+    '    get: /names/catalog',
+    '    extract: { __proto__: $.item }',
+    'journeys:',
+    '  - name: buy',
+    '    steps:',
+    '      - name: order',
+    '        post: /names/orders/{{__proto__.id}}?term={{term}}',
+    '        json: { __proto__: { polluted: "{{__proto__.id}}" }, n: 1 }',
+    '        checks: { __proto__: { status: 201 } }',
+    '      - name: inherited',
+    '        get: /names/x/{{toString}}',
+    '',
+  ].join('\n'));
+  const out = path.join(dir, 'names.json');
+  const r = await cli([file, '--target-url', base, '--quiet', '--out', out]);
+  assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+  const report = JSON.parse(await readFile(out, 'utf8'));
+  const step = (key: string) => report.steps.find((s: { key: string }) => s.key === key);
+  // The setup's __proto__ variable reached every worker, with the data beside it.
+  const orders = namesSeen.filter((s) => s.url.startsWith('/names/orders/'));
+  assert.equal(orders.length, 10);
+  for (const o of orders) {
+    assert.equal(o.url, '/names/orders/i-1?term=wool');
+    assert.equal(o.body, '{"__proto__":{"polluted":"i-1"},"n":1}');
+  }
+  assert.deepEqual(step('buy/order').checks, [{ name: '__proto__', pass: 10, fail: 0 }]);
+  // {{toString}} is no variable: the request is never sent and the iteration fails on it.
+  assert.equal(namesSeen.filter((s) => s.url.startsWith('/names/x/')).length, 0);
+  assert.equal(step('buy/inherited').requests, 0);
+  assert.deepEqual(step('buy/inherited').checks, [{ name: 'variables for the request ({{toString}}: no variable "toString" (not extracted by an earlier step?))', pass: 0, fail: 10 }]);
 });
 
 test('--export k6 prints a k6 script for a scenario', { timeout: 45_000 }, async () => {

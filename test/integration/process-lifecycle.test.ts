@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Agent, request as undiciRequest } from 'undici';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
@@ -32,6 +33,21 @@ async function tempDir(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), 'holdfast-lifecycle-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** The URL of a database that does not exist yet on the test server (dropped after the file, if created). */
+function absentDatabase(prefix: string): { name: string; url: string; adminUrl: string } {
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const adminUrl = process.env.HOLDFAST_TEST_PG_URL!;
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  cleanups.push(async () => {
+    const c = new pg.Client({ connectionString: adminUrl });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  });
+  return { name, url: url.toString(), adminUrl };
 }
 
 async function testDatabase(): Promise<TestDatabase> {
@@ -340,28 +356,50 @@ test('invalid configuration stops start-up before anything starts, listing every
   assert.equal(existsSync(dataDir), false);
 });
 
+test('a malformed SLO file stops a control process before anything starts, listing every problem by its field', async () => {
+  // A database that does not exist yet: had anything started, the process would have created it.
+  const { name, url, adminUrl } = absentDatabase('unstarted');
+  const slos = path.join(await tempDir(), 'slos.json');
+  await writeFile(slos, JSON.stringify([
+    { journey: 'checkout', source: { kind: 'http', routePrefixes: ['/api/checkout'] }, availability: 'high', latency: { thresholdSeconds: 1, objective: 1.5 } },
+    { journey: 'payment', source: { kind: 'jobs' }, availability: 0.99, latency: { thresholdSeconds: 1, objective: 0.95 } },
+  ]));
+  const proc = holdfast(['start', '--target', 'control'], {
+    DATABASE_URL: url, HOLDFAST_DATA_DIR: await tempDir(), HOLDFAST_SLO_FILE: slos, PORT: '0', HOST: '127.0.0.1', HOLDFAST_CONTROL_PORT: '0',
+  });
+  const exit = await Promise.race([proc.exited, sleep(40_000, undefined, { ref: false })]);
+  assert.ok(exit, `still running 40 s later:\n${proc.stdout()}${proc.stderr()}`);
+  assert.deepEqual(exit, { code: 2, signal: null }, proc.stderr());
+  const stderr = proc.stderr();
+  assert.match(stderr, /^Invalid configuration:$/m);
+  assert.match(stderr, /\[0\]\.availability \(in .*slos\.json, HOLDFAST_SLO_FILE\): must be number, got "high"/);
+  assert.match(stderr, /\[0\]\.latency\.objective \(in .*slos\.json, HOLDFAST_SLO_FILE\): must be < 1, got 1\.5/);
+  assert.match(stderr, /\[1\]\.source\.kind \(in .*slos\.json, HOLDFAST_SLO_FILE\): must be one of "http", "payment-jobs", got "jobs"/);
+  assert.doesNotMatch(stderr, /TypeError|\n\s+at /, 'a clear error, no stack');
+  assert.doesNotMatch(proc.stdout(), /Holdfast is running/);
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const db = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    assert.equal(db.rowCount, 0, 'the database was never created: nothing started');
+  } finally {
+    await admin.end();
+  }
+});
+
 test('migrations run twice and from two processes at once: both succeed, each migration applied once', async () => {
   // A database that does not exist yet: both processes race to create it, then to migrate it.
-  const name = `fresh_${randomBytes(5).toString('hex')}`;
-  const adminUrl = process.env.HOLDFAST_TEST_PG_URL!;
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  cleanups.push(async () => {
-    const c = new pg.Client({ connectionString: adminUrl });
-    await c.connect();
-    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await c.end();
-  });
+  const { url } = absentDatabase('fresh');
   const dataDir = await tempDir();
   // No admin token configured: each process would generate one; exactly one of them may win.
-  const env = { DATABASE_URL: url.toString(), HOLDFAST_DATA_DIR: dataDir };
+  const env = { DATABASE_URL: url, HOLDFAST_DATA_DIR: dataDir };
   const [a, b] = [holdfast(['db', 'migrate'], env), holdfast(['db', 'migrate'], env)];
   const [ea, eb] = await Promise.all([a.exited, b.exited]);
   assert.deepEqual(ea, { code: 0, signal: null }, a.stderr());
   assert.deepEqual(eb, { code: 0, signal: null }, b.stderr());
   for (const p of [a, b]) assert.match(p.stdout(), /migrations are up to date/);
 
-  const pool = new pg.Pool({ connectionString: url.toString(), max: 1 });
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
     const expected = (await listMigrations()).map((m) => m.id);
     const applied = await pool.query<{ id: string; applied_at: Date }>('SELECT id, applied_at FROM schema_migrations ORDER BY id');

@@ -77,7 +77,8 @@ test('several invalid environment variables are all reported in one ConfigError'
     DATABASE_URL: 'mysql://localhost/shop', HOLDFAST_ADMIN_TOKEN: 'short', HOLDFAST_PG_PORT: '70000',
     HOLDFAST_RESERVATION_TTL_SECONDS: '2.5',
   }));
-  assert.equal(problems.length, 8, problems.join('\n'));
+  // Nine: 2.5 is both not an integer and below the minimum of 10.
+  assert.equal(problems.length, 9, problems.join('\n'));
   const expectations: [string, RegExp][] = [
     ['PORT', /port \(PORT\): .*integer.*"abc"/],
     ['HOLDFAST_DB_POOL_MAX', /dbPoolMax \(HOLDFAST_DB_POOL_MAX\): .*>= 1.*0/],
@@ -87,10 +88,27 @@ test('several invalid environment variables are all reported in one ConfigError'
     ['HOLDFAST_ADMIN_TOKEN', /adminToken \(HOLDFAST_ADMIN_TOKEN\): .*16/],
     ['HOLDFAST_PG_PORT', /embeddedPostgresPort \(HOLDFAST_PG_PORT\): .*65535/],
     ['HOLDFAST_RESERVATION_TTL_SECONDS', /reservationTtlSeconds \(HOLDFAST_RESERVATION_TTL_SECONDS\): .*integer/],
+    ['HOLDFAST_RESERVATION_TTL_SECONDS', /reservationTtlSeconds \(HOLDFAST_RESERVATION_TTL_SECONDS\): must be >= 10, got 2.5/],
   ];
   for (const [name, pattern] of expectations) {
     assert.ok(problems.some((p) => pattern.test(p)), `${name} is reported:\n${problems.join('\n')}`);
   }
+});
+
+test('however many values are invalid, every one is reported (not the first eight)', () => {
+  const env = {
+    PORT: 'a', HOLDFAST_DB_POOL_MAX: '0', LOG_LEVEL: 'x', HOLDFAST_SEED_ON_START: 'm', HOLDFAST_PG_PORT: '0', HOLDFAST_SEED_PRODUCTS: '-1',
+    HOLDFAST_RESERVATION_TTL_SECONDS: '1', HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: '0', HOLDFAST_BODY_LIMIT_BYTES: '1', HOLDFAST_SHUTDOWN_GRACE_MS: '-1',
+    HOLDFAST_PSP_DB_POOL_MAX: '0', HOLDFAST_FAULT_REFRESH_MS: '1',
+  };
+  const problems = problemsOf(() => loadConfig(env));
+  assert.equal(problems.length, Object.keys(env).length, problems.join('\n'));
+  for (const name of Object.keys(env)) assert.ok(problems.some((p) => p.includes(`(${name})`)), `${name} is reported:\n${problems.join('\n')}`);
+});
+
+test('a problem with a whole object does not echo the object (it may hold a secret under another key)', () => {
+  const problems = problemsOf(() => loadConfig({ HOLDFAST_PAYMENT_PROVIDERS: '[{"baseUrl":"http://x","secretKey":"sk_live_hunter2"}]' }));
+  assert.deepEqual(problems, ['paymentProviders[0] (HOLDFAST_PAYMENT_PROVIDERS): must have required properties name']);
 });
 
 test('secrets are never echoed back in config errors', () => {

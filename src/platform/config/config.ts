@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { schemaProblems } from './schema-problems.ts';
 
 export const ConfigSchema = Type.Object(
   {
@@ -55,7 +56,7 @@ export const ConfigSchema = Type.Object(
     tracingMaxTracesPerSecond: Type.Integer({ description: 'New traces each process starts per second at most (on top of the sample ratio), so tracing costs a bounded share of the CPU during a surge; 0 = no limit', default: 100, minimum: 0, maximum: 1_000_000 }),
     tracingMaxQueueSize: Type.Integer({ description: 'Spans buffered for export at most; further spans are dropped', default: 2048, minimum: 16, maximum: 1_000_000 }),
     controlScrapeTargets: Type.Array(Type.String({ pattern: '^https?://' }), { default: [], maxItems: 64, description: 'Control role: /metrics URLs of other role processes to scrape (comma-separated in the environment)' }),
-    sloFile: Type.Optional(Type.String({ minLength: 1, description: 'Control role: JSON file of SLO definitions replacing the built-in journeys' })),
+    sloFile: Type.Optional(Type.String({ minLength: 1, description: 'Control role: JSON file of SLO definitions replacing the built-in journeys, checked before anything starts (docs/observability.md)' })),
     networkFaultProxy: Type.Boolean({ default: false, description: 'Route payments -> provider through a local proxy so the network.latency fault can delay it (fault-injection runs only)' }),
   },
   { additionalProperties: false },
@@ -179,23 +180,13 @@ export function loadConfig(
     if (key in fromFile) return `in ${file}`;
     return envNameOf(key);
   };
-  for (const error of Value.Errors(ConfigSchema, withDefaults)) {
-    // An unknown key is reported twice ("schema is false" on the key, and on its parent): keep the parent's.
-    if (error.keyword === 'boolean' && error.schemaPath.endsWith('/additionalProperties')) continue;
-    const segments = error.instancePath.split('/').slice(1);
-    const key = segments[0] ?? '(root)';
+  // Never echo secrets (tokens, keys, connection strings with passwords) into a terminal or log.
+  const isSecret = (segments: readonly string[]) => segments.some((seg) => SECRET_KEY.test(seg));
+  for (const problem of schemaProblems(ConfigSchema, withDefaults, { isSecret })) {
+    const key = problem.segments[0] ?? '(root)';
     const source = sourceOf(key);
-    const at = segments.length ? segments.map((seg, i) => (/^\d+$/.test(seg) ? `[${seg}]` : `${i ? '.' : ''}${seg}`)).join('') : key;
-    const where = source ? `${at} (${source})` : at;
-    if (error.keyword === 'additionalProperties') {
-      const names = (error.params as { additionalProperties?: string[] }).additionalProperties ?? [];
-      problems.push(`${where}: unknown key${names.length === 1 ? '' : 's'} ${names.map((n) => `"${n}"`).join(', ')}`);
-      continue;
-    }
-    const value = segments.reduce<unknown>((v, seg) => (v as Record<string, unknown> | undefined)?.[seg], withDefaults);
-    // Never echo secrets (tokens, keys, connection strings with passwords) into a terminal or log.
-    const shown = value === undefined ? '' : segments.some((seg) => SECRET_KEY.test(seg)) ? ', got [redacted]' : `, got ${JSON.stringify(value)}`;
-    problems.push(`${where}: ${error.message}${shown}`);
+    const at = problem.at || key;
+    problems.push(`${source ? `${at} (${source})` : at}: ${problem.message}`);
   }
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   return withDefaults as Config;

@@ -153,6 +153,29 @@ test('a failing init stops the services already initialised (they may hold pools
   assert.equal(mm.states.get('http'), 'failed');
 });
 
+test('every module of the targets is checked before any is initialised; a failing check stops start-up there', async () => {
+  const checking = (name: string, dependsOn: string[], fail = false): ModuleDefinition<Ctx> => ({
+    ...mod(name, dependsOn),
+    check: (ctx) => {
+      ctx.events.push(`check ${name}`);
+      if (fail) throw new Error(`${name}: bad file`);
+    },
+  });
+  const build = (failing: boolean) => new ModuleManager<Ctx>()
+    .register(mod('database'))
+    .register(checking('control', ['database'], failing))
+    .register(checking('psp', ['database']))
+    .defineTarget('all', ['control', 'psp']);
+  const ok = { events: [] as string[] };
+  await build(false).start(['all'], ok);
+  assert.deepEqual(ok.events.slice(0, 3), ['check control', 'check psp', 'init database']);
+  const bad = { events: [] as string[] };
+  const mm = build(true);
+  await assert.rejects(mm.start(['all'], bad), { message: 'control: bad file' });
+  assert.deepEqual(bad.events, ['check control'], 'nothing was initialised, started or stopped');
+  assert.equal(mm.isRunning(), false);
+});
+
 test('every module is stopped even when some stops fail, and the failures are reported together', async () => {
   const mm = shop({ http: { stop: true }, migrations: { stop: true } });
   const ctx = { events: [] as string[] };

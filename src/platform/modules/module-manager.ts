@@ -14,6 +14,11 @@ export interface Service {
 export interface ModuleDefinition<Ctx> {
   name: string;
   dependsOn?: string[];
+  /**
+   * Checks what the module will read besides the config (a file the config names) before any module of
+   * the targets is initialised, so that a bad input stops start-up before anything starts. Throws to refuse.
+   */
+  check?(ctx: Ctx): void;
   /** Builds the service. Runs after every dependency has been initialised (but before any start). */
   init(ctx: Ctx): Promise<Service | void> | Service | void;
 }
@@ -77,9 +82,10 @@ export class ModuleManager<Ctx> {
     return order;
   }
 
-  /** Initialises then starts every module of the targets, in dependency order. */
+  /** Checks, initialises then starts every module of the targets, in dependency order. */
   async start(targetNames: string[], ctx: Ctx): Promise<string[]> {
     const order = this.resolve(targetNames);
+    for (const name of order) this.#modules.get(name)!.check?.(ctx);
     for (const name of order) this.states.set(name, 'new');
     try {
       for (const name of order) {
