@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { SpanKind } from '@opentelemetry/api';
 import { startTestApp, api } from '../helpers/test-app.ts';
-import { productInStock, placeOrder, waitForSettlement } from '../helpers/shop.ts';
+import { productInStock, placeOrder, waitForSettlement, setFault } from '../helpers/shop.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,26 +30,33 @@ test('one trace id spans the checkout request, the payment job, the provider cal
   });
   try {
     const product = await productInStock(app.url, 2);
+    // The payment worker's queries are slowed, so its job span ends well after the simulator's server
+    // span (as on a busy machine): the spans of one trace reach the exporter in different batches, and
+    // the test must wait for every span it checks, not the first of them.
+    await setFault(app.url, app.adminToken, 'db.slow', { context: 'payments', delayMs: 300 });
     const order = await placeOrder(app.url, { productId: product.id });
     assert.equal(await waitForSettlement(app.url, order, 15_000), 'paid');
 
     const isCheckout = (s: ReadableSpan) => s.kind === SpanKind.SERVER && s.name === 'POST /api/checkout';
+    const isJob = (s: ReadableSpan) => s.kind === SpanKind.CONSUMER && s.name === 'payment-charge process';
+    const isProviderCall = (s: ReadableSpan) => s.kind === SpanKind.CLIENT && s.name === 'POST /v1/payment_intents';
+    const isSimulator = (s: ReadableSpan) => s.kind === SpanKind.SERVER && s.name === 'POST /v1/payment_intents';
     const spans = await spansUntil(exporter, (all) => {
-      const checkout = all.find(isCheckout);
-      return !!checkout && all.some((s) => s.kind === SpanKind.SERVER && s.name === 'POST /v1/payment_intents'
-        && s.spanContext().traceId === checkout.spanContext().traceId);
+      const traceId = all.find(isCheckout)?.spanContext().traceId;
+      const inTrace = all.filter((s) => s.spanContext().traceId === traceId);
+      return traceId !== undefined && [isJob, isProviderCall, isSimulator].every((is) => inTrace.some(is));
     });
     const checkout = spans.find(isCheckout);
     assert.ok(checkout, `a server span for the checkout request; got ${[...new Set(spans.map((s) => s.name))].join(', ')}`);
     const traceId = checkout.spanContext().traceId;
     const inTrace = spans.filter((s) => s.spanContext().traceId === traceId);
 
-    const job = inTrace.find((s) => s.kind === SpanKind.CONSUMER && s.name === 'payment-charge process');
+    const job = inTrace.find(isJob);
     assert.ok(job, 'the payment job continues the checkout trace');
     assert.equal(job.attributes['holdfast.order_id'], order.orderId);
-    const client = inTrace.find((s) => s.kind === SpanKind.CLIENT && s.name === 'POST /v1/payment_intents');
+    const client = inTrace.find(isProviderCall);
     assert.ok(client, 'a client span for the provider call');
-    const server = inTrace.find((s) => s.kind === SpanKind.SERVER && s.name === 'POST /v1/payment_intents');
+    const server = inTrace.find(isSimulator);
     assert.ok(server, 'the simulator continues the trace with a server span');
     assert.equal(parentOf(server), client.spanContext().spanId, 'simulator span is the child of the client span');
     assert.equal(server.resource.attributes['service.name'], client.resource.attributes['service.name']);
