@@ -12,7 +12,7 @@ import { createHttpServer, type HttpServer } from '../platform/http/http-server.
 import { registerPoolMetrics, metricsSettings } from '../platform/observability/metrics.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
 import { startTracing } from '../platform/observability/tracing.ts';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { countProducts, seedDemoCatalog } from '../catalog/index.ts';
 import { ensurePaymentQueues } from '../payments/index.ts';
 import { ProviderRouter, type ProviderAccount } from '../payments/provider-router.ts';

@@ -97,7 +97,13 @@ export class ResilientProvider {
     this.#bulkhead = bulkhead(opts.maxConcurrent, opts.maxQueued);
     this.#breaker = circuitBreaker(
       handleWhen((err) => err instanceof SlowCallError || (err instanceof ProviderError && err.retryable) || err instanceof TaskCancelledError),
-      { halfOpenAfter: opts.breakerHalfOpenAfterMs, breaker: new SamplingBreaker({ threshold: opts.breakerFailureThreshold, duration: opts.breakerSamplingMs, minimumRps: opts.breakerMinimumRps }) },
+      {
+        halfOpenAfter: opts.breakerHalfOpenAfterMs,
+        // One trial call decides half-open (the health probe, see probeDue), so no shopper's payment is the
+        // second trial; a failed trial reopens. cockatiel's default, spelled out since 4.0 made it an option.
+        halfOpenSampling: { calls: 1, threshold: 0 },
+        breaker: new SamplingBreaker({ threshold: opts.breakerFailureThreshold, duration: opts.breakerSamplingMs, minimumRps: opts.breakerMinimumRps }),
+      },
     );
     breakerStateGauge.set({ provider: name }, 0);
     bulkheadLimit.set({ provider: name }, opts.maxConcurrent);

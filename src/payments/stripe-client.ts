@@ -77,7 +77,9 @@ export class StripeClient {
     this.baseUrl = opts.baseUrl.replace(/\/$/, '');
     this.#secretKey = opts.secretKey;
     this.#apiVersion = opts.apiVersion;
-    this.#agent = new Agent({ connections: opts.connections ?? 64, keepAliveTimeout: 10_000, connect: { timeout: 2_000 } });
+    // HTTP/1.1 only (undici 8 would negotiate HTTP/2 with api.stripe.com): `connections` caps concurrent
+    // calls, and the sent/not-sent reading of a failure is the one the simulator's tests prove.
+    this.#agent = new Agent({ connections: opts.connections ?? 64, keepAliveTimeout: 10_000, connect: { timeout: 2_000 }, allowH2: false });
   }
 
   async close(): Promise<void> { await this.#agent.close(); }

@@ -1,12 +1,15 @@
 // Issue 4 (traces): one trace follows a checkout from the storefront request through the payment queue
 // into the payment worker, the provider call and the simulator's server span, with a span per named DB
-// query; with tracing off nothing is recorded. Spans go to the SDK's in-memory exporter.
+// query; with tracing off nothing is recorded. Spans go to the SDK's in-memory exporter, except in the
+// test of the OTLP/HTTP export to the control role, which reads the exporter's JSON as it is sent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { SpanKind } from '@opentelemetry/api';
 import { startTestApp, api } from '../helpers/test-app.ts';
-import { productInStock, placeOrder, waitForSettlement } from '../helpers/shop.ts';
+import { startTracing, traceQuery, withSpan } from '../../src/platform/observability/tracing.ts';
+import { SPAN_KIND } from '../../src/control/span-store.ts';
+import { productInStock, placeOrder, waitForSettlement, setFault } from '../helpers/shop.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,26 +33,33 @@ test('one trace id spans the checkout request, the payment job, the provider cal
   });
   try {
     const product = await productInStock(app.url, 2);
+    // The payment worker's queries are slowed, so its job span ends well after the simulator's server
+    // span (as on a busy machine): the spans of one trace reach the exporter in different batches, and
+    // the test must wait for every span it checks, not the first of them.
+    await setFault(app.url, app.adminToken, 'db.slow', { context: 'payments', delayMs: 300 });
     const order = await placeOrder(app.url, { productId: product.id });
     assert.equal(await waitForSettlement(app.url, order, 15_000), 'paid');
 
     const isCheckout = (s: ReadableSpan) => s.kind === SpanKind.SERVER && s.name === 'POST /api/checkout';
+    const isJob = (s: ReadableSpan) => s.kind === SpanKind.CONSUMER && s.name === 'payment-charge process';
+    const isProviderCall = (s: ReadableSpan) => s.kind === SpanKind.CLIENT && s.name === 'POST /v1/payment_intents';
+    const isSimulator = (s: ReadableSpan) => s.kind === SpanKind.SERVER && s.name === 'POST /v1/payment_intents';
     const spans = await spansUntil(exporter, (all) => {
-      const checkout = all.find(isCheckout);
-      return !!checkout && all.some((s) => s.kind === SpanKind.SERVER && s.name === 'POST /v1/payment_intents'
-        && s.spanContext().traceId === checkout.spanContext().traceId);
+      const traceId = all.find(isCheckout)?.spanContext().traceId;
+      const inTrace = all.filter((s) => s.spanContext().traceId === traceId);
+      return traceId !== undefined && [isJob, isProviderCall, isSimulator].every((is) => inTrace.some(is));
     });
     const checkout = spans.find(isCheckout);
     assert.ok(checkout, `a server span for the checkout request; got ${[...new Set(spans.map((s) => s.name))].join(', ')}`);
     const traceId = checkout.spanContext().traceId;
     const inTrace = spans.filter((s) => s.spanContext().traceId === traceId);
 
-    const job = inTrace.find((s) => s.kind === SpanKind.CONSUMER && s.name === 'payment-charge process');
+    const job = inTrace.find(isJob);
     assert.ok(job, 'the payment job continues the checkout trace');
     assert.equal(job.attributes['holdfast.order_id'], order.orderId);
-    const client = inTrace.find((s) => s.kind === SpanKind.CLIENT && s.name === 'POST /v1/payment_intents');
+    const client = inTrace.find(isProviderCall);
     assert.ok(client, 'a client span for the provider call');
-    const server = inTrace.find((s) => s.kind === SpanKind.SERVER && s.name === 'POST /v1/payment_intents');
+    const server = inTrace.find(isSimulator);
     assert.ok(server, 'the simulator continues the trace with a server span');
     assert.equal(parentOf(server), client.spanContext().spanId, 'simulator span is the child of the client span');
     assert.equal(server.resource.attributes['service.name'], client.resource.attributes['service.name']);
@@ -78,6 +88,39 @@ test('one trace id spans the checkout request, the payment job, the provider cal
     assert.ok(more.some((s) => s.name === 'GET /api/products/:slug' && s.attributes['http.route'] === '/api/products/:slug'));
   } finally {
     await app.stop();
+  }
+});
+
+test('spans leave over OTLP/HTTP and the control role reads them: service, kind, parent, database and error', async () => {
+  const control = await startTestApp({ targets: ['control'] });
+  const tracing = startTracing({ serviceName: 'payments', endpoint: `${control.url}/v1/traces`, sampleRatio: 1, maxQueueSize: 64, exportIntervalMs: 100 });
+  assert.ok(tracing);
+  try {
+    const since = Date.now() / 1000 - 1;
+    await withSpan('payment-charge process', SpanKind.CONSUMER, {}, async () => {
+      await traceQuery('payments.acquire_lease', async () => undefined);
+      await withSpan('POST /v1/payment_intents', SpanKind.CLIENT, {}, async () => { throw new Error('HTTP 503'); }).catch(() => undefined);
+    });
+    await tracing.forceFlush();
+    const store = control.ctx.control!.spans;
+    assert.equal(store.rejected, 0);
+    const spans = store.between(since, Date.now() / 1000 + 1);
+    const byName = new Map(spans.map((s) => [s.name, s]));
+    const job = byName.get('payment-charge process');
+    const query = byName.get('payments.acquire_lease');
+    const call = byName.get('POST /v1/payment_intents');
+    assert.ok(job && query && call, `three spans stored; got ${spans.map((s) => s.name).join(', ')}`);
+    assert.deepEqual(spans.map((s) => s.service), ['payments', 'payments', 'payments']);
+    assert.deepEqual([job.kind, query.kind, call.kind], [SPAN_KIND.CONSUMER, SPAN_KIND.CLIENT, SPAN_KIND.CLIENT]);
+    assert.equal(job.parentSpanId, undefined);
+    assert.deepEqual([query.parentSpanId, call.parentSpanId], [job.spanId, job.spanId]);
+    assert.ok(query.traceId === job.traceId && call.traceId === job.traceId);
+    assert.deepEqual([job.db, query.db, call.db], [false, true, false]);
+    assert.deepEqual([job.error, query.error, call.error], [false, false, true]);
+    assert.ok(job.start <= query.start && query.end <= job.end && job.end - job.start < 60);
+  } finally {
+    await tracing.shutdown();
+    await control.stop();
   }
 });
 

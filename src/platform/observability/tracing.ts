@@ -13,9 +13,9 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import {
-  BasicTracerProvider, BatchSpanProcessor, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler,
+  TracerProvider, BatchSpanProcessor, ParentBasedSampler, SamplingDecision, TraceIdRatioBasedSampler,
   type Sampler, type SamplingResult, type SpanExporter,
-} from '@opentelemetry/sdk-trace-base';
+} from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -46,7 +46,7 @@ export interface Tracing {
 
 const propagator = new W3CTraceContextPropagator();
 let tracer: Tracer | undefined;
-let provider: BasicTracerProvider | undefined;
+let provider: TracerProvider | undefined;
 let rootSampleRatio = 1;
 let newTraceBudget: TraceBudget | undefined;
 let contextManagerSet = false;
@@ -104,10 +104,11 @@ export function startTracing(opts: TracingOptions): Tracing | undefined {
     propagation.setGlobalPropagator(propagator);
     contextManagerSet = true;
   }
-  const p = new BasicTracerProvider({
+  const p = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: `holdfast-${opts.serviceName}` }),
     sampler: new ParentBasedSampler({ root: new RootSampler(opts.sampleRatio) }),
-    spanProcessors: [new BatchSpanProcessor(exporter, {
+    spanProcessors: [new BatchSpanProcessor({
+      exporter,
       maxQueueSize: opts.maxQueueSize,
       maxExportBatchSize: Math.min(512, opts.maxQueueSize),
       scheduledDelayMillis: opts.exportIntervalMs ?? 1000,
