@@ -58,7 +58,7 @@ async function runModules(targets: string[], opts: { serve: boolean }): Promise<
   const mm = buildModuleManager();
   const ctx: AppContext = { config: cfg, logger, draining: false, ready: false };
   try {
-    mm.resolve(targets);
+    ctx.modules = mm.resolve(targets);
   } catch (err) {
     fail((err as Error).message);
   }
