@@ -22,6 +22,7 @@ export const ConfigSchema = Type.Object(
     rateLimitWritesPerMinute: Type.Integer({ description: 'Per-IP limit on write requests (per replica)', default: 1200, minimum: 1 }),
     bodyLimitBytes: Type.Integer({ description: 'Largest accepted request body', default: 65536, minimum: 1024, maximum: 10_485_760 }),
     shutdownGraceMs: Type.Integer({ description: 'Longest drain on SIGTERM before exiting anyway', default: 15000, minimum: 0 }),
+    readinessTimeoutMs: Type.Integer({ description: 'Longest /readyz waits for the database before answering 503 "database unreachable" (below a Kubernetes probe\'s timeoutSeconds, 1 s by default, so the probe gets the answer)', default: 800, minimum: 50, maximum: 60_000 }),
     pspPort: Type.Integer({ description: 'Provider simulator, primary account', default: 3100, minimum: 0, maximum: 65535 }),
     // Provider simulator (src/psp): a primary and an optional secondary account, each on its own port
     // with its own secret key. The secondary port defaults to pspPort + 1 (0 when pspPort is 0).
@@ -80,6 +81,7 @@ export const ENV_VARS: Record<string, keyof Config> = {
   HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: 'rateLimitWritesPerMinute',
   HOLDFAST_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   HOLDFAST_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
+  HOLDFAST_READINESS_TIMEOUT_MS: 'readinessTimeoutMs',
   HOLDFAST_PSP_PORT: 'pspPort',
   HOLDFAST_PSP_SECONDARY_ENABLED: 'pspSecondaryEnabled',
   HOLDFAST_PSP_SECONDARY_PORT: 'pspSecondaryPort',

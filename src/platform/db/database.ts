@@ -145,3 +145,23 @@ export async function retryWhileDatabaseUnavailable<T>(
 export async function waitForDatabase(pool: pg.Pool, opts: { deadline: number; stopped?: () => boolean }): Promise<boolean> {
   return (await retryWhileDatabaseUnavailable(() => pool.query('SELECT 1'), opts)) !== undefined;
 }
+
+/**
+ * The readiness check of a pool's database: whether it answers `SELECT 1` within timeoutMs. A query that
+ * is late is not canceled (a connect in progress cannot be), so at most one runs at a time: a check that
+ * finds one still running waits for it, up to its own time limit, rather than starting another, and a
+ * network that drops packets cannot fill the pool with probes.
+ */
+export function databaseProbe(pool: pg.Pool, timeoutMs: number): () => Promise<boolean> {
+  let running: Promise<boolean> | undefined;
+  return async () => {
+    running ??= pool.query('SELECT 1').then(() => true, () => false).finally(() => { running = undefined; });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(resolve, timeoutMs, false); });
+    try {
+      return await Promise.race([running, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}
