@@ -56,7 +56,7 @@ async function runModules(targets: string[], opts: { serve: boolean }): Promise<
   const logger = createLogger({ level: cfg.logLevel, service });
   initProcessMetrics(service);
   const mm = buildModuleManager();
-  const ctx: AppContext = { config: cfg, logger, draining: false, ready: false };
+  const ctx: AppContext = { config: cfg, logger, draining: false, ready: false, waitForDatabase: opts.serve };
   try {
     ctx.modules = mm.resolve(targets);
   } catch (err) {

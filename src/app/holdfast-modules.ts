@@ -32,6 +32,8 @@ export interface AppContext {
   logger: Logger;
   /** The modules this process runs, dependencies first (set before any is initialised). */
   modules?: readonly string[];
+  /** A serving process (holdfast start) waits for an unreachable DATABASE_URL server; a one-shot command fails. */
+  waitForDatabase?: boolean;
   /** Set during shutdown so /readyz reports not-ready and load balancers stop routing here. */
   draining: boolean;
   ready: boolean;
@@ -138,7 +140,8 @@ export function buildModuleManager(): ModuleManager<AppContext> {
         ctx.databaseUrl = ctx.config.databaseUrl;
         // An external server may come later than this process: wait for it (an embedded one that fails
         // to start, below, is a fast exit 1 with its reason: waiting would not fix a taken port).
-        await ensureDatabaseWhenReachable(ctx, ctx.databaseUrl);
+        if (ctx.waitForDatabase) await ensureDatabaseWhenReachable(ctx, ctx.databaseUrl);
+        else await ensureDatabase(ctx.databaseUrl);
       } else {
         const pgServer = await startEmbeddedPostgres({
           dataDir: ctx.config.dataDir, port: ctx.config.embeddedPostgresPort,
