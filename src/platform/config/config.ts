@@ -48,6 +48,7 @@ export const ConfigSchema = Type.Object(
     paymentJobRetryLimit: Type.Integer({ description: 'Job retries before the dead-letter queue', default: 300, minimum: 0, maximum: 100_000 }),
     paymentJobRetryDelaySeconds: Type.Integer({ description: 'Delay between job retries', default: 2, minimum: 1, maximum: 3600 }),
     paymentJobExpireSeconds: Type.Integer({ description: 'A job running longer is redelivered (a killed worker)', default: 60, minimum: 5, maximum: 3600 }),
+    paymentRetryMaxAttempts: Type.Integer({ description: 'How many times one declined order can be paid again with another payment method (POST /api/orders/:id/payment); then 409 PAYMENT_ATTEMPTS_EXHAUSTED. Bounds card testing on one order; 0 turns paying again off', default: 5, minimum: 0, maximum: 100 }),
     reconcileIntervalSeconds: Type.Integer({ default: 300, minimum: 0, description: 'Reconciliation with the provider ledgers; 0 disables the periodic run' }),
     // Telemetry (docs/observability.md): per-request metrics, and OpenTelemetry traces over OTLP/HTTP.
     metricsEnabled: Type.Boolean({ description: 'Per-request HTTP and DB query metrics on /metrics (process, queue and payment metrics stay on)', default: true }),
@@ -98,6 +99,7 @@ export const ENV_VARS: Record<string, keyof Config> = {
   HOLDFAST_PAYMENT_JOB_RETRY_LIMIT: 'paymentJobRetryLimit',
   HOLDFAST_PAYMENT_JOB_RETRY_DELAY_SECONDS: 'paymentJobRetryDelaySeconds',
   HOLDFAST_PAYMENT_JOB_EXPIRE_SECONDS: 'paymentJobExpireSeconds',
+  HOLDFAST_PAYMENT_RETRY_MAX_ATTEMPTS: 'paymentRetryMaxAttempts',
   HOLDFAST_RECONCILE_INTERVAL_SECONDS: 'reconcileIntervalSeconds',
   HOLDFAST_METRICS_ENABLED: 'metricsEnabled',
   HOLDFAST_TRACING_ENABLED: 'tracingEnabled',
