@@ -56,9 +56,9 @@ async function runModules(targets: string[], opts: { serve: boolean }): Promise<
   const logger = createLogger({ level: cfg.logLevel, service });
   initProcessMetrics(service);
   const mm = buildModuleManager();
-  const ctx: AppContext = { config: cfg, logger, draining: false, ready: false };
+  const ctx: AppContext = { config: cfg, logger, draining: false, ready: false, waitForDatabase: opts.serve };
   try {
-    mm.resolve(targets);
+    ctx.modules = mm.resolve(targets);
   } catch (err) {
     fail((err as Error).message);
   }

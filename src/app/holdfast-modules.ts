@@ -20,6 +20,7 @@ import { DEFAULT_RESILIENCE } from '../payments/provider-resilience.ts';
 import { startPaymentWorkers } from '../payments/payment-worker.ts';
 import { resolveAdminToken } from '../admin/admin-token.ts';
 import { registerOperationalRoutes } from './operational-routes.ts';
+import { ensureDatabaseWhenReachable } from './database-at-start.ts';
 import { registerStorefront, startStorefrontHousekeeping } from '../storefront/storefront-role.ts';
 import { faultsModule, installStorefrontFaults, paymentJobFault, startDelayProxy, type DelayProxy, type FaultReader } from '../faults/index.ts';
 import { pspModule, simulatorClientAccounts, type PspServer } from '../psp/index.ts';
@@ -29,6 +30,10 @@ import { controlModule, type ControlPlane, type ControlSettings } from '../contr
 export interface AppContext {
   config: Config;
   logger: Logger;
+  /** The modules this process runs, dependencies first (set before any is initialised). */
+  modules?: readonly string[];
+  /** A serving process (holdfast start) waits for an unreachable DATABASE_URL server; a one-shot command fails. */
+  waitForDatabase?: boolean;
   /** Set during shutdown so /readyz reports not-ready and load balancers stop routing here. */
   draining: boolean;
   ready: boolean;
@@ -133,6 +138,10 @@ export function buildModuleManager(): ModuleManager<AppContext> {
       let stopEmbedded: (() => Promise<void>) | undefined;
       if (ctx.config.databaseUrl) {
         ctx.databaseUrl = ctx.config.databaseUrl;
+        // An external server may come later than this process: wait for it (an embedded one that fails
+        // to start, below, is a fast exit 1 with its reason: waiting would not fix a taken port).
+        if (ctx.waitForDatabase) await ensureDatabaseWhenReachable(ctx, ctx.databaseUrl);
+        else await ensureDatabase(ctx.databaseUrl);
       } else {
         const pgServer = await startEmbeddedPostgres({
           dataDir: ctx.config.dataDir, port: ctx.config.embeddedPostgresPort,
@@ -143,8 +152,8 @@ export function buildModuleManager(): ModuleManager<AppContext> {
         url.pathname = '/holdfast';
         ctx.databaseUrl = url.toString();
         if (pgServer.owned) stopEmbedded = pgServer.stop;
+        await ensureDatabase(ctx.databaseUrl);
       }
-      await ensureDatabase(ctx.databaseUrl);
       const pool = createPool(ctx.databaseUrl, ctx.config.dbPoolMax, 'holdfast');
       registerPoolMetrics('main', pool);
       ctx.pool = pool;

@@ -2,9 +2,12 @@
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import { registry } from '../platform/observability/metrics.ts';
+import { databaseProbe } from '../platform/db/database.ts';
 import type { AppContext } from './holdfast-modules.ts';
 
 export function registerOperationalRoutes(app: HttpServer, ctx: AppContext): void {
+  // Bounded: on a network that drops packets the pool would wait its whole connect timeout (10 s).
+  const databaseAnswers = ctx.pool ? databaseProbe(ctx.pool, ctx.config.readinessTimeoutMs) : async () => true;
   app.get('/healthz', {
     schema: { tags: ['operations'], summary: 'Liveness: the process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
   }, async () => ({ status: 'ok' as const }));
@@ -17,11 +20,7 @@ export function registerOperationalRoutes(app: HttpServer, ctx: AppContext): voi
   }, async (_req, reply) => {
     if (ctx.draining) return reply.code(503).send({ status: 'draining', reason: 'shutting down' });
     if (!ctx.ready) return reply.code(503).send({ status: 'starting', reason: 'modules still starting' });
-    try {
-      await ctx.pool?.query('SELECT 1');
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' });
-    }
+    if (!(await databaseAnswers())) return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' });
     return { status: 'ready' };
   });
 

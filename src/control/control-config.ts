@@ -142,9 +142,17 @@ export function readSloFile(file: string): SloDefinition[] {
   return data as SloDefinition[];
 }
 
+/**
+ * The SLOs the control role judges, and `holdfast export` writes rules and dashboards for: the SLO file's
+ * (HOLDFAST_SLO_FILE, checked: a ConfigError lists its problems), else the built-in journeys.
+ */
+export function configuredSlos(config: { sloFile?: string | undefined }): SloDefinition[] {
+  return config.sloFile ? readSloFile(config.sloFile) : DEFAULT_SLOS;
+}
+
 export function controlSettings(config: { controlScrapeTargets: string[]; sloFile?: string | undefined }, overrides: Partial<ControlSettings> = {}): ControlSettings {
   const targets = config.controlScrapeTargets;
-  const slos = overrides.slos ?? (config.sloFile ? readSloFile(config.sloFile) : DEFAULT_SLOS);
+  const slos = overrides.slos ?? configuredSlos(config);
   return {
     intervalMs: 1000, windowSeconds: 3600, rateWindowSeconds: 5, scrapeTargets: targets, scrapeSelf: true,
     slos, burnWindows: DEFAULT_BURN_WINDOWS, burnWindowScale: 1 / 60, detector: DEFAULT_DETECTOR,

@@ -6,6 +6,8 @@ import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { prometheusRuleGroups, alertmanagerConfig, prometheusConfig, type PrometheusExportOptions } from './prometheus-rules.ts';
 import { redDashboard, sloDashboard, paymentQueueDashboard } from './grafana-dashboards.ts';
+import { ConfigError, loadConfig } from '../platform/config/config.ts';
+import { configuredSlos, type SloDefinition } from '../control/index.ts';
 
 export const RULES_FILE = 'holdfast-slo-rules.yml';
 
@@ -15,6 +17,7 @@ const HELP = `Usage:
       example prometheus.yml; default DIR: holdfast-prometheus
   holdfast export grafana [--out DIR]
       writes the dashboards (RED, SLOs, payment queue) as Grafana JSON; default DIR: holdfast-grafana
+  Both use the SLOs the control role judges: HOLDFAST_SLO_FILE's when it is set, else the built-in ones.
 `;
 
 const yaml = (value: unknown) => YAML.stringify(value, { lineWidth: 0 });
@@ -33,18 +36,19 @@ export async function writePrometheusExport(dir: string, opts: PrometheusExportO
   return files.map(([name]) => path.join(dir, name));
 }
 
-export async function writeGrafanaExport(dir: string, opts: { windowScale?: number } = {}): Promise<string[]> {
+export async function writeGrafanaExport(dir: string, opts: { windowScale?: number; slos?: readonly SloDefinition[] } = {}): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const files: [string, unknown][] = [
     ['holdfast-red.json', redDashboard()],
-    ['holdfast-slo.json', sloDashboard(undefined, opts.windowScale ?? 1)],
+    ['holdfast-slo.json', sloDashboard(opts.slos, opts.windowScale ?? 1)],
     ['holdfast-payment-queue.json', paymentQueueDashboard()],
   ];
   for (const [name, json] of files) await writeFile(path.join(dir, name), `${JSON.stringify(json, null, 2)}\n`);
   return files.map(([name]) => path.join(dir, name));
 }
 
-export async function runExportCommand(argv: string[]): Promise<number> {
+/** `env`: where the configuration comes from (the SLO file, as the control role reads it). */
+export async function runExportCommand(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const [what, ...rest] = argv;
   if (what !== 'prometheus' && what !== 'grafana') {
     process.stderr.write(HELP);
@@ -72,12 +76,21 @@ export async function runExportCommand(argv: string[]): Promise<number> {
     process.stderr.write('--evaluation-interval must be a Prometheus duration such as 30s\n');
     return 2;
   }
+  // The same configuration and SLO file as the control role, checked the same way: a bad file exports nothing.
+  let slos: SloDefinition[];
+  try {
+    slos = configuredSlos(loadConfig(env));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 2;
+  }
   const written = what === 'prometheus'
     ? await writePrometheusExport(values.out ?? 'holdfast-prometheus', {
-      windowScale: scale, ...(interval ? { evaluationInterval: interval } : {}),
+      windowScale: scale, slos, ...(interval ? { evaluationInterval: interval } : {}),
       ...(values.targets ? { targets: values.targets.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
     })
-    : await writeGrafanaExport(values.out ?? 'holdfast-grafana', { windowScale: scale });
+    : await writeGrafanaExport(values.out ?? 'holdfast-grafana', { windowScale: scale, slos });
   for (const f of written) process.stdout.write(`wrote ${f}\n`);
   return 0;
 }

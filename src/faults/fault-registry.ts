@@ -4,6 +4,7 @@
 // A later issue adds a fault (payments.cpu, db.slow, ...) by declaring it in fault-catalog.ts.
 import type { Static, TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { schemaProblems } from '../platform/config/schema-problems.ts';
 
 export interface FaultDefinition<N extends string = string, S extends TSchema = TSchema> {
   name: N;
@@ -35,17 +36,15 @@ export function faultDefinitions(): FaultDefinition[] {
 
 export type FaultValidation = { ok: true; params: Record<string, unknown> } | { ok: false; problems: string[] };
 
-/** Applies schema defaults and checks params; every problem is listed. */
+/**
+ * Applies schema defaults and checks params; every problem is listed (schemaProblems: all of them, each
+ * named by its place, `statuses[1]`, with the value found).
+ */
 export function validateFaultParams(def: FaultDefinition, params: unknown): FaultValidation {
   if (params === null || typeof params !== 'object' || Array.isArray(params)) {
     return { ok: false, problems: ['params must be a JSON object'] };
   }
   const withDefaults = Value.Default(def.schema, Value.Clone(params)) as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const error of Value.Errors(def.schema, withDefaults)) {
-    const extra = (error.params as { additionalProperties?: string[] } | undefined)?.additionalProperties;
-    const where = error.instancePath ? error.instancePath.replace(/^\//, '').replace(/\//g, '.') : '(params)';
-    problems.push(`${where}: ${error.message}${extra?.length ? `: ${extra.join(', ')}` : ''}`);
-  }
-  return problems.length ? { ok: false, problems: [...new Set(problems)] } : { ok: true, params: withDefaults };
+  const problems = schemaProblems(def.schema, withDefaults).map((p) => `${p.at || '(params)'}: ${p.message}`);
+  return problems.length ? { ok: false, problems } : { ok: true, params: withDefaults };
 }

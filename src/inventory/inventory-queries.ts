@@ -37,11 +37,12 @@ export const InventoryQueries = {
            RETURNING product_id, on_hand, reserved, on_hand - reserved AS available, updated_at`,
   },
   // The payment deadline written with the order's reservations at checkout (created + TTL), judged by the
-  // database clock: whether any unit is still held, and whether the deadline has passed.
+  // database clock: whether any unit is still held, and the seconds left until the deadline (negative once
+  // it has passed).
   paymentDeadline: {
     name: 'inventory.payment_deadline',
     text: `SELECT min(expires_at) AS deadline, coalesce(bool_or(status = 'held'), false) AS held,
-                  coalesce(min(expires_at) <= now(), false) AS passed
+                  extract(epoch FROM min(expires_at) - now())::float8 AS seconds_left
            FROM stock_reservations WHERE order_id = $1`,
   },
   orderReservations: {

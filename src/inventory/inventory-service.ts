@@ -46,10 +46,13 @@ export async function setOnHand(db: Queryable, productId: string, onHand: number
   }
 }
 
-/** The order's payment deadline (its reservations' expiry), whether its items are still held, and whether the deadline has passed. */
-export async function paymentDeadline(db: Queryable, orderId: string): Promise<{ deadline: Date | null; itemsHeld: boolean; deadlinePassed: boolean }> {
-  const row = (await query<{ deadline: Date | null; held: boolean; passed: boolean }>(db, Q.paymentDeadline, [orderId])).rows[0];
-  return { deadline: row?.deadline ?? null, itemsHeld: row?.held ?? false, deadlinePassed: row?.passed ?? false };
+/**
+ * The order's payment deadline (its reservations' expiry), whether its items are still held, and the
+ * seconds left until the deadline by the database clock (negative once passed; null: no reservations).
+ */
+export async function paymentDeadline(db: Queryable, orderId: string): Promise<{ deadline: Date | null; itemsHeld: boolean; secondsLeft: number | null }> {
+  const row = (await query<{ deadline: Date | null; held: boolean; seconds_left: number | null }>(db, Q.paymentDeadline, [orderId])).rows[0];
+  return { deadline: row?.deadline ?? null, itemsHeld: row?.held ?? false, secondsLeft: row?.seconds_left ?? null };
 }
 
 export async function orderReservations(db: Queryable, orderId: string) {

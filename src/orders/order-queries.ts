@@ -19,6 +19,11 @@ export const OrderQueries = {
     name: 'orders.events',
     text: `SELECT type, from_status, to_status, data, created_at FROM order_events WHERE order_id = $1 ORDER BY id`,
   },
+  // How many times the order was paid again with another payment method (order_events_order_idx).
+  retries: {
+    name: 'orders.retries',
+    text: `SELECT count(*)::int AS n FROM order_events WHERE order_id = $1 AND type = 'payment.retried'`,
+  },
   lastDecline: {
     name: 'orders.last_decline',
     text: `SELECT data FROM order_events WHERE order_id = $1 AND type = 'payment.declined' ORDER BY id DESC LIMIT 1`,

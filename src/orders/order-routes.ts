@@ -25,7 +25,10 @@ export const OrderSchema = Type.Object({
   }, { description: 'payment_failed only: why the last payment was declined' })),
   paymentDeadline: Type.Optional(Type.String({
     format: 'date-time',
-    description: 'payment_failed only, while the items are held: until when POST /api/orders/{id}/payment can pay the order with another payment method',
+    description: 'payment_failed only, while the items are held: the payment deadline, when the items are released. POST /api/orders/{id}/payment can pay the order with another payment method until shortly before it (docs/payments.md)',
+  })),
+  paymentRetries: Type.Optional(Type.Integer({
+    minimum: 0, description: 'payment_failed only: how many times the order was paid again with another payment method (at most paymentRetryMaxAttempts)',
   })),
 });
 

@@ -9,7 +9,7 @@ import { releaseReservations, paymentDeadline } from '../inventory/index.ts';
 import { OrderQueries as Q } from './order-queries.ts';
 import { OrderErrors } from './order-errors.ts';
 import { HttpErrors } from '../platform/http/app-error.ts';
-import { canTransition, payAgainRefusal, type OrderStatus, type PayAgainRefusal } from './order-state-machine.ts';
+import { canTransition, payAgainRefusal, type OrderStatus, type PayAgainLimits, type PayAgainRefusal } from './order-state-machine.ts';
 
 export interface ShippingAddress {
   name: string; line1: string; line2?: string | undefined; city: string; postalCode: string; country: string;
@@ -29,6 +29,8 @@ export interface Order {
   lastPaymentError?: PaymentError | undefined;
   /** payment_failed only, while its items are held: until when the order can be paid with another card. */
   paymentDeadline?: string | undefined;
+  /** payment_failed only: how many times the order was paid again with another payment method. */
+  paymentRetries?: number | undefined;
 }
 
 interface OrderRow {
@@ -71,14 +73,19 @@ async function withLines(db: Queryable, row: OrderRow): Promise<Order> {
   return row.status === 'payment_failed' ? { ...order, ...await declineFacts(db, row.id) } : order;
 }
 
-/** What a shopper needs to pay a declined order again: the reason, and the deadline while items are held. */
-async function declineFacts(db: Queryable, id: string): Promise<Pick<Order, 'lastPaymentError' | 'paymentDeadline'>> {
+/** What a shopper needs to pay a declined order again: the reason, the deadline while items are held, the retries made. */
+async function declineFacts(db: Queryable, id: string): Promise<Pick<Order, 'lastPaymentError' | 'paymentDeadline' | 'paymentRetries'>> {
   const d = (await query<{ data: { code?: string; declineCode?: string | null; message?: string } }>(db, Q.lastDecline, [id])).rows[0]?.data;
   const payment = await paymentDeadline(db, id);
   return {
     ...(d?.code ? { lastPaymentError: { code: d.code, ...(d.declineCode ? { declineCode: d.declineCode } : {}), message: d.message ?? 'The payment was declined.' } } : {}),
     ...(payment.itemsHeld && payment.deadline ? { paymentDeadline: payment.deadline.toISOString() } : {}),
+    paymentRetries: await retriesOf(db, id),
   };
+}
+
+async function retriesOf(db: Queryable, id: string): Promise<number> {
+  return (await query<{ n: number }>(db, Q.retries, [id])).rows[0]?.n ?? 0;
 }
 
 /** The shopper's view of an order: needs the access token returned by checkout. */
@@ -126,14 +133,14 @@ export async function transitionOrder(
 /**
  * Reopens a declined order for payment with another payment method, inside the caller's transaction:
  * under the order's row lock, checks payAgainRefusal() against the order's payment deadline (judged by
- * the database clock), then payment_failed -> pending_payment with a payment.retried event. Returns the
- * refusal, changing nothing, when the order cannot be paid again. The caller enqueues the payment job in
- * the same transaction.
+ * the database clock) and the retries it had, then payment_failed -> pending_payment with a
+ * payment.retried event. Returns the refusal, changing nothing, when the order cannot be paid again. The
+ * caller enqueues the payment job in the same transaction.
  */
-export async function reopenForPayment(tx: Queryable, id: string, paymentMethod: string): Promise<PayAgainRefusal | undefined> {
+export async function reopenForPayment(tx: Queryable, id: string, paymentMethod: string, limits: PayAgainLimits): Promise<PayAgainRefusal | undefined> {
   const row = isUuid(id) ? (await query<OrderRow>(tx, Q.getForUpdate, [id])).rows[0] : undefined;
   if (!row) throw OrderErrors.ORDER_NOT_FOUND();
-  const refusal = payAgainRefusal(row.status, await paymentDeadline(tx, id));
+  const refusal = payAgainRefusal(row.status, { ...await paymentDeadline(tx, id), retries: await retriesOf(tx, id) }, limits);
   if (refusal) return refusal;
   await transitionOrder(tx, id, 'pending_payment', { type: 'payment.retried', data: { paymentMethod, previousPaymentMethod: row.payment_method } });
   await query(tx, Q.setPaymentMethod, [id, paymentMethod]);

@@ -1,4 +1,4 @@
 // Public surface of the payments context.
 export * from './payment-jobs.ts';
-export { payOrderAgain, type PayAgainRequest, type PayAgainResult } from './payment-retry.ts';
+export { payOrderAgain, payAgainLimits, PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE, type PayAgainRequest, type PayAgainResult } from './payment-retry.ts';
 export { PaymentErrors } from './payment-errors.ts';

@@ -4,14 +4,15 @@ import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { errorResponses, PaymentMethodIdSchema } from '../platform/http/schemas.ts';
 import { OrderSchema, bearerToken } from '../orders/order-routes.ts';
-import { payOrderAgain } from './payment-retry.ts';
+import { payOrderAgain, payAgainLimits, PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE } from './payment-retry.ts';
 
 export function orderPaymentRoutes(app: HttpServer, deps: RouteDeps): void {
   app.post('/api/orders/:id/payment', {
     schema: {
       tags: ['orders', 'payments'],
       summary: 'Pay a declined order again with another payment method, before its paymentDeadline (Idempotency-Key required)',
-      description: 'Only a payment_failed order whose items are still held can be paid again. The order goes back to '
+      description: `Only a payment_failed order whose items are still held can be paid again, until ${PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE} s before its paymentDeadline `
+        + 'and at most paymentRetryMaxAttempts times (5 by default). The order goes back to '
         + 'pending_payment and the payment service charges the new payment method; poll GET /api/orders/{id} for the outcome.',
       security: [{ orderToken: [] }],
       params: Type.Object({ id: Type.String({ maxLength: 64 }) }),
@@ -26,7 +27,7 @@ export function orderPaymentRoutes(app: HttpServer, deps: RouteDeps): void {
       orderId: req.params.id, accessToken: bearerToken(req.headers.authorization), paymentMethod: req.body.paymentMethod,
       idempotencyKey: req.headers['idempotency-key'],
       traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
-    });
+    }, payAgainLimits(deps.config));
     reply.header('cache-control', 'no-store');
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(202).send(order);

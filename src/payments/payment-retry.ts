@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { query, withTransaction } from '../platform/db/database.ts';
 import type { JobQueue } from '../platform/queue/job-queue.ts';
-import { getOrder, getOrderForCustomer, reopenForPayment, type Order } from '../orders/index.ts';
+import type { Config } from '../platform/config/config.ts';
+import { getOrder, getOrderForCustomer, reopenForPayment, type Order, type PayAgainLimits } from '../orders/index.ts';
 import { enqueuePaymentJob } from './payment-jobs.ts';
 import { PaymentQueries as Q, type AttemptRow } from './payment-queries.ts';
 import { PaymentErrors } from './payment-errors.ts';
@@ -26,12 +27,28 @@ export interface PayAgainRequest {
 export interface PayAgainResult { order: Order; replayed: boolean }
 
 /**
+ * How long before the payment deadline paying again closes. At the deadline the payment workers cancel
+ * an unpaid order (every 5 s) unless a worker holds its payment lease or an attempt's outcome is unknown,
+ * so a retry must reach a worker before then: its job is taken within pg-boss's polling interval (0.5 s)
+ * when a worker is free, and 30 s also covers a backlog of that length. A retry accepted later could be
+ * canceled before any card was tried.
+ */
+export const PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE = 30;
+
+/** The bounds of paying a declined order again: the configured retries per order, and the closing time. */
+export function payAgainLimits(config: Pick<Config, 'paymentRetryMaxAttempts'>): PayAgainLimits {
+  return { maxRetries: config.paymentRetryMaxAttempts, minSecondsLeft: PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE };
+}
+
+/**
  * Pays a declined order again. Answers the order (now pending_payment); replays the first answer for a
  * repeated Idempotency-Key with the same payment method. Refusals: PAYMENT_NOT_RETRYABLE (the order is
- * not declined: paid, being paid, canceled, refunded), PAYMENT_DEADLINE_PASSED (its items were released),
- * PAYMENT_IN_PROGRESS (an earlier attempt's outcome is still unknown), PAYMENT_IDEMPOTENCY_KEY_REUSED.
+ * not declined: paid, being paid, canceled, refunded), PAYMENT_DEADLINE_PASSED (its items were released,
+ * or less than PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE is left), PAYMENT_ATTEMPTS_EXHAUSTED (paid again
+ * limits.maxRetries times already), PAYMENT_IN_PROGRESS (an earlier attempt's outcome is still unknown),
+ * PAYMENT_IDEMPOTENCY_KEY_REUSED.
  */
-export async function payOrderAgain(pool: pg.Pool, queue: JobQueue, req: PayAgainRequest): Promise<PayAgainResult> {
+export async function payOrderAgain(pool: pg.Pool, queue: JobQueue, req: PayAgainRequest, limits: PayAgainLimits): Promise<PayAgainResult> {
   // The token check first, outside the transaction: a stranger learns nothing, not even a key conflict.
   await getOrderForCustomer(pool, req.orderId, req.accessToken);
   const scope = `order-payment:${req.orderId}`;
@@ -44,8 +61,9 @@ export async function payOrderAgain(pool: pg.Pool, queue: JobQueue, req: PayAgai
       if (prior.request_hash !== requestHash) throw PaymentErrors.PAYMENT_IDEMPOTENCY_KEY_REUSED();
       return { order: prior.response_body, replayed: true };
     }
-    const refusal = await reopenForPayment(tx, req.orderId, req.paymentMethod);
+    const refusal = await reopenForPayment(tx, req.orderId, req.paymentMethod, limits);
     if (refusal === 'deadline_passed') throw PaymentErrors.PAYMENT_DEADLINE_PASSED();
+    if (refusal === 'attempts_exhausted') throw PaymentErrors.PAYMENT_ATTEMPTS_EXHAUSTED(undefined, { maxAttempts: limits.maxRetries });
     if (refusal) {
       const { status } = await getOrder(tx, req.orderId);
       throw PaymentErrors.PAYMENT_NOT_RETRYABLE(undefined, { status });

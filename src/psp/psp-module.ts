@@ -56,6 +56,7 @@ export function pspModule(): ModuleDefinition<AppContext> {
         servers.push(await createPspServer({
           account: { name: a.name, accountId: a.accountId, secretKey: a.secretKey },
           pool, faults: ctx.faults, logger: ctx.logger, host: ctx.config.host, port: a.port,
+          readinessTimeoutMs: ctx.config.readinessTimeoutMs,
         }));
       }
       let purge: NodeJS.Timeout | undefined;

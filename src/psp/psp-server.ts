@@ -16,6 +16,7 @@ import { unservedStripeRoute } from './unserved-stripe-routes.ts';
 import { stripeId } from './psp-objects.ts';
 import { executeWrite, type WriteResponse } from './psp-idempotency.ts';
 import { isDatabaseUnavailable } from '../platform/db/database-errors.ts';
+import { databaseProbe } from '../platform/db/database.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
 import {
   DEFAULT_API_VERSION, createPaymentIntent, confirmPaymentIntent, cancelPaymentIntent, retrievePaymentIntent,
@@ -31,6 +32,8 @@ export interface PspServerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
+  /** Longest /readyz waits for the ledger's database before answering 503 (config readinessTimeoutMs). */
+  readinessTimeoutMs: number;
 }
 
 export interface PspServer {
@@ -79,6 +82,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 export async function createPspServer(opts: PspServerOptions): Promise<PspServer> {
   const { account, pool } = opts;
   const log = opts.logger.child({ component: 'psp', account: account.name });
+  const ledgerAnswers = databaseProbe(pool, opts.readinessTimeoutMs);
   const expectedKey = digest(account.secretKey);
   let httpServer!: http.Server;
   let boundPort = opts.port;
@@ -316,11 +320,7 @@ export async function createPspServer(opts: PspServerOptions): Promise<PspServer
   app.get('/healthz', async () => ({ status: 'ok', account: account.name, accountId: account.accountId }));
   app.get('/readyz', async (_req, reply) => {
     if (stopping) return reply.code(503).send({ status: 'draining', reason: 'shutting down' });
-    try {
-      await pool.query('SELECT 1');
-    } catch {
-      return reply.code(503).send({ status: 'unavailable', reason: 'ledger database unreachable' });
-    }
+    if (!(await ledgerAnswers())) return reply.code(503).send({ status: 'unavailable', reason: 'ledger database unreachable' });
     return { status: 'ready', account: account.name };
   });
   app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));

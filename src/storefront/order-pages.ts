@@ -11,7 +11,7 @@ import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { AppError } from '../platform/http/app-error.ts';
 import { getOrderForCustomer, type Order } from '../orders/index.ts';
-import { payOrderAgain } from '../payments/index.ts';
+import { payOrderAgain, payAgainLimits } from '../payments/index.ts';
 import { html } from './html-template.ts';
 import { PERSONAL, redirectAfterPost, sendHtml } from './page-reply.ts';
 import { readOrderToken } from './storefront-cookies.ts';
@@ -34,7 +34,9 @@ const PayAgainFormSchema = Type.Object({
 function describeRefusal(err: AppError): FormProblem {
   switch (err.code) {
     case 'PAYMENT_DEADLINE_PASSED':
-      return { title: 'Too late to pay this order', message: html`The time to pay has passed and the items were released. <a href="/">Back to the shop</a>.` };
+      return { title: 'Too late to pay this order', message: html`The time to pay with another card is over, and the items are released. <a href="/">Back to the shop</a>.` };
+    case 'PAYMENT_ATTEMPTS_EXHAUSTED':
+      return { title: 'No more cards can be tried on this order', message: html`Nothing was charged. To buy these items, place a new order. <a href="/">Back to the shop</a>.` };
     case 'PAYMENT_NOT_RETRYABLE':
       return { title: 'This order is not waiting for a card', message: 'Its current status is shown below.' };
     case 'PAYMENT_IN_PROGRESS':
@@ -47,6 +49,7 @@ function describeRefusal(err: AppError): FormProblem {
 }
 
 export function orderPages(app: HttpServer, deps: RouteDeps): void {
+  const limits = payAgainLimits(deps.config);
   /** The order for this browser's order cookie, or undefined (then the page is a 404). */
   async function shopperOrder(req: FastifyRequest, id: string): Promise<{ order: Order; token: string } | undefined> {
     const token = readOrderToken(req, id);
@@ -60,7 +63,7 @@ export function orderPages(app: HttpServer, deps: RouteDeps): void {
   }
 
   const render = (reply: FastifyReply, statusCode: number, order: Order, form: Partial<PayAgainForm> = {}) =>
-    sendHtml(reply, statusCode, PERSONAL, orderView(order, { ...form, idempotencyKey: form.idempotencyKey ?? randomUUID() }));
+    sendHtml(reply, statusCode, PERSONAL, orderView(order, { ...form, idempotencyKey: form.idempotencyKey ?? randomUUID() }, limits));
 
   app.get('/orders/:id', {
     // Any string is accepted here so a malformed id is the same 404 as an unknown one.
@@ -91,7 +94,7 @@ export function orderPages(app: HttpServer, deps: RouteDeps): void {
         orderId: found.order.id, accessToken: found.token, paymentMethod: req.body.paymentMethod,
         idempotencyKey: req.body.idempotencyKey,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
-      });
+      }, limits);
     } catch (err) {
       if (!(err instanceof AppError) || err.statusCode >= 500) throw err;
       const current = await shopperOrder(req, req.params.id);

@@ -29,6 +29,9 @@ export async function registerStorefront(app: HttpServer, deps: RouteDeps): Prom
   await storefrontPages(app, deps);
 }
 
+/** Old idempotency records are purged about once an hour. */
+const PURGE_EVERY_MS = 3_600_000;
+
 export function startStorefrontHousekeeping(pool: pg.Pool, logger: Logger, everyMs = 5000): { stop(): void } {
   const failures = new FailureRun(logger, 'storefront housekeeping');
   let running = false;
@@ -37,9 +40,10 @@ export function startStorefrontHousekeeping(pool: pg.Pool, logger: Logger, every
     if (running) return;
     running = true;
     try {
-      if (Date.now() - lastPurge > 3_600_000) {
-        lastPurge = Date.now();
+      if (Date.now() - lastPurge > PURGE_EVERY_MS) {
         await purgeIdempotencyRecords(pool);
+        // Only a purge that happened counts: a failed one (the database away) is tried again next tick.
+        lastPurge = Date.now();
         failures.succeeded();
       }
     } catch (err) {

@@ -170,7 +170,7 @@ test('a declined card: the order page says so and holds the items; the same orde
     // The page refreshes itself (a meta refresh, no script) until the payment service has an answer.
     const status = page.getByRole('status');
     await status.getByRole('heading', { name: 'Payment failed' }).waitFor({ timeout: 20_000 });
-    assert.match(await status.textContent() ?? '', /Your card was declined\. Your items are held until \d{2}:\d{2} UTC; pay with another card\./);
+    assert.match(await status.textContent() ?? '', /Your card was declined\. Your items are held until \d{2}:\d{2} UTC; pay with another card before \d{2}:\d{2} UTC\./);
     assert.equal(await page.getByText(/order again/i).count(), 0, 'no promise of a cart that is gone');
     assert.equal((await stock()).reserved, 2, 'the items are held for the shopper');
     await page.screenshot({ path: path.join(REPORTS, 'storefront-order-declined.png'), fullPage: true });

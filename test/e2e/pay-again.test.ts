@@ -1,8 +1,9 @@
 // Paying a declined order again with another card, end to end over HTTP with the payment workers and the
 // provider simulator: the items stay held after a decline, POST /api/orders/:id/payment moves the order
 // back to pending_payment and the worker confirms the same PaymentIntent again; exactly one charge, also
-// when the answer to that confirm is lost; concurrent retries start one payment; the deadline and the
-// order's state are enforced with stable codes.
+// when the answer to that confirm is lost; concurrent retries start one payment; the deadline (with 30 s
+// to spare for the payment to start), the number of retries per order and the order's state are
+// enforced with stable codes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -213,6 +214,52 @@ test('after the payment deadline: 409 PAYMENT_DEADLINE_PASSED, the order cancele
   assert.equal(after.status, 409, after.text);
   assert.equal(after.json.error.code, 'PAYMENT_DEADLINE_PASSED');
   assert.equal((await listSucceededCharges(app.db.pool, { orderId: order.orderId })).length, 0);
+});
+
+test('one order can be paid again paymentRetryMaxAttempts times (5 by default): the next is 409 PAYMENT_ATTEMPTS_EXHAUSTED and changes nothing', async () => {
+  // A card tester trying card after card on one order stops here; the shopper is told to place a new order.
+  const { order } = await declinedOrder(10);
+  assert.equal((await getOrder(order)).paymentRetries, 0);
+  let lastKey = '';
+  for (let retry = 1; retry <= 5; retry++) {
+    lastKey = randomUUID();
+    const r = await payAgain(order, 'pm_card_chargeDeclined', lastKey);
+    assert.equal(r.status, 202, `retry ${retry}: ${r.text}`);
+    assert.equal(await waitForSettlement(app.url, order, 10_000), 'payment_failed');
+    assert.equal((await getOrder(order)).paymentRetries, retry);
+  }
+  const refused = await payAgain(order, 'pm_card_visa');
+  assert.equal(refused.status, 409, refused.text);
+  assert.equal(refused.json.error.code, 'PAYMENT_ATTEMPTS_EXHAUSTED');
+  assert.deepEqual(refused.json.error.details, { maxAttempts: 5 });
+  const after = await getOrder(order);
+  assert.equal(after.status, 'payment_failed', 'still declined, its items held until the deadline');
+  assert.equal(after.paymentRetries, 5);
+  assert.ok(after.paymentDeadline, 'the deadline still stands');
+  assert.equal((await attemptsOf(order.orderId)).length, 6, 'no seventh card was tried');
+  assert.equal((await listSucceededCharges(app.db.pool, { orderId: order.orderId })).length, 0);
+  // The answer to a request already made is still its answer.
+  const replay = await payAgain(order, 'pm_card_chargeDeclined', lastKey);
+  assert.equal(replay.status, 202, replay.text);
+  assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+});
+
+test('a retry with less than 30 s before the payment deadline is refused (PAYMENT_DEADLINE_PASSED): the deadline sweep could cancel it before a worker took it', async () => {
+  const { order } = await declinedOrder(11);
+  const leaveSeconds = (s: number) => app.db.pool.query(`UPDATE stock_reservations SET expires_at = now() + make_interval(secs => $2) WHERE order_id = $1`, [order.orderId, s]);
+  await leaveSeconds(20);
+  const late = await payAgain(order, 'pm_card_visa');
+  assert.equal(late.status, 409, late.text);
+  assert.equal(late.json.error.code, 'PAYMENT_DEADLINE_PASSED');
+  const unchanged = await getOrder(order);
+  assert.equal(unchanged.status, 'payment_failed');
+  assert.equal(unchanged.paymentRetries, 0, 'nothing was reopened');
+  // With time enough left, the same order is paid.
+  await leaveSeconds(45);
+  const inTime = await payAgain(order, 'pm_card_visa');
+  assert.equal(inTime.status, 202, inTime.text);
+  assert.equal(await waitForSettlement(app.url, order, 10_000), 'paid');
+  assert.equal((await listSucceededCharges(app.db.pool, { orderId: order.orderId })).length, 1);
 });
 
 test('bad requests get stable 4xx codes and change nothing', async () => {

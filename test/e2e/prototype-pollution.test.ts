@@ -53,7 +53,7 @@ async function startHoldfast(): Promise<Running> {
       // info: the simulator logs the ports it bound (HOLDFAST_PSP_*PORT=0 lets the OS pick them)
       LOG_LEVEL: 'info', DATABASE_URL: db.url, HOST: '127.0.0.1', PORT: '0', HOLDFAST_ADMIN_TOKEN: ADMIN_TOKEN,
       HOLDFAST_DATA_DIR: dataDir, HOLDFAST_SEED_ON_START: 'false', HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: '100000',
-      HOLDFAST_PSP_PORT: '0', HOLDFAST_PSP_SECONDARY_PORT: '0', HOLDFAST_CONTROL_PORT: '0',
+      HOLDFAST_PSP_PORT: '0', HOLDFAST_PSP_SECONDARY_PORT: '0',
       HOLDFAST_PSP_PRIMARY_SECRET_KEY: PSP_KEYS.primary, HOLDFAST_PSP_SECONDARY_SECRET_KEY: PSP_KEYS.secondary,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -320,7 +320,10 @@ test('a declined order offers a form to pay with another card: POST-redirect-GET
 
   const page = await shopper.get(location);
   assert.equal(page.status, 200);
-  assert.ok(page.text.includes(`Your card has insufficient funds. Your items are held until <time datetime="${deadline.toISOString()}">${deadline.toISOString().slice(11, 16)} UTC</time>; pay with another card.`), page.text);
+  const clock = (t: Date) => `<time datetime="${t.toISOString()}">${t.toISOString().slice(11, 16)} UTC</time>`;
+  const closes = new Date(deadline.getTime() - 30_000);
+  assert.ok(page.text.includes(`Your card has insufficient funds. Your items are held until ${clock(deadline)}; pay with another card before ${clock(closes)}.`), page.text);
+  assert.match(page.text, /5 more cards can be tried on this order\./);
   assert.doesNotMatch(page.text, /order again/i, 'no promise of a cart that is gone');
   assert.ok(page.text.includes(`<form method="post" action="/orders/${orderId}/payment"`));
   assert.match(page.text, /<select id="paymentMethod" name="paymentMethod"/, 'the checkout payment selector');
@@ -352,6 +355,27 @@ test('a declined order offers a form to pay with another card: POST-redirect-GET
   assert.equal(another.status, 409);
   assert.match(another.text, /This order is not waiting for a card/);
   assert.match(another.text, /Payment processing/);
+
+  // Less than 30 s before the deadline: no form (a retry then could be canceled before it was tried).
+  await app.db.pool.query(`UPDATE orders SET status = 'payment_failed' WHERE id = $1`, [orderId]);
+  await app.db.pool.query(`UPDATE stock_reservations SET expires_at = now() + interval '20 seconds' WHERE order_id = $1`, [orderId]);
+  const closing = await shopper.get(location);
+  assert.match(closing.text, /The time to pay with another card is over; the items are released at <time/);
+  assert.doesNotMatch(closing.text, /<form method="post" action="\/orders/);
+  const tooClose = await shopper.post(`${location}/payment`, { paymentMethod: 'pm_card_visa', idempotencyKey: 'closing-form' });
+  assert.equal(tooClose.status, 409);
+  assert.match(tooClose.text, /Too late to pay this order/);
+
+  // Paid again as many times as one order can be (5 by default): no form, and the page says why.
+  await app.db.pool.query(`UPDATE stock_reservations SET expires_at = now() + interval '10 minutes' WHERE order_id = $1`, [orderId]);
+  await app.db.pool.query(`INSERT INTO order_events (order_id, type, from_status, to_status, data)
+                           SELECT $1, 'payment.retried', 'payment_failed', 'pending_payment', '{}' FROM generate_series(1, 4)`, [orderId]);
+  const exhausted = await shopper.get(location);
+  assert.match(exhausted.text, /This order has been tried with 6 cards, the most one order can be, so it cannot be paid with another card\. Nothing was charged/);
+  assert.doesNotMatch(exhausted.text, /<form method="post" action="\/orders/);
+  const sixth = await shopper.post(`${location}/payment`, { paymentMethod: 'pm_card_visa', idempotencyKey: 'sixth-form' });
+  assert.equal(sixth.status, 409);
+  assert.match(sixth.text, /No more cards can be tried on this order/);
 
   // Past the deadline: no form; the order is canceled and its items released.
   await app.db.pool.query(`UPDATE orders SET status = 'payment_failed' WHERE id = $1`, [orderId]);

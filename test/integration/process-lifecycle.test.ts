@@ -91,7 +91,7 @@ async function startServer(target: string, db: TestDatabase, extraEnv: Record<st
   const proc = holdfast(['start', '--target', target], {
     DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', HOLDFAST_ADMIN_TOKEN: ADMIN_TOKEN,
     HOLDFAST_DATA_DIR: await tempDir(), HOLDFAST_SEED_ON_START: 'false',
-    HOLDFAST_PSP_PORT: '0', HOLDFAST_CONTROL_PORT: '0',
+    HOLDFAST_PSP_PORT: '0',
     HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: '100000',
     ...extraEnv,
   });
@@ -365,7 +365,7 @@ test('a malformed SLO file stops a control process before anything starts, listi
     { journey: 'payment', source: { kind: 'jobs' }, availability: 0.99, latency: { thresholdSeconds: 1, objective: 0.95 } },
   ]));
   const proc = holdfast(['start', '--target', 'control'], {
-    DATABASE_URL: url, HOLDFAST_DATA_DIR: await tempDir(), HOLDFAST_SLO_FILE: slos, PORT: '0', HOST: '127.0.0.1', HOLDFAST_CONTROL_PORT: '0',
+    DATABASE_URL: url, HOLDFAST_DATA_DIR: await tempDir(), HOLDFAST_SLO_FILE: slos, PORT: '0', HOST: '127.0.0.1',
   });
   const exit = await Promise.race([proc.exited, sleep(40_000, undefined, { ref: false })]);
   assert.ok(exit, `still running 40 s later:\n${proc.stdout()}${proc.stderr()}`);

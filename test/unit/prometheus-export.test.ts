@@ -2,7 +2,8 @@
 // alerts do (`promtool test rules`): a payment outage, a checkout error burst and slow cart requests
 // page; a healthy shop does not. The series are written twice: with bucket bounds as Prometheus 2 stores
 // the text format (`le="1"`) and as Prometheus 3 normalises them (`le="1.0"`); the rules must read both.
-// Grafana dashboards are well-formed JSON that use only metrics Holdfast exports.
+// Grafana dashboards are well-formed JSON that use only metrics Holdfast exports. Both are written for the
+// SLOs the control role judges: HOLDFAST_SLO_FILE's when it is set.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
-import { writePrometheusExport, writeGrafanaExport, prometheusRuleGroups, alertName, RULES_FILE, openMetricsFloat, bucketBoundMatcher } from '../../src/exports/index.ts';
+import { writePrometheusExport, writeGrafanaExport, prometheusRuleGroups, alertName, RULES_FILE, openMetricsFloat, bucketBoundMatcher, runExportCommand } from '../../src/exports/index.ts';
 
 const run = promisify(execFile);
 const PROMTOOL = '/usr/bin/promtool';
@@ -141,6 +142,52 @@ test('grafana export: RED, SLO and payment queue dashboards over metrics Holdfas
         }
       }
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+/** Runs `holdfast export ...` in this process with env as its environment; what it wrote to stderr. */
+async function exportWith(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+  let stderr = '';
+  const [writeErr, writeOut] = [process.stderr.write, process.stdout.write];
+  process.stderr.write = ((chunk: string) => { stderr += chunk; return true; }) as typeof process.stderr.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return { code: await runExportCommand(argv, env), stderr };
+  } finally {
+    process.stderr.write = writeErr;
+    process.stdout.write = writeOut;
+  }
+}
+
+test('export prometheus|grafana writes the SLOs of HOLDFAST_SLO_FILE, as the control role judges them; a bad file exports nothing', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'holdfast-slo-export-'));
+  try {
+    const file = path.join(dir, 'slos.json');
+    await writeFile(file, JSON.stringify([
+      { journey: 'search', source: { kind: 'http', method: 'GET', routePrefixes: ['/api/products'] }, availability: 0.995, latency: { thresholdSeconds: 0.5, objective: 0.9 } },
+    ]));
+    const env = { HOLDFAST_SLO_FILE: file };
+    assert.deepEqual(await exportWith(['prometheus', '--out', path.join(dir, 'prom')], env), { code: 0, stderr: '' });
+    const rules = YAML.parse(await readFile(path.join(dir, 'prom', RULES_FILE), 'utf8')) as { groups: { rules: { alert?: string; expr: string }[] }[] };
+    const alerts = new Set(rules.groups.flatMap((g) => g.rules.map((r) => r.alert)).filter(Boolean));
+    assert.deepEqual([...alerts].sort(), [alertName('search', 'availability'), alertName('search', 'latency')], 'the file\'s journey only, not the built-in ones');
+    assert.ok(rules.groups.flatMap((g) => g.rules).some((r) => r.expr.includes(`route=~"(/api/products).*"`) && r.expr.includes(`method="GET"`)), 'its source selects its routes');
+    if (!skip) await run(PROMTOOL, ['check', 'rules', path.join(dir, 'prom', RULES_FILE)]);
+
+    assert.deepEqual(await exportWith(['grafana', '--out', path.join(dir, 'grafana')], env), { code: 0, stderr: '' });
+    const slo = JSON.parse(await readFile(path.join(dir, 'grafana', 'holdfast-slo.json'), 'utf8')) as { panels: { title: string }[] };
+    assert.deepEqual([...new Set(slo.panels.map((p) => p.title.split(':')[0]))], ['search']);
+    assert.match(slo.panels[0]!.title, /objective 99\.50%/);
+
+    // Checked as the control role checks it: every problem named, nothing written.
+    await writeFile(file, JSON.stringify([{ journey: 'search', source: { kind: 'http', routePrefixes: ['/api/products'] }, availability: 'high', latency: { thresholdSeconds: 0.5, objective: 1.5 } }]));
+    const bad = await exportWith(['prometheus', '--out', path.join(dir, 'bad')], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /\[0\]\.availability \(in .*slos\.json, HOLDFAST_SLO_FILE\): must be number, got "high"/);
+    assert.match(bad.stderr, /\[0\]\.latency\.objective \(in .*slos\.json, HOLDFAST_SLO_FILE\): must be < 1, got 1\.5/);
+    assert.equal(existsSync(path.join(dir, 'bad')), false, 'nothing exported');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

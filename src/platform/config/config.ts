@@ -22,6 +22,7 @@ export const ConfigSchema = Type.Object(
     rateLimitWritesPerMinute: Type.Integer({ description: 'Per-IP limit on write requests (per replica)', default: 1200, minimum: 1 }),
     bodyLimitBytes: Type.Integer({ description: 'Largest accepted request body', default: 65536, minimum: 1024, maximum: 10_485_760 }),
     shutdownGraceMs: Type.Integer({ description: 'Longest drain on SIGTERM before exiting anyway', default: 15000, minimum: 0 }),
+    readinessTimeoutMs: Type.Integer({ description: 'Longest /readyz waits for the database before answering 503 "database unreachable" (below a Kubernetes probe\'s timeoutSeconds, 1 s by default, so the probe gets the answer)', default: 800, minimum: 50, maximum: 60_000 }),
     pspPort: Type.Integer({ description: 'Provider simulator, primary account', default: 3100, minimum: 0, maximum: 65535 }),
     // Provider simulator (src/psp): a primary and an optional secondary account, each on its own port
     // with its own secret key. The secondary port defaults to pspPort + 1 (0 when pspPort is 0).
@@ -47,6 +48,7 @@ export const ConfigSchema = Type.Object(
     paymentJobRetryLimit: Type.Integer({ description: 'Job retries before the dead-letter queue', default: 300, minimum: 0, maximum: 100_000 }),
     paymentJobRetryDelaySeconds: Type.Integer({ description: 'Delay between job retries', default: 2, minimum: 1, maximum: 3600 }),
     paymentJobExpireSeconds: Type.Integer({ description: 'A job running longer is redelivered (a killed worker)', default: 60, minimum: 5, maximum: 3600 }),
+    paymentRetryMaxAttempts: Type.Integer({ description: 'How many times one declined order can be paid again with another payment method (POST /api/orders/:id/payment); then 409 PAYMENT_ATTEMPTS_EXHAUSTED. Bounds card testing on one order; 0 turns paying again off', default: 5, minimum: 0, maximum: 100 }),
     reconcileIntervalSeconds: Type.Integer({ default: 300, minimum: 0, description: 'Reconciliation with the provider ledgers; 0 disables the periodic run' }),
     // Telemetry (docs/observability.md): per-request metrics, and OpenTelemetry traces over OTLP/HTTP.
     metricsEnabled: Type.Boolean({ description: 'Per-request HTTP and DB query metrics on /metrics (process, queue and payment metrics stay on)', default: true }),
@@ -80,6 +82,7 @@ export const ENV_VARS: Record<string, keyof Config> = {
   HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: 'rateLimitWritesPerMinute',
   HOLDFAST_BODY_LIMIT_BYTES: 'bodyLimitBytes',
   HOLDFAST_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
+  HOLDFAST_READINESS_TIMEOUT_MS: 'readinessTimeoutMs',
   HOLDFAST_PSP_PORT: 'pspPort',
   HOLDFAST_PSP_SECONDARY_ENABLED: 'pspSecondaryEnabled',
   HOLDFAST_PSP_SECONDARY_PORT: 'pspSecondaryPort',
@@ -96,6 +99,7 @@ export const ENV_VARS: Record<string, keyof Config> = {
   HOLDFAST_PAYMENT_JOB_RETRY_LIMIT: 'paymentJobRetryLimit',
   HOLDFAST_PAYMENT_JOB_RETRY_DELAY_SECONDS: 'paymentJobRetryDelaySeconds',
   HOLDFAST_PAYMENT_JOB_EXPIRE_SECONDS: 'paymentJobExpireSeconds',
+  HOLDFAST_PAYMENT_RETRY_MAX_ATTEMPTS: 'paymentRetryMaxAttempts',
   HOLDFAST_RECONCILE_INTERVAL_SECONDS: 'reconcileIntervalSeconds',
   HOLDFAST_METRICS_ENABLED: 'metricsEnabled',
   HOLDFAST_TRACING_ENABLED: 'tracingEnabled',

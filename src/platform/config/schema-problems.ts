@@ -1,7 +1,7 @@
 // Every problem of a value against a TypeBox schema, each named by its place in the value as a person
 // writes it (`paymentProviders[0].name`, `[2].latency.objective`) and said plainly, with the value found.
 // The configuration and the files it names (the control role's SLO file) are checked with it, so that a
-// bad value stops start-up with all of its problems listed at once.
+// bad value stops start-up with all of its problems listed at once; so are fault parameters.
 import type { TSchema } from 'typebox';
 import { Settings } from 'typebox/system';
 import { Value } from 'typebox/value';
@@ -42,8 +42,9 @@ function narrowUnions(errors: SchemaError[]): SchemaError[] {
     const inside = (e: SchemaError) => e.schemaPath.startsWith(prefix) && (e.instancePath === union.instancePath || e.instancePath.startsWith(`${union.instancePath}/`));
     const branchOf = (e: SchemaError) => (inside(e) ? e.schemaPath.slice(prefix.length).split('/')[0] : undefined);
     const branches = new Set(out.map(branchOf).filter((b) => b !== undefined));
-    // A constant on one of the branch's own properties that did not match rules the branch out.
-    const mismatches = out.filter((e) => e.keyword === 'const' && inside(e) && /^\d+\/properties\/[^/]+$/.test(e.schemaPath.slice(prefix.length)));
+    // A constant on one of the branch's own properties, or the branch itself a constant (a union of
+    // literals: `429 | 500 | 503`), that did not match rules the branch out.
+    const mismatches = out.filter((e) => e.keyword === 'const' && inside(e) && /^\d+(\/properties\/[^/]+)?$/.test(e.schemaPath.slice(prefix.length)));
     const ruledOut = new Set(mismatches.map(branchOf));
     if (ruledOut.size === 0) continue;
     if (ruledOut.size < branches.size) {

@@ -17,13 +17,16 @@ export interface NamedQuery {
 // BIGINT (int8) columns hold money in minor units and counts; they always fit a JS number here.
 pg.types.setTypeParser(20, (v) => Number(v));
 
+/** How long a new connection to the database may take before it counts as a failure. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 export function createPool(connectionString: string, max: number, applicationName: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
     application_name: applicationName,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 10_000,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
@@ -88,8 +91,15 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
   const name = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
   if (name === 'postgres') return;
   url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
+  // Bounded like the pools' connections: on a network that drops packets a connect would otherwise wait
+  // for the operating system's TCP timeout (minutes).
+  const client = new pg.Client({ connectionString: url.toString(), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  try {
+    await client.connect();
+  } catch (err) {
+    await client.end().catch(() => {});
+    throw err;
+  }
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount === 0) {
@@ -103,22 +113,55 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
 }
 
 /**
+ * Calls attempt until it does not fail because the database is unavailable (isDatabaseUnavailable),
+ * waiting between tries with exponential backoff (jittered, at most 2 s apart) and telling onUnavailable
+ * about each such failure. Resolves with attempt's value, or undefined at the deadline (if any) or when
+ * stopped() says to give up; any other error is thrown at once.
+ */
+export async function retryWhileDatabaseUnavailable<T>(
+  attempt: () => Promise<T>,
+  opts: { deadline?: number; stopped?: () => boolean; onUnavailable?: (err: unknown) => void } = {},
+): Promise<{ value: T } | undefined> {
+  let backoff = new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }).next();
+  for (;;) {
+    try {
+      return { value: await attempt() };
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      opts.onUnavailable?.(err);
+    }
+    const wait = Math.min(backoff.duration, (opts.deadline ?? Infinity) - Date.now());
+    if (wait <= 0 || opts.stopped?.()) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    if (opts.stopped?.()) return undefined;
+    backoff = backoff.next(undefined);
+  }
+}
+
+/**
  * Waits until the database answers a query, retrying with exponential backoff (jittered, at most 2 s
  * apart). Resolves true once it answers, false at the deadline or when stopped() says to give up.
  */
 export async function waitForDatabase(pool: pg.Pool, opts: { deadline: number; stopped?: () => boolean }): Promise<boolean> {
-  let backoff = new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }).next();
-  for (;;) {
+  return (await retryWhileDatabaseUnavailable(() => pool.query('SELECT 1'), opts)) !== undefined;
+}
+
+/**
+ * The readiness check of a pool's database: whether it answers `SELECT 1` within timeoutMs. A query that
+ * is late is not canceled (a connect in progress cannot be), so at most one runs at a time: a check that
+ * finds one still running waits for it, up to its own time limit, rather than starting another, and a
+ * network that drops packets cannot fill the pool with probes.
+ */
+export function databaseProbe(pool: pg.Pool, timeoutMs: number): () => Promise<boolean> {
+  let running: Promise<boolean> | undefined;
+  return async () => {
+    running ??= pool.query('SELECT 1').then(() => true, () => false).finally(() => { running = undefined; });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(resolve, timeoutMs, false); });
     try {
-      await pool.query('SELECT 1');
-      return true;
-    } catch (err) {
-      if (!isDatabaseUnavailable(err)) throw err;
+      return await Promise.race([running, late]);
+    } finally {
+      clearTimeout(timer);
     }
-    const wait = Math.min(backoff.duration, opts.deadline - Date.now());
-    if (wait <= 0 || opts.stopped?.()) return false;
-    await new Promise((resolve) => setTimeout(resolve, wait));
-    if (opts.stopped?.()) return false;
-    backoff = backoff.next(undefined);
-  }
+  };
 }

@@ -77,6 +77,11 @@ async function dataDirPassword(serverDir: string): Promise<string> {
   }
 }
 
+/** The port is held by a server that is not this data dir's embedded PostgreSQL. */
+class NotThisDataDirsServer extends Error {
+  override name = 'NotThisDataDirsServer';
+}
+
 /**
  * Makes the role's password the data dir's own. A cluster created before passwords were generated per
  * data dir still has the fixed one: it is connected to with that once and moved to the new password
@@ -102,7 +107,7 @@ async function adoptDataDirPassword(connectionString: (password: string) => stri
   }
   const legacy = await attempt(LEGACY_PASSWORD).catch((err: unknown) => {
     if (!isRefused(err)) throw err;
-    throw new Error(`the PostgreSQL server on this port refuses the password in ${file}: it is not this data dir's embedded server (set HOLDFAST_PG_PORT to a free port, or DATABASE_URL)`);
+    throw new NotThisDataDirsServer(`the PostgreSQL server on this port refuses the password in ${file}: it is not this data dir's embedded server (set HOLDFAST_PG_PORT to a free port, or DATABASE_URL)`);
   });
   try {
     await legacy.query(`ALTER ROLE ${USER} PASSWORD ${legacy.escapeLiteral(password)}`);
@@ -180,7 +185,14 @@ export async function startEmbeddedPostgres(opts: {
     opts.log?.(line);
   };
   const reuse = async (): Promise<EmbeddedPostgresHandle> => {
-    await adoptDataDirPassword(preferred, password, passwordFile, log);
+    try {
+      await adoptDataDirPassword(preferred, password, passwordFile, log);
+    } catch (err) {
+      if (err instanceof NotThisDataDirsServer) throw err;
+      // Something answers on the port but not as PostgreSQL would (another program took it), or a server
+      // that is going away: say which port, and how to choose another, rather than a bare protocol error.
+      throw new NotThisDataDirsServer(`the server on port ${opts.port} (HOLDFAST_PG_PORT) does not answer as this data dir's embedded PostgreSQL: ${(err as Error).message}. If another program uses that port, set HOLDFAST_PG_PORT to a free one (or DATABASE_URL)`, { cause: err });
+    }
     return { connectionString: preferred(password), owned: false, stop: async () => {} };
   };
   if (await canConnect(opts.port)) return reuse();

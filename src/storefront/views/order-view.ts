@@ -1,8 +1,9 @@
 // Order status page. It tells the honest status: while the payment service has not settled the payment
 // the order is "Payment processing" and the page reloads itself (a meta refresh, no JavaScript needed).
 // A declined order keeps its items until its payment deadline and offers a plain form to pay it with
-// another card; after the deadline it is canceled and its items released, and the page says so.
-import { payAgainRefusal, type Order, type OrderStatus } from '../../orders/index.ts';
+// another card, until shortly before the deadline and a limited number of times; then the page says
+// which of the two ended it, and after the deadline that the order was canceled and its items released.
+import { payAgainRefusal, type Order, type OrderStatus, type PayAgainLimits } from '../../orders/index.ts';
 import { html, type SafeHtml } from '../html-template.ts';
 import { formatMoney } from '../money-format.ts';
 import { COUNTRIES, type CheckoutField } from '../checkout-form.ts';
@@ -38,9 +39,10 @@ function clockTime(iso: string): SafeHtml {
   return html`<time datetime="${iso}">${new Date(iso).toISOString().slice(11, 16)} UTC</time>`;
 }
 
-function payAgainSection(order: Order, form: PayAgainForm): SafeHtml {
+function payAgainSection(order: Order, form: PayAgainForm, cardsLeft: number): SafeHtml {
   return html`<section class="pay-again" aria-labelledby="pay-again-heading">
 <h2 id="pay-again-heading">Pay with another card</h2>
+<p class="meta">${cardsLeft === 1 ? 'One more card can be tried on this order.' : `${cardsLeft} more cards can be tried on this order.`}</p>
 <form method="post" action="/orders/${order.id}/payment" novalidate>
 <input type="hidden" name="idempotencyKey" value="${form.idempotencyKey}">
 ${paymentMethodFields({ values: form.values ?? {}, fieldErrors: form.fieldErrors ?? {} })}
@@ -55,26 +57,39 @@ ${content}
 </section>`;
 }
 
-/** A declined order: the reason, and while its items are held, until when and a form to pay with another card. */
-function declinedPanels(order: Order, form: PayAgainForm): SafeHtml {
+/**
+ * A declined order: the reason, and while it can be paid again, until when its items are held, by when to
+ * pay and a form to pay with another card; otherwise why it cannot (too late, or too many cards tried).
+ */
+function declinedPanels(order: Order, form: PayAgainForm, limits: PayAgainLimits): SafeHtml {
   const reason = order.lastPaymentError?.message ?? 'Your card was declined.';
   const deadline = order.paymentDeadline;
+  const retries = order.paymentRetries ?? 0;
   const refusal = payAgainRefusal(order.status, {
-    itemsHeld: deadline !== undefined, deadlinePassed: deadline === undefined || Date.parse(deadline) <= Date.now(),
-  });
-  if (refusal || !deadline) {
-    return statusSection(order.status, html`<h2 id="status-heading">Payment failed</h2>
-<p>${reason} The time to pay with another card has passed, so the items were released. Nothing was charged.</p>
+    itemsHeld: deadline !== undefined, secondsLeft: deadline === undefined ? null : (Date.parse(deadline) - Date.now()) / 1000, retries,
+  }, limits);
+  const failed = (text: SafeHtml) => statusSection(order.status, html`<h2 id="status-heading">Payment failed</h2>
+<p>${reason} ${text}</p>
 ${BACK_TO_SHOP}`);
+  if (!deadline || (refusal === 'deadline_passed' && Date.parse(deadline) <= Date.now())) {
+    return failed(html`The time to pay with another card has passed, so the items were released. Nothing was charged.`);
   }
+  if (refusal === 'deadline_passed') {
+    return failed(html`The time to pay with another card is over; the items are released at ${clockTime(deadline)}. Nothing was charged.`);
+  }
+  if (refusal === 'attempts_exhausted') {
+    const cards = retries + 1 === 1 ? 'one card' : `${retries + 1} cards`;
+    return failed(html`This order has been tried with ${cards}, the most one order can be, so it cannot be paid with another card. Nothing was charged; the items are released at ${clockTime(deadline)}. To buy them, place a new order.`);
+  }
+  const closes = new Date(Date.parse(deadline) - limits.minSecondsLeft * 1000).toISOString();
   return html`${statusSection(order.status, html`<h2 id="status-heading">Payment failed</h2>
-<p>${reason} Your items are held until ${clockTime(deadline)}; pay with another card.</p>`)}
-${payAgainSection(order, form)}`;
+<p>${reason} Your items are held until ${clockTime(deadline)}; pay with another card before ${clockTime(closes)}.</p>`)}
+${payAgainSection(order, form, limits.maxRetries - retries)}`;
 }
 
-function statusPanels(order: Order, form: PayAgainForm): SafeHtml {
+function statusPanels(order: Order, form: PayAgainForm, limits: PayAgainLimits): SafeHtml {
   const { status } = order;
-  if (status === 'payment_failed') return declinedPanels(order, form);
+  if (status === 'payment_failed') return declinedPanels(order, form, limits);
   const text = STATUS_TEXT[status];
   return statusSection(status, html`<h2 id="status-heading">${status === 'pending_payment' ? html`<span class="spinner" aria-hidden="true"></span> ` : null}${text.heading}</h2>
 <p>${text.detail}</p>
@@ -82,14 +97,14 @@ ${status === 'pending_payment' ? html`<p><a href="">Check again now</a></p>` : n
 ${status === 'canceled' ? BACK_TO_SHOP : null}`);
 }
 
-export function orderView(order: Order, form: PayAgainForm): string {
+export function orderView(order: Order, form: PayAgainForm, limits: PayAgainLimits): string {
   const address = order.shippingAddress;
   const placedAt = new Date(order.createdAt).toUTCString();
   const body = html`
 <h1>Order #${order.number}</h1>
 <p class="meta">Placed ${placedAt} · confirmation to ${order.email}</p>
 ${problemNotice(form.problem)}
-${statusPanels(order, form)}
+${statusPanels(order, form, limits)}
 <div class="details">
 <section aria-labelledby="items-heading">
 <h2 id="items-heading">Items</h2>
