@@ -7,13 +7,13 @@ import type { Logger } from '../platform/observability/logger.ts';
 import { startEmbeddedPostgres } from '../platform/db/embedded-postgres.ts';
 import { createPool, ensureDatabase } from '../platform/db/database.ts';
 import { migrate } from '../platform/db/migrate.ts';
-import { createJobQueue, type JobQueue } from '../platform/queue/job-queue.ts';
+import { createJobQueue, startJobQueue, type JobQueue } from '../platform/queue/job-queue.ts';
 import { createHttpServer, type HttpServer } from '../platform/http/http-server.ts';
 import { registerPoolMetrics, metricsSettings } from '../platform/observability/metrics.ts';
 import { startTracing } from '../platform/observability/tracing.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { countProducts, seedDemoCatalog } from '../catalog/index.ts';
-import { ensurePaymentQueues } from '../payments/index.ts';
+import { paymentQueueDefinitions } from '../payments/index.ts';
 import { ProviderRouter, type ProviderAccount } from '../payments/provider-router.ts';
 import { DEFAULT_RESILIENCE } from '../payments/provider-resilience.ts';
 import { startPaymentWorkers } from '../payments/payment-worker.ts';
@@ -192,17 +192,16 @@ export function buildModuleManager(): ModuleManager<AppContext> {
     init: (ctx) => {
       // Every process supervises (expires stalled jobs so a killed worker's job is retried); pg-boss makes
       // concurrent supervisors safe.
-      const queue = createJobQueue(ctx.databaseUrl!, { supervise: true, poolMax: 4, applicationName: 'holdfast-queue' });
+      const queue = createJobQueue(ctx.databaseUrl!, { supervise: true, poolMax: 4, applicationName: 'holdfast-queue', logger: ctx.logger });
       ctx.queue = queue;
       return {
         start: async () => {
-          await queue.start();
-          await ensurePaymentQueues(queue, {
+          await startJobQueue(queue, ctx.pool!, paymentQueueDefinitions({
             retryLimit: ctx.config.paymentJobRetryLimit, retryDelaySeconds: ctx.config.paymentJobRetryDelaySeconds,
             expireInSeconds: ctx.config.paymentJobExpireSeconds,
-          });
+          }), ctx.logger);
         },
-        stop: async () => { await queue.stop({ graceful: true, wait: true, timeout: 10_000 }); },
+        stop: async () => { await queue.stop({ graceful: true, timeout: 10_000 }); },
       };
     },
   });

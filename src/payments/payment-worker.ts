@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import client from 'prom-client';
-import type { JobQueue } from '../platform/queue/job-queue.ts';
+import { queueStats, oldestJobAge, type JobQueue } from '../platform/queue/job-queue.ts';
 import type { Logger } from '../platform/observability/logger.ts';
 import { registry } from '../platform/observability/metrics.ts';
 import { PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE, type PaymentJob } from './payment-jobs.ts';
@@ -34,12 +34,8 @@ new client.Gauge({
     if (!queueMetricsPool) return;
     this.reset();
     try {
-      const { rows } = await queueMetricsPool.query<{ name: string; state: string; n: number }>(
-        `SELECT name, state::text, count(*)::int AS n FROM pgboss.job WHERE name = ANY($1) AND state < 'completed' GROUP BY 1, 2`,
-        [[PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE]]);
-      // Report zeros too: "no jobs waiting" is a value an alert must be able to see.
-      for (const q of [PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE]) for (const state of ['created', 'retry', 'active']) this.set({ queue: q, state }, 0);
-      for (const r of rows) this.set({ queue: r.name, state: r.state }, r.n);
+      // Zeros too: "no jobs waiting" is a value an alert must be able to see.
+      for (const s of await queueStats(queueMetricsPool, [PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE])) this.set({ queue: s.queue, state: s.state }, s.count);
     } catch { /* the queue schema may not exist yet */ }
   },
 });
@@ -50,9 +46,7 @@ new client.Gauge({
   async collect() {
     if (!queueMetricsPool) return;
     try {
-      const { rows } = await queueMetricsPool.query<{ age: number | null }>(
-        `SELECT extract(epoch FROM now() - min(created_on))::float8 AS age FROM pgboss.job WHERE name = $1 AND state < 'completed'`, [PAYMENT_QUEUE]);
-      this.set(rows[0]?.age ?? 0);
+      this.set(await oldestJobAge(queueMetricsPool, PAYMENT_QUEUE));
     } catch { /* not ready */ }
   },
 });
