@@ -17,6 +17,7 @@ import { paymentQueueDefinitions } from '../payments/index.ts';
 import { ProviderRouter, type ProviderAccount } from '../payments/provider-router.ts';
 import { DEFAULT_RESILIENCE } from '../payments/provider-resilience.ts';
 import { startPaymentWorkers } from '../payments/payment-worker.ts';
+import { leaseSecondsFor } from '../payments/payment-service.ts';
 import { resolveAdminToken } from '../admin/admin-token.ts';
 import { registerOperationalRoutes } from './operational-routes.ts';
 import { registerStorefront, startStorefrontHousekeeping } from '../storefront/storefront-role.ts';
@@ -198,7 +199,7 @@ export function buildModuleManager(): ModuleManager<AppContext> {
         start: async () => {
           await startJobQueue(queue, ctx.pool!, paymentQueueDefinitions({
             retryLimit: ctx.config.paymentJobRetryLimit, retryDelaySeconds: ctx.config.paymentJobRetryDelaySeconds,
-            expireInSeconds: ctx.config.paymentJobExpireSeconds,
+            expireInSeconds: ctx.config.paymentJobExpireSeconds, heartbeatSeconds: ctx.config.paymentJobHeartbeatSeconds,
           }), ctx.logger);
         },
         stop: async () => { await queue.stop({ graceful: true, timeout: 10_000 }); },
@@ -286,8 +287,8 @@ export function buildModuleManager(): ModuleManager<AppContext> {
           const router = paymentRouterOf(ctx);
           workers = startPaymentWorkers(ctx.pool!, ctx.queue!, router, ctx.logger, {
             concurrency: ctx.config.paymentWorkerConcurrency,
-            // As long as the queue lets a job run before redelivering it: one worker per order.
-            leaseSeconds: Math.max(10, ctx.config.paymentJobExpireSeconds),
+            // Lapses before the queue can retry a dead worker's job, renewed while the worker lives.
+            leaseSeconds: leaseSecondsFor(ctx.config.paymentJobHeartbeatSeconds),
             resolveTimeoutMs: Math.max(ctx.config.providerTimeoutMs * 4, 10_000),
             deadlineSeconds: ctx.config.reservationTtlSeconds,
             reconcileIntervalSeconds: ctx.config.reconcileIntervalSeconds,

@@ -16,7 +16,7 @@ export const PAYMENT_ENQUEUE_FUNCTION = 'holdfast_enqueue_payment_job';
 export interface PaymentJob { orderId: string; traceparent?: string }
 
 export interface PaymentQueueOptions {
-  retryLimit: number; retryDelaySeconds: number; expireInSeconds: number;
+  retryLimit: number; retryDelaySeconds: number; expireInSeconds: number; heartbeatSeconds: number;
 }
 
 /** Completed and failed payment jobs are kept this long: the order's events and attempts are the record. */
@@ -25,7 +25,10 @@ const COMPLETED_JOB_RETENTION_SECONDS = 24 * 3600;
 /**
  * The payment queue and its dead-letter queue. Job-level retries use a fixed delay: each provider call
  * already retries with jittered exponential backoff, and a job waiting on a provider outage must keep
- * trying at a steady pace rather than back off for hours (decision 0005).
+ * trying at a steady pace rather than back off for hours (decision 0005). A worker heartbeats its job every
+ * heartbeatSeconds / 2 (pg-boss's work() does it); a job not heard from for heartbeatSeconds (its worker
+ * was killed) is retried by the supervisor within a second or so. expireInSeconds bounds one run of a job
+ * however alive its worker is.
  */
 export function paymentQueueDefinitions(opts: PaymentQueueOptions): QueueDefinition[] {
   return [
@@ -34,7 +37,7 @@ export function paymentQueueDefinitions(opts: PaymentQueueOptions): QueueDefinit
       name: PAYMENT_QUEUE,
       options: {
         retryLimit: opts.retryLimit, retryDelay: opts.retryDelaySeconds, retryBackoff: false,
-        expireInSeconds: opts.expireInSeconds,
+        expireInSeconds: opts.expireInSeconds, heartbeatSeconds: opts.heartbeatSeconds,
         deadLetter: PAYMENT_DEAD_LETTER_QUEUE, retentionSeconds: 14 * 86_400, deleteAfterSeconds: COMPLETED_JOB_RETENTION_SECONDS,
       },
       sqlEnqueueFunction: PAYMENT_ENQUEUE_FUNCTION,

@@ -4,11 +4,11 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import client from 'prom-client';
-import { queueStats, oldestJobAge, type JobQueue } from '../platform/queue/job-queue.ts';
+import { queueStats, oldestJobAge, retryActiveJobsNow, type JobQueue } from '../platform/queue/job-queue.ts';
 import type { Logger } from '../platform/observability/logger.ts';
 import { registry } from '../platform/observability/metrics.ts';
 import { PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE, type PaymentJob } from './payment-jobs.ts';
-import { processPaymentJob, cancelOrdersPastDeadline, RetryLater, type PaymentDeps } from './payment-service.ts';
+import { processPaymentJob, cancelOrdersPastDeadline, releaseLapsedLeases, RetryLater, type PaymentDeps } from './payment-service.ts';
 import type { ProviderRouter } from './provider-router.ts';
 import { reconcile } from './reconciliation.ts';
 import { paymentJobDuration } from './payment-metrics.ts';
@@ -108,11 +108,29 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
   }, 5000);
   housekeeping.unref();
 
+  // A worker that dies mid-payment leaves its order's lease to lapse (within leaseSeconds) while its job
+  // stays active until pg-boss notices the missing heartbeat (up to heartbeatSeconds). Every second, the
+  // orders whose lease lapsed get their job retried now; the heartbeat stays the backstop (a worker that
+  // died before taking the lease leaves no lease to lapse).
+  let recovering = false;
+  const recovery = setInterval(() => {
+    if (recovering || stopped) return;
+    recovering = true;
+    (async () => {
+      for (const orderId of await releaseLapsedLeases(pool)) {
+        const failed = await retryActiveJobsNow(queue, PAYMENT_QUEUE, orderId, 'the worker holding the order stopped renewing its lease');
+        logger.warn({ orderId, jobsRetried: failed }, 'payment lease lapsed: its worker is gone; the payment job is retried');
+      }
+    })().catch((err) => logger.warn({ err }, 'payment lease recovery failed; will retry')).finally(() => { recovering = false; });
+  }, 1000);
+  recovery.unref();
+
   return {
     ready,
     stop: async () => {
       stopped = true;
       clearInterval(housekeeping);
+      clearInterval(recovery);
       await ready.catch(() => {});
       await queue.offWork(PAYMENT_QUEUE);
       queueMetricsPool = undefined;

@@ -9,7 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../../../test/helpers/tes
 import { createLogger } from '../observability/logger.ts';
 import {
   createJobQueue, startJobQueue, enqueueJob, queueStats, oldestJobAge, listQueuedJobs, findQueuedJob, cancelQueuedJob,
-  type JobQueue, type QueueDefinition,
+  retryActiveJobsNow, type JobQueue, type QueueDefinition,
 } from './job-queue.ts';
 import { withTransaction } from '../db/database.ts';
 
@@ -102,6 +102,15 @@ test('stats, oldest age, waiting jobs and cancel read pg-boss through the adapte
   assert.equal(await withTransaction(db.pool, (tx) => cancelQueuedJob(queue, 'widgets', b.id, tx)), true);
   assert.equal(await withTransaction(db.pool, (tx) => cancelQueuedJob(queue, 'widgets', b.id, tx)), false);
   assert.equal(await findQueuedJob(queue, 'widgets', b.id), null);
+
+  // The active job's worker is known gone: its run is failed and the retry is due now, not in 3 s.
+  assert.equal(await retryActiveJobsNow(queue, 'widgets', 'a', 'worker gone'), 1);
+  assert.equal(await retryActiveJobsNow(queue, 'widgets', 'a', 'worker gone'), 0, 'nothing active any more');
+  const [again] = await queue.fetch<{ n: string }>('widgets', { batchSize: 1 });
+  assert.equal(again?.id, a);
+  assert.deepEqual((await findQueuedJob(queue, 'widgets', a!)), null);
+  const [meta] = await queue.findJobs('widgets', { id: a! });
+  assert.equal(meta?.retryCount, 1);
 });
 
 test('a database last run on pg-boss 10 is upgraded: its unfinished jobs are carried over, its history dropped', async () => {

@@ -9,8 +9,8 @@
 //   very statement pg-boss's own send() runs for that queue at the installed version (recorded through
 //   pg-boss's `db` option, never written by hand), so SQL (checkout's function) and TypeScript (any caller
 //   of enqueueJob) enqueue in one round trip, inside the caller's transaction, exactly as send() would.
-// - queueStats(), oldestJobAge(), listQueuedJobs(), findQueuedJob(), cancelQueuedJob(): reads and
-//   commands for metrics and the admin API.
+// - queueStats(), oldestJobAge(), listQueuedJobs(), findQueuedJob(), cancelQueuedJob(), retryActiveJobsNow():
+//   reads and commands for metrics, the admin API and the payment workers.
 import { PgBoss, type Db as IDatabase, type JobWithMetadata, type Queue, type UpdateQueueOptions } from 'pg-boss';
 import type pg from 'pg';
 import { query, type Queryable, type NamedQuery } from '../db/database.ts';
@@ -283,6 +283,22 @@ export async function listQueuedJobs<T>(boss: JobQueue, name: string, limit = 50
 export async function findQueuedJob<T>(boss: JobQueue, name: string, id: string): Promise<QueuedJob<T> | null> {
   const [job] = await boss.findJobs<T>(name, { id });
   return job && isQueued(job.state) ? toQueuedJob(job) : null;
+}
+
+/**
+ * Retries now the active jobs with this singleton key: for jobs whose worker is known to be gone before
+ * their heartbeat lapses. Each is failed only in the run that is active now (a job retried meanwhile is
+ * left alone), with the reason as its output, and its retry made due at once rather than after the queue's
+ * retry delay (that delay paces retries of work that could not finish; a dead worker is no reason to
+ * wait). A job out of retries goes to the dead-letter queue as any failed job does. Returns how many.
+ */
+export async function retryActiveJobsNow(boss: JobQueue, name: string, singletonKey: string, reason: string): Promise<number> {
+  const active = (await boss.findJobs(name, { key: singletonKey })).filter((j) => j.state === 'active');
+  if (!active.length) return 0;
+  const res = await boss.fail(name, active.map((j) => ({ id: j.id, retryCount: j.retryCount })), { message: reason }) as { affected?: number };
+  // Only a job now waiting in 'retry' is updated: update() leaves active and finished jobs alone.
+  for (const j of active) await boss.update(name, undefined, { id: j.id, startAfter: new Date() });
+  return res.affected ?? 0;
 }
 
 /** Cancels a waiting job in the caller's transaction; false when it was no longer there to cancel. */
