@@ -28,7 +28,7 @@ export interface RoleDeployment {
   stop(): Promise<void>;
 }
 
-function startRole(role: string, env: Record<string, string>): Promise<RoleProcess> {
+export function startRole(role: string, env: Record<string, string>): Promise<RoleProcess> {
   const child = spawn(process.execPath, ['src/cli.ts', 'start', '--target', role], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'warn', ...env },
@@ -54,7 +54,7 @@ function startRole(role: string, env: Record<string, string>): Promise<RoleProce
 }
 
 /** Two consecutive free ports (the simulator's primary and secondary accounts). */
-async function freePortPair(): Promise<number> {
+export async function freePortPair(): Promise<number> {
   for (;;) {
     const p = await freePort();
     if (p < 65535 && await portFree(p + 1)) return p;
@@ -69,7 +69,7 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function stopRole(p: RoleProcess): Promise<void> {
+export async function stopRole(p: RoleProcess): Promise<void> {
   if (p.child.exitCode !== null || p.child.signalCode !== null) return;
   const exited = new Promise((r) => p.child.once('exit', r));
   p.child.kill('SIGTERM');
