@@ -153,9 +153,9 @@ export async function releaseLapsedLeases(pool: pg.Pool, batch = 100): Promise<s
  * Keeps the order's payment lease while this worker works on it: renewed every third of its length, so a
  * live worker keeps it however long a provider call takes, and a dead one's lapses within leaseSeconds.
  * lost() turns true when a renewal finds the lease no longer ours (this process stalled past it, and it was
- * cleared or taken by another worker); the job then starts nothing new. A renewal that cannot reach the database is tried again on the
- * next tick. Exactly-once does not rest on the lease (see docs/payments.md): it keeps two workers from
- * working on one order at once.
+ * cleared or taken by another worker); the job then starts nothing new. A renewal that cannot reach the
+ * database is tried again on the next tick. Exactly-once does not rest on the lease (docs/payments.md): it
+ * keeps two workers from working on one order at once.
  */
 function holdLease(deps: PaymentDeps, orderId: string): { lost(): boolean; release(): Promise<void> } {
   let lost = false;

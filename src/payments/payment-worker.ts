@@ -118,8 +118,9 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
     recovering = true;
     (async () => {
       for (const orderId of await releaseLapsedLeases(pool)) {
-        const failed = await retryActiveJobsNow(queue, PAYMENT_QUEUE, orderId, 'the worker holding the order stopped renewing its lease');
-        logger.warn({ orderId, jobsRetried: failed }, 'payment lease lapsed: its worker is gone; the payment job is retried');
+        const retried = await retryActiveJobsNow(queue, pool, PAYMENT_QUEUE, orderId, 'the worker holding the order stopped renewing its lease');
+        // No active job: the worker ended its job without releasing the lease (a database error then).
+        if (retried) logger.warn({ orderId }, 'payment lease lapsed: its worker is gone; its payment job is retried now');
       }
     })().catch((err) => logger.warn({ err }, 'payment lease recovery failed; will retry')).finally(() => { recovering = false; });
   }, 1000);

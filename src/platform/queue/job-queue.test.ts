@@ -104,8 +104,8 @@ test('stats, oldest age, waiting jobs and cancel read pg-boss through the adapte
   assert.equal(await findQueuedJob(queue, 'widgets', b.id), null);
 
   // The active job's worker is known gone: its run is failed and the retry is due now, not in 3 s.
-  assert.equal(await retryActiveJobsNow(queue, 'widgets', 'a', 'worker gone'), 1);
-  assert.equal(await retryActiveJobsNow(queue, 'widgets', 'a', 'worker gone'), 0, 'nothing active any more');
+  assert.equal(await retryActiveJobsNow(queue, db.pool, 'widgets', 'a', 'worker gone'), 1);
+  assert.equal(await retryActiveJobsNow(queue, db.pool, 'widgets', 'a', 'worker gone'), 0, 'nothing active any more');
   const [again] = await queue.fetch<{ n: string }>('widgets', { batchSize: 1 });
   assert.equal(again?.id, a);
   assert.deepEqual((await findQueuedJob(queue, 'widgets', a!)), null);

@@ -231,13 +231,20 @@ export async function enqueueJob(db: Queryable, fn: string, data: object, single
   return rows[0]?.id ?? null;
 }
 
-// Reads of pg-boss's job table, written against its documented columns (name, state, created_on; see
+// Reads of pg-boss's job table, written against its documented columns (id, name, state, singleton_key,
+// retry_count, created_on; see
 // pg-boss's docs/sql/job-table.md) and tested with the installed version (src/platform/queue/job-queue.test.ts).
 const QueueQueries = {
   jobsByState: {
     name: 'queue.jobs_by_state',
     text: `SELECT name, state::text AS state, count(*)::int AS n FROM ${SCHEMA}.job
            WHERE name = ANY($1) AND state < 'completed' GROUP BY 1, 2`,
+  },
+  // Among the few active jobs of the queue (pg-boss indexes unfinished jobs by name and state), not a scan of
+  // every job it keeps, as findJobs({ key }) would be.
+  activeByKey: {
+    name: 'queue.active_by_key',
+    text: `SELECT id, retry_count AS "retryCount" FROM ${SCHEMA}.job WHERE name = $1 AND state = 'active' AND singleton_key = $2`,
   },
   oldestUnfinished: {
     name: 'queue.oldest_unfinished',
@@ -292,8 +299,8 @@ export async function findQueuedJob<T>(boss: JobQueue, name: string, id: string)
  * retry delay (that delay paces retries of work that could not finish; a dead worker is no reason to
  * wait). A job out of retries goes to the dead-letter queue as any failed job does. Returns how many.
  */
-export async function retryActiveJobsNow(boss: JobQueue, name: string, singletonKey: string, reason: string): Promise<number> {
-  const active = (await boss.findJobs(name, { key: singletonKey })).filter((j) => j.state === 'active');
+export async function retryActiveJobsNow(boss: JobQueue, db: Queryable, name: string, singletonKey: string, reason: string): Promise<number> {
+  const { rows: active } = await query<{ id: string; retryCount: number }>(db, QueueQueries.activeByKey, [name, singletonKey]);
   if (!active.length) return 0;
   const res = await boss.fail(name, active.map((j) => ({ id: j.id, retryCount: j.retryCount })), { message: reason }) as { affected?: number };
   // Only a job now waiting in 'retry' is updated: update() leaves active and finished jobs alone.
