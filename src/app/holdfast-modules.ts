@@ -7,17 +7,18 @@ import type { Logger } from '../platform/observability/logger.ts';
 import { startEmbeddedPostgres } from '../platform/db/embedded-postgres.ts';
 import { createPool, ensureDatabase } from '../platform/db/database.ts';
 import { migrate } from '../platform/db/migrate.ts';
-import { createJobQueue, type JobQueue } from '../platform/queue/job-queue.ts';
+import { createJobQueue, startJobQueue, type JobQueue } from '../platform/queue/job-queue.ts';
 import { createHttpServer, type HttpServer } from '../platform/http/http-server.ts';
 import { registerPoolMetrics, metricsSettings } from '../platform/observability/metrics.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
 import { startTracing } from '../platform/observability/tracing.ts';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { countProducts, seedDemoCatalog } from '../catalog/index.ts';
-import { ensurePaymentQueues } from '../payments/index.ts';
+import { paymentQueueDefinitions } from '../payments/index.ts';
 import { ProviderRouter, type ProviderAccount } from '../payments/provider-router.ts';
 import { DEFAULT_RESILIENCE } from '../payments/provider-resilience.ts';
 import { startPaymentWorkers } from '../payments/payment-worker.ts';
+import { leaseSecondsFor } from '../payments/payment-service.ts';
 import { resolveAdminToken } from '../admin/admin-token.ts';
 import { registerOperationalRoutes } from './operational-routes.ts';
 import { ensureDatabaseWhenReachable } from './database-at-start.ts';
@@ -198,20 +199,16 @@ export function buildModuleManager(): ModuleManager<AppContext> {
     init: (ctx) => {
       // Every process supervises (expires stalled jobs so a killed worker's job is retried); pg-boss makes
       // concurrent supervisors safe.
-      const queue = createJobQueue(ctx.databaseUrl!, { supervise: true, poolMax: 4, applicationName: 'holdfast-queue' });
-      // pg-boss reports what fails in its own loops (fetching, maintenance) here and retries by itself.
-      const queueFailures = new FailureRun(ctx.logger, 'job queue (pg-boss)');
-      queue.on('error', (err) => queueFailures.failed(err, 'the queue retries by itself'));
+      const queue = createJobQueue(ctx.databaseUrl!, { supervise: true, poolMax: 4, applicationName: 'holdfast-queue', logger: ctx.logger });
       ctx.queue = queue;
       return {
         start: async () => {
-          await queue.start();
-          await ensurePaymentQueues(queue, {
+          await startJobQueue(queue, ctx.pool!, paymentQueueDefinitions({
             retryLimit: ctx.config.paymentJobRetryLimit, retryDelaySeconds: ctx.config.paymentJobRetryDelaySeconds,
-            expireInSeconds: ctx.config.paymentJobExpireSeconds,
-          });
+            expireInSeconds: ctx.config.paymentJobExpireSeconds, heartbeatSeconds: ctx.config.paymentJobHeartbeatSeconds,
+          }), ctx.logger);
         },
-        stop: async () => { await queue.stop({ graceful: true, wait: true, timeout: 10_000 }); },
+        stop: async () => { await queue.stop({ graceful: true, timeout: 10_000 }); },
       };
     },
   });
@@ -296,8 +293,8 @@ export function buildModuleManager(): ModuleManager<AppContext> {
           const router = paymentRouterOf(ctx);
           workers = startPaymentWorkers(ctx.pool!, ctx.queue!, router, ctx.logger, {
             concurrency: ctx.config.paymentWorkerConcurrency,
-            // As long as the queue lets a job run before redelivering it: one worker per order.
-            leaseSeconds: Math.max(10, ctx.config.paymentJobExpireSeconds),
+            // Lapses before the queue can retry a dead worker's job, renewed while the worker lives.
+            leaseSeconds: leaseSecondsFor(ctx.config.paymentJobHeartbeatSeconds),
             resolveTimeoutMs: Math.max(ctx.config.providerTimeoutMs * 4, 10_000),
             deadlineSeconds: ctx.config.reservationTtlSeconds,
             reconcileIntervalSeconds: ctx.config.reconcileIntervalSeconds,

@@ -3,7 +3,7 @@
 // with the same body returns the first response; with a different body it is IDEMPOTENCY_KEY_REUSED.
 // Failed checkouts (empty cart, out of stock) roll back entirely, key included, so a retry re-executes.
 //
-// The transaction is the SQL function holdfast_place_order (migration 006), called as one statement:
+// The transaction is the SQL function holdfast_place_order (migrations 006, 008), called as one statement:
 // one round trip instead of seven plus one per line, which is what bounds checkouts per second on a small machine. Its
 // rejections arrive as SQLSTATE HF001 with the stable code as the message and are mapped back here.
 import { createHash } from 'node:crypto';
@@ -14,7 +14,7 @@ import { isUuid } from '../catalog/index.ts';
 import { CartErrors } from '../cart/index.ts';
 import { InventoryErrors } from '../inventory/index.ts';
 import { accessTokenHash, newOrderId, newAccessToken, type ShippingAddress } from '../orders/index.ts';
-import { PAYMENT_QUEUE, paymentJob } from '../payments/index.ts';
+import { paymentJob } from '../payments/index.ts';
 import { CheckoutQueries as Q } from './checkout-queries.ts';
 import { CheckoutErrors } from './checkout-errors.ts';
 
@@ -85,7 +85,7 @@ export async function placeOrder(
       key, hash, JSON.stringify(response), orderId, accessTokenHash(accessToken),
       // A cart id that is not a uuid finds no cart (CART_NOT_FOUND, after the key is checked).
       isUuid(req.cartId) ? req.cartId : null, req.email,
-      JSON.stringify(req.shippingAddress), req.paymentMethod, opts.reservationTtlSeconds, PAYMENT_QUEUE, JSON.stringify(job),
+      JSON.stringify(req.shippingAddress), req.paymentMethod, opts.reservationTtlSeconds, JSON.stringify(job),
     ]);
     const row = rows[0]!;
     return { response: row.response, replayed: row.replayed };

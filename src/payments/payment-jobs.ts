@@ -1,56 +1,60 @@
 // The payment job contract between checkout (producer) and the payments role (consumer).
-import type { JobQueue } from '../platform/queue/job-queue.ts';
+import type { QueueDefinition } from '../platform/queue/job-queue.ts';
+import { enqueueJob } from '../platform/queue/job-queue.ts';
 import type { Queryable } from '../platform/db/database.ts';
 import { currentTraceparent } from '../platform/observability/tracing.ts';
 
 export const PAYMENT_QUEUE = 'payment-charge';
 export const PAYMENT_DEAD_LETTER_QUEUE = 'payment-charge-dead';
+/**
+ * The one way a payment job is enqueued: `holdfast_enqueue_payment_job(data jsonb, singleton_key text)`,
+ * installed by the queue adapter from pg-boss's own send() statement. Checkout's SQL function calls it in
+ * the order's transaction; enqueuePaymentJob() calls it from TypeScript (the dead-letter retry).
+ */
+export const PAYMENT_ENQUEUE_FUNCTION = 'holdfast_enqueue_payment_job';
 
 export interface PaymentJob { orderId: string; traceparent?: string }
 
-export interface PaymentQueueOptions { retryLimit: number; retryDelaySeconds: number; expireInSeconds: number }
+export interface PaymentQueueOptions {
+  retryLimit: number; retryDelaySeconds: number; expireInSeconds: number; heartbeatSeconds: number;
+}
+
+/** Completed and failed payment jobs are kept this long: the order's events and attempts are the record. */
+const COMPLETED_JOB_RETENTION_SECONDS = 24 * 3600;
 
 /**
- * Creates (or updates) the payment queue and its dead-letter queue. Job-level retries use a fixed delay:
- * each provider call already retries with jittered exponential backoff, and a job waiting on a provider
- * outage must keep trying at a steady pace rather than back off for hours.
+ * The payment queue and its dead-letter queue. Job-level retries use a fixed delay: each provider call
+ * already retries with jittered exponential backoff, and a job waiting on a provider outage must keep
+ * trying at a steady pace rather than back off for hours (decision 0005). A worker heartbeats its job every
+ * heartbeatSeconds / 2 (pg-boss's work() does it); a job not heard from for heartbeatSeconds (its worker
+ * was killed) is retried by the supervisor within a second or so. expireInSeconds bounds one run of a job
+ * however alive its worker is.
  */
-export async function ensurePaymentQueues(boss: JobQueue, opts: PaymentQueueOptions): Promise<void> {
-  const dead = { name: PAYMENT_DEAD_LETTER_QUEUE, retentionDays: 30 };
-  const main = {
-    name: PAYMENT_QUEUE, retryLimit: opts.retryLimit, retryDelay: opts.retryDelaySeconds, retryBackoff: false,
-    expireInSeconds: opts.expireInSeconds, deadLetter: PAYMENT_DEAD_LETTER_QUEUE, retentionDays: 14,
-  };
-  for (const q of [dead, main]) {
-    if (await boss.getQueue(q.name)) await boss.updateQueue(q.name, q);
-    else await boss.createQueue(q.name, q).catch(async (err: Error) => {
-      if (!(await boss.getQueue(q.name))) throw err; // created concurrently by another process: fine
-    });
-  }
+export function paymentQueueDefinitions(opts: PaymentQueueOptions): QueueDefinition[] {
+  return [
+    { name: PAYMENT_DEAD_LETTER_QUEUE, options: { retentionSeconds: 30 * 86_400, deleteAfterSeconds: 30 * 86_400 } },
+    {
+      name: PAYMENT_QUEUE,
+      options: {
+        retryLimit: opts.retryLimit, retryDelay: opts.retryDelaySeconds, retryBackoff: false,
+        expireInSeconds: opts.expireInSeconds, heartbeatSeconds: opts.heartbeatSeconds,
+        deadLetter: PAYMENT_DEAD_LETTER_QUEUE, retentionSeconds: 14 * 86_400, deleteAfterSeconds: COMPLETED_JOB_RETENTION_SECONDS,
+      },
+      sqlEnqueueFunction: PAYMENT_ENQUEUE_FUNCTION,
+    },
+  ];
 }
 
 /**
  * The order's payment job. It carries the trace it was enqueued under (the checkout request's span when
  * tracing is on, else whatever traceparent the caller received) so the payment worker continues it.
- * Checkout writes it in the same statement as the order (decision 0011).
  */
 export function paymentJob(orderId: string, traceparent?: string): PaymentJob {
   const parent = currentTraceparent() ?? traceparent;
   return parent ? { orderId, traceparent: parent } : { orderId };
 }
 
-/**
- * Enqueues the order's payment job inside the caller's transaction (pg-boss's own insert, run on the
- * transaction's client), so the job commits or rolls back with the order change that needs it. Checkout
- * does not come here: its job is written by its SQL function in the same statement as the order
- * (decision 0011); this is for the other producers, such as paying a declined order again.
- */
-export async function enqueuePaymentJob(queue: JobQueue, tx: Queryable, orderId: string, traceparent?: string): Promise<string> {
-  const id = await queue.send(PAYMENT_QUEUE, paymentJob(orderId, traceparent), {
-    singletonKey: orderId,
-    db: { executeSql: (text: string, values: unknown[]) => tx.query(text, values) },
-  });
-  // Not a shopper's mistake: the queue is missing or refused the job; roll the order change back.
-  if (!id) throw new Error(`payment queue ${PAYMENT_QUEUE} refused the job for order ${orderId}`);
-  return id;
+/** Enqueues an order's payment job (singleton key: the order id), in db's transaction when db is a client. */
+export function enqueuePaymentJob(db: Queryable, job: PaymentJob): Promise<string | null> {
+  return enqueueJob(db, PAYMENT_ENQUEUE_FUNCTION, job, job.orderId);
 }

@@ -7,6 +7,23 @@ export const PaymentQueries = {
            WHERE id = $1 AND (payment_lease_until IS NULL OR payment_lease_until < now() OR payment_lease_owner = $2)
            RETURNING status, total_amount, currency, payment_method`,
   },
+  renewLease: {
+    name: 'payments.renew_lease',
+    // Only while it is still ours: a lease another worker took, or that was cleared as lapsed, is lost.
+    text: `UPDATE orders SET payment_lease_until = now() + make_interval(secs => $3) WHERE id = $1 AND payment_lease_owner = $2`,
+  },
+  lapsedLeases: {
+    name: 'payments.lapsed_leases',
+    // Taken and neither released nor renewed: the worker that held it died (or stalled past it).
+    text: `SELECT id FROM orders
+           WHERE status = 'pending_payment' AND payment_lease_owner IS NOT NULL AND payment_lease_until < now()
+           LIMIT $1`,
+  },
+  clearLapsedLease: {
+    name: 'payments.clear_lapsed_lease',
+    text: `UPDATE orders SET payment_lease_owner = NULL, payment_lease_until = NULL
+           WHERE id = $1 AND payment_lease_owner IS NOT NULL AND payment_lease_until < now()`,
+  },
   releaseLease: {
     name: 'payments.release_lease',
     text: `UPDATE orders SET payment_lease_owner = NULL, payment_lease_until = NULL WHERE id = $1 AND payment_lease_owner = $2`,

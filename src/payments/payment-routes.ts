@@ -8,7 +8,9 @@ import { OrderSchema } from '../orders/order-routes.ts';
 import { getOrder } from '../orders/index.ts';
 import { refundOrder, paymentAttempts, cancelUnpaidOrder } from './payment-service.ts';
 import { reconcile, listFindings } from './reconciliation.ts';
-import { PAYMENT_DEAD_LETTER_QUEUE, PAYMENT_QUEUE } from './payment-jobs.ts';
+import { PAYMENT_DEAD_LETTER_QUEUE, enqueuePaymentJob, paymentJob, type PaymentJob } from './payment-jobs.ts';
+import { listQueuedJobs, findQueuedJob, cancelQueuedJob } from '../platform/queue/job-queue.ts';
+import { withTransaction } from '../platform/db/database.ts';
 import { PaymentErrors } from './payment-errors.ts';
 
 const IdParams = Type.Object({ id: UuidSchema });
@@ -64,12 +66,8 @@ export function paymentAdminRoutes(app: HttpServer, deps: RouteDeps): void {
         response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), orderId: Type.String(), createdAt: Type.String(), lastError: Type.Unknown() })) }), ...errorResponses(401) },
       },
     }, async () => {
-      const { rows } = await deps.pool.query<{ id: string; order_id: string; created_on: Date; output: unknown }>(
-        `SELECT d.id, d.data->>'orderId' AS order_id, d.created_on,
-                (SELECT j.output FROM pgboss.job j WHERE j.name = $2 AND j.data->>'orderId' = d.data->>'orderId' AND j.state = 'failed' ORDER BY j.completed_on DESC LIMIT 1) AS output
-         FROM pgboss.job d WHERE d.name = $1 AND d.state IN ('created', 'retry') ORDER BY d.created_on LIMIT 500`,
-        [PAYMENT_DEAD_LETTER_QUEUE, PAYMENT_QUEUE]);
-      return { items: rows.map((r) => ({ id: r.id, orderId: r.order_id, createdAt: r.created_on.toISOString(), lastError: r.output ?? null })) };
+      const dead = await listQueuedJobs<PaymentJob>(deps.queue, PAYMENT_DEAD_LETTER_QUEUE);
+      return { items: dead.map((d) => ({ id: d.id, orderId: d.data.orderId, createdAt: d.createdOn.toISOString(), lastError: d.lastError })) };
     });
 
     admin.post('/api/admin/payments/dead-letters/:id/retry', {
@@ -78,11 +76,14 @@ export function paymentAdminRoutes(app: HttpServer, deps: RouteDeps): void {
         response: { 202: Type.Object({ orderId: Type.String(), jobId: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400, 401, 404, 429) },
       },
     }, async (req, reply) => {
-      const dead = await deps.queue.getJobById<{ orderId: string }>(PAYMENT_DEAD_LETTER_QUEUE, req.params.id);
-      if (!dead || (dead.state !== 'created' && dead.state !== 'retry')) throw PaymentErrors.DEAD_LETTER_NOT_FOUND();
-      const jobId = await deps.queue.send(PAYMENT_QUEUE, { orderId: dead.data.orderId });
-      // Cancel (not complete): the dead letter was never taken by a worker, so it is not active.
-      await deps.queue.cancel(PAYMENT_DEAD_LETTER_QUEUE, req.params.id);
+      const dead = await findQueuedJob<PaymentJob>(deps.queue, PAYMENT_DEAD_LETTER_QUEUE, req.params.id);
+      if (!dead) throw PaymentErrors.DEAD_LETTER_NOT_FOUND();
+      // Enqueued the way checkout enqueues, and the dead letter cancelled (not completed: no worker took
+      // it), in one transaction: a retry sent twice at once enqueues once.
+      const jobId = await withTransaction(deps.pool, async (tx) => {
+        if (!(await cancelQueuedJob(deps.queue, PAYMENT_DEAD_LETTER_QUEUE, dead.id, tx))) throw PaymentErrors.DEAD_LETTER_NOT_FOUND();
+        return enqueuePaymentJob(tx, paymentJob(dead.data.orderId));
+      });
       return reply.code(202).send({ orderId: dead.data.orderId, jobId });
     });
 

@@ -150,6 +150,56 @@ async function refundOrphanCharge(deps: PaymentDeps, attempt: AttemptRow, intent
 
 export type JobResult = 'settled' | 'skipped';
 
+/**
+ * How long an order's payment lease lasts, from the payment job's heartbeat: half of it plus a second
+ * (6 s for pg-boss's minimum heartbeat of 10 s), renewed every third of its length. A dead worker's lease
+ * therefore lapses within 6 s of its death, which releaseLapsedLeases() notices first; and pg-boss, which
+ * retries a job no sooner than half a heartbeat plus the retry delay (at least 1 s) after its worker's last
+ * heartbeat, never hands the job to a new worker while the dead one's lease still holds the order.
+ */
+export function leaseSecondsFor(heartbeatSeconds: number): number {
+  return Math.ceil(heartbeatSeconds / 2) + 1;
+}
+
+/**
+ * Clears the leases of unpaid orders whose worker stopped renewing them (it died, or stalled past the
+ * lease) and returns those orders: their payment jobs are still active in the queue, held by a worker that
+ * will not finish them, and the caller has them retried now instead of when their heartbeat lapses. Safe
+ * to run in every payments process at once: clearing is conditional, so each order is returned once.
+ */
+export async function releaseLapsedLeases(pool: pg.Pool, batch = 100): Promise<string[]> {
+  const { rows } = await query<{ id: string }>(pool, Q.lapsedLeases, [batch]);
+  const released: string[] = [];
+  for (const { id } of rows) {
+    if ((await query(pool, Q.clearLapsedLease, [id])).rowCount) released.push(id);
+  }
+  return released;
+}
+
+/**
+ * Keeps the order's payment lease while this worker works on it: renewed every third of its length, so a
+ * live worker keeps it however long a provider call takes, and a dead one's lapses within leaseSeconds.
+ * lost() turns true when a renewal finds the lease no longer ours (this process stalled past it, and it was
+ * cleared or taken by another worker); the job then starts nothing new. A renewal that cannot reach the
+ * database is tried again on the next tick. Exactly-once does not rest on the lease (docs/payments.md): it
+ * keeps two workers from working on one order at once.
+ */
+function holdLease(deps: PaymentDeps, orderId: string): { lost(): boolean; release(): Promise<void> } {
+  let lost = false;
+  const timer = setInterval(() => {
+    query(deps.pool, Q.renewLease, [orderId, deps.workerId, deps.leaseSeconds])
+      .then((r) => { if (r.rowCount === 0) lost = true; }, () => {});
+  }, deps.leaseSeconds * 1000 / 3);
+  timer.unref();
+  return {
+    lost: () => lost,
+    release: async () => {
+      clearInterval(timer);
+      await query(deps.pool, Q.releaseLease, [orderId, deps.workerId]).catch(() => {});
+    },
+  };
+}
+
 /** Processes one payment job. Returns when the order is settled; throws RetryLater to be retried. */
 export async function processPaymentJob(deps: PaymentDeps, orderId: string): Promise<JobResult> {
   const lease = await query<{ status: string; total_amount: number; currency: string; payment_method: string }>(
@@ -160,6 +210,7 @@ export async function processPaymentJob(deps: PaymentDeps, orderId: string): Pro
     if (!status || status !== 'pending_payment') return 'skipped';
     throw new RetryLater(`order ${orderId} is being processed by another worker`);
   }
+  const held = holdLease(deps, orderId);
   try {
     if (order.status !== 'pending_payment') {
       // Settled or canceled. An attempt left unresolved (e.g. the order was canceled by its deadline while
@@ -170,6 +221,7 @@ export async function processPaymentJob(deps: PaymentDeps, orderId: string): Pro
     }
     const notSentHere = new Set<string>();
     for (let hop = 0; hop <= deps.router.size; hop++) {
+      if (held.lost()) throw new RetryLater(`order ${orderId}: this worker's payment lease lapsed`);
       let attempt = (await query<AttemptRow>(deps.pool, Q.unresolvedAttempt, [orderId])).rows[0];
       let outcome: AttemptOutcome;
       if (attempt) {
@@ -221,7 +273,7 @@ export async function processPaymentJob(deps: PaymentDeps, orderId: string): Pro
     }
     throw new RetryLater('every provider refused the request');
   } finally {
-    await query(deps.pool, Q.releaseLease, [orderId, deps.workerId]).catch(() => {});
+    await held.release();
   }
 }
 

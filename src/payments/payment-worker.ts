@@ -4,11 +4,11 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import client from 'prom-client';
-import type { JobQueue } from '../platform/queue/job-queue.ts';
+import { queueStats, oldestJobAge, retryActiveJobsNow, type JobQueue } from '../platform/queue/job-queue.ts';
 import type { Logger } from '../platform/observability/logger.ts';
 import { registry } from '../platform/observability/metrics.ts';
 import { PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE, type PaymentJob } from './payment-jobs.ts';
-import { processPaymentJob, cancelOrdersPastDeadline, RetryLater, type PaymentDeps } from './payment-service.ts';
+import { processPaymentJob, cancelOrdersPastDeadline, releaseLapsedLeases, RetryLater, type PaymentDeps } from './payment-service.ts';
 import type { ProviderRouter } from './provider-router.ts';
 import { reconcile } from './reconciliation.ts';
 import { paymentJobDuration } from './payment-metrics.ts';
@@ -37,12 +37,8 @@ new client.Gauge({
     if (!queueMetricsPool) return;
     this.reset();
     try {
-      const { rows } = await queueMetricsPool.query<{ name: string; state: string; n: number }>(
-        `SELECT name, state::text, count(*)::int AS n FROM pgboss.job WHERE name = ANY($1) AND state < 'completed' GROUP BY 1, 2`,
-        [[PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE]]);
-      // Report zeros too: "no jobs waiting" is a value an alert must be able to see.
-      for (const q of [PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE]) for (const state of ['created', 'retry', 'active']) this.set({ queue: q, state }, 0);
-      for (const r of rows) this.set({ queue: r.name, state: r.state }, r.n);
+      // Zeros too: "no jobs waiting" is a value an alert must be able to see.
+      for (const s of await queueStats(queueMetricsPool, [PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE])) this.set({ queue: s.queue, state: s.state }, s.count);
     } catch { /* the queue schema may not exist yet */ }
   },
 });
@@ -53,9 +49,7 @@ new client.Gauge({
   async collect() {
     if (!queueMetricsPool) return;
     try {
-      const { rows } = await queueMetricsPool.query<{ age: number | null }>(
-        `SELECT extract(epoch FROM now() - min(created_on))::float8 AS age FROM pgboss.job WHERE name = $1 AND state < 'completed'`, [PAYMENT_QUEUE]);
-      this.set(rows[0]?.age ?? 0);
+      this.set(await oldestJobAge(queueMetricsPool, PAYMENT_QUEUE));
     } catch { /* not ready */ }
   },
 });
@@ -131,11 +125,30 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
   }, 5000);
   housekeeping.unref();
 
+  // A worker that dies mid-payment leaves its order's lease to lapse (within leaseSeconds) while its job
+  // stays active until pg-boss notices the missing heartbeat (up to heartbeatSeconds). Every second, the
+  // orders whose lease lapsed get their job retried now; the heartbeat stays the backstop (a worker that
+  // died before taking the lease leaves no lease to lapse).
+  let recovering = false;
+  const recovery = setInterval(() => {
+    if (recovering || stopped) return;
+    recovering = true;
+    (async () => {
+      for (const orderId of await releaseLapsedLeases(pool)) {
+        const retried = await retryActiveJobsNow(queue, pool, PAYMENT_QUEUE, orderId, 'the worker holding the order stopped renewing its lease');
+        // No active job: the worker ended its job without releasing the lease (a database error then).
+        if (retried) logger.warn({ orderId }, 'payment lease lapsed: its worker is gone; its payment job is retried now');
+      }
+    })().catch((err) => logger.warn({ err }, 'payment lease recovery failed; will retry')).finally(() => { recovering = false; });
+  }, 1000);
+  recovery.unref();
+
   return {
     ready,
     stop: async () => {
       stopped = true;
       clearInterval(housekeeping);
+      clearInterval(recovery);
       await ready.catch(() => {});
       await queue.offWork(PAYMENT_QUEUE);
       queueMetricsPool = undefined;

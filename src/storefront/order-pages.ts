@@ -90,7 +90,7 @@ export function orderPages(app: HttpServer, deps: RouteDeps): void {
       });
     }
     try {
-      await payOrderAgain(deps.pool, deps.queue, {
+      await payOrderAgain(deps.pool, {
         orderId: found.order.id, accessToken: found.token, paymentMethod: req.body.paymentMethod,
         idempotencyKey: req.body.idempotencyKey,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
 import { productInStock, placeOrder, waitForSettlement, setFault, clearFault, admin, type PlacedOrder } from '../helpers/shop.ts';
 import { succeededChargesByOrder } from '../../src/psp/index.ts';
+import { PAYMENT_QUEUE } from '../../src/payments/index.ts';
 import { parsePrometheusText } from '../../src/platform/observability/prometheus-text.ts';
 
 let app: TestApp;
@@ -144,13 +145,17 @@ test('a job that exhausts its retries lands in the dead-letter queue, visible to
       if (dead.some((d) => d.orderId === order.orderId)) break;
       await sleep(500);
     }
-    const letter = dead.find((d) => d.orderId === order.orderId);
+    const letter = dead.find((d) => d.orderId === order.orderId) as { id: string; orderId: string; lastError: unknown } | undefined;
     assert.ok(letter, 'the exhausted job is dead-lettered, not dropped');
+    assert.ok(letter.lastError, 'the dead letter shows why its last run failed');
     assert.equal(await waitForSettlement(strict.url, order, 0), 'pending_payment', 'the shopper sees the honest state');
     await clearFault(strict.url, strict.adminToken, 'psp.down');
     const retried = await admin(strict.url, strict.adminToken, 'POST', `/api/admin/payments/dead-letters/${letter.id}/retry`, {});
     assert.equal(retried.status, 202, retried.text);
     assert.equal(await waitForSettlement(strict.url, order, 15_000), 'paid');
+    // Put back the one way checkout enqueues: keyed by the order id like the first job.
+    const jobs = await strict.ctx.queue!.findJobs(PAYMENT_QUEUE, { data: { orderId: order.orderId } });
+    assert.deepEqual(jobs.map((j) => j.singletonKey), [order.orderId, order.orderId]);
     const remaining = (await admin(strict.url, strict.adminToken, 'GET', '/api/admin/payments/dead-letters')).json.items;
     assert.ok(!remaining.some((d: { orderId: string }) => d.orderId === order.orderId));
     const missing = await api(strict.url, 'POST', '/api/admin/payments/dead-letters/00000000-0000-4000-8000-000000000000/retry', {}, { authorization: `Bearer ${strict.adminToken}` });

@@ -30,7 +30,7 @@ export interface RoleDeployment {
 }
 
 /** Starts `holdfast start --target <role>`; `started` gets the process at once, so a failure elsewhere can stop it. */
-function startRole(role: string, env: Record<string, string>, started: HoldfastProcess[]): Promise<RoleProcess> {
+export function startRole(role: string, env: Record<string, string>, started: HoldfastProcess[] = []): Promise<RoleProcess> {
   const proc = spawnHoldfast(['start', '--target', role], env);
   started.push(proc);
   const { child } = proc;
@@ -51,7 +51,7 @@ function startRole(role: string, env: Record<string, string>, started: HoldfastP
 }
 
 /** Two consecutive free ports (the simulator's primary and secondary accounts). */
-async function freePortPair(): Promise<number> {
+export async function freePortPair(): Promise<number> {
   for (;;) {
     const p = await freePort();
     if (p < 65535 && await portFree(p + 1)) return p;
@@ -64,6 +64,16 @@ function portFree(port: number): Promise<boolean> {
     srv.once('error', () => resolve(false));
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/** SIGTERM (drain), then SIGKILL after 20 s; resolves once the process has exited. */
+export async function stopRole(p: RoleProcess): Promise<void> {
+  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+  const exited = new Promise((r) => p.child.once('exit', r));
+  p.child.kill('SIGTERM');
+  const timer = setTimeout(() => p.child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /**

@@ -12,14 +12,15 @@ function adminUrl(): string {
 
 export interface TestDatabase { url: string; name: string; pool: pg.Pool; drop(): Promise<void> }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** `empty`: a database with nothing in it (no migrations, no catalog), as a first start sees it. */
+export async function createTestDatabase(opts: { empty?: boolean } = {}): Promise<TestDatabase> {
   const name = `test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
   // CREATE DATABASE ... TEMPLATE needs the template to have no other sessions; retry briefly if busy.
   for (let attempt = 0; ; attempt++) {
     try {
-      await admin.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
+      await admin.query(opts.empty ? `CREATE DATABASE ${name}` : `CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DB}`);
       break;
     } catch (err) {
       if (attempt > 50 || (err as { code?: string }).code !== '55006') throw err;

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
-const LOCK_KEY = 727_401_001; // arbitrary, fixed: identifies "holdfast migrations" among advisory locks
+export const MIGRATIONS_LOCK_KEY = 727_401_001; // arbitrary, fixed: identifies "holdfast migrations" among advisory locks
 
 export interface MigrationResult { applied: string[]; alreadyApplied: number }
 
@@ -19,7 +19,7 @@ export async function listMigrations(): Promise<{ id: string; file: string }[]> 
 export async function migrate(pool: pg.Pool): Promise<MigrationResult> {
   const client = await pool.connect();
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATIONS_LOCK_KEY]);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await client.query<{ id: string }>('SELECT id FROM schema_migrations')).rows.map((r) => r.id));
@@ -40,7 +40,7 @@ export async function migrate(pool: pg.Pool): Promise<MigrationResult> {
     }
     return { applied, alreadyApplied: done.size };
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => {});
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATIONS_LOCK_KEY]).catch(() => {});
     client.release();
   }
 }
