@@ -7,7 +7,7 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { registeredErrors } from '../src/platform/http/app-error.ts';
+import { documentedErrors } from '../src/platform/http/http-errors.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const ERRORS_DOC = path.join(ROOT, 'docs', 'errors.md');
@@ -30,7 +30,7 @@ async function sourceFiles(dir: string): Promise<string[]> {
 export async function errorModules(): Promise<string[]> {
   const files: string[] = [];
   for (const file of (await sourceFiles(path.join(ROOT, 'src'))).sort()) {
-    if ((await readFile(file, 'utf8')).includes('defineErrors(')) files.push(path.relative(ROOT, file));
+    if (/\bdefine(Http)?Errors\(/.test(await readFile(file, 'utf8'))) files.push(path.relative(ROOT, file));
   }
   return files;
 }
@@ -38,7 +38,7 @@ export async function errorModules(): Promise<string[]> {
 /** Imports every module that declares error codes and returns the complete registry. */
 export async function loadErrorRegistry(): Promise<ErrorRow[]> {
   for (const file of await errorModules()) await import(pathToFileURL(path.join(ROOT, file)).href);
-  return registeredErrors()
+  return documentedErrors()
     .map((e) => ({ code: e.code, status: e.status, context: e.context, meaning: e.message }))
     .sort((a, b) => a.context.localeCompare(b.context) || a.code.localeCompare(b.code));
 }

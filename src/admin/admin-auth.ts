@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import { HttpErrors } from '../platform/http/app-error.ts';
+import { HttpErrors } from '../platform/http/http-errors.ts';
 import { bearerToken } from '../orders/order-routes.ts';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

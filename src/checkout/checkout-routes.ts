@@ -3,7 +3,7 @@ import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { errorResponses, PaymentMethodIdSchema, UuidSchema } from '../platform/http/schemas.ts';
 import { checkoutsTotal } from '../platform/observability/metrics.ts';
-import { AppError } from '../platform/http/app-error.ts';
+import { DomainError } from '../platform/errors/domain-error.ts';
 import { placeOrder } from './checkout-service.ts';
 
 export const ShippingAddressSchema = Type.Object({
@@ -44,7 +44,7 @@ export function checkoutRoutes(app: HttpServer, deps: RouteDeps): void {
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(202).send(result.response);
     } catch (err) {
-      checkoutsTotal.inc({ outcome: err instanceof AppError ? err.code : 'error' });
+      checkoutsTotal.inc({ outcome: err instanceof DomainError ? err.code : 'error' });
       throw err;
     }
   });

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { query } from '../platform/db/database.ts';
-import type { AppError } from '../platform/http/app-error.ts';
+import type { DomainError } from '../platform/errors/domain-error.ts';
 import { isUuid } from '../catalog/index.ts';
 import { CartErrors } from '../cart/index.ts';
 import { InventoryErrors } from '../inventory/index.ts';
@@ -49,8 +49,8 @@ export function requestHash(body: unknown): string {
 /** SQLSTATE of holdfast_place_order's rejections (migration 006). */
 const CHECKOUT_REJECTED = 'HF001';
 
-/** The codes holdfast_place_order raises, as the AppErrors the contexts define for them. */
-const rejections: Record<string, (details: Record<string, unknown> | undefined) => AppError> = {
+/** The codes holdfast_place_order raises, as the errors the contexts define for them. */
+const rejections: Record<string, (details: Record<string, unknown> | undefined) => DomainError> = {
   CHECKOUT_IDEMPOTENCY_KEY_IN_FLIGHT: () =>
     CheckoutErrors.CHECKOUT_IDEMPOTENCY_KEY_INVALID('The Idempotency-Key is being used by a request that has not finished; retry.'),
   IDEMPOTENCY_KEY_REUSED: () => CheckoutErrors.IDEMPOTENCY_KEY_REUSED(),

@@ -8,7 +8,7 @@ import { isUuid, type Money } from '../catalog/index.ts';
 import { releaseReservations, paymentDeadline } from '../inventory/index.ts';
 import { OrderQueries as Q } from './order-queries.ts';
 import { OrderErrors } from './order-errors.ts';
-import { HttpErrors } from '../platform/http/app-error.ts';
+import { RequestErrors } from '../platform/errors/request-errors.ts';
 import { canTransition, payAgainRefusal, type OrderStatus, type PayAgainLimits, type PayAgainRefusal } from './order-state-machine.ts';
 
 export interface ShippingAddress {
@@ -172,7 +172,7 @@ export async function listOrders(db: Queryable, q: OrderListQuery): Promise<{ it
       // Only the exact form this function writes: Date.parse accepts dates PostgreSQL rejects ("1", "+275760-…").
       if (typeof c.t === 'string' && typeof c.id === 'string' && isUuid(c.id) && isIsoTimestamp(c.t)) after = { t: c.t, id: c.id };
     } catch { /* invalid */ }
-    if (!after) throw HttpErrors.INVALID_CURSOR();
+    if (!after) throw RequestErrors.INVALID_CURSOR();
   }
   const { rows } = await query<OrderRow>(db, Q.list, [q.status ?? null, q.email ?? null, after?.t ?? null, after?.id ?? null, q.limit + 1]);
   const page = rows.slice(0, q.limit);
