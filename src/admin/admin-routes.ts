@@ -11,7 +11,7 @@ import { ProductSchema } from '../catalog/catalog-routes.ts';
 import { getStockLevel, setOnHand, orderReservations } from '../inventory/index.ts';
 import { listOrders, getOrder, getOrderEvents, ORDER_STATUSES } from '../orders/index.ts';
 import { OrderSchema } from '../orders/order-routes.ts';
-import { adminScope, ADMIN_SECURITY } from './admin-auth.ts';
+import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
 
 const Slug = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 120 });
 const ProductFields = {

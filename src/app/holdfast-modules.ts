@@ -19,7 +19,7 @@ import { ProviderRouter, type ProviderAccount } from '../payments/provider-route
 import { DEFAULT_RESILIENCE } from '../payments/provider-resilience.ts';
 import { startPaymentWorkers } from '../payments/payment-worker.ts';
 import { leaseSecondsFor } from '../payments/payment-service.ts';
-import { resolveAdminToken } from '../admin/admin-token.ts';
+import { resolveAdminToken } from '../platform/admin-token/admin-token.ts';
 import { registerOperationalRoutes } from './operational-routes.ts';
 import { ensureDatabaseWhenReachable } from './database-at-start.ts';
 import { registerStorefront, startStorefrontHousekeeping } from '../storefront/storefront-role.ts';

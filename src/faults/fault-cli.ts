@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../platform/config/config.ts';
 import { shopUrl } from '../platform/config/shop-url.ts';
-import { readAdminToken } from '../admin/admin-token.ts';
+import { readAdminToken } from '../platform/admin-token/admin-token.ts';
 
 export const FAULTS_USAGE = `usage:
   holdfast faults list                              every fault and whether it is active

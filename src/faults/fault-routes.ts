@@ -5,7 +5,7 @@ import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { errorResponses } from '../platform/http/schemas.ts';
-import { adminScope, ADMIN_SECURITY } from '../admin/admin-auth.ts';
+import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
 import { getFaultState, listFaultStates, setFault, clearFault, type FaultState } from './fault-service.ts';
 
 const FaultStateSchema = Type.Object({

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { errorResponses, MoneySchema } from '../platform/http/schemas.ts';
+import { bearerToken } from '../platform/http/bearer-token.ts';
 import { getOrderForCustomer } from './order-service.ts';
 import { ORDER_STATUSES } from './order-state-machine.ts';
 
@@ -31,11 +32,6 @@ export const OrderSchema = Type.Object({
     minimum: 0, description: 'payment_failed only: how many times the order was paid again with another payment method (at most paymentRetryMaxAttempts)',
   })),
 });
-
-export function bearerToken(header: string | undefined): string | undefined {
-  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return m?.[1];
-}
 
 export function orderRoutes(app: HttpServer, deps: RouteDeps): void {
   app.get('/api/orders/:id', {

@@ -3,7 +3,8 @@ import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { errorResponses, PaymentMethodIdSchema } from '../platform/http/schemas.ts';
-import { OrderSchema, bearerToken } from '../orders/order-routes.ts';
+import { OrderSchema } from '../orders/order-routes.ts';
+import { bearerToken } from '../platform/http/bearer-token.ts';
 import { payOrderAgain, payAgainLimits, PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE } from './payment-retry.ts';
 
 export function orderPaymentRoutes(app: HttpServer, deps: RouteDeps): void {

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { RouteDeps } from '../platform/http/deps.ts';
 import { errorResponses, UuidSchema } from '../platform/http/schemas.ts';
-import { adminScope, ADMIN_SECURITY } from '../admin/admin-auth.ts';
+import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
 import { OrderSchema } from '../orders/order-routes.ts';
 import { getOrder } from '../orders/index.ts';
 import { refundOrder, paymentAttempts, cancelUnpaidOrder } from './payment-service.ts';

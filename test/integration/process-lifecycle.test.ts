@@ -16,7 +16,7 @@ import { Agent, request as undiciRequest } from 'undici';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
 import { SHIPPING } from '../helpers/test-app.ts';
 import { listMigrations } from '../../src/platform/db/migrate.ts';
-import { adminTokenDigest } from '../../src/admin/admin-auth.ts';
+import { adminTokenDigest } from '../../src/platform/http/admin-auth.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ADMIN_TOKEN = `lifecycle-admin-${randomBytes(12).toString('hex')}`;

@@ -1,10 +1,11 @@
-// Admin routes are closed unless the request carries the admin token (constant-time comparison).
+// The admin and ops APIs are closed unless the request carries the admin token (constant-time
+// comparison). The token itself is never stored: see src/platform/admin-token/admin-token.ts.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { HttpServer } from '../platform/http/http-server.ts';
-import { HttpErrors } from '../platform/http/http-errors.ts';
-import { bearerToken } from '../orders/order-routes.ts';
+import type { HttpServer } from './http-server.ts';
+import { HttpErrors } from './http-errors.ts';
+import { bearerToken } from './bearer-token.ts';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 

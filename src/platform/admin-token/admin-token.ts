@@ -4,23 +4,29 @@
 import { randomBytes } from 'node:crypto';
 import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Queryable } from '../platform/db/database.ts';
-import { adminTokenDigest } from './admin-auth.ts';
+import { query, type NamedQuery, type Queryable } from '../db/database.ts';
+import { adminTokenDigest } from '../http/admin-auth.ts';
+
+const Q = {
+  get: { name: 'settings.admin_token_get', text: `SELECT value FROM settings WHERE key = 'admin_token_sha256'` },
+  // Only the first process to generate one wins: a concurrent start finds no row returned and reads theirs.
+  insert: {
+    name: 'settings.admin_token_insert',
+    text: `INSERT INTO settings (key, value) VALUES ('admin_token_sha256', $1) ON CONFLICT (key) DO NOTHING RETURNING value`,
+  },
+} satisfies Record<string, NamedQuery>;
 
 export interface AdminTokenResolution { sha256: string; generated?: string; file?: string }
 
 export async function resolveAdminToken(db: Queryable, configured: string | undefined, dataDir: string): Promise<AdminTokenResolution> {
   if (configured) return { sha256: adminTokenDigest(configured) };
-  const existing = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'admin_token_sha256'`);
+  const existing = await query<{ value: string }>(db, Q.get);
   if (existing.rows[0]) return { sha256: existing.rows[0].value };
   const token = `hf_admin_${randomBytes(24).toString('base64url')}`;
-  const inserted = await db.query<{ value: string }>(
-    `INSERT INTO settings (key, value) VALUES ('admin_token_sha256', $1) ON CONFLICT (key) DO NOTHING RETURNING value`,
-    [adminTokenDigest(token)],
-  );
+  const inserted = await query<{ value: string }>(db, Q.insert, [adminTokenDigest(token)]);
   if (!inserted.rows[0]) {
     // Another process generated one at the same moment: use theirs.
-    const again = await db.query<{ value: string }>(`SELECT value FROM settings WHERE key = 'admin_token_sha256'`);
+    const again = await query<{ value: string }>(db, Q.get);
     return { sha256: again.rows[0]!.value };
   }
   const file = path.resolve(dataDir, 'admin-token');
