@@ -7,7 +7,7 @@ import type { Logger } from '../platform/observability/logger.ts';
 import { startEmbeddedPostgres } from '../platform/db/embedded-postgres.ts';
 import { createPool, ensureDatabase } from '../platform/db/database.ts';
 import { migrate } from '../platform/db/migrate.ts';
-import { createJobQueue, startJobQueue, type JobQueue } from '../platform/queue/job-queue.ts';
+import { PgBossJobQueue } from '../platform/queue/pg-boss-queue.ts';
 import { createHttpServer, type HttpServer } from '../platform/http/http-server.ts';
 import { registerPoolMetrics, metricsSettings } from '../platform/observability/metrics.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
@@ -40,7 +40,7 @@ export interface AppContext {
   ready: boolean;
   databaseUrl?: string;
   pool?: pg.Pool;
-  queue?: JobQueue;
+  queue?: PgBossJobQueue;
   server?: HttpServer;
   adminTokenSha256?: string;
   listeningUrl?: string;
@@ -199,16 +199,19 @@ export function buildModuleManager(): ModuleManager<AppContext> {
     init: (ctx) => {
       // Every process supervises (expires stalled jobs so a killed worker's job is retried); pg-boss makes
       // concurrent supervisors safe.
-      const queue = createJobQueue(ctx.databaseUrl!, { supervise: true, poolMax: 4, applicationName: 'holdfast-queue', logger: ctx.logger });
+      const queue = new PgBossJobQueue({
+        connectionString: ctx.databaseUrl!, pool: ctx.pool!, supervise: true, poolMax: 4, applicationName: 'holdfast-queue', logger: ctx.logger,
+      });
       ctx.queue = queue;
       return {
         start: async () => {
-          await startJobQueue(queue, ctx.pool!, paymentQueueDefinitions({
+          await queue.start();
+          await queue.declareQueues(paymentQueueDefinitions({
             retryLimit: ctx.config.paymentJobRetryLimit, retryDelaySeconds: ctx.config.paymentJobRetryDelaySeconds,
             expireInSeconds: ctx.config.paymentJobExpireSeconds, heartbeatSeconds: ctx.config.paymentJobHeartbeatSeconds,
-          }), ctx.logger);
+          }));
         },
-        stop: async () => { await queue.stop({ graceful: true, timeout: 10_000 }); },
+        stop: () => queue.stop(),
       };
     },
   });

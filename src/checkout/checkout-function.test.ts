@@ -69,7 +69,7 @@ test('the payment job row is the one pg-boss send() writes for the same job', as
   const res = await checkout(await cartWith([{ productId: p!.id, quantity: 1 }]));
   assert.equal(res.status, 202, res.text);
   const viaBoss = `parity-${randomUUID()}`;
-  const sent = await app.ctx.queue!.send(PAYMENT_QUEUE, { orderId: viaBoss }, { singletonKey: viaBoss });
+  const sent = await app.ctx.queue!.boss.send(PAYMENT_QUEUE, { orderId: viaBoss }, { singletonKey: viaBoss });
   assert.ok(sent);
   // Every column of the installed pg-boss's job table; ids, data, the key and times by kind.
   const row = async (key: string) => (await db().query(`

@@ -24,7 +24,7 @@ export function orderPaymentRoutes(app: HttpServer, deps: RouteDeps): void {
       response: { 202: OrderSchema, ...errorResponses(400, 401, 404, 409, 422, 429) },
     },
   }, async (req, reply) => {
-    const { order, replayed } = await payOrderAgain(deps.pool, {
+    const { order, replayed } = await payOrderAgain(deps.pool, deps.queue, {
       orderId: req.params.id, accessToken: bearerToken(req.headers.authorization), paymentMethod: req.body.paymentMethod,
       idempotencyKey: req.headers['idempotency-key'],
       traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,

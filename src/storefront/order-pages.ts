@@ -91,7 +91,7 @@ export function orderPages(app: HttpServer, deps: RouteDeps): void {
       });
     }
     try {
-      await payOrderAgain(deps.pool, {
+      await payOrderAgain(deps.pool, deps.queue, {
         orderId: found.order.id, accessToken: found.token, paymentMethod: req.body.paymentMethod,
         idempotencyKey: req.body.idempotencyKey,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
