@@ -1,6 +1,7 @@
 // The `holdfast` program: one binary, every role. `holdfast help` lists the commands.
 import { parseArgs } from 'node:util';
-import { loadConfig, ConfigError, type Config } from './platform/config/config.ts';
+import { ConfigError } from './platform/config/config.ts';
+import { loadHoldfastConfig, type Config } from './app/holdfast-config.ts';
 import type { AppContext } from './app/holdfast-modules.ts';
 // Every command imports what it needs when it runs: the roles' modules (Fastify, pg-boss, OpenTelemetry)
 // take seconds to load, and `holdfast loadtest` or `holdfast rca` need none of them.
@@ -39,7 +40,7 @@ function fail(message: string, code = 2): never {
 
 function config(): Config {
   try {
-    return loadConfig();
+    return loadHoldfastConfig();
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;

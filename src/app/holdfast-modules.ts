@@ -2,7 +2,7 @@
 // queue, HTTP server) are modules the roles depend on. See docs/architecture.md.
 import type pg from 'pg';
 import { ModuleManager } from '../platform/modules/module-manager.ts';
-import type { Config } from '../platform/config/config.ts';
+import type { Config } from './holdfast-config.ts';
 import type { Logger } from '../platform/observability/logger.ts';
 import { startEmbeddedPostgres } from '../platform/db/embedded-postgres.ts';
 import { createPool, ensureDatabase } from '../platform/db/database.ts';

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { loadConfig } from '../platform/config/config.ts';
+import { loadHoldfastConfig as loadConfig } from './holdfast-config.ts';
 import { createLogger } from '../platform/observability/logger.ts';
 import { createHttpServer } from '../platform/http/http-server.ts';
 import { createPool } from '../platform/db/database.ts';

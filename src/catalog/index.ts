@@ -1,4 +1,5 @@
 // Public surface of the catalog context.
 export * from './catalog-service.ts';
 export { CatalogErrors } from './catalog-errors.ts';
+export { catalogConfig, type CatalogConfig } from './catalog-config.ts';
 export { generateDemoCatalog, seedDemoCatalog } from './demo-catalog.ts';

@@ -5,6 +5,7 @@ export { createFaultReader, type FaultReader, type FaultReaderOptions, type Faul
 export { listFaultStates, getFaultState, setFault, clearFault, type FaultState } from './fault-service.ts';
 export { FAULTS_CHANNEL } from './fault-store.ts';
 export { FaultErrors } from './fault-errors.ts';
+export { faultsConfig, type FaultsConfig } from './faults-config.ts';
 export { faultRoutes } from './fault-routes.ts';
 export { faultsModule } from './faults-module.ts';
 export { burnCpu, paymentJobFault, installStorefrontFaults, dbSlowInterceptor, startDelayProxy, type DelayProxy } from './fault-effects.ts';

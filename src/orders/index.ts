@@ -2,3 +2,4 @@
 export * from './order-service.ts';
 export * from './order-state-machine.ts';
 export { OrderErrors } from './order-errors.ts';
+export { ordersConfig, type OrdersConfig } from './orders-config.ts';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { query, withTransaction } from '../platform/db/database.ts';
-import type { Config } from '../platform/config/config.ts';
+import type { PaymentsConfig } from './payments-config.ts';
 import type { JobQueue } from '../platform/queue/job-queue.ts';
 import { getOrder, getOrderForCustomer, reopenForPayment, type Order, type PayAgainLimits } from '../orders/index.ts';
 import { enqueuePaymentJob, paymentJob } from './payment-jobs.ts';
@@ -36,7 +36,7 @@ export interface PayAgainResult { order: Order; replayed: boolean }
 export const PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE = 30;
 
 /** The bounds of paying a declined order again: the configured retries per order, and the closing time. */
-export function payAgainLimits(config: Pick<Config, 'paymentRetryMaxAttempts'>): PayAgainLimits {
+export function payAgainLimits(config: Pick<PaymentsConfig, 'paymentRetryMaxAttempts'>): PayAgainLimits {
   return { maxRetries: config.paymentRetryMaxAttempts, minSecondsLeft: PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE };
 }
 

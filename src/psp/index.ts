@@ -10,3 +10,4 @@ export {
 export { testCard, testCardTokens, type TestCard, type CardOutcome } from './test-payment-methods.ts';
 export { parseStripeForm, encodeStripeForm } from './stripe-form.ts';
 export { purgeIdempotencyKeys } from './psp-idempotency.ts';
+export { pspConfig, type PspConfig } from './psp-config.ts';

@@ -3,7 +3,7 @@
 // faults in ctx.faults. Exposes the bound URLs as ctx.pspUrls.
 import type { ModuleDefinition } from '../platform/modules/module-manager.ts';
 import type { AppContext } from '../app/holdfast-modules.ts';
-import type { Config } from '../platform/config/config.ts';
+import type { PspConfig } from './psp-config.ts';
 import { createPool } from '../platform/db/database.ts';
 import { registerPoolMetrics } from '../platform/observability/metrics.ts';
 import { createPspServer, type PspServer } from './psp-server.ts';
@@ -15,7 +15,7 @@ export const PSP_ACCOUNT_IDS = { primary: 'acct_holdfast_primary', secondary: 'a
 export interface PspAccountEndpoint extends PspAccount { port: number }
 
 /** The simulator accounts the config asks for, with the ports they should listen on. */
-export function pspAccountsFromConfig(config: Config): PspAccountEndpoint[] {
+export function pspAccountsFromConfig(config: PspConfig): PspAccountEndpoint[] {
   const accounts: PspAccountEndpoint[] = [
     { name: 'primary', accountId: PSP_ACCOUNT_IDS.primary, secretKey: config.pspPrimarySecretKey, port: config.pspPort },
   ];
@@ -38,7 +38,7 @@ export interface SimulatorClientAccount { name: string; baseUrl: string; secretK
  * psp role bound (`bound`, by account name) or else on loopback at the configured ports, for a
  * payments-only process beside a psp process.
  */
-export function simulatorClientAccounts(config: Config, bound: Readonly<Record<string, string>> = {}): SimulatorClientAccount[] {
+export function simulatorClientAccounts(config: PspConfig, bound: Readonly<Record<string, string>> = {}): SimulatorClientAccount[] {
   return pspAccountsFromConfig(config).map((a) => ({
     name: a.name, baseUrl: bound[a.name] ?? `http://127.0.0.1:${a.port}`, secretKey: a.secretKey,
   }));

@@ -1,7 +1,7 @@
 // Starts Holdfast in-process on a real socket (port 0) against a fresh test database.
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { loadConfig, type Config } from '../../src/platform/config/config.ts';
+import { loadHoldfastConfig, type Config } from '../../src/app/holdfast-config.ts';
 import { createLogger } from '../../src/platform/observability/logger.ts';
 import { buildModuleManager, type AppContext } from '../../src/app/holdfast-modules.ts';
 import { createTestDatabase, type TestDatabase } from './test-db.ts';
@@ -19,7 +19,7 @@ export interface TestApp {
 export async function startTestApp(opts: { targets?: string[]; config?: Partial<Config>; context?: Partial<AppContext> } = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
-  const config = loadConfig({}, {
+  const config = loadHoldfastConfig({}, {
     port: 0, host: '127.0.0.1', databaseUrl: db.url, adminToken, seedOnStart: false, logLevel: 'info',
     dataDir: `.holdfast-test/app-${db.name}`, rateLimitWritesPerMinute: 100_000, ...opts.config,
   });

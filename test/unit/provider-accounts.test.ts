@@ -2,7 +2,7 @@
 // HOLDFAST_PSP_SECONDARY_PORT) and the same configured secret keys, from one function.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from '../../src/platform/config/config.ts';
+import { loadHoldfastConfig as loadConfig } from '../../src/app/holdfast-config.ts';
 import { resolveProviderAccounts, type AppContext } from '../../src/app/holdfast-modules.ts';
 import { pspAccountsFromConfig, simulatorClientAccounts } from '../../src/psp/index.ts';
 

@@ -1,6 +1,6 @@
 // What route plugins receive: the role's resources, never a global.
 import type pg from 'pg';
-import type { Config } from '../config/config.ts';
+import type { Config } from '../../app/holdfast-config.ts';
 import type { JobQueue } from '../queue/job-queue.ts';
 import type { ProviderRouter } from '../../payments/provider-router.ts';
 

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadConfig, ConfigError, ENV_VARS, ConfigSchema } from './config.ts';
+import { ConfigError, composeConfig, defineConfigSlice } from '../platform/config/config.ts';
+import { Type } from 'typebox';
+import * as configModule from '../platform/config/config.ts';
+import { holdfastConfig, loadHoldfastConfig as loadConfig } from './holdfast-config.ts';
+
+const ConfigSchema = holdfastConfig.schema;
+const ENV_VARS = holdfastConfig.env;
 
 const dir = mkdtempSync(path.join(tmpdir(), 'holdfast-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -160,4 +166,23 @@ test('overrides (used by tests and embedding code) win over env and file', () =>
   const c = loadConfig({ PORT: '5000' }, { port: 0, seedOnStart: false });
   assert.equal(c.port, 0);
   assert.equal(c.seedOnStart, false);
+});
+
+test('slices compose into one schema; two slices cannot declare one key or one environment variable', () => {
+  const a = defineConfigSlice({ port: Type.Integer({ default: 1 }) }, { A_PORT: 'port' });
+  const b = defineConfigSlice({ host: Type.String({ default: 'h' }) }, { B_HOST: 'host' });
+  const both = composeConfig(a, b);
+  assert.deepEqual(Object.keys(both.schema.properties), ['port', 'host']);
+  assert.deepEqual(both.env, { A_PORT: 'port', B_HOST: 'host' });
+  assert.throws(() => composeConfig(a, defineConfigSlice({ port: Type.Integer() }, { C_PORT: 'port' })), /config key port is declared by two slices/);
+  assert.throws(() => composeConfig(a, defineConfigSlice({ other: Type.Integer() }, { A_PORT: 'other' })), /environment variable A_PORT is declared by two slices/);
+});
+
+test('a client command loading some slices ignores the file keys of the others, and still reports its own problems', () => {
+  const file = configFile('client.json', { port: 4100, paymentWorkerConcurrency: 4 });
+  const client = composeConfig(defineConfigSlice({ port: Type.Integer({ default: 3000, minimum: 1 }) }, { PORT: 'port' }));
+  const { loadConfig: load } = configModule;
+  assert.equal(load(client, { HOLDFAST_CONFIG: file }, {}, { partial: true }).port, 4100);
+  assert.throws(() => load(client, { HOLDFAST_CONFIG: file }), /paymentWorkerConcurrency .*unknown configuration key/);
+  assert.throws(() => load(client, { PORT: '0' }, {}, { partial: true }), /port \(PORT\): must be >= 1/);
 });
