@@ -3,3 +3,5 @@ export * from './catalog-service.ts';
 export { CatalogErrors } from './catalog-errors.ts';
 export { catalogConfig, type CatalogConfig } from './catalog-config.ts';
 export { generateDemoCatalog, seedDemoCatalog } from './demo-catalog.ts';
+export { demoCatalogModule, catalogApiModule } from './catalog-module.ts';
+export { ProductSchema } from './catalog-routes.ts';

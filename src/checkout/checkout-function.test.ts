@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { startTestApp, api, SHIPPING, type TestApp } from '../../test/helpers/test-app.ts';
 import { PAYMENT_QUEUE } from '../payments/index.ts';
 import { placeOrder } from './checkout-service.ts';
+import { queueModule } from '../platform/queue/queue-module.ts';
+import type { PgBossJobQueue } from '../platform/queue/pg-boss-queue.ts';
 
 let app: TestApp;
 before(async () => { app = await startTestApp(); });
@@ -69,7 +71,7 @@ test('the payment job row is the one pg-boss send() writes for the same job', as
   const res = await checkout(await cartWith([{ productId: p!.id, quantity: 1 }]));
   assert.equal(res.status, 202, res.text);
   const viaBoss = `parity-${randomUUID()}`;
-  const sent = await app.ctx.queue!.boss.send(PAYMENT_QUEUE, { orderId: viaBoss }, { singletonKey: viaBoss });
+  const sent = await (app.service(queueModule) as PgBossJobQueue).boss.send(PAYMENT_QUEUE, { orderId: viaBoss }, { singletonKey: viaBoss });
   assert.ok(sent);
   // Every column of the installed pg-boss's job table; ids, data, the key and times by kind.
   const row = async (key: string) => (await db().query(`
@@ -112,7 +114,7 @@ test('rejections roll everything back and keep their stable codes and details', 
   assert.equal(missing.json.error.code, 'CART_NOT_FOUND');
 
   // A cart id that is not a uuid (the storefront form passes its cookie) is simply not found.
-  await assert.rejects(placeOrder(app.ctx.pool!, { cartId: 'not-a-cart', email: 'x@example.com', shippingAddress: SHIPPING, paymentMethod: 'pm_card_visa' }, randomUUID(), { reservationTtlSeconds: 60 }),
+  await assert.rejects(placeOrder(app.db.pool, { cartId: 'not-a-cart', email: 'x@example.com', shippingAddress: SHIPPING, paymentMethod: 'pm_card_visa' }, randomUUID(), { reservationTtlSeconds: 60 }),
     (err: { code?: string }) => err.code === 'CART_NOT_FOUND');
 });
 

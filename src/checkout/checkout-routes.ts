@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type pg from 'pg';
 import { errorResponses, PaymentMethodIdSchema, UuidSchema } from '../platform/http/schemas.ts';
 import { checkoutsTotal } from '../platform/observability/metrics.ts';
 import { DomainError } from '../platform/errors/domain-error.ts';
@@ -23,7 +23,9 @@ export const CheckoutBodySchema = Type.Object({
   paymentMethod: PaymentMethodIdSchema,
 }, { additionalProperties: false });
 
-export function checkoutRoutes(app: HttpServer, deps: RouteDeps): void {
+export interface CheckoutRouteDeps { pool: pg.Pool; reservationTtlSeconds: number }
+
+export function checkoutRoutes(app: HttpServer, deps: CheckoutRouteDeps): void {
   app.post('/api/checkout', {
     schema: {
       tags: ['checkout'], summary: 'Place an order from a cart (Idempotency-Key required)',
@@ -37,7 +39,7 @@ export function checkoutRoutes(app: HttpServer, deps: RouteDeps): void {
   }, async (req, reply) => {
     try {
       const result = await placeOrder(deps.pool, req.body, req.headers['idempotency-key'], {
-        reservationTtlSeconds: deps.config.reservationTtlSeconds,
+        reservationTtlSeconds: deps.reservationTtlSeconds,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
       });
       checkoutsTotal.inc({ outcome: result.replayed ? 'replayed' : 'accepted' });

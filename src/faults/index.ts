@@ -6,6 +6,5 @@ export { listFaultStates, getFaultState, setFault, clearFault, type FaultState }
 export { FAULTS_CHANNEL } from './fault-store.ts';
 export { FaultErrors } from './fault-errors.ts';
 export { faultsConfig, type FaultsConfig } from './faults-config.ts';
-export { faultRoutes } from './fault-routes.ts';
-export { faultsModule } from './faults-module.ts';
+export { faultsModule, faultsApiModule } from './faults-module.ts';
 export { burnCpu, paymentJobFault, installStorefrontFaults, dbSlowInterceptor, startDelayProxy, type DelayProxy } from './fault-effects.ts';

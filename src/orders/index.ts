@@ -2,4 +2,6 @@
 export * from './order-service.ts';
 export * from './order-state-machine.ts';
 export { OrderErrors } from './order-errors.ts';
+export { ordersApiModule } from './orders-module.ts';
+export { OrderSchema } from './order-routes.ts';
 export { ordersConfig, type OrdersConfig } from './orders-config.ts';

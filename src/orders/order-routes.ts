@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type pg from 'pg';
 import { errorResponses, MoneySchema } from '../platform/http/schemas.ts';
 import { bearerToken } from '../platform/http/bearer-token.ts';
 import { getOrderForCustomer } from './order-service.ts';
@@ -33,7 +33,7 @@ export const OrderSchema = Type.Object({
   })),
 });
 
-export function orderRoutes(app: HttpServer, deps: RouteDeps): void {
+export function orderRoutes(app: HttpServer, deps: { pool: pg.Pool }): void {
   app.get('/api/orders/:id', {
     schema: {
       tags: ['orders'], summary: 'An order, for the shopper holding its access token',

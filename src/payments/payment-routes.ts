@@ -1,11 +1,12 @@
 // Admin API for payments: refunds, attempts, dead-lettered jobs, providers, reconciliation.
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type pg from 'pg';
+import type { JobQueue } from '../platform/queue/job-queue.ts';
+import type { ProviderRouter } from './provider-router.ts';
 import { errorResponses, UuidSchema } from '../platform/http/schemas.ts';
 import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
-import { OrderSchema } from '../orders/order-routes.ts';
-import { getOrder } from '../orders/index.ts';
+import { getOrder, OrderSchema } from '../orders/index.ts';
 import { refundOrder, paymentAttempts, cancelUnpaidOrder } from './payment-service.ts';
 import { reconcile, listFindings } from './reconciliation.ts';
 import { PAYMENT_DEAD_LETTER_QUEUE, enqueuePaymentJob, paymentJob, type PaymentJob } from './payment-jobs.ts';
@@ -14,7 +15,15 @@ import { PaymentErrors } from './payment-errors.ts';
 
 const IdParams = Type.Object({ id: UuidSchema });
 
-export function paymentAdminRoutes(app: HttpServer, deps: RouteDeps): void {
+export interface PaymentAdminRouteDeps {
+  pool: pg.Pool;
+  queue: JobQueue;
+  adminTokenSha256: string;
+  /** The process's provider accounts (made on first use), for refunds and reconciliation. */
+  paymentRouter: () => ProviderRouter;
+}
+
+export function paymentAdminRoutes(app: HttpServer, deps: PaymentAdminRouteDeps): void {
   adminScope(app, deps.adminTokenSha256, (admin) => {
     const security = ADMIN_SECURITY;
 

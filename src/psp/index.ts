@@ -1,6 +1,6 @@
 // Public surface of the payment provider simulator (the `psp` role): a Stripe-compatible API for the
 // PaymentIntents subset, on its own port(s), with a real ledger in PostgreSQL (schema psp).
-export { pspModule, pspAccountsFromConfig, simulatorClientAccounts, PSP_ACCOUNT_IDS, type PspAccountEndpoint, type SimulatorClientAccount } from './psp-module.ts';
+export { pspModule, pspAccountsFromConfig, simulatorClientAccounts, PSP_ACCOUNT_IDS, type PspService, type PspAccountEndpoint, type SimulatorClientAccount } from './psp-module.ts';
 export { createPspServer, presentedKey, type PspServer, type PspServerOptions } from './psp-server.ts';
 export { DEFAULT_API_VERSION, type PspAccount } from './psp-service.ts';
 export {

@@ -3,7 +3,7 @@
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type { PageDeps } from './page-deps.ts';
 import { DomainError } from '../platform/errors/domain-error.ts';
 import { codedErrorReply } from '../platform/http/http-errors.ts';
 import { isUuid } from '../catalog/index.ts';
@@ -33,7 +33,7 @@ function addToCartProblem(body: unknown): string {
   return 'The form could not be read; please try again.';
 }
 
-export function cartPages(app: HttpServer, deps: RouteDeps): void {
+export function cartPages(app: HttpServer, deps: PageDeps): void {
   async function renderCart(req: FastifyRequest, reply: FastifyReply, statusCode: number, error?: string) {
     const cart = await loadShopperCart(deps.pool, req);
     return sendHtml(reply, statusCode, PERSONAL, cartView({ cart, error }));

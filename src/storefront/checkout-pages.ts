@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type { PageDeps } from './page-deps.ts';
 import { DomainError } from '../platform/errors/domain-error.ts';
 import { codedErrorReply, type ErrorReply } from '../platform/http/http-errors.ts';
 import { checkoutsTotal } from '../platform/observability/metrics.ts';
@@ -56,7 +56,7 @@ function describeProblem(err: ErrorReply, cart: Cart | null): FormProblem | unde
   }
 }
 
-export function checkoutPages(app: HttpServer, deps: RouteDeps): void {
+export function checkoutPages(app: HttpServer, deps: PageDeps): void {
   async function renderForm(
     req: FastifyRequest, reply: FastifyReply, statusCode: number,
     opts: Partial<Pick<CheckoutViewModel, 'values' | 'fieldErrors'>> & { idempotencyKey?: string | undefined; problem?: FormProblem | undefined; cart?: Cart | null },
@@ -91,7 +91,7 @@ export function checkoutPages(app: HttpServer, deps: RouteDeps): void {
     let result;
     try {
       result = await placeOrder(deps.pool, toCheckoutRequest(cartId, req.body), req.body.idempotencyKey, {
-        reservationTtlSeconds: deps.config.reservationTtlSeconds,
+        reservationTtlSeconds: deps.reservationTtlSeconds,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
       });
     } catch (err) {

@@ -8,11 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type { PageDeps } from './page-deps.ts';
 import { DomainError } from '../platform/errors/domain-error.ts';
 import { codedErrorReply, type ErrorReply } from '../platform/http/http-errors.ts';
 import { getOrderForCustomer, type Order } from '../orders/index.ts';
-import { payOrderAgain, payAgainLimits } from '../payments/index.ts';
+import { payOrderAgain } from '../payments/index.ts';
 import { html } from './html-template.ts';
 import { PERSONAL, redirectAfterPost, sendHtml } from './page-reply.ts';
 import { readOrderToken } from './storefront-cookies.ts';
@@ -49,8 +49,8 @@ function describeRefusal(err: ErrorReply): FormProblem {
   }
 }
 
-export function orderPages(app: HttpServer, deps: RouteDeps): void {
-  const limits = payAgainLimits(deps.config);
+export function orderPages(app: HttpServer, deps: PageDeps): void {
+  const limits = deps.payAgain;
   /** The order for this browser's order cookie, or undefined (then the page is a 404). */
   async function shopperOrder(req: FastifyRequest, id: string): Promise<{ order: Order; token: string } | undefined> {
     const token = readOrderToken(req, id);

@@ -5,7 +5,7 @@
 import type { FastifyError } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { knownError, setHtmlNotFoundPage, setRetryAfter, type HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type { PageDeps } from './page-deps.ts';
 import { PERSONAL, sendHtml } from './page-reply.ts';
 import { assetRoutes } from './asset-routes.ts';
 import { catalogPages } from './catalog-pages.ts';
@@ -30,7 +30,7 @@ function shopperMessage(error: FastifyError | Error, status: number): string {
   return 'The request could not be understood.';
 }
 
-export async function storefrontPages(app: HttpServer, deps: RouteDeps): Promise<void> {
+export async function storefrontPages(app: HttpServer, deps: PageDeps): Promise<void> {
   setHtmlNotFoundPage(app, () => notFoundView());
 
   await app.register(async (instance) => {

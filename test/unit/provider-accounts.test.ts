@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadHoldfastConfig as loadConfig } from '../../src/app/holdfast-config.ts';
-import { resolveProviderAccounts, type AppContext } from '../../src/app/holdfast-modules.ts';
+import { providerAccounts } from '../../src/payments/index.ts';
 import { pspAccountsFromConfig, simulatorClientAccounts } from '../../src/psp/index.ts';
 
 const env = {
@@ -12,7 +12,8 @@ const env = {
   HOLDFAST_PSP_PRIMARY_SECRET_KEY: 'sk_test_shop_one',
   HOLDFAST_PSP_SECONDARY_SECRET_KEY: 'sk_test_shop_two',
 };
-const payments = (extra: Record<string, string> = {}) => ({ config: loadConfig({ ...env, ...extra }) } as AppContext);
+const payments = (extra: Record<string, string> = {}) => ({ config: loadConfig({ ...env, ...extra }) });
+const resolveProviderAccounts = (ctx: { config: ReturnType<typeof loadConfig> }) => providerAccounts(ctx.config);
 
 test('a payments-only process uses the configured simulator ports and secret keys', () => {
   const ctx = payments();

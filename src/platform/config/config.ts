@@ -23,6 +23,19 @@ export function defineConfigSlice<const P extends TProperties>(properties: P, en
   return { properties, env };
 }
 
+/**
+ * The values of one slice out of a process's whole configuration: what a module's config() hands the
+ * module, so that nothing else of the configuration reaches it.
+ */
+export function sliceOf<S extends ConfigSlice>(slice: S, config: SliceConfig<S>): SliceConfig<S> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(slice.properties)) {
+    const value = (config as Record<string, unknown>)[key];
+    if (value !== undefined) out[key] = value;
+  }
+  return out as SliceConfig<S>;
+}
+
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
 
 /** A process's configuration: its schema and environment variables, composed from slices. */

@@ -4,7 +4,6 @@ import Fastify, { LogController, type FastifyLogFn as LogFn, type FastifyInstanc
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet, { type HelmetOptions } from 'helmet';
 import rateLimit from '@fastify/rate-limit';
-import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
@@ -35,7 +34,6 @@ export interface HttpServerOptions {
   logger: FastifyBaseLogger;
   bodyLimitBytes: number;
   rateLimitWritesPerMinute: number;
-  cookieSecret: string;
   openapi?: { title: string; description: string };
 }
 
@@ -200,9 +198,6 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     reply.headers(securityHeaders);
     done();
   });
-  // Cookies are parsed on demand (see src/storefront/storefront-cookies.ts): only the cart, checkout and
-  // order pages read them, so no other request pays for parsing its Cookie header.
-  await app.register(cookie, { secret: opts.cookieSecret, hook: false });
   await app.register(formbody, { bodyLimit: opts.bodyLimitBytes });
   // Only writes are limited. A read-only route gets no rate-limit hook at all (rather than one that runs on
   // every request to say "allowed"): the catalog is the hottest path of the shop.

@@ -1,13 +1,18 @@
 // Liveness, readiness, metrics and the OpenAPI document, served by every role's HTTP server.
 import { Type } from 'typebox';
-import type { HttpServer } from '../platform/http/http-server.ts';
-import { registry } from '../platform/observability/metrics.ts';
-import { databaseProbe } from '../platform/db/database.ts';
-import type { AppContext } from './holdfast-modules.ts';
+import type { HttpServer } from './http-server.ts';
+import { registry } from '../observability/metrics.ts';
 
-export function registerOperationalRoutes(app: HttpServer, ctx: AppContext): void {
-  // Bounded: on a network that drops packets the pool would wait its whole connect timeout (10 s).
-  const databaseAnswers = ctx.pool ? databaseProbe(ctx.pool, ctx.config.readinessTimeoutMs) : async () => true;
+export interface Readiness {
+  /** Every module has started. */
+  ready(): boolean;
+  /** The process is shutting down: load balancers must stop routing here. */
+  draining(): boolean;
+  /** Whether the database answers (bounded: see databaseProbe). */
+  databaseAnswers(): Promise<boolean>;
+}
+
+export function registerOperationalRoutes(app: HttpServer, readiness: Readiness): void {
   app.get('/healthz', {
     schema: { tags: ['operations'], summary: 'Liveness: the process is up', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
   }, async () => ({ status: 'ok' as const }));
@@ -18,9 +23,9 @@ export function registerOperationalRoutes(app: HttpServer, ctx: AppContext): voi
       response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String(), reason: Type.String() }) },
     },
   }, async (_req, reply) => {
-    if (ctx.draining) return reply.code(503).send({ status: 'draining', reason: 'shutting down' });
-    if (!ctx.ready) return reply.code(503).send({ status: 'starting', reason: 'modules still starting' });
-    if (!(await databaseAnswers())) return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' });
+    if (readiness.draining()) return reply.code(503).send({ status: 'draining', reason: 'shutting down' });
+    if (!readiness.ready()) return reply.code(503).send({ status: 'starting', reason: 'modules still starting' });
+    if (!(await readiness.databaseAnswers())) return reply.code(503).send({ status: 'unavailable', reason: 'database unreachable' });
     return { status: 'ready' };
   });
 

@@ -5,17 +5,20 @@
 // the real server cannot listen yet, because it is built after the migrations, which need the database.
 // Only a connection failure is waited out (isDatabaseUnavailable): a refused password or a missing
 // permission is an error that waiting cannot fix, and stops the start at once.
-import { ensureDatabase, retryWhileDatabaseUnavailable } from '../platform/db/database.ts';
-import { DatabaseErrors, isDatabaseUnavailable } from '../platform/db/database-errors.ts';
-import { FailureRun } from '../platform/observability/failure-run.ts';
-import { startStandbyServer } from '../platform/http/standby-server.ts';
-import type { AppContext } from './holdfast-modules.ts';
+import { ensureDatabase, retryWhileDatabaseUnavailable } from './database.ts';
+import { DatabaseErrors, isDatabaseUnavailable } from './database-errors.ts';
+import { FailureRun } from '../observability/failure-run.ts';
+import type { Logger } from '../observability/logger.ts';
+import { startStandbyServer } from '../http/standby-server.ts';
 
 export const WAITING_FOR_THE_DATABASE = 'waiting for the database';
 
-/** Creates the database named in url when it does not exist yet, waiting as long as the server is unreachable. */
-export async function ensureDatabaseWhenReachable(ctx: AppContext, url: string): Promise<void> {
-  const waiting = new FailureRun(ctx.logger, 'connecting to the database at start-up');
+/**
+ * Creates the database named in url when it does not exist yet, waiting as long as the server is
+ * unreachable; `standby`: where this process's HTTP server will listen (none for a process without one).
+ */
+export async function ensureDatabaseWhenReachable(url: string, opts: { logger: Logger; standby?: { host: string; port: number } | undefined }): Promise<void> {
+  const waiting = new FailureRun(opts.logger, 'connecting to the database at start-up');
   const hint = 'waiting for it (retrying with backoff, at most 2 s apart)';
   try {
     await ensureDatabase(url);
@@ -24,12 +27,12 @@ export async function ensureDatabaseWhenReachable(ctx: AppContext, url: string):
     if (!isDatabaseUnavailable(err)) throw err;
     waiting.failed(err, hint);
   }
-  const standby = ctx.modules?.includes('http-server')
+  const standby = opts.standby
     ? await startStandbyServer({
-      host: ctx.config.host, port: ctx.config.port, reason: WAITING_FOR_THE_DATABASE, unavailable: DatabaseErrors.DATABASE_UNAVAILABLE(),
+      host: opts.standby.host, port: opts.standby.port, reason: WAITING_FOR_THE_DATABASE, unavailable: DatabaseErrors.DATABASE_UNAVAILABLE(),
     })
     : undefined;
-  if (standby) ctx.logger.info({ url: standby.url }, `${WAITING_FOR_THE_DATABASE}: /healthz (200) and /readyz (503) answer meanwhile`);
+  if (standby) opts.logger.info({ url: standby.url }, `${WAITING_FOR_THE_DATABASE}: /healthz (200) and /readyz (503) answer meanwhile`);
   try {
     await retryWhileDatabaseUnavailable(() => ensureDatabase(url), { onUnavailable: (err) => waiting.failed(err, hint) });
   } finally {

@@ -4,24 +4,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { loadHoldfastConfig as loadConfig } from './holdfast-config.ts';
-import { createLogger } from '../platform/observability/logger.ts';
-import { createHttpServer } from '../platform/http/http-server.ts';
-import { createPool } from '../platform/db/database.ts';
+import { createLogger } from '../observability/logger.ts';
+import { createHttpServer } from './http-server.ts';
+import { createPool, databaseProbe } from '../db/database.ts';
 import { registerOperationalRoutes } from './operational-routes.ts';
-import type { AppContext } from './holdfast-modules.ts';
 
 test('/readyz answers 503 "database unreachable" within its bound when the database never answers, with one probe query in flight', async () => {
   const sockets = new Set<net.Socket>();
   const silent = net.createServer((socket) => { sockets.add(socket); });
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const port = (silent.address() as net.AddressInfo).port;
-  const config = loadConfig({}, { readinessTimeoutMs: 800 });
   const logger = createLogger({ level: 'silent', service: 'readiness-test' });
   const pool = createPool(`postgres://holdfast:x@127.0.0.1:${port}/holdfast`, 4, 'readiness-test');
-  const app = await createHttpServer({ logger, bodyLimitBytes: 65536, rateLimitWritesPerMinute: 1000, cookieSecret: 'readiness-test-secret' });
-  const ctx: AppContext = { config, logger, draining: false, ready: true, pool };
-  registerOperationalRoutes(app, ctx);
+  const app = await createHttpServer({ logger, bodyLimitBytes: 65536, rateLimitWritesPerMinute: 1000 });
+  registerOperationalRoutes(app, { ready: () => true, draining: () => false, databaseAnswers: databaseProbe(pool, 800) });
   await app.ready();
   try {
     const started = Date.now();

@@ -1,11 +1,11 @@
-// Storefront housekeeping purges old idempotency records about once an hour; a purge that fails (the
+// Checkout's housekeeping purges old idempotency records about once an hour; a purge that fails (the
 // database away, here its table renamed for a moment) is tried again at the next tick, not an hour later.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createTestDatabase } from '../../test/helpers/test-db.ts';
 import { createLogger } from '../platform/observability/logger.ts';
-import { startStorefrontHousekeeping } from './storefront-role.ts';
+import { startIdempotencyPurge } from './idempotency-purge.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -22,13 +22,13 @@ test('a failed purge of old idempotency records is retried at the next tick', { 
     await db.pool.query(`INSERT INTO idempotency_records (scope, key, request_hash, response_status, response_body, created_at)
                          VALUES ('checkout', 'stale', 'h', 202, '{}', now() - interval '2 days')`);
     await db.pool.query('ALTER TABLE idempotency_records RENAME TO idempotency_records_away');
-    housekeeping = startStorefrontHousekeeping(db.pool, logger, 50);
-    for (const deadline = Date.now() + 10_000; !lines.some((l) => /storefront housekeeping failed/.test(l.msg)) && Date.now() < deadline;) await sleep(20);
-    assert.ok(lines.some((l) => /storefront housekeeping failed/.test(l.msg)), 'the first purge failed');
+    housekeeping = startIdempotencyPurge(db.pool, logger, 50);
+    for (const deadline = Date.now() + 10_000; !lines.some((l) => /checkout housekeeping failed/.test(l.msg)) && Date.now() < deadline;) await sleep(20);
+    assert.ok(lines.some((l) => /checkout housekeeping failed/.test(l.msg)), 'the first purge failed');
     await db.pool.query('ALTER TABLE idempotency_records_away RENAME TO idempotency_records');
     for (const deadline = Date.now() + 10_000; (await stale()) > 0 && Date.now() < deadline;) await sleep(50);
     assert.equal(await stale(), 0, 'the purge was tried again and removed the old record');
-    assert.ok(lines.some((l) => /storefront housekeeping works again/.test(l.msg)), lines.map((l) => l.msg).join('\n'));
+    assert.ok(lines.some((l) => /checkout housekeeping works again/.test(l.msg)), lines.map((l) => l.msg).join('\n'));
   } finally {
     housekeeping?.stop();
     await db.drop();
