@@ -3,22 +3,22 @@
 // (platform's mechanisms, each context's services); start order comes from their declared dependencies,
 // never from the order of these lists. Adding a module is one line here (in MODULES, and in a role when
 // the role should run it) plus its own folder. See docs/architecture.md.
-import path from 'node:path';
 import { withOptions, type ModuleFor, type ModuleOptions } from '../platform/modules/module-manager.ts';
 import { telemetryModule } from '../platform/observability/telemetry-module.ts';
 import { databaseModule } from '../platform/db/database-module.ts';
 import { migrationsModule } from '../platform/db/migrations-module.ts';
-import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
+import { adminTokenModule, adminTokenMigrations } from '../platform/admin-token/admin-token-module.ts';
 import { queueModule } from '../platform/queue/queue-module.ts';
 import { httpServerModule } from '../platform/http/http-server-module.ts';
 import { demoCatalogModule, catalogApiModule } from '../catalog/index.ts';
-import { cartApiModule } from '../cart/index.ts';
-import { checkoutModule } from '../checkout/index.ts';
-import { ordersApiModule } from '../orders/index.ts';
+import { cartApiModule, cartMigrations } from '../cart/index.ts';
+import { checkoutModule, checkoutMigrations } from '../checkout/index.ts';
+import { ordersApiModule, ordersMigrations } from '../orders/index.ts';
+import { inventoryMigrations } from '../inventory/index.ts';
 import { adminApiModule } from '../admin/index.ts';
-import { faultsModule, faultsApiModule } from '../faults/index.ts';
-import { pspModule } from '../psp/index.ts';
-import { paymentProvidersModule, paymentsApiModule, paymentWorkersModule, paymentQueueDefinitions } from '../payments/index.ts';
+import { faultsModule, faultsApiModule, faultsMigrations } from '../faults/index.ts';
+import { pspModule, pspMigrations } from '../psp/index.ts';
+import { paymentProvidersModule, paymentsApiModule, paymentWorkersModule, paymentQueueDefinitions, paymentsMigrations } from '../payments/index.ts';
 import { controlModule } from '../control/index.ts';
 import { storefrontModule } from '../storefront/index.ts';
 import type { Config } from './holdfast-config.ts';
@@ -46,9 +46,10 @@ export const ROLE_TARGETS = Object.keys(ROLES) as (keyof typeof ROLES)[];
 /** The roles, one per process (as on Kubernetes), and `all`: every role in one process. */
 export const TARGETS: Readonly<Record<string, readonly ModuleFor<Config>[]>> = { ...ROLES, all: Object.values(ROLES).flat() };
 
-/** Each context's folder of numbered migrations (applied in one global order of their numbers). */
+/** Each owner's folder of numbered migrations (applied in one global order of their numbers). */
 export const MIGRATION_FOLDERS: readonly string[] = [
-  path.resolve(import.meta.dirname, '../platform/db/migrations'),
+  adminTokenMigrations, ordersMigrations, inventoryMigrations, cartMigrations, checkoutMigrations,
+  paymentsMigrations, pspMigrations, faultsMigrations,
 ];
 
 /** What the root gives modules besides the configuration: the migration folders, the queues the program declares. */

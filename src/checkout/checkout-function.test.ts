@@ -1,5 +1,6 @@
-// The checkout transaction as one SQL function (migrations 006, 008): what it writes, how it rejects, and
-// that the payment job it enqueues is the row pg-boss's own send() would have written.
+// The checkout transaction as one SQL function (migrations 006, 008, 012): what it writes, how it rejects,
+// that it writes other contexts' tables only through their functions, and that the payment job it
+// enqueues is the row pg-boss's own send() would have written.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -64,6 +65,18 @@ test('a checkout writes the order, price snapshot, event, reservations, closed c
   // The customer can read it with the token from the 202.
   const read = await api(app.url, 'GET', `/api/orders/${orderId}`, undefined, { authorization: `Bearer ${res.json.accessToken}` });
   assert.equal(read.status, 200, read.text);
+});
+
+test("checkout's function writes only its own table; the cart, inventory, orders and queue through their functions", async () => {
+  const { rows } = await db().query<{ src: string }>(`SELECT prosrc AS src FROM pg_proc WHERE proname = 'holdfast_place_order'`);
+  assert.equal(rows.length, 1);
+  const body = rows[0]!.src.replace(/--[^\n]*/g, '');
+  for (const table of ['carts', 'cart_lines', 'products', 'stock_levels', 'stock_reservations', 'orders', 'order_lines', 'order_events', 'pgboss']) {
+    assert.doesNotMatch(body, new RegExp(`\\b${table}\\b`), `holdfast_place_order names ${table}`);
+  }
+  for (const fn of ['cart_lock_for_checkout', 'cart_lines_for_checkout', 'inventory_hold_stock', 'orders_create', 'cart_close', 'holdfast_enqueue_payment_job']) {
+    assert.match(body, new RegExp(`\\b${fn}\\(`), `holdfast_place_order calls ${fn}`);
+  }
 });
 
 test('the payment job row is the one pg-boss send() writes for the same job', async () => {

@@ -1,5 +1,6 @@
 // Orders: customer access by token, status transitions with an event history, admin listing and
-// cancellation. Orders are created by the checkout transaction (holdfast_place_order, migration 006).
+// cancellation. Orders are created by the checkout transaction, through orders_create (the orders' SQL
+// function, src/orders/migrations/010, which checkout's holdfast_place_order calls).
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import type { Queryable } from '../platform/db/database.ts';

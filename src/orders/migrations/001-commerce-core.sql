@@ -1,4 +1,9 @@
 -- Commerce core: catalog, inventory, carts, orders, idempotency records.
+-- This first migration predates the split of the schema by context and spans the tables of catalog
+-- (products), inventory (stock_levels, stock_reservations), cart (carts, cart_lines), orders (orders,
+-- order_lines, order_events) and checkout (idempotency_records). It stays whole, and with the orders,
+-- which own most of it: its id is recorded in every existing database, and a split would re-run it.
+-- Later migrations live with the context that owns their tables.
 -- Money is always an integer amount in minor units plus an ISO 4217 currency code.
 
 -- array_to_string is only STABLE in general; for text[] it is immutable, which a generated column needs.
