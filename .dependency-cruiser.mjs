@@ -40,6 +40,15 @@ export default {
       to: { path: `^src/(?!${NOT_A_CONTEXT})[^/]+/`, pathNot: ['^src/$1/', `^src/(?!${NOT_A_CONTEXT})[^/]+/index\\.ts$`] },
     },
     {
+      name: 'domain-knows-no-http',
+      severity: 'error',
+      comment: "Domain code (services, queries, state machines) knows nothing of HTTP: only a context's routes, its "
+        + "module's wiring and the storefront's pages reach the HTTP layer. A domain error carries a kind; the HTTP "
+        + 'layer maps kinds to statuses in one place (src/platform/http/http-errors.ts).',
+      from: { path: `^src/(?!${NOT_A_CONTEXT}|storefront/)[^/]+/`, pathNot: ['-(routes|module|server)\\.ts$', '\\.test\\.ts$'] },
+      to: { path: ['^src/platform/http/', '^node_modules/(fastify|@fastify)/'] },
+    },
+    {
       name: 'app-through-index-only',
       severity: 'error',
       comment: 'The composition root wires contexts through their public surfaces too.',

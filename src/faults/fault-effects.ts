@@ -3,7 +3,7 @@
 // so a transaction holds its locks longer too) and a delaying TCP proxy in the path between two roles.
 import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { Queryable, NamedQuery, QueryInterceptor } from '../platform/db/database.ts';
+import type { NamedQuery, QueryDelay } from '../platform/db/database.ts';
 import type { FaultReader } from './fault-reader.ts';
 
 /** A busy loop: the event loop (and a CPU) is held for `ms`. */
@@ -40,14 +40,14 @@ export function installStorefrontFaults(app: FastifyInstance, faults: FaultReade
   });
 }
 
-/** db.slow: pg_sleep before the named queries of one context, on the query's own connection. */
-export function dbSlowInterceptor(faults: FaultReader): QueryInterceptor {
-  return (db: Queryable, q: NamedQuery) => {
+/** db.slow: how long the query runner holds the named queries of one context (on their own connection). */
+export function dbSlowDelay(faults: FaultReader): QueryDelay {
+  return (q: NamedQuery) => {
     const f = faults.get('db.slow');
     if (!f) return undefined;
     const context = q.name.split('.')[0];
     if (context !== f.context || Math.random() >= (f.rate ?? 1)) return undefined;
-    return db.query('SELECT pg_sleep($1)', [f.delayMs / 1000]).then(() => undefined);
+    return f.delayMs;
   };
 }
 

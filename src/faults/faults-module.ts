@@ -3,13 +3,13 @@
 import { defineModule } from '../platform/modules/module-manager.ts';
 import { databaseModule } from '../platform/db/database-module.ts';
 import { migrationsModule } from '../platform/db/migrations-module.ts';
-import { setQueryInterceptor } from '../platform/db/database.ts';
+import { setQueryDelay } from '../platform/db/database.ts';
 import { httpServerModule } from '../platform/http/http-server-module.ts';
 import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
 import type { FaultsConfig } from './faults-config.ts';
 import { createFaultReader } from './fault-reader.ts';
 import { purgeExpiredFaults } from './fault-store.ts';
-import { dbSlowInterceptor } from './fault-effects.ts';
+import { dbSlowDelay } from './fault-effects.ts';
 import { faultRoutes } from './fault-routes.ts';
 
 export const faultsModule = defineModule({
@@ -24,13 +24,13 @@ export const faultsModule = defineModule({
       service: reader,
       start: async () => {
         await reader.start();
-        setQueryInterceptor(dbSlowInterceptor(reader));
+        setQueryDelay(dbSlowDelay(reader));
         purge = setInterval(() => { purgeExpiredFaults(pool).catch(() => {}); }, 60_000);
         purge.unref();
       },
       stop: async () => {
         if (purge) clearInterval(purge);
-        setQueryInterceptor(undefined);
+        setQueryDelay(undefined);
         await reader.stop();
       },
     };

@@ -8,7 +8,7 @@ export { FAULTS_CHANNEL } from './fault-store.ts';
 export { FaultErrors } from './fault-errors.ts';
 export { faultsConfig, type FaultsConfig } from './faults-config.ts';
 export { faultsModule, faultsApiModule } from './faults-module.ts';
-export { burnCpu, paymentJobFault, installStorefrontFaults, dbSlowInterceptor, startDelayProxy, type DelayProxy } from './fault-effects.ts';
+export { burnCpu, paymentJobFault, installStorefrontFaults, dbSlowDelay, startDelayProxy, type DelayProxy } from './fault-effects.ts';
 
 /** The faults context's numbered SQL migrations (its tables and functions). */
 export const faultsMigrations = path.join(import.meta.dirname, 'migrations');

@@ -132,6 +132,15 @@ export async function transitionOrder(
 }
 
 /**
+ * Records something that happened to an order without changing its status (a refund of a charge that
+ * landed on an order no longer payable), inside the caller's transaction. The orders own their history:
+ * other contexts add to it only through here and transitionOrder().
+ */
+export async function appendOrderEvent(tx: Queryable, id: string, event: { type: string; data?: Record<string, unknown> }): Promise<void> {
+  await query(tx, Q.insertEvent, [id, event.type, null, null, JSON.stringify(event.data ?? {})]);
+}
+
+/**
  * Reopens a declined order for payment with another payment method, inside the caller's transaction:
  * under the order's row lock, checks payAgainRefusal() against the order's payment deadline (judged by
  * the database clock) and the retries it had, then payment_failed -> pending_payment with a

@@ -20,6 +20,8 @@ async function tree(files: Record<string, string>): Promise<string> {
 /** A layout that keeps every rule: app wires contexts through index.ts; a context uses platform and another's index. */
 const CLEAN: Record<string, string> = {
   'src/platform/db/database.ts': `export const query = (text: string) => text;\n`,
+  'src/platform/http/http-errors.ts': `export const STATUS = { not_found: 404 };\n`,
+  'src/orders/order-routes.ts': `import { STATUS } from '../platform/http/http-errors.ts';\nimport { getOrder } from './order-service.ts';\nexport const routes = [STATUS, getOrder];\n`,
   'src/telemetry/metric-names.ts': `export const CHECKOUTS = 'holdfast_checkouts_total';\n`,
   'src/platform/observability/metrics.ts': `import { CHECKOUTS } from '../../telemetry/metric-names.ts';\nexport const names = [CHECKOUTS];\n`,
   'src/orders/order-service.ts': `import { query } from '../platform/db/database.ts';\nexport type Order = { id: string };\nexport const getOrder = (id: string) => query(id);\n`,
@@ -53,6 +55,7 @@ test('each rule fails when it is broken', async () => {
     { rule: 'platform-imports-no-context', files: { 'src/platform/http/deps.ts': `import type { Order } from '../../orders/index.ts';\nexport type D = Order;\n` } },
     { rule: 'telemetry-contract-imports-nothing', files: { 'src/telemetry/route-classes.ts': `import { query } from '../platform/db/database.ts';\nexport const q = query;\n` } },
     { rule: 'context-through-index-only', files: { 'src/checkout/checkout-service.ts': `import { getOrder } from '../orders/order-service.ts';\nexport const c = getOrder;\n` } },
+    { rule: 'domain-knows-no-http', files: { 'src/orders/order-state.ts': `import { STATUS } from '../platform/http/http-errors.ts';\nexport const s = STATUS;\n` } },
     { rule: 'app-through-index-only', files: { 'src/app/extra.ts': `import { pay } from '../payments/payment-service.ts';\nexport const p = pay;\n` } },
     { rule: 'nothing-imports-app', files: { 'src/orders/wiring.ts': `import { modules } from '../app/modules.ts';\nexport const m = modules;\n` } },
   ];
