@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type pg from 'pg';
 import { errorResponses, PaymentMethodIdSchema, UuidSchema } from '../platform/http/schemas.ts';
-import { checkoutsTotal } from '../platform/observability/metrics.ts';
+import { checkoutsTotal } from './checkout-metrics.ts';
 import { DomainError } from '../platform/errors/domain-error.ts';
 import { placeOrder } from './checkout-service.ts';
 

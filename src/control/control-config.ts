@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
 import { ConfigError, defineConfigSlice, type SliceConfig } from '../platform/config/config.ts';
 import { schemaProblems } from '../platform/config/schema-problems.ts';
+import { NOT_SHOPPER_ROUTE_PREFIXES } from '../telemetry/index.ts';
 
 /** The control role's settings in the configuration (the rest of ControlSettings has built-in defaults). */
 export const controlConfig = defineConfigSlice({
@@ -96,10 +97,9 @@ export interface DetectorSettings {
   minTailEvents: number;
 }
 
-const ROUTES_NOT_SHOPPER = ['/api/admin', '/api/ops', '/metrics', '/healthz', '/readyz', '/api/openapi.json'];
 
 export const DEFAULT_SLOS: SloDefinition[] = [
-  { journey: 'browse', source: { kind: 'http', method: 'GET', routePrefixes: ['/'], excludePrefixes: [...ROUTES_NOT_SHOPPER, '/api/carts', '/api/orders'] },
+  { journey: 'browse', source: { kind: 'http', method: 'GET', routePrefixes: ['/'], excludePrefixes: [...NOT_SHOPPER_ROUTE_PREFIXES, '/api/carts', '/api/orders'] },
     availability: 0.999, latency: { thresholdSeconds: 0.5, objective: 0.99 } },
   { journey: 'cart', source: { kind: 'http', routePrefixes: ['/api/carts'] }, availability: 0.999, latency: { thresholdSeconds: 0.5, objective: 0.99 } },
   { journey: 'checkout', source: { kind: 'http', method: 'POST', routePrefixes: ['/api/checkout'] }, availability: 0.999, latency: { thresholdSeconds: 1, objective: 0.99 } },

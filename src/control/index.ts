@@ -7,5 +7,3 @@ export { burnRate, evaluateBurn, type BurnEvaluation, type WindowCounts } from '
 export { analyseWindow, type RcaFinding, type RankedCause, type NetworkVerdict } from './live-rca.ts';
 export { SeriesWindow } from './series-window.ts';
 export { MetricsCollector } from './metrics-collector.ts';
-export { parsePrometheusText } from '../platform/observability/prometheus-text.ts';
-export { bucketQuantile } from './histogram-math.ts';

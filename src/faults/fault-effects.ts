@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { NamedQuery, QueryDelay } from '../platform/db/database.ts';
 import type { FaultReader } from './fault-reader.ts';
+import { isShopperRoute } from '../telemetry/index.ts';
 
 /** A busy loop: the event loop (and a CPU) is held for `ms`. */
 export function burnCpu(ms: number): void {
@@ -22,7 +23,6 @@ export function paymentJobFault(faults: FaultReader | undefined): () => void {
   };
 }
 
-const NOT_SHOPPER = ['/api/admin', '/api/ops', '/metrics', '/healthz', '/readyz', '/api/openapi.json'];
 
 /** storefront.cpu and storefront.latency on shopper-facing requests (operators can still clear them). */
 export function installStorefrontFaults(app: FastifyInstance, faults: FaultReader | undefined): void {
@@ -33,7 +33,7 @@ export function installStorefrontFaults(app: FastifyInstance, faults: FaultReade
     const latency = faults.get('storefront.latency');
     if (!cpu && !latency) { done(); return; }
     const path = req.url.split('?')[0] ?? '';
-    if (NOT_SHOPPER.some((p) => path.startsWith(p))) { done(); return; }
+    if (!isShopperRoute(path)) { done(); return; }
     if (cpu) burnCpu(cpu.msPerRequest);
     if (!latency) { done(); return; }
     setTimeout(done, latency.latencyMs + Math.random() * (latency.jitterMs ?? 0));

@@ -2,9 +2,10 @@
 import type { JobQueue, QueueDefinition } from '../platform/queue/job-queue.ts';
 import type { Queryable } from '../platform/db/database.ts';
 import { currentTraceparent } from '../platform/observability/tracing.ts';
+import { PAYMENT_QUEUES } from '../telemetry/index.ts';
 
-export const PAYMENT_QUEUE = 'payment-charge';
-export const PAYMENT_DEAD_LETTER_QUEUE = 'payment-charge-dead';
+export const PAYMENT_QUEUE = PAYMENT_QUEUES.charge;
+export const PAYMENT_DEAD_LETTER_QUEUE = PAYMENT_QUEUES.deadLetter;
 /**
  * The one way a payment job is enqueued: `holdfast_enqueue_payment_job(data jsonb, singleton_key text)`,
  * installed by the queue (its SQL enqueue function for PAYMENT_QUEUE). Checkout's SQL function calls it in

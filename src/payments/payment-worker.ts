@@ -3,15 +3,13 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import client from 'prom-client';
 import type { Job, JobQueue } from '../platform/queue/job-queue.ts';
 import type { Logger } from '../platform/observability/logger.ts';
-import { registry } from '../platform/observability/metrics.ts';
-import { PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE, type PaymentJob } from './payment-jobs.ts';
+import { PAYMENT_QUEUE, type PaymentJob } from './payment-jobs.ts';
 import { processPaymentJob, cancelOrdersPastDeadline, releaseLapsedLeases, RetryLater, type PaymentDeps } from './payment-service.ts';
 import type { ProviderRouter } from './provider-router.ts';
 import { reconcile } from './reconciliation.ts';
-import { paymentJobDuration } from './payment-metrics.ts';
+import { paymentJobDuration, watchPaymentQueue } from './payment-metrics.ts';
 import { traceJob } from '../platform/observability/tracing.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
 import { waitForDatabase } from '../platform/db/database.ts';
@@ -27,35 +25,8 @@ export interface PaymentWorkerOptions {
   beforeJob?: () => void;
 }
 
-let metricsQueue: JobQueue | undefined;
-new client.Gauge({
-  name: 'holdfast_payment_queue_jobs',
-  help: 'Payment jobs by queue (payment-charge, payment-charge-dead) and state',
-  labelNames: ['queue', 'state'] as const,
-  registers: [registry],
-  async collect() {
-    if (!metricsQueue) return;
-    this.reset();
-    try {
-      // Zeros too: "no jobs waiting" is a value an alert must be able to see.
-      for (const s of await metricsQueue.stats([PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE])) this.set({ queue: s.queue, state: s.state }, s.count);
-    } catch { /* the queue schema may not exist yet */ }
-  },
-});
-new client.Gauge({
-  name: 'holdfast_payment_queue_oldest_job_age_seconds',
-  help: 'Age of the oldest payment job not yet completed (created, retry or active)',
-  registers: [registry],
-  async collect() {
-    if (!metricsQueue) return;
-    try {
-      this.set(await metricsQueue.oldestJobAge(PAYMENT_QUEUE));
-    } catch { /* not ready */ }
-  },
-});
-
 export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: ProviderRouter, logger: Logger, opts: PaymentWorkerOptions) {
-  metricsQueue = queue;
+  watchPaymentQueue(queue);
   const deps: PaymentDeps = {
     pool, router, logger, leaseSeconds: opts.leaseSeconds, resolveTimeoutMs: opts.resolveTimeoutMs,
     workerId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
@@ -137,7 +108,7 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
       clearInterval(recovery);
       await ready.catch(() => {});
       await queue.offWork(PAYMENT_QUEUE);
-      metricsQueue = undefined;
+      watchPaymentQueue(undefined);
     },
   };
 }

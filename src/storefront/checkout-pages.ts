@@ -9,7 +9,7 @@ import type { HttpServer } from '../platform/http/http-server.ts';
 import type { PageDeps } from './page-deps.ts';
 import { DomainError } from '../platform/errors/domain-error.ts';
 import { codedErrorReply, type ErrorReply } from '../platform/http/http-errors.ts';
-import { checkoutsTotal } from '../platform/observability/metrics.ts';
+import { checkoutsTotal } from '../checkout/index.ts';
 import { placeOrder } from '../checkout/index.ts';
 import type { Cart } from '../cart/index.ts';
 import { html } from './html-template.ts';

@@ -2,6 +2,7 @@
 // src/platform/queue/pg-boss-queue.ts implements it with pg-boss in the same PostgreSQL database as the
 // orders, so a job can be written by the transaction that writes the order (decision 0011).
 import type { Queryable } from '../db/database.ts';
+import { QUEUE_JOB_STATES } from '../../telemetry/index.ts';
 
 /** How a queue retries, expires and keeps its jobs. */
 export interface QueueOptions {
@@ -40,7 +41,8 @@ export interface Job<T> { id: string; data: T }
  */
 export interface QueuedJob<T> { id: string; data: T; createdOn: Date; lastError: unknown }
 
-export const UNFINISHED_STATES = ['created', 'retry', 'active'] as const;
+/** A job waiting, waiting for its retry, or being worked (the `state` label of the queue metrics). */
+export const UNFINISHED_STATES = QUEUE_JOB_STATES;
 export type UnfinishedState = typeof UNFINISHED_STATES[number];
 
 export interface JobQueue {
