@@ -16,7 +16,8 @@ export const TABLE_END = '<!-- errors-table:end -->';
 
 export interface ErrorRow { code: string; status: number; context: string; meaning: string }
 
-async function sourceFiles(dir: string): Promise<string[]> {
+/** Every TypeScript source file under dir (tests excluded), at any depth. */
+export async function sourceFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);

@@ -5,24 +5,15 @@
 // and the queue adapter's pg-boss plumbing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { sourceFiles } from '../../scripts/gen-errors-doc.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const MECHANISMS = new Set([
   'src/platform/db/database.ts', 'src/platform/db/migrate.ts', 'src/platform/db/notification-listener.ts',
   'src/platform/db/embedded-postgres.ts', 'src/platform/queue/pg-boss-queue.ts',
 ]);
-
-async function sources(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...await sources(full));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) out.push(full);
-  }
-  return out;
-}
 
 /** `x.query(` or `x.query<T>(`: a statement sent on a pool or client directly. */
 const RAW_QUERY = /\.query\s*(<[^>(]*>)?\s*\(/;
@@ -36,7 +27,7 @@ test('the pattern finds a statement sent on a pool or client, and not a call of 
 
 test('no code outside the database mechanisms sends a statement past the named-query runner', async () => {
   const offenders: string[] = [];
-  for (const file of await sources(path.join(ROOT, 'src'))) {
+  for (const file of await sourceFiles(path.join(ROOT, 'src'))) {
     const rel = path.relative(ROOT, file);
     if (MECHANISMS.has(rel)) continue;
     const lines = (await readFile(file, 'utf8')).split('\n');

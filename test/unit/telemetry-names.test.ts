@@ -4,8 +4,9 @@
 // producers' side against a running shop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { sourceFiles } from '../../scripts/gen-errors-doc.ts';
 import { METRICS } from '../../src/telemetry/index.ts';
 import { prometheusRuleGroups } from '../../src/exports/prometheus-rules.ts';
 import { redDashboard, sloDashboard, paymentQueueDashboard } from '../../src/exports/grafana-dashboards.ts';
@@ -24,19 +25,14 @@ test('the exported Prometheus rules and Grafana dashboards query contract metric
 
 test('no source file outside the contract spells a metric name', async () => {
   const spelled: string[] = [];
-  const walk = async (dir: string): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) { await walk(full); continue; }
-      const rel = path.relative(ROOT, full);
-      if (!entry.name.endsWith('.ts') || entry.name.endsWith('.test.ts') || rel.startsWith('src/telemetry/')) continue;
-      const lines = (await readFile(full, 'utf8')).split('\n');
-      lines.forEach((line, i) => {
-        if (/^\s*(\/\/|\*)/.test(line)) return; // prose may name a metric
-        for (const name of CONTRACT) if (line.includes(name)) spelled.push(`${rel}:${i + 1}: ${name}`);
-      });
-    }
-  };
-  await walk(path.join(ROOT, 'src'));
+  for (const file of await sourceFiles(path.join(ROOT, 'src'))) {
+    const rel = path.relative(ROOT, file);
+    if (rel.startsWith('src/telemetry/')) continue;
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines.forEach((line, i) => {
+      if (/^\s*(\/\/|\*)/.test(line)) return; // prose may name a metric
+      for (const name of CONTRACT) if (line.includes(name)) spelled.push(`${rel}:${i + 1}: ${name}`);
+    });
+  }
   assert.deepEqual(spelled, [], 'metric names spelled outside src/telemetry: use METRICS');
 });
