@@ -32,6 +32,8 @@ $$;
 
 -- The cart accepts no more changes.
 CREATE FUNCTION cart_close(p_cart_id uuid) RETURNS void
-LANGUAGE sql AS $$
-  UPDATE carts SET checked_out_at = now(), updated_at = now() WHERE id = p_cart_id
+LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE carts SET checked_out_at = now(), updated_at = now() WHERE id = p_cart_id;
+END;
 $$;

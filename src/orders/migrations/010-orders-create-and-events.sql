@@ -12,11 +12,15 @@ CREATE FUNCTION orders_append_event(
   p_to_status text,
   p_data jsonb
 ) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+BEGIN
   INSERT INTO order_events (order_id, type, from_status, to_status, data)
-  VALUES (p_order_id, p_type, p_from_status, p_to_status, coalesce(p_data, '{}'))
+  VALUES (p_order_id, p_type, p_from_status, p_to_status, coalesce(p_data, '{}'));
+END;
 $$;
 
+-- One statement (the order, its first event and its lines), as checkout wrote them before: the order's
+-- total and its lines come from the same lines, and a checkout runs one statement here, not three.
 CREATE FUNCTION orders_create(
   p_order_id uuid,
   p_access_token_hash text,
@@ -33,17 +37,20 @@ CREATE FUNCTION orders_create(
   p_quantities integer[]
 ) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE
-  v_total bigint;
 BEGIN
-  SELECT sum(t.price * t.quantity) INTO v_total FROM unnest(p_unit_prices, p_quantities) AS t(price, quantity);
-  INSERT INTO orders (id, status, access_token_hash, email, shipping_address, payment_method, currency,
-    subtotal_amount, total_amount, cart_id, idempotency_key)
-  VALUES (p_order_id, 'pending_payment', p_access_token_hash, p_email, p_shipping_address, p_payment_method,
-    p_currency, v_total, v_total, p_cart_id, p_idempotency_key);
+  WITH lines AS (
+    SELECT t.product_id, t.sku, t.title, t.price, t.quantity
+    FROM unnest(p_product_ids, p_skus, p_titles, p_unit_prices, p_quantities) AS t(product_id, sku, title, price, quantity)),
+  o AS (
+    INSERT INTO orders (id, status, access_token_hash, email, shipping_address, payment_method, currency,
+      subtotal_amount, total_amount, cart_id, idempotency_key)
+    SELECT p_order_id, 'pending_payment', p_access_token_hash, p_email, p_shipping_address, p_payment_method,
+      p_currency, sum(price * quantity), sum(price * quantity), p_cart_id, p_idempotency_key
+    FROM lines),
+  e AS (
+    INSERT INTO order_events (order_id, type, from_status, to_status, data)
+    VALUES (p_order_id, 'order.created', NULL, 'pending_payment', jsonb_build_object('cartId', p_cart_id)))
   INSERT INTO order_lines (order_id, product_id, sku, title, unit_price_amount, quantity, line_total_amount)
-  SELECT p_order_id, t.product_id, t.sku, t.title, t.price, t.quantity, t.price * t.quantity
-  FROM unnest(p_product_ids, p_skus, p_titles, p_unit_prices, p_quantities) AS t(product_id, sku, title, price, quantity);
-  PERFORM orders_append_event(p_order_id, 'order.created', NULL, 'pending_payment', jsonb_build_object('cartId', p_cart_id));
+  SELECT p_order_id, product_id, sku, title, price, quantity, price * quantity FROM lines;
 END;
 $$;
