@@ -3,7 +3,8 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { renderConfigDoc } from '../src/platform/config/config-doc.ts';
+import { holdfastConfig } from '../src/app/holdfast-config.ts';
 
 const file = path.resolve(import.meta.dirname, '..', 'docs', 'configuration.md');
-writeFileSync(file, renderConfigDoc());
+writeFileSync(file, renderConfigDoc(holdfastConfig));
 process.stdout.write(`wrote ${file}\n`);

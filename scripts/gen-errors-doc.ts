@@ -7,7 +7,7 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { registeredErrors } from '../src/platform/http/app-error.ts';
+import { documentedErrors } from '../src/platform/http/http-errors.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 export const ERRORS_DOC = path.join(ROOT, 'docs', 'errors.md');
@@ -16,7 +16,8 @@ export const TABLE_END = '<!-- errors-table:end -->';
 
 export interface ErrorRow { code: string; status: number; context: string; meaning: string }
 
-async function sourceFiles(dir: string): Promise<string[]> {
+/** Every TypeScript source file under dir (tests excluded), at any depth. */
+export async function sourceFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
@@ -30,7 +31,7 @@ async function sourceFiles(dir: string): Promise<string[]> {
 export async function errorModules(): Promise<string[]> {
   const files: string[] = [];
   for (const file of (await sourceFiles(path.join(ROOT, 'src'))).sort()) {
-    if ((await readFile(file, 'utf8')).includes('defineErrors(')) files.push(path.relative(ROOT, file));
+    if (/\bdefine(Http)?Errors\(/.test(await readFile(file, 'utf8'))) files.push(path.relative(ROOT, file));
   }
   return files;
 }
@@ -38,7 +39,7 @@ export async function errorModules(): Promise<string[]> {
 /** Imports every module that declares error codes and returns the complete registry. */
 export async function loadErrorRegistry(): Promise<ErrorRow[]> {
   for (const file of await errorModules()) await import(pathToFileURL(path.join(ROOT, file)).href);
-  return registeredErrors()
+  return documentedErrors()
     .map((e) => ({ code: e.code, status: e.status, context: e.context, meaning: e.message }))
     .sort((a, b) => a.context.localeCompare(b.context) || a.code.localeCompare(b.code));
 }

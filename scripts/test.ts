@@ -1,4 +1,5 @@
-// `npm test`: type-checks, starts one real PostgreSQL server (embedded, or DATABASE_URL), prepares a
+// `npm test`: type-checks, checks the module boundaries (scripts/check-boundaries.ts), starts one real
+// PostgreSQL server (embedded, or DATABASE_URL), prepares a
 // migrated and seeded template database, then runs every test file with node's test runner. Each test
 // file clones the template into its own database, so files run in parallel without sharing state.
 //
@@ -13,6 +14,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../src/platform/db/embedded-postgres.ts';
 import { migrate } from '../src/platform/db/migrate.ts';
+import { MIGRATION_FOLDERS } from '../src/app/holdfast-modules.ts';
 import { seedDemoCatalog } from '../src/catalog/index.ts';
 import { TEMPLATE_DB } from '../test/helpers/test-db.ts';
 import { freePort } from '../test/helpers/free-port.ts';
@@ -42,6 +44,10 @@ if (!args.includes('--no-typecheck')) {
   step('type-checking (tsc --noEmit)');
   const tsc = await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', root]);
   if (tsc !== 0) process.exit(tsc);
+  // No import cycles, platform imports no context, contexts only through index.ts (decision 0016).
+  step('checking module boundaries (scripts/check-boundaries.ts)');
+  const boundaries = await run(process.execPath, [path.join(root, 'scripts/check-boundaries.ts')]);
+  if (boundaries !== 0) process.exit(boundaries);
 }
 
 let adminUrl = process.env.TEST_DATABASE_URL;
@@ -69,7 +75,7 @@ await admin.end();
 const templateUrl = new URL(adminUrl);
 templateUrl.pathname = `/${TEMPLATE_DB}`;
 const templatePool = new pg.Pool({ connectionString: templateUrl.toString(), max: 2 });
-await migrate(templatePool);
+await migrate(templatePool, MIGRATION_FOLDERS);
 await seedDemoCatalog(templatePool, 1200);
 await templatePool.end();
 

@@ -1,7 +1,8 @@
 // The `holdfast` program: one binary, every role. `holdfast help` lists the commands.
 import { parseArgs } from 'node:util';
-import { loadConfig, ConfigError, type Config } from './platform/config/config.ts';
-import type { AppContext } from './app/holdfast-modules.ts';
+import { ConfigError } from './platform/config/config.ts';
+import { loadHoldfastConfig, type Config } from './app/holdfast-config.ts';
+import type { RunningHoldfast } from './app/start-holdfast.ts';
 // Every command imports what it needs when it runs: the roles' modules (Fastify, pg-boss, OpenTelemetry)
 // take seconds to load, and `holdfast loadtest` or `holdfast rca` need none of them.
 
@@ -39,34 +40,34 @@ function fail(message: string, code = 2): never {
 
 function config(): Config {
   try {
-    return loadConfig();
+    return loadHoldfastConfig();
   } catch (err) {
     if (err instanceof ConfigError) fail(err.message);
     throw err;
   }
 }
 
-async function runModules(targets: string[], opts: { serve: boolean }): Promise<{ ctx: AppContext; stop: () => Promise<void> }> {
+async function runModules(targets: string[], opts: { serve: boolean }): Promise<{ config: Config; running: RunningHoldfast; stop: () => Promise<void> }> {
   const cfg = config();
-  const [{ createLogger }, { initProcessMetrics }, { buildModuleManager }, { installUnhandledErrorPolicy }] = await Promise.all([
-    import('./platform/observability/logger.ts'), import('./platform/observability/metrics.ts'), import('./app/holdfast-modules.ts'),
-    import('./platform/process/unhandled-errors.ts'),
+  const [{ createLogger }, { initProcessMetrics }, { holdfastModuleManager, startHoldfast }, { installUnhandledErrorPolicy }, { ProcessLifecycle }] = await Promise.all([
+    import('./platform/observability/logger.ts'), import('./platform/observability/metrics.ts'), import('./app/start-holdfast.ts'),
+    import('./platform/process/unhandled-errors.ts'), import('./platform/modules/module-manager.ts'),
   ]);
   const service = targets.join(',');
   const logger = createLogger({ level: cfg.logLevel, service });
   initProcessMetrics(service);
-  const mm = buildModuleManager();
-  const ctx: AppContext = { config: cfg, logger, draining: false, ready: false, waitForDatabase: opts.serve };
+  const manager = holdfastModuleManager();
   try {
-    ctx.modules = mm.resolve(targets);
+    manager.resolve(targets);
   } catch (err) {
     fail((err as Error).message);
   }
+  const lifecycle = new ProcessLifecycle();
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      ctx.draining = true;
-      await mm.stop();
+      lifecycle.markDraining();
+      await manager.stop();
     })();
     return stopping;
   };
@@ -88,8 +89,7 @@ async function runModules(targets: string[], opts: { serve: boolean }): Promise<
     );
   };
   if (opts.serve) installUnhandledErrorPolicy({ logger, drainAndExit });
-  await mm.start(targets, ctx);
-  ctx.ready = true;
+  const running = await startHoldfast({ targets, config: cfg, logger, serviceName: service, waitForDatabase: opts.serve, manager, lifecycle });
   started = true;
   if (opts.serve) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -99,7 +99,7 @@ async function runModules(targets: string[], opts: { serve: boolean }): Promise<
       });
     }
   }
-  return { ctx, stop };
+  return { config: cfg, running, stop };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -111,15 +111,17 @@ async function main(argv: string[]): Promise<void> {
         strict: true,
       });
       if (values['list-targets']) {
-        const { buildModuleManager } = await import('./app/holdfast-modules.ts');
-        const mm = buildModuleManager();
+        const { holdfastModuleManager } = await import('./app/start-holdfast.ts');
+        const mm = holdfastModuleManager();
         for (const t of mm.targets()) process.stdout.write(`${t.name.padEnd(12)} ${mm.resolve([t.name]).join(' -> ')}\n`);
         return;
       }
       const targets = values.target.split(',').map((t) => t.trim()).filter(Boolean);
       try {
-        const { ctx } = await runModules(targets, { serve: true });
-        const url = ctx.listeningUrl?.replace('127.0.0.1', 'localhost').replace('[::1]', 'localhost');
+        const { running } = await runModules(targets, { serve: true });
+        const { httpServerModule } = await import('./platform/http/http-server-module.ts');
+        const http = running.manager.has(httpServerModule) ? running.manager.service(httpServerModule) : undefined;
+        const url = http?.url()?.replace('127.0.0.1', 'localhost').replace('[::1]', 'localhost');
         process.stdout.write(`Holdfast is running (${targets.join(', ')}): ${url ?? ''}\n`);
       } catch (err) {
         // A file the config names (the SLO file) was found invalid before anything started: its problems, no stack.
@@ -140,13 +142,14 @@ async function main(argv: string[]): Promise<void> {
       }
       if (sub !== 'migrate' && sub !== 'seed') fail(`usage: holdfast db migrate | holdfast db seed [--count N] | holdfast db url`);
       const { values } = parseArgs({ args: rest, options: { count: { type: 'string' } }, strict: true });
-      const { ctx, stop } = await runModules(['migrations'], { serve: false }).catch((err: Error) => fail(err.message, 1));
+      // The migrations, and the admin token (generated and printed on a fresh database, as by start).
+      const { config: cfg, running, stop } = await runModules(['migrations', 'admin-token'], { serve: false }).catch((err: Error) => fail(err.message, 1));
       try {
         if (sub === 'seed') {
-          const { seedDemoCatalog } = await import('./catalog/index.ts');
-          const count = values.count ? Number(values.count) : ctx.config.seedProductCount;
+          const [{ seedDemoCatalog }, { databaseModule }] = await Promise.all([import('./catalog/index.ts'), import('./platform/db/database-module.ts')]);
+          const count = values.count ? Number(values.count) : cfg.seedProductCount;
           if (!Number.isInteger(count) || count < 0) fail('--count must be a non-negative integer');
-          const n = await seedDemoCatalog(ctx.pool!, count);
+          const n = await seedDemoCatalog(running.manager.service(databaseModule).pool, count);
           process.stdout.write(`seeded ${n} new products (of ${count} in the demo catalog)\n`);
         } else {
           process.stdout.write('migrations are up to date\n');

@@ -100,11 +100,12 @@ export async function startHoldfast(opts: {
   }
   const startupMs = Date.now() - started;
   snapshot = processTree(proc.pid);
-  // The data dir's own password, as `holdfast db url` prints it.
-  const pgUrl = new URL((await embeddedPostgresUrl({ dataDir: opts.dataDir, port: pgPort }))!);
+  // The data dir's own password, as `holdfast db url` prints it; an instance given DATABASE_URL (a second
+  // role on the first one's database) has no embedded server of its own: its PostgreSQL is that URL's.
+  const pgUrl = new URL(opts.env?.DATABASE_URL ?? (await embeddedPostgresUrl({ dataDir: opts.dataDir, port: pgPort }))!);
   return {
-    name: opts.name, targets: opts.targets, url, port, pgPort, dataDir: opts.dataDir, pid: proc.pid, process: proc, startupMs,
-    pg: { host: '127.0.0.1', port: pgPort, user: decodeURIComponent(pgUrl.username), password: decodeURIComponent(pgUrl.password) },
+    name: opts.name, targets: opts.targets, url, port, pgPort: Number(pgUrl.port), dataDir: opts.dataDir, pid: proc.pid, process: proc, startupMs,
+    pg: { host: pgUrl.hostname, port: Number(pgUrl.port), user: decodeURIComponent(pgUrl.username), password: decodeURIComponent(pgUrl.password) },
     tree: () => processTree(proc.pid),
     stop,
   };

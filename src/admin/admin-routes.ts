@@ -1,17 +1,15 @@
 // Admin API: products CRUD, stock levels, order list/search and cancellation. Bearer admin token.
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type pg from 'pg';
 import { errorResponses, UuidSchema } from '../platform/http/schemas.ts';
 import { withTransaction } from '../platform/db/database.ts';
 import {
-  listProducts, getProductById, createProduct, updateProduct, deactivateProduct,
+  listProducts, getProductById, createProduct, updateProduct, deactivateProduct, ProductSchema,
 } from '../catalog/index.ts';
-import { ProductSchema } from '../catalog/catalog-routes.ts';
 import { getStockLevel, setOnHand, orderReservations } from '../inventory/index.ts';
-import { listOrders, getOrder, getOrderEvents, ORDER_STATUSES } from '../orders/index.ts';
-import { OrderSchema } from '../orders/order-routes.ts';
-import { adminScope, ADMIN_SECURITY } from './admin-auth.ts';
+import { listOrders, getOrder, getOrderEvents, ORDER_STATUSES, OrderSchema } from '../orders/index.ts';
+import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
 
 const Slug = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 120 });
 const ProductFields = {
@@ -32,7 +30,7 @@ const StockSchema = Type.Object({
 });
 const IdParams = Type.Object({ id: UuidSchema });
 
-export function adminRoutes(app: HttpServer, deps: RouteDeps): void {
+export function adminRoutes(app: HttpServer, deps: { pool: pg.Pool; adminTokenSha256: string }): void {
   adminScope(app, deps.adminTokenSha256, (admin) => {
     const security = ADMIN_SECURITY;
 

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type pg from 'pg';
 import { errorResponses, MoneySchema, UuidSchema } from '../platform/http/schemas.ts';
 import { createCart, getCart, addItem, updateLine, removeLine, MAX_QUANTITY_PER_LINE } from './cart-service.ts';
 
@@ -16,7 +16,7 @@ export const CartSchema = Type.Object({
 const CartParams = Type.Object({ id: UuidSchema });
 const LineParams = Type.Object({ id: UuidSchema, productId: UuidSchema });
 
-export function cartRoutes(app: HttpServer, deps: RouteDeps): void {
+export function cartRoutes(app: HttpServer, deps: { pool: pg.Pool }): void {
   app.post('/api/carts', {
     schema: {
       tags: ['cart'], summary: 'Create an anonymous cart; its id is the cart\'s secret',

@@ -1,7 +1,7 @@
-import { defineErrors } from '../platform/http/app-error.ts';
+import { defineErrors } from '../platform/errors/domain-error.ts';
 
 export const CatalogErrors = defineErrors('catalog', {
-  PRODUCT_NOT_FOUND: { status: 404, message: 'No such product.' },
-  PRODUCT_SLUG_TAKEN: { status: 409, message: 'Another product already uses this slug.' },
-  PRODUCT_SKU_TAKEN: { status: 409, message: 'Another product already uses this SKU.' },
+  PRODUCT_NOT_FOUND: { kind: 'not_found', message: 'No such product.' },
+  PRODUCT_SLUG_TAKEN: { kind: 'conflict', message: 'Another product already uses this slug.' },
+  PRODUCT_SKU_TAKEN: { kind: 'conflict', message: 'Another product already uses this SKU.' },
 });

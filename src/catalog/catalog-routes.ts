@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type pg from 'pg';
 import { errorResponses, MoneySchema } from '../platform/http/schemas.ts';
 import { listProducts, getProductBySlug } from './catalog-service.ts';
 import { availableStock } from '../inventory/index.ts';
@@ -19,7 +19,7 @@ export const ProductSchema = Type.Object({
   available: Type.Optional(Type.Integer()),
 });
 
-export function catalogRoutes(app: HttpServer, deps: RouteDeps): void {
+export function catalogRoutes(app: HttpServer, deps: { pool: pg.Pool }): void {
   // Holds the serialized JSON bytes: a hit costs neither a query nor a serialization nor an encoding.
   const listings = new MicroCache<Buffer>({ ttlMs: LISTING_CACHE_TTL_MS, maxEntries: 1000 });
   app.get('/api/products', {

@@ -3,7 +3,7 @@ import type { Queryable } from '../platform/db/database.ts';
 import { query } from '../platform/db/database.ts';
 import { CatalogQueries as Q } from './catalog-queries.ts';
 import { CatalogErrors } from './catalog-errors.ts';
-import { HttpErrors } from '../platform/http/app-error.ts';
+import { RequestErrors } from '../platform/errors/request-errors.ts';
 
 export interface Money { amount: number; currency: string }
 
@@ -53,7 +53,7 @@ function decodeCursor(raw: string, kind: 'list' | 'search'): Cursor {
     if (kind === 'search' && typeof c.r === 'number' && Number.isFinite(c.r) && typeof c.id === 'string'
       && isUuid(c.id)) return { r: c.r, id: c.id };
   } catch { /* fall through */ }
-  throw HttpErrors.INVALID_CURSOR();
+  throw RequestErrors.INVALID_CURSOR();
 }
 
 export interface ProductPage { items: Product[]; nextCursor: string | null }

@@ -1,6 +1,6 @@
 // The demo catalog: a deterministic, generated set of products (same input, same catalog, every time),
 // seeded on first start so a fresh install has a shop to browse and load-test.
-import type { Queryable } from '../platform/db/database.ts';
+import { query, type NamedQuery, type Queryable } from '../platform/db/database.ts';
 
 const ADJECTIVES = ['Alpine', 'Brisk', 'Cedar', 'Coastal', 'Cosy', 'Crimson', 'Dawn', 'Ember', 'Fjord', 'Frost',
   'Golden', 'Harbour', 'Highland', 'Indigo', 'Juniper', 'Lantern', 'Maple', 'Meadow', 'Midnight', 'Moss',
@@ -63,17 +63,9 @@ export function generateDemoCatalog(count: number, seed = 2026): DemoProduct[] {
   return out;
 }
 
-/** Inserts the demo catalog and its stock in one statement each; existing SKUs are left alone. */
-export async function seedDemoCatalog(db: Queryable, count: number): Promise<number> {
-  const products = generateDemoCatalog(count);
-  const cols = {
-    slug: products.map((p) => p.slug), sku: products.map((p) => p.sku), title: products.map((p) => p.title),
-    description: products.map((p) => p.description), price: products.map((p) => p.priceAmount),
-    currency: products.map((p) => p.currency), images: products.map((p) => JSON.stringify(p.images)),
-    categories: products.map((p) => JSON.stringify(p.categories)), stock: products.map((p) => p.stock),
-  };
-  const { rowCount } = await db.query(
-    `WITH input AS (
+const SEED_DEMO_CATALOG: NamedQuery = {
+  name: 'catalog.seed_demo',
+  text: `WITH input AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::int[])
          AS t(slug, sku, title, description, price, currency, images, categories, stock)
      ), inserted AS (
@@ -84,7 +76,18 @@ export async function seedDemoCatalog(db: Queryable, count: number): Promise<num
      )
      INSERT INTO stock_levels (product_id, on_hand)
      SELECT inserted.id, input.stock FROM inserted JOIN input USING (sku)`,
-    [cols.slug, cols.sku, cols.title, cols.description, cols.price, cols.currency, cols.images, cols.categories, cols.stock],
-  );
+};
+
+/** Inserts the demo catalog and its stock in one statement each; existing SKUs are left alone. */
+export async function seedDemoCatalog(db: Queryable, count: number): Promise<number> {
+  const products = generateDemoCatalog(count);
+  const cols = {
+    slug: products.map((p) => p.slug), sku: products.map((p) => p.sku), title: products.map((p) => p.title),
+    description: products.map((p) => p.description), price: products.map((p) => p.priceAmount),
+    currency: products.map((p) => p.currency), images: products.map((p) => JSON.stringify(p.images)),
+    categories: products.map((p) => JSON.stringify(p.categories)), stock: products.map((p) => p.stock),
+  };
+  const { rowCount } = await query(db, SEED_DEMO_CATALOG,
+    [cols.slug, cols.sku, cols.title, cols.description, cols.price, cols.currency, cols.images, cols.categories, cols.stock]);
   return rowCount ?? 0;
 }

@@ -1,4 +1,7 @@
 // Public surface of the catalog context.
 export * from './catalog-service.ts';
 export { CatalogErrors } from './catalog-errors.ts';
+export { catalogConfig, type CatalogConfig } from './catalog-config.ts';
 export { generateDemoCatalog, seedDemoCatalog } from './demo-catalog.ts';
+export { demoCatalogModule, catalogApiModule } from './catalog-module.ts';
+export { ProductSchema } from './catalog-routes.ts';

@@ -1,11 +1,14 @@
-// The checkout transaction as one SQL function (migrations 006, 008): what it writes, how it rejects, and
-// that the payment job it enqueues is the row pg-boss's own send() would have written.
+// The checkout transaction as one SQL function (migrations 006, 008, 012): what it writes, how it rejects,
+// that it writes other contexts' tables only through their functions, and that the payment job it
+// enqueues is the row pg-boss's own send() would have written.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, api, SHIPPING, type TestApp } from '../../test/helpers/test-app.ts';
 import { PAYMENT_QUEUE } from '../payments/index.ts';
 import { placeOrder } from './checkout-service.ts';
+import { queueModule } from '../platform/queue/queue-module.ts';
+import type { PgBossJobQueue } from '../platform/queue/pg-boss-queue.ts';
 
 let app: TestApp;
 before(async () => { app = await startTestApp(); });
@@ -64,12 +67,24 @@ test('a checkout writes the order, price snapshot, event, reservations, closed c
   assert.equal(read.status, 200, read.text);
 });
 
+test("checkout's function writes only its own table; the cart, inventory, orders and queue through their functions", async () => {
+  const { rows } = await db().query<{ src: string }>(`SELECT prosrc AS src FROM pg_proc WHERE proname = 'holdfast_place_order'`);
+  assert.equal(rows.length, 1);
+  const body = rows[0]!.src.replace(/--[^\n]*/g, '');
+  for (const table of ['carts', 'cart_lines', 'products', 'stock_levels', 'stock_reservations', 'orders', 'order_lines', 'order_events', 'pgboss']) {
+    assert.doesNotMatch(body, new RegExp(`\\b${table}\\b`), `holdfast_place_order names ${table}`);
+  }
+  for (const fn of ['cart_lock_for_checkout', 'cart_lines_for_checkout', 'inventory_hold_stock', 'orders_create', 'cart_close', 'holdfast_enqueue_payment_job']) {
+    assert.match(body, new RegExp(`\\b${fn}\\(`), `holdfast_place_order calls ${fn}`);
+  }
+});
+
 test('the payment job row is the one pg-boss send() writes for the same job', async () => {
   const [p] = await productsWithStock(1, 5);
   const res = await checkout(await cartWith([{ productId: p!.id, quantity: 1 }]));
   assert.equal(res.status, 202, res.text);
   const viaBoss = `parity-${randomUUID()}`;
-  const sent = await app.ctx.queue!.send(PAYMENT_QUEUE, { orderId: viaBoss }, { singletonKey: viaBoss });
+  const sent = await (app.service(queueModule) as PgBossJobQueue).boss.send(PAYMENT_QUEUE, { orderId: viaBoss }, { singletonKey: viaBoss });
   assert.ok(sent);
   // Every column of the installed pg-boss's job table; ids, data, the key and times by kind.
   const row = async (key: string) => (await db().query(`
@@ -112,7 +127,7 @@ test('rejections roll everything back and keep their stable codes and details', 
   assert.equal(missing.json.error.code, 'CART_NOT_FOUND');
 
   // A cart id that is not a uuid (the storefront form passes its cookie) is simply not found.
-  await assert.rejects(placeOrder(app.ctx.pool!, { cartId: 'not-a-cart', email: 'x@example.com', shippingAddress: SHIPPING, paymentMethod: 'pm_card_visa' }, randomUUID(), { reservationTtlSeconds: 60 }),
+  await assert.rejects(placeOrder(app.db.pool, { cartId: 'not-a-cart', email: 'x@example.com', shippingAddress: SHIPPING, paymentMethod: 'pm_card_visa' }, randomUUID(), { reservationTtlSeconds: 60 }),
     (err: { code?: string }) => err.code === 'CART_NOT_FOUND');
 });
 

@@ -1,9 +1,9 @@
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type pg from 'pg';
 import { errorResponses, PaymentMethodIdSchema, UuidSchema } from '../platform/http/schemas.ts';
-import { checkoutsTotal } from '../platform/observability/metrics.ts';
-import { AppError } from '../platform/http/app-error.ts';
+import { checkoutsTotal } from './checkout-metrics.ts';
+import { DomainError } from '../platform/errors/domain-error.ts';
 import { placeOrder } from './checkout-service.ts';
 
 export const ShippingAddressSchema = Type.Object({
@@ -23,7 +23,9 @@ export const CheckoutBodySchema = Type.Object({
   paymentMethod: PaymentMethodIdSchema,
 }, { additionalProperties: false });
 
-export function checkoutRoutes(app: HttpServer, deps: RouteDeps): void {
+export interface CheckoutRouteDeps { pool: pg.Pool; reservationTtlSeconds: number }
+
+export function checkoutRoutes(app: HttpServer, deps: CheckoutRouteDeps): void {
   app.post('/api/checkout', {
     schema: {
       tags: ['checkout'], summary: 'Place an order from a cart (Idempotency-Key required)',
@@ -37,14 +39,14 @@ export function checkoutRoutes(app: HttpServer, deps: RouteDeps): void {
   }, async (req, reply) => {
     try {
       const result = await placeOrder(deps.pool, req.body, req.headers['idempotency-key'], {
-        reservationTtlSeconds: deps.config.reservationTtlSeconds,
+        reservationTtlSeconds: deps.reservationTtlSeconds,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
       });
       checkoutsTotal.inc({ outcome: result.replayed ? 'replayed' : 'accepted' });
       if (result.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(202).send(result.response);
     } catch (err) {
-      checkoutsTotal.inc({ outcome: err instanceof AppError ? err.code : 'error' });
+      checkoutsTotal.inc({ outcome: err instanceof DomainError ? err.code : 'error' });
       throw err;
     }
   });

@@ -3,13 +3,15 @@
 // with the same body returns the first response; with a different body it is IDEMPOTENCY_KEY_REUSED.
 // Failed checkouts (empty cart, out of stock) roll back entirely, key included, so a retry re-executes.
 //
-// The transaction is the SQL function holdfast_place_order (migrations 006, 008), called as one statement:
-// one round trip instead of seven plus one per line, which is what bounds checkouts per second on a small machine. Its
-// rejections arrive as SQLSTATE HF001 with the stable code as the message and are mapped back here.
+// The transaction is the SQL function holdfast_place_order (src/checkout/migrations/012), called as one
+// statement: one round trip instead of seven plus one per line, which is what bounds checkouts per second on
+// a small machine. It writes the cart's, the inventory's and the orders' tables through their own SQL
+// functions. Its rejections arrive as SQLSTATE HF001 with the stable code as the message and are mapped
+// back here.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { query } from '../platform/db/database.ts';
-import type { AppError } from '../platform/http/app-error.ts';
+import type { DomainError } from '../platform/errors/domain-error.ts';
 import { isUuid } from '../catalog/index.ts';
 import { CartErrors } from '../cart/index.ts';
 import { InventoryErrors } from '../inventory/index.ts';
@@ -46,11 +48,11 @@ export function requestHash(body: unknown): string {
   return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
 }
 
-/** SQLSTATE of holdfast_place_order's rejections (migration 006). */
+/** SQLSTATE of the rejections of holdfast_place_order and the cart and inventory functions it calls. */
 const CHECKOUT_REJECTED = 'HF001';
 
-/** The codes holdfast_place_order raises, as the AppErrors the contexts define for them. */
-const rejections: Record<string, (details: Record<string, unknown> | undefined) => AppError> = {
+/** The codes holdfast_place_order raises, as the errors the contexts define for them. */
+const rejections: Record<string, (details: Record<string, unknown> | undefined) => DomainError> = {
   CHECKOUT_IDEMPOTENCY_KEY_IN_FLIGHT: () =>
     CheckoutErrors.CHECKOUT_IDEMPOTENCY_KEY_INVALID('The Idempotency-Key is being used by a request that has not finished; retry.'),
   IDEMPOTENCY_KEY_REUSED: () => CheckoutErrors.IDEMPOTENCY_KEY_REUSED(),

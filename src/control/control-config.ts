@@ -3,8 +3,20 @@
 // processes) and HOLDFAST_SLO_FILE (a JSON array of SloDefinition, checked against SloFileSchema) override them.
 import { readFileSync } from 'node:fs';
 import { Type, type Static } from 'typebox';
-import { ConfigError } from '../platform/config/config.ts';
+import { ConfigError, defineConfigSlice, type SliceConfig } from '../platform/config/config.ts';
 import { schemaProblems } from '../platform/config/schema-problems.ts';
+import { NOT_SHOPPER_ROUTE_PREFIXES } from '../telemetry/index.ts';
+
+/** The control role's settings in the configuration (the rest of ControlSettings has built-in defaults). */
+export const controlConfig = defineConfigSlice({
+  controlScrapeTargets: Type.Array(Type.String({ pattern: '^https?://' }), { default: [], maxItems: 64, description: 'Control role: /metrics URLs of other role processes to scrape (comma-separated in the environment)' }),
+  sloFile: Type.Optional(Type.String({ minLength: 1, description: 'Control role: JSON file of SLO definitions replacing the built-in journeys, checked before anything starts (docs/observability.md)' })),
+}, {
+  HOLDFAST_CONTROL_SCRAPE_TARGETS: 'controlScrapeTargets',
+  HOLDFAST_SLO_FILE: 'sloFile',
+});
+
+export type ControlConfig = SliceConfig<typeof controlConfig>;
 
 /** A share strictly between 0 and 1: an objective of 1 leaves no error budget to burn. */
 const Objective = (description: string) => Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description });
@@ -85,10 +97,9 @@ export interface DetectorSettings {
   minTailEvents: number;
 }
 
-const ROUTES_NOT_SHOPPER = ['/api/admin', '/api/ops', '/metrics', '/healthz', '/readyz', '/api/openapi.json'];
 
 export const DEFAULT_SLOS: SloDefinition[] = [
-  { journey: 'browse', source: { kind: 'http', method: 'GET', routePrefixes: ['/'], excludePrefixes: [...ROUTES_NOT_SHOPPER, '/api/carts', '/api/orders'] },
+  { journey: 'browse', source: { kind: 'http', method: 'GET', routePrefixes: ['/'], excludePrefixes: [...NOT_SHOPPER_ROUTE_PREFIXES, '/api/carts', '/api/orders'] },
     availability: 0.999, latency: { thresholdSeconds: 0.5, objective: 0.99 } },
   { journey: 'cart', source: { kind: 'http', routePrefixes: ['/api/carts'] }, availability: 0.999, latency: { thresholdSeconds: 0.5, objective: 0.99 } },
   { journey: 'checkout', source: { kind: 'http', method: 'POST', routePrefixes: ['/api/checkout'] }, availability: 0.999, latency: { thresholdSeconds: 1, objective: 0.99 } },

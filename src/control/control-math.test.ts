@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { changeScore } from './change-detector.ts';
 import { burnRate, evaluateBurn } from './slo-burn.ts';
-import { bucketQuantile } from './histogram-math.ts';
+import { interpolatedQuantile as bucketQuantile } from '../platform/observability/histogram-quantile.ts';
 import { parsePrometheusText } from '../platform/observability/prometheus-text.ts';
 import { SeriesWindow } from './series-window.ts';
 import { onsetOf } from './control-plane.ts';

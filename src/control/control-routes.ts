@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import { errorResponses } from '../platform/http/schemas.ts';
-import { requireAdminToken } from '../admin/admin-auth.ts';
+import { requireAdminToken } from '../platform/http/admin-auth.ts';
 import type { ControlPlane } from './control-plane.ts';
 import { breakdown } from './trace-breakdown.ts';
 

@@ -4,7 +4,7 @@
 import { registry } from '../platform/observability/metrics.ts';
 import { parsePrometheusText } from '../platform/observability/prometheus-text.ts';
 import { addTotals, cloneTotals, deltaTotals, groupSamples, type GroupTotals } from './signal-groups.ts';
-import { bucketQuantile } from './histogram-math.ts';
+import { interpolatedQuantile } from '../platform/observability/histogram-quantile.ts';
 import { SeriesWindow } from './series-window.ts';
 import type { ControlSettings } from './control-config.ts';
 
@@ -83,8 +83,8 @@ export class MetricsCollector {
       if (d.count > 0) {
         const buckets = [...d.buckets].sort((a, b) => a[0] - b[0]);
         readings.set(`${key}|err`, d.errors / d.count);
-        readings.set(`${key}|p50`, bucketQuantile(buckets, 0.5));
-        readings.set(`${key}|p99`, bucketQuantile(buckets, 0.99));
+        readings.set(`${key}|p50`, interpolatedQuantile(buckets, 0.5));
+        readings.set(`${key}|p99`, interpolatedQuantile(buckets, 0.99));
         readings.set(`${key}|mean`, d.sum / d.count);
       }
     }

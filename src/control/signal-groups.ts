@@ -3,6 +3,7 @@
 // and saturation gauges. Components are keyed by what they are, not by the process that reports them, so
 // one process running every role and one process per role produce the same signals.
 import type { PromSample } from '../platform/observability/prometheus-text.ts';
+import { METRICS, PAYMENT_QUEUES, isShopperRoute } from '../telemetry/index.ts';
 import type { SloDefinition } from './control-config.ts';
 
 /** Cumulative totals of one component (counters and histogram buckets), or a gauge reading. */
@@ -18,13 +19,11 @@ export interface GroupTotals {
 
 const empty = (): GroupTotals => ({ count: 0, errors: 0, sum: 0, buckets: new Map() });
 
-const HTTP = 'holdfast_http_request_duration_seconds';
-const DB = 'holdfast_db_query_duration_seconds';
-const PROVIDER = 'holdfast_payment_provider_call_duration_seconds';
-const PSP = 'holdfast_psp_request_duration_seconds';
-const JOBS = 'holdfast_payment_job_duration_seconds';
-
-const NOT_SHOPPER = ['/api/admin', '/api/ops', '/metrics', '/healthz', '/readyz', '/api/openapi.json'];
+const HTTP = METRICS.httpRequestDuration.name;
+const DB = METRICS.dbQueryDuration.name;
+const PROVIDER = METRICS.providerCallDuration.name;
+const PSP = METRICS.pspRequestDuration.name;
+const JOBS = METRICS.paymentJobDuration.name;
 
 /** Outcomes of a provider call that reached the provider and got its answer (network gap is measurable). */
 const ANSWERED = new Set(['succeeded', 'declined', 'replayed']);
@@ -42,7 +41,7 @@ function groupsOf(base: string, labels: Record<string, string>, slos: readonly S
     case HTTP: {
       const route = labels.route ?? 'unmatched';
       const method = labels.method ?? 'GET';
-      if (NOT_SHOPPER.some((p) => route.startsWith(p))) return undefined;
+      if (!isShopperRoute(route)) return undefined;
       const keys = ['storefront', `route:${method} ${route}`];
       for (const slo of slos) if (sloMatches(slo, route, method)) keys.push(`slo:${slo.journey}`);
       return { keys, error: labels.status_class === '5xx' };
@@ -111,12 +110,12 @@ export function groupSamples(samples: readonly PromSample[], slos: readonly SloD
       continue;
     }
     const svc = labels.service ?? 'holdfast';
-    if (name === 'holdfast_db_pool_connections' && labels.state === 'waiting') gauge('gauge:pool-waiting', s.value, 'sum');
-    else if (name === 'holdfast_payment_queue_jobs' && labels.queue === 'payment-charge' && labels.state !== 'active') gauge('gauge:queue-jobs', s.value, 'sum');
-    else if (name === 'holdfast_payment_queue_oldest_job_age_seconds') gauge('gauge:queue-age', s.value, 'max');
-    else if (name === 'holdfast_eventloop_stall_max_seconds') gauge(`gauge:event-loop-stall:${svc}`, s.value, 'max');
-    else if (name === 'holdfast_eventloop_utilization_ratio') gauge(`gauge:event-loop-busy:${svc}`, s.value, 'max');
-    else if (name === 'holdfast_process_cpu_seconds_total') { const g = acc(`cpu:${svc}`); g.count += s.value; }
+    if (name === METRICS.dbPoolConnections.name && labels.state === 'waiting') gauge('gauge:pool-waiting', s.value, 'sum');
+    else if (name === METRICS.paymentQueueJobs.name && labels.queue === PAYMENT_QUEUES.charge && labels.state !== 'active') gauge('gauge:queue-jobs', s.value, 'sum');
+    else if (name === METRICS.paymentQueueOldestJobAge.name) gauge('gauge:queue-age', s.value, 'max');
+    else if (name === METRICS.eventLoopStallMax.name) gauge(`gauge:event-loop-stall:${svc}`, s.value, 'max');
+    else if (name === METRICS.eventLoopUtilization.name) gauge(`gauge:event-loop-busy:${svc}`, s.value, 'max');
+    else if (name === METRICS.processCpuSeconds.name) { const g = acc(`cpu:${svc}`); g.count += s.value; }
   }
   return out;
 }

@@ -6,8 +6,8 @@ import { parseArgs } from 'node:util';
 import YAML from 'yaml';
 import { prometheusRuleGroups, alertmanagerConfig, prometheusConfig, type PrometheusExportOptions } from './prometheus-rules.ts';
 import { redDashboard, sloDashboard, paymentQueueDashboard } from './grafana-dashboards.ts';
-import { ConfigError, loadConfig } from '../platform/config/config.ts';
-import { configuredSlos, type SloDefinition } from '../control/index.ts';
+import { ConfigError, composeConfig, loadConfig } from '../platform/config/config.ts';
+import { configuredSlos, controlConfig, type SloDefinition } from '../control/index.ts';
 
 export const RULES_FILE = 'holdfast-slo-rules.yml';
 
@@ -79,7 +79,7 @@ export async function runExportCommand(argv: string[], env: NodeJS.ProcessEnv = 
   // The same configuration and SLO file as the control role, checked the same way: a bad file exports nothing.
   let slos: SloDefinition[];
   try {
-    slos = configuredSlos(loadConfig(env));
+    slos = configuredSlos(loadConfig(composeConfig(controlConfig), env, {}, { partial: true }));
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`${err.message}\n`);

@@ -3,6 +3,7 @@
 // The Prometheus data source is a dashboard variable, so the files import into any Grafana.
 import { DEFAULT_SLOS, DEFAULT_BURN_WINDOWS, type SloDefinition } from '../control/index.ts';
 import { BAD_RATIO_RECORD, promDuration } from './prometheus-rules.ts';
+import { METRICS as M, PAYMENT_QUEUES } from '../telemetry/index.ts';
 
 interface Target { expr: string; legendFormat: string }
 type Panel = Record<string, unknown>;
@@ -37,7 +38,7 @@ function dashboard(uid: string, title: string, panels: Panel[], extraVars: Recor
       list: [
         { name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus', current: {} },
         {
-          name: 'service', label: 'Service', type: 'query', datasource: DS, query: 'label_values(holdfast_process_cpu_seconds_total, service)',
+          name: 'service', label: 'Service', type: 'query', datasource: DS, query: `label_values(${M.processCpuSeconds.name}, service)`,
           includeAll: true, multi: true, allValue: '.*', current: { text: 'All', value: '$__all' }, refresh: 2,
         },
         ...extraVars,
@@ -54,7 +55,7 @@ const q = (percentile: number, metric: string, by: string, sel: string) =>
 /** RED: rate, errors and duration per route, per named DB query and per provider; saturation. */
 export function redDashboard(): Record<string, unknown> {
   const svc = 'service=~"$service"';
-  const http = 'holdfast_http_request_duration_seconds';
+  const http = M.httpRequestDuration.name;
   return dashboard('holdfast-red', 'Holdfast: RED metrics', [
     timeseries(1, 'Requests/s by route', [{ expr: `sum by (method, route) (rate(${http}_count{${svc}}[$__rate_interval]))`, legendFormat: '{{method}} {{route}}' }], 'reqps', { x: 0, y: 0 }),
     timeseries(2, 'Error ratio (5xx) by route', [{
@@ -63,14 +64,14 @@ export function redDashboard(): Record<string, unknown> {
     }], 'percentunit', { x: 12, y: 0 }),
     timeseries(3, 'p99 latency by route', [{ expr: q(0.99, http, 'method, route', svc), legendFormat: '{{method}} {{route}}' }], 's', { x: 0, y: 8 }),
     timeseries(4, 'p50 latency by route', [{ expr: q(0.5, http, 'method, route', svc), legendFormat: '{{method}} {{route}}' }], 's', { x: 12, y: 8 }),
-    timeseries(5, 'DB queries/s by named query', [{ expr: `sum by (query) (rate(holdfast_db_query_duration_seconds_count{${svc}}[$__rate_interval]))`, legendFormat: '{{query}}' }], 'ops', { x: 0, y: 16 }),
-    timeseries(6, 'DB query p99 by named query', [{ expr: q(0.99, 'holdfast_db_query_duration_seconds', 'query', svc), legendFormat: '{{query}}' }], 's', { x: 12, y: 16 }),
-    timeseries(7, 'Provider calls/s by outcome', [{ expr: `sum by (provider, outcome) (rate(holdfast_payment_provider_calls_total{${svc}}[$__rate_interval]))`, legendFormat: '{{provider}} {{outcome}}' }], 'ops', { x: 0, y: 24 }),
-    timeseries(8, 'Provider call p99', [{ expr: q(0.99, 'holdfast_payment_provider_call_duration_seconds', 'provider', svc), legendFormat: '{{provider}}' }], 's', { x: 12, y: 24 }),
-    timeseries(9, 'DB pool connections', [{ expr: `sum by (service, pool, state) (holdfast_db_pool_connections{${svc},state=~"in_use|waiting"})`, legendFormat: '{{service}} {{pool}} {{state}}' }], 'short', { x: 0, y: 32 }),
+    timeseries(5, 'DB queries/s by named query', [{ expr: `sum by (query) (rate(${M.dbQueryDuration.name}_count{${svc}}[$__rate_interval]))`, legendFormat: '{{query}}' }], 'ops', { x: 0, y: 16 }),
+    timeseries(6, 'DB query p99 by named query', [{ expr: q(0.99, M.dbQueryDuration.name, 'query', svc), legendFormat: '{{query}}' }], 's', { x: 12, y: 16 }),
+    timeseries(7, 'Provider calls/s by outcome', [{ expr: `sum by (provider, outcome) (rate(${M.providerCalls.name}{${svc}}[$__rate_interval]))`, legendFormat: '{{provider}} {{outcome}}' }], 'ops', { x: 0, y: 24 }),
+    timeseries(8, 'Provider call p99', [{ expr: q(0.99, M.providerCallDuration.name, 'provider', svc), legendFormat: '{{provider}}' }], 's', { x: 12, y: 24 }),
+    timeseries(9, 'DB pool connections', [{ expr: `sum by (service, pool, state) (${M.dbPoolConnections.name}{${svc},state=~"in_use|waiting"})`, legendFormat: '{{service}} {{pool}} {{state}}' }], 'short', { x: 0, y: 32 }),
     timeseries(10, 'Event loop lag p99 and CPU', [
-      { expr: `max by (service) (holdfast_nodejs_eventloop_lag_p99_seconds{${svc}})`, legendFormat: 'lag p99 {{service}}' },
-      { expr: `sum by (service) (rate(holdfast_process_cpu_seconds_total{${svc}}[$__rate_interval]))`, legendFormat: 'CPU cores {{service}}' },
+      { expr: `max by (service) (${M.eventLoopLagP99.name}{${svc}})`, legendFormat: 'lag p99 {{service}}' },
+      { expr: `sum by (service) (rate(${M.processCpuSeconds.name}{${svc}}[$__rate_interval]))`, legendFormat: 'CPU cores {{service}}' },
     ], 'short', { x: 12, y: 32 }),
   ]);
 }
@@ -102,25 +103,25 @@ export function sloDashboard(slos: readonly SloDefinition[] = DEFAULT_SLOS, wind
 export function paymentQueueDashboard(): Record<string, unknown> {
   const svc = 'service=~"$service"';
   return dashboard('holdfast-payment-queue', 'Holdfast: payment queue', [
-    stat(1, 'Oldest waiting job', `max(holdfast_payment_queue_oldest_job_age_seconds{${svc}})`, 's', { x: 0, y: 0 },
+    stat(1, 'Oldest waiting job', `max(${M.paymentQueueOldestJobAge.name}{${svc}})`, 's', { x: 0, y: 0 },
       [{ color: 'green', value: null }, { color: 'orange', value: 30 }, { color: 'red', value: 120 }]),
-    stat(2, 'Jobs waiting', `max(sum by (service) (holdfast_payment_queue_jobs{${svc},queue="payment-charge",state=~"created|retry"}))`, 'short', { x: 6, y: 0 },
+    stat(2, 'Jobs waiting', `max(sum by (service) (${M.paymentQueueJobs.name}{${svc},queue="${PAYMENT_QUEUES.charge}",state=~"created|retry"}))`, 'short', { x: 6, y: 0 },
       [{ color: 'green', value: null }, { color: 'orange', value: 100 }, { color: 'red', value: 1000 }]),
-    stat(3, 'Dead-lettered', `max(sum by (service) (holdfast_payment_queue_jobs{${svc},queue="payment-charge-dead"}))`, 'short', { x: 12, y: 0 },
+    stat(3, 'Dead-lettered', `max(sum by (service) (${M.paymentQueueJobs.name}{${svc},queue="${PAYMENT_QUEUES.deadLetter}"}))`, 'short', { x: 12, y: 0 },
       [{ color: 'green', value: null }, { color: 'red', value: 1 }]),
-    stat(4, 'Orders paid/s', `sum(rate(holdfast_payments_settled_total{${svc},outcome="paid"}[$__rate_interval]))`, 'ops', { x: 18, y: 0 },
+    stat(4, 'Orders paid/s', `sum(rate(${M.paymentsSettled.name}{${svc},outcome="paid"}[$__rate_interval]))`, 'ops', { x: 18, y: 0 },
       [{ color: 'blue', value: null }]),
-    timeseries(5, 'Queue depth by state', [{ expr: `max by (queue, state) (holdfast_payment_queue_jobs{${svc}})`, legendFormat: '{{queue}} {{state}}' }], 'short', { x: 0, y: 4 }),
-    timeseries(6, 'Oldest job age', [{ expr: `max(holdfast_payment_queue_oldest_job_age_seconds{${svc}})`, legendFormat: 'oldest' }], 's', { x: 12, y: 4 }),
-    timeseries(7, 'Jobs/s by result', [{ expr: `sum by (result) (rate(holdfast_payment_job_duration_seconds_count{${svc}}[$__rate_interval]))`, legendFormat: '{{result}}' }], 'ops', { x: 0, y: 12 }),
+    timeseries(5, 'Queue depth by state', [{ expr: `max by (queue, state) (${M.paymentQueueJobs.name}{${svc}})`, legendFormat: '{{queue}} {{state}}' }], 'short', { x: 0, y: 4 }),
+    timeseries(6, 'Oldest job age', [{ expr: `max(${M.paymentQueueOldestJobAge.name}{${svc}})`, legendFormat: 'oldest' }], 's', { x: 12, y: 4 }),
+    timeseries(7, 'Jobs/s by result', [{ expr: `sum by (result) (rate(${M.paymentJobDuration.name}_count{${svc}}[$__rate_interval]))`, legendFormat: '{{result}}' }], 'ops', { x: 0, y: 12 }),
     timeseries(8, 'Job duration p50 / p99', [
-      { expr: q(0.5, 'holdfast_payment_job_duration_seconds', 'result', svc), legendFormat: 'p50 {{result}}' },
-      { expr: q(0.99, 'holdfast_payment_job_duration_seconds', 'result', svc), legendFormat: 'p99 {{result}}' },
+      { expr: q(0.5, M.paymentJobDuration.name, 'result', svc), legendFormat: 'p50 {{result}}' },
+      { expr: q(0.99, M.paymentJobDuration.name, 'result', svc), legendFormat: 'p99 {{result}}' },
     ], 's', { x: 12, y: 12 }),
-    timeseries(9, 'Circuit breaker state (0 closed, 1 half-open, 2 open)', [{ expr: `max by (provider) (holdfast_payment_breaker_state{${svc}})`, legendFormat: '{{provider}}' }], 'short', { x: 0, y: 20 }),
+    timeseries(9, 'Circuit breaker state (0 closed, 1 half-open, 2 open)', [{ expr: `max by (provider) (${M.breakerState.name}{${svc}})`, legendFormat: '{{provider}}' }], 'short', { x: 0, y: 20 }),
     timeseries(10, 'Bulkhead in use / limit', [
-      { expr: `sum by (provider) (holdfast_payment_bulkhead_in_use{${svc}})`, legendFormat: 'in use {{provider}}' },
-      { expr: `max by (provider) (holdfast_payment_bulkhead_limit{${svc}})`, legendFormat: 'limit {{provider}}' },
+      { expr: `sum by (provider) (${M.bulkheadInUse.name}{${svc}})`, legendFormat: 'in use {{provider}}' },
+      { expr: `max by (provider) (${M.bulkheadLimit.name}{${svc}})`, legendFormat: 'limit {{provider}}' },
     ], 'short', { x: 12, y: 20 }),
   ]);
 }

@@ -7,13 +7,13 @@
 // journey, objective and window gives the bad-event ratio; an alert fires when both the long and the
 // short window burn the error budget faster than the policy's rate.
 import { DEFAULT_SLOS, DEFAULT_BURN_WINDOWS, type SloDefinition, type BurnWindow } from '../control/index.ts';
+import { METRICS, NOT_SHOPPER_ROUTE_PREFIXES } from '../telemetry/index.ts';
 
-export const HTTP_HISTOGRAM = 'holdfast_http_request_duration_seconds';
-export const JOB_HISTOGRAM = 'holdfast_payment_job_duration_seconds';
+export const HTTP_HISTOGRAM = METRICS.httpRequestDuration.name;
+export const JOB_HISTOGRAM = METRICS.paymentJobDuration.name;
 export const BAD_RATIO_RECORD = 'journey:holdfast_slo_bad_ratio';
 export const EVENTS_RECORD = 'journey:holdfast_slo_events';
 /** Routes that are not shopper journeys (the control role ignores them too). */
-const NOT_SHOPPER = ['/api/admin', '/api/ops', '/metrics', '/healthz', '/readyz', '/api/openapi.json'];
 
 export interface PrometheusExportOptions {
   slos?: readonly SloDefinition[];
@@ -44,7 +44,7 @@ function selector(slo: SloDefinition): string {
   if (slo.source.kind === 'payment-jobs') return '';
   const src = slo.source;
   const m: string[] = [`route=~${quote(`(${src.routePrefixes.map(escapeRegex).join('|')}).*`)}`];
-  const excluded = [...NOT_SHOPPER, ...(src.excludePrefixes ?? [])];
+  const excluded = [...NOT_SHOPPER_ROUTE_PREFIXES, ...(src.excludePrefixes ?? [])];
   m.push(`route!~${quote(`(${[...new Set(excluded)].map(escapeRegex).join('|')}).*`)}`);
   if (src.method) m.push(`method=${quote(src.method)}`);
   return m.join(',');

@@ -3,9 +3,9 @@
 // (HOLDFAST_URL, else HOST and PORT), with the admin token from HOLDFAST_ADMIN_TOKEN or
 // <HOLDFAST_DATA_DIR>/admin-token.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../platform/config/config.ts';
+import { loadClientConfig } from '../platform/config/platform-config.ts';
 import { shopUrl } from '../platform/config/shop-url.ts';
-import { readAdminToken } from '../admin/admin-token.ts';
+import { readAdminToken } from '../platform/admin-token/admin-token.ts';
 
 export const FAULTS_USAGE = `usage:
   holdfast faults list                              every fault and whether it is active
@@ -38,7 +38,7 @@ export async function runFaultsCommand(argv: string[], env: NodeJS.ProcessEnv = 
   let base: string;
   let token: string;
   try {
-    const config = loadConfig(env);
+    const config = loadClientConfig(env);
     base = shopUrl(config, env);
     token = await readAdminToken(config.adminToken, config.dataDir);
   } catch (err) {

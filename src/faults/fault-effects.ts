@@ -3,8 +3,9 @@
 // so a transaction holds its locks longer too) and a delaying TCP proxy in the path between two roles.
 import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import type { Queryable, NamedQuery, QueryInterceptor } from '../platform/db/database.ts';
+import type { NamedQuery, QueryDelay } from '../platform/db/database.ts';
 import type { FaultReader } from './fault-reader.ts';
+import { isShopperRoute } from '../telemetry/index.ts';
 
 /** A busy loop: the event loop (and a CPU) is held for `ms`. */
 export function burnCpu(ms: number): void {
@@ -22,7 +23,6 @@ export function paymentJobFault(faults: FaultReader | undefined): () => void {
   };
 }
 
-const NOT_SHOPPER = ['/api/admin', '/api/ops', '/metrics', '/healthz', '/readyz', '/api/openapi.json'];
 
 /** storefront.cpu and storefront.latency on shopper-facing requests (operators can still clear them). */
 export function installStorefrontFaults(app: FastifyInstance, faults: FaultReader | undefined): void {
@@ -33,21 +33,21 @@ export function installStorefrontFaults(app: FastifyInstance, faults: FaultReade
     const latency = faults.get('storefront.latency');
     if (!cpu && !latency) { done(); return; }
     const path = req.url.split('?')[0] ?? '';
-    if (NOT_SHOPPER.some((p) => path.startsWith(p))) { done(); return; }
+    if (!isShopperRoute(path)) { done(); return; }
     if (cpu) burnCpu(cpu.msPerRequest);
     if (!latency) { done(); return; }
     setTimeout(done, latency.latencyMs + Math.random() * (latency.jitterMs ?? 0));
   });
 }
 
-/** db.slow: pg_sleep before the named queries of one context, on the query's own connection. */
-export function dbSlowInterceptor(faults: FaultReader): QueryInterceptor {
-  return (db: Queryable, q: NamedQuery) => {
+/** db.slow: how long the query runner holds the named queries of one context (on their own connection). */
+export function dbSlowDelay(faults: FaultReader): QueryDelay {
+  return (q: NamedQuery) => {
     const f = faults.get('db.slow');
     if (!f) return undefined;
     const context = q.name.split('.')[0];
     if (context !== f.context || Math.random() >= (f.rate ?? 1)) return undefined;
-    return db.query('SELECT pg_sleep($1)', [f.delayMs / 1000]).then(() => undefined);
+    return f.delayMs;
   };
 }
 

@@ -4,10 +4,11 @@
 // an unknown fault) are ignored, never half-applied. While the database cannot be read (an outage) the
 // last known faults stay in force; polling and the LISTEN connection retry with backoff (at most 2 s
 // apart), so both resume within seconds of the database's return.
-import pg from 'pg';
+import type pg from 'pg';
 import { ExponentialBackoff, type IBackoff } from 'cockatiel';
 import type { Logger } from '../platform/observability/logger.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
+import { notificationListener, type NotificationListener } from '../platform/db/notification-listener.ts';
 import { listActiveFaults, FAULTS_CHANNEL } from './fault-store.ts';
 import { faultDefinition, validateFaultParams } from './fault-registry.ts';
 import type { FaultName, FaultParams } from './fault-catalog.ts';
@@ -41,8 +42,7 @@ export function createFaultReader(opts: FaultReaderOptions): FaultReader {
   let current = new Map<string, ActiveFault>();
   const listeners = new Set<(s: FaultSnapshot) => void>();
   let timer: NodeJS.Timeout | undefined;
-  let listenClient: pg.Client | undefined;
-  let reconnectTimer: NodeJS.Timeout | undefined;
+  let listener: NotificationListener | undefined;
   let stopped = true;
   let inFlight: Promise<void> | undefined;
   let again = false;
@@ -104,40 +104,6 @@ export function createFaultReader(opts: FaultReaderOptions): FaultReader {
     });
   };
 
-  const listenFailures = new FailureRun(opts.logger ?? silent, 'fault LISTEN connection');
-  let listenBackoff: IBackoff<unknown> | undefined;
-  const listen = async () => {
-    if (!opts.databaseUrl || stopped) return;
-    const client = new pg.Client({ connectionString: opts.databaseUrl, application_name: 'holdfast-faults' });
-    let lost = false;
-    const retry = (err?: unknown) => {
-      if (lost) return;
-      lost = true;
-      if (listenClient === client) listenClient = undefined;
-      client.end().catch(() => {});
-      if (stopped || reconnectTimer) return;
-      listenFailures.failed(err ?? new Error('connection ended'), 'polling only until it reconnects');
-      listenBackoff = listenBackoff ? listenBackoff.next(undefined) : newBackoff().next();
-      reconnectTimer = setTimeout(() => { reconnectTimer = undefined; void listen(); }, listenBackoff.duration);
-      reconnectTimer.unref();
-    };
-    // A lost connection (a database restart) may end with an error, or just end.
-    client.on('error', retry);
-    client.on('end', () => { if (!stopped) retry(); });
-    client.on('notification', () => tick());
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${FAULTS_CHANNEL}`);
-      if (stopped) { lost = true; await client.end(); return; }
-      listenClient = client;
-      listenBackoff = undefined;
-      listenFailures.succeeded('listening again');
-      nextPollAt = 0;
-      tick(); // changes made while we were not listening
-    } catch (err) {
-      retry(err);
-    }
-  };
 
   return {
     get<N extends FaultName>(name: N) {
@@ -154,16 +120,21 @@ export function createFaultReader(opts: FaultReaderOptions): FaultReader {
       await refresh();
       timer = setInterval(tick, refreshMs);
       timer.unref();
-      await listen();
+      if (opts.databaseUrl) {
+        listener = notificationListener({
+          url: opts.databaseUrl, channel: FAULTS_CHANNEL, applicationName: 'holdfast-faults', task: 'fault LISTEN connection', logger: opts.logger,
+          onNotification: () => tick(),
+          // changes made while we were not listening
+          onListening: () => { nextPollAt = 0; tick(); },
+        });
+        await listener.start();
+      }
     },
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
-      if (reconnectTimer) clearTimeout(reconnectTimer);
-      reconnectTimer = undefined;
-      const client = listenClient;
-      listenClient = undefined;
-      await client?.end().catch(() => {});
+      await listener?.stop();
+      listener = undefined;
       await inFlight?.catch(() => {});
       listeners.clear();
     },

@@ -3,9 +3,9 @@
 // the fault's schema (fault-catalog.ts); ?ttlSeconds= makes it switch itself off.
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type pg from 'pg';
 import { errorResponses } from '../platform/http/schemas.ts';
-import { adminScope, ADMIN_SECURITY } from '../admin/admin-auth.ts';
+import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
 import { getFaultState, listFaultStates, setFault, clearFault, type FaultState } from './fault-service.ts';
 
 const FaultStateSchema = Type.Object({
@@ -20,7 +20,7 @@ const FaultStateSchema = Type.Object({
 const FaultDetailSchema = Type.Intersect([FaultStateSchema, Type.Object({ paramsSchema: Type.Unknown() })]);
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) });
 
-export function faultRoutes(app: HttpServer, deps: RouteDeps): void {
+export function faultRoutes(app: HttpServer, deps: { pool: pg.Pool; adminTokenSha256: string }): void {
   adminScope(app, deps.adminTokenSha256, (admin) => {
     const security = ADMIN_SECURITY;
 

@@ -1,6 +1,7 @@
-// Named SQL for inventory. Reservation (in the checkout function, migration 006) is a conditional update
-// on the stock row: it succeeds only when enough unreserved stock remains, so concurrent buyers serialise
-// on the row and can never oversell (and the table's CHECK constraint reserved <= on_hand backs that up).
+// Named SQL for inventory. Reservation (inventory_hold_stock, src/inventory/migrations/009, which the
+// checkout function calls) is a conditional update on the stock row: it succeeds only when enough
+// unreserved stock remains, so concurrent buyers serialise on the row and can never oversell (and the
+// table's CHECK constraint reserved <= on_hand backs that up).
 import type { NamedQuery } from '../platform/db/database.ts';
 
 export const InventoryQueries = {

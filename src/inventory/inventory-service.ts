@@ -1,5 +1,5 @@
 // Inventory: on-hand stock, and release and commit of the reservations checkout makes (the reservation
-// itself is a step of the checkout function, migration 006).
+// itself is inventory_hold_stock, src/inventory/migrations/009, called by the checkout function).
 import type { Queryable } from '../platform/db/database.ts';
 import { query } from '../platform/db/database.ts';
 import { InventoryQueries as Q } from './inventory-queries.ts';

@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diagnoseStep, nameBottleneck, slowestRoute, type StepEvidence } from './bottleneck-diagnosis.ts';
-import { MetricSnapshot, parsePrometheusText } from './prometheus-text.ts';
+import { MetricSnapshot } from './prometheus-text.ts';
+import { parsePrometheusText } from '../platform/observability/prometheus-text.ts';
 import type { RunResult } from './run-result.ts';
 
-const snap = (text: string, at: number) => new MetricSnapshot(parsePrometheusText(text), at, 'test');
+const snap = (text: string, at: number) => MetricSnapshot.fromText(text, at, 'test');
 
 function result(statuses: Record<string, number> = { 200: 100 }, errors = { status: 0, timeout: 0, connection: 0 }): RunResult {
   const requests = Object.values(statuses).reduce((a, b) => a + b, 0) + errors.timeout + errors.connection;

@@ -3,8 +3,9 @@
 // limit, an event loop lagging, a process using a whole core, a rate limit answering 429, connections
 // failing. When nothing saturated, the slowest route is the best lead. Each finding names a component
 // first ("postgres pool main", "payments", "storefront"), then the evidence.
-import { bucketQuantile, counterDeltas, histogramDeltas, type MetricSnapshot } from './prometheus-text.ts';
+import { deltaQuantileUpperBound, counterDeltas, histogramDeltas, type MetricSnapshot } from './prometheus-text.ts';
 import type { RunResult } from './run-result.ts';
+import { METRICS as M } from '../telemetry/index.ts';
 
 export type SignalKind = 'db-pool' | 'bulkhead' | 'event-loop' | 'cpu' | 'rate-limit' | 'client-errors' | 'slowest-route';
 
@@ -56,16 +57,16 @@ function maxBy(snaps: MetricSnapshot[], name: string, match: Record<string, stri
 function poolSignals(during: MetricSnapshot[]): Signal[] {
   const out: Signal[] = [];
   const pools = new Set<string>();
-  for (const s of during) for (const x of s.all('holdfast_db_pool_connections')) if (x.labels.pool) pools.add(x.labels.pool);
+  for (const s of during) for (const x of s.all(M.dbPoolConnections.name)) if (x.labels.pool) pools.add(x.labels.pool);
   for (const pool of pools) {
     let worstWaiting = 0;
     let atMax = 0;
     let max = 0;
     let inUseAtWorst = 0;
     for (const s of during) {
-      const waiting = s.value('holdfast_db_pool_connections', { pool, state: 'waiting' }) ?? 0;
-      const inUse = s.value('holdfast_db_pool_connections', { pool, state: 'in_use' }) ?? 0;
-      const m = s.value('holdfast_db_pool_connections', { pool, state: 'max' }) ?? 0;
+      const waiting = s.value(M.dbPoolConnections.name, { pool, state: 'waiting' }) ?? 0;
+      const inUse = s.value(M.dbPoolConnections.name, { pool, state: 'in_use' }) ?? 0;
+      const m = s.value(M.dbPoolConnections.name, { pool, state: 'max' }) ?? 0;
       max = Math.max(max, m);
       if (m > 0 && inUse >= m) atMax++;
       if (waiting >= worstWaiting) { worstWaiting = waiting; inUseAtWorst = inUse; }
@@ -82,13 +83,13 @@ function poolSignals(during: MetricSnapshot[]): Signal[] {
 function bulkheadSignals(during: MetricSnapshot[]): Signal[] {
   const out: Signal[] = [];
   const providers = new Set<string>();
-  for (const s of during) for (const x of s.all('holdfast_payment_bulkhead_limit')) providers.add(x.labels.provider ?? '');
+  for (const s of during) for (const x of s.all(M.bulkheadLimit.name)) providers.add(x.labels.provider ?? '');
   for (const provider of providers) {
     let hits = 0;
     let limit = 0;
     for (const s of during) {
-      const l = s.value('holdfast_payment_bulkhead_limit', { provider }) ?? 0;
-      const used = s.value('holdfast_payment_bulkhead_in_use', { provider }) ?? 0;
+      const l = s.value(M.bulkheadLimit.name, { provider }) ?? 0;
+      const used = s.value(M.bulkheadInUse.name, { provider }) ?? 0;
       limit = Math.max(limit, l);
       if (l > 0 && used >= l) hits++;
     }
@@ -103,7 +104,7 @@ function eventLoopSignals(during: MetricSnapshot[]): Signal[] {
   const out: Signal[] = [];
   const byService = new Map<string, number>();
   for (const s of during) {
-    for (const x of s.all('holdfast_nodejs_eventloop_lag_p99_seconds')) {
+    for (const x of s.all(M.eventLoopLagP99.name)) {
       const svc = serviceName(x.labels);
       byService.set(svc, Math.max(byService.get(svc) ?? 0, x.value * 1000));
     }
@@ -119,7 +120,7 @@ function cpuSignals(before: MetricSnapshot | undefined, during: MetricSnapshot[]
   if (!before || !last || last.at <= before.at) return [];
   const seconds = (last.at - before.at) / 1000;
   const out: Signal[] = [];
-  for (const d of counterDeltas(before, last, 'holdfast_process_cpu_seconds_total')) {
+  for (const d of counterDeltas(before, last, M.processCpuSeconds.name)) {
     const cores = d.delta / seconds;
     if (cores >= CPU_SATURATED_CORES) {
       const svc = serviceName(d.labels);
@@ -147,7 +148,7 @@ function clientSignals(result: RunResult): Signal[] {
 export function slowestRoute(ev: StepEvidence): Signal | undefined {
   const last = ev.during[ev.during.length - 1];
   if (last && ev.before) {
-    const routes = histogramDeltas(ev.before, last, 'holdfast_http_request_duration_seconds')
+    const routes = histogramDeltas(ev.before, last, M.httpRequestDuration.name)
       .filter((h) => h.labels.route !== '/metrics')
       .map((h) => ({ h, key: `${h.labels.method ?? ''} ${h.labels.route ?? '?'}` }));
     const merged = new Map<string, { count: number; sum: number; p99: number }>();
@@ -156,7 +157,7 @@ export function slowestRoute(ev: StepEvidence): Signal | undefined {
       const m = merged.get(key) ?? { count: 0, sum: 0, p99: 0 };
       m.count += h.count;
       m.sum += h.sum;
-      m.p99 = Math.max(m.p99, bucketQuantile(h, 0.99));
+      m.p99 = Math.max(m.p99, deltaQuantileUpperBound(h, 0.99));
       merged.set(key, m);
     }
     const ranked = [...merged].filter(([, m]) => m.count >= 3).sort((a, b) => b[1].sum / b[1].count - a[1].sum / a[1].count);

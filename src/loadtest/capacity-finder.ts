@@ -6,7 +6,7 @@
 import { formatMs, formatNumber, formatPercent } from './load-units.ts';
 import { DEFAULT_GRACEFUL_STOP_SEC, prepareRun, runLoadTest, runSetup } from './load-engine.ts';
 import { diagnoseStep, nameBottleneck, slowestRoute, type Signal, type StepEvidence } from './bottleneck-diagnosis.ts';
-import { MetricSnapshot, parsePrometheusText } from './prometheus-text.ts';
+import { MetricSnapshot } from './prometheus-text.ts';
 import type { RunResult } from './run-result.ts';
 import type { ScenarioSource } from './scenario-types.ts';
 import { parseThresholdList } from './threshold-rules.ts';
@@ -80,7 +80,7 @@ async function scrape(url: string, timeoutMs = 2000): Promise<MetricSnapshot | u
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'text/plain' } });
     if (!res.ok) return undefined;
-    return new MetricSnapshot(parsePrometheusText(await res.text()), performance.now(), url);
+    return MetricSnapshot.fromText(await res.text(), performance.now(), url);
   } catch {
     return undefined;
   }

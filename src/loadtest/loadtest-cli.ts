@@ -19,7 +19,7 @@ import { RemoteTargetError } from './target-guard.ts';
 import { ThresholdError } from './threshold-rules.ts';
 import { ScenarioError } from './compiled-scenario.ts';
 import { ScenarioFileError } from './scenario-file.ts';
-import { loadConfig } from '../platform/config/config.ts';
+import { loadClientConfig } from '../platform/config/platform-config.ts';
 import { shopUrl } from '../platform/config/shop-url.ts';
 
 /** Exit codes (k6 uses 99 for breached thresholds too). */
@@ -162,7 +162,7 @@ function targetUrlOption(v: Values): { targetUrl?: string } {
   if (v['target-url']) return { targetUrl: v['target-url'] };
   if (v.url) return {};
   try {
-    return { targetUrl: shopUrl(loadConfig()) };
+    return { targetUrl: shopUrl(loadClientConfig()) };
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n(or give --target-url)`);
   }

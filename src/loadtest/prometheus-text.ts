@@ -1,13 +1,10 @@
-// A reader for the Prometheus text exposition format (what GET /metrics answers), enough to compare
-// scrapes: samples with their labels, gauges by label, counter deltas, and histogram buckets.
-import { parsePrometheusText as parseSamples, parseValue, type PromSample } from '../platform/observability/prometheus-text.ts';
+// Scrapes of the Prometheus text exposition format (what GET /metrics answers), read with the project's
+// one parser, made comparable: samples with their labels, gauges by label, counter deltas, and histogram
+// buckets.
+import { parsePrometheusText, parseValue, type PromSample } from '../platform/observability/prometheus-text.ts';
+import { quantileUpperBound } from '../platform/observability/histogram-quantile.ts';
 
 export type Sample = PromSample;
-
-/** The samples of a scrape (the project's shared reader), without NaN readings: they compare to nothing. */
-export function parsePrometheusText(text: string): Sample[] {
-  return parseSamples(text).filter((s) => !Number.isNaN(s.value));
-}
 
 export class MetricSnapshot {
   readonly samples: Sample[];
@@ -19,6 +16,11 @@ export class MetricSnapshot {
     this.samples = samples;
     this.at = at;
     this.source = source;
+  }
+
+  /** A scrape's text as a snapshot; NaN readings are left out (they compare to nothing). */
+  static fromText(text: string, at: number, source: string): MetricSnapshot {
+    return new MetricSnapshot(parsePrometheusText(text).filter((s) => !Number.isNaN(s.value)), at, source);
   }
 
   all(name: string, match: Record<string, string> = {}): Sample[] {
@@ -76,8 +78,6 @@ export function histogramDeltas(before: MetricSnapshot | undefined, after: Metri
 }
 
 /** The bucket bound below which `q` (0..1) of a histogram delta's observations fall: an upper bound on that quantile. */
-export function bucketQuantile(h: HistogramDelta, q: number): number {
-  const target = h.count * q;
-  for (const b of h.buckets) if (b.count >= target) return b.le;
-  return Number.POSITIVE_INFINITY;
+export function deltaQuantileUpperBound(h: HistogramDelta, q: number): number {
+  return quantileUpperBound(h.buckets.map((b) => [b.le, b.count] as const), h.count, q);
 }

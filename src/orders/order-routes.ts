@@ -1,7 +1,8 @@
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type pg from 'pg';
 import { errorResponses, MoneySchema } from '../platform/http/schemas.ts';
+import { bearerToken } from '../platform/http/bearer-token.ts';
 import { getOrderForCustomer } from './order-service.ts';
 import { ORDER_STATUSES } from './order-state-machine.ts';
 
@@ -32,12 +33,7 @@ export const OrderSchema = Type.Object({
   })),
 });
 
-export function bearerToken(header: string | undefined): string | undefined {
-  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return m?.[1];
-}
-
-export function orderRoutes(app: HttpServer, deps: RouteDeps): void {
+export function orderRoutes(app: HttpServer, deps: { pool: pg.Pool }): void {
   app.get('/api/orders/:id', {
     schema: {
       tags: ['orders'], summary: 'An order, for the shopper holding its access token',

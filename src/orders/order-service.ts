@@ -1,5 +1,6 @@
 // Orders: customer access by token, status transitions with an event history, admin listing and
-// cancellation. Orders are created by the checkout transaction (holdfast_place_order, migration 006).
+// cancellation. Orders are created by the checkout transaction, through orders_create (the orders' SQL
+// function, src/orders/migrations/010, which checkout's holdfast_place_order calls).
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type pg from 'pg';
 import type { Queryable } from '../platform/db/database.ts';
@@ -8,7 +9,7 @@ import { isUuid, type Money } from '../catalog/index.ts';
 import { releaseReservations, paymentDeadline } from '../inventory/index.ts';
 import { OrderQueries as Q } from './order-queries.ts';
 import { OrderErrors } from './order-errors.ts';
-import { HttpErrors } from '../platform/http/app-error.ts';
+import { RequestErrors } from '../platform/errors/request-errors.ts';
 import { canTransition, payAgainRefusal, type OrderStatus, type PayAgainLimits, type PayAgainRefusal } from './order-state-machine.ts';
 
 export interface ShippingAddress {
@@ -131,6 +132,15 @@ export async function transitionOrder(
 }
 
 /**
+ * Records something that happened to an order without changing its status (a refund of a charge that
+ * landed on an order no longer payable), inside the caller's transaction. The orders own their history:
+ * other contexts add to it only through here and transitionOrder().
+ */
+export async function appendOrderEvent(tx: Queryable, id: string, event: { type: string; data?: Record<string, unknown> }): Promise<void> {
+  await query(tx, Q.insertEvent, [id, event.type, null, null, JSON.stringify(event.data ?? {})]);
+}
+
+/**
  * Reopens a declined order for payment with another payment method, inside the caller's transaction:
  * under the order's row lock, checks payAgainRefusal() against the order's payment deadline (judged by
  * the database clock) and the retries it had, then payment_failed -> pending_payment with a
@@ -172,7 +182,7 @@ export async function listOrders(db: Queryable, q: OrderListQuery): Promise<{ it
       // Only the exact form this function writes: Date.parse accepts dates PostgreSQL rejects ("1", "+275760-…").
       if (typeof c.t === 'string' && typeof c.id === 'string' && isUuid(c.id) && isIsoTimestamp(c.t)) after = { t: c.t, id: c.id };
     } catch { /* invalid */ }
-    if (!after) throw HttpErrors.INVALID_CURSOR();
+    if (!after) throw RequestErrors.INVALID_CURSOR();
   }
   const { rows } = await query<OrderRow>(db, Q.list, [q.status ?? null, q.email ?? null, after?.t ?? null, after?.id ?? null, q.limit + 1]);
   const page = rows.slice(0, q.limit);

@@ -1,12 +1,14 @@
 // The shopper's API for paying a declined order again with another payment method.
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type pg from 'pg';
+import type { JobQueue } from '../platform/queue/job-queue.ts';
+import { OrderSchema, type PayAgainLimits } from '../orders/index.ts';
 import { errorResponses, PaymentMethodIdSchema } from '../platform/http/schemas.ts';
-import { OrderSchema, bearerToken } from '../orders/order-routes.ts';
-import { payOrderAgain, payAgainLimits, PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE } from './payment-retry.ts';
+import { bearerToken } from '../platform/http/bearer-token.ts';
+import { payOrderAgain, PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE } from './payment-retry.ts';
 
-export function orderPaymentRoutes(app: HttpServer, deps: RouteDeps): void {
+export function orderPaymentRoutes(app: HttpServer, deps: { pool: pg.Pool; queue: JobQueue; payAgain: PayAgainLimits }): void {
   app.post('/api/orders/:id/payment', {
     schema: {
       tags: ['orders', 'payments'],
@@ -23,11 +25,11 @@ export function orderPaymentRoutes(app: HttpServer, deps: RouteDeps): void {
       response: { 202: OrderSchema, ...errorResponses(400, 401, 404, 409, 422, 429) },
     },
   }, async (req, reply) => {
-    const { order, replayed } = await payOrderAgain(deps.pool, {
+    const { order, replayed } = await payOrderAgain(deps.pool, deps.queue, {
       orderId: req.params.id, accessToken: bearerToken(req.headers.authorization), paymentMethod: req.body.paymentMethod,
       idempotencyKey: req.headers['idempotency-key'],
       traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
-    }, payAgainLimits(deps.config));
+    }, deps.payAgain);
     reply.header('cache-control', 'no-store');
     if (replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(202).send(order);

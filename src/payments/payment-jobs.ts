@@ -1,15 +1,16 @@
 // The payment job contract between checkout (producer) and the payments role (consumer).
-import type { QueueDefinition } from '../platform/queue/job-queue.ts';
-import { enqueueJob } from '../platform/queue/job-queue.ts';
+import type { JobQueue, QueueDefinition } from '../platform/queue/job-queue.ts';
 import type { Queryable } from '../platform/db/database.ts';
 import { currentTraceparent } from '../platform/observability/tracing.ts';
+import { PAYMENT_QUEUES } from '../telemetry/index.ts';
 
-export const PAYMENT_QUEUE = 'payment-charge';
-export const PAYMENT_DEAD_LETTER_QUEUE = 'payment-charge-dead';
+export const PAYMENT_QUEUE = PAYMENT_QUEUES.charge;
+export const PAYMENT_DEAD_LETTER_QUEUE = PAYMENT_QUEUES.deadLetter;
 /**
  * The one way a payment job is enqueued: `holdfast_enqueue_payment_job(data jsonb, singleton_key text)`,
- * installed by the queue adapter from pg-boss's own send() statement. Checkout's SQL function calls it in
- * the order's transaction; enqueuePaymentJob() calls it from TypeScript (the dead-letter retry).
+ * installed by the queue (its SQL enqueue function for PAYMENT_QUEUE). Checkout's SQL function calls it in
+ * the order's transaction; enqueuePaymentJob() reaches it through the queue port (paying again, the
+ * dead-letter retry).
  */
 export const PAYMENT_ENQUEUE_FUNCTION = 'holdfast_enqueue_payment_job';
 
@@ -36,7 +37,7 @@ export function paymentQueueDefinitions(opts: PaymentQueueOptions): QueueDefinit
     {
       name: PAYMENT_QUEUE,
       options: {
-        retryLimit: opts.retryLimit, retryDelay: opts.retryDelaySeconds, retryBackoff: false,
+        retryLimit: opts.retryLimit, retryDelaySeconds: opts.retryDelaySeconds, retryBackoff: false,
         expireInSeconds: opts.expireInSeconds, heartbeatSeconds: opts.heartbeatSeconds,
         deadLetter: PAYMENT_DEAD_LETTER_QUEUE, retentionSeconds: 14 * 86_400, deleteAfterSeconds: COMPLETED_JOB_RETENTION_SECONDS,
       },
@@ -55,6 +56,6 @@ export function paymentJob(orderId: string, traceparent?: string): PaymentJob {
 }
 
 /** Enqueues an order's payment job (singleton key: the order id), in db's transaction when db is a client. */
-export function enqueuePaymentJob(db: Queryable, job: PaymentJob): Promise<string | null> {
-  return enqueueJob(db, PAYMENT_ENQUEUE_FUNCTION, job, job.orderId);
+export function enqueuePaymentJob(queue: JobQueue, db: Queryable, job: PaymentJob): Promise<string | null> {
+  return queue.enqueue(db, PAYMENT_QUEUE, job, job.orderId);
 }

@@ -95,6 +95,24 @@ export const PaymentQueries = {
              AND (o.payment_lease_until IS NULL OR o.payment_lease_until < now())
            LIMIT $2`,
   },
+  // Reconciliation: the order ledger of a period (each order with each of its attempts), and its findings.
+  reconciliationLedger: {
+    name: 'payments.reconciliation_ledger',
+    text: `SELECT o.id AS order_id, o.status, o.total_amount, a.id AS attempt_id, a.status AS attempt_status, a.provider,
+                  a.provider_intent_id, EXISTS (SELECT 1 FROM refunds r WHERE r.attempt_id = a.id) AS refunded
+           FROM orders o LEFT JOIN payment_attempts a ON a.order_id = o.id
+           WHERE o.created_at >= to_timestamp($1) - interval '1 hour'`,
+  },
+  insertFinding: {
+    name: 'payments.insert_reconciliation_finding',
+    text: `INSERT INTO reconciliation_findings (kind, provider, order_id, intent_id, details, action) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT DO NOTHING`,
+  },
+  findings: {
+    name: 'payments.reconciliation_findings',
+    text: `SELECT id, kind, provider, order_id AS "orderId", intent_id AS "intentId", details, action, created_at AS "createdAt"
+           FROM reconciliation_findings ORDER BY id DESC LIMIT $1`,
+  },
 } satisfies Record<string, NamedQuery>;
 
 export interface AttemptRow {

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { query, withTransaction } from '../platform/db/database.ts';
-import type { Config } from '../platform/config/config.ts';
+import type { PaymentsConfig } from './payments-config.ts';
+import type { JobQueue } from '../platform/queue/job-queue.ts';
 import { getOrder, getOrderForCustomer, reopenForPayment, type Order, type PayAgainLimits } from '../orders/index.ts';
 import { enqueuePaymentJob, paymentJob } from './payment-jobs.ts';
 import { PaymentQueries as Q, type AttemptRow } from './payment-queries.ts';
@@ -35,7 +36,7 @@ export interface PayAgainResult { order: Order; replayed: boolean }
 export const PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE = 30;
 
 /** The bounds of paying a declined order again: the configured retries per order, and the closing time. */
-export function payAgainLimits(config: Pick<Config, 'paymentRetryMaxAttempts'>): PayAgainLimits {
+export function payAgainLimits(config: Pick<PaymentsConfig, 'paymentRetryMaxAttempts'>): PayAgainLimits {
   return { maxRetries: config.paymentRetryMaxAttempts, minSecondsLeft: PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE };
 }
 
@@ -47,7 +48,7 @@ export function payAgainLimits(config: Pick<Config, 'paymentRetryMaxAttempts'>):
  * limits.maxRetries times already), PAYMENT_IN_PROGRESS (an earlier attempt's outcome is still unknown),
  * PAYMENT_IDEMPOTENCY_KEY_REUSED.
  */
-export async function payOrderAgain(pool: pg.Pool, req: PayAgainRequest, limits: PayAgainLimits): Promise<PayAgainResult> {
+export async function payOrderAgain(pool: pg.Pool, queue: JobQueue, req: PayAgainRequest, limits: PayAgainLimits): Promise<PayAgainResult> {
   // The token check first, outside the transaction: a stranger learns nothing, not even a key conflict.
   await getOrderForCustomer(pool, req.orderId, req.accessToken);
   const scope = `order-payment:${req.orderId}`;
@@ -71,7 +72,7 @@ export async function payOrderAgain(pool: pg.Pool, req: PayAgainRequest, limits:
     // declined order has none by construction; this holds the rule even if that ever changes.)
     const open = (await query<AttemptRow>(tx, Q.unresolvedAttempt, [req.orderId])).rows[0];
     if (open) throw PaymentErrors.PAYMENT_IN_PROGRESS();
-    const jobId = await enqueuePaymentJob(tx, paymentJob(req.orderId, req.traceparent));
+    const jobId = await enqueuePaymentJob(queue, tx, paymentJob(req.orderId, req.traceparent));
     // Not a shopper's mistake: the queue refused the job; roll the order change back.
     if (!jobId) throw new Error(`the payment queue refused the job for order ${req.orderId}`);
     const order = await getOrder(tx, req.orderId);

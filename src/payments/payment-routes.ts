@@ -1,21 +1,29 @@
 // Admin API for payments: refunds, attempts, dead-lettered jobs, providers, reconciliation.
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type pg from 'pg';
+import type { JobQueue } from '../platform/queue/job-queue.ts';
+import type { ProviderRouter } from './provider-router.ts';
 import { errorResponses, UuidSchema } from '../platform/http/schemas.ts';
-import { adminScope, ADMIN_SECURITY } from '../admin/admin-auth.ts';
-import { OrderSchema } from '../orders/order-routes.ts';
-import { getOrder } from '../orders/index.ts';
+import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
+import { getOrder, OrderSchema } from '../orders/index.ts';
 import { refundOrder, paymentAttempts, cancelUnpaidOrder } from './payment-service.ts';
 import { reconcile, listFindings } from './reconciliation.ts';
 import { PAYMENT_DEAD_LETTER_QUEUE, enqueuePaymentJob, paymentJob, type PaymentJob } from './payment-jobs.ts';
-import { listQueuedJobs, findQueuedJob, cancelQueuedJob } from '../platform/queue/job-queue.ts';
 import { withTransaction } from '../platform/db/database.ts';
 import { PaymentErrors } from './payment-errors.ts';
 
 const IdParams = Type.Object({ id: UuidSchema });
 
-export function paymentAdminRoutes(app: HttpServer, deps: RouteDeps): void {
+export interface PaymentAdminRouteDeps {
+  pool: pg.Pool;
+  queue: JobQueue;
+  adminTokenSha256: string;
+  /** The process's provider accounts (made on first use), for refunds and reconciliation. */
+  paymentRouter: () => ProviderRouter;
+}
+
+export function paymentAdminRoutes(app: HttpServer, deps: PaymentAdminRouteDeps): void {
   adminScope(app, deps.adminTokenSha256, (admin) => {
     const security = ADMIN_SECURITY;
 
@@ -66,7 +74,7 @@ export function paymentAdminRoutes(app: HttpServer, deps: RouteDeps): void {
         response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), orderId: Type.String(), createdAt: Type.String(), lastError: Type.Unknown() })) }), ...errorResponses(401) },
       },
     }, async () => {
-      const dead = await listQueuedJobs<PaymentJob>(deps.queue, PAYMENT_DEAD_LETTER_QUEUE);
+      const dead = await deps.queue.listQueued<PaymentJob>(PAYMENT_DEAD_LETTER_QUEUE);
       return { items: dead.map((d) => ({ id: d.id, orderId: d.data.orderId, createdAt: d.createdOn.toISOString(), lastError: d.lastError })) };
     });
 
@@ -76,13 +84,13 @@ export function paymentAdminRoutes(app: HttpServer, deps: RouteDeps): void {
         response: { 202: Type.Object({ orderId: Type.String(), jobId: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400, 401, 404, 429) },
       },
     }, async (req, reply) => {
-      const dead = await findQueuedJob<PaymentJob>(deps.queue, PAYMENT_DEAD_LETTER_QUEUE, req.params.id);
+      const dead = await deps.queue.findQueued<PaymentJob>(PAYMENT_DEAD_LETTER_QUEUE, req.params.id);
       if (!dead) throw PaymentErrors.DEAD_LETTER_NOT_FOUND();
       // Enqueued the way checkout enqueues, and the dead letter cancelled (not completed: no worker took
       // it), in one transaction: a retry sent twice at once enqueues once.
       const jobId = await withTransaction(deps.pool, async (tx) => {
-        if (!(await cancelQueuedJob(deps.queue, PAYMENT_DEAD_LETTER_QUEUE, dead.id, tx))) throw PaymentErrors.DEAD_LETTER_NOT_FOUND();
-        return enqueuePaymentJob(tx, paymentJob(dead.data.orderId));
+        if (!(await deps.queue.cancelQueued(PAYMENT_DEAD_LETTER_QUEUE, dead.id, tx))) throw PaymentErrors.DEAD_LETTER_NOT_FOUND();
+        return enqueuePaymentJob(deps.queue, tx, paymentJob(dead.data.orderId));
       });
       return reply.code(202).send({ orderId: dead.data.orderId, jobId });
     });

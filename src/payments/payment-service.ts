@@ -11,7 +11,7 @@
 import type pg from 'pg';
 import { query, withTransaction } from '../platform/db/database.ts';
 import type { Logger } from '../platform/observability/logger.ts';
-import { transitionOrder, getOrder, cancelOrder, OrderErrors, type Order } from '../orders/index.ts';
+import { transitionOrder, appendOrderEvent, getOrder, cancelOrder, OrderErrors, type Order } from '../orders/index.ts';
 import { commitReservations } from '../inventory/index.ts';
 import { ProviderError, type ChargeOutcome, type PaymentIntent } from './stripe-client.ts';
 import type { PaymentProvider, ProviderRouter } from './provider-router.ts';
@@ -142,8 +142,7 @@ async function refundOrphanCharge(deps: PaymentDeps, attempt: AttemptRow, intent
   }), { bypassBreaker: true, timeoutMs: deps.resolveTimeoutMs });
   await withTransaction(deps.pool, async (tx) => {
     await query(tx, Q.insertRefund, [attempt.order_id, attempt.id, attempt.provider, refund.amount, refund.id, reason]);
-    await query(tx, { name: 'payments.refund_event', text: `INSERT INTO order_events (order_id, type, data) VALUES ($1, 'payment.refunded', $2)` },
-      [attempt.order_id, JSON.stringify({ reason, intentId, refundId: refund.id, amount: refund.amount })]);
+    await appendOrderEvent(tx, attempt.order_id, { type: 'payment.refunded', data: { reason, intentId, refundId: refund.id, amount: refund.amount } });
   });
   deps.logger.warn({ orderId: attempt.order_id, intentId, refundId: refund.id }, `refunded a charge on an order that was no longer payable (${reason})`);
 }

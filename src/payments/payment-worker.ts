@@ -3,15 +3,13 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import client from 'prom-client';
-import { queueStats, oldestJobAge, retryActiveJobsNow, type JobQueue } from '../platform/queue/job-queue.ts';
+import type { Job, JobQueue } from '../platform/queue/job-queue.ts';
 import type { Logger } from '../platform/observability/logger.ts';
-import { registry } from '../platform/observability/metrics.ts';
-import { PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE, type PaymentJob } from './payment-jobs.ts';
+import { PAYMENT_QUEUE, type PaymentJob } from './payment-jobs.ts';
 import { processPaymentJob, cancelOrdersPastDeadline, releaseLapsedLeases, RetryLater, type PaymentDeps } from './payment-service.ts';
 import type { ProviderRouter } from './provider-router.ts';
 import { reconcile } from './reconciliation.ts';
-import { paymentJobDuration } from './payment-metrics.ts';
+import { paymentJobDuration, watchPaymentQueue } from './payment-metrics.ts';
 import { traceJob } from '../platform/observability/tracing.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
 import { waitForDatabase } from '../platform/db/database.ts';
@@ -27,35 +25,8 @@ export interface PaymentWorkerOptions {
   beforeJob?: () => void;
 }
 
-let queueMetricsPool: pg.Pool | undefined;
-new client.Gauge({
-  name: 'holdfast_payment_queue_jobs',
-  help: 'Payment jobs by queue (payment-charge, payment-charge-dead) and state',
-  labelNames: ['queue', 'state'] as const,
-  registers: [registry],
-  async collect() {
-    if (!queueMetricsPool) return;
-    this.reset();
-    try {
-      // Zeros too: "no jobs waiting" is a value an alert must be able to see.
-      for (const s of await queueStats(queueMetricsPool, [PAYMENT_QUEUE, PAYMENT_DEAD_LETTER_QUEUE])) this.set({ queue: s.queue, state: s.state }, s.count);
-    } catch { /* the queue schema may not exist yet */ }
-  },
-});
-new client.Gauge({
-  name: 'holdfast_payment_queue_oldest_job_age_seconds',
-  help: 'Age of the oldest payment job not yet completed (created, retry or active)',
-  registers: [registry],
-  async collect() {
-    if (!queueMetricsPool) return;
-    try {
-      this.set(await oldestJobAge(queueMetricsPool, PAYMENT_QUEUE));
-    } catch { /* not ready */ }
-  },
-});
-
 export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: ProviderRouter, logger: Logger, opts: PaymentWorkerOptions) {
-  queueMetricsPool = pool;
+  watchPaymentQueue(queue);
   const deps: PaymentDeps = {
     pool, router, logger, leaseSeconds: opts.leaseSeconds, resolveTimeoutMs: opts.resolveTimeoutMs,
     workerId: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
@@ -74,37 +45,23 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
       }
     }
   };
-  const handler = async (jobs: { id: string; data: PaymentJob }[]) => {
-    for (const job of jobs) {
-      const end = paymentJobDuration.startTimer();
-      try {
-        opts.beforeJob?.();
-        const result = await traceJob(`${PAYMENT_QUEUE} process`, job.data.traceparent,
-          { 'messaging.system': 'pg-boss', 'messaging.destination.name': PAYMENT_QUEUE, 'messaging.message.id': job.id, 'holdfast.order_id': job.data.orderId },
-          () => throughDatabaseOutage(() => processPaymentJob(deps, job.data.orderId)));
-        end({ result });
-      } catch (err) {
-        end({ result: err instanceof RetryLater ? 'retry_later' : 'error' });
-        if (err instanceof RetryLater) logger.info({ orderId: job.data.orderId, reason: err.message }, 'payment will be retried');
-        else logger.error({ err, orderId: job.data.orderId }, 'payment job failed');
-        throw err; // the queue retries it (then dead-letters it after the retry limit)
-      }
+  const handler = async (job: Job<PaymentJob>) => {
+    const end = paymentJobDuration.startTimer();
+    try {
+      opts.beforeJob?.();
+      const result = await traceJob(`${PAYMENT_QUEUE} process`, job.data.traceparent,
+        { 'messaging.system': 'pg-boss', 'messaging.destination.name': PAYMENT_QUEUE, 'messaging.message.id': job.id, 'holdfast.order_id': job.data.orderId },
+        () => throughDatabaseOutage(() => processPaymentJob(deps, job.data.orderId)));
+      end({ result });
+    } catch (err) {
+      end({ result: err instanceof RetryLater ? 'retry_later' : 'error' });
+      if (err instanceof RetryLater) logger.info({ orderId: job.data.orderId, reason: err.message }, 'payment will be retried');
+      else logger.error({ err, orderId: job.data.orderId }, 'payment job failed');
+      throw err; // the queue retries it (then dead-letters it after the retry limit)
     }
   };
-  // pg-boss waits a full polling interval after every fetch, even when it found a job; each worker loop
-  // therefore asks to be woken at once after a job so a backlog drains at full speed, and only an
-  // empty queue is polled at the interval.
   const ready = (async () => {
-    for (let i = 0; i < opts.concurrency; i++) {
-      let workerId: string | undefined;
-      workerId = await queue.work<PaymentJob>(PAYMENT_QUEUE, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async (jobs) => {
-        try {
-          await handler(jobs);
-        } finally {
-          if (workerId && !stopped) queue.notifyWorker(workerId);
-        }
-      });
-    }
+    for (let i = 0; i < opts.concurrency; i++) await queue.work<PaymentJob>(PAYMENT_QUEUE, { pollingIntervalSeconds: 0.5 }, handler);
   })();
 
   const housekeepingFailures = new FailureRun(logger, 'payments housekeeping');
@@ -135,7 +92,7 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
     recovering = true;
     (async () => {
       for (const orderId of await releaseLapsedLeases(pool)) {
-        const retried = await retryActiveJobsNow(queue, pool, PAYMENT_QUEUE, orderId, 'the worker holding the order stopped renewing its lease');
+        const retried = await queue.retryActiveNow(PAYMENT_QUEUE, orderId, 'the worker holding the order stopped renewing its lease');
         // No active job: the worker ended its job without releasing the lease (a database error then).
         if (retried) logger.warn({ orderId }, 'payment lease lapsed: its worker is gone; its payment job is retried now');
       }
@@ -151,7 +108,7 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
       clearInterval(recovery);
       await ready.catch(() => {});
       await queue.offWork(PAYMENT_QUEUE);
-      queueMetricsPool = undefined;
+      watchPaymentQueue(undefined);
     },
   };
 }

@@ -2,7 +2,9 @@
 // flags every difference: a charge without a payable order (refunded), a second charge for one order
 // (refunded), a paid order the provider has no charge for (flagged), an amount mismatch (flagged).
 import type pg from 'pg';
+import { query } from '../platform/db/database.ts';
 import type { Logger } from '../platform/observability/logger.ts';
+import { PaymentQueries as Q } from './payment-queries.ts';
 import type { PaymentIntent } from './stripe-client.ts';
 import type { ProviderRouter, PaymentProvider } from './provider-router.ts';
 
@@ -33,11 +35,7 @@ async function refund(provider: PaymentProvider, intent: PaymentIntent, reason: 
 export async function reconcile(pool: pg.Pool, router: ProviderRouter, logger: Pick<Logger, 'warn'>, opts: { sinceHours: number }): Promise<ReconciliationReport> {
   const since = Math.floor(Date.now() / 1000) - opts.sinceHours * 3600;
   const report: ReconciliationReport = { providers: [], ordersChecked: 0, findings: [] };
-  const { rows: ledger } = await pool.query<OrderLedgerRow>(
-    `SELECT o.id AS order_id, o.status, o.total_amount, a.id AS attempt_id, a.status AS attempt_status, a.provider,
-            a.provider_intent_id, EXISTS (SELECT 1 FROM refunds r WHERE r.attempt_id = a.id) AS refunded
-     FROM orders o LEFT JOIN payment_attempts a ON a.order_id = o.id
-     WHERE o.created_at >= to_timestamp($1) - interval '1 hour'`, [since]);
+  const { rows: ledger } = await query<OrderLedgerRow>(pool, Q.reconciliationLedger, [since]);
   const byOrder = new Map<string, OrderLedgerRow[]>();
   for (const r of ledger) byOrder.set(r.order_id, [...(byOrder.get(r.order_id) ?? []), r]);
   report.ordersChecked = byOrder.size;
@@ -91,16 +89,13 @@ export async function reconcile(pool: pg.Pool, router: ProviderRouter, logger: P
   }
 
   for (const f of report.findings) {
-    await pool.query(
-      `INSERT INTO reconciliation_findings (kind, provider, order_id, intent_id, details, action) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-      [f.kind, f.provider, f.orderId, f.intentId, JSON.stringify(f.details), f.action]);
+    await query(pool, Q.insertFinding, [f.kind, f.provider, f.orderId, f.intentId, JSON.stringify(f.details), f.action]);
     logger.warn({ finding: f }, `reconciliation: ${f.kind} (${f.action})`);
   }
   return report;
 }
 
 export async function listFindings(pool: pg.Pool, limit = 100) {
-  const { rows } = await pool.query(`SELECT id, kind, provider, order_id AS "orderId", intent_id AS "intentId", details, action, created_at AS "createdAt"
-                                     FROM reconciliation_findings ORDER BY id DESC LIMIT $1`, [limit]);
+  const { rows } = await query(pool, Q.findings, [limit]);
   return rows as { id: number; kind: string; provider: string; orderId: string | null; intentId: string | null; details: unknown; action: string; createdAt: Date }[];
 }

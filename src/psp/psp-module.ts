@@ -1,9 +1,14 @@
 // The `psp` module: the payment provider simulator's accounts (primary on pspPort, secondary on
 // pspSecondaryPort or pspPort + 1), each its own HTTP server over one shared ledger pool, following the
-// faults in ctx.faults. Exposes the bound URLs as ctx.pspUrls.
-import type { ModuleDefinition } from '../platform/modules/module-manager.ts';
-import type { AppContext } from '../app/holdfast-modules.ts';
-import type { Config } from '../platform/config/config.ts';
+// injected faults. Its service gives the URLs the accounts are bound to (once started), for a payments
+// role in the same process.
+import { defineModule } from '../platform/modules/module-manager.ts';
+import { sliceOf } from '../platform/config/config.ts';
+import type { ServerConfig } from '../platform/config/platform-config.ts';
+import { databaseModule } from '../platform/db/database-module.ts';
+import { migrationsModule } from '../platform/db/migrations-module.ts';
+import { faultsModule } from '../faults/index.ts';
+import { pspConfig, type PspConfig } from './psp-config.ts';
 import { createPool } from '../platform/db/database.ts';
 import { registerPoolMetrics } from '../platform/observability/metrics.ts';
 import { createPspServer, type PspServer } from './psp-server.ts';
@@ -15,7 +20,7 @@ export const PSP_ACCOUNT_IDS = { primary: 'acct_holdfast_primary', secondary: 'a
 export interface PspAccountEndpoint extends PspAccount { port: number }
 
 /** The simulator accounts the config asks for, with the ports they should listen on. */
-export function pspAccountsFromConfig(config: Config): PspAccountEndpoint[] {
+export function pspAccountsFromConfig(config: PspConfig): PspAccountEndpoint[] {
   const accounts: PspAccountEndpoint[] = [
     { name: 'primary', accountId: PSP_ACCOUNT_IDS.primary, secretKey: config.pspPrimarySecretKey, port: config.pspPort },
   ];
@@ -38,56 +43,68 @@ export interface SimulatorClientAccount { name: string; baseUrl: string; secretK
  * psp role bound (`bound`, by account name) or else on loopback at the configured ports, for a
  * payments-only process beside a psp process.
  */
-export function simulatorClientAccounts(config: Config, bound: Readonly<Record<string, string>> = {}): SimulatorClientAccount[] {
+export function simulatorClientAccounts(config: PspConfig, bound: Readonly<Record<string, string>> = {}): SimulatorClientAccount[] {
   return pspAccountsFromConfig(config).map((a) => ({
     name: a.name, baseUrl: bound[a.name] ?? `http://127.0.0.1:${a.port}`, secretKey: a.secretKey,
   }));
 }
 
-export function pspModule(): ModuleDefinition<AppContext> {
-  return {
-    name: 'psp',
-    dependsOn: ['migrations', 'faults'],
-    init: async (ctx) => {
-      const pool = createPool(ctx.databaseUrl!, ctx.config.pspDbPoolMax, 'holdfast-psp');
-      registerPoolMetrics('psp', pool);
-      const servers: PspServer[] = [];
-      for (const a of pspAccountsFromConfig(ctx.config)) {
-        servers.push(await createPspServer({
-          account: { name: a.name, accountId: a.accountId, secretKey: a.secretKey },
-          pool, faults: ctx.faults, logger: ctx.logger, host: ctx.config.host, port: a.port,
-          readinessTimeoutMs: ctx.config.readinessTimeoutMs,
-        }));
-      }
-      let purge: NodeJS.Timeout | undefined;
-      const started: PspServer[] = [];
-      const stopAll = async () => {
-        if (purge) clearInterval(purge);
-        await Promise.allSettled(started.map((s) => s.stop()));
-        await pool.end();
-      };
-      return {
-        start: async () => {
-          try {
-            for (const s of servers) {
-              await s.start();
-              started.push(s);
-            }
-          } catch (err) {
-            await stopAll();
-            throw err;
-          }
-          ctx.pspUrls = Object.fromEntries(servers.map((s) => [s.account.name, s.url]));
-          // What an in-process payments role connects to (priority order: primary first).
-          ctx.pspAccounts = simulatorClientAccounts(ctx.config, ctx.pspUrls);
-          ctx.pspServers = servers;
-          purge = setInterval(() => {
-            purgeIdempotencyKeys(pool).catch((err) => ctx.logger.warn({ err }, 'psp: purging old idempotency keys failed'));
-          }, 3_600_000);
-          purge.unref();
-        },
-        stop: stopAll,
-      };
-    },
-  };
+export interface PspService {
+  /** The simulator's HTTP servers, one per account. */
+  servers: readonly PspServer[];
+  /** Bound URL of each account, by name (primary, secondary); empty until the module has started. */
+  urls(): Readonly<Record<string, string>>;
+  /** The accounts as a payments role in this process connects to them (priority order: primary first). */
+  clientAccounts(): SimulatorClientAccount[];
 }
+
+export const pspModule = defineModule({
+  name: 'psp',
+  deps: { database: databaseModule, migrations: migrationsModule, faults: faultsModule },
+  config: (c: PspConfig & Pick<ServerConfig, 'host' | 'readinessTimeoutMs'>) => ({ ...sliceOf(pspConfig, c), host: c.host, readinessTimeoutMs: c.readinessTimeoutMs }),
+  init: async ({ config, deps, runtime }) => {
+    const pool = createPool(deps.database.url, config.pspDbPoolMax, 'holdfast-psp');
+    registerPoolMetrics('psp', pool);
+    const servers: PspServer[] = [];
+    for (const a of pspAccountsFromConfig(config)) {
+      servers.push(await createPspServer({
+        account: { name: a.name, accountId: a.accountId, secretKey: a.secretKey },
+        pool, faults: deps.faults, logger: runtime.logger, host: config.host, port: a.port,
+        readinessTimeoutMs: config.readinessTimeoutMs,
+      }));
+    }
+    let purge: NodeJS.Timeout | undefined;
+    let urls: Record<string, string> = {};
+    const started: PspServer[] = [];
+    const stopAll = async () => {
+      if (purge) clearInterval(purge);
+      await Promise.allSettled(started.map((s) => s.stop()));
+      await pool.end();
+    };
+    const service: PspService = {
+      servers,
+      urls: () => urls,
+      clientAccounts: () => simulatorClientAccounts(config, urls),
+    };
+    return {
+      service,
+      start: async () => {
+        try {
+          for (const s of servers) {
+            await s.start();
+            started.push(s);
+          }
+        } catch (err) {
+          await stopAll();
+          throw err;
+        }
+        urls = Object.fromEntries(servers.map((s) => [s.account.name, s.url]));
+        purge = setInterval(() => {
+          purgeIdempotencyKeys(pool).catch((err) => runtime.logger.warn({ err }, 'psp: purging old idempotency keys failed'));
+        }, 3_600_000);
+        purge.unref();
+      },
+      stop: stopAll,
+    };
+  },
+});

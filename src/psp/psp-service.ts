@@ -1,9 +1,7 @@
 // The simulator's API operations (Stripe semantics), independent of HTTP: each takes parsed parameters
 // and returns the response as {status, body}. Declines are results (HTTP 402 with the stored intent),
 // invalid requests are thrown StripeErrors.
-import type pg from 'pg';
 import { query, type Queryable } from '../platform/db/database.ts';
-import { dbQueryDuration } from '../platform/observability/metrics.ts';
 import type { FormObject } from './stripe-form.ts';
 import { Params } from './psp-params.ts';
 import { StripeError, StripeErrors, docUrl } from './stripe-errors.ts';
@@ -336,16 +334,9 @@ export async function searchPaymentIntents(db: Queryable, ctx: RequestContext, f
       canceled_at, cancellation_reason, created
     FROM psp.payment_intents WHERE account_id = $1 AND ($2::bigint IS NULL OR seq < $2) AND (${pred.sql})
     ORDER BY seq DESC LIMIT $3`;
-  // Search predicates vary in shape, so this one is not a prepared (named) statement.
-  const end = dbQueryDuration.startTimer({ query: 'psp.search_intents' });
-  let rows: IntentRow[];
-  try {
-    rows = (await (db as pg.Pool).query<IntentRow>(text, [ctx.account.accountId, beforeSeq, limit + 1, ...pred.values])).rows;
-    end({ outcome: 'ok' });
-  } catch (err) {
-    end({ outcome: 'error' });
-    throw err;
-  }
+  // Search predicates vary in shape, so this one is not a prepared statement.
+  const { rows } = await query<IntentRow>(db, { name: 'psp.search_intents', text, unprepared: true },
+    [ctx.account.accountId, beforeSeq, limit + 1, ...pred.values]);
   const hasMore = rows.length > limit;
   const data = rows.slice(0, limit);
   const nextPage = hasMore ? Buffer.from(`psp_page_${data.at(-1)!.seq}`).toString('base64url') : null;

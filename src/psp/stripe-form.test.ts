@@ -21,6 +21,15 @@ test('rejects conflicting shapes with a Stripe 400', () => {
   }
 });
 
+test('an index is written one way: a[00] is no second name for a[0] (it is a hash key, so beside a[0] it conflicts)', () => {
+  // Found by the property below (seed -923903118): "0[0]=yes&0[00]=" overwrote 0[0] through 0[00].
+  for (const bad of ['a[0]=x&a[00]=y', 'a[1]=x&a[0]=w&a[01]=y', 'a[]=x&a[00]=y']) {
+    assert.throws(() => parseStripeForm(bad), (err: unknown) => err instanceof StripeError && err.status === 400, bad);
+  }
+  assert.deepEqual(parseStripeForm('a[00]=y'), { a: { '00': 'y' } });
+  assert.deepEqual(parseStripeForm('a[0]=x&a[1]=y'), { a: ['x', 'y'] });
+});
+
 test('encodes what it parses', () => {
   const params = { amount: 5, metadata: { order_id: 'a&b=c' }, payment_method_types: ['card'], automatic_payment_methods: { enabled: true } };
   assert.deepEqual(parseStripeForm(encodeStripeForm(params)), {

@@ -24,7 +24,8 @@ function splitKey(raw: string): string[] {
   return end === raw.length ? parts : [raw];
 }
 
-const isIndex = (s: string) => s === '' || /^\d{1,4}$/.test(s);
+// An array index as a client writes one: 0, 1, 12 (no leading zero: a[00] would be a second name for a[0]).
+const isIndex = (s: string) => s === '' || /^(0|[1-9]\d{0,3})$/.test(s);
 
 // Every key of a request is the client's, so none may reach a prototype: `__proto__[x]=y` assigned with
 // `node[seg] = ...` would write onto Object.prototype, and `constructor[prototype][x]=y` would walk into

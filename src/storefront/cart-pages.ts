@@ -3,8 +3,9 @@
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
-import { AppError } from '../platform/http/app-error.ts';
+import type { PageDeps } from './page-deps.ts';
+import { DomainError } from '../platform/errors/domain-error.ts';
+import { codedErrorReply } from '../platform/http/http-errors.ts';
 import { isUuid } from '../catalog/index.ts';
 import { removeLine, updateLine, MAX_QUANTITY_PER_LINE } from '../cart/index.ts';
 import { PERSONAL, redirectAfterPost, sendHtml } from './page-reply.ts';
@@ -32,7 +33,7 @@ function addToCartProblem(body: unknown): string {
   return 'The form could not be read; please try again.';
 }
 
-export function cartPages(app: HttpServer, deps: RouteDeps): void {
+export function cartPages(app: HttpServer, deps: PageDeps): void {
   async function renderCart(req: FastifyRequest, reply: FastifyReply, statusCode: number, error?: string) {
     const cart = await loadShopperCart(deps.pool, req);
     return sendHtml(reply, statusCode, PERSONAL, cartView({ cart, error }));
@@ -40,7 +41,8 @@ export function cartPages(app: HttpServer, deps: RouteDeps): void {
 
   /** Client errors from the cart service become a message on the cart page; anything else is a bug. */
   async function renderCartProblem(req: FastifyRequest, reply: FastifyReply, err: unknown) {
-    if (err instanceof AppError && err.statusCode < 500) return renderCart(req, reply, err.statusCode, err.message);
+    const refusal = codedErrorReply(err);
+    if (refusal && refusal.statusCode < 500) return renderCart(req, reply, refusal.statusCode, refusal.message);
     throw err;
   }
 
@@ -65,7 +67,7 @@ export function cartPages(app: HttpServer, deps: RouteDeps): void {
     try {
       await updateLine(deps.pool, cartId, req.params.productId, Number(req.body.quantity));
     } catch (err) {
-      if (!(err instanceof AppError && NOTHING_TO_CHANGE.has(err.code))) return renderCartProblem(req, reply, err);
+      if (!(err instanceof DomainError && NOTHING_TO_CHANGE.has(err.code))) return renderCartProblem(req, reply, err);
     }
     return redirectAfterPost(reply, '/cart');
   });
@@ -76,7 +78,7 @@ export function cartPages(app: HttpServer, deps: RouteDeps): void {
     try {
       await removeLine(deps.pool, cartId, req.params.productId);
     } catch (err) {
-      if (!(err instanceof AppError && NOTHING_TO_CHANGE.has(err.code))) return renderCartProblem(req, reply, err);
+      if (!(err instanceof DomainError && NOTHING_TO_CHANGE.has(err.code))) return renderCartProblem(req, reply, err);
     }
     return redirectAfterPost(reply, '/cart');
   });

@@ -4,7 +4,7 @@
 // seconds (see src/platform/http/micro-cache.ts) so a surge on the same pages does not become a surge on the database.
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
+import type { PageDeps } from './page-deps.ts';
 import { listProducts, getProductBySlug, listCategories } from '../catalog/index.ts';
 import { availableStock } from '../inventory/index.ts';
 import { CATALOG_CACHE, PRODUCT_CACHE, sendHtml } from './page-reply.ts';
@@ -22,7 +22,7 @@ const RENDERED_PAGE_TTL_MS = 2_000;
  * rather than running an aggregate query on every home page view. If the query fails the page still
  * renders, without the category filter: browsing must not depend on a nicety.
  */
-function cachedCategoryNames(deps: RouteDeps, log: (err: unknown) => void): () => Promise<string[]> {
+function cachedCategoryNames(deps: PageDeps, log: (err: unknown) => void): () => Promise<string[]> {
   let names: string[] = [];
   let fetchedAt = 0;
   let inFlight: Promise<string[]> | null = null;
@@ -36,7 +36,7 @@ function cachedCategoryNames(deps: RouteDeps, log: (err: unknown) => void): () =
   };
 }
 
-export function catalogPages(app: HttpServer, deps: RouteDeps): void {
+export function catalogPages(app: HttpServer, deps: PageDeps): void {
   const categoryNames = cachedCategoryNames(deps, (err) => app.log.warn({ err }, 'could not load categories; showing the catalog without them'));
   // Cached as encoded bytes: a hit is written to the socket without re-encoding the page.
   const catalogPagesCache = new MicroCache<Buffer>({ ttlMs: RENDERED_PAGE_TTL_MS, maxEntries: 500 });

@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
-import { AppError } from '../platform/http/app-error.ts';
-import { checkoutsTotal } from '../platform/observability/metrics.ts';
+import type { PageDeps } from './page-deps.ts';
+import { DomainError } from '../platform/errors/domain-error.ts';
+import { codedErrorReply, type ErrorReply } from '../platform/http/http-errors.ts';
+import { checkoutsTotal } from '../checkout/index.ts';
 import { placeOrder } from '../checkout/index.ts';
 import type { Cart } from '../cart/index.ts';
 import { html } from './html-template.ts';
@@ -26,7 +27,7 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * What went wrong with the order as a whole, told so the shopper knows what to do next. An empty cart
  * needs no message of its own: the page then says the cart is empty instead of showing the form.
  */
-function describeProblem(err: AppError, cart: Cart | null): FormProblem | undefined {
+function describeProblem(err: ErrorReply, cart: Cart | null): FormProblem | undefined {
   switch (err.code) {
     case 'OUT_OF_STOCK': {
       const productId = (err.details as { productId?: string } | undefined)?.productId;
@@ -55,7 +56,7 @@ function describeProblem(err: AppError, cart: Cart | null): FormProblem | undefi
   }
 }
 
-export function checkoutPages(app: HttpServer, deps: RouteDeps): void {
+export function checkoutPages(app: HttpServer, deps: PageDeps): void {
   async function renderForm(
     req: FastifyRequest, reply: FastifyReply, statusCode: number,
     opts: Partial<Pick<CheckoutViewModel, 'values' | 'fieldErrors'>> & { idempotencyKey?: string | undefined; problem?: FormProblem | undefined; cart?: Cart | null },
@@ -90,17 +91,18 @@ export function checkoutPages(app: HttpServer, deps: RouteDeps): void {
     let result;
     try {
       result = await placeOrder(deps.pool, toCheckoutRequest(cartId, req.body), req.body.idempotencyKey, {
-        reservationTtlSeconds: deps.config.reservationTtlSeconds,
+        reservationTtlSeconds: deps.reservationTtlSeconds,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
       });
     } catch (err) {
-      checkoutsTotal.inc({ outcome: err instanceof AppError ? err.code : 'error' });
-      if (!(err instanceof AppError) || err.statusCode >= 500) throw err;
+      checkoutsTotal.inc({ outcome: err instanceof DomainError ? err.code : 'error' });
+      const refusal = codedErrorReply(err);
+      if (!refusal || refusal.statusCode >= 500) throw err;
       const cart = await loadShopperCart(deps.pool, req);
-      return renderForm(req, reply, err.statusCode, {
-        values, cart, problem: describeProblem(err, cart),
+      return renderForm(req, reply, refusal.statusCode, {
+        values, cart, problem: describeProblem(refusal, cart),
         // A key already used for other details can never succeed; everything else rolled back with it.
-        idempotencyKey: err.code === 'IDEMPOTENCY_KEY_REUSED' ? undefined : idempotencyKey,
+        idempotencyKey: refusal.code === 'IDEMPOTENCY_KEY_REUSED' ? undefined : idempotencyKey,
       });
     }
 

@@ -8,10 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
-import { AppError } from '../platform/http/app-error.ts';
+import type { PageDeps } from './page-deps.ts';
+import { DomainError } from '../platform/errors/domain-error.ts';
+import { codedErrorReply, type ErrorReply } from '../platform/http/http-errors.ts';
 import { getOrderForCustomer, type Order } from '../orders/index.ts';
-import { payOrderAgain, payAgainLimits } from '../payments/index.ts';
+import { payOrderAgain } from '../payments/index.ts';
 import { html } from './html-template.ts';
 import { PERSONAL, redirectAfterPost, sendHtml } from './page-reply.ts';
 import { readOrderToken } from './storefront-cookies.ts';
@@ -31,7 +32,7 @@ const PayAgainFormSchema = Type.Object({
 }, { additionalProperties: false });
 
 /** Why the order could not be paid again, told so the shopper knows what to do next. */
-function describeRefusal(err: AppError): FormProblem {
+function describeRefusal(err: ErrorReply): FormProblem {
   switch (err.code) {
     case 'PAYMENT_DEADLINE_PASSED':
       return { title: 'Too late to pay this order', message: html`The time to pay with another card is over, and the items are released. <a href="/">Back to the shop</a>.` };
@@ -48,8 +49,8 @@ function describeRefusal(err: AppError): FormProblem {
   }
 }
 
-export function orderPages(app: HttpServer, deps: RouteDeps): void {
-  const limits = payAgainLimits(deps.config);
+export function orderPages(app: HttpServer, deps: PageDeps): void {
+  const limits = deps.payAgain;
   /** The order for this browser's order cookie, or undefined (then the page is a 404). */
   async function shopperOrder(req: FastifyRequest, id: string): Promise<{ order: Order; token: string } | undefined> {
     const token = readOrderToken(req, id);
@@ -57,7 +58,7 @@ export function orderPages(app: HttpServer, deps: RouteDeps): void {
     try {
       return { order: await getOrderForCustomer(deps.pool, id, token), token };
     } catch (err) {
-      if (err instanceof AppError && err.code === 'ORDER_NOT_FOUND') return undefined;
+      if (err instanceof DomainError && err.code === 'ORDER_NOT_FOUND') return undefined;
       throw err;
     }
   }
@@ -90,18 +91,19 @@ export function orderPages(app: HttpServer, deps: RouteDeps): void {
       });
     }
     try {
-      await payOrderAgain(deps.pool, {
+      await payOrderAgain(deps.pool, deps.queue, {
         orderId: found.order.id, accessToken: found.token, paymentMethod: req.body.paymentMethod,
         idempotencyKey: req.body.idempotencyKey,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
       }, limits);
     } catch (err) {
-      if (!(err instanceof AppError) || err.statusCode >= 500) throw err;
+      const refusal = codedErrorReply(err);
+      if (!refusal || refusal.statusCode >= 500) throw err;
       const current = await shopperOrder(req, req.params.id);
       if (!current) return sendHtml(reply, 404, PERSONAL, notFoundView(NOT_YOURS));
       // A reused key can never succeed; for anything else keep it, so resubmitting stays one payment.
-      const idempotencyKey = err.code === 'PAYMENT_IDEMPOTENCY_KEY_REUSED' ? undefined : req.body.idempotencyKey;
-      return render(reply, err.statusCode, current.order, { values, idempotencyKey, problem: describeRefusal(err) });
+      const idempotencyKey = refusal.code === 'PAYMENT_IDEMPOTENCY_KEY_REUSED' ? undefined : req.body.idempotencyKey;
+      return render(reply, refusal.statusCode, current.order, { values, idempotencyKey, problem: describeRefusal(refusal) });
     }
     return redirectAfterPost(reply, `/orders/${found.order.id}`);
   });

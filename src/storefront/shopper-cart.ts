@@ -2,12 +2,12 @@
 // longer exists or was already checked out is no error for the shopper: they simply get a fresh cart.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type pg from 'pg';
-import { AppError } from '../platform/http/app-error.ts';
+import { DomainError } from '../platform/errors/domain-error.ts';
 import { addItem, createCart, getCart, type Cart } from '../cart/index.ts';
 import { readCartId, setCartCookie } from './storefront-cookies.ts';
 
 const isStaleCart = (err: unknown) =>
-  err instanceof AppError && (err.code === 'CART_NOT_FOUND' || err.code === 'CART_CHECKED_OUT');
+  err instanceof DomainError && (err.code === 'CART_NOT_FOUND' || err.code === 'CART_CHECKED_OUT');
 
 /** The shopper's open cart, or null when they have none (no cookie, unknown cart, already ordered). */
 export async function loadShopperCart(pool: pg.Pool, req: FastifyRequest): Promise<Cart | null> {

@@ -23,7 +23,7 @@ function cookieOptions(req: FastifyRequest, path: string, maxAge: number) {
 }
 
 function readSigned(req: FastifyRequest, name: string): string | undefined {
-  // Parsed here, on the few pages that read a cookie, rather than on every request (see http-server.ts).
+  // Parsed here, on the few pages that read a cookie, rather than on every request (see storefront-module.ts).
   const header = req.headers.cookie;
   const raw = header ? req.server.parseCookie(header)[name] : undefined;
   if (!raw) return undefined;

@@ -5,8 +5,7 @@
 import type { FastifyError } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { knownError, setHtmlNotFoundPage, setRetryAfter, type HttpServer } from '../platform/http/http-server.ts';
-import type { RouteDeps } from '../platform/http/deps.ts';
-import { AppError } from '../platform/http/app-error.ts';
+import type { PageDeps } from './page-deps.ts';
 import { PERSONAL, sendHtml } from './page-reply.ts';
 import { assetRoutes } from './asset-routes.ts';
 import { catalogPages } from './catalog-pages.ts';
@@ -15,7 +14,7 @@ import { checkoutPages } from './checkout-pages.ts';
 import { orderPages } from './order-pages.ts';
 import { errorView, notFoundView } from './views/error-view.ts';
 
-function statusOf(error: FastifyError | AppError): number {
+function statusOf(error: FastifyError | Error): number {
   const known = knownError(error);
   if (known) return known.statusCode;
   const fe = error as FastifyError;
@@ -23,19 +22,20 @@ function statusOf(error: FastifyError | AppError): number {
   return fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 600 ? fe.statusCode : 500;
 }
 
-function shopperMessage(error: FastifyError | AppError, status: number): string {
+function shopperMessage(error: FastifyError | Error, status: number): string {
   if (status >= 500) return 'Sorry, the shop could not show this page just now. Please try again in a moment.';
-  if (error instanceof AppError) return error.message;
-  if (error.validation) return 'The address of this page is not valid.';
+  const known = knownError(error);
+  if (known) return known.message;
+  if ((error as FastifyError).validation) return 'The address of this page is not valid.';
   return 'The request could not be understood.';
 }
 
-export async function storefrontPages(app: HttpServer, deps: RouteDeps): Promise<void> {
+export async function storefrontPages(app: HttpServer, deps: PageDeps): Promise<void> {
   setHtmlNotFoundPage(app, () => notFoundView());
 
   await app.register(async (instance) => {
     const pages: HttpServer = instance.withTypeProvider<TypeBoxTypeProvider>();
-    pages.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+    pages.setErrorHandler((error: FastifyError | Error, request, reply) => {
       const status = statusOf(error);
       if (status >= 500 && status !== 503) request.log.error({ err: error }, 'storefront page failed');
       const body = status === 404 ? notFoundView() : errorView(status, shopperMessage(error, status));

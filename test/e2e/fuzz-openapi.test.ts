@@ -598,7 +598,7 @@ async function sendAndCheck(c: FuzzCase): Promise<void> {
     // Oversized requests (headers over node's 16 KB, bodies over the limit) may be answered and the
     // connection closed while the client is still sending; TCP then resets it and the answer can be lost.
     // That is the transport, not the application; anything else that fails to get an answer is a bug.
-    const oversized = Object.values(c.req.headers).some((v) => v.length > 16_000) || (c.req.body?.length ?? 0) > app.ctx.config.bodyLimitBytes;
+    const oversized = Object.values(c.req.headers).some((v) => v.length > 16_000) || (c.req.body?.length ?? 0) > app.config.bodyLimitBytes;
     if (oversized && /ECONNRESET|EPIPE|socket hang up/.test(String((err as Error).message) + String((err as { code?: string }).code))) {
       stats.requests++;
       stats.resets++;
@@ -665,7 +665,7 @@ test('the OpenAPI document lists the API', () => {
 });
 
 test('every documented operation survives generated garbage and almost-valid requests', async (t) => {
-  const bodyLimit = app.ctx.config.bodyLimitBytes;
+  const bodyLimit = app.config.bodyLimitBytes;
   const totalSurface = operations.reduce((n, op) => n + inputSurface(op), 0);
   for (const op of operations) {
     const runs = Math.max(MIN_RUNS_PER_OPERATION, Math.round((TOTAL_REQUESTS * 0.94 * inputSurface(op)) / totalSurface));

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, api, SHIPPING, type TestApp } from '../helpers/test-app.ts';
 import { rawRequest, closeRawAgent, errorContractViolation, type RawResponse } from '../helpers/raw-http.ts';
+import { adminTokenModule } from '../../src/platform/admin-token/admin-token-module.ts';
 
 let app: TestApp;
 let product: { id: string; slug: string };
@@ -92,7 +93,7 @@ test('admin and order responses are never cached', async () => {
 // ---------------------------------------------------------------------------------------- body limit
 
 test('a request body over the limit is refused with 413 BODY_TOO_LARGE, however it is framed', async () => {
-  const limit = app.ctx.config.bodyLimitBytes;
+  const limit = app.config.bodyLimitBytes;
   const cart = await api(app.url, 'POST', '/api/carts', {});
   const path = `/api/carts/${cart.json.id}/items`;
   const big = JSON.stringify({ productId: product.id, quantity: 1, padding: 'x'.repeat(limit) });
@@ -286,7 +287,7 @@ test('no secret reaches the logs: admin token, order access tokens, Authorizatio
   assert.ok(app.logs.length > logStart || logged.length > 0, 'logs were captured at all');
   const secrets: [string, string][] = [
     ['admin token', app.adminToken],
-    ['admin token digest (also the cookie secret)', app.ctx.adminTokenSha256!],
+    ['admin token digest (also the cookie secret)', app.service(adminTokenModule).sha256],
     ['order access token', order.accessToken],
     ['Authorization header (admin)', adminAuth.authorization!],
     ['Authorization header (order)', orderAuth.authorization],

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
 import { productInStock, placeOrder, waitForSettlement, setFault, clearFault, admin, type PlacedOrder } from '../helpers/shop.ts';
 import { listSucceededCharges } from '../../src/psp/index.ts';
+import { pspModule } from '../../src/psp/index.ts';
 
 let app: TestApp;
 before(async () => {
@@ -150,7 +151,7 @@ test('the answer to the confirm is lost: resolved by repeating the same confirm,
 test('an intent the provider will no longer confirm (canceled there): a new intent is created, paid once', async () => {
   const { order } = await declinedOrder(8);
   const [declined] = await attemptsOf(order.orderId);
-  const primary = app.ctx.pspAccounts!.find((a) => a.name === declined!.provider)!;
+  const primary = app.service(pspModule).clientAccounts().find((a) => a.name === declined!.provider)!;
   const canceled = await fetch(`${primary.baseUrl}/v1/payment_intents/${declined!.providerIntentId}/cancel`, {
     method: 'POST', headers: { authorization: `Bearer ${primary.secretKey}` },
   });
@@ -170,7 +171,7 @@ test('a refused confirm of an intent that did charge is recognised as paid, neve
   // intent is succeeded, so confirming it again is refused (payment_intent_unexpected_state).
   const { order } = await declinedOrder(9);
   const [declined] = await attemptsOf(order.orderId);
-  const account = app.ctx.pspAccounts!.find((a) => a.name === declined!.provider)!;
+  const account = app.service(pspModule).clientAccounts().find((a) => a.name === declined!.provider)!;
   const confirmed = await fetch(`${account.baseUrl}/v1/payment_intents/${declined!.providerIntentId}/confirm`, {
     method: 'POST', headers: { authorization: `Bearer ${account.secretKey}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: 'payment_method=pm_card_visa',

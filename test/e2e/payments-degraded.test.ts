@@ -8,6 +8,8 @@ import { productInStock, placeOrder, waitForSettlement, setFault, clearFault, ad
 import { succeededChargesByOrder } from '../../src/psp/index.ts';
 import { PAYMENT_QUEUE } from '../../src/payments/index.ts';
 import { parsePrometheusText } from '../../src/platform/observability/prometheus-text.ts';
+import { queueModule } from '../../src/platform/queue/queue-module.ts';
+import type { PgBossJobQueue } from '../../src/platform/queue/pg-boss-queue.ts';
 
 let app: TestApp;
 before(async () => {
@@ -154,7 +156,7 @@ test('a job that exhausts its retries lands in the dead-letter queue, visible to
     assert.equal(retried.status, 202, retried.text);
     assert.equal(await waitForSettlement(strict.url, order, 15_000), 'paid');
     // Put back the one way checkout enqueues: keyed by the order id like the first job.
-    const jobs = await strict.ctx.queue!.findJobs(PAYMENT_QUEUE, { data: { orderId: order.orderId } });
+    const jobs = await (strict.service(queueModule) as PgBossJobQueue).boss.findJobs(PAYMENT_QUEUE, { data: { orderId: order.orderId } });
     assert.deepEqual(jobs.map((j) => j.singletonKey), [order.orderId, order.orderId]);
     const remaining = (await admin(strict.url, strict.adminToken, 'GET', '/api/admin/payments/dead-letters')).json.items;
     assert.ok(!remaining.some((d: { orderId: string }) => d.orderId === order.orderId));

@@ -7,6 +7,7 @@ import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
 import { productInStock, placeOrder, waitForSettlement, setFault, clearFault, admin } from '../helpers/shop.ts';
 import { succeededChargesByOrder, listSucceededCharges } from '../../src/psp/index.ts';
 import { StripeClient } from '../../src/payments/stripe-client.ts';
+import { pspModule } from '../../src/psp/index.ts';
 
 let app: TestApp;
 before(async () => {
@@ -95,7 +96,7 @@ test('admin refund: the order becomes refunded, the provider ledger shows the re
 });
 
 test('reconciliation refunds a charge that has no order and reports it', async () => {
-  const primary = app.ctx.pspAccounts!.find((a) => a.name === 'primary')!;
+  const primary = app.service(pspModule).clientAccounts().find((a) => a.name === 'primary')!;
   const client = new StripeClient({ baseUrl: primary.baseUrl, secretKey: primary.secretKey });
   const strayOrderId = '00000000-0000-4000-8000-000000000001';
   const outcome = await client.createAndConfirm({ amount: 4200, currency: 'usd', paymentMethod: 'pm_card_visa', metadata: { order_id: strayOrderId }, idempotencyKey: `stray-${Date.now()}` });

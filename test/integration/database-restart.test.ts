@@ -16,6 +16,7 @@ import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/platform/db/embedded-postgres.ts';
 import { ensureDatabase } from '../../src/platform/db/database.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
+import { MIGRATION_FOLDERS } from '../../src/app/holdfast-modules.ts';
 import { seedDemoCatalog } from '../../src/catalog/index.ts';
 import { succeededChargesByOrder } from '../../src/psp/index.ts';
 import { startRoleDeployment, type RoleDeployment } from '../helpers/role-processes.ts';
@@ -59,7 +60,7 @@ test('a PostgreSQL restart under checkout traffic: every role survives, reports 
   await ensureDatabase(url);
   const pool = new pg.Pool({ connectionString: url, max: 4 });
   pool.on('error', () => {}); // this test's own connections die with the server too
-  await migrate(pool);
+  await migrate(pool, MIGRATION_FOLDERS);
   await seedDemoCatalog(pool, 60);
 
   shop = await startRoleDeployment({ HOLDFAST_PROVIDER_TIMEOUT_MS: '2500', HOLDFAST_RECONCILE_INTERVAL_SECONDS: '0' }, {

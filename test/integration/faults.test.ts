@@ -5,9 +5,9 @@ import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
-import { createFaultReader } from '../../src/faults/index.ts';
+import { createFaultReader, faultsModule } from '../../src/faults/index.ts';
 import { runFaultsCommand } from '../../src/faults/fault-cli.ts';
-import { countSucceededCharges } from '../../src/psp/index.ts';
+import { countSucceededCharges, pspModule } from '../../src/psp/index.ts';
 import { formEncode } from '../contract/stripe-contract.ts';
 
 let app: TestApp;
@@ -29,8 +29,8 @@ const clearFault = async (name: string) => {
 };
 
 const psp = (account: 'primary' | 'secondary') => ({
-  url: app.ctx.pspUrls![account]!,
-  key: account === 'primary' ? app.ctx.config.pspPrimarySecretKey : app.ctx.config.pspSecondarySecretKey,
+  url: app.service(pspModule).urls()[account]!,
+  key: account === 'primary' ? app.config.pspPrimarySecretKey : app.config.pspSecondarySecretKey,
 });
 
 interface Outcome { status?: number; error?: string; ms: number; json?: any; headers?: Headers }
@@ -117,8 +117,8 @@ describe('fault admin API', () => {
   test('an expired fault stops applying by itself', async () => {
     await app.db.pool.query(`INSERT INTO faults (name, params, expires_at) VALUES ('psp.down', '{}', now() - interval '1 second')`);
     assert.equal((await admin('GET', '/api/admin/faults/psp.down')).json.active, false);
-    await app.ctx.faults!.refresh();
-    assert.equal(app.ctx.faults!.get('psp.down'), undefined);
+    await app.service(faultsModule).refresh();
+    assert.equal(app.service(faultsModule).get('psp.down'), undefined);
     await app.db.pool.query(`DELETE FROM faults WHERE name = 'psp.down'`);
   });
 
@@ -220,7 +220,7 @@ describe('faults change the simulator within a second', () => {
   test('psp.down refuses connections to the targeted account; clearing brings it back', async () => {
     await setFault('psp.down', { account: 'primary' });
     await within(1000, 'down applied', async () => (await ping('primary', 1000)).error === 'ECONNREFUSED');
-    assert.equal(app.ctx.pspServers!.find((s) => s.account.name === 'primary')!.down, true);
+    assert.equal(app.service(pspModule).servers.find((s) => s.account.name === 'primary')!.down, true);
     assert.equal((await ping('secondary')).status, 200, 'secondary still up');
     await clearFault('psp.down');
     await within(1500, 'back up', async () => (await ping('primary')).status === 200);

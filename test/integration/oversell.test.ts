@@ -179,7 +179,7 @@ test('an order unpaid past the payment deadline is canceled and its reserved sto
   assert.deepEqual(await stockRow(product.id), { on_hand: 3, reserved: 2 });
 
   await app.db.pool.query(`UPDATE orders SET created_at = now() - interval '1 hour' WHERE id = $1`, [placed.json.orderId]);
-  const canceled = await cancelOrdersPastDeadline(app.ctx.pool!, 900, app.ctx.logger);
+  const canceled = await cancelOrdersPastDeadline(app.db.pool, 900, app.logger);
   assert.equal(canceled, 1);
 
   const order = await call('GET', `/api/orders/${placed.json.orderId}`, undefined, { authorization: `Bearer ${placed.json.accessToken}` });
@@ -192,7 +192,7 @@ test('an order unpaid past the payment deadline is canceled and its reserved sto
 
   const other = await call('GET', `/api/orders/${kept.json.orderId}`, undefined, { authorization: `Bearer ${kept.json.accessToken}` });
   assert.equal(other.json.status, 'pending_payment', 'an unexpired order is untouched');
-  assert.equal(await cancelOrdersPastDeadline(app.ctx.pool!, 900, app.ctx.logger), 0, 'running it again changes nothing');
+  assert.equal(await cancelOrdersPastDeadline(app.db.pool, 900, app.logger), 0, 'running it again changes nothing');
   assert.deepEqual(await stockRow(product.id), { on_hand: 3, reserved: 1 }, 'released stock is not released twice');
 
   // The released unit can be sold again.

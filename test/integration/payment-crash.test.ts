@@ -17,7 +17,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, api, SHIPPING, type TestApp } from '../helpers/test-app.ts';
 import { setFault, admin } from '../helpers/shop.ts';
-import { succeededChargesByOrder } from '../../src/psp/index.ts';
+import { pspModule, succeededChargesByOrder } from '../../src/psp/index.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const WORKERS = 2;
@@ -67,7 +67,7 @@ test('payment workers SIGKILLed at chosen points of a job: exactly one charge pe
   const env: NodeJS.ProcessEnv = {
     ...process.env, DATABASE_URL: app.db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn',
     HOLDFAST_ADMIN_TOKEN: adminToken, HOLDFAST_SEED_ON_START: 'false',
-    HOLDFAST_PAYMENT_PROVIDERS: JSON.stringify(app.ctx.pspAccounts),
+    HOLDFAST_PAYMENT_PROVIDERS: JSON.stringify(app.service(pspModule).clientAccounts()),
     HOLDFAST_PROVIDER_TIMEOUT_MS: '1500', HOLDFAST_RECONCILE_INTERVAL_SECONDS: '0',
   };
   for (let i = 0; i < WORKERS; i++) spawnWorker(env);

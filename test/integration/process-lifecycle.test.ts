@@ -16,7 +16,8 @@ import { Agent, request as undiciRequest } from 'undici';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
 import { SHIPPING } from '../helpers/test-app.ts';
 import { listMigrations } from '../../src/platform/db/migrate.ts';
-import { adminTokenDigest } from '../../src/admin/admin-auth.ts';
+import { MIGRATION_FOLDERS } from '../../src/app/holdfast-modules.ts';
+import { adminTokenDigest } from '../../src/platform/http/admin-auth.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ADMIN_TOKEN = `lifecycle-admin-${randomBytes(12).toString('hex')}`;
@@ -401,7 +402,7 @@ test('migrations run twice and from two processes at once: both succeed, each mi
 
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
-    const expected = (await listMigrations()).map((m) => m.id);
+    const expected = (await listMigrations(MIGRATION_FOLDERS)).map((m) => m.id);
     const applied = await pool.query<{ id: string; applied_at: Date }>('SELECT id, applied_at FROM schema_migrations ORDER BY id');
     assert.deepEqual(applied.rows.map((r) => r.id), expected, 'every migration recorded exactly once');
     const tables = await pool.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name IN ('products', 'orders', 'stock_levels')`);

@@ -13,6 +13,7 @@ import YAML from 'yaml';
 import { startTestApp, api } from '../helpers/test-app.ts';
 import { placeOrder, setFault, clearFault } from '../helpers/shop.ts';
 import { writePrometheusExport, prometheusConfig, alertName, RULES_FILE } from '../../src/exports/index.ts';
+import { pspModule } from '../../src/psp/index.ts';
 
 const PROMETHEUS = '/usr/bin/prometheus';
 const skip = existsSync(PROMETHEUS) ? false : `${PROMETHEUS} is missing (Debian package prometheus; .ci/run installs it)`;
@@ -50,7 +51,7 @@ test('a real Prometheus with the exported rules fires the payment SLO alert when
   const load: Promise<void>[] = [];
   try {
     const hostPort = (url: string) => new URL(url).host;
-    const targets = [hostPort(app.url), ...Object.values(app.ctx.pspUrls ?? {}).slice(0, 1).map(hostPort)];
+    const targets = [hostPort(app.url), ...Object.values(app.service(pspModule).urls()).slice(0, 1).map(hostPort)];
     await writePrometheusExport(dir, { windowScale: 1 / 60, evaluationInterval: '1s', minEvents: 3 });
     await writeFile(path.join(dir, 'prometheus.yml'), YAML.stringify(prometheusConfig({
       targets, scrapeInterval: '1s', evaluationInterval: '1s', ruleFiles: [path.join(dir, RULES_FILE)],

@@ -7,20 +7,20 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { formEncode } from '../contract/stripe-contract.ts';
-import { listSucceededCharges, countSucceededCharges, succeededChargesByOrder, ledgerSummary, PSP_ACCOUNT_IDS } from '../../src/psp/index.ts';
+import { listSucceededCharges, countSucceededCharges, succeededChargesByOrder, ledgerSummary, PSP_ACCOUNT_IDS, pspModule } from '../../src/psp/index.ts';
 
 let app: TestApp;
 before(async () => { app = await startTestApp({ targets: ['storefront', 'psp'], config: { pspPort: 0, logLevel: 'fatal' } }); });
 after(async () => { await app?.stop(); });
 
 type Account = 'primary' | 'secondary';
-const keyOf = (a: Account) => (a === 'primary' ? app.ctx.config.pspPrimarySecretKey : app.ctx.config.pspSecondarySecretKey);
+const keyOf = (a: Account) => (a === 'primary' ? app.config.pspPrimarySecretKey : app.config.pspSecondarySecretKey);
 
 async function stripe(account: Account, method: 'GET' | 'POST', path: string, opts: {
   params?: Record<string, unknown>; idempotencyKey?: string; secretKey?: string; body?: string; contentType?: string; headers?: Record<string, string>;
 } = {}) {
   const encoded = opts.params ? formEncode(opts.params) : '';
-  const url = `${app.ctx.pspUrls![account]}${path}${method === 'GET' && encoded ? `?${encoded}` : ''}`;
+  const url = `${app.service(pspModule).urls()[account]}${path}${method === 'GET' && encoded ? `?${encoded}` : ''}`;
   const res = await fetch(url, {
     method,
     headers: {
@@ -218,7 +218,7 @@ test('Stripe routes the simulator does not implement get a 400 that names them; 
   const pi = await charge('primary', { metadata: { order_id: 'unserved-1' } });
   assert.equal(pi.status, 200, pi.text);
   const send = async (method: string, path: string, body?: string, key: string | null = keyOf('primary')) => {
-    const res = await fetch(`${app.ctx.pspUrls!.primary}${path}`, {
+    const res = await fetch(`${app.service(pspModule).urls().primary}${path}`, {
       method,
       headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
       ...(body !== undefined ? { body } : {}),
@@ -283,10 +283,10 @@ test('search pages with next_page; OR, negation and amount comparisons work', as
 
 test('metrics count simulator requests by account, route and outcome', async () => {
   await charge('secondary', { payment_method: 'pm_card_chargeDeclined' });
-  const res = await fetch(`${app.ctx.pspUrls!.secondary}/metrics`);
+  const res = await fetch(`${app.service(pspModule).urls().secondary}/metrics`);
   const text = await res.text();
   assert.match(text, /holdfast_psp_requests_total\{[^}]*account="secondary"[^}]*route="\/v1\/payment_intents"[^}]*outcome="declined"[^}]*\} \d+/);
   assert.match(text, /holdfast_psp_request_duration_seconds_bucket\{[^}]*account="primary"/);
-  const health = await (await fetch(`${app.ctx.pspUrls!.primary}/healthz`)).json();
+  const health = await (await fetch(`${app.service(pspModule).urls().primary}/healthz`)).json();
   assert.deepEqual(health, { status: 'ok', account: 'primary', accountId: PSP_ACCOUNT_IDS.primary });
 });

@@ -16,6 +16,7 @@ import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/platform/db/embedded-postgres.ts';
 import { ensureDatabase } from '../../src/platform/db/database.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
+import { MIGRATION_FOLDERS } from '../../src/app/holdfast-modules.ts';
 import { seedDemoCatalog } from '../../src/catalog/index.ts';
 import { listSucceededCharges } from '../../src/psp/index.ts';
 import { REPO_ROOT, spawnHoldfast, type HoldfastProcess } from '../helpers/child-processes.ts';
@@ -60,7 +61,7 @@ test('storefront, payments and psp processes started while PostgreSQL is down wa
   const url = tcpUrl(server.connectionString, 'holdfast_late');
   await ensureDatabase(url);
   const setup = new pg.Pool({ connectionString: url, max: 2 });
-  await migrate(setup);
+  await migrate(setup, MIGRATION_FOLDERS);
   await seedDemoCatalog(setup, 30);
   await setup.end();
   await server.stop();

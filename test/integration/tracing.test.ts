@@ -9,6 +9,9 @@ import { SpanKind } from '@opentelemetry/api';
 import { startTestApp, api } from '../helpers/test-app.ts';
 import { startTracing, traceQuery, withSpan } from '../../src/platform/observability/tracing.ts';
 import { SPAN_KIND } from '../../src/control/span-store.ts';
+import { controlModule } from '../../src/control/index.ts';
+import { withOptions } from '../../src/platform/modules/module-manager.ts';
+import { telemetryModule } from '../../src/platform/observability/telemetry-module.ts';
 import { productInStock, placeOrder, waitForSettlement, setFault } from '../helpers/shop.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -29,7 +32,7 @@ test('one trace id spans the checkout request, the payment job, the provider cal
   const app = await startTestApp({
     targets: ['storefront', 'psp', 'payments'],
     config: { pspPort: 0, tracingEnabled: true, tracingSampleRatio: 1 },
-    context: { spanExporter: exporter },
+    options: [withOptions(telemetryModule, { spanExporter: exporter })],
   });
   try {
     const product = await productInStock(app.url, 2);
@@ -102,7 +105,7 @@ test('spans leave over OTLP/HTTP and the control role reads them: service, kind,
       await withSpan('POST /v1/payment_intents', SpanKind.CLIENT, {}, async () => { throw new Error('HTTP 503'); }).catch(() => undefined);
     });
     await tracing.forceFlush();
-    const store = control.ctx.control!.spans;
+    const store = control.service(controlModule).spans;
     assert.equal(store.rejected, 0);
     const spans = store.between(since, Date.now() / 1000 + 1);
     const byName = new Map(spans.map((s) => [s.name, s]));
@@ -129,7 +132,7 @@ test('with tracing off no span is recorded', async () => {
   const app = await startTestApp({
     targets: ['storefront', 'psp', 'payments'],
     config: { pspPort: 0, tracingEnabled: false },
-    context: { spanExporter: exporter },
+    options: [withOptions(telemetryModule, { spanExporter: exporter })],
   });
   try {
     const product = await productInStock(app.url, 2);
@@ -152,7 +155,7 @@ test('new traces follow the sample ratio, and at most tracingMaxTracesPerSecond 
 
   // The ratio: half the requests, not a quarter (the decision is made once per request, not twice).
   const halfExporter = new InMemorySpanExporter();
-  const half = await startTestApp({ targets: ['storefront'], config: { tracingEnabled: true, tracingSampleRatio: 0.5, tracingMaxTracesPerSecond: 0 }, context: { spanExporter: halfExporter } });
+  const half = await startTestApp({ targets: ['storefront'], config: { tracingEnabled: true, tracingSampleRatio: 0.5, tracingMaxTracesPerSecond: 0 }, options: [withOptions(telemetryModule, { spanExporter: halfExporter })] });
   try {
     await requests(half.url, 400);
     await sleep(1500);
@@ -164,7 +167,7 @@ test('new traces follow the sample ratio, and at most tracingMaxTracesPerSecond 
 
   // The budget: every request sampled, but no more than 20 new traces a second.
   const cappedExporter = new InMemorySpanExporter();
-  const capped = await startTestApp({ targets: ['storefront'], config: { tracingEnabled: true, tracingSampleRatio: 1, tracingMaxTracesPerSecond: 20 }, context: { spanExporter: cappedExporter } });
+  const capped = await startTestApp({ targets: ['storefront'], config: { tracingEnabled: true, tracingSampleRatio: 1, tracingMaxTracesPerSecond: 20 }, options: [withOptions(telemetryModule, { spanExporter: cappedExporter })] });
   try {
     const started = performance.now();
     await requests(capped.url, 400);

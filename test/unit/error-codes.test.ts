@@ -12,7 +12,7 @@ const FIX = 'run `npm run docs:errors` and commit docs/errors.md';
 test('every context that declares errors is loaded', async () => {
   const modules = await errorModules();
   // The commerce contexts at least; new contexts are found by reading the sources.
-  for (const expected of ['src/platform/http/app-error.ts', 'src/cart/cart-errors.ts', 'src/catalog/catalog-errors.ts',
+  for (const expected of ['src/platform/http/http-errors.ts', 'src/cart/cart-errors.ts', 'src/catalog/catalog-errors.ts',
     'src/checkout/checkout-errors.ts', 'src/inventory/inventory-errors.ts', 'src/orders/order-errors.ts']) {
     assert.ok(modules.includes(expected), `${expected} declares error codes but was not found`);
   }
@@ -46,7 +46,7 @@ test('docs/errors.md lists exactly the registered error codes', async () => {
 });
 
 test('every error code the sources emit directly is a registered one', async () => {
-  // errorBody('CODE', …) and new AppError('CODE', …) bypass defineErrors(); they must still use
+  // errorBody('CODE', …), new HttpError('CODE', …) and new DomainError('CODE', …) bypass the declarations; they must still use
   // documented codes.
   const registered = new Set((await loadErrorRegistry()).map((r) => r.code));
   const emitted = new Map<string, string>();
@@ -56,7 +56,7 @@ test('every error code the sources emit directly is a registered one', async () 
       if (entry.isDirectory()) await walk(full);
       else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
         const text = await readFile(full, 'utf8');
-        for (const m of text.matchAll(/(?:errorBody|new AppError)\(\s*'([A-Z0-9_]+)'/g)) emitted.set(m[1]!, path.relative(ROOT, full));
+        for (const m of text.matchAll(/(?:errorBody|new HttpError|new DomainError)\(\s*'([A-Z0-9_]+)'/g)) emitted.set(m[1]!, path.relative(ROOT, full));
       }
     }
   };

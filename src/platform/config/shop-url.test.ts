@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig } from './config.ts';
+import { loadClientConfig } from './platform-config.ts';
 import { shopUrl } from './shop-url.ts';
 
-const urlFor = (env: Record<string, string>) => shopUrl(loadConfig(env), env);
+const urlFor = (env: Record<string, string>) => shopUrl(loadClientConfig(env), env);
 
 test('the shop URL follows HOST and PORT as `holdfast start` reads them; HOLDFAST_URL wins', () => {
   assert.equal(urlFor({}), 'http://localhost:3000');

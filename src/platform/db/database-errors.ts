@@ -2,10 +2,10 @@
 // apart from every other database error: the first is worth waiting out and is answered 503
 // DATABASE_UNAVAILABLE with Retry-After; the second is a bug or a bad request. See
 // docs/decisions/0014-unhandled-errors-and-database-outages.md.
-import { defineErrors } from '../http/app-error.ts';
+import { defineErrors } from '../errors/domain-error.ts';
 
 export const DatabaseErrors = defineErrors('database', {
-  DATABASE_UNAVAILABLE: { status: 503, message: 'The database cannot be reached just now; retry shortly.' },
+  DATABASE_UNAVAILABLE: { kind: 'unavailable', message: 'The database cannot be reached just now; retry shortly.' },
 });
 
 // Socket errors while connecting or talking to the server (ENOENT: a Unix socket that is gone because

@@ -1,5 +1,7 @@
 // The PostgreSQL access layer every context uses: one pool per role (sized by config), named queries
-// (the name labels metrics and makes the statement a prepared one), and transactions.
+// (the name labels metrics and traces and makes the statement a prepared one), and transactions. Every
+// query of a context goes through query(): so it is timed, traced and can be slowed by the db.slow fault.
+// The statements this file runs itself (BEGIN/COMMIT, the readiness probe) are the mechanism's own.
 import pg from 'pg';
 import { ExponentialBackoff } from 'cockatiel';
 import { isDatabaseUnavailable } from './database-errors.ts';
@@ -9,9 +11,14 @@ import { traceQuery } from '../observability/tracing.ts';
 export type Queryable = pg.Pool | pg.PoolClient;
 
 export interface NamedQuery {
-  /** Stable name: shows up in metrics and traces as the query's identity. */
+  /** Stable name: shows up in metrics and traces as the query's identity; its first part names the context. */
   name: string;
   text: string;
+  /**
+   * A statement whose text varies from call to call (a search predicate built from the request) cannot be
+   * prepared under one name: it runs unprepared, still timed and traced under the name.
+   */
+  unprepared?: boolean;
 }
 
 // BIGINT (int8) columns hold money in minor units and counts; they always fit a JS number here.
@@ -38,12 +45,21 @@ export function createPool(connectionString: string, max: number, applicationNam
   return pool;
 }
 
-/** Runs before a named query on the same connection, inside its timing (fault injection: db.slow). */
-export type QueryInterceptor = (db: Queryable, q: NamedQuery) => Promise<void> | undefined;
-let interceptor: QueryInterceptor | undefined;
+/**
+ * Says how long to hold a named query's connection before it runs (fault injection: db.slow), or
+ * undefined. The wait is a pg_sleep on the query's own connection, inside its timing, so a transaction
+ * holds its locks longer too.
+ */
+export type QueryDelay = (q: NamedQuery) => number | undefined;
+let delayOf: QueryDelay | undefined;
 
-export function setQueryInterceptor(fn: QueryInterceptor | undefined): void {
-  interceptor = fn;
+export function setQueryDelay(fn: QueryDelay | undefined): void {
+  delayOf = fn;
+}
+
+function beforeQuery(db: Queryable, q: NamedQuery): Promise<unknown> | undefined {
+  const ms = delayOf?.(q);
+  return ms ? db.query('SELECT pg_sleep($1)', [ms / 1000]) : undefined;
 }
 
 export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
@@ -51,15 +67,16 @@ export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
   q: NamedQuery,
   values: unknown[] = [],
 ): Promise<pg.QueryResult<R>> {
+  const statement = q.unprepared ? { text: q.text, values } : { name: q.name, text: q.text, values };
   return traceQuery(q.name, async () => {
     if (!metricsSettings.dbEnabled) {
-      await interceptor?.(db, q);
-      return db.query<R>({ name: q.name, text: q.text, values });
+      await beforeQuery(db, q);
+      return db.query<R>(statement);
     }
     const end = dbQueryDuration.startTimer({ query: q.name });
     try {
-      await interceptor?.(db, q);
-      const result = await db.query<R>({ name: q.name, text: q.text, values });
+      await beforeQuery(db, q);
+      const result = await db.query<R>(statement);
       end({ outcome: 'ok' });
       return result;
     } catch (err) {

@@ -4,14 +4,13 @@ import Fastify, { LogController, type FastifyLogFn as LogFn, type FastifyInstanc
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import helmet, { type HelmetOptions } from 'helmet';
 import rateLimit from '@fastify/rate-limit';
-import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { AppError, HttpErrors } from './app-error.ts';
+import { codedErrorReply, HttpError, HttpErrors, type ErrorReply } from './http-errors.ts';
 import { DatabaseErrors, isDatabaseUnavailable } from '../db/database-errors.ts';
 import { FailureRun } from '../observability/failure-run.ts';
 import { httpRequestDuration, metricsSettings } from '../observability/metrics.ts';
@@ -35,7 +34,6 @@ export interface HttpServerOptions {
   logger: FastifyBaseLogger;
   bodyLimitBytes: number;
   rateLimitWritesPerMinute: number;
-  cookieSecret: string;
   openapi?: { title: string; description: string };
 }
 
@@ -43,13 +41,14 @@ export interface HttpServerOptions {
 export const RETRY_AFTER_SECONDS = 5;
 
 /**
- * The stable error an error stands for: an AppError itself, DATABASE_UNAVAILABLE for a database
- * connection failure (mapped here once for every route, not by each), undefined for anything else.
+ * The reply an error stands for: a domain error's (its kind's status) or an HTTP error's, and
+ * DATABASE_UNAVAILABLE for a database connection failure (mapped here once for every route, not by
+ * each); undefined for anything else.
  */
-export function knownError(error: unknown): AppError | undefined {
-  if (error instanceof AppError) return error;
-  if (isDatabaseUnavailable(error)) return DatabaseErrors.DATABASE_UNAVAILABLE();
-  return undefined;
+export function knownError(error: unknown): ErrorReply | undefined {
+  const coded = codedErrorReply(error);
+  if (coded) return coded;
+  return isDatabaseUnavailable(error) ? codedErrorReply(DatabaseErrors.DATABASE_UNAVAILABLE()) : undefined;
 }
 
 /** A 503 (a dependency down, the process not ready) tells the client when to come back. */
@@ -199,9 +198,6 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     reply.headers(securityHeaders);
     done();
   });
-  // Cookies are parsed on demand (see src/storefront/storefront-cookies.ts): only the cart, checkout and
-  // order pages read them, so no other request pays for parsing its Cookie header.
-  await app.register(cookie, { secret: opts.cookieSecret, hook: false });
   await app.register(formbody, { bodyLimit: opts.bodyLimitBytes });
   // Only writes are limited. A read-only route gets no rate-limit hook at all (rather than one that runs on
   // every request to say "allowed"): the catalog is the hottest path of the shop.
@@ -259,7 +255,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
 
   // During a database outage every request that needs it fails: a few log lines say so, not one per request.
   const databaseDown = new FailureRun(opts.logger, 'requests needing the database');
-  app.setErrorHandler((error: FastifyError | AppError, request, reply) => {
+  app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const known = knownError(error);
     if (known) {
       if (known.code === 'DATABASE_UNAVAILABLE') databaseDown.failed(error, 'answering 503 DATABASE_UNAVAILABLE with Retry-After');
@@ -411,7 +407,7 @@ function clientErrorHandler(this: { log: FastifyBaseLogger }, err: Error & { cod
   socket.destroy(err);
 }
 
-function mapFastifyError(fe: FastifyError): AppError | undefined {
+function mapFastifyError(fe: FastifyError): HttpError | undefined {
   switch (fe.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
@@ -432,7 +428,7 @@ function mapFastifyError(fe: FastifyError): AppError | undefined {
   if (fe.code === 'RATE_LIMITED' || fe.statusCode === 429) return HttpErrors.RATE_LIMITED(fe.message);
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
     // Fastify/plugin client errors (e.g. malformed URL encoding): keep the status, give a stable code.
-    return new AppError('BAD_REQUEST', fe.statusCode, fe.message);
+    return new HttpError('BAD_REQUEST', fe.statusCode, fe.message);
   }
   return undefined;
 }

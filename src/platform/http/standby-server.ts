@@ -6,7 +6,8 @@
 // is closed before the real server listens on the same port.
 import http from 'node:http';
 import { registry } from '../observability/metrics.ts';
-import type { AppError } from './app-error.ts';
+import type { DomainError } from '../errors/domain-error.ts';
+import { codedErrorReply } from './http-errors.ts';
 import { errorBody, RETRY_AFTER_SECONDS } from './http-server.ts';
 
 export interface StandbyServer {
@@ -21,7 +22,7 @@ export async function startStandbyServer(opts: {
   /** The /readyz reason, e.g. "waiting for the database". */
   reason: string;
   /** What every other request is answered (a 503 code such as DATABASE_UNAVAILABLE). */
-  unavailable: AppError;
+  unavailable: DomainError;
 }): Promise<StandbyServer> {
   const json = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     // Nothing here is worth keeping a connection for: the real server takes the port over soon.
@@ -39,7 +40,7 @@ export async function startStandbyServer(opts: {
       );
       return;
     }
-    const err = opts.unavailable;
+    const err = codedErrorReply(opts.unavailable)!;
     json(res, err.statusCode, errorBody(err.code, err.message), err.statusCode === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {});
   });
   await new Promise<void>((resolve, reject) => {

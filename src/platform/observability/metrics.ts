@@ -1,7 +1,11 @@
-// Prometheus metrics shared by every role (prom-client). Metric names are part of the public contract:
-// docs/observability.md lists them. Each series carries a `service` label naming the role that emits it.
+// The metrics registry every role exports on /metrics (prom-client), and the metrics of platform's own
+// mechanisms: process and event loop, HTTP requests, database queries and pools. Each context creates its
+// own metrics in its folder, on this registry. Every name comes from the telemetry contract
+// (src/telemetry); names are part of the public contract (docs/observability.md). Each series carries a
+// `service` label naming the role that emits it.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import client from 'prom-client';
+import { METRICS, METRIC_PREFIX } from '../../telemetry/index.ts';
 import { LabelledHistogram } from './labelled-histogram.ts';
 
 export const registry = new client.Registry();
@@ -11,7 +15,7 @@ let defaultsCollected = false;
 export function initProcessMetrics(service: string): void {
   registry.setDefaultLabels({ service });
   if (!defaultsCollected) {
-    client.collectDefaultMetrics({ register: registry, prefix: 'holdfast_', eventLoopMonitoringPrecision: 10 });
+    client.collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX, eventLoopMonitoringPrecision: 10 });
     startStallMonitor();
     defaultsCollected = true;
   }
@@ -43,13 +47,13 @@ function startStallMonitor(): void {
   };
   setInterval(roll, 1000).unref();
   new client.Gauge({
-    name: 'holdfast_eventloop_stall_max_seconds',
+    name: METRICS.eventLoopStallMax.name,
     help: `Longest event-loop stall over the last ${STALL_WINDOW_SECONDS} s (rolling maximum)`,
     registers: [registry],
     collect() { this.set(Math.max(delay.count > 0 ? delay.max / 1e9 : 0, ...stalls)); },
   });
   new client.Gauge({
-    name: 'holdfast_eventloop_utilization_ratio',
+    name: METRICS.eventLoopUtilization.name,
     help: `Event-loop utilisation over the last ${STALL_WINDOW_SECONDS} s (mean of one-second slots)`,
     registers: [registry],
     collect() { this.set(busy.reduce((a, b) => a + b, 0) / busy.length); },
@@ -60,7 +64,7 @@ function startStallMonitor(): void {
 export const metricsSettings = { httpEnabled: true, dbEnabled: true };
 
 export const httpRequestDuration = new LabelledHistogram({
-  name: 'holdfast_http_request_duration_seconds',
+  name: METRICS.httpRequestDuration.name,
   help: 'HTTP request duration by route, method and status class',
   labelNames: ['route', 'method', 'status_class'] as const,
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
@@ -68,17 +72,10 @@ export const httpRequestDuration = new LabelledHistogram({
 });
 
 export const dbQueryDuration = new LabelledHistogram({
-  name: 'holdfast_db_query_duration_seconds',
+  name: METRICS.dbQueryDuration.name,
   help: 'PostgreSQL query duration by named query and outcome',
   labelNames: ['query', 'outcome'] as const,
   buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  registers: [registry],
-});
-
-export const checkoutsTotal = new client.Counter({
-  name: 'holdfast_checkouts_total',
-  help: 'Checkout attempts by outcome (accepted, replayed, or an error code)',
-  labelNames: ['outcome'] as const,
   registers: [registry],
 });
 
@@ -86,7 +83,7 @@ interface PoolLike { totalCount: number; idleCount: number; waitingCount: number
 const pools = new Map<string, PoolLike>();
 
 new client.Gauge({
-  name: 'holdfast_db_pool_connections',
+  name: METRICS.dbPoolConnections.name,
   help: 'PostgreSQL pool connections by pool and state (in_use, idle, waiting clients, max)',
   labelNames: ['pool', 'state'] as const,
   registers: [registry],
@@ -104,21 +101,3 @@ new client.Gauge({
 export function registerPoolMetrics(name: string, pool: PoolLike): void {
   pools.set(name, pool);
 }
-
-// Provider simulator (src/psp): every request by simulator account, route and outcome (succeeded,
-// declined, replayed, invalid_request, unauthorized, not_found, idempotency_error, conflict,
-// fault_error, fault_timeout, error).
-export const pspRequestsTotal = new client.Counter({
-  name: 'holdfast_psp_requests_total',
-  help: 'Provider simulator requests by account, route and outcome',
-  labelNames: ['account', 'route', 'outcome'] as const,
-  registers: [registry],
-});
-
-export const pspRequestDuration = new client.Histogram({
-  name: 'holdfast_psp_request_duration_seconds',
-  help: 'Provider simulator request duration (including injected latency) by account, route and outcome',
-  labelNames: ['account', 'route', 'outcome'] as const,
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-  registers: [registry],
-});

@@ -15,11 +15,12 @@
 import client from 'prom-client';
 import type { Logger } from '../observability/logger.ts';
 import { registry } from '../observability/metrics.ts';
+import { METRICS } from '../../telemetry/index.ts';
 import { FailureRun } from '../observability/failure-run.ts';
 import { isDatabaseUnavailable } from '../db/database-errors.ts';
 
 const unhandledErrors = new client.Counter({
-  name: 'holdfast_process_unhandled_errors_total',
+  name: METRICS.unhandledErrors.name,
   help: 'Errors no code handled, by kind (unhandled_rejection, uncaught_exception) and outcome (continued, exit)',
   labelNames: ['kind', 'outcome'] as const,
   registers: [registry],

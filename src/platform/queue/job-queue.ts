@@ -1,309 +1,79 @@
-// The durable job queue: pg-boss (12.x), in the same PostgreSQL database as the orders, so a job can be
-// written by the transaction that creates the order (both commit or neither does; decision 0011).
-//
-// This adapter is the only code that knows pg-boss's storage. Everything else uses what it exports:
-// - startJobQueue(): starts pg-boss, creates or updates the queues and installs each queue's SQL enqueue
-//   function, all under one advisory lock, so any number of processes can start at once; it also carries
-//   the jobs of a pg-boss 10 schema over to the new one (pg-boss 11+ cannot migrate a 10.x schema).
-// - a queue's SQL enqueue function: `<name>(data jsonb, singleton_key text) RETURNS uuid`. Its body is the
-//   very statement pg-boss's own send() runs for that queue at the installed version (recorded through
-//   pg-boss's `db` option, never written by hand), so SQL (checkout's function) and TypeScript (any caller
-//   of enqueueJob) enqueue in one round trip, inside the caller's transaction, exactly as send() would.
-// - queueStats(), oldestJobAge(), listQueuedJobs(), findQueuedJob(), cancelQueuedJob(), retryActiveJobsNow():
-//   reads and commands for metrics, the admin API and the payment workers.
-import { PgBoss, type Db as IDatabase, type JobWithMetadata, type Queue, type UpdateQueueOptions } from 'pg-boss';
-import type pg from 'pg';
-import { query, type Queryable, type NamedQuery } from '../db/database.ts';
-import type { Logger } from '../observability/logger.ts';
-import { FailureRun } from '../observability/failure-run.ts';
+// The durable job queue as Holdfast's contexts see it: a port. Contexts depend on this interface only;
+// src/platform/queue/pg-boss-queue.ts implements it with pg-boss in the same PostgreSQL database as the
+// orders, so a job can be written by the transaction that writes the order (decision 0011).
+import type { Queryable } from '../db/database.ts';
+import { QUEUE_JOB_STATES } from '../../telemetry/index.ts';
 
-export type JobQueue = PgBoss;
-
-/** pg-boss's schema; also what the SQL below reads. */
-const SCHEMA = 'pgboss';
-/** The oldest pg-boss schema version pg-boss 12 migrates from (11.0's); 10.x wrote 21 to 24. */
-const OLDEST_MIGRATABLE_SCHEMA_VERSION = 25;
-/** Where a pre-11 schema is moved while its jobs are carried over (then it is dropped). */
-const RETIRED_SCHEMA = 'pgboss_v10';
-/** Serialises queue set-up across processes (arbitrary, fixed; migrations use 727_401_001). */
-const QUEUE_SETUP_LOCK = 727_401_002;
-
-export interface JobQueueOptions {
-  /** Run pg-boss's supervisor here: it fails jobs whose heartbeat or expiry lapsed (a killed worker). */
-  supervise: boolean;
-  poolMax: number;
-  applicationName: string;
-  logger: Logger;
+/** How a queue retries, expires and keeps its jobs. */
+export interface QueueOptions {
+  /** Runs after the first that fail before the job goes to the dead-letter queue. */
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+  retryBackoff?: boolean;
+  /** Longest one run may take, however alive its worker is. */
+  expireInSeconds?: number;
+  /** A worker heartbeats its job; a job not heard from for this long is retried (its worker died). */
+  heartbeatSeconds?: number;
+  /** Where a job goes when its retries are exhausted. */
+  deadLetter?: string;
+  /** How long an unfinished job is kept. */
+  retentionSeconds?: number;
+  /** How long a finished job is kept. */
+  deleteAfterSeconds?: number;
 }
 
-/**
- * How often the supervisor looks for jobs whose worker stopped heartbeating. Dead-worker detection
- * takes a job's heartbeatSeconds plus up to this, so it is short; each pass is a couple of indexed
- * statements (pg-boss itself backs off its statistics scan if it grows expensive).
- */
-export const SUPERVISE_INTERVAL_SECONDS = 1;
-
-export function createJobQueue(connectionString: string, opts: JobQueueOptions): JobQueue {
-  const boss = new PgBoss({
-    connectionString,
-    schema: SCHEMA,
-    max: opts.poolMax,
-    application_name: opts.applicationName,
-    supervise: opts.supervise,
-    schedule: false,
-    superviseIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
-    monitorIntervalSeconds: SUPERVISE_INTERVAL_SECONDS,
-    maintenanceIntervalSeconds: 60,
-    migrate: true,
-    // Holdfast traces jobs itself (the job carries its traceparent) and exports its own queue metrics.
-    openTelemetry: { enabled: false },
-    registerInstance: false,
-  });
-  // pg-boss 12 reports what goes wrong in its loops here (a fetch, complete or fail that could not reach
-  // the database, a heartbeat that could not be written) instead of rejecting: the queue retries by
-  // itself, so a run of failures is logged as a few lines (FailureRun), never thrown.
-  const failures = new FailureRun(opts.logger, 'job queue (pg-boss)');
-  boss.on('error', (err) => failures.failed(err, 'the queue retries by itself'));
-  return boss;
-}
-
-/** A queue as Holdfast declares it: pg-boss's queue options, plus an optional SQL enqueue function. */
+/** A queue as a context declares it; a dead-letter queue must be declared before the queue naming it. */
 export interface QueueDefinition {
   name: string;
-  options: Omit<Queue, 'name'>;
-  /** Install `<name>(data jsonb, singleton_key text) RETURNS uuid`, enqueueing on this queue. */
+  options: QueueOptions;
+  /**
+   * Installs the SQL function `<name>(data jsonb, singleton_key text) RETURNS uuid` enqueueing on this queue,
+   * for SQL that enqueues in its own statement (checkout's function) and for enqueue().
+   */
   sqlEnqueueFunction?: string;
 }
 
-/**
- * Starts pg-boss and sets up the queues (in order: a dead-letter queue before the queue naming it).
- * Every step runs under one session-level advisory lock, so processes starting at the same instant on
- * one database take turns instead of racing pg-boss's DDL (concurrent createQueue calls deadlocked).
- */
-export async function startJobQueue(boss: JobQueue, pool: pg.Pool, queues: QueueDefinition[], logger: Logger): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [QUEUE_SETUP_LOCK]);
-    const retired = await retireUnmigratableSchema(client, logger);
-    await boss.start();
-    for (const q of queues) {
-      const updatable = updatableOptions(q.options);
-      if (!(await boss.getQueue(q.name))) await boss.createQueue(q.name, q.options);
-      else if (Object.keys(updatable).length) await boss.updateQueue(q.name, updatable);
-    }
-    for (const q of queues) if (q.sqlEnqueueFunction) await installEnqueueFunction(boss, client, q.name, q.sqlEnqueueFunction);
-    if (retired || await schemaExists(client, RETIRED_SCHEMA)) await carryOverRetiredJobs(boss, client, queues, logger);
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [QUEUE_SETUP_LOCK]).catch(() => {});
-    client.release();
-  }
-}
-
-/** updateQueue() refuses the options fixed at creation (policy, partition). */
-function updatableOptions(options: QueueDefinition['options']): UpdateQueueOptions {
-  const { policy: _policy, partition: _partition, ...rest } = options;
-  return rest;
-}
-
-async function schemaExists(db: Queryable, schema: string): Promise<boolean> {
-  return (await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [schema])).rowCount === 1;
-}
-
-/**
- * pg-boss 11 rewrote its schema and 12 migrates only from 11's (version 25) on: a database last run by
- * Holdfast on pg-boss 10 (version 24) would refuse to start. Its schema is renamed out of the way so
- * pg-boss installs a fresh one; carryOverRetiredJobs() then moves its unfinished jobs across.
- */
-async function retireUnmigratableSchema(client: pg.PoolClient, logger: Logger): Promise<boolean> {
-  const installed = (await client.query(`SELECT to_regclass('${SCHEMA}.version') IS NOT NULL AS installed`)).rows[0]?.installed === true;
-  if (!installed) return false;
-  const version = (await client.query<{ version: number | null }>(`SELECT max(version)::int AS version FROM ${SCHEMA}.version`)).rows[0]?.version;
-  if (version === undefined || version === null || version >= OLDEST_MIGRATABLE_SCHEMA_VERSION) return false;
-  if (await schemaExists(client, RETIRED_SCHEMA)) {
-    throw new Error(`pg-boss schema ${SCHEMA} is at version ${version} and ${RETIRED_SCHEMA} exists from an earlier upgrade; ` +
-      `move its jobs or drop it (DROP SCHEMA ${RETIRED_SCHEMA} CASCADE), then start again`);
-  }
-  await client.query(`ALTER SCHEMA ${SCHEMA} RENAME TO ${RETIRED_SCHEMA}`);
-  logger.warn({ version }, `pg-boss schema version ${version} (pg-boss 10) cannot be migrated by pg-boss 12: renamed to ${RETIRED_SCHEMA}; its unfinished jobs are carried over`);
-  return true;
-}
-
-/**
- * Moves the unfinished jobs (created, retry, active) of Holdfast's queues from the retired pg-boss 10
- * schema into the new one, then drops the old schema, in one transaction: they are enqueued again with
- * their data, singleton key, priority and start time (the retry count starts over). An active job's
- * worker is gone (every process had to restart for the upgrade); redelivering it is what the queue would
- * have done anyway, and payment jobs are safe to run twice (docs/payments.md).
- */
-async function carryOverRetiredJobs(boss: JobQueue, client: pg.PoolClient, queues: QueueDefinition[], logger: Logger): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    const { rows } = await client.query<{ name: string; data: object | null; singleton_key: string | null; priority: number; start_after: Date }>(
-      `SELECT name, data, singleton_key, priority, start_after FROM ${RETIRED_SCHEMA}.job
-       WHERE state IN ('created', 'retry', 'active') AND name = ANY($1) ORDER BY created_on`, [queues.map((q) => q.name)]);
-    const moved: Record<string, number> = {};
-    for (const q of queues) {
-      const jobs = rows.filter((r) => r.name === q.name).map((r) => ({
-        data: r.data ?? {}, priority: r.priority, startAfter: r.start_after.toISOString(),
-        ...(r.singleton_key ? { singletonKey: r.singleton_key } : {}),
-      }));
-      if (!jobs.length) continue;
-      await boss.insert(q.name, jobs, { db: queueDb(client) });
-      moved[q.name] = jobs.length;
-    }
-    await client.query(`DROP SCHEMA ${RETIRED_SCHEMA} CASCADE`);
-    await client.query('COMMIT');
-    logger.warn({ moved }, `carried the unfinished jobs of the pg-boss 10 schema over and dropped ${RETIRED_SCHEMA}`);
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  }
-}
-
-/** A pg connection as pg-boss's `db` option: pg-boss's statements then run in the caller's transaction. */
-export function queueDb(db: Queryable): IDatabase {
-  return { executeSql: (text, values) => db.query(text, values as unknown[]) };
-}
-
-/**
- * The statement pg-boss's send(queue, data, { singletonKey }) runs, recorded through its `db` option
- * (nothing reaches the database). It takes one parameter: the jobs as JSON text.
- */
-async function recordSendStatement(boss: JobQueue, queue: string): Promise<string> {
-  let recorded: { text: string; values: unknown[] } | undefined;
-  const recorder: IDatabase = {
-    executeSql: async (text, values = []) => {
-      recorded = { text, values };
-      return { rows: [{ id: '00000000-0000-0000-0000-000000000000' }] };
-    },
-  };
-  await boss.send(queue, { probe: true }, { singletonKey: 'probe', db: recorder });
-  if (!recorded) throw new Error(`pg-boss send() to ${queue} ran no statement`);
-  const { text, values } = recorded;
-  // The function below passes the jobs as $1 and nothing else; any other shape means pg-boss changed.
-  const payload = values.length === 1 && typeof values[0] === 'string' ? JSON.parse(values[0]) as unknown : undefined;
-  const shapeOk = Array.isArray(payload) && payload.length === 1 && (payload[0] as { singletonKey?: string }).singletonKey === 'probe'
-    && /\$1\b/.test(text) && !/\$2\b/.test(text) && !text.includes('$pgboss_send$');
-  if (!shapeOk) throw new Error(`pg-boss send() to ${queue} no longer runs one statement taking the jobs as $1; the SQL enqueue function cannot be built`);
-  return text;
-}
-
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,50}$/;
-
-/**
- * Installs `fn(data jsonb, singleton_key text) RETURNS uuid` (null when pg-boss skipped the job) and its
- * inner `fn_send(jobs text)`, whose body is pg-boss's own send statement for the queue. Replaced only
- * when the statement changed (a pg-boss upgrade), so a restart leaves plans cached elsewhere alone.
- */
-async function installEnqueueFunction(boss: JobQueue, client: pg.PoolClient, queue: string, fn: string): Promise<void> {
-  if (!IDENTIFIER.test(fn)) throw new Error(`invalid SQL enqueue function name: ${fn}`);
-  const statement = await recordSendStatement(boss, queue);
-  const inner = `${fn}_send`;
-  const innerSql = `CREATE OR REPLACE FUNCTION ${inner}(jobs text) RETURNS SETOF uuid LANGUAGE sql AS $pgboss_send$${statement}$pgboss_send$`;
-  const outerBody = `SELECT ${inner}(json_build_array(json_build_object('data', data, 'singletonKey', singleton_key))::text) LIMIT 1`;
-  const outerSql = `CREATE OR REPLACE FUNCTION ${fn}(data jsonb, singleton_key text) RETURNS uuid LANGUAGE sql AS $body$${outerBody}$body$`;
-  const { rows } = await client.query<{ proname: string; prosrc: string }>(
-    `SELECT proname, prosrc FROM pg_proc WHERE proname = ANY($1) AND pronamespace = 'public'::regnamespace`, [[inner, fn]]);
-  const current = new Map(rows.map((r) => [r.proname, r.prosrc]));
-  if (current.get(inner) === statement && current.get(fn) === outerBody) return;
-  await client.query('BEGIN');
-  try {
-    await client.query(innerSql);
-    await client.query(outerSql);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  }
-}
-
-/** Enqueues through a queue's SQL enqueue function: in the caller's transaction when db is a client. */
-export async function enqueueJob(db: Queryable, fn: string, data: object, singletonKey: string | null): Promise<string | null> {
-  if (!IDENTIFIER.test(fn)) throw new Error(`invalid SQL enqueue function name: ${fn}`);
-  const { rows } = await query<{ id: string | null }>(db, { name: `queue.enqueue.${fn}`, text: `SELECT ${fn}($1::jsonb, $2::text) AS id` },
-    [JSON.stringify(data), singletonKey]);
-  return rows[0]?.id ?? null;
-}
-
-// Reads of pg-boss's job table, written against its documented columns (id, name, state, singleton_key,
-// retry_count, created_on; see
-// pg-boss's docs/sql/job-table.md) and tested with the installed version (src/platform/queue/job-queue.test.ts).
-const QueueQueries = {
-  jobsByState: {
-    name: 'queue.jobs_by_state',
-    text: `SELECT name, state::text AS state, count(*)::int AS n FROM ${SCHEMA}.job
-           WHERE name = ANY($1) AND state < 'completed' GROUP BY 1, 2`,
-  },
-  // Among the few active jobs of the queue (pg-boss indexes unfinished jobs by name and state), not a scan of
-  // every job it keeps, as findJobs({ key }) would be.
-  activeByKey: {
-    name: 'queue.active_by_key',
-    text: `SELECT id, retry_count AS "retryCount" FROM ${SCHEMA}.job WHERE name = $1 AND state = 'active' AND singleton_key = $2`,
-  },
-  oldestUnfinished: {
-    name: 'queue.oldest_unfinished',
-    text: `SELECT extract(epoch FROM now() - min(created_on))::float8 AS age FROM ${SCHEMA}.job WHERE name = $1 AND state < 'completed'`,
-  },
-} satisfies Record<string, NamedQuery>;
-
-export const UNFINISHED_STATES = ['created', 'retry', 'active'] as const;
-export type UnfinishedState = typeof UNFINISHED_STATES[number];
-
-/** Unfinished jobs per queue and state; every queue and state is present (zero when empty). */
-export async function queueStats(db: Queryable, names: string[]): Promise<{ queue: string; state: UnfinishedState; count: number }[]> {
-  const { rows } = await query<{ name: string; state: string; n: number }>(db, QueueQueries.jobsByState, [names]);
-  return names.flatMap((queue) => UNFINISHED_STATES.map((state) => ({
-    queue, state, count: rows.find((r) => r.name === queue && r.state === state)?.n ?? 0,
-  })));
-}
-
-/** Seconds since the oldest unfinished job of a queue was created; 0 when there is none. */
-export async function oldestJobAge(db: Queryable, name: string): Promise<number> {
-  const { rows } = await query<{ age: number | null }>(db, QueueQueries.oldestUnfinished, [name]);
-  return rows[0]?.age ?? 0;
-}
+export interface Job<T> { id: string; data: T }
 
 /**
  * A job waiting in a queue, as the admin API shows it. `lastError`: for a dead letter, the output of the
- * failed run that sent it there (pg-boss's sourceOutput); otherwise the job's own output, if any.
+ * failed run that sent it there; otherwise the job's own output, if any.
  */
 export interface QueuedJob<T> { id: string; data: T; createdOn: Date; lastError: unknown }
 
-const toQueuedJob = <T>(j: JobWithMetadata<T>): QueuedJob<T> =>
-  ({ id: j.id, data: j.data, createdOn: j.createdOn, lastError: j.sourceOutput ?? j.output ?? null });
+/** A job waiting, waiting for its retry, or being worked (the `state` label of the queue metrics). */
+export const UNFINISHED_STATES = QUEUE_JOB_STATES;
+export type UnfinishedState = typeof UNFINISHED_STATES[number];
 
-const isQueued = (state: string) => state === 'created' || state === 'retry';
-
-/** Jobs waiting in a queue (created or retry), oldest first. */
-export async function listQueuedJobs<T>(boss: JobQueue, name: string, limit = 500): Promise<QueuedJob<T>[]> {
-  const jobs = await boss.findJobs<T>(name, { queued: true, limit });
-  return jobs.map(toQueuedJob);
-}
-
-/** One waiting job by id, or null when it is not (or no longer) waiting. */
-export async function findQueuedJob<T>(boss: JobQueue, name: string, id: string): Promise<QueuedJob<T> | null> {
-  const [job] = await boss.findJobs<T>(name, { id });
-  return job && isQueued(job.state) ? toQueuedJob(job) : null;
-}
-
-/**
- * Retries now the active jobs with this singleton key: for jobs whose worker is known to be gone before
- * their heartbeat lapses. Each is failed only in the run that is active now (a job retried meanwhile is
- * left alone), with the reason as its output, and its retry made due at once rather than after the queue's
- * retry delay (that delay paces retries of work that could not finish; a dead worker is no reason to
- * wait). A job out of retries goes to the dead-letter queue as any failed job does. Returns how many.
- */
-export async function retryActiveJobsNow(boss: JobQueue, db: Queryable, name: string, singletonKey: string, reason: string): Promise<number> {
-  const { rows: active } = await query<{ id: string; retryCount: number }>(db, QueueQueries.activeByKey, [name, singletonKey]);
-  if (!active.length) return 0;
-  const res = await boss.fail(name, active.map((j) => ({ id: j.id, retryCount: j.retryCount })), { message: reason }) as { affected?: number };
-  // Only a job now waiting in 'retry' is updated: update() leaves active and finished jobs alone.
-  for (const j of active) await boss.update(name, undefined, { id: j.id, startAfter: new Date() });
-  return res.affected ?? 0;
-}
-
-/** Cancels a waiting job in the caller's transaction; false when it was no longer there to cancel. */
-export async function cancelQueuedJob(boss: JobQueue, name: string, id: string, tx: pg.PoolClient): Promise<boolean> {
-  const res = await boss.cancel(name, id, { db: queueDb(tx) }) as { affected?: number };
-  return (res.affected ?? 0) > 0;
+export interface JobQueue {
+  /** Creates or updates the queues and installs their SQL enqueue functions (safe in many processes at once). */
+  declareQueues(queues: readonly QueueDefinition[]): Promise<void>;
+  /**
+   * Enqueues a job through its queue's SQL enqueue function: in the caller's transaction when db is a
+   * transaction's client, so the job commits or rolls back with it. A job with the singleton key of an
+   * unfinished one is skipped (null).
+   */
+  enqueue(db: Queryable, queue: string, data: object, singletonKey: string | null): Promise<string | null>;
+  /**
+   * Works the queue's jobs one at a time per call (call it n times for n at once): a job whose handler
+   * throws is retried, then dead-lettered. The handler's job is heartbeated while it runs.
+   */
+  work<T>(queue: string, opts: { pollingIntervalSeconds: number }, handler: (job: Job<T>) => Promise<void>): Promise<void>;
+  /** Stops working the queue in this process (jobs in hand finish first). */
+  offWork(queue: string): Promise<void>;
+  /** Unfinished jobs per queue and state; every queue and state is present (zero when empty). */
+  stats(queues: readonly string[]): Promise<{ queue: string; state: UnfinishedState; count: number }[]>;
+  /** Seconds since the oldest unfinished job of a queue was created; 0 when there is none. */
+  oldestJobAge(queue: string): Promise<number>;
+  /** Jobs waiting in a queue (created or retry), oldest first. */
+  listQueued<T>(queue: string, limit?: number): Promise<QueuedJob<T>[]>;
+  /** One waiting job by id, or null when it is not (or no longer) waiting. */
+  findQueued<T>(queue: string, id: string): Promise<QueuedJob<T> | null>;
+  /** Cancels a waiting job in the caller's transaction; false when it was no longer there to cancel. */
+  cancelQueued(queue: string, id: string, tx: Queryable): Promise<boolean>;
+  /**
+   * Retries now the active jobs with this singleton key, for jobs whose worker is known to be gone before
+   * their heartbeat lapses; their retry is due at once. Returns how many.
+   */
+  retryActiveNow(queue: string, singletonKey: string, reason: string): Promise<number>;
 }

@@ -1,0 +1,70 @@
+// The admin API's contract (products, stock, orders), on its routes alone (inject, no socket).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { routeTest, type RouteTest } from '../../test/helpers/route-test.ts';
+import { adminRoutes } from './admin-routes.ts';
+
+let t: RouteTest;
+before(async () => { t = await routeTest((app, { db, adminTokenSha256 }) => adminRoutes(app, { pool: db.pool, adminTokenSha256 })); });
+after(async () => { await t?.close(); });
+
+const product = (slug: string) => ({ slug, sku: slug.toUpperCase(), title: `Test ${slug}`, price: { amount: 1299, currency: 'USD' }, stock: 5 });
+
+test('401 UNAUTHORIZED without the admin token or with another; never cached', async () => {
+  for (const headers of [{}, { authorization: 'Bearer wrong-token' }] as Record<string, string>[]) {
+    const res = await t.call('GET', '/api/admin/products', { headers });
+    assert.equal(res.status, 401);
+    assert.equal(res.json.error.code, 'UNAUTHORIZED');
+  }
+  assert.equal((await t.call('GET', '/api/admin/products', { admin: true })).headers['cache-control'], 'no-store');
+});
+
+test('products: 201 created with stock, 409 PRODUCT_SLUG_TAKEN / PRODUCT_SKU_TAKEN, 200 read and update, 204 off sale, 404 PRODUCT_NOT_FOUND', async () => {
+  const slug = `admin-route-${Date.now()}`;
+  const created = await t.call('POST', '/api/admin/products', { admin: true, body: product(slug) });
+  assert.equal(created.status, 201, created.body);
+  const id = created.json.id as string;
+  const sameSlug = await t.call('POST', '/api/admin/products', { admin: true, body: { ...product(slug), sku: `${slug}-other` } });
+  assert.equal(sameSlug.status, 409);
+  assert.equal(sameSlug.json.error.code, 'PRODUCT_SLUG_TAKEN');
+  const sameSku = await t.call('POST', '/api/admin/products', { admin: true, body: { ...product(`${slug}-other`), sku: slug.toUpperCase() } });
+  assert.equal(sameSku.json.error.code, 'PRODUCT_SKU_TAKEN');
+  assert.equal((await t.call('GET', `/api/admin/products/${id}`, { admin: true })).json.slug, slug);
+  const updated = await t.call('PATCH', `/api/admin/products/${id}`, { admin: true, body: { title: 'Renamed' } });
+  assert.equal(updated.status, 200);
+  assert.equal(updated.json.title, 'Renamed');
+  assert.equal((await t.call('PATCH', `/api/admin/products/${id}`, { admin: true, body: {} })).json.error.code, 'VALIDATION_FAILED');
+  assert.equal((await t.call('DELETE', `/api/admin/products/${id}`, { admin: true })).status, 204);
+  assert.equal((await t.call('GET', `/api/admin/products/${id}`, { admin: true })).json.active, false);
+  const missing = await t.call('GET', `/api/admin/products/${randomUUID()}`, { admin: true });
+  assert.equal(missing.status, 404);
+  assert.equal(missing.json.error.code, 'PRODUCT_NOT_FOUND');
+});
+
+test('stock: 200 read and set; 409 STOCK_BELOW_RESERVED; 404 for an unknown product', async () => {
+  const slug = `admin-stock-${Date.now()}`;
+  const { id } = (await t.call('POST', '/api/admin/products', { admin: true, body: product(slug) })).json;
+  assert.deepEqual((await t.call('GET', `/api/admin/products/${id}/stock`, { admin: true })).json.onHand, 5);
+  const set = await t.call('PUT', `/api/admin/products/${id}/stock`, { admin: true, body: { onHand: 9 } });
+  assert.equal(set.status, 200);
+  assert.equal(set.json.available, 9);
+  await t.db.pool.query('UPDATE stock_levels SET reserved = 4 WHERE product_id = $1', [id]);
+  const below = await t.call('PUT', `/api/admin/products/${id}/stock`, { admin: true, body: { onHand: 3 } });
+  assert.equal(below.status, 409);
+  assert.equal(below.json.error.code, 'STOCK_BELOW_RESERVED');
+  assert.equal((await t.call('GET', `/api/admin/products/${randomUUID()}/stock`, { admin: true })).json.error.code, 'PRODUCT_NOT_FOUND');
+});
+
+test('orders: 200 list (filtered), 400 INVALID_CURSOR, 404 ORDER_NOT_FOUND', async () => {
+  const list = await t.call('GET', '/api/admin/orders?status=paid&limit=5', { admin: true });
+  assert.equal(list.status, 200);
+  assert.ok(Array.isArray(list.json.items));
+  const bad = await t.call('GET', '/api/admin/orders?cursor=nope', { admin: true });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.error.code, 'INVALID_CURSOR');
+  assert.equal((await t.call('GET', '/api/admin/orders?status=lost', { admin: true })).json.error.code, 'VALIDATION_FAILED');
+  const missing = await t.call('GET', `/api/admin/orders/${randomUUID()}`, { admin: true });
+  assert.equal(missing.status, 404);
+  assert.equal(missing.json.error.code, 'ORDER_NOT_FOUND');
+});

@@ -1,0 +1,73 @@
+// The settings of platform's mechanisms: the HTTP server, the database, the admin token and telemetry.
+// Contexts declare their own slices in their folders; src/app/holdfast-config.ts composes them all.
+import { Type } from 'typebox';
+import { composeConfig, defineConfigSlice, loadConfig, type SliceConfig } from './config.ts';
+
+export const serverConfig = defineConfigSlice({
+  host: Type.String({ description: 'Interface the HTTP servers listen on (0.0.0.0 in containers)', default: 'localhost', minLength: 1 }),
+  port: Type.Integer({ description: 'Main HTTP port: storefront, API, admin, /metrics', default: 3000, minimum: 0, maximum: 65535 }),
+  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { description: 'JSON log level (pino)', default: 'info' }),
+  rateLimitWritesPerMinute: Type.Integer({ description: 'Per-IP limit on write requests (per replica)', default: 1200, minimum: 1 }),
+  bodyLimitBytes: Type.Integer({ description: 'Largest accepted request body', default: 65536, minimum: 1024, maximum: 10_485_760 }),
+  shutdownGraceMs: Type.Integer({ description: 'Longest drain on SIGTERM before exiting anyway', default: 15000, minimum: 0 }),
+  readinessTimeoutMs: Type.Integer({ description: 'Longest /readyz waits for the database before answering 503 "database unreachable" (below a Kubernetes probe\'s timeoutSeconds, 1 s by default, so the probe gets the answer)', default: 800, minimum: 50, maximum: 60_000 }),
+}, {
+  HOST: 'host',
+  PORT: 'port',
+  LOG_LEVEL: 'logLevel',
+  HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: 'rateLimitWritesPerMinute',
+  HOLDFAST_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  HOLDFAST_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
+  HOLDFAST_READINESS_TIMEOUT_MS: 'readinessTimeoutMs',
+});
+
+export type ServerConfig = SliceConfig<typeof serverConfig>;
+
+export const databaseConfig = defineConfigSlice({
+  dataDir: Type.String({ description: 'Embedded PostgreSQL data, admin token file', default: '.holdfast', minLength: 1 }),
+  databaseUrl: Type.Optional(Type.String({ description: 'External PostgreSQL 14+; unset: the embedded server', pattern: '^postgres(ql)?://' })),
+  embeddedPostgresPort: Type.Integer({ description: 'TCP port of the embedded PostgreSQL on 127.0.0.1 (tools such as psql: `holdfast db url` prints the connection string)', default: 54329, minimum: 1, maximum: 65535 }),
+  dbPoolMax: Type.Integer({ description: 'Connections in each role process pool', default: 10, minimum: 1, maximum: 500 }),
+}, {
+  HOLDFAST_DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  HOLDFAST_PG_PORT: 'embeddedPostgresPort',
+  HOLDFAST_DB_POOL_MAX: 'dbPoolMax',
+});
+
+export type DatabaseConfig = SliceConfig<typeof databaseConfig>;
+
+export const adminTokenConfig = defineConfigSlice({
+  adminToken: Type.Optional(Type.String({ description: 'Bearer token of the admin and ops APIs; unset: generated on first start and printed', minLength: 16 })),
+}, {
+  HOLDFAST_ADMIN_TOKEN: 'adminToken',
+});
+
+export type AdminTokenConfig = SliceConfig<typeof adminTokenConfig>;
+
+export const telemetryConfig = defineConfigSlice({
+  // Telemetry (docs/observability.md): per-request metrics, and OpenTelemetry traces over OTLP/HTTP.
+  metricsEnabled: Type.Boolean({ description: 'Per-request HTTP and DB query metrics on /metrics (process, queue and payment metrics stay on)', default: true }),
+  tracingEnabled: Type.Boolean({ description: 'OpenTelemetry tracing (W3C trace context across HTTP and the payment queue); needs otlpTracesEndpoint', default: false }),
+  otlpTracesEndpoint: Type.Optional(Type.String({ description: 'OTLP/HTTP traces endpoint (Tempo, Jaeger, a collector), e.g. http://localhost:4318/v1/traces', pattern: '^https?://' })),
+  tracingSampleRatio: Type.Number({ description: 'Fraction of new traces recorded (continued traces follow their parent); 1 records every request', default: 0.1, minimum: 0, maximum: 1 }),
+  tracingMaxTracesPerSecond: Type.Integer({ description: 'New traces each process starts per second at most (on top of the sample ratio), so tracing costs a bounded share of the CPU during a surge; 0 = no limit', default: 100, minimum: 0, maximum: 1_000_000 }),
+  tracingMaxQueueSize: Type.Integer({ description: 'Spans buffered for export at most; further spans are dropped', default: 2048, minimum: 16, maximum: 1_000_000 }),
+}, {
+  HOLDFAST_METRICS_ENABLED: 'metricsEnabled',
+  HOLDFAST_TRACING_ENABLED: 'tracingEnabled',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'otlpTracesEndpoint',
+  HOLDFAST_TRACING_SAMPLE_RATIO: 'tracingSampleRatio',
+  HOLDFAST_TRACING_MAX_TRACES_PER_SECOND: 'tracingMaxTracesPerSecond',
+  HOLDFAST_TRACING_MAX_QUEUE_SIZE: 'tracingMaxQueueSize',
+});
+
+export type TelemetryConfig = SliceConfig<typeof telemetryConfig>;
+
+/**
+ * What a client command on this machine (holdfast faults, holdfast loadtest) reads to find a running shop
+ * and its admin token: the same settings `holdfast start` reads them from.
+ */
+export function loadClientConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig & DatabaseConfig & AdminTokenConfig {
+  return loadConfig(composeConfig(serverConfig, databaseConfig, adminTokenConfig), env, {}, { partial: true });
+}

@@ -1,0 +1,2 @@
+// Public surface of the storefront: its pages' module.
+export { storefrontModule } from './storefront-module.ts';

@@ -1,0 +1,31 @@
+// The `storefront` module: the server-rendered pages (catalog, product, cart, checkout, order), with the
+// storefront.cpu and storefront.latency faults on shopper requests. Its JSON API is the contexts' own
+// modules (catalog-api, cart-api, checkout, ...), which the storefront target lists beside it.
+import cookie from '@fastify/cookie';
+import { defineModule } from '../platform/modules/module-manager.ts';
+import { databaseModule } from '../platform/db/database-module.ts';
+import { httpServerModule } from '../platform/http/http-server-module.ts';
+import { queueModule } from '../platform/queue/queue-module.ts';
+import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
+import { faultsModule, installStorefrontFaults } from '../faults/index.ts';
+import type { OrdersConfig } from '../orders/index.ts';
+import { payAgainLimits, type PaymentsConfig } from '../payments/index.ts';
+import { storefrontPages } from './storefront-pages.ts';
+
+export const storefrontModule = defineModule({
+  name: 'storefront',
+  deps: { database: databaseModule, queue: queueModule, http: httpServerModule, adminToken: adminTokenModule, faults: faultsModule },
+  config: (c: OrdersConfig & PaymentsConfig) => ({ reservationTtlSeconds: c.reservationTtlSeconds, paymentRetryMaxAttempts: c.paymentRetryMaxAttempts }),
+  init: async ({ config, deps }) => {
+    const server = deps.http.server;
+    installStorefrontFaults(server, deps.faults);
+    // The cart and order cookies are signed with the admin token's hash (a secret every replica shares).
+    // Cookies are parsed on demand (see storefront-cookies.ts): only the cart, checkout and order pages
+    // read them, so no other request pays for parsing its Cookie header.
+    await server.register(cookie, { secret: deps.adminToken.sha256, hook: false });
+    await storefrontPages(server, {
+      pool: deps.database.pool, queue: deps.queue, reservationTtlSeconds: config.reservationTtlSeconds, payAgain: payAgainLimits(config),
+    });
+    return { service: undefined };
+  },
+});
