@@ -20,6 +20,7 @@ import { faultsModule, faultsApiModule, faultsMigrations } from '../faults/index
 import { pspModule, pspMigrations } from '../psp/index.ts';
 import { paymentProvidersModule, paymentsApiModule, paymentWorkersModule, paymentQueueDefinitions, paymentsMigrations } from '../payments/index.ts';
 import { controlModule } from '../control/index.ts';
+import { changesModule, changesMigrations } from '../changes/index.ts';
 import { storefrontModule } from '../storefront/index.ts';
 import type { Config } from './holdfast-config.ts';
 
@@ -28,28 +29,28 @@ export const MODULES: readonly ModuleFor<Config>[] = [
   // platform
   telemetryModule, databaseModule, migrationsModule, adminTokenModule, queueModule, httpServerModule,
   // contexts
-  demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, adminApiModule,
+  changesModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, adminApiModule,
   faultsModule, faultsApiModule, pspModule,
   paymentProvidersModule, paymentsApiModule, paymentWorkersModule,
   storefrontModule, controlModule,
 ];
 
 const ROLES = {
-  storefront: [storefrontModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule],
-  payments: [paymentWorkersModule],
-  psp: [pspModule],
-  control: [controlModule],
+  storefront: [changesModule, storefrontModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule],
+  payments: [changesModule, paymentWorkersModule],
+  psp: [changesModule, pspModule],
+  control: [changesModule, controlModule],
 } satisfies Record<string, readonly ModuleFor<Config>[]>;
 
 export const ROLE_TARGETS = Object.keys(ROLES) as (keyof typeof ROLES)[];
 
 /** The roles, one per process (as on Kubernetes), and `all`: every role in one process. */
-export const TARGETS: Readonly<Record<string, readonly ModuleFor<Config>[]>> = { ...ROLES, all: Object.values(ROLES).flat() };
+export const TARGETS: Readonly<Record<string, readonly ModuleFor<Config>[]>> = { ...ROLES, all: [...new Set(Object.values(ROLES).flat())] };
 
 /** Each owner's folder of numbered migrations (applied in one global order of their numbers). */
 export const MIGRATION_FOLDERS: readonly string[] = [
   adminTokenMigrations, ordersMigrations, inventoryMigrations, cartMigrations, checkoutMigrations,
-  paymentsMigrations, pspMigrations, faultsMigrations,
+  paymentsMigrations, pspMigrations, faultsMigrations, changesMigrations,
 ];
 
 /** What the root gives modules besides the configuration: the migration folders, the queues the program declares. */

@@ -3,9 +3,10 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { routeTest, type RouteTest } from '../../test/helpers/route-test.ts';
 import { faultRoutes } from './fault-routes.ts';
+import { changesBetween } from '../changes/index.ts';
 
 let t: RouteTest;
-before(async () => { t = await routeTest((app, { db, adminTokenSha256 }) => faultRoutes(app, { pool: db.pool, adminTokenSha256 })); });
+before(async () => { t = await routeTest((app, { db, adminTokenSha256 }) => faultRoutes(app, { pool: db.pool, adminTokenSha256, source: 'operator via test' })); });
 after(async () => { await t?.close(); });
 
 test('401 UNAUTHORIZED without the admin token', async () => {
@@ -38,4 +39,12 @@ test('PUT 200 switches a fault on (with a time to live); 400 FAULT_PARAMS_INVALI
   assert.equal((await t.call('PUT', '/api/admin/faults/psp.lightning', { admin: true, body: {} })).json.error.code, 'FAULT_UNKNOWN');
   assert.equal((await t.call('DELETE', '/api/admin/faults/psp.latency', { admin: true })).status, 204);
   assert.equal((await t.call('GET', '/api/admin/faults/psp.latency', { admin: true })).json.active, false);
+  // Each switch is a change event an incident's timeline can show; the rejected PUTs left none.
+  const changes = await changesBetween(t.db.pool, { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 1000) });
+  assert.deepEqual(changes.map((c) => [c.kind, c.subject, c.source]), [
+    ['fault.set', 'psp.latency', 'operator via test'], ['fault.cleared', 'psp.latency', 'operator via test'],
+  ]);
+  assert.match(changes[0]!.summary, /fault psp\.latency set \(latencyMs 250\), until /);
+  assert.equal((await t.call('DELETE', '/api/admin/faults/psp.latency', { admin: true })).status, 204, 'clearing an inactive fault');
+  assert.equal((await changesBetween(t.db.pool, { from: new Date(Date.now() - 60_000), to: new Date(Date.now() + 1000) })).length, 2, 'clearing an inactive fault records nothing');
 });

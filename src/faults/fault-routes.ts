@@ -20,7 +20,7 @@ const FaultStateSchema = Type.Object({
 const FaultDetailSchema = Type.Intersect([FaultStateSchema, Type.Object({ paramsSchema: Type.Unknown() })]);
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) });
 
-export function faultRoutes(app: HttpServer, deps: { pool: pg.Pool; adminTokenSha256: string }): void {
+export function faultRoutes(app: HttpServer, deps: { pool: pg.Pool; adminTokenSha256: string; source: string }): void {
   adminScope(app, deps.adminTokenSha256, (admin) => {
     const security = ADMIN_SECURITY;
 
@@ -46,7 +46,7 @@ export function faultRoutes(app: HttpServer, deps: { pool: pg.Pool; adminTokenSh
         body: Type.Record(Type.String(), Type.Unknown(), { description: "The fault's parameters, e.g. {\"latencyMs\": 2000}" }),
         response: { 200: FaultStateSchema, ...errorResponses(400, 401, 404, 429) },
       },
-    }, async (req) => setFault(deps.pool, req.params.name, req.body, req.query.ttlSeconds));
+    }, async (req) => setFault(deps.pool, req.params.name, req.body, req.query.ttlSeconds, { source: deps.source }));
 
     admin.delete('/api/admin/faults/:name', {
       schema: {
@@ -54,7 +54,7 @@ export function faultRoutes(app: HttpServer, deps: { pool: pg.Pool; adminTokenSh
         response: { 204: Type.Null(), ...errorResponses(401, 404, 429) },
       },
     }, async (req, reply) => {
-      await clearFault(deps.pool, req.params.name);
+      await clearFault(deps.pool, req.params.name, { source: deps.source });
       return reply.code(204).send(null);
     });
   });

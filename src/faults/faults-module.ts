@@ -40,8 +40,8 @@ export const faultsModule = defineModule({
 export const faultsApiModule = defineModule({
   name: 'faults-api',
   deps: { database: databaseModule, http: httpServerModule, adminToken: adminTokenModule },
-  init: ({ deps }) => {
-    faultRoutes(deps.http.server, { pool: deps.database.pool, adminTokenSha256: deps.adminToken.sha256 });
+  init: ({ deps, runtime }) => {
+    faultRoutes(deps.http.server, { pool: deps.database.pool, adminTokenSha256: deps.adminToken.sha256, source: `operator via ${runtime.serviceName}` });
     return { service: undefined };
   },
 });
