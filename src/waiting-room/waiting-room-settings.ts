@@ -176,6 +176,8 @@ export interface EventInForce {
   startsAt: number;
   endsAt: number;
   shuffleAtEventStart: boolean;
+  /** The event's admission rate (its own, or the room's): what a prequeued shopper's wait is estimated with. */
+  newUsersPerMinute: number;
 }
 
 /** The settings in force at one moment: the room's, overridden by a running event's. */
@@ -212,14 +214,14 @@ export function effectiveSettings(settings: WaitingRoomSettings, now: number): E
     const prequeueStartsAt = e.prequeueStartTime ? Date.parse(e.prequeueStartTime) : null;
     if (now >= endsAt) continue;
     if (now >= startsAt) {
-      base.event = { name: e.name, phase: 'running', startsAt, endsAt, shuffleAtEventStart: e.shuffleAtEventStart };
+      base.event = { name: e.name, phase: 'running', startsAt, endsAt, shuffleAtEventStart: e.shuffleAtEventStart, newUsersPerMinute: e.newUsersPerMinute ?? settings.newUsersPerMinute };
       if (e.totalActiveUsers !== undefined) base.totalActiveUsers = e.totalActiveUsers;
       if (e.newUsersPerMinute !== undefined) base.newUsersPerMinute = e.newUsersPerMinute;
       if (e.sessionDurationSeconds !== undefined) base.sessionDurationSeconds = e.sessionDurationSeconds;
       if (e.disableSessionRenewal !== undefined) base.disableSessionRenewal = e.disableSessionRenewal;
       if (e.queueingMethod !== undefined) base.queueingMethod = e.queueingMethod;
     } else if (prequeueStartsAt !== null && now >= prequeueStartsAt) {
-      base.event = { name: e.name, phase: 'prequeueing', startsAt, endsAt, shuffleAtEventStart: e.shuffleAtEventStart };
+      base.event = { name: e.name, phase: 'prequeueing', startsAt, endsAt, shuffleAtEventStart: e.shuffleAtEventStart, newUsersPerMinute: e.newUsersPerMinute ?? settings.newUsersPerMinute };
     } else if (!base.nextEvent || startsAt < base.nextEvent.startsAt) {
       base.nextEvent = { name: e.name, prequeueStartsAt, startsAt };
     }
