@@ -21,7 +21,12 @@ import type { EffectiveSettings, QueueingMethod } from './waiting-room-settings.
 import type { PassCheck, WaitingRoomPass } from './waiting-room-cookie.ts';
 import { WAITING_ROOM_ERROR_SPECS } from './waiting-room-error-specs.ts';
 
-/** What the storefront replicas agree on, as of the last background synchronisation. */
+/**
+ * What the storefront replicas agree on, as of the last background synchronisation. Between two
+ * synchronisations a replica counts its own decisions into its copy (an admission adds to activeUsers and
+ * admittedLastMinute, a new ticket to queuedUsers), and uses only its share of the places the last
+ * synchronisation found open, so that replicas together stay within the limits.
+ */
 export interface SharedRoomState {
   /**
    * Shoppers in the shop: admitted passes seen within their session, plus shoppers the frontier has let in
