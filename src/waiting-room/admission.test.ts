@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   decideAdmission, frontierAdvance, isExemptFromWaitingRoom, keyedPermutation, orderedTicket, queueStatus, roomLimits, roomState,
-  waitingRoomJson, wantsWaitingRoomJson, type AdmissionDecision, type AutoAdmission, type SharedRoomState,
+  type AdmissionDecision, type AutoAdmission, type SharedRoomState,
 } from './admission.ts';
+import { waitingRoomJson, wantsWaitingRoomJson } from './waiting-room-routes.ts';
 import { waitingRoomCookieCodec, type PassCheck, type WaitingRoomPass } from './waiting-room-cookie.ts';
 import { applyWaitingRoomPatch, defaultWaitingRoomSettings, effectiveSettings, type WaitingRoomSettings } from './waiting-room-settings.ts';
 

@@ -19,7 +19,6 @@
 import { createHmac } from 'node:crypto';
 import type { EffectiveSettings, QueueingMethod } from './waiting-room-settings.ts';
 import type { PassCheck, WaitingRoomPass } from './waiting-room-cookie.ts';
-import { WAITING_ROOM_ERROR_SPECS } from './waiting-room-error-specs.ts';
 
 /**
  * What the storefront replicas agree on, as of the last background synchronisation. Between two
@@ -328,62 +327,4 @@ export function isExemptFromWaitingRoom(req: RoomScopeRequest): boolean {
   if ((p.startsWith('/orders/') || p.startsWith('/api/orders/')) && req.hasValidOrderToken) return true;
   if (req.hasCart && (p === '/cart' || p.startsWith('/cart/') || p.startsWith('/api/carts/') || p === '/checkout' || p === '/api/checkout')) return true;
   return false;
-}
-
-/** The JSON a waiting shopper's client gets: on /api/*, and wherever the client asks for JSON rather than a page. */
-export function wantsWaitingRoomJson(path: string, accept: string | undefined): boolean {
-  if (path === '/api' || path.startsWith('/api/')) return true;
-  const a = (accept ?? '').toLowerCase();
-  return a.includes('application/json') && !a.includes('text/html');
-}
-
-export interface WaitingRoomJsonBody {
-  error: { code: 'WAITING_ROOM' | 'WAITING_ROOM_CLOSED'; message: string };
-  waitingRoom: {
-    inWaitingRoom: boolean;
-    position: number;
-    waitTimeKnown: boolean;
-    waitTimeSeconds: number;
-    refreshIntervalSeconds: number;
-    queueIsFull: boolean;
-    queueAll: boolean;
-  };
-}
-
-export interface WaitingRoomJsonResponse {
-  statusCode: number;
-  headers: { 'retry-after': string; 'cache-control': string };
-  body: WaitingRoomJsonBody;
-}
-
-/** Most a closed room asks a client to wait before trying again, when no event says when it opens. */
-const CLOSED_RETRY_AFTER_SECONDS = 300;
-
-/**
- * The JSON form of the waiting page: 429 with Retry-After (the refresh interval) and the shopper's place,
- * or, when the room rejects everyone, 503 WAITING_ROOM_CLOSED with Retry-After until the next event (at
- * most five minutes). Never cached: it is one shopper's place at one moment.
- */
-export function waitingRoomJson(status: QueueStatus, now: number): WaitingRoomJsonResponse {
-  const waitingRoom = {
-    inWaitingRoom: status.phase !== 'closed', position: status.position, waitTimeKnown: status.waitTimeKnown,
-    waitTimeSeconds: status.waitTimeSeconds, refreshIntervalSeconds: status.refreshIntervalSeconds,
-    queueIsFull: status.queueIsFull, queueAll: status.queueAll,
-  };
-  if (status.phase === 'closed') {
-    const untilEvent = status.eventStartsAt === null ? CLOSED_RETRY_AFTER_SECONDS : Math.ceil((status.eventStartsAt - now) / 1000);
-    return {
-      statusCode: WAITING_ROOM_ERROR_SPECS.WAITING_ROOM_CLOSED.status,
-      headers: { 'retry-after': String(Math.max(1, Math.min(CLOSED_RETRY_AFTER_SECONDS, untilEvent))), 'cache-control': 'no-store' },
-      body: { error: { code: 'WAITING_ROOM_CLOSED', message: WAITING_ROOM_ERROR_SPECS.WAITING_ROOM_CLOSED.message }, waitingRoom },
-    };
-  }
-  const message = status.phase === 'queue_full' ? 'The queue is full; try again in a little while.'
-    : status.phase === 'prequeue' ? 'The sale has not started; you are in the queue for it.'
-      : WAITING_ROOM_ERROR_SPECS.WAITING_ROOM.message;
-  return {
-    statusCode: WAITING_ROOM_ERROR_SPECS.WAITING_ROOM.status,
-    headers: { 'retry-after': String(Math.max(1, status.refreshIntervalSeconds)), 'cache-control': 'no-store' },
-    body: { error: { code: 'WAITING_ROOM', message }, waitingRoom },
-  };
 }

@@ -9,14 +9,14 @@
 // queued or admitted, the arrival ticket (their place is on the waiting page), and three times. What a
 // reader can learn from the ticket is how many shoppers arrived before them, about what the position on
 // the page says. Encrypting it would cost bytes on every request (an IV and a tag) for no secret kept.
-// The signature is @fastify/cookie's signer (the one the shop's other cookies use): HMAC-SHA256, compared
+// The signature is the one @fastify/cookie puts on the shop's other cookies (`value.` + base64 HMAC-SHA256
+// without padding), made with node:crypto here so the room's domain code needs no HTTP library: compared
 // with crypto.timingSafeEqual, and several secrets so the secret can be rotated (sign with the first,
 // accept any; an accepted older one asks for the cookie to be signed again).
 //
 // A copy of the cookie works on another device until it expires (the place is the pass's, not the
 // device's), as with Queue-it; an expired copy is worth nothing. Times are whole seconds since the epoch.
-import { randomBytes } from 'node:crypto';
-import { Signer } from '@fastify/cookie';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
 export const WAITING_ROOM_COOKIE = 'hf_waitingroom';
 
@@ -60,7 +60,21 @@ export interface WaitingRoomCookieCodec {
 export function waitingRoomCookieCodec(secrets: string | readonly string[]): WaitingRoomCookieCodec {
   const list = typeof secrets === 'string' ? [secrets] : [...secrets];
   if (list.length === 0 || list.some((s) => s.length < 32)) throw new Error('waiting room cookie secrets must be at least 32 characters');
-  const signer = new Signer(list, 'sha256');
+  const mac = (secret: string, value: string) => createHmac('sha256', secret).update(value).digest('base64').replace(/=+$/, '');
+  const signer = {
+    sign: (value: string) => `${value}.${mac(list[0]!, value)}`,
+    unsign(signed: string): { valid: boolean; renew: boolean; value: string | null } {
+      const dot = signed.lastIndexOf('.');
+      if (dot < 0) return { valid: false, renew: false, value: null };
+      const value = signed.slice(0, dot);
+      const given = Buffer.from(signed.slice(dot + 1));
+      for (let i = 0; i < list.length; i++) {
+        const expected = Buffer.from(mac(list[i]!, value));
+        if (expected.length === given.length && timingSafeEqual(expected, given)) return { valid: true, renew: i > 0, value };
+      }
+      return { valid: false, renew: false, value: null };
+    },
+  };
   return {
     encode(pass) {
       if (!/^[A-Za-z0-9_-]{16}$/.test(pass.visitorId)) throw new Error('visitorId must be 16 base64url characters (newVisitorId())');
