@@ -30,6 +30,11 @@ export interface AutoModeTuning {
   minCut: number;
   /** Additive increase per decision, as a fraction of the room's newUsersPerMinute (at least 1 a minute). */
   increaseFraction: number;
+  /** Heading past: engage early when pressure, rising at its pace over trendWindowSeconds, reaches 1 within lookaheadSeconds. */
+  trendWindowSeconds: number;
+  lookaheadSeconds: number;
+  /** ... but only from this pressure on (a quiet shop's noise is no trend). */
+  trendFrom: number;
 }
 
 export const DEFAULT_AUTO_MODE_TUNING: Readonly<AutoModeTuning> = Object.freeze({
@@ -39,6 +44,9 @@ export const DEFAULT_AUTO_MODE_TUNING: Readonly<AutoModeTuning> = Object.freeze(
   maxCut: 0.5,
   minCut: 0.1,
   increaseFraction: 0.05,
+  trendWindowSeconds: 5,
+  lookaheadSeconds: 10,
+  trendFrom: 0.3,
 });
 
 /** What the storefront measured, over a recent window (the caller's; 10 s suits the decision interval). */
@@ -77,6 +85,8 @@ export class AutoModeController {
   #lastCutAt = -Infinity;
   #calmSince: number | null = null;
   #last: AutoModeDecision | null = null;
+  /** Recent (time, pressure) samples, for the trend. */
+  #samples: { now: number; pressure: number }[] = [];
 
   constructor(tuning: Partial<AutoModeTuning> = {}) {
     this.tuning = { ...DEFAULT_AUTO_MODE_TUNING, ...tuning };
@@ -102,9 +112,15 @@ export class AutoModeController {
       return this.#last;
     };
     const calm = pressure < t.comfortableBelow;
+    this.#samples.push({ now: m.now, pressure });
+    while (this.#samples.length > 1 && m.now - this.#samples[0]!.now > t.trendWindowSeconds * 1000) this.#samples.shift();
 
     if (!this.#engaged) {
-      if (pressure < t.engageAt) return decide(null, `pressure ${pressure.toFixed(2)} under ${t.engageAt}: not queueing`);
+      const oldest = this.#samples[0]!;
+      const slopePerSecond = m.now > oldest.now ? (pressure - oldest.pressure) / ((m.now - oldest.now) / 1000) : 0;
+      const projected = pressure + Math.max(0, slopePerSecond) * t.lookaheadSeconds;
+      const headingPast = pressure >= t.trendFrom && projected >= 1;
+      if (pressure < t.engageAt && !headingPast) return decide(null, `pressure ${pressure.toFixed(2)} under ${t.engageAt}, ${projected.toFixed(2)} in ${t.lookaheadSeconds} s at its pace: not queueing`);
       this.#engaged = true;
       // Start from the flow that brought the shop here, cut by how far past the objective it is.
       const cut = pressure > 1 ? Math.max(1 - t.maxCut, 1 / pressure) : 1;
@@ -112,7 +128,8 @@ export class AutoModeController {
       this.#lastDecisionAt = m.now;
       this.#lastCutAt = pressure > 1 ? m.now : -Infinity;
       this.#calmSince = null;
-      return decide('engaged', `pressure ${pressure.toFixed(2)} reached ${t.engageAt}: admitting ${Math.floor(this.#rate)} a minute`);
+      const why = pressure >= t.engageAt ? `pressure ${pressure.toFixed(2)} reached ${t.engageAt}` : `pressure ${pressure.toFixed(2)} heading past 1 within ${t.lookaheadSeconds} s (${projected.toFixed(2)} at its pace)`;
+      return decide('engaged', `${why}: admitting ${Math.floor(this.#rate)} a minute`);
     }
 
     this.#calmSince = calm && m.queuedUsers === 0 ? (this.#calmSince ?? m.now) : null;
