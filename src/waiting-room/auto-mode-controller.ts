@@ -119,7 +119,9 @@ export class AutoModeController {
       const oldest = this.#samples[0]!;
       const slopePerSecond = m.now > oldest.now ? (pressure - oldest.pressure) / ((m.now - oldest.now) / 1000) : 0;
       const projected = pressure + Math.max(0, slopePerSecond) * t.lookaheadSeconds;
-      const headingPast = pressure >= t.trendFrom && projected >= 1;
+      // A trend needs a few seconds of samples: two close ones are noise.
+      const trendKnown = m.now - oldest.now >= (t.trendWindowSeconds * 1000) / 2;
+      const headingPast = trendKnown && pressure >= t.trendFrom && projected >= 1;
       if (pressure < t.engageAt && !headingPast) return decide(null, `pressure ${pressure.toFixed(2)} under ${t.engageAt}, ${projected.toFixed(2)} in ${t.lookaheadSeconds} s at its pace: not queueing`);
       this.#engaged = true;
       // Start from the flow that brought the shop here, cut by how far past the objective it is.

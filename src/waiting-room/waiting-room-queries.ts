@@ -22,8 +22,8 @@ const Q = {
   },
   sync: {
     name: 'waiting_room.sync',
-    text: `SELECT frontier, active, admitted_last_minute, queued, replicas, settings, settings_version, state, previous_state
-           FROM waiting_room_sync($1, $2, $3, $4, $5, $6, $7)`,
+    text: `SELECT frontier, active, admitted_last_minute, queued, replicas, settings, settings_version, state, previous_state, max_p99_ms, max_elu
+           FROM waiting_room_sync($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
   },
   upsertSessions: {
     name: 'waiting_room.upsert_sessions',
@@ -76,15 +76,19 @@ export interface SyncArgs {
   replicaId: string; advance: boolean; totalActiveUsers: number; newUsersPerMinute: number;
   /** The state the settings impose, or 'auto': queueing or not_queueing as the counts say. */
   stateFloor: string; pendingGraceSeconds: number; queuedTtlSeconds: number;
+  /** This replica's shopper p99 (null: nothing served) and event-loop utilisation, for `mode: auto`. */
+  p99Ms: number | null; eventLoopUtilization: number;
 }
 
 export interface SyncRow extends SharedCounts {
   replicas: number; settings: unknown; settings_version: number; state: string; previous_state: string;
+  max_p99_ms: number | null; max_elu: number;
 }
 
 export async function syncRoom(db: Queryable, a: SyncArgs): Promise<SyncRow> {
   return (await query<SyncRow>(db, Q.sync, [
     a.replicaId, a.advance, a.totalActiveUsers, a.newUsersPerMinute, a.stateFloor, a.pendingGraceSeconds, a.queuedTtlSeconds,
+    a.p99Ms, a.eventLoopUtilization,
   ])).rows[0]!;
 }
 

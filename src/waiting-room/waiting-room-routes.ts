@@ -29,6 +29,12 @@ const CART_API = /^\/api\/carts\/[0-9a-f-]{36}(?:\/|$)/i;
 export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSecret: string): void {
   const signer = new Signer(cookieSecret, 'sha256');
   const signedValid = (raw: string | undefined) => raw !== undefined && signer.unsign(raw).valid;
+  // `mode: auto` times the shopper requests the room let through (not operations, assets or waiting pages).
+  const timed = new WeakSet<FastifyRequest>();
+  app.addHook('onResponse', (req, reply, done) => {
+    if (timed.has(req)) room.recordLatency(reply.elapsedTime, Date.now());
+    done();
+  });
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     // Off (the default): nothing is read, nothing is set; the shop behaves as without a room.
     if (room.isOff()) return;
@@ -47,6 +53,7 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
     if (decision.kind === 'pass_through') return;
     if (decision.kind === 'admit') {
       if (decision.setCookie) setPass(req, reply, room, decision.pass, now);
+      if (room.measuresLatency()) timed.add(req);
       return;
     }
     if (decision.kind === 'queue' && decision.pass && decision.setCookie) setPass(req, reply, room, decision.pass, now);
@@ -136,6 +143,9 @@ const StatusSchema = Type.Object({
   state: Type.String({ description: 'not_queueing, queueing, queue_all or event_prequeueing' }),
   limits: LimitsSchema,
   event: Type.Union([Type.Object({ name: Type.String(), phase: Type.String() }), Type.Null()]),
+  auto: Type.Union([Type.Object({
+    engaged: Type.Boolean(), newUsersPerMinute: Type.Integer(), pressure: Type.Number(), reason: Type.String(),
+  }), Type.Null()], { description: 'mode auto: whether the room has engaged by itself, the rate it admits at, and why' }),
   activeUsers: Type.Integer(),
   queuedUsers: Type.Integer(),
   admittedLastMinute: Type.Integer(),

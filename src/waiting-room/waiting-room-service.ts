@@ -20,8 +20,10 @@ import type pg from 'pg';
 import type { Logger } from '../platform/observability/logger.ts';
 import {
   decideAdmission, queueStatus, roomLimits, QUEUED_PASS_SECONDS,
-  type AdmissionDecision, type RoomState, type SharedRoomState,
+  type AdmissionDecision, type AutoAdmission, type RoomState, type SharedRoomState,
 } from './admission.ts';
+import { AutoModeController, type AutoModeDecision } from './auto-mode-controller.ts';
+import { ShopLatency } from './shop-latency.ts';
 import { newVisitorId, waitingRoomCookieCodec, type WaitingRoomCookieCodec, type WaitingRoomPass } from './waiting-room-cookie.ts';
 import {
   applyWaitingRoomPatch, checkWaitingRoomSettings, effectiveSettings,
@@ -53,6 +55,8 @@ export interface WaitingRoomStatus {
   state: RoomState;
   limits: { totalActiveUsers: number; newUsersPerMinute: number; sessionDurationSeconds: number; queueingMethod: string; queueAll: boolean };
   event: { name: string; phase: string } | null;
+  /** `mode: auto`: whether the controller has engaged the room, at what rate, and why (null in other modes). */
+  auto: { engaged: boolean; newUsersPerMinute: number; pressure: number; reason: string } | null;
   activeUsers: number;
   queuedUsers: number;
   admittedLastMinute: number;
@@ -79,6 +83,11 @@ export class WaitingRoom {
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private failing = false;
+  /** `mode: auto` steers only once the process has started: its start-up is no measure of the shop. */
+  private started = false;
+  private readonly latency = new ShopLatency();
+  private controller = new AutoModeController();
+  private autoDecision: AutoModeDecision | null = null;
 
   constructor(opts: WaitingRoomOptions) {
     this.opts = opts;
@@ -100,6 +109,8 @@ export class WaitingRoom {
   }
 
   start(): void {
+    this.latency.resetEventLoopUtilization();
+    this.started = true;
     this.timer = setInterval(() => { void this.sync(); }, this.syncMs);
     this.timer.unref();
   }
@@ -114,6 +125,20 @@ export class WaitingRoom {
   /** The room is off: requests go through exactly as without it (checked first, on every request). */
   isOff(): boolean {
     return this.settings.mode === 'off';
+  }
+
+  /** `mode: auto` steers by the shop's latency: only then are shopper requests timed. */
+  measuresLatency(): boolean {
+    return this.settings.mode === 'auto';
+  }
+
+  recordLatency(ms: number, now: number): void {
+    this.latency.record(ms, now);
+  }
+
+  /** The controller's output while in `mode: auto` (null otherwise, or before its first decision). */
+  private autoAdmission(): AutoAdmission | null {
+    return this.settings.mode === 'auto' && this.autoDecision ? { engaged: this.autoDecision.engaged, newUsersPerMinute: this.autoDecision.newUsersPerMinute } : null;
   }
 
   effective(now: number): EffectiveSettings {
@@ -133,14 +158,14 @@ export class WaitingRoom {
     if (settings.mode === 'off') return { kind: 'pass_through' };
     const nowS = Math.floor(now / 1000);
     const check = this.requireCodec().verify(rawCookie, nowS);
-    const limits = roomLimits(settings, null);
+    const limits = roomLimits(settings, this.autoAdmission());
     const rejecting = settings.queueingMethod === 'reject' && settings.event?.phase !== 'prequeueing';
     let decision: AdmissionDecision;
     if (!check.valid && limits.queueing && !rejecting) {
       decision = await this.arrival(settings, now);
     } else {
       decision = decideAdmission({
-        settings, state: this.shared, auto: null, pass: check, now, random: Math.random, newVisitorId,
+        settings, state: this.shared, auto: this.autoAdmission(), pass: check, now, random: Math.random, newVisitorId,
         issueTicket: () => { throw new Error('a ticket is issued only by waiting_room_arrive'); },
       });
     }
@@ -151,7 +176,7 @@ export class WaitingRoom {
   /** A new shopper while the room queues: the database gives a place or the next ticket. */
   private async arrival(settings: EffectiveSettings, now: number): Promise<AdmissionDecision> {
     const nowS = Math.floor(now / 1000);
-    const limits = roomLimits(settings, null);
+    const limits = roomLimits(settings, this.autoAdmission());
     if (settings.maxQueuedUsers > 0 && this.shared.queuedUsers >= settings.maxQueuedUsers) {
       const status = { ...queueStatus(settings, limits, this.shared, null, now), phase: 'queue_full' as const, queueIsFull: true };
       return { kind: 'queue', pass: null, setCookie: false, status, newArrival: true };
@@ -216,7 +241,7 @@ export class WaitingRoom {
     this.batch = emptyBatch();
     const now = Date.now();
     const settings = this.effective(now);
-    const limits = roomLimits(settings, null);
+    const limits = roomLimits(settings, this.autoAdmission());
     const stateFloor = settings.mode === 'off' ? 'not_queueing'
       : settings.queueAll ? 'queue_all'
         : settings.event?.phase === 'prequeueing' ? 'event_prequeueing'
@@ -226,6 +251,7 @@ export class WaitingRoom {
       const r = await syncRoom(this.opts.pool, {
         replicaId: this.replicaId, advance: limits.queueing && limits.method === 'fifo' && !limits.closedToNewShoppers,
         totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: limits.newUsersPerMinute, stateFloor, ...this.windows(settings),
+        p99Ms: this.latency.p99(now), eventLoopUtilization: this.latency.eventLoopUtilization(),
       });
       this.shared = { activeUsers: r.active, admittedLastMinute: r.admitted_last_minute, queuedUsers: r.queued, nextTicketToAdmit: r.frontier, shuffle: null };
       this.state = r.state as RoomState;
@@ -233,6 +259,7 @@ export class WaitingRoom {
       waitingRoomActiveUsers.set(r.active);
       waitingRoomQueuedUsers.set(r.queued);
       if (r.settings_version !== this.settingsVersion) this.applyStored(r.settings, r.settings_version);
+      await this.steer(r.max_p99_ms, r.max_elu, now);
       if (r.state !== r.previous_state) {
         await this.opts.changes?.record({
           kind: 'waiting_room.state_changed', subject: 'waiting-room',
@@ -246,6 +273,32 @@ export class WaitingRoom {
       this.mergeBack(batch);
       if (!this.failing) this.opts.logger.warn({ err, task: 'waiting room synchronisation' }, 'failing; admitted shoppers are still served from their passes');
       this.failing = true;
+    }
+  }
+
+  /**
+   * `mode: auto`: one step of the controller (decision 0018) on the busiest replica's measurements. Every
+   * replica runs its own controller on the same shared inputs, so their decisions agree up to the moment
+   * each synchronises (at most one interval apart).
+   */
+  private async steer(p99Ms: number | null, eventLoopUtilization: number, now: number): Promise<void> {
+    const settings = this.effective(now);
+    if (settings.mode !== 'auto' || !this.started) {
+      if (this.autoDecision) { this.controller = new AutoModeController(); this.autoDecision = null; }
+      return;
+    }
+    const d = this.controller.update(
+      { now, p99Ms, eventLoopUtilization, queuedUsers: this.shared.queuedUsers, admittedLastMinute: this.shared.admittedLastMinute },
+      { auto: settings.auto, maxNewUsersPerMinute: settings.newUsersPerMinute },
+    );
+    this.autoDecision = d;
+    if (d.transition) {
+      this.opts.logger.info({ transition: d.transition, pressure: d.pressure, newUsersPerMinute: d.newUsersPerMinute }, `waiting room auto mode ${d.transition}: ${d.reason}`);
+      await this.opts.changes?.record({
+        kind: 'waiting_room.state_changed', subject: 'waiting-room',
+        summary: `waiting room auto mode ${d.transition}: ${d.reason}`,
+        details: { auto: d.transition, pressure: d.pressure, newUsersPerMinute: d.newUsersPerMinute, p99Ms, eventLoopUtilization },
+      });
     }
   }
 
@@ -294,7 +347,7 @@ export class WaitingRoom {
     await this.sync();
     const now = Date.now();
     const settings = this.effective(now);
-    const limits = roomLimits(settings, null);
+    const limits = roomLimits(settings, this.autoAdmission());
     const next = queueStatus(settings, limits, this.shared, null, now);
     return {
       mode: settings.mode, state: this.state,
@@ -303,6 +356,9 @@ export class WaitingRoom {
         sessionDurationSeconds: settings.sessionDurationSeconds, queueingMethod: settings.queueingMethod, queueAll: settings.queueAll,
       },
       event: settings.event ? { name: settings.event.name, phase: settings.event.phase } : null,
+      auto: settings.mode === 'auto' && this.autoDecision
+        ? { engaged: this.autoDecision.engaged, newUsersPerMinute: this.autoDecision.newUsersPerMinute, pressure: this.autoDecision.pressure, reason: this.autoDecision.reason }
+        : null,
       activeUsers: this.shared.activeUsers, queuedUsers: this.shared.queuedUsers, admittedLastMinute: this.shared.admittedLastMinute,
       estimatedWaitSeconds: this.shared.queuedUsers > 0 && next.waitTimeKnown ? next.waitTimeSeconds : this.shared.queuedUsers > 0 ? null : 0,
       replicas: this.replicas, syncIntervalMs: this.syncMs, settings: this.settings,

@@ -36,7 +36,11 @@ CREATE TABLE waiting_room_queue (
 
 CREATE TABLE waiting_room_replicas (
   replica_id text PRIMARY KEY,
-  seen_at    timestamptz NOT NULL
+  seen_at    timestamptz NOT NULL,
+  -- what `mode: auto` steers by: the replica's shopper p99 over the last seconds (null: nothing served)
+  -- and its event-loop utilisation since its last synchronisation
+  p99_ms     double precision,
+  elu        double precision
 );
 
 -- The shared counts at one moment. Shoppers let in by the frontier who have not come back yet count as
@@ -84,9 +88,10 @@ END $$;
 -- as places are open (p_advance; skipping tickets whose shopper left), sets the room's state and purges
 -- what no count needs any more. Returns the counts after the move, the settings and the state before.
 CREATE FUNCTION waiting_room_sync(p_replica text, p_advance boolean, p_total integer, p_rate integer,
-  p_state_floor text, p_pending_grace integer, p_queued_ttl integer,
+  p_state_floor text, p_pending_grace integer, p_queued_ttl integer, p_p99_ms double precision, p_elu double precision,
   OUT frontier bigint, OUT active integer, OUT admitted_last_minute integer, OUT queued integer,
-  OUT replicas integer, OUT settings jsonb, OUT settings_version integer, OUT state text, OUT previous_state text)
+  OUT replicas integer, OUT settings jsonb, OUT settings_version integer, OUT state text, OUT previous_state text,
+  OUT max_p99_ms double precision, OUT max_elu double precision)
 LANGUAGE plpgsql AS $$
 DECLARE
   v_open integer;
@@ -94,8 +99,8 @@ DECLARE
   v_last bigint;
 BEGIN
   SELECT r.state INTO previous_state FROM waiting_room r WHERE r.id FOR UPDATE;
-  INSERT INTO waiting_room_replicas (replica_id, seen_at) VALUES (p_replica, now())
-    ON CONFLICT (replica_id) DO UPDATE SET seen_at = now();
+  INSERT INTO waiting_room_replicas (replica_id, seen_at, p99_ms, elu) VALUES (p_replica, now(), p_p99_ms, p_elu)
+    ON CONFLICT (replica_id) DO UPDATE SET seen_at = now(), p99_ms = EXCLUDED.p99_ms, elu = EXCLUDED.elu;
   SELECT c.frontier, c.active, c.admitted_last_minute, c.queued INTO frontier, active, admitted_last_minute, queued
     FROM waiting_room_counts(p_pending_grace, p_queued_ttl) c;
   v_open := greatest(0, least(p_total - active, p_rate - admitted_last_minute));
@@ -120,6 +125,9 @@ BEGIN
     updated_at = CASE WHEN r.state = waiting_room_sync.state THEN r.updated_at ELSE now() END
     WHERE r.id RETURNING r.settings, r.settings_version INTO settings, settings_version;
   SELECT count(*) INTO replicas FROM waiting_room_replicas x WHERE x.seen_at > now() - interval '10 seconds';
+  -- the busiest replica's measurements, from replicas that reported in the last 3 seconds
+  SELECT max(x.p99_ms), coalesce(max(x.elu), 0) INTO max_p99_ms, max_elu
+    FROM waiting_room_replicas x WHERE x.seen_at > now() - interval '3 seconds';
   DELETE FROM waiting_room_sessions s WHERE s.expires_at < now() - interval '2 minutes' AND s.admitted_at < now() - interval '2 minutes';
   DELETE FROM waiting_room_queue q WHERE q.last_seen_at < now() - make_interval(secs => p_queued_ttl) - interval '2 minutes'
     AND (q.let_in_at IS NULL OR q.let_in_at < now() - interval '2 minutes');
