@@ -130,3 +130,13 @@ test('which event is in force: none, prequeueing, running with its limits, then 
   const suspended = settingsOf(applyWaitingRoomPatch(settings, { events: [{ ...sale, suspended: true }] }));
   assert.equal(effectiveSettings(suspended, Date.parse('2026-11-27T09:30:00Z')).event, null, 'a suspended event is ignored');
 });
+
+test('a body nested thousands deep is refused with a problem, not a stack overflow', () => {
+  let deep: Record<string, unknown> = {};
+  for (let i = 0; i < 5000; i++) deep = { a: deep };
+  const patched = applyWaitingRoomPatch(defaultWaitingRoomSettings(), deep);
+  assert.equal(patched.ok, false);
+  assert.match(!patched.ok ? patched.problems[0]!.message : '', /nests deeper/);
+  const checked = checkWaitingRoomSettings({ events: [deep] });
+  assert.equal(checked.ok, false);
+});

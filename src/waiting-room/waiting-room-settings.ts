@@ -80,6 +80,7 @@ export function defaultWaitingRoomSettings(): WaitingRoomSettings {
 /** Fills in defaults and checks `value` as a whole: the schema, then the rules across fields. */
 export function checkWaitingRoomSettings(value: unknown): SettingsResult {
   if (!isPlainObject(value)) return { ok: false, problems: [{ segments: [], at: '', message: 'must be a JSON object' }] };
+  if (deeperThan(value, MAX_DEPTH)) return { ok: false, problems: [{ segments: [], at: '', message: TOO_DEEP }] };
   // structuredClone, not Value.Clone: it copies an own `__proto__` key as a key (then refused as unknown)
   // instead of assigning it, which would set the copy's prototype and drop the key unseen.
   const withDefaults = Value.Default(WaitingRoomSettingsSchema, structuredClone({ ...BASE_DEFAULTS, ...value }));
@@ -96,7 +97,27 @@ export function checkWaitingRoomSettings(value: unknown): SettingsResult {
  */
 export function applyWaitingRoomPatch(current: WaitingRoomSettings, patch: unknown): SettingsResult {
   if (!isPlainObject(patch)) return { ok: false, problems: [{ segments: [], at: '', message: 'must be a JSON object' }] };
+  if (deeperThan(patch, MAX_DEPTH)) return { ok: false, problems: [{ segments: [], at: '', message: TOO_DEEP }] };
   return checkWaitingRoomSettings(mergePatch(current, patch));
+}
+
+/**
+ * The settings nest three levels at most (events[0].name); a body nested far deeper is refused before it is
+ * merged or copied, both of which recurse and would overflow the stack on thousands of levels.
+ */
+const MAX_DEPTH = 8;
+const TOO_DEEP = `nests deeper than any setting (more than ${MAX_DEPTH} levels)`;
+
+/** Whether `value` nests objects or arrays more than `max` levels deep (walked without recursion). */
+function deeperThan(value: unknown, max: number): boolean {
+  const stack: { v: unknown; depth: number }[] = [{ v: value, depth: 0 }];
+  while (stack.length) {
+    const { v, depth } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= max) return true;
+    for (const child of Object.values(v)) stack.push({ v: child, depth: depth + 1 });
+  }
+  return false;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
