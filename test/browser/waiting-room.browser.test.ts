@@ -4,28 +4,23 @@
 // meta refresh). Screenshots go to reports/ (gitignored).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
 import { productWithStock } from '../helpers/route-test.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const REPORTS = path.resolve(import.meta.dirname, '../../reports');
 
 let app: TestApp;
 let browser: Browser;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `browser tests need Chromium at ${CHROMIUM}`);
   app = await startTestApp({
     config: { waitingRoom: { mode: 'on', totalActiveUsers: 1, newUsersPerMinute: 1, refreshIntervalSeconds: 2 }, waitingRoomSyncMs: 200 },
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   await mkdir(REPORTS, { recursive: true });
 });
 
