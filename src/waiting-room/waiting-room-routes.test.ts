@@ -141,3 +141,24 @@ test('reject: 503 WAITING_ROOM_CLOSED with Retry-After; passthrough lets everyon
   assert.equal((await t.call('GET', '/api/things')).status, 200);
   assert.equal((await t.call('GET', '/api/things')).status, 200);
 });
+
+test('a scheduled event prequeueing holds every new shopper and says when the sale starts', async () => {
+  const now = Date.now();
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const put = await t.call('PUT', '/api/admin/waiting-room', { admin: true, body: {
+    mode: 'on', queueingMethod: 'fifo', totalActiveUsers: 100, newUsersPerMinute: 100,
+    events: [{ name: 'sale', prequeueStartTime: iso(now - 60_000), eventStartTime: iso(now + 5 * 60_000), eventEndTime: iso(now + 60 * 60_000) }],
+  } });
+  assert.equal(put.status, 200, put.body);
+  const res = await t.call('GET', '/api/things');
+  assert.equal(res.status, 429);
+  assert.equal(res.json.error.code, 'WAITING_ROOM');
+  assert.match(res.json.error.message, /sale has not started/);
+  const page = await t.call('GET', '/things', { headers: { accept: 'text/html' } });
+  assert.match(page.body, /The sale starts soon/);
+  const ops = await t.call('GET', '/api/ops/waiting-room', { admin: true });
+  assert.equal(ops.json.state, 'event_prequeueing');
+  assert.deepEqual(ops.json.event, { name: 'sale', phase: 'prequeueing' });
+  await t.call('PUT', '/api/admin/waiting-room', { admin: true, body: { events: [], mode: 'off' } });
+  assert.equal((await t.call('GET', '/api/things')).status, 200, 'off again: everyone walks in');
+});
