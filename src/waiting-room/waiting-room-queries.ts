@@ -20,6 +20,10 @@ const Q = {
     name: 'waiting_room.arrive',
     text: `SELECT admitted, ticket, frontier, active, admitted_last_minute, queued FROM waiting_room_arrive($1, $2, $3, $4, $5, $6, $7)`,
   },
+  takeTicket: {
+    name: 'waiting_room.take_ticket',
+    text: `INSERT INTO waiting_room_queue (ticket, visitor_id) VALUES (nextval('waiting_room_tickets'), $1) RETURNING ticket`,
+  },
   sync: {
     name: 'waiting_room.sync',
     text: `SELECT frontier, active, admitted_last_minute, queued, replicas, settings, settings_version, state, previous_state, max_p99_ms, max_elu
@@ -70,6 +74,11 @@ export async function arrive(db: Queryable, a: ArriveArgs): Promise<SharedCounts
   return (await query<SharedCounts & { admitted: boolean; ticket: number }>(db, Q.arrive, [
     a.visitorId, a.sessionSeconds, a.totalActiveUsers, a.newUsersPerMinute, a.straightIn, a.pendingGraceSeconds, a.queuedTtlSeconds,
   ])).rows[0]!;
+}
+
+/** The next ticket, without the room's lock: for a newcomer while shoppers are known to be waiting. */
+export async function takeTicket(db: Queryable, visitorId: string): Promise<number> {
+  return (await query<{ ticket: number }>(db, Q.takeTicket, [visitorId])).rows[0]!.ticket;
 }
 
 export interface SyncArgs {

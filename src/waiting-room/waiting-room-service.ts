@@ -30,7 +30,7 @@ import {
   type EffectiveSettings, type WaitingRoomSettings,
 } from './waiting-room-settings.ts';
 import { WaitingRoomErrors } from './waiting-room-errors.ts';
-import { arrive, ensureRoom, flushBatch, readStoredSettings, storeSettings, syncRoom, type RoomBatch } from './waiting-room-queries.ts';
+import { arrive, ensureRoom, flushBatch, readStoredSettings, storeSettings, syncRoom, takeTicket, type RoomBatch } from './waiting-room-queries.ts';
 import { waitingRoomActiveUsers, waitingRoomAdmitted, waitingRoomQueuedUsers, waitingRoomWaitSeconds } from './waiting-room-metrics.ts';
 
 /** What the room records as a change event (the changes context's recorder, or nothing in a unit test). */
@@ -182,6 +182,15 @@ export class WaitingRoom {
       return { kind: 'queue', pass: null, setCookie: false, status, newArrival: true };
     }
     const visitorId = newVisitorId();
+    if (this.shared.queuedUsers > 0 || limits.closedToNewShoppers) {
+      // Shoppers are waiting (as of the last synchronisation) or nobody new may enter: a newcomer queues
+      // whatever the counts say now, so they take a ticket without the room's lock. Under a surge this is
+      // what almost every newcomer costs: one insert. If the queue drained since, the next
+      // synchronisation's frontier lets them in.
+      const ticket = await takeTicket(this.opts.pool, visitorId);
+      this.shared.queuedUsers++;
+      return this.queuedArrival(visitorId, ticket, settings, now);
+    }
     const r = await arrive(this.opts.pool, {
       visitorId, sessionSeconds: settings.sessionDurationSeconds, totalActiveUsers: limits.totalActiveUsers,
       newUsersPerMinute: limits.newUsersPerMinute, straightIn: !limits.closedToNewShoppers, ...this.windows(settings),
@@ -193,11 +202,16 @@ export class WaitingRoom {
       // Already in the sessions table: admission 'new' is not counted again by remember().
       return { kind: 'admit', pass, setCookie: true, admission: null, waitedSeconds: null };
     }
+    return this.queuedArrival(visitorId, r.ticket, settings, now);
+  }
+
+  private queuedArrival(visitorId: string, ticket: number, settings: EffectiveSettings, now: number): AdmissionDecision {
+    const nowS = Math.floor(now / 1000);
     const pass: WaitingRoomPass = {
-      visitorId, state: 'queued', ticket: r.ticket, issuedAt: nowS, lastSeenAt: nowS,
+      visitorId, state: 'queued', ticket, issuedAt: nowS, lastSeenAt: nowS,
       expiresAt: nowS + Math.max(QUEUED_PASS_SECONDS, 3 * settings.refreshIntervalSeconds),
     };
-    return { kind: 'queue', pass, setCookie: true, status: queueStatus(settings, limits, this.shared, r.ticket, now), newArrival: true };
+    return { kind: 'queue', pass, setCookie: true, status: queueStatus(settings, roomLimits(settings, this.autoAdmission()), this.shared, ticket, now), newArrival: true };
   }
 
   /** Counts a decision into this replica's copy of the shared state and its batch for the next synchronisation. */

@@ -34,6 +34,10 @@ CREATE TABLE waiting_room_queue (
   let_in_at    timestamptz
 );
 
+-- the counts: shoppers waiting (seen lately), and shoppers let in who have not come back yet
+CREATE INDEX waiting_room_queue_waiting ON waiting_room_queue (last_seen_at) WHERE let_in_at IS NULL;
+CREATE INDEX waiting_room_queue_let_in ON waiting_room_queue (let_in_at) WHERE let_in_at IS NOT NULL;
+
 CREATE TABLE waiting_room_replicas (
   replica_id text PRIMARY KEY,
   seen_at    timestamptz NOT NULL,
