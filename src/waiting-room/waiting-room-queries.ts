@@ -42,6 +42,10 @@ const Q = {
     text: `UPDATE waiting_room_queue q SET last_seen_at = greatest(q.last_seen_at, to_timestamp(x.s))
            FROM unnest($1::bigint[], $2::float8[]) AS x(t, s) WHERE q.ticket = x.t`,
   },
+  revokeSessions: {
+    name: 'waiting_room.revoke_sessions',
+    text: `DELETE FROM waiting_room_sessions WHERE visitor_id = ANY($1::text[])`,
+  },
   leaveQueue: {
     name: 'waiting_room.leave_queue',
     text: `DELETE FROM waiting_room_queue WHERE ticket = ANY($1::bigint[])`,
@@ -106,6 +110,8 @@ export interface RoomBatch {
   sessions: Map<string, { admittedAt: number; expiresAt: number }>;
   queuedSeen: Map<number, number>;
   leftQueue: Set<number>;
+  /** Sessions ended by a completed checkout (revokeSessionAfterCheckout). */
+  revoked: Set<string>;
 }
 
 export async function flushBatch(db: Queryable, b: RoomBatch): Promise<void> {
@@ -116,4 +122,6 @@ export async function flushBatch(db: Queryable, b: RoomBatch): Promise<void> {
   }
   if (b.queuedSeen.size) await query(db, Q.refreshQueued, [[...b.queuedSeen.keys()], [...b.queuedSeen.values()]]);
   if (b.leftQueue.size) await query(db, Q.leaveQueue, [[...b.leftQueue]]);
+  // After the upserts: a session renewed and revoked in the same interval ends revoked.
+  if (b.revoked.size) await query(db, Q.revokeSessions, [[...b.revoked]]);
 }

@@ -23,6 +23,7 @@ before(async () => {
     waitingRoomRoutes(app, { room, adminTokenSha256 });
     app.get('/api/things', async () => ({ ok: true }));
     app.get('/things', async (_req, reply) => reply.type('text/html').send('<p>REAL-THINGS-PAGE</p>'));
+    app.post('/api/checkout', async (_req, reply) => reply.code(202).send({ status: 'pending_payment' }));
   });
 });
 after(async () => { await room?.stop(); await t?.close(); });
@@ -161,4 +162,24 @@ test('a scheduled event prequeueing holds every new shopper and says when the sa
   assert.deepEqual(ops.json.event, { name: 'sale', phase: 'prequeueing' });
   await t.call('PUT', '/api/admin/waiting-room', { admin: true, body: { events: [], mode: 'off' } });
   assert.equal((await t.call('GET', '/api/things')).status, 200, 'off again: everyone walks in');
+});
+
+test('revokeSessionAfterCheckout: a completed checkout frees the place and clears the pass; without it the session stays', async () => {
+  await t.call('PUT', '/api/admin/waiting-room', { admin: true, body: { mode: 'on', totalActiveUsers: 50, newUsersPerMinute: 50, queueingMethod: 'fifo', revokeSessionAfterCheckout: false } });
+  const activeNow = async () => (await t.call('GET', '/api/ops/waiting-room', { admin: true })).json.activeUsers as number;
+  const keeper = cookieOf((await t.call('GET', '/api/things')).headers)!;
+  const before = await activeNow();
+  const kept = await t.call('POST', '/api/checkout', { body: {}, headers: { cookie: keeper } });
+  assert.equal(kept.status, 202);
+  assert.equal(cookieOf(kept.headers), undefined, 'the pass is left as it is');
+  assert.equal(await activeNow(), before, 'still in');
+
+  await t.call('PUT', '/api/admin/waiting-room', { admin: true, body: { revokeSessionAfterCheckout: true } });
+  const payer = cookieOf((await t.call('GET', '/api/things')).headers)!;
+  const withPayer = await activeNow();
+  const paid = await t.call('POST', '/api/checkout', { body: {}, headers: { cookie: payer } });
+  assert.equal(paid.status, 202);
+  assert.equal(cookieOf(paid.headers), 'hf_waitingroom=', 'the pass is cleared');
+  assert.match(String([paid.headers['set-cookie']].flat().find((c) => String(c).startsWith('hf_waitingroom='))), /Max-Age=0/i);
+  assert.equal(await activeNow(), withPayer - 1, 'the place is free');
 });

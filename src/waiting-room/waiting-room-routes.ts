@@ -31,6 +31,17 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
   const signedValid = (raw: string | undefined) => raw !== undefined && signer.unsign(raw).valid;
   // `mode: auto` times the shopper requests the room let through (not operations, assets or waiting pages).
   const timed = new WeakSet<FastifyRequest>();
+  // A completed checkout (the API's 202, the form's 303 to the order page) may end the shopper's session.
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (room.isOff() || req.method !== 'POST') return payload;
+    const path = req.url.split('?')[0];
+    const completed = (path === '/api/checkout' && reply.statusCode === 202) || (path === '/checkout' && reply.statusCode === 303);
+    if (!completed || !req.headers.cookie) return payload;
+    if (room.revokeAfterCheckout(parseCookie(req.headers.cookie)[WAITING_ROOM_COOKIE], Date.now())) {
+      appendSetCookie(reply, stringifySetCookie({ name: WAITING_ROOM_COOKIE, value: '', path: '/', httpOnly: true, sameSite: 'lax', maxAge: 0 }));
+    }
+    return payload;
+  });
   app.addHook('onResponse', (req, reply, done) => {
     if (timed.has(req)) room.recordLatency(reply.elapsedTime, Date.now());
     done();
@@ -70,7 +81,11 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
 
 function setPass(req: FastifyRequest, reply: FastifyReply, room: WaitingRoom, pass: WaitingRoomPass, now: number): void {
   const nowS = Math.floor(now / 1000);
-  const cookie = stringifySetCookie({ name: WAITING_ROOM_COOKIE, value: room.encode(pass), ...waitingRoomCookieOptions(pass, nowS, req.protocol === 'https') });
+  appendSetCookie(reply, stringifySetCookie({ name: WAITING_ROOM_COOKIE, value: room.encode(pass), ...waitingRoomCookieOptions(pass, nowS, req.protocol === 'https') }));
+}
+
+/** Adds a Set-Cookie header beside any the route sets (@fastify/cookie appends its own to these). */
+function appendSetCookie(reply: FastifyReply, cookie: string): void {
   const existing = reply.getHeader('set-cookie');
   reply.header('set-cookie', existing === undefined ? cookie : [...[existing].flat().map(String), cookie]);
 }

@@ -66,7 +66,7 @@ export interface WaitingRoomStatus {
   settings: WaitingRoomSettings;
 }
 
-const emptyBatch = (): RoomBatch => ({ sessions: new Map(), queuedSeen: new Map(), leftQueue: new Set() });
+const emptyBatch = (): RoomBatch => ({ sessions: new Map(), queuedSeen: new Map(), leftQueue: new Set(), revoked: new Set() });
 
 export class WaitingRoom {
   readonly syncMs: number;
@@ -320,6 +320,7 @@ export class WaitingRoom {
     for (const [k, v] of old.sessions) if (!this.batch.sessions.has(k)) this.batch.sessions.set(k, v);
     for (const [k, v] of old.queuedSeen) if (!this.batch.queuedSeen.has(k)) this.batch.queuedSeen.set(k, v);
     for (const t of old.leftQueue) this.batch.leftQueue.add(t);
+    for (const v of old.revoked) this.batch.revoked.add(v);
   }
 
   private applyStored(stored: unknown, version: number): void {
@@ -328,6 +329,20 @@ export class WaitingRoom {
     const checked = checkWaitingRoomSettings(stored);
     if (checked.ok) this.settings = checked.settings;
     else this.opts.logger.warn({ problems: checked.problems }, 'ignoring stored waiting room settings that no longer pass the checks');
+  }
+
+  /**
+   * After a completed checkout, with revokeSessionAfterCheckout: ends the shopper's session (their place
+   * is free from the next synchronisation). Returns whether there was an admitted pass to end.
+   */
+  revokeAfterCheckout(rawCookie: string | undefined, now: number): boolean {
+    if (this.settings.mode === 'off' || !this.settings.revokeSessionAfterCheckout) return false;
+    const check = this.requireCodec().verify(rawCookie, Math.floor(now / 1000));
+    if (!check.valid || check.pass.state !== 'admitted') return false;
+    this.batch.sessions.delete(check.pass.visitorId);
+    this.batch.revoked.add(check.pass.visitorId);
+    this.shared.activeUsers = Math.max(0, this.shared.activeUsers - 1);
+    return true;
   }
 
   currentSettings(): WaitingRoomSettings {
