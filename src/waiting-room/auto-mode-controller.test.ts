@@ -99,12 +99,14 @@ test('inside the dead band the rate holds; cuts are spaced so each can show', ()
   assert.deepEqual(distinct, [600, 300, 150, 75], 'halved (p99 at twice the objective) once every 20 s');
 });
 
-test('event-loop saturation alone engages the room', () => {
+test('event-loop saturation engages the room once latency shows it; busy but fast does not', () => {
   const controller = new AutoModeController();
-  const d = controller.update({ now: 0, p99Ms: 80, eventLoopUtilization: 0.95, queuedUsers: 0, admittedLastMinute: 900 }, limits);
+  const d = controller.update({ now: 0, p99Ms: 200, eventLoopUtilization: 0.95, queuedUsers: 0, admittedLastMinute: 900 }, limits);
   assert.equal(d.transition, 'engaged');
   assert.ok(d.pressure > 1);
   assert.equal(d.newUsersPerMinute, 852, 'cut by utilisation over its bound (0.95 / 0.9)');
+  const fast = new AutoModeController().update({ now: 0, p99Ms: 80, eventLoopUtilization: 0.99, queuedUsers: 0, admittedLastMinute: 900 }, limits);
+  assert.equal(fast.engaged, false, 'a saturated process answering in 80 ms (16% of the objective) is serving well');
   const idle = new AutoModeController().update({ now: 0, p99Ms: null, eventLoopUtilization: 0.1, queuedUsers: 0, admittedLastMinute: 0 }, limits);
   assert.equal(idle.engaged, false);
 });

@@ -3,7 +3,8 @@
 // Cloudflare Waiting Room and Queue-it admit a number of shoppers someone chose. Here the room watches the
 // storefront's measured p99 (against the browse objective, 500 ms) and its event-loop utilisation, engages
 // by itself when either heads past its bound, and then steers the admission rate (new shoppers a minute):
-// - pressure = the larger of p99 ÷ objective and utilisation ÷ its bound;
+// - pressure = the larger of p99 ÷ objective and utilisation ÷ its bound (utilisation only once p99 is at
+//   30% of the objective or more: busy but fast is serving well);
 // - engage when pressure reaches 0.8 (heading past, not yet past), starting from the rate shoppers were
 //   arriving at, cut in proportion to the overshoot;
 // - engaged, once per decision interval: over the objective, cut the rate by objective ÷ p99 (a gradient,
@@ -105,7 +106,11 @@ export class AutoModeController {
     const floor = Math.min(auto.minNewUsersPerMinute, limits.maxNewUsersPerMinute);
     const ceiling = limits.maxNewUsersPerMinute;
     const latency = m.p99Ms === null ? 0 : m.p99Ms / auto.latencyObjectiveMs;
-    const pressure = Math.max(latency, m.eventLoopUtilization / auto.eventLoopUtilizationMax);
+    // Utilisation counts only once latency shows it too (p99 at trendFrom of the objective or more): a
+    // process busy all the time but answering fast is serving well (a closed-loop benchmark at full speed),
+    // and queueing shoppers then would only lose throughput.
+    const saturation = latency >= t.trendFrom ? m.eventLoopUtilization / auto.eventLoopUtilizationMax : 0;
+    const pressure = Math.max(latency, saturation);
     const clamp = (r: number) => Math.min(ceiling, Math.max(floor, r));
     const decide = (transition: AutoModeDecision['transition'], reason: string): AutoModeDecision => {
       this.#last = { engaged: this.#engaged, newUsersPerMinute: this.#engaged ? Math.floor(this.#rate) : ceiling, pressure, transition, reason };
