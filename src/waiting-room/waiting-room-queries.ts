@@ -54,8 +54,17 @@ const Q = {
 
 export interface RoomRow { secret: string; settings: unknown; settings_version: number }
 
+/**
+ * The room's row, made with `newSecret` if there is none yet. Two processes starting at once both try to
+ * make it: the second's insert waits for the first's and does nothing, and its own read, from before the
+ * first committed, finds nothing either; so it asks again, and a statement after the wait sees the row.
+ */
 export async function ensureRoom(db: Queryable, newSecret: string): Promise<RoomRow> {
-  return (await query<RoomRow>(db, Q.ensureRoom, [newSecret])).rows[0]!;
+  for (let attempt = 1; ; attempt++) {
+    const row = (await query<RoomRow>(db, Q.ensureRoom, [newSecret])).rows[0];
+    if (row) return row;
+    if (attempt === 3) throw new Error('the waiting room\'s row was neither made nor found');
+  }
 }
 
 export async function readStoredSettings(db: Queryable): Promise<{ settings: unknown; version: number }> {

@@ -18,6 +18,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from '../platform/observability/logger.ts';
+import { FailureRun } from '../platform/observability/failure-run.ts';
 import {
   decideAdmission, queueStatus, roomLimits, QUEUED_PASS_SECONDS,
   type AdmissionDecision, type AutoAdmission, type RoomState, type SharedRoomState,
@@ -82,7 +83,7 @@ export class WaitingRoom {
   private batch: RoomBatch = emptyBatch();
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
-  private failing = false;
+  private readonly syncFailures: FailureRun;
   /** `mode: auto` steers only once the process has started: its start-up is no measure of the shop. */
   private started = false;
   private readonly latency = new ShopLatency();
@@ -92,6 +93,7 @@ export class WaitingRoom {
   constructor(opts: WaitingRoomOptions) {
     this.opts = opts;
     this.syncMs = opts.syncMs;
+    this.syncFailures = new FailureRun(opts.logger, 'waiting room synchronisation');
     const checked = checkWaitingRoomSettings(opts.configured);
     if (!checked.ok) {
       throw new Error(`HOLDFAST_WAITING_ROOM is not valid: ${checked.problems.map((p) => `${p.at || '(the object)'}: ${p.message}`).join('; ')}`);
@@ -281,12 +283,10 @@ export class WaitingRoom {
           details: { from: r.previous_state, to: r.state, activeUsers: r.active, queuedUsers: r.queued, mode: settings.mode },
         });
       }
-      if (this.failing) this.opts.logger.info({ task: 'waiting room synchronisation' }, 'works again');
-      this.failing = false;
+      this.syncFailures.succeeded();
     } catch (err) {
       this.mergeBack(batch);
-      if (!this.failing) this.opts.logger.warn({ err, task: 'waiting room synchronisation' }, 'failing; admitted shoppers are still served from their passes');
-      this.failing = true;
+      this.syncFailures.failed(err, 'admitted shoppers are still served from their passes; will retry');
     }
   }
 
