@@ -22,6 +22,7 @@ import { paymentProvidersModule, paymentsApiModule, paymentWorkersModule, paymen
 import { controlModule } from '../control/index.ts';
 import { changesModule, changesMigrations } from '../changes/index.ts';
 import { storefrontModule } from '../storefront/index.ts';
+import { waitingRoomModule, waitingRoomMigrations } from '../waiting-room/index.ts';
 import type { Config } from './holdfast-config.ts';
 
 /** Every module of `holdfast`; each reads a slice of Config (checked here by the type). */
@@ -32,11 +33,11 @@ export const MODULES: readonly ModuleFor<Config>[] = [
   changesModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, adminApiModule,
   faultsModule, faultsApiModule, pspModule,
   paymentProvidersModule, paymentsApiModule, paymentWorkersModule,
-  storefrontModule, controlModule,
+  storefrontModule, waitingRoomModule, controlModule,
 ];
 
 const ROLES = {
-  storefront: [changesModule, storefrontModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule],
+  storefront: [changesModule, waitingRoomModule, storefrontModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule],
   payments: [changesModule, paymentWorkersModule],
   psp: [changesModule, pspModule],
   control: [changesModule, controlModule],
@@ -50,7 +51,7 @@ export const TARGETS: Readonly<Record<string, readonly ModuleFor<Config>[]>> = {
 /** Each owner's folder of numbered migrations (applied in one global order of their numbers). */
 export const MIGRATION_FOLDERS: readonly string[] = [
   adminTokenMigrations, ordersMigrations, inventoryMigrations, cartMigrations, checkoutMigrations,
-  paymentsMigrations, pspMigrations, faultsMigrations, changesMigrations,
+  paymentsMigrations, pspMigrations, faultsMigrations, changesMigrations, waitingRoomMigrations,
 ];
 
 /** What the root gives modules besides the configuration: the migration folders, the queues the program declares. */

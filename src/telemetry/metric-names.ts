@@ -28,6 +28,12 @@ export const METRICS = {
   eventLoopLagP99: metric('holdfast_nodejs_eventloop_lag_p99_seconds', 'every role'),
   // checkout
   checkouts: metric('holdfast_checkouts_total', 'storefront'),
+  // the waiting room
+  waitingRoomActiveUsers: metric('holdfast_waiting_room_active_users', 'storefront'),
+  waitingRoomQueuedUsers: metric('holdfast_waiting_room_queued_users', 'storefront'),
+  waitingRoomAdmitted: metric('holdfast_waiting_room_admitted_total', 'storefront'),
+  waitingRoomWaitSeconds: metric('holdfast_waiting_room_wait_seconds', 'storefront'),
+  waitingRoomQueuedResponses: metric('holdfast_waiting_room_queued_responses_total', 'storefront'),
   // payments
   providerCallDuration: metric('holdfast_payment_provider_call_duration_seconds', 'payments'),
   providerCalls: metric('holdfast_payment_provider_calls_total', 'payments'),

@@ -3,15 +3,14 @@
 // visible in the request-rate chart. The screenshot goes to reports/ for a human to look at.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { renderHtmlReport, runLoadTest, type RunResult } from '../../src/loadtest/index.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const REPORTS = path.resolve(import.meta.dirname, '../../reports');
 
 let app: TestApp;
@@ -19,12 +18,8 @@ let browser: Browser;
 let result: RunResult;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `browser tests need Chromium at ${CHROMIUM}`);
   app = await startTestApp();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   await mkdir(REPORTS, { recursive: true });
 });
 

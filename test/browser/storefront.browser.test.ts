@@ -3,15 +3,14 @@
 // the order page, the browsing part again with JavaScript turned off, and the pages at phone width. Screenshots go to reports/ (gitignored) for a human to look at.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
 import { listSucceededCharges } from '../../src/psp/index.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const REPORTS = path.resolve(import.meta.dirname, '../../reports');
 
 let app: TestApp;
@@ -19,14 +18,8 @@ let browser: Browser;
 let product: { id: string; slug: string; title: string };
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `browser tests need Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run does this)`);
   app = await startTestApp();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   await mkdir(REPORTS, { recursive: true });
   // A product of our own with a word no demo product has, so the search finds exactly it.
   product = await createProduct(app, {

@@ -15,7 +15,9 @@ export type ErrorKind =
   /** well-formed, but a business rule refuses it (an empty cart, a product no longer for sale) */
   | 'rejected'
   /** a dependency cannot be reached just now; worth retrying */
-  | 'unavailable';
+  | 'unavailable'
+  /** the caller must wait its turn and ask again later (a waiting room's queue) */
+  | 'throttled';
 
 export class DomainError extends Error {
   readonly code: string;

@@ -10,6 +10,7 @@ export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
   conflict: 409,
   rejected: 422,
   unavailable: 503,
+  throttled: 429,
 };
 
 /** An error the HTTP layer raises itself, with its status. */
