@@ -1,0 +1,389 @@
+// Who enters the shop and who waits: pure decisions from the settings in force, a snapshot of the state
+// the storefront replicas share (PostgreSQL, synchronised in the background) and the shopper's signed pass.
+// Nothing here reads a clock, a random source or the database: the caller passes them in.
+//
+// The semantics are Cloudflare Waiting Room's (docs/surge-protection.md):
+// - An admitted shopper stays in while they make a request at least every sessionDurationSeconds; their
+//   pass is renewed in memory, no database round trip.
+// - FIFO: every arrival who must wait gets the next ticket. The replicas let the queue in by moving one
+//   shared frontier, `nextTicketToAdmit`, forward by the places open (frontierAdvance()); a shopper whose
+//   ticket is below the frontier is admitted on their next refresh. Position = ticket - frontier + 1.
+// - random: each refresh of a queued shopper is an equal draw for the places open now: the chance is
+//   open places ÷ shoppers waiting, one draw per refresh interval (a faster refresh is not a second ticket).
+// - passthrough: everyone enters, and is counted. reject: nobody enters (maintenance, event-only shops).
+// - queueAll, or an event prequeueing: nobody new enters; those already in stay in.
+// - A pass that is missing, forged, altered or expired is a new arrival: the back of the queue.
+// - A scheduled event that shuffles at its start gives the shoppers who prequeued their places in a
+//   random order: their tickets are put through a keyed permutation of the prequeue's ticket range, so
+//   no per-shopper state is needed to shuffle them and nobody can predict the order without the secret.
+import { createHmac } from 'node:crypto';
+import type { EffectiveSettings, QueueingMethod } from './waiting-room-settings.ts';
+import type { PassCheck, WaitingRoomPass } from './waiting-room-cookie.ts';
+import { WAITING_ROOM_ERROR_SPECS } from './waiting-room-error-specs.ts';
+
+/**
+ * What the storefront replicas agree on, as of the last background synchronisation. Between two
+ * synchronisations a replica counts its own decisions into its copy (an admission adds to activeUsers and
+ * admittedLastMinute, a new ticket to queuedUsers), and uses only its share of the places the last
+ * synchronisation found open, so that replicas together stay within the limits.
+ */
+export interface SharedRoomState {
+  /**
+   * Shoppers in the shop: admitted passes seen within their session, plus shoppers the frontier has let in
+   * who have not come back yet (counted for a grace of a couple of refresh intervals, so the frontier does
+   * not run ahead while they are between two refreshes).
+   */
+  activeUsers: number;
+  /** Shoppers let in during the last 60 s, whether straight in or from the queue. */
+  admittedLastMinute: number;
+  /** Shoppers waiting (tickets given and not yet let in, less those known to have left). */
+  queuedUsers: number;
+  /** The lowest ticket not yet let in (FIFO). Tickets are 1, 2, 3, ... in order of arrival. */
+  nextTicketToAdmit: number;
+  /** The tickets given while an event with shuffleAtEventStart was prequeueing: [firstTicket, endTicket). */
+  shuffle: { firstTicket: number; endTicket: number; seed: string } | null;
+}
+
+/** The `mode: auto` controller's output (auto-mode-controller.ts): whether the room queues, and at what rate. */
+export interface AutoAdmission {
+  engaged: boolean;
+  newUsersPerMinute: number;
+}
+
+/** Whether and how the room queues, all things considered. */
+export interface RoomLimits {
+  /** false: everyone enters (mode off, passthrough, auto not engaged). */
+  queueing: boolean;
+  method: QueueingMethod;
+  totalActiveUsers: number;
+  newUsersPerMinute: number;
+  /** Nobody new is let in: queueAll, or an event prequeueing. */
+  closedToNewShoppers: boolean;
+}
+
+export function roomLimits(settings: EffectiveSettings, auto: AutoAdmission | null): RoomLimits {
+  const prequeueing = settings.event?.phase === 'prequeueing';
+  let queueing = settings.mode !== 'off' && settings.queueingMethod !== 'passthrough';
+  let newUsersPerMinute = settings.newUsersPerMinute;
+  if (settings.mode === 'auto' && !settings.queueAll && !settings.event) {
+    // Auto sizes the room only outside scheduled events: a planned sale keeps the limits planned for it.
+    queueing = queueing && (auto?.engaged ?? false);
+    if (auto?.engaged) newUsersPerMinute = Math.min(settings.newUsersPerMinute, Math.max(1, Math.floor(auto.newUsersPerMinute)));
+  }
+  // queueAll and a prequeue hold everyone new whatever the method (Cloudflare), passthrough included.
+  if (settings.mode !== 'off' && (settings.queueAll || prequeueing)) queueing = true;
+  return {
+    queueing, method: settings.queueingMethod, totalActiveUsers: settings.totalActiveUsers, newUsersPerMinute,
+    closedToNewShoppers: settings.queueAll || prequeueing,
+  };
+}
+
+/** Places open now: under both the active-shopper limit and the per-minute limit. */
+export function openPlaces(limits: RoomLimits, state: SharedRoomState): number {
+  if (limits.closedToNewShoppers) return 0;
+  return Math.max(0, Math.min(limits.totalActiveUsers - state.activeUsers, limits.newUsersPerMinute - state.admittedLastMinute));
+}
+
+/** How far the background synchronisation may move the FIFO frontier now (0 for the other methods). */
+export function frontierAdvance(limits: RoomLimits, state: SharedRoomState): number {
+  if (!limits.queueing || limits.method !== 'fifo') return 0;
+  return Math.min(openPlaces(limits, state), state.queuedUsers);
+}
+
+export type RoomState = 'not_queueing' | 'queueing' | 'queue_all' | 'event_prequeueing';
+
+/** The room's state as Cloudflare's status API names it (plus queue_all), for GET /api/ops/waiting-room. */
+export function roomState(settings: EffectiveSettings, limits: RoomLimits, state: SharedRoomState): RoomState {
+  if (settings.mode === 'off') return 'not_queueing';
+  if (settings.queueAll) return 'queue_all';
+  if (settings.event?.phase === 'prequeueing') return 'event_prequeueing';
+  if (!limits.queueing) return 'not_queueing';
+  return state.queuedUsers > 0 || openPlaces(limits, state) === 0 ? 'queueing' : 'not_queueing';
+}
+
+/** What a waiting shopper is told (the page and the JSON form). */
+export interface QueueStatus {
+  /** queued: waiting for a place; prequeue: waiting for a sale to start; queue_full: not even queued; closed: reject. */
+  phase: 'queued' | 'prequeue' | 'queue_full' | 'closed';
+  /** 1 is next. With random places (or a prequeue to be shuffled), the number of shoppers in the draw. */
+  position: number;
+  /** The position is an order (FIFO), not the size of a draw. */
+  positionIsOrder: boolean;
+  waitTimeKnown: boolean;
+  /** Estimated wait (0 when unknown); with random places, the median. */
+  waitTimeSeconds: number;
+  refreshIntervalSeconds: number;
+  queueIsFull: boolean;
+  queueAll: boolean;
+  /** When a prequeued sale starts (ms since the epoch). */
+  eventStartsAt: number | null;
+}
+
+export type AdmissionDecision =
+  /** The room is off: nothing to do, no cookie. */
+  | { kind: 'pass_through' }
+  | {
+      kind: 'admit';
+      pass: WaitingRoomPass;
+      /** Send the pass (new, admitted from the queue, renewed, or re-signed with the current secret). */
+      setCookie: boolean;
+      /** Counts towards admittedLastMinute and the active shoppers: new (straight in) or from_queue; null: already in. */
+      admission: 'new' | 'from_queue' | null;
+      /** For an admission from the queue: how long the shopper waited (s). */
+      waitedSeconds: number | null;
+    }
+  | { kind: 'queue'; pass: WaitingRoomPass | null; setCookie: boolean; status: QueueStatus; newArrival: boolean }
+  | { kind: 'reject'; status: QueueStatus };
+
+export interface AdmissionInput {
+  settings: EffectiveSettings;
+  state: SharedRoomState;
+  auto: AutoAdmission | null;
+  /** The shopper's pass as the cookie codec checked it. */
+  pass: PassCheck;
+  /** Now, ms since the epoch. */
+  now: number;
+  /** Uniform in [0, 1): the random method's draw. */
+  random: () => number;
+  /** The next arrival ticket (shared by the replicas); called at most once, only for an arrival who must wait. */
+  issueTicket: () => number;
+  /** The pass's visitor id for an arrival (newVisitorId()). */
+  newVisitorId: () => string;
+}
+
+/** A queued pass lasts this long without a refresh (Cloudflare: five minutes, renewed while the tab is open). */
+export const QUEUED_PASS_SECONDS = 300;
+
+export function decideAdmission(input: AdmissionInput): AdmissionDecision {
+  const { settings, state, now } = input;
+  if (settings.mode === 'off') return { kind: 'pass_through' };
+  const nowS = Math.floor(now / 1000);
+  const limits = roomLimits(settings, input.auto);
+  if (settings.queueingMethod === 'reject' && settings.event?.phase !== 'prequeueing') {
+    return { kind: 'reject', status: closedStatus(settings) };
+  }
+  const check = input.pass;
+  const pass = check.valid ? check.pass : null;
+  const resign = check.valid && check.resign;
+
+  if (pass?.state === 'admitted') {
+    const renewed = renewSession(pass, settings, nowS);
+    return { kind: 'admit', pass: renewed ?? pass, setCookie: renewed !== null || resign, admission: null, waitedSeconds: null };
+  }
+  if (!limits.queueing) {
+    // Everyone enters; a queued shopper too. The pass is still issued, so that when the room starts
+    // queueing (auto engaging, an event) the shoppers already in are known and stay in.
+    return admit(pass ?? arrival(input, 0, nowS), settings, nowS);
+  }
+  const open = openPlaces(limits, state);
+  if (pass) {
+    // A queued shopper's refresh.
+    if (limits.method === 'random' && !limits.closedToNewShoppers) {
+      const tooSoon = nowS - pass.lastSeenAt < settings.refreshIntervalSeconds;
+      if (!tooSoon && won(open, state.queuedUsers, input.random())) return admit(pass, settings, nowS);
+      const refreshed = tooSoon ? pass : refreshQueued(pass, settings, nowS);
+      return { kind: 'queue', pass: refreshed, setCookie: !tooSoon || resign, status: queueStatus(settings, limits, state, pass.ticket, now), newArrival: false };
+    }
+    const ticket = orderedTicket(pass.ticket, settings, state);
+    if (!limits.closedToNewShoppers && ticket < state.nextTicketToAdmit) return admit(pass, settings, nowS);
+    return { kind: 'queue', pass: refreshQueued(pass, settings, nowS), setCookie: true, status: queueStatus(settings, limits, state, pass.ticket, now), newArrival: false };
+  }
+  // An arrival, or a pass that was not worth anything: straight in if nobody waits and a place is open.
+  if (!limits.closedToNewShoppers && state.queuedUsers === 0 && open > 0) return admit(arrival(input, 0, nowS), settings, nowS);
+  if (settings.maxQueuedUsers > 0 && state.queuedUsers >= settings.maxQueuedUsers) {
+    return { kind: 'queue', pass: null, setCookie: false, status: { ...queueStatus(settings, limits, state, null, now), phase: 'queue_full', queueIsFull: true }, newArrival: true };
+  }
+  const queued = refreshQueued(arrival(input, input.issueTicket(), nowS), settings, nowS);
+  if (limits.method === 'random' && !limits.closedToNewShoppers && won(open, state.queuedUsers + 1, input.random())) return admit(queued, settings, nowS);
+  return { kind: 'queue', pass: queued, setCookie: true, status: queueStatus(settings, limits, state, queued.ticket, now), newArrival: true };
+}
+
+function arrival(input: AdmissionInput, ticket: number, nowS: number): WaitingRoomPass {
+  return { visitorId: input.newVisitorId(), state: 'queued', ticket, issuedAt: nowS, lastSeenAt: nowS, expiresAt: nowS + QUEUED_PASS_SECONDS };
+}
+
+function won(open: number, waiting: number, draw: number): boolean {
+  return open > 0 && draw < Math.min(1, open / Math.max(1, waiting));
+}
+
+/** Lets `pass` in. A pass holding a ticket leaves the queue (from_queue); one without came straight in. */
+function admit(pass: WaitingRoomPass, settings: EffectiveSettings, nowS: number): AdmissionDecision {
+  const fromQueue = pass.ticket > 0;
+  return {
+    kind: 'admit',
+    pass: { ...pass, state: 'admitted', lastSeenAt: nowS, expiresAt: nowS + settings.sessionDurationSeconds },
+    setCookie: true,
+    admission: fromQueue ? 'from_queue' : 'new',
+    waitedSeconds: fromQueue ? nowS - pass.issuedAt : null,
+  };
+}
+
+/**
+ * A renewed admitted pass, or null when the one the shopper has will do. Re-signed only when a tenth of
+ * the session has passed since it was last renewed: the session's end is known to that precision, and a
+ * page view costs no signature and no Set-Cookie most of the time.
+ */
+function renewSession(pass: WaitingRoomPass, settings: EffectiveSettings, nowS: number): WaitingRoomPass | null {
+  const step = Math.max(1, Math.floor(settings.sessionDurationSeconds / 10));
+  if (nowS - pass.lastSeenAt < step) return null;
+  const expiresAt = settings.disableSessionRenewal ? pass.expiresAt : nowS + settings.sessionDurationSeconds;
+  return { ...pass, lastSeenAt: nowS, expiresAt };
+}
+
+function refreshQueued(pass: WaitingRoomPass, settings: EffectiveSettings, nowS: number): WaitingRoomPass {
+  return { ...pass, state: 'queued', lastSeenAt: nowS, expiresAt: nowS + Math.max(QUEUED_PASS_SECONDS, 3 * settings.refreshIntervalSeconds) };
+}
+
+/** The ticket's place in the order: shuffled if it was given during a prequeue that shuffles at the start. */
+export function orderedTicket(ticket: number, settings: EffectiveSettings, state: SharedRoomState): number {
+  const s = state.shuffle;
+  if (!s || settings.event?.phase !== 'running' || ticket < s.firstTicket || ticket >= s.endTicket) return ticket;
+  return s.firstTicket + keyedPermutation(ticket - s.firstTicket, s.endTicket - s.firstTicket, s.seed);
+}
+
+/**
+ * A bijection of [0, n) chosen by `seed`: a four-round Feistel network on the smallest even number of
+ * bits that holds n, with HMAC-SHA256 as its round function, walked until the result falls inside [0, n).
+ */
+export function keyedPermutation(index: number, n: number, seed: string): number {
+  if (!(Number.isSafeInteger(n) && n > 0 && n <= 2 ** 48)) throw new RangeError(`permutation size must be in [1, 2^48], got ${n}`);
+  if (!(Number.isSafeInteger(index) && index >= 0 && index < n)) throw new RangeError(`index must be in [0, ${n}), got ${index}`);
+  if (n === 1) return 0;
+  let bits = Math.max(2, Math.ceil(Math.log2(n)));
+  bits += bits % 2;
+  const half = 2 ** (bits / 2);
+  const round = (r: number, value: number) => createHmac('sha256', seed).update(`${r}:${value}`).digest().readUIntBE(0, 6) % half;
+  let x = index;
+  do {
+    let left = Math.floor(x / half);
+    let right = x % half;
+    for (let r = 0; r < 4; r++) [left, right] = [right, (left + round(r, right)) % half];
+    x = left * half + right;
+  } while (x >= n);
+  return x;
+}
+
+function closedStatus(settings: EffectiveSettings): QueueStatus {
+  return {
+    phase: 'closed', position: 0, positionIsOrder: false, waitTimeKnown: false, waitTimeSeconds: 0,
+    // Cloudflare's reject has no refresh interval; a scheduled event's prequeue or start is when to come back.
+    refreshIntervalSeconds: 0, queueIsFull: false, queueAll: settings.queueAll, eventStartsAt: settings.nextEvent?.startsAt ?? null,
+  };
+}
+
+/**
+ * Where a waiting shopper stands and how long they should expect to wait. FIFO, as Cloudflare estimates
+ * it: the shoppers ahead ÷ the rate shoppers have been let in over the last minute (at most the configured
+ * rate; with nobody let in during the last minute the wait is not known). Random: each refresh is a draw
+ * won with chance p = places per refresh ÷ shoppers waiting, so the wait is geometric; its median is told.
+ */
+export function queueStatus(settings: EffectiveSettings, limits: RoomLimits, state: SharedRoomState, ticket: number | null, now: number): QueueStatus {
+  const refresh = settings.refreshIntervalSeconds;
+  const queueIsFull = settings.maxQueuedUsers > 0 && state.queuedUsers >= settings.maxQueuedUsers;
+  const base = { refreshIntervalSeconds: refresh, queueIsFull, queueAll: settings.queueAll, eventStartsAt: null as number | null };
+  const prequeue = settings.event?.phase === 'prequeueing' ? settings.event : null;
+  const waiting = Math.max(1, state.queuedUsers);
+  if (prequeue) {
+    const untilStart = Math.max(0, Math.ceil((prequeue.startsAt - now) / 1000));
+    if (prequeue.shuffleAtEventStart || ticket === null) {
+      return { ...base, phase: 'prequeue', position: waiting, positionIsOrder: false, waitTimeKnown: false, waitTimeSeconds: 0, eventStartsAt: prequeue.startsAt };
+    }
+    const position = Math.max(1, ticket - state.nextTicketToAdmit + 1);
+    const wait = untilStart + Math.ceil(((position - 1) / prequeue.newUsersPerMinute) * 60);
+    return { ...base, phase: 'prequeue', position, positionIsOrder: true, waitTimeKnown: true, waitTimeSeconds: wait, eventStartsAt: prequeue.startsAt };
+  }
+  const ratePerMinute = Math.min(state.admittedLastMinute, limits.newUsersPerMinute);
+  const known = !settings.queueAll && ratePerMinute > 0;
+  if (limits.method === 'random') {
+    const perRefresh = (ratePerMinute * refresh) / 60;
+    const p = Math.min(1, perRefresh / waiting);
+    const median = p >= 1 ? refresh : refresh * Math.ceil(Math.log(0.5) / Math.log(1 - p));
+    return { ...base, phase: 'queued', position: waiting, positionIsOrder: false, waitTimeKnown: known, waitTimeSeconds: known ? median : 0 };
+  }
+  const position = ticket === null ? waiting : Math.max(1, orderedTicket(ticket, settings, state) - state.nextTicketToAdmit + 1);
+  const ahead = position - 1;
+  return { ...base, phase: 'queued', position, positionIsOrder: true, waitTimeKnown: known, waitTimeSeconds: known ? Math.ceil((ahead / ratePerMinute) * 60) : 0 };
+}
+
+/** The request a waiting-room check is about, as far as the room's scope goes. */
+export interface RoomScopeRequest {
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  /** The request carries a valid access token for the order it is about (cookie or Authorization). */
+  hasValidOrderToken: boolean;
+  /** The shopper has a cart (made while they were in the shop): their cart and checkout never queue. */
+  hasCart: boolean;
+}
+
+/**
+ * Requests the room never holds: operations (health, readiness, metrics, ops and admin APIs), static
+ * assets, a shopper's own order (page and API, with its token), and the cart and checkout of a shopper
+ * who is already shopping, so that nobody who got in is stopped from paying.
+ */
+export function isExemptFromWaitingRoom(req: RoomScopeRequest): boolean {
+  const p = req.path;
+  if (p === '/healthz' || p === '/readyz' || p === '/metrics' || p === '/api/openapi.json' || p.startsWith('/api/ops/') || p.startsWith('/api/admin/')
+    || p === '/ops' || p.startsWith('/ops/') || p.startsWith('/assets/') || p.startsWith('/images/') || p === '/favicon.ico') return true;
+  if ((p.startsWith('/orders/') || p.startsWith('/api/orders/')) && req.hasValidOrderToken) return true;
+  if (req.hasCart && (p === '/cart' || p.startsWith('/cart/') || p.startsWith('/api/carts/') || p === '/checkout' || p === '/api/checkout')) return true;
+  return false;
+}
+
+/** The JSON a waiting shopper's client gets: on /api/*, and wherever the client asks for JSON rather than a page. */
+export function wantsWaitingRoomJson(path: string, accept: string | undefined): boolean {
+  if (path === '/api' || path.startsWith('/api/')) return true;
+  const a = (accept ?? '').toLowerCase();
+  return a.includes('application/json') && !a.includes('text/html');
+}
+
+export interface WaitingRoomJsonBody {
+  error: { code: 'WAITING_ROOM' | 'WAITING_ROOM_CLOSED'; message: string };
+  waitingRoom: {
+    inWaitingRoom: boolean;
+    position: number;
+    waitTimeKnown: boolean;
+    waitTimeSeconds: number;
+    refreshIntervalSeconds: number;
+    queueIsFull: boolean;
+    queueAll: boolean;
+  };
+}
+
+export interface WaitingRoomJsonResponse {
+  statusCode: number;
+  headers: { 'retry-after': string; 'cache-control': string };
+  body: WaitingRoomJsonBody;
+}
+
+/** Most a closed room asks a client to wait before trying again, when no event says when it opens. */
+const CLOSED_RETRY_AFTER_SECONDS = 300;
+
+/**
+ * The JSON form of the waiting page: 429 with Retry-After (the refresh interval) and the shopper's place,
+ * or, when the room rejects everyone, 503 WAITING_ROOM_CLOSED with Retry-After until the next event (at
+ * most five minutes). Never cached: it is one shopper's place at one moment.
+ */
+export function waitingRoomJson(status: QueueStatus, now: number): WaitingRoomJsonResponse {
+  const waitingRoom = {
+    inWaitingRoom: status.phase !== 'closed', position: status.position, waitTimeKnown: status.waitTimeKnown,
+    waitTimeSeconds: status.waitTimeSeconds, refreshIntervalSeconds: status.refreshIntervalSeconds,
+    queueIsFull: status.queueIsFull, queueAll: status.queueAll,
+  };
+  if (status.phase === 'closed') {
+    const untilEvent = status.eventStartsAt === null ? CLOSED_RETRY_AFTER_SECONDS : Math.ceil((status.eventStartsAt - now) / 1000);
+    return {
+      statusCode: WAITING_ROOM_ERROR_SPECS.WAITING_ROOM_CLOSED.status,
+      headers: { 'retry-after': String(Math.max(1, Math.min(CLOSED_RETRY_AFTER_SECONDS, untilEvent))), 'cache-control': 'no-store' },
+      body: { error: { code: 'WAITING_ROOM_CLOSED', message: WAITING_ROOM_ERROR_SPECS.WAITING_ROOM_CLOSED.message }, waitingRoom },
+    };
+  }
+  const message = status.phase === 'queue_full' ? 'The queue is full; try again in a little while.'
+    : status.phase === 'prequeue' ? 'The sale has not started; you are in the queue for it.'
+      : WAITING_ROOM_ERROR_SPECS.WAITING_ROOM.message;
+  return {
+    statusCode: WAITING_ROOM_ERROR_SPECS.WAITING_ROOM.status,
+    headers: { 'retry-after': String(Math.max(1, status.refreshIntervalSeconds)), 'cache-control': 'no-store' },
+    body: { error: { code: 'WAITING_ROOM', message }, waitingRoom },
+  };
+}

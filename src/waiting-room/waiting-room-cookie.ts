@@ -1,0 +1,98 @@
+// The waiting-room pass: a shopper's place in the queue, or their admission, kept in the signed cookie
+// `hf_waitingroom`, so that an admitted shopper's request is decided in memory, with no database round trip.
+//
+// Signed (HMAC-SHA256), not encrypted. Queue-it signs its token and cookie; Cloudflare encrypts
+// `__cfwaitingroom`. What matters is that nobody can move themselves forward or admit themselves, and a
+// signature is enough for that: any change to the payload, or a payload made up, fails the check (compared
+// in constant time) and the shopper goes to the back of the queue. Encryption would hide the payload, and
+// Holdfast's holds nothing the shopper is not shown anyway or that says who they are: a random visitor id,
+// queued or admitted, the arrival ticket (their place is on the waiting page), and three times. What a
+// reader can learn from the ticket is how many shoppers arrived before them, about what the position on
+// the page says. Encrypting it would cost bytes on every request (an IV and a tag) for no secret kept.
+// The signature is @fastify/cookie's signer (the one the shop's other cookies use): HMAC-SHA256, compared
+// with crypto.timingSafeEqual, and several secrets so the secret can be rotated (sign with the first,
+// accept any; an accepted older one asks for the cookie to be signed again).
+//
+// A copy of the cookie works on another device until it expires (the place is the pass's, not the
+// device's), as with Queue-it; an expired copy is worth nothing. Times are whole seconds since the epoch.
+import { randomBytes } from 'node:crypto';
+import { Signer } from '@fastify/cookie';
+
+export const WAITING_ROOM_COOKIE = 'hf_waitingroom';
+
+export type PassState = 'queued' | 'admitted';
+
+export interface WaitingRoomPass {
+  /** Random, 96 bits: one shopper's browser, for counting active shoppers. */
+  visitorId: string;
+  state: PassState;
+  /** Place in the arrival order, given once on arrival and never changed (0: admitted without queueing). */
+  ticket: number;
+  /** When the shopper first arrived (s). */
+  issuedAt: number;
+  /** Their last request that counted (s): the session renews from it; a queued shopper's last refresh. */
+  lastSeenAt: number;
+  /** Worth nothing from then on (s): admitted, a session with no request; queued, a tab closed for long. */
+  expiresAt: number;
+}
+
+export type PassCheck =
+  | { valid: true; pass: WaitingRoomPass; /** signed with an older secret: send it again signed with the current one */ resign: boolean }
+  | { valid: false; reason: 'missing' | 'malformed' | 'forged' | 'expired' };
+
+/** Longer than any pass this module writes (about 110 characters); anything longer is not checked at all. */
+const MAX_COOKIE_LENGTH = 200;
+const FORMAT_VERSION = '1';
+const PAYLOAD = /^1\.([A-Za-z0-9_-]{16})\.([qa])([0-9a-z]{1,10})\.([0-9a-z]{1,8})\.([0-9a-z]{1,8})\.([0-9a-z]{1,8})$/;
+/** A pass issued further in the future than this is refused: no clock is that far off. */
+const CLOCK_SKEW_SECONDS = 300;
+
+export function newVisitorId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
+export interface WaitingRoomCookieCodec {
+  encode(pass: WaitingRoomPass): string;
+  verify(raw: string | undefined, nowSeconds: number): PassCheck;
+}
+
+/** `secrets`: the current secret first, then older ones still accepted (each at least 32 characters). */
+export function waitingRoomCookieCodec(secrets: string | readonly string[]): WaitingRoomCookieCodec {
+  const list = typeof secrets === 'string' ? [secrets] : [...secrets];
+  if (list.length === 0 || list.some((s) => s.length < 32)) throw new Error('waiting room cookie secrets must be at least 32 characters');
+  const signer = new Signer(list, 'sha256');
+  return {
+    encode(pass) {
+      if (!/^[A-Za-z0-9_-]{16}$/.test(pass.visitorId)) throw new Error('visitorId must be 16 base64url characters (newVisitorId())');
+      if (!Number.isSafeInteger(pass.ticket) || pass.ticket < 0) throw new Error(`ticket must be a whole number >= 0, got ${pass.ticket}`);
+      const t = (n: number) => Math.max(0, Math.floor(n)).toString(36);
+      const payload = [FORMAT_VERSION, pass.visitorId, `${pass.state === 'admitted' ? 'a' : 'q'}${pass.ticket.toString(36)}`,
+        t(pass.issuedAt), t(pass.lastSeenAt), t(pass.expiresAt)].join('.');
+      return signer.sign(payload);
+    },
+    verify(raw, nowSeconds) {
+      if (raw === undefined || raw === '') return { valid: false, reason: 'missing' };
+      if (raw.length > MAX_COOKIE_LENGTH) return { valid: false, reason: 'malformed' };
+      const signed = signer.unsign(raw);
+      if (!signed.valid || signed.value === null) return { valid: false, reason: PAYLOAD_WITH_SIGNATURE.test(raw) ? 'forged' : 'malformed' };
+      const m = PAYLOAD.exec(signed.value);
+      if (!m) return { valid: false, reason: 'malformed' };
+      const pass: WaitingRoomPass = {
+        visitorId: m[1]!, state: m[2] === 'a' ? 'admitted' : 'queued', ticket: parseInt(m[3]!, 36),
+        issuedAt: parseInt(m[4]!, 36), lastSeenAt: parseInt(m[5]!, 36), expiresAt: parseInt(m[6]!, 36),
+      };
+      if (!Number.isSafeInteger(pass.ticket) || pass.issuedAt > pass.lastSeenAt || pass.lastSeenAt > pass.expiresAt
+        || pass.issuedAt > nowSeconds + CLOCK_SKEW_SECONDS) return { valid: false, reason: 'malformed' };
+      if (nowSeconds >= pass.expiresAt) return { valid: false, reason: 'expired' };
+      return { valid: true, pass, resign: signed.renew };
+    },
+  };
+}
+
+/** A pass's shape with a signature after it: a failed signature on that shape is a forgery or an alteration. */
+const PAYLOAD_WITH_SIGNATURE = new RegExp(`${PAYLOAD.source.slice(0, -1)}\\.[A-Za-z0-9+/]{43}$`);
+
+/** Options for Fastify's reply.setCookie (the value is already signed: not `signed`). */
+export function waitingRoomCookieOptions(pass: WaitingRoomPass, nowSeconds: number, secure: boolean) {
+  return { path: '/', httpOnly: true, sameSite: 'lax' as const, secure, maxAge: Math.max(0, pass.expiresAt - nowSeconds) };
+}
