@@ -18,6 +18,8 @@ import type { HistogramChild } from '../observability/labelled-histogram.ts';
 import { tracedRequestListener, nameServerSpan, runInRequestContext, tracingActive } from '../observability/tracing.ts';
 import http from 'node:http';
 import type { Bindings, ChildLoggerOptions } from 'pino';
+import { ConcurrencyGate, type RequestClassifier } from './concurrency-limit.ts';
+import type { AdaptiveConcurrencyOptions } from './adaptive-concurrency.ts';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -35,6 +37,11 @@ export interface HttpServerOptions {
   bodyLimitBytes: number;
   rateLimitWritesPerMinute: number;
   openapi?: { title: string; description: string };
+  /**
+   * The adaptive concurrency limit's settings (decision 0017), or undefined for none. With it, every route
+   * gets the gate's hook; requests are limited once a role names their classes (setRequestClassifier).
+   */
+  concurrencyLimit?: Partial<AdaptiveConcurrencyOptions>;
 }
 
 /** How long a client is asked to wait (Retry-After, seconds) before retrying a 503. */
@@ -74,6 +81,20 @@ function makeAjv(coerce: boolean): Ajv {
 }
 
 const htmlNotFoundPages = new WeakMap<object, () => string>();
+const concurrencyGates = new WeakMap<object, ConcurrencyGate>();
+
+/**
+ * Limits the server's requests by class (the storefront role's classes): null from the classifier for a
+ * request that must never be refused. Does nothing on a server built without a concurrency limit.
+ */
+export function setRequestClassifier(app: HttpServer, classify: RequestClassifier): void {
+  concurrencyGates.get(app)?.setClassifier(classify);
+}
+
+/** The server's concurrency limit, when it has one (tests, the ops view). */
+export function concurrencyGateOf(app: HttpServer): ConcurrencyGate | undefined {
+  return concurrencyGates.get(app);
+}
 
 /**
  * Lets a role that serves pages (the storefront) answer a browser's request for an unknown page with
@@ -153,6 +174,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const gate = opts.concurrencyLimit ? new ConcurrencyGate(opts.concurrencyLimit) : undefined;
+  if (gate) {
+    concurrencyGates.set(app, gate);
+    app.addHook('onClose', (_instance, done) => { gate.close(); done(); });
+  }
+
   // Per-route hooks, which know their route: RED metrics, and with tracing the span's name and the handler
   // running inside the request's span (see runInRequestContext). A request then looks nothing up (Fastify
   // builds a fresh routeOptions object on every access). Tracing starts (or not) before any role
@@ -161,6 +188,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     const hooks = route as { onRequest?: unknown; onResponse?: unknown };
     const add = (existing: unknown, hook: unknown): unknown[] => (existing === undefined ? [hook] : [...[existing].flat(), hook]);
     hooks.onResponse = add(hooks.onResponse, responseTimer(route.url));
+    // First of the route's own hooks: a request refused for overload costs as little as possible.
+    if (gate) hooks.onRequest = add(hooks.onRequest, gate.hookFor(route.url));
     if (!tracingActive()) return;
     const url = route.url;
     hooks.onRequest = add(hooks.onRequest, (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
