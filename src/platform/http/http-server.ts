@@ -284,10 +284,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
 
   // During a database outage every request that needs it fails: a few log lines say so, not one per request.
   const databaseDown = new FailureRun(opts.logger, 'requests needing the database');
+  const poolBusy = new FailureRun(opts.logger, 'requests waiting for a database connection');
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const known = knownError(error);
     if (known) {
       if (known.code === 'DATABASE_UNAVAILABLE') databaseDown.failed(error, 'answering 503 DATABASE_UNAVAILABLE with Retry-After');
+      else if (known.code === 'DATABASE_BUSY') poolBusy.failed(error, 'answering 503 DATABASE_BUSY with Retry-After');
       else if (known.statusCode >= 500) request.log.error({ err: error }, 'request failed');
       setRetryAfter(reply, known.statusCode);
       return reply.code(known.statusCode).send(errorBody(known.code, known.message, known.details));
