@@ -25,7 +25,8 @@ export type ServerConfig = SliceConfig<typeof serverConfig>;
 
 export const concurrencyLimitConfig = defineConfigSlice({
   // The storefront role's adaptive concurrency limit (docs/surge-protection.md, decision 0017).
-  concurrencyLimitEnabled: Type.Boolean({ description: 'Adaptive concurrency limit on the storefront role: over it, searches, then pages, then carts are refused with 503 OVERLOADED, checkouts last', default: true }),
+  // Off by default: in the overload bench it shed more than it saved (docs/surge-protection.md, "Measured").
+  concurrencyLimitEnabled: Type.Boolean({ description: 'Adaptive concurrency limit on the storefront role: over it, searches, then pages, then carts are refused with 503 OVERLOADED, checkouts last (off by default until the overload bench shows it helps)', default: false }),
   concurrencyLimitInitial: Type.Integer({ description: 'Requests in flight allowed at start, before the limit has adapted', default: 20, minimum: 1, maximum: 100_000 }),
   concurrencyLimitMin: Type.Integer({ description: 'The limit never goes below this', default: 10, minimum: 1, maximum: 100_000 }),
   concurrencyLimitMax: Type.Integer({ description: 'Nor above this', default: 1000, minimum: 1, maximum: 100_000 }),
