@@ -65,6 +65,8 @@ test('over its limit the storefront sheds browsing with 503 OVERLOADED and Retry
     const started = Date.now();
     const checkouts = await Promise.all(carts.map(checkout));
     const checkoutMs = Date.now() - started;
+    const page = await fetch(`${url}/?q=scarf`, { headers: { accept: 'text/html' } });
+    const pageBody = await page.text();
     const health = await api(url, 'GET', '/healthz');
     const faults = await api(url, 'GET', '/api/admin/faults', undefined, { authorization: `Bearer ${adminToken}` });
     const browsed = await Promise.all(browsing);
@@ -84,6 +86,12 @@ test('over its limit the storefront sheds browsing with 503 OVERLOADED and Retry
       assert.equal(s.json.error.code, 'OVERLOADED');
       assert.equal(s.headers.get('retry-after'), '5');
     }
+    // A shopper's search page refused for overload is an HTML page, with the search class's Retry-After
+    // (10 s: only the limit says 10; every other 503 says 5).
+    assert.equal(page.status, 503);
+    assert.equal(page.headers.get('retry-after'), '10');
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    assert.match(pageBody, /<html/i);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     assert.match(metrics, /holdfast_concurrency_shed_total\{[^}]*request_class="sheddable_plus"[^}]*\} [1-9]/);
     assert.match(metrics, /holdfast_concurrency_limit\{[^}]*\} 10\b/);

@@ -3,7 +3,8 @@
 // concurrencyLimitEnabled); a role that wants its requests limited says which class each one belongs to
 // (setRequestClassifier). Until it does, and for requests its classifier returns null for (health,
 // readiness, metrics, ops, admin), nothing is limited. A request over the limit is answered at once with
-// 503 OVERLOADED and its class's Retry-After, before any routing work, body parsing or database call.
+// 503 OVERLOADED and its class's Retry-After, before its body is read or its handler runs: the error goes
+// to the route's error handler, so an API client gets the JSON error and a shopper's page an HTML page.
 import { performance } from 'node:perf_hooks';
 import client from 'prom-client';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -60,9 +61,9 @@ export class ConcurrencyGate {
       const started = performance.now();
       const decision = this.limiter.tryAcquire(requestClass, started, route);
       if (!decision.admitted) {
-        const error = AdmissionErrors.OVERLOADED();
-        reply.code(503).header('retry-after', String(decision.retryAfterSeconds)).header('cache-control', 'no-store')
-          .send({ error: { code: error.code, message: error.message, details: { requestClass, retryAfterSeconds: decision.retryAfterSeconds } } });
+        // The class's Retry-After, which the error handlers keep (setRetryAfter does not overwrite it).
+        reply.header('retry-after', String(decision.retryAfterSeconds)).header('cache-control', 'no-store');
+        done(AdmissionErrors.OVERLOADED(undefined, { requestClass, retryAfterSeconds: decision.retryAfterSeconds }));
         return;
       }
       // 'close' fires once the response is sent and also when the client goes away first: the slot is

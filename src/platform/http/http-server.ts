@@ -58,9 +58,12 @@ export function knownError(error: unknown): ErrorReply | undefined {
   return isDatabaseUnavailable(error) ? codedErrorReply(DatabaseErrors.DATABASE_UNAVAILABLE()) : undefined;
 }
 
-/** A 503 (a dependency down, the process not ready) tells the client when to come back. */
+/**
+ * A 503 (a dependency down, the process not ready) tells the client when to come back: RETRY_AFTER_SECONDS
+ * unless whoever refused the request said otherwise (the concurrency limit, by request class).
+ */
 export function setRetryAfter(reply: FastifyReply, statusCode: number): void {
-  if (statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  if (statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
 }
 
 /** The one error body shape: {"error": {"code", "message"}} (plus details when useful). */
@@ -290,7 +293,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     if (known) {
       if (known.code === 'DATABASE_UNAVAILABLE') databaseDown.failed(error, 'answering 503 DATABASE_UNAVAILABLE with Retry-After');
       else if (known.code === 'DATABASE_BUSY') poolBusy.failed(error, 'answering 503 DATABASE_BUSY with Retry-After');
-      else if (known.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+      // A request refused for overload is the limit working (counted in holdfast_concurrency_shed_total), not a failure.
+      else if (known.statusCode >= 500 && known.code !== 'OVERLOADED') request.log.error({ err: error }, 'request failed');
       setRetryAfter(reply, known.statusCode);
       return reply.code(known.statusCode).send(errorBody(known.code, known.message, known.details));
     }
