@@ -13,6 +13,7 @@ import path from 'node:path';
 import { startHoldfast, type HoldfastInstance } from '../lib/holdfast.ts';
 import { check, fmt, median, type Check, type Suite, type SuiteContext, type SuiteOutcome, type Table } from '../lib/suite.ts';
 import { findCapacity, runLoadTest, type RunResult } from '../../src/loadtest/index.ts';
+import { METRICS } from '../../src/telemetry/index.ts';
 
 /** The SLOs the acceptance names: browse p99 500 ms, checkout p99 1 s. */
 const SLO_P99_MS: Record<string, number> = { browse: 500, search: 500, 'add-to-cart': 1000, checkout: 1000 };
@@ -40,6 +41,25 @@ interface SideFigures {
   timeouts: number;
   queuedShare: number;
   queued: RunResult['waitingRoom']['queued'];
+  /** The concurrency limit after the run and the requests it refused by class (protected side; read from /metrics). */
+  limit?: number;
+  shedByClass?: Record<string, number>;
+}
+
+/** The concurrency limit's gauge and its refusals by class, from a /metrics page (cumulative since start). */
+async function concurrencyFigures(url: string): Promise<{ limit?: number; shedByClass: Record<string, number> }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (line: string) => Number(line.slice(line.lastIndexOf(' ') + 1));
+  let limit: number | undefined;
+  const shedByClass: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${METRICS.concurrencyLimit.name}{`) || line.startsWith(`${METRICS.concurrencyLimit.name} `)) limit = value(line);
+    else if (line.startsWith(`${METRICS.concurrencyShed.name}{`)) {
+      const cls = /request_class="([^"]+)"/.exec(line)?.[1];
+      if (cls) shedByClass[cls] = value(line);
+    }
+  }
+  return { ...(limit !== undefined ? { limit } : {}), shedByClass };
 }
 
 function figures(side: Side, round: number, r: RunResult): SideFigures {
@@ -90,6 +110,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
           load: { executor: 'constant-arrival-rate', rate: offered, duration: overloadSec }, gracefulStopSec: 10,
         });
         const f = figures(side, round, r);
+        if (side === 'protected') Object.assign(f, await concurrencyFigures(instances[side]!.url));
         runs.push(f);
         ctx.progress(`overload: ${side} round ${round}: ${fmt(f.completedPerSec, 1)} journeys/s completed of ${fmt(f.journeysPerSec, 1)} started, `
           + `5xx ${f.fiveXx}, browse p99 ${ms(f.journeys.browse?.p99Ms ?? Number.NaN)}, checkout p99 ${ms(f.journeys.checkout?.p99Ms ?? Number.NaN)}`);
@@ -115,8 +136,9 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
     };
     const detail: Table = {
       title: 'Every run (alternating)', detail: true,
-      headers: ['Side', 'Round', 'Started/s', 'Completed/s', 'browse p99', 'checkout p99', '5xx', 'Timeouts'],
-      rows: runs.map((f) => [f.side, String(f.round), fmt(f.journeysPerSec, 1), fmt(f.completedPerSec, 1), ms(f.journeys.browse?.p99Ms ?? Number.NaN), ms(f.journeys.checkout?.p99Ms ?? Number.NaN), String(f.fiveXx), String(f.timeouts)]),
+      headers: ['Side', 'Round', 'Started/s', 'Completed/s', 'browse p99', 'checkout p99', '5xx', 'Timeouts', 'Limit after', 'Refused by class (since start)'],
+      rows: runs.map((f) => [f.side, String(f.round), fmt(f.journeysPerSec, 1), fmt(f.completedPerSec, 1), ms(f.journeys.browse?.p99Ms ?? Number.NaN), ms(f.journeys.checkout?.p99Ms ?? Number.NaN), String(f.fiveXx), String(f.timeouts),
+        f.limit === undefined ? '-' : String(f.limit), f.shedByClass ? Object.entries(f.shedByClass).map(([c, n]) => `${c} ${n}`).join(', ') || 'none' : '-']),
     };
     const checks: Check[] = [
       check('protected: goodput (journeys completed/s) / C', med('protected', (f) => f.completedPerSec) / c, '>=', GOODPUT_TARGET, '×'),
