@@ -15,8 +15,9 @@ import { pgbenchSuite } from './pgbench.ts';
 import { checkoutSuite } from './checkout.ts';
 import { telemetrySuite } from './telemetry.ts';
 import { loadgenSuite, loadgenMemorySuite } from './loadgen.ts';
+import { overloadSuite } from './overload.ts';
 
-export const SUITES: readonly Suite[] = [catalogSuite, memorySuite, checkoutSuite, pgbenchSuite, telemetrySuite, loadgenSuite, loadgenMemorySuite];
+export const SUITES: readonly Suite[] = [catalogSuite, memorySuite, checkoutSuite, pgbenchSuite, telemetrySuite, loadgenSuite, loadgenMemorySuite, overloadSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);

@@ -2,7 +2,7 @@
 // schema (docs/configuration.md is generated from it: npm run docs:config). Keys stay flat, as in the
 // config file and the environment; each module takes only its slice (see holdfast-modules.ts).
 import { composeConfig, loadConfig, type ConfigOfComposed, type LoadOptions } from '../platform/config/config.ts';
-import { serverConfig, databaseConfig, adminTokenConfig, telemetryConfig } from '../platform/config/platform-config.ts';
+import { serverConfig, concurrencyLimitConfig, databaseConfig, adminTokenConfig, telemetryConfig } from '../platform/config/platform-config.ts';
 import { catalogConfig } from '../catalog/index.ts';
 import { ordersConfig } from '../orders/index.ts';
 import { pspConfig } from '../psp/index.ts';
@@ -12,7 +12,7 @@ import { controlConfig } from '../control/index.ts';
 import { waitingRoomConfig } from '../waiting-room/index.ts';
 
 export const holdfastConfig = composeConfig(
-  serverConfig, databaseConfig, adminTokenConfig, telemetryConfig,
+  serverConfig, concurrencyLimitConfig, databaseConfig, adminTokenConfig, telemetryConfig,
   catalogConfig, ordersConfig, pspConfig, faultsConfig, paymentsConfig, controlConfig, waitingRoomConfig,
 );
 

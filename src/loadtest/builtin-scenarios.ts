@@ -19,6 +19,7 @@ const SHOP_SETUP: StepSpec[] = [{
 }];
 
 const SHOP_THRESHOLDS = ['error_rate<0.01', 'checks>0.99'];
+const SHOPPER = { cookies: true, waitingRoom: true } as const;
 const think = (min: number, max: number) => ({ min, max });
 
 function productPage(name = 'product-page'): StepSpec {
@@ -117,7 +118,8 @@ function mixedJourneys(): JourneySpec[] {
 }
 
 function shop(name: string, description: string, load: ScenarioSpec['load'], journeys: JourneySpec[], extra: Partial<ScenarioSpec> = {}): ScenarioSpec {
-  return { name, description, load, journeys, setup: SHOP_SETUP, data: SHOP_DATA, thresholds: SHOP_THRESHOLDS, ...extra };
+  // Each iteration is a new shopper with its own cookies, who waits in the shop's waiting room if it has one.
+  return { name, description, load, journeys, setup: SHOP_SETUP, data: SHOP_DATA, thresholds: SHOP_THRESHOLDS, shopper: SHOPPER, ...extra };
 }
 
 const constant = (rate: number, duration: number): ScenarioSpec['load'] => ({ executor: 'constant-arrival-rate', rate, duration });

@@ -163,6 +163,7 @@ export function renderHtmlReport(r: RunResult): string {
     ['Started', esc(r.startedAt)],
     ['Length', `${formatDuration(r.elapsedSec)} (${formatDuration(r.plannedSec)} planned)${r.stoppedBy !== 'schedule' ? `, stopped early: ${esc(r.stoppedBy)}` : ''}`],
     ['Iterations', `${formatNumber(it.started)} started, ${formatNumber(it.completed)} completed, ${formatNumber(it.failed)} failed, ${formatNumber(it.dropped)} dropped of ${formatNumber(it.scheduled)} due, ${formatNumber(it.interrupted)} interrupted`],
+    ...(r.waitingRoom && (r.waitingRoom.shoppersLetIn || r.waitingRoom.stillQueuedAtEnd) ? [['Waiting room', `${formatNumber(r.waitingRoom.shoppersLetIn)} shoppers let in after queueing: p50 ${formatMs(r.waitingRoom.queued.p50Ms)}, p95 ${formatMs(r.waitingRoom.queued.p95Ms)}, max ${formatMs(r.waitingRoom.queued.maxMs)} in the queue (not in the request latencies); ${formatNumber(r.waitingRoom.stillQueuedAtEnd)} still queued at the end; ${formatNumber(r.waitingRoom.polls)} "still waiting" answers`] as [string, string]] : []),
     ['Generator', `${r.workers} worker thread(s), ${formatNumber(r.generator.cpuCores, 2)} CPU cores used, iteration start lag p99 ${formatMs(r.generator.startLagP99Ms)} (max ${formatMs(r.generator.startLagMaxMs)})`],
   ];
   const resolution = r.series.length && r.series[0]!.width > 1

@@ -5,7 +5,8 @@
 // busy, therefore shows its full delay in the figures.
 import type { CompiledJourney, CompiledStep } from './compiled-scenario.ts';
 import type { HttpClient, HttpOutcome, HttpRequest } from './http-dispatch.ts';
-import type { ResponseView, Vars } from './scenario-types.ts';
+import type { ResponseView, ShopperSpec, Vars } from './scenario-types.ts';
+import { CookieJar } from './cookie-jar.ts';
 import { TemplateError, variable, variables } from './template-engine.ts';
 import type { WorkerRecorder, ResponseKind } from './worker-recorder.ts';
 
@@ -30,6 +31,8 @@ export interface RunnerContext {
   active: { requests: number; iterations: number };
   /** The requests of steps whose request never changes, built on first use (filled by the runner). */
   constantRequests?: Map<CompiledStep, HttpRequest>;
+  /** Each iteration a new shopper: its own cookie jar, waiting in a waiting room (the scenario's `shopper`). */
+  shopper?: ShopperSpec;
 }
 
 export type IterationOutcome = 'completed' | 'failed' | 'interrupted' | 'budget';
@@ -71,6 +74,31 @@ function statusMessage(outcome: HttpOutcome): string {
     } catch { /* not JSON */ }
   }
   return `HTTP ${outcome.status}`;
+}
+
+/**
+ * How long a waiting room asks this shopper to wait before asking again (seconds), when the answer is
+ * Holdfast's (and Cloudflare's) JSON form of the waiting room: 429 {"error":{"code":"WAITING_ROOM"},
+ * "waitingRoom":{"inWaitingRoom":true,"refreshIntervalSeconds":N}}; undefined for any other answer.
+ */
+export function waitingRoomRefreshSeconds(outcome: HttpOutcome): number | undefined {
+  if (outcome.status !== 429 || !outcome.body.startsWith('{')) return undefined;
+  try {
+    const body = JSON.parse(outcome.body) as { error?: { code?: unknown }; waitingRoom?: { inWaitingRoom?: unknown; refreshIntervalSeconds?: unknown } };
+    if (body.error?.code !== 'WAITING_ROOM' || body.waitingRoom?.inWaitingRoom !== true) return undefined;
+    const refresh = body.waitingRoom.refreshIntervalSeconds;
+    // A room that gives no usable interval is asked again after a second, as a browser's page would.
+    return typeof refresh === 'number' && Number.isFinite(refresh) && refresh >= 1 ? Math.min(refresh, 300) : 1;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The request with the iteration's cookies, reading the response's headers so Set-Cookie reaches the jar. */
+function withCookies(request: HttpRequest, jar: CookieJar): HttpRequest {
+  const cookie = jar.header();
+  if (cookie === undefined && request.readHeaders) return request;
+  return { ...request, headers: cookie === undefined ? request.headers : { ...request.headers, cookie }, readHeaders: true };
 }
 
 /** The request a step sends with these variables; throws a TemplateError when one of them is missing. */
@@ -119,9 +147,19 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
   vars.$iteration = iteration;
   let intended = intendedStart;
   const { recorder } = ctx;
+  const jar = ctx.shopper?.cookies ? new CookieJar() : undefined;
+  const waitsInRoom = ctx.shopper?.waitingRoom === true;
+  /** When this shopper was first told to wait in the room (the intended start of that request), while queued. */
+  let queuedSince: number | undefined;
   let first = true;
-  for (const step of journey.steps) {
-    if (ctx.halted.value || (!first && ctx.draining?.value)) return 'interrupted';
+  /** The run ended with this shopper still in the queue. */
+  const interrupted = (): IterationOutcome => {
+    if (queuedSince !== undefined) recorder.stillQueuedAtEnd();
+    return 'interrupted';
+  };
+  for (let s = 0; s < journey.steps.length; s++) {
+    const step = journey.steps[s]!;
+    if (ctx.halted.value || (!first && ctx.draining?.value)) return interrupted();
     first = false;
     if (ctx.budget.remaining <= 0) { recorder.budgetExhausted = true; return 'budget'; }
     let request: HttpRequest;
@@ -140,16 +178,32 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
     const wait = intended - now;
     if (wait > 1) {
       await sleep(wait);
-      if (ctx.draining?.value) return 'interrupted';
+      if (ctx.draining?.value) return interrupted();
       now = performance.now();
     }
-    if (ctx.halted.value) return 'interrupted';
+    if (ctx.halted.value) return interrupted();
     ctx.budget.remaining--;
     const active = ctx.active;
     active.requests++;
     recorder.concurrency(Math.floor((now - ctx.t0) / 1000), active.requests, active.iterations);
-    const outcome = await send(ctx, request);
+    const outcome = await send(ctx, jar ? withCookies(request, jar) : request);
     active.requests--;
+    jar?.store(outcome.headers['set-cookie']);
+    if (waitsInRoom) {
+      const refreshSeconds = waitingRoomRefreshSeconds(outcome);
+      if (refreshSeconds !== undefined) {
+        // In the queue: not a response of the step, nor part of its latency. Ask again after the interval.
+        queuedSince ??= intended;
+        recorder.waitingRoomPoll();
+        intended = outcome.endedAt + refreshSeconds * 1000;
+        s--;
+        continue;
+      }
+      if (queuedSince !== undefined) {
+        recorder.queued((intended - queuedSince) * 1000);
+        queuedSince = undefined;
+      }
+    }
     const latencyMs = outcome.endedAt - intended;
     const sec = Math.floor((outcome.endedAt - ctx.t0) / 1000);
     let kind: ResponseKind;

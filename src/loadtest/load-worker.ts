@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     client, recorder, t0: 0, targetOrigin: target.origin, basePath: target.pathname.replace(/\/+$/, ''),
     timeoutMs: init.timeoutMs, originAllowed: originGuard(init.allowRemote), shared: {},
     budget: { remaining: init.maxRequests }, halted, draining, active,
+    ...(scenario.spec.shopper ? { shopper: scenario.spec.shopper } : {}),
   };
 
   let stopping = false;

@@ -58,6 +58,12 @@ export interface RunResult {
   passed: boolean;
   series: SeriesPoint[];
   errorSamples: { kind: string; step: string; message: string; count: number }[];
+  /**
+   * Shoppers a waiting room queued (scenarios with `shopper.waitingRoom`): how many were let in after
+   * waiting and how long they waited (not part of any request's latency), how many the run ended on
+   * while still waiting, and the room's "still waiting" answers.
+   */
+  waitingRoom: { shoppersLetIn: number; stillQueuedAtEnd: number; polls: number; queued: LatencySummary };
   generator: {
     /** How late iterations started against their schedule: a late generator inflates latency. */
     startLagP99Ms: number;
@@ -132,6 +138,9 @@ export function assembleResult(input: AssembleInput): RunResult {
   for (const s of scenario.steps) steps.set(s.key, { counters: emptyCounters(), hist: newHistogram() });
   const iterations: IterationCounters = { scheduled: 0, started: 0, completed: 0, failed: 0, dropped: 0, interrupted: 0, skipped: 0 };
   const lag = newHistogram();
+  const queued = newHistogram();
+  let polls = 0;
+  let stillQueued = 0;
   const samples = new Map<string, RunResult['errorSamples'][number]>();
   for (const f of finals) {
     for (const s of f.steps) {
@@ -146,6 +155,11 @@ export function assembleResult(input: AssembleInput): RunResult {
     const l = decodeHistogram(f.startLag);
     lag.add(l);
     l.destroy();
+    const q = decodeHistogram(f.waitingRoom.queued);
+    queued.add(q);
+    q.destroy();
+    polls += f.waitingRoom.polls;
+    stillQueued += f.waitingRoom.stillQueued;
     for (const e of f.errorSamples) {
       const key = `${e.kind}\u0000${e.step}\u0000${e.message}`;
       const got = samples.get(key);
@@ -195,6 +209,8 @@ export function assembleResult(input: AssembleInput): RunResult {
   }
   if (iterations.skipped > 0 || input.stoppedBy === 'max-requests') warnings.push('the run stopped early: the request budget (--max-requests) was spent');
   lag.destroy();
+  const waitingRoom = { shoppersLetIn: queued.totalCount, stillQueuedAtEnd: stillQueued, polls, queued: summarize(queued) };
+  queued.destroy();
   return {
     tool: 'holdfast loadtest',
     scenario: {
@@ -216,6 +232,7 @@ export function assembleResult(input: AssembleInput): RunResult {
     passed: thresholds.every((t) => t.pass),
     series: input.series,
     errorSamples: [...samples.values()].sort((a, b) => b.count - a.count),
+    waitingRoom,
     generator: { startLagP99Ms: lagP99, startLagMaxMs: lagMax, cpuCores: input.cpuCores, warnings },
   };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './load-units.ts';
-import type { CheckSpec, HttpMethod, JourneySpec, LoadModel, ScenarioSpec, Stage, StepSpec, ThinkTime } from './scenario-types.ts';
+import type { CheckSpec, HttpMethod, JourneySpec, LoadModel, ScenarioSpec, ShopperSpec, Stage, StepSpec, ThinkTime } from './scenario-types.ts';
 
 export class ScenarioFileError extends Error {}
 
@@ -202,7 +202,7 @@ function readLoad(r: Reader, raw: unknown): LoadModel {
 export function scenarioFromData(data: unknown, origin: string): ScenarioSpec {
   const r = new Reader();
   if (!isObj(data)) throw new ScenarioFileError(`${origin}: a scenario file holds an object with name, load and journeys`);
-  r.only(data, 'scenario', ['name', 'description', 'load', 'journeys', 'setup', 'data', 'thresholds', 'headers']);
+  r.only(data, 'scenario', ['name', 'description', 'load', 'journeys', 'setup', 'data', 'thresholds', 'headers', 'shopper']);
   const spec: ScenarioSpec = {
     name: r.str(data, 'name', 'scenario', true) ?? path.basename(origin).replace(/\.\w+$/, ''),
     load: readLoad(r, data.load),
@@ -234,6 +234,20 @@ export function scenarioFromData(data: unknown, origin: string): ScenarioSpec {
   if (thresholds) spec.thresholds = thresholds;
   const headers = r.stringMap(data, 'headers', 'scenario');
   if (headers) spec.headers = headers;
+  if (data.shopper !== undefined) {
+    if (!isObj(data.shopper)) r.fail('shopper', 'must be {cookies: true|false, waitingRoom: true|false}');
+    else {
+      r.only(data.shopper, 'shopper', ['cookies', 'waitingRoom']);
+      const shopper: ShopperSpec = {};
+      for (const key of ['cookies', 'waitingRoom'] as const) {
+        const value = data.shopper[key];
+        if (value === undefined) continue;
+        if (typeof value !== 'boolean') r.fail(`shopper.${key}`, 'must be true or false');
+        else shopper[key] = value;
+      }
+      spec.shopper = shopper;
+    }
+  }
   if (r.problems.length) throw new ScenarioFileError(`${origin} has ${r.problems.length} problem(s):\n  - ${r.problems.join('\n  - ')}`);
   return spec;
 }

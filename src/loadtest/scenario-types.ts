@@ -113,6 +113,21 @@ export interface ScenarioSpec {
   thresholds?: string[];
   /** Headers sent with every request. */
   headers?: Record<string, string>;
+  /** How each iteration behaves as a shopper (the built-in shop scenarios turn both on). */
+  shopper?: ShopperSpec;
+}
+
+/** Each iteration is a new shopper: what it does that a browser would. */
+export interface ShopperSpec {
+  /** Keep the cookies the target sets (a jar per iteration) and send them back. */
+  cookies?: boolean;
+  /**
+   * Wait in a waiting room as a browser would: a 429 answer with `{"error":{"code":"WAITING_ROOM"},
+   * "waitingRoom":{"refreshIntervalSeconds":N}}` is asked again after N seconds (with the room's cookie)
+   * until the shopper is let in, then the journey carries on. The time queued is reported on its own
+   * and is not part of any request's latency; the polls are not requests of the step.
+   */
+  waitingRoom?: boolean;
 }
 
 /** Identity function that gives a TypeScript scenario file its types: `export default defineScenario({...})`. */

@@ -70,6 +70,8 @@ export interface WorkerFinal {
   iterations: IterationCounters;
   /** How late iterations started against their schedule (µs), encoded. */
   startLag: string;
+  /** Shoppers who waited in a waiting room: the "still waiting" answers, those the run ended on, their queued time (µs, encoded). */
+  waitingRoom: { polls: number; stillQueued: number; queued: string };
   errorSamples: { kind: string; step: string; message: string; count: number }[];
   budgetExhausted: boolean;
 }

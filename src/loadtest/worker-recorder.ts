@@ -37,6 +37,9 @@ export class WorkerRecorder {
   private floorSec = 0;
   readonly iterations: IterationCounters = { scheduled: 0, started: 0, completed: 0, failed: 0, dropped: 0, interrupted: 0, skipped: 0 };
   private readonly lag = newHistogram();
+  /** Time shoppers spent in a waiting room's queue before being let in (µs), one value per shopper let in. */
+  private readonly queuedTime = newHistogram();
+  private readonly waitingRoom = { polls: 0, stillQueued: 0 };
   private readonly errorSamples = new Map<string, { kind: string; step: string; message: string; count: number }>();
   budgetExhausted = false;
 
@@ -135,6 +138,21 @@ export class WorkerRecorder {
     this.iterations.started++;
   }
 
+  /** A waiting room answered "still waiting" (429 WAITING_ROOM); the shopper asks again later. */
+  waitingRoomPoll(): void {
+    this.waitingRoom.polls++;
+  }
+
+  /** A shopper was let in after waiting this long in the queue. */
+  queued(waitUs: number): void {
+    recordUs(this.queuedTime, waitUs);
+  }
+
+  /** The run ended with a shopper still in the queue. */
+  stillQueuedAtEnd(): void {
+    this.waitingRoom.stillQueued++;
+  }
+
   concurrency(sec: number, inFlight: number, active: number): void {
     const b = this.bucket(sec);
     if (inFlight > b.maxInFlight) b.maxInFlight = inFlight;
@@ -166,6 +184,7 @@ export class WorkerRecorder {
       steps: [...this.steps].map(([key, s]) => ({ key, counters: s.counters, hist: encodeHistogram(s.hist) })),
       iterations: this.iterations,
       startLag: encodeHistogram(this.lag),
+      waitingRoom: { polls: this.waitingRoom.polls, stillQueued: this.waitingRoom.stillQueued, queued: encodeHistogram(this.queuedTime) },
       errorSamples: [...this.errorSamples.values()],
       budgetExhausted: this.budgetExhausted,
     };

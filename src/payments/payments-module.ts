@@ -125,7 +125,9 @@ export const paymentWorkersModule = defineModule({
       start: async () => {
         await deps.providers.proxyForNetworkFaults();
         const router = deps.providers.router();
-        workers = startPaymentWorkers(deps.database.pool, deps.queue, router, runtime.logger, {
+        // The payment workers' own pool (a bulkhead): in a process that also serves the storefront, slow
+        // payments cannot take the connections shoppers' requests need, nor be starved by them.
+        workers = startPaymentWorkers(deps.database.rolePool('payments'), deps.queue, router, runtime.logger, {
           concurrency: config.paymentWorkerConcurrency,
           // Lapses before the queue can retry a dead worker's job, renewed while the worker lives.
           leaseSeconds: leaseSecondsFor(config.paymentJobHeartbeatSeconds),

@@ -11,6 +11,8 @@ import { faultsModule, installStorefrontFaults } from '../faults/index.ts';
 import type { OrdersConfig } from '../orders/index.ts';
 import { payAgainLimits, type PaymentsConfig } from '../payments/index.ts';
 import { storefrontPages } from './storefront-pages.ts';
+import { classifyStorefrontRequest } from './request-classes.ts';
+import { setRequestClassifier } from '../platform/http/http-server.ts';
 
 export const storefrontModule = defineModule({
   name: 'storefront',
@@ -19,6 +21,8 @@ export const storefrontModule = defineModule({
   init: async ({ config, deps }) => {
     const server = deps.http.server;
     installStorefrontFaults(server, deps.faults);
+    // The storefront role's requests, its JSON API included, are limited by class (when the limit is on).
+    setRequestClassifier(server, classifyStorefrontRequest);
     // The cart and order cookies are signed with the admin token's hash (a secret every replica shares).
     // Cookies are parsed on demand (see storefront-cookies.ts): only the cart, checkout and order pages
     // read them, so no other request pays for parsing its Cookie header.

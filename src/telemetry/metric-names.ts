@@ -23,6 +23,11 @@ export const METRICS = {
   eventLoopStallMax: metric('holdfast_eventloop_stall_max_seconds', 'every role'),
   eventLoopUtilization: metric('holdfast_eventloop_utilization_ratio', 'every role'),
   unhandledErrors: metric('holdfast_process_unhandled_errors_total', 'every role'),
+  dbPoolWaitTimeouts: metric('holdfast_db_pool_wait_timeouts_total', 'every role'),
+  // admission control: the storefront's adaptive concurrency limit (docs/surge-protection.md)
+  concurrencyLimit: metric('holdfast_concurrency_limit', 'storefront'),
+  concurrencyInflight: metric('holdfast_concurrency_inflight', 'storefront'),
+  concurrencyShed: metric('holdfast_concurrency_shed_total', 'storefront'),
   // prom-client's default process metrics, with METRIC_PREFIX (two of the many it exports are read)
   processCpuSeconds: metric('holdfast_process_cpu_seconds_total', 'every role'),
   eventLoopLagP99: metric('holdfast_nodejs_eventloop_lag_p99_seconds', 'every role'),

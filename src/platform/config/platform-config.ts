@@ -23,16 +23,34 @@ export const serverConfig = defineConfigSlice({
 
 export type ServerConfig = SliceConfig<typeof serverConfig>;
 
+export const concurrencyLimitConfig = defineConfigSlice({
+  // The storefront role's adaptive concurrency limit (docs/surge-protection.md, decision 0017).
+  // Off by default: in the overload bench it shed more than it saved (docs/surge-protection.md, "Measured").
+  concurrencyLimitEnabled: Type.Boolean({ description: 'Adaptive concurrency limit on the storefront role: over it, searches, then pages, then carts are refused with 503 OVERLOADED, checkouts last (off by default until the overload bench shows it helps)', default: false }),
+  concurrencyLimitInitial: Type.Integer({ description: 'Requests in flight allowed at start, before the limit has adapted', default: 20, minimum: 1, maximum: 100_000 }),
+  concurrencyLimitMin: Type.Integer({ description: 'The limit never goes below this', default: 10, minimum: 1, maximum: 100_000 }),
+  concurrencyLimitMax: Type.Integer({ description: 'Nor above this', default: 1000, minimum: 1, maximum: 100_000 }),
+}, {
+  HOLDFAST_CONCURRENCY_LIMIT_ENABLED: 'concurrencyLimitEnabled',
+  HOLDFAST_CONCURRENCY_LIMIT_INITIAL: 'concurrencyLimitInitial',
+  HOLDFAST_CONCURRENCY_LIMIT_MIN: 'concurrencyLimitMin',
+  HOLDFAST_CONCURRENCY_LIMIT_MAX: 'concurrencyLimitMax',
+});
+
+export type ConcurrencyLimitConfig = SliceConfig<typeof concurrencyLimitConfig>;
+
 export const databaseConfig = defineConfigSlice({
   dataDir: Type.String({ description: 'Embedded PostgreSQL data, admin token file', default: '.holdfast', minLength: 1 }),
   databaseUrl: Type.Optional(Type.String({ description: 'External PostgreSQL 14+; unset: the embedded server', pattern: '^postgres(ql)?://' })),
   embeddedPostgresPort: Type.Integer({ description: 'TCP port of the embedded PostgreSQL on 127.0.0.1 (tools such as psql: `holdfast db url` prints the connection string)', default: 54329, minimum: 1, maximum: 65535 }),
-  dbPoolMax: Type.Integer({ description: 'Connections in each role process pool', default: 10, minimum: 1, maximum: 500 }),
+  dbPoolMax: Type.Integer({ description: 'Connections in each pool of a process: the main pool (platform, storefront) and, where the role runs, the payment workers\' own', default: 10, minimum: 1, maximum: 500 }),
+  dbPoolWaitTimeoutMs: Type.Integer({ description: 'Longest a request waits for a connection of the main pool when every connection is busy; past it the request fails fast with 503 DATABASE_BUSY (0: wait up to the connect timeout, 10 s)', default: 1000, minimum: 0, maximum: 60_000 }),
 }, {
   HOLDFAST_DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',
   HOLDFAST_PG_PORT: 'embeddedPostgresPort',
   HOLDFAST_DB_POOL_MAX: 'dbPoolMax',
+  HOLDFAST_DB_POOL_WAIT_TIMEOUT_MS: 'dbPoolWaitTimeoutMs',
 });
 
 export type DatabaseConfig = SliceConfig<typeof databaseConfig>;

@@ -6,6 +6,10 @@ import { defineErrors } from '../errors/domain-error.ts';
 
 export const DatabaseErrors = defineErrors('database', {
   DATABASE_UNAVAILABLE: { kind: 'unavailable', message: 'The database cannot be reached just now; retry shortly.' },
+  // The database answers, but every connection this process may use is busy: the request waited its
+  // bounded time for one (dbPoolWaitTimeoutMs) and gives up rather than join a pile. Told apart from
+  // DATABASE_UNAVAILABLE because the cure differs: load, not an outage (docs/surge-protection.md).
+  DATABASE_BUSY: { kind: 'unavailable', message: 'Every database connection of the shop is busy just now; retry shortly.' },
 });
 
 // Socket errors while connecting or talking to the server (ENOENT: a Unix socket that is gone because

@@ -12,8 +12,19 @@ import { createPool, ensureDatabase } from './database.ts';
 import { ensureDatabaseWhenReachable } from './database-at-start.ts';
 
 export interface DatabaseService {
-  /** The role's pool (sized by dbPoolMax). */
+  /**
+   * The process's main pool (sized by dbPoolMax): the platform's mechanisms and the storefront role's
+   * requests. A caller that finds every connection busy waits at most dbPoolWaitTimeoutMs, then gets
+   * 503 DATABASE_BUSY.
+   */
   pool: pg.Pool;
+  /**
+   * A pool of a role's own (a bulkhead, sized by dbPoolMax, made on first use, closed with the database):
+   * in a process that runs several roles (`--target all`) that role's queries never wait for the main
+   * pool's connections, nor it for theirs. Its waits are not bounded: it is background work (the payment
+   * workers), which waits its turn rather than fail.
+   */
+  rolePool(role: string): pg.Pool;
   /** The connection string of the `holdfast` database (a context that needs a connection of its own, LISTEN). */
   url: string;
 }
@@ -52,12 +63,22 @@ export const databaseModule = defineModule({
       if (pgServer.owned) stopEmbedded = pgServer.stop;
       await ensureDatabase(url);
     }
-    const pool = createPool(url, config.dbPoolMax, 'holdfast');
+    const pool = createPool(url, config.dbPoolMax, 'holdfast', { waitTimeoutMs: config.dbPoolWaitTimeoutMs, metricsName: 'main' });
     registerPoolMetrics('main', pool);
+    const rolePools = new Map<string, pg.Pool>();
+    const rolePool = (role: string): pg.Pool => {
+      let own = rolePools.get(role);
+      if (!own) {
+        own = createPool(url, config.dbPoolMax, `holdfast-${role}`);
+        registerPoolMetrics(role, own);
+        rolePools.set(role, own);
+      }
+      return own;
+    };
     return {
-      service: { pool, url } satisfies DatabaseService,
+      service: { pool, url, rolePool } satisfies DatabaseService,
       stop: async () => {
-        await pool.end();
+        await Promise.all([pool, ...rolePools.values()].map((p) => p.end()));
         await stopEmbedded?.();
       },
     };

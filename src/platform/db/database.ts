@@ -4,8 +4,8 @@
 // The statements this file runs itself (BEGIN/COMMIT, the readiness probe) are the mechanism's own.
 import pg from 'pg';
 import { ExponentialBackoff } from 'cockatiel';
-import { isDatabaseUnavailable } from './database-errors.ts';
-import { dbQueryDuration, metricsSettings } from '../observability/metrics.ts';
+import { DatabaseErrors, isDatabaseUnavailable } from './database-errors.ts';
+import { dbPoolWaitTimeouts, dbQueryDuration, metricsSettings } from '../observability/metrics.ts';
 import { traceQuery } from '../observability/tracing.ts';
 
 export type Queryable = pg.Pool | pg.PoolClient;
@@ -27,14 +27,25 @@ pg.types.setTypeParser(20, (v) => Number(v));
 /** How long a new connection to the database may take before it counts as a failure. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-export function createPool(connectionString: string, max: number, applicationName: string): pg.Pool {
-  const pool = new pg.Pool({
+export interface PoolOptions {
+  /**
+   * Longest a caller waits for a connection when every connection is in use (0: up to the connect
+   * timeout). Past it the caller gets DATABASE_BUSY at once instead of joining a queue that only grows.
+   */
+  waitTimeoutMs?: number;
+  /** The pool's name in metrics (holdfast_db_pool_* {pool}). */
+  metricsName?: string;
+}
+
+export function createPool(connectionString: string, max: number, applicationName: string, opts: PoolOptions = {}): pg.Pool {
+  const settings = {
     connectionString,
     max,
     application_name: applicationName,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-  });
+  };
+  const pool = opts.waitTimeoutMs ? new BoundedWaitPool(settings, opts.waitTimeoutMs, opts.metricsName ?? applicationName) : new pg.Pool(settings);
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   // Nor may one that is checked out (a transaction's): pg emits 'error' on a client whose connection is
@@ -43,6 +54,51 @@ export function createPool(connectionString: string, max: number, applicationNam
   // pool discards the broken client.
   pool.on('connect', (client) => { client.on('error', () => {}); });
   return pool;
+}
+
+type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, release: (err?: Error | boolean) => void) => void;
+
+/**
+ * A pool whose callers wait at most waitTimeoutMs for a connection when all are in use (a bulkhead's
+ * bounded queue). pg-pool bounds that wait only by connectionTimeoutMillis, which also bounds opening a
+ * new connection (10 s, for networks that drop packets): too long for a request, which by then has
+ * become part of a pile. Only the wait for a busy pool is bounded here; opening a connection keeps its
+ * own timeout. A caller that gives up leaves its place in pg-pool's queue: when a connection reaches it,
+ * it is handed straight back (no query runs on it).
+ */
+class BoundedWaitPool extends pg.Pool {
+  readonly #waitTimeoutMs: number;
+  readonly #name: string;
+  constructor(settings: pg.PoolConfig, waitTimeoutMs: number, name: string) {
+    super(settings);
+    this.#waitTimeoutMs = waitTimeoutMs;
+    this.#name = name;
+  }
+
+  override connect(): Promise<pg.PoolClient>;
+  override connect(callback: ConnectCallback): void;
+  override connect(callback?: ConnectCallback): Promise<pg.PoolClient> | void {
+    // A connection is free or can be opened: no wait to bound.
+    if (this.idleCount > 0 || this.totalCount < (this.options.max ?? 10) || this.ending) {
+      return callback ? super.connect(callback) : super.connect();
+    }
+    const waited = new Promise<pg.PoolClient>((resolve, reject) => {
+      let gaveUp = false;
+      const timer = setTimeout(() => {
+        gaveUp = true;
+        if (metricsSettings.dbEnabled) dbPoolWaitTimeouts.inc({ pool: this.#name });
+        reject(DatabaseErrors.DATABASE_BUSY());
+      }, this.#waitTimeoutMs);
+      super.connect((err, client, release) => {
+        clearTimeout(timer);
+        if (gaveUp) { if (!err) release(); return; }
+        if (err) reject(err);
+        else resolve(client!);
+      });
+    });
+    if (!callback) return waited;
+    waited.then((client) => callback(undefined, client, (e) => client.release(e)), (err: Error) => callback(err, undefined, () => {}));
+  }
 }
 
 /**

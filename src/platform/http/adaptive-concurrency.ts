@@ -335,6 +335,3 @@ function optionProblems(o: AdaptiveConcurrencyOptions): string[] {
   }
   return problems;
 }
-
-/** The stable error of a shed request (503 with Retry-After); registered where the HTTP errors are. */
-export const OVERLOADED_ERROR = Object.freeze({ code: 'OVERLOADED', status: 503, message: 'The shop is busy; retry after the time in Retry-After.' });

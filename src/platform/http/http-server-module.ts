@@ -4,7 +4,7 @@
 // (the database, the queue), so that it stops, draining in-flight requests, before the pool closes and
 // before the queue stops.
 import { defineModule } from '../modules/module-manager.ts';
-import type { ServerConfig } from '../config/platform-config.ts';
+import type { ConcurrencyLimitConfig, ServerConfig } from '../config/platform-config.ts';
 import { databaseModule } from '../db/database-module.ts';
 import { migrationsModule } from '../db/migrations-module.ts';
 import { databaseProbe } from '../db/database.ts';
@@ -25,9 +25,12 @@ const LISTENER_SETTLE_MS = 500;
 export const httpServerModule = defineModule({
   name: 'http-server',
   deps: { database: databaseModule, migrations: migrationsModule, queue: queueModule },
-  config: (c: ServerConfig) => ({
+  config: (c: ServerConfig & ConcurrencyLimitConfig) => ({
     host: c.host, port: c.port, bodyLimitBytes: c.bodyLimitBytes, rateLimitWritesPerMinute: c.rateLimitWritesPerMinute,
     readinessTimeoutMs: c.readinessTimeoutMs,
+    concurrencyLimit: c.concurrencyLimitEnabled
+      ? { initialLimit: c.concurrencyLimitInitial, minLimit: c.concurrencyLimitMin, maxLimit: c.concurrencyLimitMax }
+      : undefined,
   }),
   init: async ({ config, deps, runtime }) => {
     const { lifecycle, logger } = runtime;
@@ -36,6 +39,8 @@ export const httpServerModule = defineModule({
       bodyLimitBytes: config.bodyLimitBytes,
       rateLimitWritesPerMinute: config.rateLimitWritesPerMinute,
       openapi: { title: 'Holdfast', description: 'Storefront, checkout, admin and operations API of a Holdfast shop.' },
+      // Every route gets the gate; only a role that classifies its requests (the storefront) is limited.
+      concurrencyLimit: config.concurrencyLimit,
     });
     registerOperationalRoutes(server, {
       ready: () => lifecycle.ready,

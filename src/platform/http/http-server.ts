@@ -18,6 +18,8 @@ import type { HistogramChild } from '../observability/labelled-histogram.ts';
 import { tracedRequestListener, nameServerSpan, runInRequestContext, tracingActive } from '../observability/tracing.ts';
 import http from 'node:http';
 import type { Bindings, ChildLoggerOptions } from 'pino';
+import { ConcurrencyGate, type RequestClassifier } from './concurrency-limit.ts';
+import type { AdaptiveConcurrencyOptions } from './adaptive-concurrency.ts';
 
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -35,6 +37,11 @@ export interface HttpServerOptions {
   bodyLimitBytes: number;
   rateLimitWritesPerMinute: number;
   openapi?: { title: string; description: string };
+  /**
+   * The adaptive concurrency limit's settings (decision 0017), or undefined for none. With it, every route
+   * gets the gate's hook; requests are limited once a role names their classes (setRequestClassifier).
+   */
+  concurrencyLimit?: Partial<AdaptiveConcurrencyOptions>;
 }
 
 /** How long a client is asked to wait (Retry-After, seconds) before retrying a 503. */
@@ -51,9 +58,12 @@ export function knownError(error: unknown): ErrorReply | undefined {
   return isDatabaseUnavailable(error) ? codedErrorReply(DatabaseErrors.DATABASE_UNAVAILABLE()) : undefined;
 }
 
-/** A 503 (a dependency down, the process not ready) tells the client when to come back. */
+/**
+ * A 503 (a dependency down, the process not ready) tells the client when to come back: RETRY_AFTER_SECONDS
+ * unless whoever refused the request said otherwise (the concurrency limit, by request class).
+ */
 export function setRetryAfter(reply: FastifyReply, statusCode: number): void {
-  if (statusCode === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  if (statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
 }
 
 /** The one error body shape: {"error": {"code", "message"}} (plus details when useful). */
@@ -74,6 +84,20 @@ function makeAjv(coerce: boolean): Ajv {
 }
 
 const htmlNotFoundPages = new WeakMap<object, () => string>();
+const concurrencyGates = new WeakMap<object, ConcurrencyGate>();
+
+/**
+ * Limits the server's requests by class (the storefront role's classes): null from the classifier for a
+ * request that must never be refused. Does nothing on a server built without a concurrency limit.
+ */
+export function setRequestClassifier(app: HttpServer, classify: RequestClassifier): void {
+  concurrencyGates.get(app)?.setClassifier(classify);
+}
+
+/** The server's concurrency limit, when it has one (tests, the ops view). */
+export function concurrencyGateOf(app: HttpServer): ConcurrencyGate | undefined {
+  return concurrencyGates.get(app);
+}
 
 /**
  * Lets a role that serves pages (the storefront) answer a browser's request for an unknown page with
@@ -153,6 +177,12 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  const gate = opts.concurrencyLimit ? new ConcurrencyGate(opts.concurrencyLimit) : undefined;
+  if (gate) {
+    concurrencyGates.set(app, gate);
+    app.addHook('onClose', (_instance, done) => { gate.close(); done(); });
+  }
+
   // Per-route hooks, which know their route: RED metrics, and with tracing the span's name and the handler
   // running inside the request's span (see runInRequestContext). A request then looks nothing up (Fastify
   // builds a fresh routeOptions object on every access). Tracing starts (or not) before any role
@@ -161,6 +191,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     const hooks = route as { onRequest?: unknown; onResponse?: unknown };
     const add = (existing: unknown, hook: unknown): unknown[] => (existing === undefined ? [hook] : [...[existing].flat(), hook]);
     hooks.onResponse = add(hooks.onResponse, responseTimer(route.url));
+    // First of the route's own hooks: a request refused for overload costs as little as possible.
+    if (gate) hooks.onRequest = add(hooks.onRequest, gate.hookFor(route.url));
     if (!tracingActive()) return;
     const url = route.url;
     hooks.onRequest = add(hooks.onRequest, (request: FastifyRequest, _reply: FastifyReply, done: () => void) => {
@@ -255,11 +287,14 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
 
   // During a database outage every request that needs it fails: a few log lines say so, not one per request.
   const databaseDown = new FailureRun(opts.logger, 'requests needing the database');
+  const poolBusy = new FailureRun(opts.logger, 'requests waiting for a database connection');
   app.setErrorHandler((error: FastifyError | Error, request, reply) => {
     const known = knownError(error);
     if (known) {
       if (known.code === 'DATABASE_UNAVAILABLE') databaseDown.failed(error, 'answering 503 DATABASE_UNAVAILABLE with Retry-After');
-      else if (known.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+      else if (known.code === 'DATABASE_BUSY') poolBusy.failed(error, 'answering 503 DATABASE_BUSY with Retry-After');
+      // A request refused for overload is the limit working (counted in holdfast_concurrency_shed_total), not a failure.
+      else if (known.statusCode >= 500 && known.code !== 'OVERLOADED') request.log.error({ err: error }, 'request failed');
       setRetryAfter(reply, known.statusCode);
       return reply.code(known.statusCode).send(errorBody(known.code, known.message, known.details));
     }

@@ -79,6 +79,13 @@ export const dbQueryDuration = new LabelledHistogram({
   registers: [registry],
 });
 
+export const dbPoolWaitTimeouts = new client.Counter({
+  name: METRICS.dbPoolWaitTimeouts.name,
+  help: 'Callers that gave up waiting for a connection of a busy pool (answered 503 DATABASE_BUSY), by pool',
+  labelNames: ['pool'] as const,
+  registers: [registry],
+});
+
 interface PoolLike { totalCount: number; idleCount: number; waitingCount: number; options: { max?: number } }
 const pools = new Map<string, PoolLike>();
 
