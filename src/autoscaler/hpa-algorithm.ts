@@ -490,41 +490,35 @@ export function stabilize(history: ScalingHistory, behavior: Behavior, current: 
 
 const describePolicy = (p: ScalingPolicy) => `${p.type} ${p.value}${p.type === 'Percent' ? '%' : ''} per ${p.periodSeconds} s`;
 
+/** The limit a direction's scaling policies set (or its selectPolicy: Disabled), as a decision's limitedBy. */
+function policyLimited(direction: 'up' | 'down', rate: RateLimit, limit: number, rules: ScalingRules, desired: number): { replicas: number; limitedBy: LimitedBy } {
+  const condition = direction === 'up' ? 'ScaleUpLimit' : 'ScaleDownLimit';
+  if (rate.disabled) {
+    return { replicas: limit, limitedBy: { reason: `scale-${direction}-disabled` as const, condition, bound: limit, message: `scale-${direction} is disabled (behavior.scale${direction === 'up' ? 'Up' : 'Down'}.selectPolicy: Disabled)` } };
+  }
+  const policy = rate.policy!;
+  return {
+    replicas: limit,
+    limitedBy: {
+      reason: `scale-${direction}-policy` as const, condition, policy, bound: limit,
+      message: `scale-${direction} policy ${describePolicy(policy)} (selectPolicy ${rules.selectPolicy}) allows ${limit} replicas now, from ${rate.periodStart} at the start of its period; ${desired} wanted`,
+    },
+  };
+}
+
 /** convertDesiredReplicasWithBehaviorRate: the scaling policies and the min/max bounds. */
 function applyRate(current: number, desired: number, min: number, max: number, behavior: Behavior, history: ScalingHistory, nowMs: number): { replicas: number; limitedBy?: LimitedBy } {
   if (desired > current) {
     const up = scaleUpLimit(current, history, behavior.scaleUp, nowMs);
     const limit = Math.max(up.limit, current); // no further scale-up until old events age out
-    if (max > limit) {
-      if (desired <= limit) return { replicas: desired };
-      if (up.disabled) return { replicas: limit, limitedBy: { reason: 'scale-up-disabled', condition: 'ScaleUpLimit', message: 'scale-up is disabled (behavior.scaleUp.selectPolicy: Disabled)', bound: limit } };
-      const policy = up.policy!;
-      return {
-        replicas: limit,
-        limitedBy: {
-          reason: 'scale-up-policy', condition: 'ScaleUpLimit', policy, bound: limit,
-          message: `scale-up policy ${describePolicy(policy)} (selectPolicy ${behavior.scaleUp.selectPolicy}) allows ${limit} replicas now, from ${up.periodStart} at the start of its period; ${desired} wanted`,
-        },
-      };
-    }
+    if (max > limit) return desired <= limit ? { replicas: desired } : policyLimited('up', up, limit, behavior.scaleUp, desired);
     if (desired <= max) return { replicas: desired };
     return { replicas: max, limitedBy: { reason: 'max-replicas', condition: 'TooManyReplicas', bound: max, message: `${desired} wanted, maxReplicas is ${max}` } };
   }
   if (desired < current) {
     const down = scaleDownLimit(current, history, behavior.scaleDown, nowMs);
-    const limit = Math.min(down.limit, current);
-    if (min < limit) {
-      if (desired >= limit) return { replicas: desired };
-      if (down.disabled) return { replicas: limit, limitedBy: { reason: 'scale-down-disabled', condition: 'ScaleDownLimit', message: 'scale-down is disabled (behavior.scaleDown.selectPolicy: Disabled)', bound: limit } };
-      const policy = down.policy!;
-      return {
-        replicas: limit,
-        limitedBy: {
-          reason: 'scale-down-policy', condition: 'ScaleDownLimit', policy, bound: limit,
-          message: `scale-down policy ${describePolicy(policy)} (selectPolicy ${behavior.scaleDown.selectPolicy}) allows ${limit} replicas now, from ${down.periodStart} at the start of its period; ${desired} wanted`,
-        },
-      };
-    }
+    const limit = Math.min(down.limit, current); // no further scale-down until old events age out
+    if (min < limit) return desired >= limit ? { replicas: desired } : policyLimited('down', down, limit, behavior.scaleDown, desired);
     if (desired >= min) return { replicas: desired };
     return { replicas: min, limitedBy: { reason: 'min-replicas', condition: 'TooFewReplicas', bound: min, message: `${desired} wanted, minReplicas is ${min}` } };
   }

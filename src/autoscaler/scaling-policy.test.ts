@@ -2,7 +2,7 @@
 // semantics, and the database connection budget.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../platform/config/config.ts';
@@ -202,4 +202,17 @@ test('on one machine a role stops at its localMaxReplicas (storefront: the CPU c
   assert.equal(localMaxReplicas(p.roles.payments, 2), 8, 'payments wait on the provider, not the CPU: no cap by cores');
   assert.equal(localMaxReplicas(parseScalingPolicy({ roles: { storefront: { minReplicas: 3 } } }).roles.storefront, 2), 3, 'never below minReplicas');
   assert.deepEqual(['1', '500m', '0.25', '2'].map(cpuQuantityCores), [1, 0.5, 0.25, 2]);
+});
+
+test('the example policy in docs/scaling.md is a valid policy and says what it shows', () => {
+  const doc = readFileSync(path.join(import.meta.dirname, '../../docs/scaling.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('## The scaling policy'));
+  const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+  assert.ok(example, 'a yaml block in "The scaling policy"');
+  const p = loadScalingPolicy(file('docs-example.yaml', example));
+  assert.deepEqual([p.roles.storefront.minReplicas, p.roles.storefront.maxReplicas, p.roles.payments.maxReplicas], [2, 12, 10]);
+  assert.equal(p.roles.storefront.metrics.length, 3);
+  assert.equal(p.roles.payments.schedules[0]!.timezone, 'Europe/Paris');
+  assert.deepEqual(roleBehavior(p.roles.storefront).scaleDown.policies, [{ type: 'Percent', value: 50, periodSeconds: 60 }]);
+  assert.equal(p.database.maxConnections, 200);
 });
