@@ -174,7 +174,7 @@ test('KEDA\'s cron window: open from its start until its end, in its timezone; a
 
   const role = { schedules: [peak] };
   const inside = Date.parse('2026-11-27T17:00:00Z');
-  assert.deepEqual(scheduleMetrics(role, inside), [{ name: 'schedule:evening', source: 'External', target: { type: 'AverageValue', averageValue: 1 }, value: 6 }]);
+  assert.deepEqual(scheduleMetrics(role, inside), [{ name: 'schedule-evening', source: 'External', target: { type: 'AverageValue', averageValue: 1 }, value: 6 }]);
   assert.equal(scheduleMetrics(role, Date.parse('2026-11-27T12:00:00Z'))[0]!.value, 1);
 
   // Through the HPA: from 1 replica, the window's 6 are reached in one step of the default scale-up policy

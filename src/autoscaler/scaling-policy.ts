@@ -224,13 +224,14 @@ export function scheduleActive(schedule: Pick<Schedule, 'start' | 'end' | 'timez
 }
 
 /**
- * A role's schedules as the HPA metrics KEDA's cron triggers are: an External AverageValue metric of target 1
+ * A role's schedules as the HPA metrics KEDA's cron triggers are (named as the rendered triggers,
+ * `schedule-<name>`): an External AverageValue metric of target 1
  * whose value is the window's replicas while it is open (1 otherwise), so the highest-metric rule makes it a
  * floor that still goes through the scaling policies and windows.
  */
 export function scheduleMetrics(role: Pick<RolePolicy, 'schedules'>, nowMs: number): ExternalMetricObservation[] {
   return role.schedules.map((s) => ({
-    name: `schedule:${s.name}`, source: 'External', target: { type: 'AverageValue', averageValue: 1 },
+    name: `schedule-${s.name}`, source: 'External', target: { type: 'AverageValue', averageValue: 1 },
     value: scheduleActive(s, nowMs) ? s.minReplicas : 1,
   }));
 }

@@ -235,7 +235,7 @@ export function needsKeda(r: RolePolicy): boolean {
   return r.schedules.length > 0 || r.metrics.some((m) => m.type === 'work-in-flight' || m.type === 'queue-oldest-age' || m.type === 'queue-depth');
 }
 
-function hpaMetric(c: Ctx, role: ScaledRole, m: MetricPolicy): Record<string, unknown> | undefined {
+function hpaMetric(m: MetricPolicy): Record<string, unknown> | undefined {
   switch (m.type) {
     case 'cpu': return { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: m.targetAverageUtilization } } };
     case 'event-loop':
@@ -243,13 +243,12 @@ function hpaMetric(c: Ctx, role: ScaledRole, m: MetricPolicy): Record<string, un
     case 'request-concurrency':
       return { type: 'Pods', pods: { metric: { name: CLUSTER_METRICS.requestsInFlight }, target: { type: 'AverageValue', averageValue: quantity(m.targetAverageValue) } } };
     default:
-      c.notes.push(`${role}: the ${m.type} metric needs KEDA`);
-      return undefined;
+      return undefined; // the queue and work-in-flight metrics make the role a KEDA one (needsKeda)
   }
 }
 
 function horizontalPodAutoscaler(c: Ctx, role: ScaledRole, r: RolePolicy): K8sObject {
-  const metrics = r.metrics.map((m) => hpaMetric(c, role, m)).filter((m) => m !== undefined);
+  const metrics = r.metrics.map(hpaMetric).filter((m) => m !== undefined);
   if (r.metrics.some((m) => m.type === 'event-loop' || m.type === 'request-concurrency')) {
     c.notes.push(`${role}: the HorizontalPodAutoscaler reads Pods metrics (${CLUSTER_METRICS.eventLoop}, ${CLUSTER_METRICS.requestsInFlight}) from the custom metrics API: install an adapter that serves them from Prometheus (prometheus-adapter)`);
   }
