@@ -36,7 +36,7 @@ export const MAX_STABILIZATION_WINDOW_SECONDS = 3600;
 // ---------------------------------------------------------------------------------------------------------
 // Behavior: autoscaling/v2 HorizontalPodAutoscalerBehavior
 
-export interface ScalingPolicy {
+export interface ScalingPolicyRule {
   type: 'Pods' | 'Percent';
   value: number;
   periodSeconds: number;
@@ -47,7 +47,7 @@ export type SelectPolicy = 'Max' | 'Min' | 'Disabled';
 export interface ScalingRules {
   stabilizationWindowSeconds: number;
   selectPolicy: SelectPolicy;
-  policies: ScalingPolicy[];
+  policies: ScalingPolicyRule[];
   /** Per-direction tolerance (HPAConfigurableTolerance); unset: the default tolerance. */
   tolerance?: number;
 }
@@ -410,7 +410,7 @@ export interface LimitedBy {
   /** The HPA status condition a cluster would show for the same case (kubectl describe hpa). */
   condition?: string;
   metric?: string;
-  policy?: ScalingPolicy;
+  policy?: ScalingPolicyRule;
   windowSeconds?: number;
   bound?: number;
 }
@@ -435,7 +435,7 @@ const changeWithin = (events: readonly TimestampedReplicas[], periodSeconds: num
   return events.reduce((sum, e) => (e.atMs > cutoff ? sum + e.replicas : sum), 0);
 };
 
-interface RateLimit { limit: number; policy?: ScalingPolicy; disabled?: boolean; periodStart?: number }
+interface RateLimit { limit: number; policy?: ScalingPolicyRule; disabled?: boolean; periodStart?: number }
 
 /**
  * The most replicas the scale-up policies allow now (calculateScaleUpLimitWithScalingRules): each policy
@@ -488,7 +488,7 @@ export function stabilize(history: ScalingHistory, behavior: Behavior, current: 
   return { replicas, history: { ...history, recommendations } };
 }
 
-const describePolicy = (p: ScalingPolicy) => `${p.type} ${p.value}${p.type === 'Percent' ? '%' : ''} per ${p.periodSeconds} s`;
+const describePolicy = (p: ScalingPolicyRule) => `${p.type} ${p.value}${p.type === 'Percent' ? '%' : ''} per ${p.periodSeconds} s`;
 
 /** The limit a direction's scaling policies set (or its selectPolicy: Disabled), as a decision's limitedBy. */
 function policyLimited(direction: 'up' | 'down', rate: RateLimit, limit: number, rules: ScalingRules, desired: number): { replicas: number; limitedBy: LimitedBy } {
