@@ -9,7 +9,7 @@
 export const METRIC_PREFIX = 'holdfast_';
 
 /** Which roles export a metric: every role, or the ones that run the code that measures it. */
-export type Producer = 'every role' | 'storefront' | 'payments' | 'psp';
+export type Producer = 'every role' | 'storefront' | 'payments' | 'psp' | 'control';
 
 export interface MetricContract { name: string; producer: Producer }
 
@@ -41,6 +41,11 @@ export const METRICS = {
   retryBudgetExhausted: metric('holdfast_payment_retry_budget_exhausted_total', 'payments'),
   paymentQueueJobs: metric('holdfast_payment_queue_jobs', 'payments'),
   paymentQueueOldestJobAge: metric('holdfast_payment_queue_oldest_job_age_seconds', 'payments'),
+  // the autoscaler (control role) and the supervisor's restarts it is told of
+  autoscalerReplicas: metric('holdfast_autoscaler_replicas', 'control'),
+  autoscalerDesiredReplicas: metric('holdfast_autoscaler_desired_replicas', 'control'),
+  autoscalerDecisions: metric('holdfast_autoscaler_decisions_total', 'control'),
+  supervisorRestarts: metric('holdfast_supervisor_restarts_total', 'control'),
   // the provider simulator
   pspRequests: metric('holdfast_psp_requests_total', 'psp'),
   pspRequestDuration: metric('holdfast_psp_request_duration_seconds', 'psp'),

@@ -5,14 +5,14 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../../../test/helpers/test-db.ts';
 import { createLogger } from '../../platform/observability/logger.ts';
-import { createJobQueue, startJobQueue, queueStats, oldestJobAge, type JobQueue } from '../../platform/queue/job-queue.ts';
+import { PgBossJobQueue } from '../../platform/queue/pg-boss-queue.ts';
 import { PAYMENT_QUEUE, QUEUE_QUERIES } from './render.ts';
 
 const logger = createLogger({ level: 'silent', service: 'keda-queries-test' });
 let db: TestDatabase | undefined;
-let boss: JobQueue | undefined;
+let queue: PgBossJobQueue | undefined;
 after(async () => {
-  await boss?.stop({ graceful: false }).catch(() => {});
+  await queue?.boss.stop({ graceful: false }).catch(() => {});
   await db?.drop();
 });
 
@@ -25,8 +25,10 @@ const scalar = async (sql: string): Promise<unknown> => {
 
 test('the queue depth and oldest-age queries read pg-boss\'s job table as the payments role\'s metrics do', async () => {
   db = await createTestDatabase();
-  boss = createJobQueue(db.url, { supervise: false, poolMax: 2, applicationName: 'keda-queries-test', logger });
-  await startJobQueue(boss, db.pool, [{ name: PAYMENT_QUEUE, options: { retryLimit: 3 } }], logger);
+  queue = new PgBossJobQueue({ connectionString: db.url, pool: db.pool, supervise: false, poolMax: 2, applicationName: 'keda-queries-test', logger });
+  await queue.start();
+  await queue.declareQueues([{ name: PAYMENT_QUEUE, options: { retryLimit: 3 } }]);
+  const boss = queue.boss;
 
   assert.equal(await scalar(QUEUE_QUERIES.depth), 0);
   assert.equal(await scalar(QUEUE_QUERIES.oldestAgeSeconds), 0, 'an empty queue is 0, not NULL');
@@ -35,16 +37,16 @@ test('the queue depth and oldest-age queries read pg-boss\'s job table as the pa
   for (let i = 0; i < 3; i++) ids.push(await boss.send(PAYMENT_QUEUE, { order: i }));
   await db.pool.query(`UPDATE pgboss.job SET created_on = now() - interval '42 seconds' WHERE id = $1`, [ids[0]]);
   // One job taken by a worker (active: still unfinished), one completed (no longer counted).
-  const [taken] = await boss.fetch(PAYMENT_QUEUE, { batchSize: 1 });
+  const [taken] = await boss.fetch<object>(PAYMENT_QUEUE, { batchSize: 1 });
   assert.ok(taken);
-  const [other] = await boss.fetch(PAYMENT_QUEUE, { batchSize: 1 });
+  const [other] = await boss.fetch<object>(PAYMENT_QUEUE, { batchSize: 1 });
   await boss.complete(PAYMENT_QUEUE, other!.id);
 
-  const unfinished = (await queueStats(db.pool, [PAYMENT_QUEUE])).reduce((n, s) => n + s.count, 0);
+  const unfinished = (await queue.stats([PAYMENT_QUEUE])).reduce((n, s) => n + s.count, 0);
   assert.equal(unfinished, 2);
   assert.equal(await scalar(QUEUE_QUERIES.depth), unfinished);
   const age = Number(await scalar(QUEUE_QUERIES.oldestAgeSeconds));
-  const published = await oldestJobAge(db.pool, PAYMENT_QUEUE);
+  const published = await queue.oldestJobAge(PAYMENT_QUEUE);
   assert.ok(age >= 42 && age < 60, `oldest age ${age}`);
   assert.ok(Math.abs(age - published) < 5, `${age} and the published ${published} agree`);
 });

@@ -26,7 +26,7 @@ export const httpServerModule = defineModule({
   name: 'http-server',
   deps: { database: databaseModule, migrations: migrationsModule, queue: queueModule },
   config: (c: ServerConfig) => ({
-    host: c.host, port: c.port, bodyLimitBytes: c.bodyLimitBytes, rateLimitWritesPerMinute: c.rateLimitWritesPerMinute,
+    host: c.host, port: c.port, reusePort: c.reusePort, bodyLimitBytes: c.bodyLimitBytes, rateLimitWritesPerMinute: c.rateLimitWritesPerMinute,
     readinessTimeoutMs: c.readinessTimeoutMs,
   }),
   init: async ({ config, deps, runtime }) => {
@@ -55,7 +55,7 @@ export const httpServerModule = defineModule({
       service: { server, url: () => listeningUrl } satisfies HttpServerService,
       start: async () => {
         await server.ready();
-        listeningUrl = await server.listen({ port: config.port, host: config.host });
+        listeningUrl = await server.listen({ port: config.port, host: config.host, ...(config.reusePort ? { reusePort: true } : {}) });
         logger.info({ url: listeningUrl }, 'HTTP server listening');
       },
       stop: async () => {
