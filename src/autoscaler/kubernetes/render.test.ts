@@ -268,3 +268,28 @@ test('writeKubernetesExport writes one YAML file per kind, in the order kubectl 
     structuredClone(exp.objects).sort((a, b) => `${a.kind}${a.metadata.name}`.localeCompare(`${b.kind}${b.metadata.name}`)));
   assert.match(readFileSync(path.join(dir, 'NOTES.txt'), 'utf8'), /create the Secret holdfast-secrets/);
 });
+
+test('holdfast export kubernetes (the command) writes, from HOLDFAST_SCALING_POLICY, objects that validate; a required field removed from the written files fails', async () => {
+  const { runKubernetesExport } = await import('./export-command.ts');
+  const dir = mkdtempSync(path.join(tmpdir(), 'holdfast-k8s-cli-'));
+  try {
+    const policyFile = path.join(dir, 'policy.yaml');
+    await import('node:fs/promises').then((fs) => fs.writeFile(policyFile, 'roles:\n  payments:\n    maxReplicas: 5\n'));
+    const out = path.join(dir, 'k8s');
+    const code = await runKubernetesExport(['--out', out, '--image', 'registry.example.com/holdfast:2.0.0', '--monitoring-label', 'release=kps'], { HOLDFAST_SCALING_POLICY: policyFile });
+    assert.equal(code, 0);
+    const objects = readdirSync(out).filter((f) => f.endsWith('.yaml'))
+      .flatMap((f) => YAML.parseAllDocuments(readFileSync(path.join(out, f), 'utf8')).map((d) => d.toJSON() as K8sObject));
+    const written: KubernetesExport = { objects, notes: [] };
+    assert.deepEqual(exportProblems(written), []);
+    const scaled = objects.find((o) => o.kind === 'ScaledObject' && o.metadata.name === 'holdfast-payments') as K8sObject & { spec: { maxReplicaCount: number } };
+    assert.equal(scaled.spec.maxReplicaCount, 5, 'the policy file was read');
+    const deployment = objects.find((o) => o.kind === 'Deployment') as K8sObject & { spec: { template: { spec: { containers: { image: string }[] } } } };
+    assert.equal(deployment.spec.template.spec.containers[0]!.image, 'registry.example.com/holdfast:2.0.0');
+    delete (deployment.spec as { selector?: unknown }).selector;
+    assert.ok(exportProblems(written).some((p) => /Deployment .*selector/.test(p)), 'a Deployment without its selector fails');
+    assert.equal(await runKubernetesExport(['--out', out], { HOLDFAST_SCALING_POLICY: path.join(dir, 'missing.yaml') }), 2, 'an unreadable policy exports nothing');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
