@@ -102,6 +102,29 @@ test('an idle queue scales back in only after the scale-down window (300 s by de
   assert.deepEqual(h.applied.at(-1), ['payments', 1]);
 });
 
+test('storefront replicas scale on the requests in flight each reports (a Pods metric averaged over the ready replicas)', async () => {
+  const now = 5_000_000;
+  const storefront = (i: number, inFlight: number): SupervisedReplica => ({
+    ...replica('storefront', i, now), load: { eventLoopUtilization: 0.2, cpuCores: 0.2, requestsInFlight: inFlight, atMs: now - 500, windowMs: 1000 },
+  });
+  const applied: [ScaledRole, number][] = [];
+  const autoscaler = new Autoscaler({
+    policy: parseScalingPolicy({ roles: { storefront: { minReplicas: 1, maxReplicas: 8, metrics: [{ type: 'request-concurrency', targetAverageValue: 10 }] }, payments: { maxReplicas: 1 } } }),
+    pools: { dbPoolMax: 10, pspDbPoolMax: 10 }, cpus: 8, intervalMs: 15_000, logger, now: () => now, paymentConcurrencyAt: () => 8,
+  }, {
+    supervisor: () => ({ requested: { storefront: 2, payments: 1, psp: 1, control: 1 }, replicas: [storefront(0, 25), storefront(1, 35)] }),
+    paymentLoad: async () => { throw new Error('not read: payments is not autoscaled'); },
+    maxConnections: async () => 1000,
+    apply: (role, n) => { applied.push([role, n]); return true; },
+    recordDecision: async () => {},
+  });
+  await autoscaler.runOnce();
+  // 60 requests in flight over 2 replicas against 10 each: ceil(2 x 30 / 10) = 6.
+  assert.deepEqual(applied, [['storefront', 6]]);
+  const status = autoscaler.status().roles.find((r) => r.role === 'storefront')!;
+  assert.deepEqual(status.metrics.map((m) => [m.name, m.current, m.replicas]), [['request-concurrency', 30, 6]]);
+});
+
 test('GET /api/ops/scaling: 401 without the admin token; the roles with their metrics, limits and decisions with it', async () => {
   const h = harness({ load: { arrivalsPerSecond: 24, providerLatencySeconds: 2, oldestJobAgeSeconds: 1, unfinishedJobs: 40 } });
   await h.autoscaler.runOnce();

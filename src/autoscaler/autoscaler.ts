@@ -10,7 +10,7 @@ import {
   type ReplicaObservation, type ScalingDecision, type ScalingHistory,
 } from './hpa-algorithm.ts';
 import {
-  cpuUtilizationMetric, eventLoopUtilizationMetric, queueDepthMetric, queueOldestAgeMetric, unavailableMetric,
+  cpuUtilizationMetric, eventLoopUtilizationMetric, requestConcurrencyMetric, queueDepthMetric, queueOldestAgeMetric, unavailableMetric,
   workInFlightMetric, type NamedReading,
 } from './scaling-metrics.ts';
 import {
@@ -252,8 +252,11 @@ export class Autoscaler {
           return r.length === 0 ? unavailableMetric('event-loop', 'Pods', { type: 'AverageValue', averageValue: m.targetAverageUtilization / 100 }, noLoad)
             : eventLoopUtilizationMetric({ targetAverageUtilization: m.targetAverageUtilization, readings: r });
         }
-        case 'request-concurrency':
-          return unavailableMetric('request-concurrency', 'Pods', { type: 'AverageValue', averageValue: m.targetAverageValue }, 'requests in flight per process are not reported to the autoscaler yet');
+        case 'request-concurrency': {
+          const r = readings((l) => l.requestsInFlight);
+          return r.length === 0 ? unavailableMetric('request-concurrency', 'Pods', { type: 'AverageValue', averageValue: m.targetAverageValue }, noLoad)
+            : requestConcurrencyMetric({ targetAverageValue: m.targetAverageValue, readings: r });
+        }
         case 'work-in-flight':
         case 'queue-oldest-age':
         case 'queue-depth':

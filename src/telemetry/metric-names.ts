@@ -18,6 +18,7 @@ const metric = <const N extends string>(name: N, producer: Producer) => ({ name,
 export const METRICS = {
   // platform: HTTP and database RED metrics, pools, the event loop, the process
   httpRequestDuration: metric('holdfast_http_request_duration_seconds', 'every role'),
+  httpRequestsInFlight: metric('holdfast_http_requests_in_flight', 'every role'),
   dbQueryDuration: metric('holdfast_db_query_duration_seconds', 'every role'),
   dbPoolConnections: metric('holdfast_db_pool_connections', 'every role'),
   eventLoopStallMax: metric('holdfast_eventloop_stall_max_seconds', 'every role'),

@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { prometheusRuleGroups, type PrometheusExportOptions } from '../../exports/index.ts';
+import { METRICS } from '../../telemetry/index.ts';
 import { resolveBehavior, type Behavior, type ScalingRules } from '../hpa-algorithm.ts';
 import {
   SCALED_ROLES, connectionsPerReplica, isAutoscaled, DEFAULT_POOLS,
@@ -64,15 +65,12 @@ export interface KubernetesExport { objects: K8sObject[]; notes: string[] }
 export const PGBOSS_SCHEMA = 'pgboss';
 export const PAYMENT_QUEUE = 'payment-charge';
 
-/**
- * The metrics a cluster reads, by the names the roles publish them under (docs/observability.md).
- * holdfast_http_requests_in_flight is what the request-concurrency metric reads; the roles must publish it.
- */
+/** The metrics a cluster reads, by the names the roles publish them under (the telemetry contract). */
 export const CLUSTER_METRICS = {
-  eventLoop: 'holdfast_eventloop_utilization_ratio',
-  requestsInFlight: 'holdfast_http_requests_in_flight',
-  checkouts: 'holdfast_checkouts_total',
-  providerCallDuration: 'holdfast_payment_provider_call_duration_seconds',
+  eventLoop: METRICS.eventLoopUtilization.name,
+  requestsInFlight: METRICS.httpRequestsInFlight.name,
+  checkouts: METRICS.checkouts.name,
+  providerCallDuration: METRICS.providerCallDuration.name,
 } as const;
 
 /**

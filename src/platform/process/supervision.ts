@@ -4,6 +4,7 @@
 // role which replicas run and which exited; the control role's autoscaler tells the supervisor how many
 // replicas each role should run. No port, no token: the channel exists only between parent and child.
 import { performance } from 'node:perf_hooks';
+import { httpRequestsInFlight } from '../observability/metrics.ts';
 
 /** Env var the supervisor sets on each child: the replica's name (`payments-2`). */
 export const SUPERVISED_REPLICA_ENV = 'HOLDFAST_SUPERVISED_REPLICA';
@@ -14,6 +15,8 @@ export interface ReplicaLoad {
   eventLoopUtilization: number;
   /** CPU cores used over the last interval (user + system time / wall time). */
   cpuCores: number;
+  /** HTTP requests being served at the moment of the report. */
+  requestsInFlight: number;
   atMs: number;
   windowMs: number;
 }
@@ -78,7 +81,7 @@ export function reportToSupervisor(intervalMs = 1000): () => void {
     const cpuMicros = (nextCpu.user - cpu.user) + (nextCpu.system - cpu.system);
     sendToSupervisor({
       type: 'holdfast:load',
-      load: { eventLoopUtilization: performance.eventLoopUtilization(nextElu, elu).utilization, cpuCores: cpuMicros / (windowMs * 1000), atMs: now, windowMs },
+      load: { eventLoopUtilization: performance.eventLoopUtilization(nextElu, elu).utilization, cpuCores: cpuMicros / (windowMs * 1000), requestsInFlight: httpRequestsInFlight.count, atMs: now, windowMs },
     });
     elu = nextElu; cpu = nextCpu; at = now;
   }, intervalMs);
