@@ -7,13 +7,12 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestDatabase, type TestDatabase } from '../helpers/test-db.ts';
 import { REPO_ROOT, spawnHoldfast, type HoldfastProcess } from '../helpers/child-processes.ts';
-import { freePort } from '../helpers/free-port.ts';
+import { freePortRange } from '../helpers/free-port.ts';
 import { freePortPair } from '../helpers/role-processes.ts';
 import { productInStock, placeOrder, orderStatus, setFault, clearFault, type PlacedOrder } from '../helpers/shop.ts';
 
@@ -29,23 +28,6 @@ after(async () => {
   await db?.drop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
-
-const portFree = (port: number) => new Promise<boolean>((resolve) => {
-  const srv = net.createServer();
-  srv.once('error', () => resolve(false));
-  srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-});
-
-/** A base port with the next `n` ports free too (storefront, control, payments replicas). */
-async function portRange(n: number): Promise<number> {
-  for (;;) {
-    const p = await freePort();
-    if (p + n >= 65535) continue;
-    let ok = true;
-    for (let i = 1; i < n && ok; i++) ok = await portFree(p + i);
-    if (ok) return p;
-  }
-}
 
 interface RoleStatus {
   role: string; current: number; desired: number; max: number;
@@ -102,7 +84,7 @@ test('under --autoscale a payment backlog scales payments out and back after the
       },
     },
   }));
-  const port = await portRange(6);
+  const port = await freePortRange(6);
   const pspPort = await freePortPair();
   supervisor = spawnHoldfast(['start', '--autoscale'], {
     DATABASE_URL: db.url, HOST: '127.0.0.1', PORT: String(port), HOLDFAST_ADMIN_TOKEN: ADMIN_TOKEN,
