@@ -107,6 +107,9 @@ async function runModules(targets: string[], opts: { serve: boolean }): Promise<
   if (opts.serve) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.on(signal, () => {
+        // Ctrl-C reaches the whole process group: a supervised replica leaves it to the supervisor, which
+        // stops the roles one after the other (SIGTERM).
+        if (signal === 'SIGINT' && isSupervised()) return;
         logger.info({ signal }, 'shutting down: draining in-flight requests');
         drainAndExit(0);
       });
