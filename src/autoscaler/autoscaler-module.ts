@@ -59,6 +59,8 @@ export const autoscalerModule = defineModule({
       intervalMs: config.intervalMs, logger,
     }, {
       supervisor: () => (isSupervised() ? view ?? { replicas: [], requested: {} } : undefined),
+      // The supervisor reports once this role is ready (each second): decide on its replicas, not on none.
+      notYet: () => (isSupervised() && !view ? 'the supervisor has not reported the replicas yet' : undefined),
       paymentLoad: () => readPaymentLoad(pool, deps.queue, config.windowSeconds),
       maxConnections: async () => policy.database.maxConnections ?? (await query<{ n: number }>(pool, AutoscalerQueries.maxConnections)).rows[0]!.n,
       apply: (role, replicas) => sendToSupervisor({ type: 'holdfast:desired-replicas', replicas: { [role]: replicas } }),
@@ -73,11 +75,7 @@ export const autoscalerModule = defineModule({
     autoscalerRoutes(deps.http.server, () => autoscaler.status(), deps.adminToken.sha256);
     return {
       service: autoscaler,
-      start: async () => {
-        // The supervisor's first report comes within a second; deciding before it would see no replicas.
-        if (isSupervised()) await new Promise((r) => setTimeout(r, 1500));
-        autoscaler.start();
-      },
+      start: async () => { autoscaler.start(); },
       stop: async () => { unsubscribe(); await autoscaler.stop(); },
     };
   },

@@ -63,6 +63,18 @@ test("payments scale out by Little's law: 24 jobs/s at 2 s need 48 calls in flig
   assert.equal(status.limitedBy?.reason, 'metrics');
 });
 
+test('a run before the supervisor has reported its replicas decides nothing', async () => {
+  const waiting = new Autoscaler({
+    policy: parseScalingPolicy({}), pools: { dbPoolMax: 10, pspDbPoolMax: 10 }, cpus: 2, intervalMs: 15_000, logger, paymentConcurrencyAt: () => 8,
+  }, {
+    supervisor: () => ({ replicas: [], requested: {} }), notYet: () => 'no report yet',
+    paymentLoad: async () => { throw new Error('not to be read'); }, maxConnections: async () => { throw new Error('not to be read'); },
+    apply: () => { throw new Error('nothing to apply'); }, recordDecision: async () => { throw new Error('nothing to record'); },
+  });
+  await waiting.runOnce();
+  assert.equal(waiting.status().lastRunAt, null);
+});
+
 test('the connection budget stops growth and says so', async () => {
   // Budget 90 - 10 = 80; storefront 15 + psp 21 + control 14 + payments 15 each: room for two payments processes.
   const h = harness({ load: { arrivalsPerSecond: 24, providerLatencySeconds: 2, oldestJobAgeSeconds: 30, unfinishedJobs: 400 }, maxConnections: 90 });

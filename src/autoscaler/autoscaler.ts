@@ -32,6 +32,8 @@ export interface SupervisorView { replicas: SupervisedReplica[]; requested: Reco
 
 export interface AutoscalerSources {
   supervisor(): SupervisorView | undefined;
+  /** Why this run must be skipped (a supervisor that has not reported its replicas yet); undefined: run. */
+  notYet?(): string | undefined;
   paymentLoad(): Promise<PaymentLoadReading>;
   /** PostgreSQL's max_connections (the policy's, else the server's). */
   maxConnections(): Promise<number>;
@@ -144,6 +146,8 @@ export class Autoscaler {
 
   /** One run over every role (the HPA's reconcile, then the connection budget across roles). */
   async runOnce(): Promise<void> {
+    const skip = this.#sources.notYet?.();
+    if (skip) { this.#opts.logger.debug({ reason: skip }, 'autoscaler run skipped'); return; }
     const nowMs = this.#now();
     const view = this.#sources.supervisor();
     const { policy } = this.#opts;

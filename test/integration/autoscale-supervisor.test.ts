@@ -106,9 +106,10 @@ test('under --autoscale a payment backlog scales payments out and back after the
   await setFault(url, ADMIN_TOKEN, 'psp.latency', { latencyMs: 1500 });
   const accepted: PlacedOrder[] = [];
   const product = await productInStock(url, 40);
+  // The oldest job was created after this moment, so it passed its target no earlier than this + the target.
+  const firstPlacedAt = Date.now();
   for (let i = 0; i < 16; i++) accepted.push(await placeOrder(url, { productId: product.id }));
-  const placedAt = Date.now();
-  const agePassedAt = placedAt + TARGET_AGE_SECONDS * 1000; // the oldest job was created before placedAt
+  const agePassedAt = firstPlacedAt + TARGET_AGE_SECONDS * 1000;
   const scaledOut = await until('payments scaled out', 45_000, async () => {
     const p = role(await scaling(opsUrl), 'payments');
     return p && p.current >= 2 && p;
