@@ -160,6 +160,7 @@ test('under --autoscale a payment backlog scales payments out and back after the
     assert.ok(replacedInMs <= 5000, `${name} replaced ${replacedInMs} ms after SIGKILL`);
     await order;
     await until(`${name} ready again`, 60_000, async () => role(await scaling(opsUrl), name)?.replicas.find((x) => x.name === victim.name)?.ready);
+    console.log(`${name}: ${victim.name} ready again ${Date.now() - killedAt} ms after SIGKILL (as seen on /api/ops/scaling, polled every 200 ms)`);
   }
   await until('every accepted order paid', 90_000, async () => (await Promise.all(accepted.map((o) => orderStatus(url, o).catch(() => 'unknown')))).every((s) => s === 'paid'));
 
