@@ -10,6 +10,8 @@ const HELP = `holdfast: a commerce platform that stays up on the busiest day of 
 
 Usage:
   holdfast start [--target <roles>]   run roles (default: all). Roles: storefront, payments, psp, control
+  holdfast start --autoscale           run every role as supervised child processes, scaled by the
+                                       control role's autoscaler (docs/scaling.md)
   holdfast start --list-targets        print the targets and the modules each one runs
   holdfast db migrate                  apply database migrations and exit
   holdfast db seed [--count N]         seed the demo catalog (skips products that exist) and exit
@@ -25,6 +27,9 @@ Usage:
                                        cases prints AC@1/AC@3/Avg@5 against N-sigma and BARO (docs/rca.md)
   holdfast export prometheus [--out D] write SLO recording/alerting rules, Alertmanager routing, prometheus.yml
   holdfast export grafana [--out D]    write Grafana dashboards (RED, SLOs, payment queue)
+  holdfast export kubernetes [--out D] [--image I]
+                                       write Deployments, Services, PDBs, HPAs, KEDA ScaledObjects,
+                                       ServiceMonitor and PrometheusRule from the scaling policy
   holdfast help                        this text
 
 Configuration comes from environment variables (see docs/configuration.md): PORT, HOLDFAST_DATA_DIR,
@@ -49,9 +54,9 @@ function config(): Config {
 
 async function runModules(targets: string[], opts: { serve: boolean }): Promise<{ config: Config; running: RunningHoldfast; stop: () => Promise<void> }> {
   const cfg = config();
-  const [{ createLogger }, { initProcessMetrics }, { holdfastModuleManager, startHoldfast }, { installUnhandledErrorPolicy }, { ProcessLifecycle }] = await Promise.all([
+  const [{ createLogger }, { initProcessMetrics }, { holdfastModuleManager, startHoldfast }, { installUnhandledErrorPolicy }, { ProcessLifecycle }, { isSupervised, reportToSupervisor }] = await Promise.all([
     import('./platform/observability/logger.ts'), import('./platform/observability/metrics.ts'), import('./app/start-holdfast.ts'),
-    import('./platform/process/unhandled-errors.ts'), import('./platform/modules/module-manager.ts'),
+    import('./platform/process/unhandled-errors.ts'), import('./platform/modules/module-manager.ts'), import('./platform/process/supervision.ts'),
   ]);
   const service = targets.join(',');
   const logger = createLogger({ level: cfg.logLevel, service });
@@ -91,9 +96,20 @@ async function runModules(targets: string[], opts: { serve: boolean }): Promise<
   if (opts.serve) installUnhandledErrorPolicy({ logger, drainAndExit });
   const running = await startHoldfast({ targets, config: cfg, logger, serviceName: service, waitForDatabase: opts.serve, manager, lifecycle });
   started = true;
+  if (opts.serve && isSupervised()) {
+    reportToSupervisor();
+    // The supervisor is gone (killed): a replica left without it drains and exits rather than linger.
+    process.on('disconnect', () => {
+      logger.warn('the supervisor went away; draining and exiting');
+      drainAndExit(0);
+    });
+  }
   if (opts.serve) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       process.on(signal, () => {
+        // Ctrl-C reaches the whole process group: a supervised replica leaves it to the supervisor, which
+        // stops the roles one after the other (SIGTERM).
+        if (signal === 'SIGINT' && isSupervised()) return;
         logger.info({ signal }, 'shutting down: draining in-flight requests');
         drainAndExit(0);
       });
@@ -107,13 +123,29 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'start': {
       const { values } = parseArgs({
-        args: argv.slice(1), options: { target: { type: 'string', default: 'all' }, 'list-targets': { type: 'boolean', default: false } },
+        args: argv.slice(1), options: { target: { type: 'string', default: 'all' }, 'list-targets': { type: 'boolean', default: false }, autoscale: { type: 'boolean', default: false } },
         strict: true,
       });
       if (values['list-targets']) {
         const { holdfastModuleManager } = await import('./app/start-holdfast.ts');
         const mm = holdfastModuleManager();
         for (const t of mm.targets()) process.stdout.write(`${t.name.padEnd(12)} ${mm.resolve([t.name]).join(' -> ')}\n`);
+        return;
+      }
+      if (values.autoscale) {
+        if (values.target !== 'all') fail('--autoscale runs every role; it takes no --target');
+        const cfg = config();
+        const [{ createLogger }, { runSupervisor }] = await Promise.all([import('./platform/observability/logger.ts'), import('./autoscaler/index.ts')]);
+        try {
+          await runSupervisor({
+            cliPath: import.meta.filename, host: cfg.host, port: cfg.port, shutdownGraceMs: cfg.shutdownGraceMs, scalingPolicyFile: cfg.scalingPolicyFile,
+            pools: { dbPoolMax: cfg.dbPoolMax, pspDbPoolMax: cfg.pspDbPoolMax }, logger: createLogger({ level: cfg.logLevel, service: 'supervisor' }),
+          });
+        } catch (err) {
+          if (err instanceof ConfigError) fail(err.message);
+          throw err;
+        }
+        process.stdout.write(`Holdfast is running under the supervisor (--autoscale): http://localhost:${cfg.port}\n`);
         return;
       }
       const targets = values.target.split(',').map((t) => t.trim()).filter(Boolean);
@@ -170,6 +202,11 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'export': {
+      if (sub === 'kubernetes') {
+        const { runKubernetesExport } = await import('./autoscaler/index.ts');
+        process.exitCode = await runKubernetesExport(rest);
+        return;
+      }
       const { runExportCommand } = await import('./exports/index.ts');
       process.exitCode = await runExportCommand(argv.slice(1));
       return;

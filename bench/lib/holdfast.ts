@@ -41,10 +41,14 @@ export async function startHoldfast(opts: {
   log: (msg: string) => void;
   env?: Record<string, string>;
   readyTimeoutMs?: number;
+  /** The start command's arguments (default: start --target <targets>), e.g. ['start', '--autoscale']. */
+  args?: string[];
+  /** The main port (default: a free one). */
+  port?: number;
 }): Promise<HoldfastInstance> {
   await rm(opts.dataDir, { recursive: true, force: true });
   await mkdir(opts.dataDir, { recursive: true });
-  const [port, pgPort, pspPort] = [await freePort(), await freePort(), await freePort()];
+  const [port, pgPort, pspPort] = [opts.port ?? await freePort(), await freePort(), await freePort()];
   // The child gets the caller's environment minus anything that would point it elsewhere (an external
   // DATABASE_URL, a config file, a developer's ports): the bench always measures its own instance.
   const env: NodeJS.ProcessEnv = {};
@@ -65,7 +69,7 @@ export async function startHoldfast(opts: {
     ...opts.env,
   });
   const started = Date.now();
-  const proc = startProcess(`holdfast ${opts.name}`, process.execPath, ['src/cli.ts', 'start', '--target', opts.targets], {
+  const proc = startProcess(`holdfast ${opts.name}`, process.execPath, ['src/cli.ts', ...(opts.args ?? ['start', '--target', opts.targets])], {
     cwd: REPO_ROOT, env,
   });
   const url = `http://127.0.0.1:${port}`;

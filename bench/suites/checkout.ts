@@ -22,9 +22,9 @@ const CONCURRENCY = 32;
 const PGBENCH_CLIENTS = 10;
 const PRODUCTS = 200;
 
-interface Http { pool: Pool; adminToken: string }
+export interface Http { pool: Pool; adminToken?: string }
 
-async function call(http: Http, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+export async function call(http: Http, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: any }> {
   const res = await http.pool.request({
     method, path,
     headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
@@ -35,7 +35,7 @@ async function call(http: Http, method: 'GET' | 'POST' | 'PUT', path: string, bo
 }
 
 /** Runs fn(i) for i in [0, n) with at most `concurrency` in flight. */
-async function inParallel(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+export async function inParallel(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, async () => {
     while (next < n) await fn(next++);
@@ -46,7 +46,7 @@ async function inParallel(n: number, concurrency: number, fn: (i: number) => Pro
 // can differ between them and move the ratio either way, so each round reports the load it ran under.
 const load = () => `load average ${fmt(os.loadavg()[0]!, 2)} on ${os.availableParallelism()} cores`;
 
-const SHIPPING = { name: 'Bench Shopper', line1: '1 Load Street', city: 'Testville', postalCode: '10001', country: 'US' };
+export const SHIPPING = { name: 'Bench Shopper', line1: '1 Load Street', city: 'Testville', postalCode: '10001', country: 'US' };
 
 async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
   const { options } = ctx;

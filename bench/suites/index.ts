@@ -14,10 +14,11 @@ import { memorySuite } from './memory.ts';
 import { pgbenchSuite } from './pgbench.ts';
 import { checkoutSuite } from './checkout.ts';
 import { telemetrySuite } from './telemetry.ts';
+import { scalingSuite } from './scaling.ts';
 import { loadgenSuite, loadgenMemorySuite } from './loadgen.ts';
 import { overloadSuite } from './overload.ts';
 
-export const SUITES: readonly Suite[] = [catalogSuite, memorySuite, checkoutSuite, pgbenchSuite, telemetrySuite, loadgenSuite, loadgenMemorySuite, overloadSuite];
+export const SUITES: readonly Suite[] = [catalogSuite, memorySuite, checkoutSuite, pgbenchSuite, telemetrySuite, loadgenSuite, loadgenMemorySuite, overloadSuite, scalingSuite];
 
 export function findSuite(name: string): Suite | undefined {
   return SUITES.find((s) => s.name === name);

@@ -10,10 +10,11 @@ import { faultsConfig } from '../faults/index.ts';
 import { paymentsConfig } from '../payments/index.ts';
 import { controlConfig } from '../control/index.ts';
 import { waitingRoomConfig } from '../waiting-room/index.ts';
+import { autoscalerConfig } from '../autoscaler/index.ts';
 
 export const holdfastConfig = composeConfig(
   serverConfig, concurrencyLimitConfig, databaseConfig, adminTokenConfig, telemetryConfig,
-  catalogConfig, ordersConfig, pspConfig, faultsConfig, paymentsConfig, controlConfig, waitingRoomConfig,
+  catalogConfig, ordersConfig, pspConfig, faultsConfig, paymentsConfig, controlConfig, waitingRoomConfig, autoscalerConfig,
 );
 
 export type Config = ConfigOfComposed<typeof holdfastConfig>;

@@ -20,6 +20,7 @@ import { faultsModule, faultsApiModule, faultsMigrations } from '../faults/index
 import { pspModule, pspMigrations } from '../psp/index.ts';
 import { paymentProvidersModule, paymentsApiModule, paymentWorkersModule, paymentQueueDefinitions, paymentsMigrations } from '../payments/index.ts';
 import { controlModule } from '../control/index.ts';
+import { autoscalerModule } from '../autoscaler/index.ts';
 import { changesModule, changesMigrations } from '../changes/index.ts';
 import { storefrontModule } from '../storefront/index.ts';
 import { waitingRoomModule, waitingRoomMigrations } from '../waiting-room/index.ts';
@@ -33,14 +34,14 @@ export const MODULES: readonly ModuleFor<Config>[] = [
   changesModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, adminApiModule,
   faultsModule, faultsApiModule, pspModule,
   paymentProvidersModule, paymentsApiModule, paymentWorkersModule,
-  storefrontModule, waitingRoomModule, controlModule,
+  storefrontModule, waitingRoomModule, controlModule, autoscalerModule,
 ];
 
 const ROLES = {
   storefront: [changesModule, waitingRoomModule, storefrontModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule],
   payments: [changesModule, paymentWorkersModule],
   psp: [changesModule, pspModule],
-  control: [changesModule, controlModule],
+  control: [changesModule, controlModule, autoscalerModule],
 } satisfies Record<string, readonly ModuleFor<Config>[]>;
 
 export const ROLE_TARGETS = Object.keys(ROLES) as (keyof typeof ROLES)[];

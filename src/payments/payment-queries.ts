@@ -1,6 +1,13 @@
 import type { NamedQuery } from '../platform/db/database.ts';
 
 export const PaymentQueries = {
+  // From the attempt's write before the call to its outcome: the provider call's latency as the payment
+  // workers lived it (retries of the call included). A scan of the table; the autoscaler reads it once a run.
+  recentProviderLatency: {
+    name: 'payments.recent_provider_latency',
+    text: `SELECT avg(extract(epoch FROM updated_at - created_at))::float8 AS seconds, count(*)::int AS n FROM payment_attempts
+           WHERE status IN ('succeeded', 'declined') AND updated_at > now() - make_interval(secs => $1)`,
+  },
   acquireLease: {
     name: 'payments.acquire_lease',
     text: `UPDATE orders SET payment_lease_owner = $2, payment_lease_until = now() + make_interval(secs => $3)

@@ -9,6 +9,7 @@ import { PAYMENT_QUEUE, type PaymentJob } from './payment-jobs.ts';
 import { processPaymentJob, cancelOrdersPastDeadline, releaseLapsedLeases, RetryLater, type PaymentDeps } from './payment-service.ts';
 import type { ProviderRouter } from './provider-router.ts';
 import { reconcile } from './reconciliation.ts';
+import { paymentConcurrencyFor, type ConcurrencyBounds } from './payment-concurrency.ts';
 import { paymentJobDuration, watchPaymentQueue } from './payment-metrics.ts';
 import { traceJob } from '../platform/observability/tracing.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
@@ -16,7 +17,10 @@ import { waitForDatabase } from '../platform/db/database.ts';
 import { isDatabaseUnavailable } from '../platform/db/database-errors.ts';
 
 export interface PaymentWorkerOptions {
-  concurrency: number;
+  /** Jobs at once: the base, grown with the provider's latency up to the bulkhead (payment-concurrency.ts). */
+  concurrency: ConcurrencyBounds;
+  /** How often the worker loops are matched to the provider's latency. */
+  adaptEveryMs?: number;
   leaseSeconds: number;
   resolveTimeoutMs: number;
   deadlineSeconds: number;
@@ -60,9 +64,26 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
       throw err; // the queue retries it (then dead-letters it after the retry limit)
     }
   };
-  const ready = (async () => {
-    for (let i = 0; i < opts.concurrency; i++) await queue.work<PaymentJob>(PAYMENT_QUEUE, { pollingIntervalSeconds: 0.5 }, handler);
-  })();
+  // One worker loop per job at once; their number follows the provider's latency (loops are added, or
+  // stopped one by one after their job in hand).
+  const loops: string[] = [];
+  let resizing: Promise<void> = Promise.resolve();
+  const resize = (wanted: number) => {
+    resizing = resizing.then(async () => {
+      const before = loops.length;
+      while (!stopped && loops.length < wanted) loops.push(await queue.work<PaymentJob>(PAYMENT_QUEUE, { pollingIntervalSeconds: 0.5 }, handler));
+      while (!stopped && loops.length > wanted) await queue.offWorker(PAYMENT_QUEUE, loops.pop()!);
+      if (before > 0 && loops.length !== before) logger.info({ from: before, to: loops.length, providerLatencyMs: Math.round(providerLatencyMs(router) ?? 0) }, 'payment concurrency follows the provider latency');
+    });
+    return resizing;
+  };
+  const ready = resize(opts.concurrency.base);
+  const adapt = setInterval(() => {
+    if (stopped) return;
+    const wanted = paymentConcurrencyFor(providerLatencyMs(router), opts.concurrency);
+    if (wanted !== loops.length) resize(wanted).catch((err) => logger.warn({ err }, 'could not resize the payment workers; will retry'));
+  }, opts.adaptEveryMs ?? 2000);
+  adapt.unref();
 
   const housekeepingFailures = new FailureRun(logger, 'payments housekeeping');
   let housekeepingRunning = false;
@@ -106,9 +127,19 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
       stopped = true;
       clearInterval(housekeeping);
       clearInterval(recovery);
+      clearInterval(adapt);
       await ready.catch(() => {});
+      await resizing.catch(() => {});
       await queue.offWork(PAYMENT_QUEUE);
       watchPaymentQueue(undefined);
     },
   };
+}
+
+/** The latency of the provider new payments go to (the router's pick), else of the slowest that answered. */
+function providerLatencyMs(router: ProviderRouter): number | undefined {
+  const picked = router.pick()?.resilience.latencyMs;
+  if (picked !== undefined) return picked;
+  const known = router.providers.map((p) => p.resilience.latencyMs).filter((l): l is number => l !== undefined);
+  return known.length ? Math.max(...known) : undefined;
 }

@@ -42,14 +42,14 @@ export interface PaymentProviders {
   proxyForNetworkFaults(): Promise<void>;
 }
 
-type ProvidersConfig = Pick<PaymentsConfig, 'paymentProviders' | 'providerTimeoutMs' | 'providerSlowCallMs' | 'providerMaxConcurrent'
+type ProvidersConfig = Pick<PaymentsConfig, 'paymentProviders' | 'providerTimeoutMs' | 'providerMaxConcurrent'
   | 'providerBreakerHalfOpenAfterMs' | 'networkFaultProxy'> & PspConfig;
 
 export const paymentProvidersModule = defineModule({
   name: 'payment-providers',
   deps: { faults: faultsModule, simulator: optional(pspModule) },
   config: (c: PaymentsConfig & PspConfig): ProvidersConfig => ({
-    paymentProviders: c.paymentProviders, providerTimeoutMs: c.providerTimeoutMs, providerSlowCallMs: c.providerSlowCallMs,
+    paymentProviders: c.paymentProviders, providerTimeoutMs: c.providerTimeoutMs,
     providerMaxConcurrent: c.providerMaxConcurrent, providerBreakerHalfOpenAfterMs: c.providerBreakerHalfOpenAfterMs,
     networkFaultProxy: c.networkFaultProxy, pspPort: c.pspPort, pspSecondaryEnabled: c.pspSecondaryEnabled,
     pspSecondaryPort: c.pspSecondaryPort, pspPrimarySecretKey: c.pspPrimarySecretKey, pspSecondarySecretKey: c.pspSecondarySecretKey,
@@ -62,7 +62,7 @@ export const paymentProvidersModule = defineModule({
     const accounts = () => providerAccounts(config, deps.simulator?.clientAccounts());
     const make = (list: ProviderAccount[]) => new ProviderRouter(list, {
       ...DEFAULT_RESILIENCE,
-      timeoutMs: config.providerTimeoutMs, slowCallMs: config.providerSlowCallMs,
+      timeoutMs: config.providerTimeoutMs,
       maxConcurrent: config.providerMaxConcurrent, breakerHalfOpenAfterMs: config.providerBreakerHalfOpenAfterMs,
     }, runtime.logger);
     const service: PaymentProviders = {
@@ -116,6 +116,7 @@ export const paymentWorkersModule = defineModule({
   deps: { database: databaseModule, queue: queueModule, http: httpServerModule, faults: faultsModule, providers: paymentProvidersModule },
   config: (c: PaymentsConfig & OrdersConfig) => ({
     paymentWorkerConcurrency: c.paymentWorkerConcurrency, paymentJobHeartbeatSeconds: c.paymentJobHeartbeatSeconds,
+    providerSlowCallMs: c.providerSlowCallMs, providerMaxConcurrent: c.providerMaxConcurrent,
     providerTimeoutMs: c.providerTimeoutMs, reservationTtlSeconds: c.reservationTtlSeconds, reconcileIntervalSeconds: c.reconcileIntervalSeconds,
   }),
   init: ({ config, deps, runtime }) => {
@@ -128,7 +129,7 @@ export const paymentWorkersModule = defineModule({
         // The payment workers' own pool (a bulkhead): in a process that also serves the storefront, slow
         // payments cannot take the connections shoppers' requests need, nor be starved by them.
         workers = startPaymentWorkers(deps.database.rolePool('payments'), deps.queue, router, runtime.logger, {
-          concurrency: config.paymentWorkerConcurrency,
+          concurrency: { base: config.paymentWorkerConcurrency, referenceLatencyMs: config.providerSlowCallMs, max: config.providerMaxConcurrent },
           // Lapses before the queue can retry a dead worker's job, renewed while the worker lives.
           leaseSeconds: leaseSecondsFor(config.paymentJobHeartbeatSeconds),
           resolveTimeoutMs: Math.max(config.providerTimeoutMs * 4, 10_000),
@@ -137,7 +138,7 @@ export const paymentWorkersModule = defineModule({
           beforeJob: paymentJobFault(deps.faults),
         });
         await workers.ready;
-        runtime.logger.info({ providers: router.status().map((p) => `${p.name}=${p.baseUrl}`), concurrency: config.paymentWorkerConcurrency }, 'payment workers started');
+        runtime.logger.info({ providers: router.status().map((p) => `${p.name}=${p.baseUrl}`), concurrency: config.paymentWorkerConcurrency, maxConcurrency: config.providerMaxConcurrent }, 'payment workers started');
       },
       stop: async () => { await workers?.stop(); },
     };

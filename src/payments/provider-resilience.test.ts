@@ -1,5 +1,5 @@
 // The resilience wrapper's policy semantics (docs/decisions/0004): when the circuit opens, what a call
-// sees while it is open, the half-open trial being the health probe, slow calls counting as failures, the
+// sees while it is open, the half-open trial being the health probe, slow successes not counting as failures, the
 // bulkhead's cap and queue, and which failures are retried. They are written against ResilientProvider,
 // not cockatiel, so an upgrade of cockatiel that changed any of them fails here.
 import { test } from 'node:test';
@@ -55,12 +55,18 @@ test('failures the provider did not cause (a declined card) do not count against
   assert.equal(p.breakerState, 'closed');
 });
 
-test('a slow call counts against the circuit, yet its result is returned', async () => {
-  const p = provider('slow', { ...BREAKER, slowCallMs: 20 });
-  for (let i = 0; i < MINIMUM_VOLUME; i++) {
-    assert.equal(await p.execute('op', async () => { await sleep(30); return 'ok'; }), 'ok');
-  }
-  assert.equal(p.breakerState, 'open', 'ten slow successes open the circuit');
+test('a provider answering every call successfully in 2 s opens no breaker: slowness is not failure', async () => {
+  // The defaults' breaker (50% of at least 10 calls in 10 s) and timeout (2.5 s): twenty 2-second successes at once.
+  const p = provider('slow', { retries: 0 });
+  const results = await Promise.all(Array.from({ length: 20 }, () => p.execute('op', async () => { await sleep(2000); return 'ok'; })));
+  assert.deepEqual(new Set(results), new Set(['ok']));
+  assert.equal(p.breakerState, 'closed', 'slow successes do not open the circuit');
+  assert.equal(p.health.score, 1, 'nor lower the health score failover reads');
+  assert.ok(p.latencyMs! >= 1900 && p.latencyMs! < 3000, `the latency is tracked for the workers' concurrency: ${p.latencyMs}`);
+  // Timeouts still count: ten calls past the timeout open it.
+  const t = provider('timeouts', { ...BREAKER, timeoutMs: 20 });
+  for (let i = 0; i < MINIMUM_VOLUME; i++) await assert.rejects(t.execute('op', async (signal) => { await sleep(200, undefined, { signal }).catch(() => {}); return 'late'; }));
+  assert.equal(t.breakerState, 'open', 'calls that time out open the circuit');
 });
 
 test('the half-open trial is the health probe: a failed probe reopens, a good one closes, and calls during it wait for its verdict', async () => {

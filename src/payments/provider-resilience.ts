@@ -1,6 +1,8 @@
 // Resilience around every provider call (cockatiel): a bulkhead capping concurrent calls, a retry with
 // jittered exponential backoff for retryable failures only (limited by a retry budget), a circuit breaker
-// that counts failures AND slow calls, and a timeout. Breaker changes are logged and exported as metrics.
+// that counts errors and timeouts (never a slow success: a slow provider is not a failed one; the payment
+// workers raise their concurrency instead), and a timeout. Breaker changes are logged and exported as metrics.
+// Each provider also keeps a moving average of its successful calls' latency, which sizes the workers.
 import {
   bulkhead, circuitBreaker, handleWhen, retry, timeout, ExponentialBackoff, SamplingBreaker,
   TimeoutStrategy, BrokenCircuitError, BulkheadRejectedError, TaskCancelledError, CircuitState,
@@ -15,7 +17,6 @@ import {
 
 export interface ResilienceOptions {
   timeoutMs: number;
-  slowCallMs: number;
   maxConcurrent: number;
   maxQueued: number;
   retries: number;
@@ -28,15 +29,9 @@ export interface ResilienceOptions {
 }
 
 export const DEFAULT_RESILIENCE: ResilienceOptions = {
-  timeoutMs: 2500, slowCallMs: 1000, maxConcurrent: 32, maxQueued: 64, retries: 2, retryBudgetRatio: 0.2,
+  timeoutMs: 2500, maxConcurrent: 32, maxQueued: 64, retries: 2, retryBudgetRatio: 0.2,
   breakerFailureThreshold: 0.5, breakerMinimumRps: 1, breakerSamplingMs: 10_000, breakerHalfOpenAfterMs: 5_000,
 };
-
-/** Thrown inside the breaker for a call that succeeded but too slowly: counted as a failure, then unwrapped. */
-class SlowCallError<T> extends Error {
-  readonly result: T;
-  constructor(result: T) { super('slow call'); this.result = result; }
-}
 
 /** A retry budget: retries may be at most `ratio` of calls in a sliding window (plus a floor). */
 export class RetryBudget {
@@ -88,6 +83,8 @@ export class ResilientProvider {
   readonly #logger: Logger;
   #openedAt = 0;
   #probing = false;
+  /** Exponentially weighted moving average of successful calls' latency (ms); undefined before the first. */
+  #latencyMs: number | undefined;
 
   constructor(name: string, opts: ResilienceOptions, logger: Logger) {
     this.name = name;
@@ -96,7 +93,7 @@ export class ResilientProvider {
     this.#budget = new RetryBudget(opts.retryBudgetRatio);
     this.#bulkhead = bulkhead(opts.maxConcurrent, opts.maxQueued);
     this.#breaker = circuitBreaker(
-      handleWhen((err) => err instanceof SlowCallError || (err instanceof ProviderError && err.retryable) || err instanceof TaskCancelledError),
+      handleWhen((err) => (err instanceof ProviderError && err.retryable) || err instanceof TaskCancelledError),
       {
         halfOpenAfter: opts.breakerHalfOpenAfterMs,
         // One trial call decides half-open (the health probe, see probeDue), so no shopper's payment is the
@@ -121,6 +118,8 @@ export class ResilientProvider {
   get breakerState(): BreakerStateName { return stateName(this.#breaker.state); }
   get inFlight(): number { return this.#opts.maxConcurrent - this.#bulkhead.executionSlots; }
   get available(): boolean { return this.breakerState !== 'open' && this.breakerState !== 'isolated'; }
+  /** The recent latency of successful calls (ms; each call weighs 1/5), undefined before any. */
+  get latencyMs(): number | undefined { return this.#latencyMs; }
 
   /**
    * Whether a health probe is due: the circuit is open and its half-open delay has passed (the probe is
@@ -182,12 +181,13 @@ export class ResilientProvider {
         const outcome = opts.classify?.(result) ?? 'ok';
         providerCallDuration.observe({ provider: providerName, operation, outcome }, seconds);
         providerCallsTotal.inc({ provider: providerName, operation, outcome });
-        this.health.record(seconds * 1000 < this.#opts.slowCallMs);
-        if (seconds * 1000 >= this.#opts.slowCallMs && !opts.bypassBreaker) throw new SlowCallError(result);
+        // An answer is health, however slow it came: failing over from a slow, succeeding provider would
+        // only move the load (decline or not, the provider answered).
+        this.health.record(true);
+        this.#latencyMs = this.#latencyMs === undefined ? seconds * 1000 : this.#latencyMs * 0.8 + seconds * 200;
         return result;
       } catch (caught) {
         let err = caught;
-        if (err instanceof SlowCallError) throw err;
         if (timedOut) err = new TaskCancelledError('timeout');
         const seconds = (performance.now() - started) / 1000;
         const outcome = err instanceof TaskCancelledError ? 'timeout' : err instanceof ProviderError && !err.sent ? 'not_sent' : 'error';
@@ -207,7 +207,6 @@ export class ResilientProvider {
       try {
         return opts.bypassBreaker ? await timed(signal) : await this.#breaker.execute(({ signal: s }) => timed(s), signal);
       } catch (err) {
-        if (err instanceof SlowCallError) return err.result as T; // the call succeeded; it only counted against the breaker
         if (err instanceof BrokenCircuitError) {
           providerCallsTotal.inc({ provider: providerName, operation, outcome: 'rejected' });
           throw new ProviderError(`${operation}: circuit open for ${providerName}`, { retryable: true, sent: false });

@@ -9,7 +9,7 @@
 export const METRIC_PREFIX = 'holdfast_';
 
 /** Which roles export a metric: every role, or the ones that run the code that measures it. */
-export type Producer = 'every role' | 'storefront' | 'payments' | 'psp';
+export type Producer = 'every role' | 'storefront' | 'payments' | 'psp' | 'control';
 
 export interface MetricContract { name: string; producer: Producer }
 
@@ -18,6 +18,7 @@ const metric = <const N extends string>(name: N, producer: Producer) => ({ name,
 export const METRICS = {
   // platform: HTTP and database RED metrics, pools, the event loop, the process
   httpRequestDuration: metric('holdfast_http_request_duration_seconds', 'every role'),
+  httpRequestsInFlight: metric('holdfast_http_requests_in_flight', 'every role'),
   dbQueryDuration: metric('holdfast_db_query_duration_seconds', 'every role'),
   dbPoolConnections: metric('holdfast_db_pool_connections', 'every role'),
   eventLoopStallMax: metric('holdfast_eventloop_stall_max_seconds', 'every role'),
@@ -52,6 +53,11 @@ export const METRICS = {
   retryBudgetExhausted: metric('holdfast_payment_retry_budget_exhausted_total', 'payments'),
   paymentQueueJobs: metric('holdfast_payment_queue_jobs', 'payments'),
   paymentQueueOldestJobAge: metric('holdfast_payment_queue_oldest_job_age_seconds', 'payments'),
+  // the autoscaler (control role) and the supervisor's restarts it is told of
+  autoscalerReplicas: metric('holdfast_autoscaler_replicas', 'control'),
+  autoscalerDesiredReplicas: metric('holdfast_autoscaler_desired_replicas', 'control'),
+  autoscalerDecisions: metric('holdfast_autoscaler_decisions_total', 'control'),
+  supervisorRestarts: metric('holdfast_supervisor_restarts_total', 'control'),
   // the provider simulator
   pspRequests: metric('holdfast_psp_requests_total', 'psp'),
   pspRequestDuration: metric('holdfast_psp_request_duration_seconds', 'psp'),

@@ -3,10 +3,9 @@
 // role then burns that role's CPU and event loop only, as it would on separate machines.
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from './test-db.ts';
-import { freePort } from './free-port.ts';
+import { freePort, freePortRange } from './free-port.ts';
 import { REPO_ROOT, spawnHoldfast, type HoldfastProcess } from './child-processes.ts';
 
 export interface RoleProcess {
@@ -51,19 +50,8 @@ export function startRole(role: string, env: Record<string, string>, started: Ho
 }
 
 /** Two consecutive free ports (the simulator's primary and secondary accounts). */
-export async function freePortPair(): Promise<number> {
-  for (;;) {
-    const p = await freePort();
-    if (p < 65535 && await portFree(p + 1)) return p;
-  }
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
+export function freePortPair(): Promise<number> {
+  return freePortRange(2);
 }
 
 /** SIGTERM (drain), then SIGKILL after 20 s; resolves once the process has exited. */

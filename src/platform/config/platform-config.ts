@@ -9,6 +9,7 @@ export const serverConfig = defineConfigSlice({
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { description: 'JSON log level (pino)', default: 'info' }),
   rateLimitWritesPerMinute: Type.Integer({ description: 'Per-IP limit on write requests (per replica)', default: 1200, minimum: 1 }),
   bodyLimitBytes: Type.Integer({ description: 'Largest accepted request body', default: 65536, minimum: 1024, maximum: 10_485_760 }),
+  reusePort: Type.Boolean({ description: 'Listen on PORT with SO_REUSEPORT (Linux): several processes share the port and the kernel spreads connections over them (set by `holdfast start --autoscale` for storefront replicas)', default: false }),
   shutdownGraceMs: Type.Integer({ description: 'Longest drain on SIGTERM before exiting anyway', default: 15000, minimum: 0 }),
   readinessTimeoutMs: Type.Integer({ description: 'Longest /readyz waits for the database before answering 503 "database unreachable" (below a Kubernetes probe\'s timeoutSeconds, 1 s by default, so the probe gets the answer)', default: 800, minimum: 50, maximum: 60_000 }),
 }, {
@@ -17,6 +18,7 @@ export const serverConfig = defineConfigSlice({
   LOG_LEVEL: 'logLevel',
   HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: 'rateLimitWritesPerMinute',
   HOLDFAST_BODY_LIMIT_BYTES: 'bodyLimitBytes',
+  HOLDFAST_REUSE_PORT: 'reusePort',
   HOLDFAST_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
   HOLDFAST_READINESS_TIMEOUT_MS: 'readinessTimeoutMs',
 });

@@ -26,7 +26,7 @@ export const httpServerModule = defineModule({
   name: 'http-server',
   deps: { database: databaseModule, migrations: migrationsModule, queue: queueModule },
   config: (c: ServerConfig & ConcurrencyLimitConfig) => ({
-    host: c.host, port: c.port, bodyLimitBytes: c.bodyLimitBytes, rateLimitWritesPerMinute: c.rateLimitWritesPerMinute,
+    host: c.host, port: c.port, reusePort: c.reusePort, bodyLimitBytes: c.bodyLimitBytes, rateLimitWritesPerMinute: c.rateLimitWritesPerMinute,
     readinessTimeoutMs: c.readinessTimeoutMs,
     concurrencyLimit: c.concurrencyLimitEnabled
       ? { initialLimit: c.concurrencyLimitInitial, minLimit: c.concurrencyLimitMin, maxLimit: c.concurrencyLimitMax }
@@ -60,7 +60,7 @@ export const httpServerModule = defineModule({
       service: { server, url: () => listeningUrl } satisfies HttpServerService,
       start: async () => {
         await server.ready();
-        listeningUrl = await server.listen({ port: config.port, host: config.host });
+        listeningUrl = await server.listen({ port: config.port, host: config.host, ...(config.reusePort ? { reusePort: true } : {}) });
         logger.info({ url: listeningUrl }, 'HTTP server listening');
       },
       stop: async () => {

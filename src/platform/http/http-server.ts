@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { codedErrorReply, HttpError, HttpErrors, type ErrorReply } from './http-errors.ts';
 import { DatabaseErrors, isDatabaseUnavailable } from '../db/database-errors.ts';
 import { FailureRun } from '../observability/failure-run.ts';
-import { httpRequestDuration, metricsSettings } from '../observability/metrics.ts';
+import { httpRequestDuration, httpRequestsInFlight, metricsSettings } from '../observability/metrics.ts';
 import type { HistogramChild } from '../observability/labelled-histogram.ts';
 import { tracedRequestListener, nameServerSpan, runInRequestContext, tracingActive } from '../observability/tracing.ts';
 import http from 'node:http';
@@ -228,6 +228,9 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   const securityHeaders = staticSecurityHeaders(SECURITY_HEADER_OPTIONS);
   app.addHook('onRequest', (_request, reply, done) => {
     reply.headers(securityHeaders);
+    // 'close' follows the response's end or the client's going away, whichever comes first.
+    httpRequestsInFlight.count++;
+    reply.raw.once('close', () => { httpRequestsInFlight.count--; });
     done();
   });
   await app.register(formbody, { bodyLimit: opts.bodyLimitBytes });

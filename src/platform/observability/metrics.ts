@@ -63,6 +63,15 @@ function startStallMonitor(): void {
 /** Switches for per-request instrumentation (config `metricsEnabled`); process metrics are always on. */
 export const metricsSettings = { httpEnabled: true, dbEnabled: true };
 
+/** HTTP requests this process is serving now (the autoscaler's request-concurrency metric). */
+export const httpRequestsInFlight = { count: 0 };
+new client.Gauge({
+  name: METRICS.httpRequestsInFlight.name,
+  help: 'HTTP requests being served by this process now',
+  registers: [registry],
+  collect() { this.set(httpRequestsInFlight.count); },
+});
+
 export const httpRequestDuration = new LabelledHistogram({
   name: METRICS.httpRequestDuration.name,
   help: 'HTTP request duration by route, method and status class',

@@ -58,13 +58,17 @@ export interface JobQueue {
    * Works the queue's jobs one at a time per call (call it n times for n at once): a job whose handler
    * throws is retried, then dead-lettered. The handler's job is heartbeated while it runs.
    */
-  work<T>(queue: string, opts: { pollingIntervalSeconds: number }, handler: (job: Job<T>) => Promise<void>): Promise<void>;
+  work<T>(queue: string, opts: { pollingIntervalSeconds: number }, handler: (job: Job<T>) => Promise<void>): Promise<string>;
+  /** Stops one worker loop work() started (by the id it returned); its job in hand, if any, finishes. */
+  offWorker(queue: string, workerId: string): Promise<void>;
   /** Stops working the queue in this process (jobs in hand finish first). */
   offWork(queue: string): Promise<void>;
   /** Unfinished jobs per queue and state; every queue and state is present (zero when empty). */
   stats(queues: readonly string[]): Promise<{ queue: string; state: UnfinishedState; count: number }[]>;
   /** Seconds since the oldest unfinished job of a queue was created; 0 when there is none. */
   oldestJobAge(queue: string): Promise<number>;
+  /** Jobs created in a queue over the last `windowSeconds` (its arrival rate's numerator; a retry is no arrival). */
+  arrivals(queue: string, windowSeconds: number): Promise<number>;
   /** Jobs waiting in a queue (created or retry), oldest first. */
   listQueued<T>(queue: string, limit?: number): Promise<QueuedJob<T>[]>;
   /** One waiting job by id, or null when it is not (or no longer) waiting. */

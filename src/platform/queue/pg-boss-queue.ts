@@ -62,6 +62,8 @@ export class PgBossJobQueue implements JobQueue {
   readonly #enqueueFunctions = new Map<string, string>();
   /** Queues this process stopped working: their loops are no longer woken after a job. */
   readonly #stopped = new Set<string>();
+  /** Worker loops stopped one by one (offWorker): not woken after their last job. */
+  readonly #stoppedWorkers = new Set<string>();
 
   constructor(opts: PgBossQueueOptions) {
     this.#pool = opts.pool;
@@ -138,7 +140,7 @@ export class PgBossJobQueue implements JobQueue {
     return enqueueThroughFunction(db, fn, data, singletonKey);
   }
 
-  async work<T>(queue: string, opts: { pollingIntervalSeconds: number }, handler: (job: Job<T>) => Promise<void>): Promise<void> {
+  async work<T>(queue: string, opts: { pollingIntervalSeconds: number }, handler: (job: Job<T>) => Promise<void>): Promise<string> {
     this.#stopped.delete(queue);
     // pg-boss waits a full polling interval after every fetch, even when it found a job; each worker loop
     // therefore asks to be woken at once after a job so a backlog drains at full speed, and only an
@@ -148,9 +150,15 @@ export class PgBossJobQueue implements JobQueue {
       try {
         for (const job of jobs) await handler({ id: job.id, data: job.data });
       } finally {
-        if (workerId && !this.#stopped.has(queue)) this.boss.notifyWorker(workerId);
+        if (workerId && !this.#stopped.has(queue) && !this.#stoppedWorkers.has(workerId)) this.boss.notifyWorker(workerId);
       }
     });
+    return workerId;
+  }
+
+  async offWorker(queue: string, workerId: string): Promise<void> {
+    this.#stoppedWorkers.add(workerId);
+    await this.boss.offWork(queue, { id: workerId, wait: false });
   }
 
   async offWork(queue: string): Promise<void> {
@@ -168,6 +176,11 @@ export class PgBossJobQueue implements JobQueue {
   async oldestJobAge(queue: string): Promise<number> {
     const { rows } = await query<{ age: number | null }>(this.#pool, QueueQueries.oldestUnfinished, [queue]);
     return rows[0]?.age ?? 0;
+  }
+
+  async arrivals(queue: string, windowSeconds: number): Promise<number> {
+    const { rows } = await query<{ n: number }>(this.#pool, QueueQueries.arrivals, [queue, windowSeconds]);
+    return rows[0]?.n ?? 0;
   }
 
   async listQueued<T>(queue: string, limit = 500): Promise<QueuedJob<T>[]> {
@@ -344,6 +357,10 @@ const QueueQueries = {
   activeByKey: {
     name: 'queue.active_by_key',
     text: `SELECT id, retry_count AS "retryCount" FROM ${SCHEMA}.job WHERE name = $1 AND state = 'active' AND singleton_key = $2`,
+  },
+  arrivals: {
+    name: 'queue.arrivals',
+    text: `SELECT count(*)::int AS n FROM ${SCHEMA}.job WHERE name = $1 AND created_on > now() - make_interval(secs => $2)`,
   },
   oldestUnfinished: {
     name: 'queue.oldest_unfinished',

@@ -1,0 +1,82 @@
+// The `autoscaler` module (control role): the scaling policy (HOLDFAST_SCALING_POLICY, or the built-in one)
+// checked before anything starts; the autoscaler loop; GET /api/ops/scaling. Under `holdfast start
+// --autoscale` it talks to the supervisor over the IPC channel (src/platform/process/supervision.ts): it
+// receives the replicas running and the restarts, records those as change events and counts them, and
+// sends the replicas each role should run.
+import { availableParallelism } from 'node:os';
+import { defineModule } from '../platform/modules/module-manager.ts';
+import { httpServerModule } from '../platform/http/http-server-module.ts';
+import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
+import { databaseModule } from '../platform/db/database-module.ts';
+import { queueModule } from '../platform/queue/queue-module.ts';
+import { query } from '../platform/db/database.ts';
+import { isSupervised, onSupervisorMessage, sendToSupervisor, type SupervisorToChild } from '../platform/process/supervision.ts';
+import type { DatabaseConfig } from '../platform/config/platform-config.ts';
+import { changesModule } from '../changes/index.ts';
+import { paymentConcurrencyFor, readPaymentLoad, type PaymentsConfig } from '../payments/index.ts';
+import type { PspConfig } from '../psp/index.ts';
+import type { AutoscalerConfig } from './autoscaler-config.ts';
+import { Autoscaler, type SupervisorView } from './autoscaler.ts';
+import { autoscalerRoutes } from './autoscaler-routes.ts';
+import { AutoscalerQueries } from './autoscaler-queries.ts';
+import { supervisorRestarts } from './autoscaler-metrics.ts';
+import { defaultScalingPolicy, loadScalingPolicy } from './scaling-policy.ts';
+
+export const autoscalerModule = defineModule({
+  name: 'autoscaler',
+  deps: { http: httpServerModule, adminToken: adminTokenModule, database: databaseModule, queue: queueModule, changes: changesModule },
+  config: (c: AutoscalerConfig & Pick<DatabaseConfig, 'dbPoolMax'> & Pick<PspConfig, 'pspDbPoolMax'> & Pick<PaymentsConfig, 'paymentWorkerConcurrency' | 'providerSlowCallMs' | 'providerMaxConcurrent'>) => ({
+    scalingPolicyFile: c.scalingPolicyFile, intervalMs: c.autoscalerIntervalMs, windowSeconds: c.autoscalerMetricWindowSeconds,
+    pools: { dbPoolMax: c.dbPoolMax, pspDbPoolMax: c.pspDbPoolMax }, concurrency: { base: c.paymentWorkerConcurrency, referenceLatencyMs: c.providerSlowCallMs, max: c.providerMaxConcurrent },
+  }),
+  check: ({ config }) => (config.scalingPolicyFile ? loadScalingPolicy(config.scalingPolicyFile, { pools: config.pools }) : defaultScalingPolicy()),
+  init: ({ config, deps, runtime, checked: policy }) => {
+    const logger = runtime.logger.child({ component: 'autoscaler' });
+    const { pool } = deps.database;
+    let view: SupervisorView | undefined;
+    const record = (m: Extract<SupervisorToChild, { type: 'holdfast:replica-exited' | 'holdfast:replica-restarted' }>) => {
+      if (m.type === 'holdfast:replica-exited') {
+        supervisorRestarts.inc({ role: m.role });
+        const how = m.signal ? `killed by ${m.signal}` : `exit code ${m.code}`;
+        return deps.changes.record({
+          kind: 'process.exited', subject: m.role, source: 'supervisor',
+          summary: `${m.replica} (pid ${m.pid}) exited unasked (${how}); restart in ${m.restartInMs} ms`,
+          details: { replica: m.replica, pid: m.pid, code: m.code, signal: m.signal, restartInMs: m.restartInMs, restarts: m.restarts, at: new Date(m.atMs).toISOString() },
+        });
+      }
+      return deps.changes.record({
+        kind: 'process.restarted', subject: m.role, source: 'supervisor',
+        summary: `${m.replica} restarted (pid ${m.pid}; ${m.restarts} ${m.role} restarts so far)`,
+        details: { replica: m.replica, pid: m.pid, restarts: m.restarts, at: new Date(m.atMs).toISOString() },
+      });
+    };
+    const unsubscribe = onSupervisorMessage((m) => {
+      if (m.type === 'holdfast:replicas') view = { replicas: m.replicas, requested: m.requested };
+      else void record(m);
+    });
+    const autoscaler = new Autoscaler({
+      policy, pools: config.pools, cpus: availableParallelism(), paymentConcurrencyAt: (latencyMs) => paymentConcurrencyFor(latencyMs, config.concurrency),
+      intervalMs: config.intervalMs, logger,
+    }, {
+      supervisor: () => (isSupervised() ? view ?? { replicas: [], requested: {} } : undefined),
+      // The supervisor reports once this role is ready (each second): decide on its replicas, not on none.
+      notYet: () => (isSupervised() && !view ? 'the supervisor has not reported the replicas yet' : undefined),
+      paymentLoad: () => readPaymentLoad(pool, deps.queue, config.windowSeconds),
+      maxConnections: async () => policy.database.maxConnections ?? (await query<{ n: number }>(pool, AutoscalerQueries.maxConnections)).rows[0]!.n,
+      apply: (role, replicas) => sendToSupervisor({ type: 'holdfast:desired-replicas', replicas: { [role]: replicas } }),
+      recordDecision: async (role, d) => {
+        await deps.changes.record({
+          kind: 'scaling.decided', subject: role,
+          summary: `${role}: ${d.current} -> ${d.desired} replicas (${d.limitedBy.message})${d.applied ? '' : '; not applied: no supervisor'}`,
+          details: { ...d },
+        });
+      },
+    });
+    autoscalerRoutes(deps.http.server, () => autoscaler.status(), deps.adminToken.sha256);
+    return {
+      service: autoscaler,
+      start: async () => { autoscaler.start(); },
+      stop: async () => { unsubscribe(); await autoscaler.stop(); },
+    };
+  },
+});
