@@ -177,6 +177,19 @@ test('what became moot before it was sent is not sent: a page to an acknowledged
   assert.ok(summaries.includes('pagerduty: page:0:0 not sent: the incident was resolved before this page was sent'), summaries.join('\n'));
 });
 
+test('per incident and channel, notifications go out in order: an update waits for the page still being retried', async () => {
+  const { incident } = await open(defaultEscalationPolicy(['slack']));
+  slack.answerNext(1, SLACK_ROLLUP_ERROR);
+  const before = slack.posted.length;
+  await deliverAll(); // the page fails; its retry is due in 1 s
+  await updateIncident(db.pool, incident.id, { rootCause: 'provider latency' }, clock, accepts(), 30_000);
+  await deliverAll(); // the update is due, but the page is not out yet
+  assert.equal(slack.posted.length, before);
+  at(1); await deliverAll();
+  at(2); await deliverAll();
+  assert.deepEqual(slack.posted.slice(before).map((m) => m.text.split(':')[0]), ['Triggered', 'Updated']);
+});
+
 test('updates are coalesced per incident: a flapping root cause reaches a channel at most once per interval', async () => {
   const { incident } = await open(defaultEscalationPolicy(['slack', 'pagerduty']));
   await deliverAll();
@@ -186,7 +199,8 @@ test('updates are coalesced per incident: a flapping root cause reaches a channe
     await updateIncident(db.pool, incident.id, { rootCause: i % 2 ? 'provider latency' : 'database queries' }, clock, accepts(), 30_000);
     await deliverAll();
   }
-  at(60); await deliverAll();
+  at(60);
+  while ((await deliverDueNotifications(db.pool, channel('slack'), opts)).claimed > 0) { /* until nothing is due */ }
   const updates = slack.posted.slice(before);
   // The first update at once, then the latest one after the interval; PagerDuty takes no updates.
   assert.equal(updates.length, 2);
@@ -216,19 +230,31 @@ test('concurrent deliverers never send one row twice, and a deliverer that dies 
   for (const id of ids) assert.ok(hook.deliveries.has(`${id}/page:0:0`));
   assert.equal(hook.duplicates.length, duplicatesBefore);
 
-  // A deliverer claims the trigger and hangs (as if its process froze); another takes over after the lease.
+  // A deliverer claims the trigger and hangs (as if its process froze); another takes over after the lease
+  // and is still sending when the first one's late answer comes back: only the current attempt is recorded.
   const { incident } = await open(defaultEscalationPolicy(['pagerduty']), 'Taken over');
-  let release: (() => void) | undefined;
-  const frozen: NotificationChannel = {
-    ...channel('pagerduty'),
-    send: async (notice: IncidentNotice) => { await new Promise<void>((r) => { release = r; }); return channel('pagerduty').send(notice); },
+  const frozen = () => {
+    const gate: { release?: () => void } = {};
+    const ch: NotificationChannel = {
+      ...channel('pagerduty'),
+      send: async (notice: IncidentNotice) => { await new Promise<void>((r) => { gate.release = r; }); return channel('pagerduty').send(notice); },
+    };
+    return { ch, gate };
   };
-  const stuck = deliverDueNotifications(db.pool, frozen, { ...opts, leaseMs: 10_000 });
-  for (let i = 0; i < 200 && !release; i++) await new Promise((r) => setTimeout(r, 25)); // claimed and sending
+  const untilSending = async (gate: { release?: () => void }) => { for (let i = 0; i < 200 && !gate.release; i++) await new Promise((r) => setTimeout(r, 25)); };
+  const first = frozen();
+  const stuck = deliverDueNotifications(db.pool, first.ch, { ...opts, leaseMs: 10_000 });
+  await untilSending(first.gate);
   at(5); assert.equal((await deliverDueNotifications(db.pool, channel('pagerduty'), opts)).claimed, 0); // still leased
-  at(11); assert.equal((await deliverDueNotifications(db.pool, channel('pagerduty'), opts)).delivered, 1);
-  release!();
+  at(11);
+  const second = frozen();
+  const takeover = deliverDueNotifications(db.pool, second.ch, { ...opts, leaseMs: 10_000 });
+  await untilSending(second.gate);
+  first.gate.release!();
   assert.deepEqual(await stuck, { claimed: 1, delivered: 0, retrying: 0, failed: 0 }); // its late answer is not recorded
+  assert.deepEqual(await states(incident.id), ['pagerduty page:0:0 sending x2']);
+  second.gate.release!();
+  assert.deepEqual(await takeover, { claimed: 1, delivered: 1, retrying: 0, failed: 0 });
   assert.deepEqual(await states(incident.id), ['pagerduty page:0:0 delivered x2']);
   // The frozen attempt did reach PagerDuty in the end: its dedup_key keeps it one alert.
   assert.deepEqual(pd.alerts.filter((a) => a.dedupKey === incident.id).map((a) => a.status), ['triggered']);
@@ -246,11 +272,12 @@ test('a channel that hangs delays no other channel', async () => {
     }, acceptsOf([hanging, channel('pagerduty')]));
     deliverer.start();
     deliverer.wake();
-    for (let i = 0; i < 100 && pd.eventsOf(incident.id).length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    // PagerDuty has its trigger while Slack's request is still unanswered.
+    const pdDelivered = async () => (await states(incident.id)).includes('pagerduty page:0:0 delivered');
+    for (let i = 0; i < 100 && !(await pdDelivered()); i++) await new Promise((r) => setTimeout(r, 50));
+    // PagerDuty has its trigger, delivered and recorded, while Slack's request is still unanswered.
     assert.equal(pd.eventsOf(incident.id, 'trigger').length, 1);
-    assert.equal(slack.requests.length, slackBefore);
     assert.deepEqual(await states(incident.id), ['slack page:0:0 sending', 'pagerduty page:0:0 delivered']);
+    assert.equal(slack.requests.length, slackBefore);
   } finally {
     await deliverer.stop();
     await hanging.close();
