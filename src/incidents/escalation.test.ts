@@ -2,7 +2,7 @@
 // and resolutions an incident produces as time passes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError } from '../platform/config/config.ts';
@@ -107,6 +107,25 @@ test('a policy file is read with defaults and checked: every problem listed, eac
     const notJson = path.join(dir, 'broken.json');
     await writeFile(notJson, '{ levels: ');
     assert.throws(() => readEscalationPolicyFile(notJson, ['slack']), /escalationPolicyFile \(in .*broken\.json, HOLDFAST_ESCALATION_POLICY_FILE\)/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the example policy in docs/incident-response.md is valid and escalates as the text there says', async () => {
+  const doc = await readFile(new URL('../../docs/incident-response.md', import.meta.url), 'utf8');
+  const example = /## Escalation policies[\s\S]*?```json\n([\s\S]*?)```/.exec(doc)![1]!;
+  const dir = await mkdtemp(path.join(tmpdir(), 'holdfast-policy-'));
+  try {
+    const file = path.join(dir, 'policy.json');
+    await writeFile(file, example);
+    const policy = readEscalationPolicyFile(file, ['slack', 'pagerduty', 'webhook']);
+    const t0 = Date.parse('2026-11-27T14:02:00Z');
+    const clockOf = (state: EscalationClock['state'], acknowledgedAt: number | null = null): EscalationClock => ({ state, triggeredAt: t0, acknowledgedAt, resolvedAt: null });
+    const pages = plannedNotifications(policy, clockOf('triggered'), t0 + 3_600_000).map((n) => `${new Date(n.dueAt).toISOString().slice(11, 16)} ${n.channel}`);
+    assert.deepEqual(pages, ['14:02 slack', '14:02 pagerduty', '14:07 webhook', '14:17 slack', '14:17 pagerduty', '14:22 webhook']);
+    const acked = plannedNotifications(policy, clockOf('acknowledged', Date.parse('2026-11-27T14:05:00Z')), t0 + 3_600_000);
+    assert.deepEqual(acked.map((n) => `${n.kind} ${n.channel}`), ['page slack', 'page pagerduty', 'acknowledge slack', 'acknowledge pagerduty']);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -170,7 +170,7 @@ export interface RetryBackoff {
   maxAttempts: number;
 }
 
-/** 1 s doubling to 5 min, 12 attempts: about 20 minutes of trying before a notification is given up. */
+/** 1 s doubling to 5 min, 12 attempts: 9 to 19 minutes of trying (with the jitter) before a notification is given up. */
 export const DEFAULT_RETRY_BACKOFF: RetryBackoff = { initialMs: 1000, maxMs: 300_000, maxAttempts: 12 };
 
 /**
@@ -188,7 +188,7 @@ export interface DeliveryOptions {
   clock?: () => number;
   /** most rows one pass claims for a channel (and sends at once) */
   batchSize?: number;
-  /** how long a claimed row is the claimer's; must exceed the channel's time limit */
+  /** how long a claimed row is the claimer's (default: the channel's time limit plus 30 s) */
   leaseMs?: number;
   backoff?: RetryBackoff;
   random?: () => number;
@@ -253,7 +253,7 @@ export async function deliverDueNotifications(pool: pg.Pool, channel: Notificati
     const available = Number((await query<{ available: number }>(client, Q.lockBudget, [channel.name, now, perSecond, burst])).rows[0]!.available);
     const limit = Math.min(opts.batchSize ?? 10, Math.floor(available));
     if (limit <= 0) return [];
-    const { rows } = await query<NotificationRow>(client, Q.claim, [channel.name, now, limit, new Date(now.getTime() + (opts.leaseMs ?? 60_000))]);
+    const { rows } = await query<NotificationRow>(client, Q.claim, [channel.name, now, limit, new Date(now.getTime() + (opts.leaseMs ?? channel.timeoutMs + 30_000))]);
     await query(client, Q.spendBudget, [channel.name, available - rows.length, now]);
     return rows;
   });

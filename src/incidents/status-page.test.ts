@@ -2,9 +2,10 @@
 // incidents and their updates; 90 days of history; the /api/status body; the storefront banner; the HTML.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import {
   computeStatusPage, statusApiBody, statusComponentsOf, statusFromBurn, storefrontBanner,
-  type SloBurnInput, type StatusIncidentInput, type StatusInputs,
+  type ComponentStatusValue, type SloBurnInput, type StatusIncidentInput, type StatusInputs,
 } from './status-page.ts';
 import { renderStatusPage, renderStorefrontBanner } from './status-page-view.ts';
 
@@ -137,4 +138,15 @@ test('the HTML page: no scripts, landmarks, every state in words, operator text 
   assert.match(page, /<strong>Identified<\/strong> \(<time datetime="2026-11-27T14:03:00Z">27 Nov 2026, 14:03 UTC<\/time>\)/);
   assert.match(page, /No incidents in the 58 recorded days of the last 90\./); // storefront: records since 1 Oct
   assert.match(page, /1 of the 58 recorded days of the last 90 had trouble\./); // payments: today
+});
+
+test('the banner table in docs/incident-response.md says what the storefront shows', async () => {
+  const doc = await readFile(new URL('../../docs/incident-response.md', import.meta.url), 'utf8');
+  const rows = [...doc.matchAll(/^\| (payments|checkout) \| ([a-z ]+) \| (.+) \|$/gm)];
+  assert.equal(rows.length, 8);
+  for (const [, component, state, message] of rows) {
+    const status = state!.replace(/ /g, '_') as ComponentStatusValue;
+    const banner = storefrontBanner([{ name: component!, status }]);
+    assert.equal(banner?.message, message, `${component} ${state}`);
+  }
 });

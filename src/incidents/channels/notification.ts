@@ -72,6 +72,8 @@ export interface NotificationChannel {
   readonly name: ChannelName;
   /** Sustained rate the channel tolerates; the outbox's token bucket for it. */
   readonly rateLimit: ChannelRateLimit;
+  /** Longest one send may take; a claimed notification's lease outlasts it. */
+  readonly timeoutMs: number;
   /** Whether this kind of notice means anything on the channel (PagerDuty has no "update"). */
   accepts(kind: NotificationKind): boolean;
   send(notice: IncidentNotice): Promise<DeliveryResult>;

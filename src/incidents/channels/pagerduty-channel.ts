@@ -112,6 +112,7 @@ export function createPagerDutyChannel(opts: PagerDutyChannelOptions): Notificat
   const agent = channelAgent();
   return {
     name: 'pagerduty',
+    timeoutMs: opts.timeoutMs,
     rateLimit: opts.rateLimit ?? { perSecond: 1.5, burst: 20 },
     accepts: (kind) => kind !== 'update',
     async send(notice: IncidentNotice): Promise<DeliveryResult> {

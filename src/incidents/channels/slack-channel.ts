@@ -79,6 +79,7 @@ export function createSlackChannel(opts: SlackChannelOptions): NotificationChann
   const agent: Agent = channelAgent();
   return {
     name: 'slack',
+    timeoutMs: opts.timeoutMs,
     rateLimit: opts.rateLimit ?? { perSecond: 1, burst: 3 },
     accepts: () => true,
     async send(notice: IncidentNotice): Promise<DeliveryResult> {

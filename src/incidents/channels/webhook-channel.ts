@@ -103,6 +103,7 @@ export function createWebhookChannel(opts: WebhookChannelOptions): NotificationC
   const now = opts.nowMs ?? Date.now;
   return {
     name: 'webhook',
+    timeoutMs: opts.timeoutMs,
     rateLimit: opts.rateLimit ?? { perSecond: 5, burst: 20 },
     accepts: () => true,
     async send(notice: IncidentNotice): Promise<DeliveryResult> {
