@@ -164,6 +164,40 @@ export const IncidentQueries = {
            WHERE id = $1 AND attempts = $2 AND state = 'sending'
            RETURNING id`,
   },
+  // --- the status page ---
+  /** Incidents open now or touching the last $2 days before $1, with when a root cause was first recorded. */
+  statusIncidents: {
+    name: 'incidents.status_incidents',
+    text: `SELECT i.id, i.severity, i.component, i.state, i.root_cause, i.triggered_at, i.resolved_at,
+             (SELECT min(t.at) FROM incident_timeline t WHERE t.incident_id = i.id AND t.data ? 'rootCause') AS root_cause_at
+           FROM incidents i
+           WHERE i.state <> 'resolved' OR i.resolved_at > $1::timestamptz - make_interval(days => $2)
+           ORDER BY i.triggered_at`,
+  },
+  statusUpdates: {
+    name: 'incidents.status_updates',
+    text: `SELECT incident_id, status, body, author, created_at FROM status_page_updates
+           WHERE incident_id = ANY($1::uuid[]) ORDER BY created_at, id`,
+  },
+  addStatusUpdate: {
+    name: 'incidents.add_status_update',
+    text: `INSERT INTO status_page_updates (incident_id, status, body, author, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id`,
+  },
+  statusOverrides: {
+    name: 'incidents.status_overrides',
+    text: `SELECT id, component, status, reason, set_by, starts_at, ends_at FROM status_page_overrides
+           WHERE ends_at IS NULL OR ends_at > $1::timestamptz - make_interval(days => $2) ORDER BY starts_at, id`,
+  },
+  setStatusOverride: {
+    name: 'incidents.set_status_override',
+    text: `INSERT INTO status_page_overrides (component, status, reason, set_by, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+  },
+  /** Ends the component's overrides still in force at $2. */
+  endStatusOverrides: {
+    name: 'incidents.end_status_overrides',
+    text: `UPDATE status_page_overrides SET ends_at = $2 WHERE component = $1 AND starts_at < $2 AND (ends_at IS NULL OR ends_at > $2)`,
+  },
+
   /** Rows per channel and state, for metrics and the console. */
   stats: {
     name: 'incidents.notification_stats',

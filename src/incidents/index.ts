@@ -54,3 +54,4 @@ export {
   type PostmortemInput, type PostmortemEvent, type PostmortemChart, type Sourced, type ShareFigure, type SignalInput,
 } from './postmortem.ts';
 export { incidentChartSvg, type IncidentChart, type ChartSeries, type ChartMarker } from './incident-charts.ts';
+export { loadStatusRecords, addStatusUpdate, setStatusOverride, clearStatusOverride } from './status-page-store.ts';
