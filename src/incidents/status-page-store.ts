@@ -1,0 +1,53 @@
+// What the status page reads and operators write: incidents of the last days with their public updates,
+// and components' states set by hand. computeStatusPage (status-page.ts) turns them, with the SLO burns,
+// into the page.
+import type pg from 'pg';
+import { query, withTransaction, type Queryable } from '../platform/db/database.ts';
+import { IncidentQueries as Q } from './incident-queries.ts';
+import type { IncidentSeverity, IncidentState } from './channels/notification.ts';
+import type {
+  ComponentStatusValue, IncidentUpdateStatus, StatusComponentName, StatusIncidentInput, StatusOverrideInput,
+} from './status-page.ts';
+
+interface StatusIncidentRow {
+  id: string; severity: IncidentSeverity; component: string; state: IncidentState; root_cause: string | null;
+  triggered_at: Date; resolved_at: Date | null; root_cause_at: Date | null;
+}
+interface StatusUpdateRow { incident_id: string; status: IncidentUpdateStatus; body: string; author: string | null; created_at: Date }
+interface StatusOverrideRow { component: StatusComponentName; status: ComponentStatusValue; reason: string; starts_at: Date; ends_at: Date | null }
+
+/** Incidents open now or that ended within the last `days` before now, and the overrides of that time. */
+export async function loadStatusRecords(db: Queryable, now: number, days = 90): Promise<{ incidents: StatusIncidentInput[]; overrides: StatusOverrideInput[] }> {
+  const at = new Date(now);
+  const incidents = (await query<StatusIncidentRow>(db, Q.statusIncidents, [at, days])).rows;
+  const updates = incidents.length ? (await query<StatusUpdateRow>(db, Q.statusUpdates, [incidents.map((i) => i.id)])).rows : [];
+  const overrides = (await query<StatusOverrideRow>(db, Q.statusOverrides, [at, days])).rows;
+  return {
+    incidents: incidents.map((i) => ({
+      id: i.id, severity: i.severity, component: i.component, state: i.state, rootCause: i.root_cause,
+      rootCauseAt: i.root_cause_at?.toISOString() ?? null, triggeredAt: i.triggered_at.toISOString(), resolvedAt: i.resolved_at?.toISOString() ?? null,
+      updates: updates.filter((u) => u.incident_id === i.id).map((u) => ({ status: u.status, body: u.body, author: u.author, createdAt: u.created_at.toISOString() })),
+    })),
+    overrides: overrides.map((o) => ({
+      component: o.component, status: o.status, reason: o.reason, startsAt: o.starts_at.toISOString(), endsAt: o.ends_at?.toISOString() ?? null,
+    })),
+  };
+}
+
+/** An operator's public update of an incident (or a drafted one they accepted). */
+export async function addStatusUpdate(db: Queryable, incidentId: string, update: { status: IncidentUpdateStatus; body: string; author?: string | null; at: number }): Promise<void> {
+  await query(db, Q.addStatusUpdate, [incidentId, update.status, update.body, update.author ?? null, new Date(update.at)]);
+}
+
+/** Sets a component's state by hand from `startsAt` (until `endsAt`, or until cleared); ends the one in force. */
+export async function setStatusOverride(pool: pg.Pool, o: { component: StatusComponentName; status: ComponentStatusValue; reason: string; setBy?: string | null; startsAt: number; endsAt?: number | null }): Promise<void> {
+  await withTransaction(pool, async (client) => {
+    await query(client, Q.endStatusOverrides, [o.component, new Date(o.startsAt)]);
+    await query(client, Q.setStatusOverride, [o.component, o.status, o.reason, o.setBy ?? null, new Date(o.startsAt), o.endsAt ? new Date(o.endsAt) : null]);
+  });
+}
+
+/** Ends the component's hand-set state at `at`: the computed state shows again. */
+export async function clearStatusOverride(db: Queryable, component: StatusComponentName, at: number): Promise<void> {
+  await query(db, Q.endStatusOverrides, [component, new Date(at)]);
+}
