@@ -22,6 +22,7 @@ import { paymentProvidersModule, paymentsApiModule, paymentWorkersModule, paymen
 import { controlModule } from '../control/index.ts';
 import { changesModule, changesMigrations } from '../changes/index.ts';
 import { storefrontModule } from '../storefront/index.ts';
+import { incidentsMigrations } from '../incidents/index.ts';
 import type { Config } from './holdfast-config.ts';
 
 /** Every module of `holdfast`; each reads a slice of Config (checked here by the type). */
@@ -50,7 +51,7 @@ export const TARGETS: Readonly<Record<string, readonly ModuleFor<Config>[]>> = {
 /** Each owner's folder of numbered migrations (applied in one global order of their numbers). */
 export const MIGRATION_FOLDERS: readonly string[] = [
   adminTokenMigrations, ordersMigrations, inventoryMigrations, cartMigrations, checkoutMigrations,
-  paymentsMigrations, pspMigrations, faultsMigrations, changesMigrations,
+  paymentsMigrations, pspMigrations, faultsMigrations, changesMigrations, incidentsMigrations,
 ];
 
 /** What the root gives modules besides the configuration: the migration folders, the queues the program declares. */

@@ -3,7 +3,7 @@
 // marked by numbered vertical lines that a legend beside the chart explains. Every style is an attribute,
 // not a class, because a postmortem's charts are also separate .svg files a Markdown draft links to, with
 // no stylesheet around them. (src/loadtest/svg-charts.ts draws the load test's charts with classes its
-// report styles, on an axis of seconds since the start, and has no markers; see decision 0017.)
+// report styles, on an axis of seconds since the start, and has no markers; see decision 0020.)
 
 export interface ChartSeries {
   name: string;

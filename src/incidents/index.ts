@@ -1,6 +1,7 @@
 // The incidents context's public surface: notification channels (Slack, PagerDuty Events v2, a signed
 // webhook), escalation policies, the durable notification outbox, the Alertmanager receiver's parser,
 // the public status page and the postmortem draft. See docs/incident-response.md.
+import path from 'node:path';
 export {
   IncidentsConfigSchema, INCIDENTS_ENV_VARS, PAGERDUTY_EVENTS_URL, CHANNEL_NAMES, configuredChannelNames, incidentsConfigProblems,
   incidentConsoleUrl, type IncidentsConfig, type ChannelName,
@@ -55,3 +56,6 @@ export {
 } from './postmortem.ts';
 export { incidentChartSvg, type IncidentChart, type ChartSeries, type ChartMarker } from './incident-charts.ts';
 export { loadStatusRecords, addStatusUpdate, setStatusOverride, clearStatusOverride } from './status-page-store.ts';
+
+/** The incidents context's numbered SQL migrations (incidents, timeline, outbox, status page records). */
+export const incidentsMigrations = path.join(import.meta.dirname, 'migrations');

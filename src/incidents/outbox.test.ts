@@ -37,7 +37,7 @@ const at = (seconds: number) => { clock = T0 + seconds * 1000; return clock; };
 before(async () => {
   db = await createTestDatabase();
   // Not yet registered with the migration runner: the test applies the context's migration itself.
-  await db.pool.query(await readFile(new URL('./migrations/xxx-incidents.sql', import.meta.url), 'utf8'));
+  await db.pool.query(await readFile(new URL('./migrations/014-incidents.sql', import.meta.url), 'utf8'));
   slack = await new SlackReceiver().start();
   pd = await new PagerDutyReceiver().start();
   hook = await new WebhookReceiver(SECRET, { nowMs: () => clock }).start();

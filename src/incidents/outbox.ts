@@ -1,5 +1,5 @@
-// Delivery of incident notifications through a durable outbox in PostgreSQL (migration xxx-incidents.sql,
-// docs/decisions/0017-incident-notification-outbox.md).
+// Delivery of incident notifications through a durable outbox in PostgreSQL (migration 014-incidents.sql,
+// docs/decisions/0020-incident-notification-outbox.md).
 //
 // Writing: whoever changes an incident inserts, in the same transaction, the notifications the escalation
 // policy says are due (escalation.ts), one row per transition per channel; the unique key makes a replay

@@ -4,7 +4,7 @@
 // marked. Every figure carries where it came from; a figure that is not known is shown as missing with
 // the reason, never estimated. Markdown (charts as separate .svg files it links to) and HTML (charts
 // inline). Pure: the caller gathers the records and measurements.
-import { html, trustedHtml, type SafeHtml } from '../storefront/html-template.ts';
+import { html, trustedHtml, type SafeHtml } from '../platform/html/html-template.ts';
 import type { IncidentSeverity } from './channels/notification.ts';
 import { elapsedText } from './channels/notification.ts';
 import { incidentChartSvg, numberedMarkers, SERIES_COLOURS, type ChartMarker } from './incident-charts.ts';

@@ -12,7 +12,7 @@ import { addStatusUpdate, clearStatusOverride, loadStatusRecords, setStatusOverr
 let db: TestDatabase;
 before(async () => {
   db = await createTestDatabase();
-  await db.pool.query(await readFile(new URL('./migrations/xxx-incidents.sql', import.meta.url), 'utf8'));
+  await db.pool.query(await readFile(new URL('./migrations/014-incidents.sql', import.meta.url), 'utf8'));
 });
 after(async () => { await db.drop(); });
 

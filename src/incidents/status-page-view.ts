@@ -2,7 +2,7 @@
 // always said in words (colour only repeats it), 90-day history as bars with the days that had trouble
 // also listed as text, and the shop's look (its palette, header and type) in a self-contained stylesheet,
 // so the page renders the same whichever role serves it. Plus the storefront's banner snippet.
-import { html, trustedHtml, type SafeHtml } from '../storefront/html-template.ts';
+import { html, trustedHtml, type SafeHtml } from '../platform/html/html-template.ts';
 import {
   COMPONENT_LABELS, STATUS_LABELS,
   type ComponentHistory, type ComponentStatusValue, type PublicIncident, type StatusPage, type StorefrontBanner,
