@@ -9,10 +9,11 @@ import { pspConfig } from '../psp/index.ts';
 import { faultsConfig } from '../faults/index.ts';
 import { paymentsConfig } from '../payments/index.ts';
 import { controlConfig } from '../control/index.ts';
+import { incidentsConfig } from '../incidents/index.ts';
 
 export const holdfastConfig = composeConfig(
   serverConfig, databaseConfig, adminTokenConfig, telemetryConfig,
-  catalogConfig, ordersConfig, pspConfig, faultsConfig, paymentsConfig, controlConfig,
+  catalogConfig, ordersConfig, pspConfig, faultsConfig, paymentsConfig, controlConfig, incidentsConfig,
 );
 
 export type Config = ConfigOfComposed<typeof holdfastConfig>;

@@ -47,6 +47,49 @@ export const IncidentQueries = {
              update_sequence = update_sequence + 1
            WHERE id = $1 AND state <> 'resolved' RETURNING ${INCIDENT_COLUMNS}`,
   },
+  list: {
+    name: 'incidents.list',
+    text: `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE ($1::text IS NULL OR state = $1)
+           ORDER BY triggered_at DESC, id LIMIT $2`,
+  },
+
+  // --- alerts and their incidents ---
+  /** One correlation decision at a time (every control replica): two alerts of one fault open one incident. */
+  lockCorrelation: { name: 'incidents.lock_correlation', text: `SELECT pg_advisory_xact_lock(hashtext('holdfast.incidents.correlation'))` },
+  /** Open incidents with the components and causes of their alerts, and their latest alert. */
+  openWithAlerts: {
+    name: 'incidents.open_with_alerts',
+    text: `SELECT i.id, i.component, i.triggered_at,
+                  COALESCE(array_agg(DISTINCT a.component) FILTER (WHERE a.component IS NOT NULL), '{}') AS components,
+                  COALESCE(array_agg(DISTINCT a.cause) FILTER (WHERE a.cause IS NOT NULL), '{}') AS causes,
+                  GREATEST(i.triggered_at, max(a.fired_at), max(a.resolved_at)) AS last_activity_at
+           FROM incidents i LEFT JOIN incident_alerts a ON a.incident_id = i.id
+           WHERE i.state <> 'resolved' GROUP BY i.id ORDER BY i.triggered_at DESC`,
+  },
+  addAlert: {
+    name: 'incidents.add_alert',
+    text: `INSERT INTO incident_alerts (incident_id, alert_key, name, component, cause, fired_at) VALUES ($1, $2, $3, $4, $5, $6)
+           ON CONFLICT DO NOTHING RETURNING incident_id`,
+  },
+  /** The open incident an alert belongs to. */
+  incidentOfAlert: {
+    name: 'incidents.incident_of_alert',
+    text: `SELECT a.incident_id FROM incident_alerts a JOIN incidents i ON i.id = a.incident_id
+           WHERE a.alert_key = $1 AND i.state <> 'resolved' ORDER BY a.fired_at DESC LIMIT 1`,
+  },
+  resolveAlert: {
+    name: 'incidents.resolve_alert',
+    text: `UPDATE incident_alerts SET state = 'resolved', resolved_at = $2 WHERE alert_key = $1 AND state = 'firing' RETURNING incident_id`,
+  },
+  firingAlertCount: {
+    name: 'incidents.firing_alert_count',
+    text: `SELECT count(*)::int AS n FROM incident_alerts WHERE incident_id = $1 AND state = 'firing'`,
+  },
+  alertsOf: {
+    name: 'incidents.alerts_of',
+    text: `SELECT alert_key, name, component, cause, state, fired_at, resolved_at FROM incident_alerts WHERE incident_id = $1 ORDER BY fired_at, alert_key`,
+  },
+
   appendTimeline: {
     name: 'incidents.append_timeline',
     text: `INSERT INTO incident_timeline (incident_id, at, kind, summary, data) VALUES ($1, $2, $3, $4, $5)`,

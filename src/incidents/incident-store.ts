@@ -31,6 +31,11 @@ export interface TimelineEntry {
   data: Record<string, unknown>;
 }
 
+/** In db's transaction when db is a transaction's client, else in a new one. */
+function inTransaction<T>(db: Queryable, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return 'release' in db ? fn(db) : withTransaction(db, fn);
+}
+
 export async function appendTimeline(db: Queryable, incidentId: string, entry: { at: number; kind: string; summary: string; data?: Record<string, unknown> }): Promise<void> {
   await query(db, Q.appendTimeline, [incidentId, new Date(entry.at), entry.kind, entry.summary, entry.data ?? {}]);
 }
@@ -48,8 +53,8 @@ export async function incidentNotifications(db: Queryable, incidentId: string): 
 }
 
 /** Opens an incident: its row, the first timeline entry and the first level's pages. */
-export async function openIncident(pool: pg.Pool, input: NewIncident, accepts: ChannelAccepts): Promise<{ incident: IncidentRow; notifications: NotificationRow[] }> {
-  return withTransaction(pool, async (client) => {
+export async function openIncident(db: Queryable, input: NewIncident, accepts: ChannelAccepts): Promise<{ incident: IncidentRow; notifications: NotificationRow[] }> {
+  return inTransaction(db, async (client) => {
     const incident = (await query<IncidentRow>(client, Q.insert, [
       input.title, input.severity, input.component, input.source, input.rootCause ?? null, input.details ?? {}, input.policy, new Date(input.at),
     ])).rows[0]!;
@@ -62,8 +67,8 @@ export async function openIncident(pool: pg.Pool, input: NewIncident, accepts: C
  * Acknowledges a triggered incident: escalation stops, and each channel paged so far is told. Undefined
  * when the incident is not triggered (unknown, already acknowledged or resolved).
  */
-export async function acknowledgeIncident(pool: pg.Pool, incidentId: string, by: string, at: number, accepts: ChannelAccepts): Promise<IncidentRow | undefined> {
-  return withTransaction(pool, async (client) => {
+export async function acknowledgeIncident(db: Queryable, incidentId: string, by: string, at: number, accepts: ChannelAccepts): Promise<IncidentRow | undefined> {
+  return inTransaction(db, async (client) => {
     const incident = (await query<IncidentRow>(client, Q.acknowledge, [incidentId, new Date(at), by])).rows[0];
     if (!incident) return undefined;
     await appendTimeline(client, incidentId, { at, kind: 'acknowledged', summary: `Acknowledged by ${by}`, data: { by } });
@@ -73,8 +78,8 @@ export async function acknowledgeIncident(pool: pg.Pool, incidentId: string, by:
 }
 
 /** Resolves an open incident and tells every channel that was paged. Undefined when unknown or already resolved. */
-export async function resolveIncident(pool: pg.Pool, incidentId: string, at: number, accepts: ChannelAccepts, reason = 'Resolved'): Promise<IncidentRow | undefined> {
-  return withTransaction(pool, async (client) => {
+export async function resolveIncident(db: Queryable, incidentId: string, at: number, accepts: ChannelAccepts, reason = 'Resolved'): Promise<IncidentRow | undefined> {
+  return inTransaction(db, async (client) => {
     const incident = (await query<IncidentRow>(client, Q.resolve, [incidentId, new Date(at)])).rows[0];
     if (!incident) return undefined;
     await appendTimeline(client, incidentId, { at, kind: 'resolved', summary: reason });
@@ -88,9 +93,9 @@ export async function resolveIncident(pool: pg.Pool, incidentId: string, at: num
  * at most once per minIntervalMs per channel (a flapping finding is coalesced).
  */
 export async function updateIncident(
-  pool: pg.Pool, incidentId: string, change: { rootCause?: string; severity?: IncidentSeverity }, at: number, accepts: ChannelAccepts, minIntervalMs = 30_000,
+  db: Queryable, incidentId: string, change: { rootCause?: string; severity?: IncidentSeverity }, at: number, accepts: ChannelAccepts, minIntervalMs = 30_000,
 ): Promise<IncidentRow | undefined> {
-  return withTransaction(pool, async (client) => {
+  return inTransaction(db, async (client) => {
     const incident = (await query<IncidentRow>(client, Q.update, [incidentId, change.rootCause ?? null, change.severity ?? null])).rows[0];
     if (!incident) return undefined;
     const said = [change.rootCause && `root cause: ${change.rootCause}`, change.severity && `severity: ${change.severity}`].filter(Boolean).join('; ');

@@ -2,12 +2,13 @@
 // webhook), the escalation policy file, and the console address that every notification links back to.
 // A TypeBox schema plus its environment variable names, in the shape of src/platform/config/config.ts, so
 // the one typed configuration can compose it (docs/configuration.md is generated from that).
-import { Type, type Static } from 'typebox';
+import { Type } from 'typebox';
+import { defineConfigSlice, type SliceConfig } from '../platform/config/config.ts';
 
 /** PagerDuty's documented endpoint for alert events (Events API v2, "Send an Alert Event"). */
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
-export const IncidentsConfigSchema = Type.Object({
+const INCIDENTS_PROPERTIES = {
   slackWebhookUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'Slack incoming webhook URL incidents are posted to; unset: no Slack notifications' })),
   // Integration keys of PagerDuty services (and of rulesets) are 32 characters ("Send an Alert Event").
   pagerdutyRoutingKey: Type.Optional(Type.String({ minLength: 32, maxLength: 32, description: 'PagerDuty Events API v2 integration key (routing_key, 32 characters); unset: no PagerDuty events' })),
@@ -17,12 +18,10 @@ export const IncidentsConfigSchema = Type.Object({
   escalationPolicyFile: Type.Optional(Type.String({ minLength: 1, description: 'JSON file of the escalation policy (docs/incident-response.md); unset: every configured channel is paged at once, once' })),
   consoleUrl: Type.Optional(Type.String({ pattern: '^https?://', description: 'Address of the ops console as people reach it (notifications link to <consoleUrl>/ops/incidents/<id>); unset: the shop URL' })),
   notifyTimeoutMs: Type.Integer({ default: 10_000, minimum: 100, maximum: 120_000, description: 'Longest one notification request may take before it counts as failed and is retried' }),
-}, { additionalProperties: false });
-
-export type IncidentsConfig = Static<typeof IncidentsConfigSchema>;
+};
 
 /** Environment variable -> key of the slice. */
-export const INCIDENTS_ENV_VARS: Record<string, keyof IncidentsConfig> = {
+export const INCIDENTS_ENV_VARS = {
   HOLDFAST_SLACK_WEBHOOK_URL: 'slackWebhookUrl',
   HOLDFAST_PAGERDUTY_ROUTING_KEY: 'pagerdutyRoutingKey',
   HOLDFAST_PAGERDUTY_EVENTS_URL: 'pagerdutyEventsUrl',
@@ -31,7 +30,15 @@ export const INCIDENTS_ENV_VARS: Record<string, keyof IncidentsConfig> = {
   HOLDFAST_ESCALATION_POLICY_FILE: 'escalationPolicyFile',
   HOLDFAST_CONSOLE_URL: 'consoleUrl',
   HOLDFAST_NOTIFY_TIMEOUT_MS: 'notifyTimeoutMs',
-};
+} as const satisfies Record<string, keyof typeof INCIDENTS_PROPERTIES>;
+
+/** The incidents' slice of the one configuration (src/app/holdfast-config.ts composes it). */
+export const incidentsConfig = defineConfigSlice(INCIDENTS_PROPERTIES, INCIDENTS_ENV_VARS);
+
+export type IncidentsConfig = SliceConfig<typeof incidentsConfig>;
+
+/** The slice as one schema (checking a value of the slice on its own). */
+export const IncidentsConfigSchema = Type.Object(INCIDENTS_PROPERTIES, { additionalProperties: false });
 
 /** The notification channels Holdfast can deliver to; escalation policies name them as targets. */
 export const CHANNEL_NAMES = ['slack', 'pagerduty', 'webhook'] as const;

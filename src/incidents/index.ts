@@ -3,7 +3,7 @@
 // the public status page and the postmortem draft. See docs/incident-response.md.
 import path from 'node:path';
 export {
-  IncidentsConfigSchema, INCIDENTS_ENV_VARS, PAGERDUTY_EVENTS_URL, CHANNEL_NAMES, configuredChannelNames, incidentsConfigProblems,
+  incidentsConfig, IncidentsConfigSchema, INCIDENTS_ENV_VARS, PAGERDUTY_EVENTS_URL, CHANNEL_NAMES, configuredChannelNames, incidentsConfigProblems,
   incidentConsoleUrl, type IncidentsConfig, type ChannelName,
 } from './incidents-config.ts';
 export {
@@ -59,3 +59,7 @@ export { loadStatusRecords, addStatusUpdate, setStatusOverride, clearStatusOverr
 
 /** The incidents context's numbered SQL migrations (incidents, timeline, outbox, status page records). */
 export const incidentsMigrations = path.join(import.meta.dirname, 'migrations');
+export { incidentsModule, signalOfAlert } from './incidents-module.ts';
+export { IncidentResponder, mergeTimeline, incidentView, CHANGES_BEFORE_MS, type AlertSignal, type IncidentView, type IncidentDetail, type TimelineItem } from './incident-responder.ts';
+export { incidentToJoin, componentFamily, CORRELATION_WINDOW_MS, type OpenIncidentSummary, type AlertToPlace } from './incident-correlation.ts';
+export { IncidentErrors } from './incident-errors.ts';

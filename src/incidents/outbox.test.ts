@@ -4,7 +4,6 @@
 // and a hanging channel that delays no other.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.ts';
 import { SlackReceiver, SLACK_RATE_LIMITED, SLACK_ROLLUP_ERROR } from '../../test/helpers/receivers/slack-receiver.ts';
 import { PagerDutyReceiver, PAGERDUTY_SERVER_ERROR, PAGERDUTY_THROTTLED } from '../../test/helpers/receivers/pagerduty-receiver.ts';
@@ -36,8 +35,6 @@ const at = (seconds: number) => { clock = T0 + seconds * 1000; return clock; };
 
 before(async () => {
   db = await createTestDatabase();
-  // Not yet registered with the migration runner: the test applies the context's migration itself.
-  await db.pool.query(await readFile(new URL('./migrations/014-incidents.sql', import.meta.url), 'utf8'));
   slack = await new SlackReceiver().start();
   pd = await new PagerDutyReceiver().start();
   hook = await new WebhookReceiver(SECRET, { nowMs: () => clock }).start();

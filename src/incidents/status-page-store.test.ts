@@ -2,7 +2,6 @@
 // updates and root-cause time, and components' states set by hand, read into computeStatusPage.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
 import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-db.ts';
 import { defaultEscalationPolicy } from './escalation.ts';
 import { openIncident, resolveIncident, updateIncident } from './incident-store.ts';
@@ -12,7 +11,6 @@ import { addStatusUpdate, clearStatusOverride, loadStatusRecords, setStatusOverr
 let db: TestDatabase;
 before(async () => {
   db = await createTestDatabase();
-  await db.pool.query(await readFile(new URL('./migrations/014-incidents.sql', import.meta.url), 'utf8'));
 });
 after(async () => { await db.drop(); });
 

@@ -32,6 +32,23 @@ CREATE TABLE incidents (
 CREATE INDEX incidents_open_idx ON incidents (triggered_at) WHERE state <> 'resolved';
 CREATE INDEX incidents_triggered_idx ON incidents (triggered_at DESC);
 
+-- The alerts an incident is made of: the first opened it, related ones joined it (same component, or the
+-- same root cause, within the correlation window). The incident resolves itself when the last one resolves.
+-- alert_key is the alert as its detector names it (the control role's alert id, alertmanager:<fingerprint>).
+CREATE TABLE incident_alerts (
+  incident_id  uuid NOT NULL REFERENCES incidents(id) ON DELETE CASCADE,
+  alert_key    text NOT NULL CHECK (length(alert_key) BETWEEN 1 AND 300),
+  name         text NOT NULL,
+  component    text NOT NULL,
+  -- the root-cause finding's top candidate when the alert fired (payment-provider, database, ...), if any
+  cause        text,
+  state        text NOT NULL DEFAULT 'firing' CHECK (state IN ('firing', 'resolved')),
+  fired_at     timestamptz NOT NULL,
+  resolved_at  timestamptz,
+  PRIMARY KEY (alert_key, incident_id)
+);
+CREATE INDEX incident_alerts_incident_idx ON incident_alerts (incident_id, fired_at);
+
 -- Everything that happened to an incident, in order: alerts firing and resolving, root-cause findings,
 -- notifications and their answers, escalations, acknowledgement, notes, change events, resolution.
 CREATE TABLE incident_timeline (
