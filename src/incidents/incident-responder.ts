@@ -156,7 +156,7 @@ export class IncidentResponder {
       }
       const { incident } = await openIncident(client, {
         title: `${signal.component}: ${signal.summary}`.slice(0, 500), severity: signal.severity, component: signal.component, source: signal.source,
-        rootCause: signal.rootCause, details: { alert: signal.name, ...signal.details }, policy: this.#o.policy, at: signal.at,
+        rootCause: signal.rootCause, details: { alert: signal.name, alertKey: signal.key, ...signal.details }, policy: this.#o.policy, at: signal.at,
       }, this.#o.accepts);
       await query(client, Q.addAlert, [incident.id, signal.key, signal.name, signal.component, signal.cause, new Date(signal.at)]);
       await appendTimeline(client, incident.id, { at: signal.at, kind: 'alert.firing', summary: `${signal.name} (${signal.component}) firing: ${signal.summary}`, data: { alert: signal.key, component: signal.component } });
@@ -168,12 +168,19 @@ export class IncidentResponder {
     return id;
   }
 
-  /** A report of an alert already in an incident: a new or changed finding is recorded and told. */
+  /**
+   * A report of an alert already in an incident: a new or changed finding is recorded in the timeline. It
+   * becomes the incident's root cause (and is told) only when it is the finding of the alert that opened
+   * the incident, or the incident has none yet: the alerts that joined later (an SLO burning, the error
+   * ratio of a backlog) are consequences, and their findings would make the root cause flap.
+   */
   async #findingOf(client: pg.PoolClient, incidentId: string, signal: AlertSignal): Promise<string> {
     const incident = await getIncident(client, incidentId);
     if (!signal.rootCause || !incident || incident.root_cause === signal.rootCause) return incidentId;
-    await appendTimeline(client, incidentId, { at: signal.at, kind: 'rca', summary: `Root-cause finding: ${signal.rootCause}`, data: { alert: signal.key, cause: signal.cause } });
-    await updateIncident(client, incidentId, { rootCause: signal.rootCause }, signal.at, this.#o.accepts);
+    await appendTimeline(client, incidentId, { at: signal.at, kind: 'rca', summary: `Root-cause finding (${signal.name}, ${signal.component}): ${signal.rootCause}`, data: { alert: signal.key, cause: signal.cause } });
+    if (incident.details.alertKey === signal.key || !incident.root_cause) {
+      await updateIncident(client, incidentId, { rootCause: signal.rootCause }, signal.at, this.#o.accepts);
+    }
     return incidentId;
   }
 

@@ -57,6 +57,10 @@ test('related alerts join one incident, an unrelated one opens another; the time
   assert.equal(await responder.apply(alert({ name: 'SLOBurnRate:payment:latency', component: 'storefront' })), id);
   // the same alert reported again (its finding refined) stays in it and updates the root cause once
   assert.equal(await responder.apply({ ...first, rootCause: 'payments -> provider calls: p50 2.1 s; network: not involved' }), id);
+  // a joined alert's own finding is in the timeline but does not replace the root cause (it is a consequence)
+  const joined = alert({ name: 'ErrorRatioDegradation', component: 'payments', cause: null, rootCause: null });
+  assert.equal(await responder.apply(joined), id);
+  await responder.apply({ ...joined, rootCause: 'database queries: payments.unpaid_past_deadline p50 13 ms', cause: 'database' });
   const other = await responder.apply(alert({ component: 'database', cause: 'database', rootCause: 'database queries' }));
   assert.notEqual(other, id);
 
@@ -73,10 +77,11 @@ test('related alerts join one incident, an unrelated one opens another; the time
   assert.equal(detail.state, 'triggered');
   assert.equal(detail.component, 'payments -> provider');
   assert.equal(detail.rootCause, 'payments -> provider calls: p50 2.1 s; network: not involved');
-  assert.equal(detail.alerts.length, 3);
+  assert.equal(detail.alerts.length, 4);
   const kinds = detail.timeline.map((e: { kind: string }) => e.kind);
   for (const kind of ['change', 'triggered', 'alert.firing', 'rca', 'update', 'note']) assert.ok(kinds.includes(kind), `${kind} in ${kinds.join(', ')}`);
-  assert.equal(kinds.filter((k: string) => k === 'alert.firing').length, 3);
+  assert.equal(kinds.filter((k: string) => k === 'alert.firing').length, 4);
+  assert.ok(detail.timeline.some((e: { kind: string; summary: string }) => e.kind === 'rca' && e.summary.includes('payments.unpaid_past_deadline')));
   const change = detail.timeline.find((e: { kind: string }) => e.kind === 'change');
   assert.equal(change.summary, 'psp.latency set (latencyMs 2000)');
   assert.equal(change.data.changeId, fault.id);
