@@ -22,7 +22,7 @@ import { paymentProvidersModule, paymentsApiModule, paymentWorkersModule, paymen
 import { controlModule } from '../control/index.ts';
 import { changesModule, changesMigrations } from '../changes/index.ts';
 import { storefrontModule } from '../storefront/index.ts';
-import { incidentsModule, incidentsMigrations } from '../incidents/index.ts';
+import { incidentsModule, statusPageModule, incidentsMigrations } from '../incidents/index.ts';
 import type { Config } from './holdfast-config.ts';
 
 /** Every module of `holdfast`; each reads a slice of Config (checked here by the type). */
@@ -33,11 +33,11 @@ export const MODULES: readonly ModuleFor<Config>[] = [
   changesModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, adminApiModule,
   faultsModule, faultsApiModule, pspModule,
   paymentProvidersModule, paymentsApiModule, paymentWorkersModule,
-  storefrontModule, controlModule, incidentsModule,
+  storefrontModule, statusPageModule, controlModule, incidentsModule,
 ];
 
 const ROLES = {
-  storefront: [changesModule, storefrontModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule],
+  storefront: [changesModule, storefrontModule, statusPageModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule],
   payments: [changesModule, paymentWorkersModule],
   psp: [changesModule, pspModule],
   control: [changesModule, controlModule, incidentsModule],

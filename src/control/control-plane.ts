@@ -101,6 +101,27 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
 
   rcaFindings(): RcaFinding[] { return [...this.findings].reverse(); }
 
+  /**
+   * Each SLO objective's burn now: the highest short-window burn of its rules, and whether its burn-rate
+   * alert is firing (the public status page sets components from these).
+   */
+  sloBurns(nowMs = Date.now()): { journey: string; objective: 'availability' | 'latency'; target: number; shortBurn: number; firing: boolean }[] {
+    const w = this.collector.window;
+    const now = nowMs / 1000;
+    return this.settings.slos.flatMap((slo) => (['availability', 'latency'] as const).map((objective) => {
+      const counts = (o: 'availability' | 'latency', seconds: number) => ({
+        total: w.sumSince(`slo:${slo.journey}|n`, now - seconds + 1e-6),
+        bad: w.sumSince(`slo:${slo.journey}|${o === 'availability' ? 'nerr' : 'nslow'}`, now - seconds + 1e-6),
+      });
+      const evals = evaluateBurn(slo, this.settings.burnWindows, this.settings.burnWindowScale, counts).filter((e) => e.objective === objective);
+      const shortBurn = Math.max(0, ...evals.map((e) => e.shortBurn).filter(Number.isFinite));
+      return {
+        journey: slo.journey, objective, target: objective === 'availability' ? slo.availability : slo.latency.objective,
+        shortBurn, firing: this.active.has(`slo:${slo.journey}:${objective}`),
+      };
+    }));
+  }
+
   async tick(nowMs = Date.now()): Promise<void> {
     await this.collector.tick(nowMs);
     const now = nowMs / 1000;

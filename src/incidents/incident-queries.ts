@@ -99,6 +99,20 @@ export const IncidentQueries = {
     text: `SELECT id, at, kind, summary, data FROM incident_timeline WHERE incident_id = $1 ORDER BY at, id`,
   },
 
+  // --- the status page's SLO burns ---
+  saveBurns: {
+    name: 'incidents.save_status_burns',
+    text: `INSERT INTO status_page_burns (journey, objective, target, short_burn, firing, updated_at)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[], $5::bool[]) AS b, (SELECT $6::timestamptz) AS t
+           ON CONFLICT (journey, objective) DO UPDATE SET target = EXCLUDED.target, short_burn = EXCLUDED.short_burn,
+             firing = EXCLUDED.firing, updated_at = EXCLUDED.updated_at`,
+  },
+  freshBurns: {
+    name: 'incidents.fresh_status_burns',
+    text: `SELECT journey, objective, target, short_burn, firing FROM status_page_burns WHERE updated_at >= $1 ORDER BY journey, objective`,
+  },
+  recordsSince: { name: 'incidents.status_records_since', text: `SELECT min(records_since) AS since FROM status_page_records` },
+
   // --- the outbox ---
   enqueue: {
     name: 'incidents.enqueue_notifications',

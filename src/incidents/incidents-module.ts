@@ -18,6 +18,12 @@ import { createConfiguredChannels } from './channels/configured-channels.ts';
 import { acceptsOf, NotificationDeliverer, type RetryBackoff } from './outbox.ts';
 import { IncidentResponder, type AlertSignal } from './incident-responder.ts';
 import { incidentRoutes } from './incident-routes.ts';
+import { saveSloBurns } from './status-page-store.ts';
+import { StatusPageService } from './status-page-service.ts';
+import { statusRoutes } from './status-routes.ts';
+
+/** How often the control role writes its SLO burns for the status page. */
+const BURNS_EVERY_MS = 3000;
 
 /** What the control plane's alert says, as the incidents take it. */
 export function signalOfAlert(alert: Alert, change: 'firing' | 'resolved', finding?: RcaFinding): AlertSignal {
@@ -64,6 +70,14 @@ export const incidentsModule = defineModule({
       if (alert.state === 'firing') responder.submit(signalOfAlert(alert, 'firing', finding));
     };
     incidentRoutes(deps.http.server, responder, deps.adminToken.sha256);
+    let burns: NodeJS.Timeout | undefined;
+    let burnsFailing = false;
+    const writeBurns = () => {
+      saveSloBurns(pool, plane.sloBurns(), Date.now()).then(() => { burnsFailing = false; }, (err) => {
+        if (!burnsFailing) logger.warn({ err }, 'could not write the SLO burns for the status page; retrying');
+        burnsFailing = true;
+      });
+    };
     logger.info({ channels: channels.map((c) => c.name), policy: checked.policy }, 'incident channels and escalation policy');
     return {
       service: responder,
@@ -71,14 +85,35 @@ export const incidentsModule = defineModule({
         plane.on('alert', onAlert);
         plane.on('rca', onFinding);
         deliverer.start();
+        burns = setInterval(writeBurns, BURNS_EVERY_MS);
+        burns.unref();
       },
       stop: async () => {
+        if (burns) clearInterval(burns);
         plane.off('alert', onAlert);
         plane.off('rca', onFinding);
         await responder.idle();
         await deliverer.stop();
         await Promise.all(channels.map((c) => c.close?.()));
       },
+    };
+  },
+});
+
+/**
+ * The `status-page` module (the storefront role, where shoppers are): GET /status and GET /api/status, and
+ * the banner the storefront's pages show while checkout or payments are not operational.
+ */
+export const statusPageModule = defineModule({
+  name: 'status-page',
+  deps: { database: databaseModule, migrations: migrationsModule, http: httpServerModule },
+  init: ({ deps, runtime }) => {
+    const status = new StatusPageService({ pool: deps.database.pool, logger: runtime.logger.child({ component: 'status-page' }) });
+    statusRoutes(deps.http.server, status);
+    return {
+      service: status,
+      start: async () => { status.start(); },
+      stop: async () => { status.stop(); },
     };
   },
 });

@@ -55,11 +55,12 @@ export {
   type PostmortemInput, type PostmortemEvent, type PostmortemChart, type Sourced, type ShareFigure, type SignalInput,
 } from './postmortem.ts';
 export { incidentChartSvg, type IncidentChart, type ChartSeries, type ChartMarker } from './incident-charts.ts';
-export { loadStatusRecords, addStatusUpdate, setStatusOverride, clearStatusOverride } from './status-page-store.ts';
+export { loadStatusRecords, loadStatusInputs, saveSloBurns, addStatusUpdate, setStatusOverride, clearStatusOverride, BURN_STALE_MS } from './status-page-store.ts';
 
 /** The incidents context's numbered SQL migrations (incidents, timeline, outbox, status page records). */
 export const incidentsMigrations = path.join(import.meta.dirname, 'migrations');
-export { incidentsModule, signalOfAlert } from './incidents-module.ts';
+export { incidentsModule, statusPageModule, signalOfAlert } from './incidents-module.ts';
+export { StatusPageService } from './status-page-service.ts';
 export { IncidentResponder, mergeTimeline, incidentView, CHANGES_BEFORE_MS, type AlertSignal, type IncidentView, type IncidentDetail, type TimelineItem } from './incident-responder.ts';
 export { incidentToJoin, componentFamily, CORRELATION_WINDOW_MS, type OpenIncidentSummary, type AlertToPlace } from './incident-correlation.ts';
 export { IncidentErrors } from './incident-errors.ts';

@@ -6,7 +6,7 @@ import { query, withTransaction, type Queryable } from '../platform/db/database.
 import { IncidentQueries as Q } from './incident-queries.ts';
 import type { IncidentSeverity, IncidentState } from './channels/notification.ts';
 import type {
-  ComponentStatusValue, IncidentUpdateStatus, StatusComponentName, StatusIncidentInput, StatusOverrideInput,
+  ComponentStatusValue, IncidentUpdateStatus, SloBurnInput, StatusComponentName, StatusIncidentInput, StatusInputs, StatusOverrideInput,
 } from './status-page.ts';
 
 interface StatusIncidentRow {
@@ -50,4 +50,26 @@ export async function setStatusOverride(pool: pg.Pool, o: { component: StatusCom
 /** Ends the component's hand-set state at `at`: the computed state shows again. */
 export async function clearStatusOverride(db: Queryable, component: StatusComponentName, at: number): Promise<void> {
   await query(db, Q.endStatusOverrides, [component, new Date(at)]);
+}
+
+/** The control role's SLO burns now (rewritten every few seconds). */
+export async function saveSloBurns(db: Queryable, burns: readonly SloBurnInput[], at: number): Promise<void> {
+  if (burns.length === 0) return;
+  await query(db, Q.saveBurns, [burns.map((b) => b.journey), burns.map((b) => b.objective), burns.map((b) => b.target), burns.map((b) => b.shortBurn), burns.map((b) => b.firing), new Date(at)]);
+}
+
+/** A burn not rewritten for this long is stale: no control role is measuring, and it says nothing. */
+export const BURN_STALE_MS = 60_000;
+
+/** Everything computeStatusPage reads, from the database. */
+export async function loadStatusInputs(db: Queryable, now: number): Promise<StatusInputs> {
+  const [records, burns, since] = await Promise.all([
+    loadStatusRecords(db, now),
+    query<{ journey: string; objective: 'availability' | 'latency'; target: number; short_burn: number; firing: boolean }>(db, Q.freshBurns, [new Date(now - BURN_STALE_MS)]),
+    query<{ since: Date | null }>(db, Q.recordsSince),
+  ]);
+  return {
+    now, ...records, recordsSince: since.rows[0]?.since?.toISOString() ?? null,
+    burns: burns.rows.map((b) => ({ journey: b.journey, objective: b.objective, target: b.target, shortBurn: b.short_burn, firing: b.firing })),
+  };
 }

@@ -127,3 +127,20 @@ CREATE TABLE status_page_overrides (
   CHECK (ends_at IS NULL OR ends_at > starts_at)
 );
 CREATE INDEX status_page_overrides_component_idx ON status_page_overrides (component, starts_at DESC);
+
+-- The SLO burns the control role measures, as the status page reads them in whichever role serves it
+-- (the storefront's): one row per journey and objective, rewritten every few seconds; a row not updated
+-- for a minute is stale (no control role running) and ignored.
+CREATE TABLE status_page_burns (
+  journey     text NOT NULL,
+  objective   text NOT NULL CHECK (objective IN ('availability', 'latency')),
+  target      double precision NOT NULL,
+  short_burn  double precision NOT NULL,
+  firing      boolean NOT NULL,
+  updated_at  timestamptz NOT NULL,
+  PRIMARY KEY (journey, objective)
+);
+
+-- When the status page's records begin: earlier days of its history are "no data", never "operational".
+CREATE TABLE status_page_records (records_since timestamptz NOT NULL);
+INSERT INTO status_page_records VALUES (now());
