@@ -40,3 +40,6 @@ export function incidentToJoin(alert: AlertToPlace, open: readonly OpenIncidentS
     .sort((a, b) => b.lastActivityAt - a.lastActivityAt);
   return candidates[0]?.id;
 }
+
+/** Change events this long before an incident triggered belong to it (what changed just before the signals). */
+export const CHANGES_BEFORE_MS = 5 * 60_000;

@@ -11,13 +11,15 @@ import type { Logger } from '../platform/observability/logger.ts';
 import { changesBetween, type ChangeEvent } from '../changes/index.ts';
 import { IncidentQueries as Q } from './incident-queries.ts';
 import { IncidentErrors } from './incident-errors.ts';
-import { incidentToJoin, type OpenIncidentSummary } from './incident-correlation.ts';
+import { CHANGES_BEFORE_MS, incidentToJoin, type OpenIncidentSummary } from './incident-correlation.ts';
 import {
   acknowledgeIncident, appendTimeline, getIncident, incidentNotifications, incidentTimeline, openIncident, resolveIncident, updateIncident,
 } from './incident-store.ts';
 import type { ChannelAccepts, IncidentRow, NotificationRow } from './outbox.ts';
 import type { EscalationPolicy } from './escalation.ts';
 import type { IncidentSeverity, IncidentState } from './channels/notification.ts';
+import { postmortemInput, type MetricsWindow } from './postmortem-source.ts';
+import type { PostmortemInput } from './postmortem.ts';
 
 /** An alert as the incidents take it, whichever detector raised it. */
 export interface AlertSignal {
@@ -59,8 +61,6 @@ export interface IncidentDetail extends IncidentView {
   timeline: TimelineItem[];
 }
 
-/** Change events this long before an incident triggered are shown in its timeline (what changed just before). */
-export const CHANGES_BEFORE_MS = 5 * 60_000;
 
 export function incidentView(i: IncidentRow): IncidentView {
   return {
@@ -227,6 +227,11 @@ export class IncidentResponder {
     if (!incident) throw (await getIncident(this.#o.pool, id)) ? IncidentErrors.INCIDENT_ALREADY_RESOLVED() : IncidentErrors.INCIDENT_NOT_FOUND();
     this.#o.wake?.();
     return incidentView(incident);
+  }
+
+  /** The postmortem draft's inputs; the figures from `metrics` (the control role's window) when given. */
+  async postmortem(id: string, metrics: MetricsWindow | undefined): Promise<PostmortemInput> {
+    return postmortemInput(this.#o.pool, id, metrics, this.#clock());
   }
 
   async addNote(id: string, text: string, by: string): Promise<TimelineItem> {

@@ -9,14 +9,17 @@ import { recordChange } from '../changes/index.ts';
 import { IncidentResponder, type AlertSignal } from './incident-responder.ts';
 import { incidentRoutes } from './incident-routes.ts';
 import { defaultEscalationPolicy } from './escalation.ts';
+import { SeriesWindow } from '../control/index.ts';
 
 let t: RouteTest;
 let responder: IncidentResponder;
+/** the control role's metrics window, as the postmortem reads it */
+const metrics = new SeriesWindow(3600);
 before(async () => {
   t = await routeTest((app, { db, adminTokenSha256 }) => {
     // Slack is "configured" (its pages are written to the outbox); nothing delivers them here
     responder = new IncidentResponder({ pool: db.pool, policy: defaultEscalationPolicy(['slack']), accepts: (channel) => channel === 'slack' });
-    incidentRoutes(app, responder, adminTokenSha256);
+    incidentRoutes(app, responder, adminTokenSha256, metrics);
   });
 });
 after(async () => { await t?.close(); });
@@ -149,4 +152,50 @@ test('POST /api/ops/alertmanager: version 4 opens and resolves an incident; anyt
   assert.equal(open[0].severity, 'critical');
   await t.call('POST', '/api/ops/alertmanager', { admin: true, body: payload('resolved') });
   assert.equal((await t.call('GET', `/api/ops/incidents/${open[0].id}`, { admin: true })).json.state, 'resolved');
+});
+
+test('GET .../postmortem: start and end from the fault\'s change events, impact from the recorded journey counts, charts; md, html and json', async () => {
+  const t0 = Math.floor(Date.now() / 1000) - 200;
+  // 1 s readings from t0 - 60 to t0 + 150: 2 payments a second; during the fault (the readings after t0 up to
+  // t0 + 60, each counting the second before it) 9 in 10 slow and 1 in 10 failed
+  for (let s = t0 - 60; s <= t0 + 150; s++) {
+    const faulty = s > t0 && s <= t0 + 60;
+    metrics.push(s, new Map([
+      ['slo:payment|n', 2], ['slo:payment|nslow', faulty ? 1.8 : 0], ['slo:payment|nerr', faulty ? 0.2 : 0],
+      ['slo:checkout|n', 1], ['slo:checkout|nslow', 0], ['slo:checkout|nerr', 0],
+      ['provider|p50', faulty ? 2.0 : 0.02], ['payments|p50', faulty ? 2.1 : 0.05], ['storefront|p50', 0.01], ['storefront|p99', 0.05],
+    ]));
+  }
+  const set = await recordChange(t.db.pool, { kind: 'fault.set', subject: 'psp.latency-pm', summary: 'psp.latency set (latencyMs 2000)', source: 'test' });
+  await t.db.pool.query('UPDATE change_events SET at = $2 WHERE id = $1', [set.id, new Date(t0 * 1000)]);
+  const id = (await responder.apply(alert({ component: 'payments-pm', cause: 'pm', at: (t0 + 4) * 1000 })))!;
+  const cleared = await recordChange(t.db.pool, { kind: 'fault.cleared', subject: 'psp.latency-pm', summary: 'psp.latency cleared', source: 'test' });
+  await t.db.pool.query('UPDATE change_events SET at = $2 WHERE id = $1', [cleared.id, new Date((t0 + 60) * 1000)]);
+  await t.call('POST', `/api/ops/incidents/${id}/resolve`, { admin: true });
+
+  const md = await t.call('GET', `/api/ops/incidents/${id}/postmortem?format=md`, { admin: true });
+  assert.equal(md.status, 200, md.body);
+  assert.match(String(md.headers['content-type']), /^text\/markdown/);
+  assert.match(md.body, /^# Postmortem: /);
+  for (const section of ['## Issue Summary', '## Impact', '## Root Cause', '## Timeline', '## Root Cause and Resolution', '## Corrective and Preventative Measures']) {
+    assert.ok(md.body.includes(section), section);
+  }
+  assert.match(md.body, /\*\*Duration:\*\* 1 min( 0 s)? \(source/);
+  assert.match(md.body, new RegExp(`\\*\\*Start:\\*\\* .*source: change event ${set.id}: psp.latency set`));
+  // 60 s of 2 payments, all slow or failed; the checkout journey untouched
+  assert.match(md.body, /\*\*Orders affected:\*\* 100\.0% \(120 of 120 payments; source: the payment SLO journey/);
+  assert.match(md.body, /\*\*Shoppers affected:\*\* 0\.0% \(0 of 60 checkout requests; source: the checkout SLO journey/);
+  assert.match(md.body, /\| \d\d:\d\d:\d\d \| \+0:00 \| change: fault\.set \| psp\.latency set \(latencyMs 2000\) \|/);
+  assert.match(md.body, /psp\.latency set \(latencyMs 2000\) at .*, 4 s before the incident triggered/);
+  assert.match(md.body, /!\[Payment provider calls and payments, median latency\]\(postmortem-.*-1\.svg\)/);
+
+  const html = await t.call('GET', `/api/ops/incidents/${id}/postmortem?format=html`, { admin: true });
+  assert.equal(html.status, 200);
+  assert.match(String(html.headers['content-type']), /^text\/html/);
+  assert.match(html.body, /<svg/);
+  const json = await t.call('GET', `/api/ops/incidents/${id}/postmortem?format=json`, { admin: true });
+  assert.equal(json.json.charts.length, 2);
+  assert.match(json.json.charts[0].svg, /^<svg/);
+  assert.equal((await t.call('GET', `/api/ops/incidents/${id}/postmortem?format=pdf`, { admin: true })).status, 400);
+  assert.equal((await t.call('GET', `/api/ops/incidents/${randomUUID()}/postmortem`, { admin: true })).status, 404);
 });

@@ -8,6 +8,8 @@ import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
 import { parseAlertmanagerPayload } from './alertmanager.ts';
 import { IncidentErrors } from './incident-errors.ts';
 import type { IncidentResponder } from './incident-responder.ts';
+import type { MetricsWindow } from './postmortem-source.ts';
+import { renderPostmortemHtml, renderPostmortemMarkdown } from './postmortem.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const IncidentSchema = Type.Object({
@@ -31,7 +33,7 @@ const IdParams = Type.Object({ id: UuidSchema });
 const emptyBodyIsObject = async (req: { body: unknown }) => { req.body ??= {}; };
 const Who = Type.String({ minLength: 1, maxLength: 100, description: 'who does it (recorded in the timeline); default "operator"' });
 
-export function incidentRoutes(app: HttpServer, responder: IncidentResponder, adminTokenSha256: string): void {
+export function incidentRoutes(app: HttpServer, responder: IncidentResponder, adminTokenSha256: string, metrics?: MetricsWindow): void {
   adminScope(app, adminTokenSha256, (admin) => {
     const security = ADMIN_SECURITY;
     const tags = ['incidents'];
@@ -57,6 +59,25 @@ export function incidentRoutes(app: HttpServer, responder: IncidentResponder, ad
         response: { 200: IncidentDetailSchema, ...errorResponses(400, 401, 404) },
       },
     }, async (req) => responder.get((req.params as { id: string }).id));
+
+    admin.get('/api/ops/incidents/:id/postmortem', {
+      schema: {
+        tags, security, params: IdParams,
+        summary: "A postmortem draft from the incident's record and the measured metrics: md (Markdown linking its SVG charts by file name), html (charts inline), json (the Markdown and each chart's SVG, as `holdfast postmortem` writes them)",
+        querystring: Type.Object({ format: Type.Optional(Type.Union([Type.Literal('md'), Type.Literal('html'), Type.Literal('json')], { default: 'md' })) }, { additionalProperties: false }),
+        response: {
+          200: Type.Union([Type.String(), Type.Object({ markdown: Type.String(), charts: Type.Array(Type.Object({ file: Type.String(), title: Type.String(), svg: Type.String() })) })]),
+          ...errorResponses(400, 401, 404),
+        },
+      },
+    }, async (req, reply) => {
+      const input = await responder.postmortem((req.params as { id: string }).id, metrics);
+      const format = (req.query as { format?: string }).format ?? 'md';
+      if (format === 'html') return reply.type('text/html; charset=utf-8').send(renderPostmortemHtml(input));
+      const { markdown, charts } = renderPostmortemMarkdown(input);
+      if (format === 'json') return { markdown, charts: charts.map((c) => ({ file: c.file, title: c.title, svg: c.svg })) };
+      return reply.type('text/markdown; charset=utf-8').send(markdown);
+    });
 
     admin.post('/api/ops/incidents/:id/acknowledge', {
       schema: {

@@ -69,7 +69,7 @@ export const incidentsModule = defineModule({
       if (findings.size > 100) findings.delete(findings.keys().next().value!);
       if (alert.state === 'firing') responder.submit(signalOfAlert(alert, 'firing', finding));
     };
-    incidentRoutes(deps.http.server, responder, deps.adminToken.sha256);
+    incidentRoutes(deps.http.server, responder, deps.adminToken.sha256, plane.collector.window);
     let burns: NodeJS.Timeout | undefined;
     let burnsFailing = false;
     const writeBurns = () => {

@@ -61,6 +61,7 @@ export { loadStatusRecords, loadStatusInputs, saveSloBurns, addStatusUpdate, set
 export const incidentsMigrations = path.join(import.meta.dirname, 'migrations');
 export { incidentsModule, statusPageModule, signalOfAlert } from './incidents-module.ts';
 export { StatusPageService } from './status-page-service.ts';
-export { IncidentResponder, mergeTimeline, incidentView, CHANGES_BEFORE_MS, type AlertSignal, type IncidentView, type IncidentDetail, type TimelineItem } from './incident-responder.ts';
-export { incidentToJoin, componentFamily, CORRELATION_WINDOW_MS, type OpenIncidentSummary, type AlertToPlace } from './incident-correlation.ts';
+export { IncidentResponder, mergeTimeline, incidentView, type AlertSignal, type IncidentView, type IncidentDetail, type TimelineItem } from './incident-responder.ts';
+export { incidentToJoin, componentFamily, CORRELATION_WINDOW_MS, CHANGES_BEFORE_MS, type OpenIncidentSummary, type AlertToPlace } from './incident-correlation.ts';
 export { IncidentErrors } from './incident-errors.ts';
+export { postmortemInput, faultWindow, type MetricsWindow } from './postmortem-source.ts';
