@@ -140,5 +140,7 @@ test('psp.latency: one incident, one page each, level two after its delay, ack s
     assert.ok(kinds.includes(kind), `${kind} in the timeline`);
   }
   assert.ok(detail.timeline.some((e: { kind: string; summary: string }) => e.kind === 'change' && /psp\.latency/.test(e.summary)), 'the fault being set is in the timeline');
+  // the root-cause finding says what changed just before the first signal
+  assert.match(detail.rootCause, /change: fault psp\.latency set \(latencyMs 2000\) (\d+ s before|at) the first signal/, detail.rootCause);
   assert.ok(secondsToIncident <= 15);
 });
