@@ -68,8 +68,25 @@ export const IncidentQueries = {
   },
   addAlert: {
     name: 'incidents.add_alert',
-    text: `INSERT INTO incident_alerts (incident_id, alert_key, name, component, cause, fired_at) VALUES ($1, $2, $3, $4, $5, $6)
+    text: `INSERT INTO incident_alerts (incident_id, alert_key, name, component, cause, source, fired_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT DO NOTHING RETURNING incident_id`,
+  },
+  /**
+   * A detector that starts afresh (the control role restarted) will never report the end of the alerts
+   * it raised before: they are closed, and the incidents they belong to stay open for new alerts to join.
+   */
+  closeAlertsOfSource: {
+    name: 'incidents.close_alerts_of_source',
+    text: `UPDATE incident_alerts SET state = 'resolved', resolved_at = $2 WHERE source = $1 AND state = 'firing' AND fired_at < $2
+           RETURNING incident_id, alert_key, name, component`,
+  },
+  /** Open incidents with no firing alert and no alert activity since $1: nothing will resolve them otherwise. */
+  openWithoutFiringAlerts: {
+    name: 'incidents.open_without_firing_alerts',
+    text: `SELECT i.id FROM incidents i
+           WHERE i.state <> 'resolved' AND i.triggered_at < $1
+             AND EXISTS (SELECT 1 FROM incident_alerts a WHERE a.incident_id = i.id)
+             AND NOT EXISTS (SELECT 1 FROM incident_alerts a WHERE a.incident_id = i.id AND (a.state = 'firing' OR a.resolved_at >= $1))`,
   },
   /** The open incident an alert belongs to. */
   incidentOfAlert: {

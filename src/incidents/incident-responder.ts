@@ -81,6 +81,9 @@ export function mergeTimeline(recorded: readonly { at: Date; kind: string; summa
     .sort((a, b) => a.t - b.t || a.change - b.change || a.i - b.i).map((x) => x.item);
 }
 
+/** An open incident none of whose alerts fires any more is resolved after this long (see sweepQuietIncidents). */
+export const QUIET_RESOLVE_MS = 5 * 60_000;
+
 export interface ResponderOptions {
   pool: pg.Pool;
   /** the escalation policy in force (an incident keeps the one it triggered under) */
@@ -99,6 +102,7 @@ export class IncidentResponder {
   readonly #clock: () => number;
   #chain: Promise<void> = Promise.resolve();
   #pending = 0;
+  #stopping = false;
 
   constructor(opts: ResponderOptions) {
     this.#o = opts;
@@ -112,6 +116,15 @@ export class IncidentResponder {
   submit(signal: AlertSignal): void {
     this.#enqueue(`${signal.state} ${signal.name} (${signal.component})`, () => this.apply(signal));
   }
+
+  /** The detector starts afresh (this control role started): its earlier alerts are closed, in turn with the alerts. */
+  submitDetectorRestart(source: string): void {
+    const at = this.#clock();
+    this.#enqueue(`${source} restarted`, () => this.detectorRestarted(source, at));
+  }
+
+  /** Alerts still waiting (the database away) are given up: stopping must not wait for it. */
+  stop(): void { this.#stopping = true; }
 
   /** Resolves once every alert handed over so far has been applied (tests, stopping). */
   async idle(): Promise<void> {
@@ -128,7 +141,7 @@ export class IncidentResponder {
           await task();
           return;
         } catch (err) {
-          if (this.#clock() - started > retryFor) {
+          if (this.#stopping || this.#clock() - started > retryFor) {
             this.#o.logger?.error({ err, alert: what }, 'gave up recording an alert in its incident');
             return;
           }
@@ -150,7 +163,7 @@ export class IncidentResponder {
       const summaries: OpenIncidentSummary[] = open.map((o) => ({ id: o.id, components: [o.component, ...o.components], causes: o.causes, lastActivityAt: o.last_activity_at.getTime() }));
       const join = incidentToJoin({ component: signal.component, cause: signal.cause, at: signal.at }, summaries);
       if (join) {
-        await query(client, Q.addAlert, [join, signal.key, signal.name, signal.component, signal.cause, new Date(signal.at)]);
+        await query(client, Q.addAlert, [join, signal.key, signal.name, signal.component, signal.cause, signal.source, new Date(signal.at)]);
         await appendTimeline(client, join, { at: signal.at, kind: 'alert.firing', summary: `${signal.name} (${signal.component}) firing, joined this incident: ${signal.summary}`, data: { alert: signal.key, component: signal.component, cause: signal.cause } });
         return join;
       }
@@ -158,7 +171,7 @@ export class IncidentResponder {
         title: `${signal.component}: ${signal.summary}`.slice(0, 500), severity: signal.severity, component: signal.component, source: signal.source,
         rootCause: signal.rootCause, details: { alert: signal.name, alertKey: signal.key, ...signal.details }, policy: this.#o.policy, at: signal.at,
       }, this.#o.accepts);
-      await query(client, Q.addAlert, [incident.id, signal.key, signal.name, signal.component, signal.cause, new Date(signal.at)]);
+      await query(client, Q.addAlert, [incident.id, signal.key, signal.name, signal.component, signal.cause, signal.source, new Date(signal.at)]);
       await appendTimeline(client, incident.id, { at: signal.at, kind: 'alert.firing', summary: `${signal.name} (${signal.component}) firing: ${signal.summary}`, data: { alert: signal.key, component: signal.component } });
       if (signal.rootCause) await appendTimeline(client, incident.id, { at: signal.at, kind: 'rca', summary: `Root-cause finding: ${signal.rootCause}`, data: { alert: signal.key, cause: signal.cause } });
       this.#o.logger?.warn({ incident: { id: incident.id, title: incident.title } }, 'incident triggered');
@@ -192,6 +205,34 @@ export class IncidentResponder {
       if (firing === 0) await resolveIncident(client, id, signal.at, this.#o.accepts, 'Resolved: every alert of the incident has resolved');
     }
     return ids[0];
+  }
+
+  /**
+   * The detector `source` starts afresh (this control role's start): the alerts it raised earlier are
+   * closed in their incidents' timelines (it will never report their end). The incidents stay open: the
+   * same fault raises new alerts that join them, and sweepQuietIncidents resolves those none joins.
+   */
+  async detectorRestarted(source: string, at = this.#clock()): Promise<number> {
+    return withTransaction(this.#o.pool, async (client) => {
+      await query(client, Q.lockCorrelation);
+      const closed = (await query<{ incident_id: string; alert_key: string; name: string; component: string }>(client, Q.closeAlertsOfSource, [source, new Date(at)])).rows;
+      for (const a of closed) {
+        await appendTimeline(client, a.incident_id, { at, kind: 'alert.resolved', summary: `${a.name} (${a.component}) closed: ${source} restarted and starts its alerts afresh`, data: { alert: a.alert_key } });
+      }
+      return closed.length;
+    });
+  }
+
+  /** Resolves open incidents whose alerts all ended more than quietMs ago (the ones detectorRestarted left open). */
+  async sweepQuietIncidents(quietMs = QUIET_RESOLVE_MS, at = this.#clock()): Promise<number> {
+    const ids = (await query<{ id: string }>(this.#o.pool, Q.openWithoutFiringAlerts, [new Date(at - quietMs)])).rows.map((r) => r.id);
+    let resolved = 0;
+    for (const id of ids) {
+      const done = await resolveIncident(this.#o.pool, id, at, this.#o.accepts, `Resolved: no alert of the incident has fired for ${Math.round(quietMs / 60_000)} minutes`);
+      if (done) resolved++;
+    }
+    if (resolved) this.#o.wake?.();
+    return resolved;
   }
 
   async list(filter: { state?: IncidentState; limit?: number } = {}): Promise<IncidentView[]> {

@@ -199,3 +199,33 @@ test('GET .../postmortem: start and end from the fault\'s change events, impact 
   assert.equal((await t.call('GET', `/api/ops/incidents/${id}/postmortem?format=pdf`, { admin: true })).status, 400);
   assert.equal((await t.call('GET', `/api/ops/incidents/${randomUUID()}/postmortem`, { admin: true })).status, 404);
 });
+
+test('a control role that restarts closes its earlier alerts; their incident stays open for new ones, and is resolved once quiet', async () => {
+  const before = alert({ component: 'restart-x', cause: null });
+  const other = alert({ component: 'restart-x', cause: null, source: 'alertmanager', key: 'alertmanager:restart-x' });
+  const id = (await responder.apply(before))!;
+  assert.equal(await responder.apply(other), id);
+  const restartedAt = Date.now() + 1;
+  // (the earlier tests' control alerts still firing are closed too)
+  assert.ok(await responder.detectorRestarted('holdfast control', restartedAt) >= 1);
+  let detail = (await t.call('GET', `/api/ops/incidents/${id}`, { admin: true })).json;
+  assert.equal(detail.state, 'triggered');
+  assert.deepEqual(detail.alerts.map((a: { key: string; state: string }) => `${a.key} ${a.state}`).sort(), [`${before.key} resolved`, `${other.key} firing`].sort());
+  assert.ok(detail.timeline.some((e: { kind: string; summary: string }) => e.kind === 'alert.resolved' && /holdfast control restarted/.test(e.summary)));
+  // the same fault after the restart: a new alert joins the open incident
+  assert.equal(await responder.apply(alert({ component: 'restart-x', cause: null })), id);
+  // nothing left firing for longer than the quiet time: resolved by the sweep, not before
+  await responder.detectorRestarted('holdfast control', Date.now() + 2);
+  await responder.apply({ ...other, state: 'resolved', at: Date.now() });
+  detail = (await t.call('GET', `/api/ops/incidents/${id}`, { admin: true })).json;
+  assert.equal(detail.state, 'resolved', 'the last firing alert resolving resolves it at once');
+  // an incident left with no firing alert (only closed ones) waits for the sweep
+  const lone = (await responder.apply(alert({ component: 'restart-y', cause: null, at: Date.now() - 10_000 })))!;
+  await responder.detectorRestarted('holdfast control', Date.now());
+  assert.equal((await t.call('GET', `/api/ops/incidents/${lone}`, { admin: true })).json.state, 'triggered');
+  assert.equal(await responder.sweepQuietIncidents(60_000), 0, 'not yet quiet for a minute');
+  assert.ok(await responder.sweepQuietIncidents(0, Date.now() + 1000) >= 1);
+  const swept = (await t.call('GET', `/api/ops/incidents/${lone}`, { admin: true })).json;
+  assert.equal(swept.state, 'resolved');
+  assert.ok(swept.timeline.some((e: { kind: string; summary: string }) => e.kind === 'resolved' && /no alert of the incident has fired/.test(e.summary)));
+});

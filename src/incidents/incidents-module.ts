@@ -22,6 +22,11 @@ import { saveSloBurns } from './status-page-store.ts';
 import { StatusPageService } from './status-page-service.ts';
 import { statusRoutes } from './status-routes.ts';
 
+/** PagerDuty's payload.source and the alerts' source for the control plane's alerts. */
+const CONTROL_SOURCE = 'holdfast control';
+/** How often open incidents left without alerts (a control restart) are looked for. */
+const SWEEP_EVERY_MS = 30_000;
+
 /** How often the control role writes its SLO burns for the status page. */
 const BURNS_EVERY_MS = 3000;
 
@@ -30,7 +35,7 @@ export function signalOfAlert(alert: Alert, change: 'firing' | 'resolved', findi
   return {
     key: alert.id, name: alert.name, state: change, component: alert.service,
     severity: alert.severity === 'page' ? 'critical' : 'warning',
-    summary: alert.summary, rootCause: alert.rootCause, cause: finding?.causes[0]?.candidate ?? null, source: 'holdfast control',
+    summary: alert.summary, rootCause: alert.rootCause, cause: finding?.causes[0]?.candidate ?? null, source: CONTROL_SOURCE,
     at: change === 'resolved' && alert.resolvedAt ? Date.parse(alert.resolvedAt) : Date.parse(alert.since),
     details: { signal: alert.signal, ...(finding ? { rcaId: finding.id, confidence: finding.confidence } : {}) },
   };
@@ -71,6 +76,7 @@ export const incidentsModule = defineModule({
     };
     incidentRoutes(deps.http.server, responder, deps.adminToken.sha256, plane.collector.window);
     let burns: NodeJS.Timeout | undefined;
+    let sweep: NodeJS.Timeout | undefined;
     let burnsFailing = false;
     const writeBurns = () => {
       saveSloBurns(pool, plane.sloBurns(), Date.now()).then(() => { burnsFailing = false; }, (err) => {
@@ -87,9 +93,17 @@ export const incidentsModule = defineModule({
         deliverer.start();
         burns = setInterval(writeBurns, BURNS_EVERY_MS);
         burns.unref();
+        // this control role's alerts start afresh: those of a previous one will never resolve by themselves
+        responder.submitDetectorRestart(CONTROL_SOURCE);
+        sweep = setInterval(() => {
+          responder.sweepQuietIncidents().catch((err) => logger.warn({ err }, 'could not resolve incidents left without alerts; retrying'));
+        }, SWEEP_EVERY_MS);
+        sweep.unref();
       },
       stop: async () => {
         if (burns) clearInterval(burns);
+        if (sweep) clearInterval(sweep);
+        responder.stop();
         plane.off('alert', onAlert);
         plane.off('rca', onFinding);
         await responder.idle();

@@ -42,6 +42,8 @@ CREATE TABLE incident_alerts (
   component    text NOT NULL,
   -- the root-cause finding's top candidate when the alert fired (payment-provider, database, ...), if any
   cause        text,
+  -- who raised it: the control role, alertmanager
+  source       text NOT NULL,
   state        text NOT NULL DEFAULT 'firing' CHECK (state IN ('firing', 'resolved')),
   fired_at     timestamptz NOT NULL,
   resolved_at  timestamptz,
