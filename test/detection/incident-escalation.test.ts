@@ -4,6 +4,7 @@
 // 15 s; PagerDuty gets exactly one trigger and Slack one "Triggered" message; nobody acknowledges, so level
 // two (the signed webhook) is paged after its delay; acknowledging stops the escalation (the policy would
 // page level one again); clearing the fault resolves the incident and PagerDuty gets exactly one resolve.
+// Meanwhile the public /api/status shows payments degraded (or worse) within 15 s, and operational again.
 // Each receiver first answers 429 or 500: the notification is retried and never arrives twice.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -90,6 +91,10 @@ test('psp.latency: one incident, one page each, level two after its delay, ack s
   const secondsToIncident = (Date.now() - faultAt) / 1000;
   process.stdout.write(`[incidents] incident ${incident.id} (${incident.component}) ${secondsToIncident.toFixed(1)} s after the fault was set\n`);
   assert.match(incident.component, /payments/);
+  // the public status page (storefront role) shows payments degraded or worse within 15 s of the incident
+  const statusOf = async () => ((await admin(shop.url, '', 'GET', '/api/status')).json.components as { name: string; status: string }[]).find((c) => c.name === 'payments')!.status;
+  const degraded = await until('payments not operational on /api/status', 15_000, async () => { const s = await statusOf(); return s === 'operational' ? undefined : s; });
+  process.stdout.write(`[incidents] /api/status: payments ${degraded} ${((Date.now() - Date.parse(incident.triggeredAt)) / 1000).toFixed(1)} s after the incident triggered\n`);
 
   // level one: PagerDuty and Slack, each after one refused attempt
   await until('PagerDuty trigger', 15_000, () => (triggersOf(incident.id).length ? true : undefined));
@@ -119,6 +124,7 @@ test('psp.latency: one incident, one page each, level two after its delay, ack s
   const clearedAt = Date.now();
   await until('incident resolved after the fault was cleared', 150_000, async () => ((await ops('GET', `/api/ops/incidents/${incident.id}`)).json.state === 'resolved' ? true : undefined));
   process.stdout.write(`[incidents] resolved ${((Date.now() - clearedAt) / 1000).toFixed(1)} s after the fault was cleared\n`);
+  await until('payments operational on /api/status after the resolution', 20_000, async () => ((await statusOf()) === 'operational' ? true : undefined));
   await until('PagerDuty resolve', 15_000, () => (pagerduty.eventsOf(incident.id, 'resolve').length ? true : undefined));
   await until('webhook resolve', 15_000, () => ([...webhook.deliveries.values()].some((d) => d.type === 'incident.resolved') ? true : undefined));
   await sleep(3000);
