@@ -25,6 +25,9 @@ Usage:
   holdfast rca analyze <case-dir | data.csv | dir of cases> [--inject-time T] [--json]
                                        rank root causes in recorded telemetry (wide CSV); a directory of
                                        cases prints AC@1/AC@3/Avg@5 against N-sigma and BARO (docs/rca.md)
+  holdfast postmortem <incident> [--format md|html] [--out D]
+                                       a postmortem draft of an incident from its record and the measured
+                                       metrics (asks the control role: HOLDFAST_CONTROL_URL)
   holdfast export prometheus [--out D] write SLO recording/alerting rules, Alertmanager routing, prometheus.yml
   holdfast export grafana [--out D]    write Grafana dashboards (RED, SLOs, payment queue)
   holdfast export kubernetes [--out D] [--image I]
@@ -209,6 +212,11 @@ async function main(argv: string[]): Promise<void> {
       }
       const { runExportCommand } = await import('./exports/index.ts');
       process.exitCode = await runExportCommand(argv.slice(1));
+      return;
+    }
+    case 'postmortem': {
+      const { runPostmortemCommand } = await import('./incidents/postmortem-cli.ts');
+      process.exitCode = await runPostmortemCommand(argv.slice(1));
       return;
     }
     case 'rca': {

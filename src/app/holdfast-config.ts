@@ -11,10 +11,12 @@ import { paymentsConfig } from '../payments/index.ts';
 import { controlConfig } from '../control/index.ts';
 import { waitingRoomConfig } from '../waiting-room/index.ts';
 import { autoscalerConfig } from '../autoscaler/index.ts';
+import { incidentsConfig } from '../incidents/index.ts';
 
 export const holdfastConfig = composeConfig(
   serverConfig, concurrencyLimitConfig, databaseConfig, adminTokenConfig, telemetryConfig,
   catalogConfig, ordersConfig, pspConfig, faultsConfig, paymentsConfig, controlConfig, waitingRoomConfig, autoscalerConfig,
+  incidentsConfig,
 );
 
 export type Config = ConfigOfComposed<typeof holdfastConfig>;

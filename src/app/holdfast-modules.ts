@@ -24,6 +24,7 @@ import { autoscalerModule } from '../autoscaler/index.ts';
 import { changesModule, changesMigrations } from '../changes/index.ts';
 import { storefrontModule } from '../storefront/index.ts';
 import { waitingRoomModule, waitingRoomMigrations } from '../waiting-room/index.ts';
+import { incidentsModule, statusPageModule, incidentsMigrations } from '../incidents/index.ts';
 import type { Config } from './holdfast-config.ts';
 
 /** Every module of `holdfast`; each reads a slice of Config (checked here by the type). */
@@ -34,14 +35,14 @@ export const MODULES: readonly ModuleFor<Config>[] = [
   changesModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, adminApiModule,
   faultsModule, faultsApiModule, pspModule,
   paymentProvidersModule, paymentsApiModule, paymentWorkersModule,
-  storefrontModule, waitingRoomModule, controlModule, autoscalerModule,
+  storefrontModule, waitingRoomModule, statusPageModule, controlModule, autoscalerModule, incidentsModule,
 ];
 
 const ROLES = {
-  storefront: [changesModule, waitingRoomModule, storefrontModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule],
+  storefront: [changesModule, waitingRoomModule, storefrontModule, statusPageModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule],
   payments: [changesModule, paymentWorkersModule],
   psp: [changesModule, pspModule],
-  control: [changesModule, controlModule, autoscalerModule],
+  control: [changesModule, controlModule, autoscalerModule, incidentsModule],
 } satisfies Record<string, readonly ModuleFor<Config>[]>;
 
 export const ROLE_TARGETS = Object.keys(ROLES) as (keyof typeof ROLES)[];
@@ -52,7 +53,7 @@ export const TARGETS: Readonly<Record<string, readonly ModuleFor<Config>[]>> = {
 /** Each owner's folder of numbered migrations (applied in one global order of their numbers). */
 export const MIGRATION_FOLDERS: readonly string[] = [
   adminTokenMigrations, ordersMigrations, inventoryMigrations, cartMigrations, checkoutMigrations,
-  paymentsMigrations, pspMigrations, faultsMigrations, changesMigrations, waitingRoomMigrations,
+  paymentsMigrations, pspMigrations, faultsMigrations, changesMigrations, waitingRoomMigrations, incidentsMigrations,
 ];
 
 /** What the root gives modules besides the configuration: the migration folders, the queues the program declares. */

@@ -11,6 +11,7 @@ import { evaluateBurn } from './slo-burn.ts';
 import { analyseWindow, formatSeconds, type RcaFinding } from './live-rca.ts';
 import { SpanStore } from './span-store.ts';
 import { breakdown, compareBreakdowns } from './trace-breakdown.ts';
+import { changesBeforeSignal, changeText, CHANGE_LOOKBACK_SECONDS, type RecentChange } from './change-context.ts';
 
 /** Spans kept for the analysis: at a few hundred spans a second, the last several minutes. */
 const SPAN_CAPACITY = 100_000;
@@ -68,6 +69,8 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
   private readonly active = new Map<string, AlertState>();
   private readonly history: Alert[] = [];
   private readonly findings: RcaFinding[] = [];
+  /** the change log's recent events, fed by the control module (noteChanges) */
+  private recentChanges: RecentChange[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private seq = 0;
@@ -100,6 +103,34 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
   }
 
   rcaFindings(): RcaFinding[] { return [...this.findings].reverse(); }
+
+  /** Recent change events (faults set, versions, ...): findings name the latest before a signal began. */
+  noteChanges(changes: readonly RecentChange[], nowMs = Date.now()): void {
+    const keepFrom = nowMs / 1000 - this.settings.windowSeconds - CHANGE_LOOKBACK_SECONDS;
+    const known = new Set(this.recentChanges.map((c) => c.id));
+    this.recentChanges = [...this.recentChanges.filter((c) => c.at >= keepFrom), ...changes.filter((c) => !known.has(c.id) && c.at >= keepFrom)];
+  }
+
+  /**
+   * Each SLO objective's burn now: the highest short-window burn of its rules, and whether its burn-rate
+   * alert is firing (the public status page sets components from these).
+   */
+  sloBurns(nowMs = Date.now()): { journey: string; objective: 'availability' | 'latency'; target: number; shortBurn: number; firing: boolean }[] {
+    const w = this.collector.window;
+    const now = nowMs / 1000;
+    return this.settings.slos.flatMap((slo) => (['availability', 'latency'] as const).map((objective) => {
+      const counts = (o: 'availability' | 'latency', seconds: number) => ({
+        total: w.sumSince(`slo:${slo.journey}|n`, now - seconds + 1e-6),
+        bad: w.sumSince(`slo:${slo.journey}|${o === 'availability' ? 'nerr' : 'nslow'}`, now - seconds + 1e-6),
+      });
+      const evals = evaluateBurn(slo, this.settings.burnWindows, this.settings.burnWindowScale, counts).filter((e) => e.objective === objective);
+      const shortBurn = Math.max(0, ...evals.map((e) => e.shortBurn).filter(Number.isFinite));
+      return {
+        journey: slo.journey, objective, target: objective === 'availability' ? slo.availability : slo.latency.objective,
+        shortBurn, firing: this.active.has(`slo:${slo.journey}:${objective}`),
+      };
+    }));
+  }
 
   async tick(nowMs = Date.now()): Promise<void> {
     await this.collector.tick(nowMs);
@@ -252,6 +283,12 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
         if (traces) {
           finding.traces = traces;
           finding.summary += `; ${traces.text}`;
+        }
+        // what changed just before the first signal: at low traffic the metrics alone may not say
+        const changes = changesBeforeSignal(this.recentChanges, st.faultStart);
+        if (changes.length) {
+          finding.changes = changes;
+          finding.summary += `; ${changeText(changes[0]!)}`;
         }
         this.findings.push(finding);
         if (this.findings.length > 50) this.findings.shift();

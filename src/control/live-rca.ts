@@ -9,6 +9,7 @@ import { medianOf, quantileOf } from './change-detector.ts';
 import type { SeriesWindow } from './series-window.ts';
 import { GAP_WINDOW_SECONDS } from './metrics-collector.ts';
 import type { TraceEvidence } from './trace-breakdown.ts';
+import type { ChangeMention } from './change-context.ts';
 
 export interface CandidateEvidence { metric: string; score: number; baseline: number; peak: number; ratio?: number; onset?: string }
 
@@ -43,6 +44,8 @@ export interface RcaFinding {
   faultClass: string | null;
   /** self time per trace before and since the fault, per component (when roles export spans to control) */
   traces?: TraceEvidence;
+  /** causal changes (faults set, configuration, versions, ...) in the minutes before the first signal, latest first */
+  changes?: ChangeMention[];
   summary: string;
 }
 

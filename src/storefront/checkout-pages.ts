@@ -12,7 +12,7 @@ import { codedErrorReply, type ErrorReply } from '../platform/http/http-errors.t
 import { checkoutsTotal } from '../checkout/index.ts';
 import { placeOrder } from '../checkout/index.ts';
 import type { Cart } from '../cart/index.ts';
-import { html } from './html-template.ts';
+import { html } from '../platform/html/html-template.ts';
 import { PERSONAL, redirectAfterPost, sendHtml } from './page-reply.ts';
 import { readCartId, setOrderTokenCookie } from './storefront-cookies.ts';
 import { loadShopperCart } from './shopper-cart.ts';

@@ -13,7 +13,7 @@ import { DomainError } from '../platform/errors/domain-error.ts';
 import { codedErrorReply, type ErrorReply } from '../platform/http/http-errors.ts';
 import { getOrderForCustomer, type Order } from '../orders/index.ts';
 import { payOrderAgain } from '../payments/index.ts';
-import { html } from './html-template.ts';
+import { html } from '../platform/html/html-template.ts';
 import { PERSONAL, redirectAfterPost, sendHtml } from './page-reply.ts';
 import { readOrderToken } from './storefront-cookies.ts';
 import { CheckoutFormSchema, checkoutFieldErrors, submittedValues } from './checkout-form.ts';

@@ -1,6 +1,6 @@
 // Generated, deterministic placeholder pictures for products (the demo catalog's image URLs point here):
 // the same slug always gives the same SVG, so it can be cached for a long time and needs no database.
-import { escapeHtml } from './html-template.ts';
+import { escapeHtml } from '../platform/html/html-template.ts';
 
 /** FNV-1a: a fast, well-spread 32-bit hash; only used to pick colours and shapes. */
 function fnv1a(text: string): number {

@@ -10,19 +10,23 @@ import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts'
 import { faultsModule, installStorefrontFaults } from '../faults/index.ts';
 import type { OrdersConfig } from '../orders/index.ts';
 import { payAgainLimits, type PaymentsConfig } from '../payments/index.ts';
+import { statusPageModule } from '../incidents/index.ts';
 import { storefrontPages } from './storefront-pages.ts';
 import { classifyStorefrontRequest } from './request-classes.ts';
 import { setRequestClassifier } from '../platform/http/http-server.ts';
+import { withStatusBanner } from './status-banner.ts';
 
 export const storefrontModule = defineModule({
   name: 'storefront',
-  deps: { database: databaseModule, queue: queueModule, http: httpServerModule, adminToken: adminTokenModule, faults: faultsModule },
+  deps: { database: databaseModule, queue: queueModule, http: httpServerModule, adminToken: adminTokenModule, faults: faultsModule, status: statusPageModule },
   config: (c: OrdersConfig & PaymentsConfig) => ({ reservationTtlSeconds: c.reservationTtlSeconds, paymentRetryMaxAttempts: c.paymentRetryMaxAttempts }),
   init: async ({ config, deps }) => {
     const server = deps.http.server;
     installStorefrontFaults(server, deps.faults);
     // The storefront role's requests, its JSON API included, are limited by class (when the limit is on).
     setRequestClassifier(server, classifyStorefrontRequest);
+    // while checkout or payments are not operational, every page says so (and links to /status)
+    server.addHook('onSend', async (req, reply, payload) => withStatusBanner(req.url, reply.getHeader('content-type'), payload, deps.status.bannerHtml()));
     // The cart and order cookies are signed with the admin token's hash (a secret every replica shares).
     // Cookies are parsed on demand (see storefront-cookies.ts): only the cart, checkout and order pages
     // read them, so no other request pays for parsing its Cookie header.

@@ -10,7 +10,7 @@
 // updates the place in an aria-live region without reloading, and reloads as soon as the answer is not
 // "still waiting" (after the interval, not at once, when the answer is a 5xx: a busy shop is not hammered).
 // If the script meets any error it falls back to reloading the page after the interval.
-import { html, trustedHtml, type SafeHtml } from '../storefront/index.ts';
+import { html, trustedHtml, type SafeHtml } from '../platform/html/html-template.ts';
 import type { QueueStatus } from './admission.ts';
 
 export interface WaitingPageOptions {

@@ -1,7 +1,7 @@
 // Cart page: one small form per action (change quantity, remove), so it works without JavaScript.
 import type { Cart, CartLine } from '../../cart/index.ts';
 import { MAX_QUANTITY_PER_LINE } from '../../cart/index.ts';
-import { html, safeUrl } from '../html-template.ts';
+import { html, safeUrl } from '../../platform/html/html-template.ts';
 import { formatMoney } from '../money-format.ts';
 import { layoutView } from './layout-view.ts';
 

@@ -1,6 +1,6 @@
 // Home page: the catalog with search, a category filter and cursor pagination.
 import type { Product } from '../../catalog/index.ts';
-import { html, safeUrl } from '../html-template.ts';
+import { html, safeUrl } from '../../platform/html/html-template.ts';
 import { formatMoney } from '../money-format.ts';
 import { layoutView } from './layout-view.ts';
 

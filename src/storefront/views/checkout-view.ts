@@ -1,7 +1,7 @@
 // Checkout form. Carries a random idempotency key per render, so submitting it twice (double click,
 // reload, flaky network) places one order. Errors are listed at the top and next to their fields.
 import type { Cart } from '../../cart/index.ts';
-import { html, type SafeHtml } from '../html-template.ts';
+import { html, type SafeHtml } from '../../platform/html/html-template.ts';
 import { formatMoney } from '../money-format.ts';
 import { COUNTRIES, PAYMENT_METHODS, type CheckoutField } from '../checkout-form.ts';
 import { layoutView } from './layout-view.ts';

@@ -1,5 +1,5 @@
 // Error pages for shoppers: a plain message and a way back, never a stack trace or a JSON body.
-import { html } from '../html-template.ts';
+import { html } from '../../platform/html/html-template.ts';
 import { layoutView } from './layout-view.ts';
 
 export function notFoundView(message = 'We could not find that page. It may have moved, or the link may be mistyped.'): string {

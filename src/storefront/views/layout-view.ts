@@ -1,6 +1,6 @@
 // The page shell every storefront page shares: landmarks (header/nav/main/footer), a skip link, the
 // hashed stylesheet and no JavaScript at all.
-import { html, trustedHtml, type SafeHtml } from '../html-template.ts';
+import { html, trustedHtml, type SafeHtml } from '../../platform/html/html-template.ts';
 import { STYLESHEET_HREF } from '../storefront-assets.ts';
 
 export type NavSection = 'shop' | 'cart' | 'none';

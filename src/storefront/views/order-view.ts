@@ -4,7 +4,7 @@
 // another card, until shortly before the deadline and a limited number of times; then the page says
 // which of the two ended it, and after the deadline that the order was canceled and its items released.
 import { payAgainRefusal, type Order, type OrderStatus, type PayAgainLimits } from '../../orders/index.ts';
-import { html, type SafeHtml } from '../html-template.ts';
+import { html, type SafeHtml } from '../../platform/html/html-template.ts';
 import { formatMoney } from '../money-format.ts';
 import { COUNTRIES, type CheckoutField } from '../checkout-form.ts';
 import { layoutView } from './layout-view.ts';

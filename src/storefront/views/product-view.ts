@@ -1,7 +1,7 @@
 // Product page: picture, price, availability and an add-to-cart form that works without JavaScript.
 import type { Product } from '../../catalog/index.ts';
 import { MAX_QUANTITY_PER_LINE } from '../../cart/index.ts';
-import { html } from '../html-template.ts';
+import { html } from '../../platform/html/html-template.ts';
 import { formatMoney } from '../money-format.ts';
 import { layoutView } from './layout-view.ts';
 import { catalogUrl, productImageUrl } from './catalog-view.ts';

@@ -1,0 +1,38 @@
+// What changed just before a fault's first signal, for root-cause findings: "psp.latency set (latencyMs
+// 2000) 4 s before the first signal". The control role keeps the change log's recent events (the changes
+// context's table, read every second); a finding names the latest change that could cause something
+// (faults, configuration, versions, restarts, scaling) in the minutes before the signal began.
+
+/** A change event as the findings use it (times in unix seconds). */
+export interface RecentChange { id: number; at: number; kind: string; subject: string; summary: string }
+
+/** A finding's mention of a change. */
+export interface ChangeMention { id: number; at: string; kind: string; subject: string; summary: string; secondsBeforeSignal: number }
+
+/** Kinds that change how the shop behaves (not a fault cleared, a process stopping on purpose). */
+export const CAUSAL_CHANGE_KINDS = new Set(['fault.set', 'config.changed', 'version.changed', 'process.restarted', 'process.exited', 'scaling.decided', 'waiting_room.state_changed']);
+
+/** How long before the first signal a change counts as "just before". */
+export const CHANGE_LOOKBACK_SECONDS = 300;
+/**
+ * The onset is read from 1 s readings that each cover the second before them, and a fault's first effect
+ * (a slow call) ends after it starts: a change recorded up to this long after the estimated onset still
+ * came first.
+ */
+export const CHANGE_ONSET_SLACK_SECONDS = 3;
+
+/** The causal changes from the lookback up to the signal (plus slack), latest first. */
+export function changesBeforeSignal(changes: readonly RecentChange[], signalStart: number): ChangeMention[] {
+  return changes
+    .filter((c) => CAUSAL_CHANGE_KINDS.has(c.kind) && c.at >= signalStart - CHANGE_LOOKBACK_SECONDS && c.at <= signalStart + CHANGE_ONSET_SLACK_SECONDS)
+    .sort((a, b) => b.at - a.at || b.id - a.id)
+    .map((c) => ({
+      id: c.id, at: new Date(c.at * 1000).toISOString(), kind: c.kind, subject: c.subject, summary: c.summary,
+      secondsBeforeSignal: Math.max(0, Math.round(signalStart - c.at)),
+    }));
+}
+
+/** "change: psp.latency set (latencyMs 2000) 4 s before the first signal". */
+export function changeText(m: ChangeMention): string {
+  return `change: ${m.summary} ${m.secondsBeforeSignal > 0 ? `${m.secondsBeforeSignal} s before` : 'at'} the first signal`;
+}
