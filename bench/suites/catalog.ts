@@ -137,8 +137,8 @@ const ms = (v: number) => `${fmt(v, v < 10 ? 2 : 1)} ms`;
 
 /**
  * CPU the server's processes spent per answered request, in microseconds. Less sensitive to other
- * processes on the machine than requests/s (a neighbour that takes a core lowers both sides' req/s, not
- * the work each request costs), so it tells a slower machine phase from a costlier request.
+ * processes on the machine than requests/s (a neighbour that takes a core lowers req/s far more than it
+ * raises the work each request costs), so it helps tell a busier machine from a costlier request.
  */
 const cpuMicrosPerRequest = (r: MeasuredRun) => (r.serverCores * r.durationSec * 1e6) / Math.max(1, r.requests);
 
@@ -241,7 +241,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
     notes.push(`CPU per request (server CPU time over requests answered; Holdfast's includes its PostgreSQL), median per side: ${results.map(({ endpoint, runs }) => {
       const per = (s: 'holdfast' | 'bare') => median(runs.filter((r) => r.side === s).map(cpuMicrosPerRequest));
       return `${endpoint.label} ${fmt(per('holdfast'), 1)} µs on Holdfast, ${fmt(per('bare'), 1)} µs bare`;
-    }).join('; ')}. It moves less with other processes' load than requests/s does.`);
+    }).join('; ')}. It moves less with other processes' load than requests/s does, though it too rises on a busy machine.`);
     return {
       tables, checks, charts: [rpsChart, ratioChart], notes,
       data: { holdfastStartupMs: hf.startupMs, loadgen: options.loadgen, connections: options.connections, endpoints: data },
