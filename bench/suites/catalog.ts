@@ -135,6 +135,13 @@ async function measured(ctx: SuiteContext, side: 'holdfast' | 'bare', round: num
 
 const ms = (v: number) => `${fmt(v, v < 10 ? 2 : 1)} ms`;
 
+/**
+ * CPU the server's processes spent per answered request, in microseconds. Less sensitive to other
+ * processes on the machine than requests/s (a neighbour that takes a core lowers req/s far more than it
+ * raises the work each request costs), so it helps tell a busier machine from a costlier request.
+ */
+const cpuMicrosPerRequest = (r: MeasuredRun) => (r.serverCores * r.durationSec * 1e6) / Math.max(1, r.requests);
+
 async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
   const { options } = ctx;
   const notes: string[] = [];
@@ -172,7 +179,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
           runs.push(r);
           const errors = r.non2xx + r.socketErrors ? `, ${r.non2xx} non-2xx, ${r.socketErrors} socket errors` : '';
           ctx.progress(`catalog: GET ${endpoint.path} ${s.side.padEnd(8)} round ${round}/${options.rounds}: `
-            + `${fmt(r.rps)} req/s, p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)}, server CPU ${fmt(r.serverCores, 2)} cores${errors}`);
+            + `${fmt(r.rps)} req/s, p50 ${ms(r.p50Ms)}, p99 ${ms(r.p99Ms)}, server CPU ${fmt(r.serverCores, 2)} cores (${fmt(cpuMicrosPerRequest(r), 1)} µs per request)${errors}`);
         }
       }
       results.push({ endpoint, runs, warmup });
@@ -187,7 +194,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
     };
     const detail: Table = {
       title: 'Every measured run (alternating)',
-      headers: ['Endpoint', 'Round', 'Side', 'req/s', 'p50', 'p99', 'Server CPU (cores)', 'of which PostgreSQL', 'Errors'],
+      headers: ['Endpoint', 'Round', 'Side', 'req/s', 'p50', 'p99', 'Server CPU (cores)', 'of which PostgreSQL', 'CPU per request', 'Errors'],
       rows: [],
       detail: true,
     };
@@ -211,7 +218,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
       ]);
       for (const r of runs) {
         detail.rows.push([endpoint.path, String(r.round), r.side, fmt(r.rps), ms(r.p50Ms), ms(r.p99Ms), fmt(r.serverCores, 2),
-          r.postgresCores === undefined ? '' : fmt(r.postgresCores, 2), String(r.non2xx + r.socketErrors)]);
+          r.postgresCores === undefined ? '' : fmt(r.postgresCores, 2), `${fmt(cpuMicrosPerRequest(r), 1)} µs`, String(r.non2xx + r.socketErrors)]);
       }
       checks.push(check(`${endpoint.label} throughput ratio to bare node:http`, ratio, '>=', RATIO_TARGET, '×'));
       rpsChart.bars.push({ label: `${endpoint.label}: Holdfast`, value: hRps, series: 'holdfast' }, { label: `${endpoint.label}: bare node:http`, value: bRps, series: 'bare' });
@@ -219,8 +226,8 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
       data.push({
         key: endpoint.key, label: endpoint.label, path: endpoint.path, status: endpoint.status, contentType: endpoint.contentType, bodyBytes: endpoint.body.length,
         holdfastHeaderBytes: endpoint.headerBytes, bareHeaderBytes: bare.headerBytes.get(endpoint.path),
-        holdfast: { medianRps: hRps, medianP50Ms: median(h.map((r) => r.p50Ms)), medianP99Ms: median(h.map((r) => r.p99Ms)), medianServerCores: median(h.map((r) => r.serverCores)), medianPostgresCores: median(h.map((r) => r.postgresCores ?? 0)) },
-        bare: { medianRps: bRps, medianP50Ms: median(b.map((r) => r.p50Ms)), medianP99Ms: median(b.map((r) => r.p99Ms)), medianServerCores: median(b.map((r) => r.serverCores)) },
+        holdfast: { medianRps: hRps, medianP50Ms: median(h.map((r) => r.p50Ms)), medianP99Ms: median(h.map((r) => r.p99Ms)), medianServerCores: median(h.map((r) => r.serverCores)), medianPostgresCores: median(h.map((r) => r.postgresCores ?? 0)), medianCpuMicrosPerRequest: median(h.map(cpuMicrosPerRequest)) },
+        bare: { medianRps: bRps, medianP50Ms: median(b.map((r) => r.p50Ms)), medianP99Ms: median(b.map((r) => r.p99Ms)), medianServerCores: median(b.map((r) => r.serverCores)), medianCpuMicrosPerRequest: median(b.map(cpuMicrosPerRequest)) },
         ratio, runs, warmup,
       });
     }
@@ -231,6 +238,10 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
       notes.push(`Load came from autocannon (${options.loadgen.reason === 'requested' ? '--loadgen autocannon' : 'wrk is not installed'}): autocannon is itself a Node process and can saturate before the bare server does, which pulls the ratio towards 1. Install wrk for a sharper baseline.`);
     }
     notes.push(`Server CPU is the CPU time the server's processes used during a run, in cores; the load generator ran on the same machine and competed for the same cores.`);
+    notes.push(`CPU per request (server CPU time over requests answered; Holdfast's includes its PostgreSQL), median per side: ${results.map(({ endpoint, runs }) => {
+      const per = (s: 'holdfast' | 'bare') => median(runs.filter((r) => r.side === s).map(cpuMicrosPerRequest));
+      return `${endpoint.label} ${fmt(per('holdfast'), 1)} µs on Holdfast, ${fmt(per('bare'), 1)} µs bare`;
+    }).join('; ')}. It moves less with other processes' load than requests/s does, though it too rises on a busy machine.`);
     return {
       tables, checks, charts: [rpsChart, ratioChart], notes,
       data: { holdfastStartupMs: hf.startupMs, loadgen: options.loadgen, connections: options.connections, endpoints: data },

@@ -420,8 +420,17 @@ const storable = (s: string) => !s.includes('\u0000') && s.isWellFormed();
 function findUnstorableText(value: unknown, path: string, depth = 0): string | undefined {
   if (typeof value === 'string') return storable(value) ? undefined : path;
   if (value === null || typeof value !== 'object' || depth > 64) return undefined;
-  for (const [key, v] of Object.entries(value)) {
+  // Runs on every validated request (a product page's params too): a value's path is built only when
+  // the search descends into it or finds it, not for every key (decision 0012).
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
     if (!storable(key)) return path;
+    const v = record[key];
+    if (typeof v === 'string') {
+      if (!storable(v)) return `${path}.${key}`;
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
     const found = findUnstorableText(v, `${path}.${key}`, depth + 1);
     if (found) return found;
   }
