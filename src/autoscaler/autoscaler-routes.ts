@@ -32,7 +32,7 @@ export function autoscalerRoutes(app: HttpServer, status: () => ScalingStatus, a
   app.register(async (instance) => {
     const ops = instance.withTypeProvider<TypeBoxTypeProvider>();
     ops.addHook('onRequest', requireAdminToken(adminTokenSha256));
-    ops.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
+    ops.addHook('onSend', (_req, reply, payload, done) => { reply.header('cache-control', 'no-store'); done(null, payload); });
     ops.get('/api/ops/scaling', {
       schema: {
         tags: ['operations'], security: [{ adminToken: [] }],

@@ -56,7 +56,7 @@ export function controlRoutes(app: HttpServer, plane: ControlPlane, adminTokenSh
   app.register(async (instance) => {
     const ops = instance.withTypeProvider<TypeBoxTypeProvider>();
     ops.addHook('onRequest', requireAdminToken(adminTokenSha256));
-    ops.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
+    ops.addHook('onSend', (_req, reply, payload, done) => { reply.header('cache-control', 'no-store'); done(null, payload); });
     const security = [{ adminToken: [] }];
 
     ops.get('/api/ops/alerts', {

@@ -32,15 +32,15 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
   // `mode: auto` times the shopper requests the room let through (not operations, assets or waiting pages).
   const timed = new WeakSet<FastifyRequest>();
   // A completed checkout (the API's 202, the form's 303 to the order page) may end the shopper's session.
-  app.addHook('onSend', async (req, reply, payload) => {
-    if (room.isOff() || req.method !== 'POST') return payload;
+  app.addHook('onSend', (req, reply, payload, done) => {
+    if (room.isOff() || req.method !== 'POST') return done(null, payload);
     const path = req.url.split('?')[0];
     const completed = (path === '/api/checkout' && reply.statusCode === 202) || (path === '/checkout' && reply.statusCode === 303);
-    if (!completed || !req.headers.cookie) return payload;
+    if (!completed || !req.headers.cookie) return done(null, payload);
     if (room.revokeAfterCheckout(parseCookie(req.headers.cookie)[WAITING_ROOM_COOKIE], Date.now())) {
       appendSetCookie(reply, stringifySetCookie({ name: WAITING_ROOM_COOKIE, value: '', path: '/', httpOnly: true, sameSite: 'lax', maxAge: 0 }));
     }
-    return payload;
+    return done(null, payload);
   });
   app.addHook('onResponse', (req, reply, done) => {
     if (timed.has(req)) room.recordLatency(reply.elapsedTime, Date.now());

@@ -121,3 +121,27 @@ test('an empty cart cannot be checked out, and nothing is stored for the key', a
   const { rowCount } = await app.db.pool.query('SELECT 1 FROM idempotency_records WHERE key = $1', [key]);
   assert.equal(rowCount, 0);
 });
+
+test('concurrent first requests for pages and listings not cached yet are each answered once, with 200', async () => {
+  // A handler that answers with reply.send() and resolves undefined while an onSend hook is still running
+  // used to be answered a second time: the shopper got the page, then the process logged a 500 and
+  // counted it against the browse SLO (a fault-free surge paged). Twenty shoppers at once, on listings
+  // and product pages no one asked for yet (the micro-cache's miss path), over real sockets.
+  const page = await api(app.url, 'GET', '/api/products?limit=5');
+  const slugs: string[] = page.json.items.map((p: { slug: string }) => p.slug);
+  const errorsBefore = await serverErrorCount();
+  const requests = Array.from({ length: 20 }, (_, i) => [
+    fetch(`${app.url}/api/products?limit=${30 + (i % 4)}`), fetch(`${app.url}/products/${slugs[i % slugs.length]}`),
+    fetch(`${app.url}/?q=${i % 3}`),
+  ]).flat();
+  const statuses = await Promise.all(requests.map(async (r) => { const res = await r; await res.arrayBuffer(); return res.status; }));
+  assert.deepEqual([...new Set(statuses)], [200]);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(await serverErrorCount(), errorsBefore, 'no request was answered a second time with a 5xx');
+});
+
+async function serverErrorCount(): Promise<number> {
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  return text.split('\n').filter((l) => l.startsWith('holdfast_http_request_duration_seconds_count') && l.includes('status_class="5xx"'))
+    .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+}

@@ -35,7 +35,7 @@ export function adminScope(app: HttpServer, adminTokenSha256: string, routes: (a
   app.register(async (instance) => {
     const admin = instance.withTypeProvider<TypeBoxTypeProvider>() as unknown as HttpServer;
     admin.addHook('onRequest', requireAdminToken(adminTokenSha256));
-    admin.addHook('onSend', async (_req, reply) => { reply.header('cache-control', 'no-store'); });
+    admin.addHook('onSend', (_req, reply, payload, done) => { reply.header('cache-control', 'no-store'); done(null, payload); });
     routes(admin);
   });
 }
