@@ -100,11 +100,13 @@ test('psp.latency: one incident, one page each, level two after its delay, ack s
   await until('PagerDuty trigger', 15_000, () => (triggersOf(incident.id).length ? true : undefined));
   await until('Slack message', 15_000, () => (slackTriggered().length ? true : undefined));
   const triggeredAt = Date.parse((await ops('GET', `/api/ops/incidents/${incident.id}`)).json.triggeredAt);
-  assert.equal(webhook.deliveries.size, 0, 'level two is not paged before its delay');
+  // (on a busy machine level one's retries can take longer than the delay: then level two may already be
+  // here, and the check below, on the time it arrived, is the one that counts)
+  if ((Date.now() - triggeredAt) / 1000 < DELAY_SECONDS - 0.5) assert.equal(webhook.deliveries.size, 0, 'level two is not paged before its delay');
 
   // level two after its delay: the webhook, after a 500 and a 429
   const escalation = await until('level two (webhook)', DELAY_SECONDS * 1000 + 20_000, () => [...webhook.deliveries.values()].find((d) => d.type === 'incident.escalated'));
-  const escalatedAfter = (Date.now() - triggeredAt) / 1000;
+  const escalatedAfter = (escalation.at - triggeredAt) / 1000;
   assert.ok(escalatedAfter >= DELAY_SECONDS - 0.5, `level two after ${escalatedAfter.toFixed(1)} s (delay ${DELAY_SECONDS} s)`);
   assert.equal((escalation.body.incident as { id: string }).id, incident.id);
 

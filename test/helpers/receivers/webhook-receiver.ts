@@ -11,7 +11,7 @@ export const WEBHOOK_UNAVAILABLE: Answer = json(503, { error: 'unavailable' });
 
 export class WebhookReceiver extends ScriptedReceiver {
   /** First delivery of each id: the parsed body. */
-  readonly deliveries = new Map<string, { type: string; body: Record<string, unknown> }>();
+  readonly deliveries = new Map<string, { type: string; body: Record<string, unknown>; at: number }>();
   readonly duplicates: string[] = [];
   readonly rejected: { reason: string }[] = [];
 
@@ -31,7 +31,7 @@ export class WebhookReceiver extends ScriptedReceiver {
       if (!body || typeof body !== 'object') return json(400, { error: 'not JSON' });
       const id = String(req.headers['holdfast-delivery'] ?? '');
       if (this.deliveries.has(id)) this.duplicates.push(id);
-      else this.deliveries.set(id, { type: String(req.headers['holdfast-event'] ?? ''), body });
+      else this.deliveries.set(id, { type: String(req.headers['holdfast-event'] ?? ''), body, at: Date.now() });
       return json(200, { received: true });
     });
   }
