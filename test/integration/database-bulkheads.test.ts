@@ -77,14 +77,15 @@ test('a request that finds the main pool full waits its bounded time, then gets 
 
 test('a full main pool whose connections keep coming back is waited for past the bound: a burst it drains is served, not answered 503', async () => {
   const pool = app.service(databaseModule).pool;
-  // Each query holds its connection for half the bound; 8 per connection queue up for about 4 bounds in
-  // all, but a connection comes back every half bound or sooner: the queue moves.
-  const holdSeconds = WAIT_TIMEOUT_MS / 2 / 1000;
+  // Each query holds its connection for a sixth of the bound; 16 per connection queue up for more than two
+  // bounds in all, but a connection comes back every sixth of the bound or so: the queue moves (a busy
+  // machine may stall a while, not a whole bound).
+  const holdSeconds = WAIT_TIMEOUT_MS / 6 / 1000;
   const started = Date.now();
   const queries: Promise<unknown>[] = [];
   // One at a time, as requests arrive (pg-pool hands an idle connection over on a later tick, so callers
   // in one tick would all see it idle and never wait).
-  for (let i = 0; i < POOL_MAX * 8; i++) {
+  for (let i = 0; i < POOL_MAX * 16; i++) {
     queries.push(pool.query('SELECT pg_sleep($1)', [holdSeconds]));
     await new Promise((resolve) => setImmediate(resolve));
   }
