@@ -76,15 +76,16 @@ test('a run before the supervisor has reported its replicas decides nothing', as
 });
 
 test('the connection budget stops growth and says so', async () => {
-  // Budget 90 - 10 = 80; storefront 15 + psp 21 + control 14 + payments 15 each: room for two payments processes.
-  const h = harness({ load: { arrivalsPerSecond: 24, providerLatencySeconds: 2, oldestJobAgeSeconds: 30, unfinishedJobs: 400 }, maxConnections: 90 });
+  // Budget 115 - 10 = 105; storefront 15 + psp 21 + control 14 + payments 25 each (main pool, the workers'
+  // own, queue, fault listener): room for two payments processes.
+  const h = harness({ load: { arrivalsPerSecond: 24, providerLatencySeconds: 2, oldestJobAgeSeconds: 30, unfinishedJobs: 400 }, maxConnections: 115 });
   await h.autoscaler.runOnce();
   assert.deepEqual(h.applied, [['payments', 2]]);
   const status = h.autoscaler.status();
   const payments = status.roles.find((r) => r.role === 'payments')!;
   assert.equal(payments.limitedBy?.reason, 'connection-budget');
   assert.match(payments.limitedBy!.message, /fit the database connection budget/);
-  assert.deepEqual(status.connectionBudget && { max: status.connectionBudget.maxConnections, budget: status.connectionBudget.budget }, { max: 90, budget: 80 });
+  assert.deepEqual(status.connectionBudget && { max: status.connectionBudget.maxConnections, budget: status.connectionBudget.budget }, { max: 115, budget: 105 });
 });
 
 test('without a supervisor the autoscaler decides and explains, and applies nothing', async () => {

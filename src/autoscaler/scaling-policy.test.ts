@@ -118,13 +118,14 @@ test('every problem of a policy is listed at once, named by its place: the schem
 
 test('the roles\' minimum replicas must fit the connection budget: max_connections minus the reserve', () => {
   const p = defaultScalingPolicy();
-  // storefront and payments: main pool 10 + queue pool 4 + fault listener 1; psp: 10 + ledger 10 + 1; control: 10 + 4.
-  assert.deepEqual(['storefront', 'payments', 'psp', 'control'].map((r) => connectionsPerReplica(p, r as 'psp')), [15, 15, 21, 14]);
-  assert.equal(connectionsPerReplica(p, 'payments', { dbPoolMax: 20, pspDbPoolMax: 5 }), 25);
+  // storefront: main pool 10 + queue pool 4 + fault listener 1; payments: the same plus the payment
+  // workers' own pool (rolePool('payments'), dbPoolMax: 10); psp: 10 + ledger 10 + 1; control: 10 + 4.
+  assert.deepEqual(['storefront', 'payments', 'psp', 'control'].map((r) => connectionsPerReplica(p, r as 'psp')), [15, 25, 21, 14]);
+  assert.equal(connectionsPerReplica(p, 'payments', { dbPoolMax: 20, pspDbPoolMax: 5 }), 45);
   assert.equal(connectionsPerReplica(parseScalingPolicy({ roles: { payments: { connectionsPerReplica: 7 } } }), 'payments'), 7);
-  assert.deepEqual(scalingPolicyProblems({ database: { maxConnections: 75 } }), []);
-  const [problem] = scalingPolicyProblems({ database: { maxConnections: 74 } });
-  assert.match(problem!, /^database\.maxConnections: the roles' minimum replicas need 65 connections \(storefront 1 x 15, payments 1 x 15, psp 1 x 21, control 1 x 14\), more than max_connections 74 - reserve 10$/);
+  assert.deepEqual(scalingPolicyProblems({ database: { maxConnections: 85 } }), []);
+  const [problem] = scalingPolicyProblems({ database: { maxConnections: 84 } });
+  assert.match(problem!, /^database\.maxConnections: the roles' minimum replicas need 75 connections \(storefront 1 x 15, payments 1 x 25, psp 1 x 21, control 1 x 14\), more than max_connections 84 - reserve 10$/);
   assert.match(scalingPolicyProblems({ database: { maxConnections: 10 } })[0]!, /database\.reserve: 10 leaves nothing/);
 });
 

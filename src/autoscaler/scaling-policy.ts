@@ -158,14 +158,15 @@ const FAULT_LISTENER = 1;
 /**
  * Connections one replica of a role may hold at most: the role's own setting, else what its modules open:
  * the main pool; the queue's pool (every role with the queue: storefront, payments, control); the fault
- * reader's LISTEN connection (storefront, payments, psp); the simulator's ledger pool (psp).
+ * reader's LISTEN connection (storefront, payments, psp); the payment workers' own pool (payments:
+ * `rolePool('payments')`, sized by dbPoolMax too, decision 0022); the simulator's ledger pool (psp).
  */
 export function connectionsPerReplica(policy: ScalingPolicy, role: ScaledRole, pools: ConnectionPools = DEFAULT_POOLS): number {
   const set = policy.roles[role].connectionsPerReplica;
   if (set !== undefined) return set;
   switch (role) {
-    case 'storefront':
-    case 'payments': return pools.dbPoolMax + QUEUE_POOL_MAX + FAULT_LISTENER;
+    case 'storefront': return pools.dbPoolMax + QUEUE_POOL_MAX + FAULT_LISTENER;
+    case 'payments': return 2 * pools.dbPoolMax + QUEUE_POOL_MAX + FAULT_LISTENER; // the main pool and the workers' own
     case 'control': return pools.dbPoolMax + QUEUE_POOL_MAX;
     case 'psp': return pools.dbPoolMax + pools.pspDbPoolMax + FAULT_LISTENER;
   }

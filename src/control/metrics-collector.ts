@@ -1,7 +1,7 @@
 // Scrapes every role's /metrics (and this process' own registry) once a tick, turns cumulative counters
 // and histogram buckets into per-component readings (rate, error ratio, p50/p99 from bucket deltas, mean,
 // per-tick counts for SLOs) and appends them to the bounded window.
-import { registry } from '../platform/observability/metrics.ts';
+import { registry, PROCESS_INSTANCE_HEADER, PROCESS_STARTED_AT_HEADER } from '../platform/observability/metrics.ts';
 import { parsePrometheusText } from '../platform/observability/prometheus-text.ts';
 import { addTotals, cloneTotals, deltaTotals, groupSamples, type GroupTotals } from './signal-groups.ts';
 import { interpolatedQuantile } from '../platform/observability/histogram-quantile.ts';
@@ -12,11 +12,19 @@ export interface ScrapeStatus { target: string; ok: boolean; error?: string; at:
 
 /** Seconds over which the network gap (client-measured minus server-reported call time) is averaged. */
 export const GAP_WINDOW_SECONDS = 10;
+/** A process not seen for this long has stopped (or the kernel never picks it): its totals are dropped. */
+const FORGET_PROCESS_AFTER_MS = 10 * 60_000;
 
 export class MetricsCollector {
   readonly window: SeriesWindow;
   private readonly settings: ControlSettings;
-  private readonly lastByTarget = new Map<string, Map<string, GroupTotals>>();
+  /**
+   * Each process's last totals, by target and the process that answered: one target can be answered by
+   * several processes in turn (storefront replicas sharing a port), each with counters of its own.
+   */
+  private readonly lastByProcess = new Map<string, { totals: Map<string, GroupTotals>; seenAt: number }>();
+  /** When each target was last scraped successfully. */
+  private readonly lastScrapeAt = new Map<string, number>();
   private readonly cumulative = new Map<string, GroupTotals>();
   /** recent cumulative snapshots (for windowed deltas), newest last */
   private readonly recent: { time: number; totals: Map<string, GroupTotals> }[] = [];
@@ -27,11 +35,12 @@ export class MetricsCollector {
     this.window = new SeriesWindow(Math.ceil((settings.windowSeconds * 1000) / settings.intervalMs));
   }
 
-  private async scrapeText(target: string): Promise<string> {
-    if (target === 'self') return registry.metrics();
+  private async scrapeText(target: string): Promise<{ text: string; instance?: string; startedAt?: number }> {
+    if (target === 'self') return { text: await registry.metrics() };
     const res = await fetch(target, { signal: AbortSignal.timeout(Math.max(500, this.settings.intervalMs * 0.8)) });
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    return res.text();
+    const startedAt = Number(res.headers.get(PROCESS_STARTED_AT_HEADER));
+    return { text: await res.text(), instance: res.headers.get(PROCESS_INSTANCE_HEADER) ?? undefined, startedAt: Number.isFinite(startedAt) && startedAt > 0 ? startedAt : undefined };
   }
 
   /** One scrape of every target; returns the readings appended (for tests and the ops API). */
@@ -39,20 +48,30 @@ export class MetricsCollector {
     const targets = [...(this.settings.scrapeSelf ? ['self'] : []), ...this.settings.scrapeTargets];
     const texts = await Promise.all(targets.map(async (t) => {
       try {
-        const text = await this.scrapeText(t);
+        const scraped = await this.scrapeText(t);
         this.status.set(t, { target: t, ok: true, at: nowMs });
-        return { t, text };
+        return { t, ...scraped };
       } catch (err) {
         this.status.set(t, { target: t, ok: false, error: (err as Error).message, at: nowMs });
         return { t, text: undefined };
       }
     }));
     const gauges = new Map<string, number>();
-    for (const { t, text } of texts) {
+    for (const scraped of texts) {
+      const { t, text } = scraped;
       if (text === undefined) continue;
       const totals = groupSamples(parsePrometheusText(text), this.settings.slos);
-      const delta = deltaTotals(this.lastByTarget.get(t), totals);
-      this.lastByTarget.set(t, totals);
+      const key = 'instance' in scraped && scraped.instance ? `${t} ${scraped.instance}` : t;
+      const before = this.lastByProcess.get(key)?.totals;
+      const previousScrape = this.lastScrapeAt.get(t);
+      // A process this target had not shown yet, though it ran before the target's previous scrape (another
+      // replica behind the same port answered until now): what it counted then was never placed in time,
+      // and counting it now would add its whole history to this tick. It starts the count from here.
+      // A process started since (a restart) counts from zero.
+      const joining = !before && previousScrape !== undefined && 'startedAt' in scraped && scraped.startedAt !== undefined && scraped.startedAt <= previousScrape;
+      const delta = joining ? new Map([...totals].filter(([, g]) => g.gauge !== undefined)) : deltaTotals(before, totals);
+      this.lastByProcess.set(key, { totals, seenAt: nowMs });
+      this.lastScrapeAt.set(t, nowMs);
       for (const [key, d] of delta) {
         if (d.gauge === undefined) continue;
         // several processes: queue gauges are the same table seen twice (max), the rest add up
@@ -62,6 +81,7 @@ export class MetricsCollector {
       }
       addTotals(this.cumulative, delta);
     }
+    for (const [key, last] of this.lastByProcess) if (nowMs - last.seenAt > FORGET_PROCESS_AFTER_MS) this.lastByProcess.delete(key);
     const time = nowMs / 1000;
     this.recent.push({ time, totals: cloneTotals(this.cumulative) });
     const keep = Math.max(this.settings.rateWindowSeconds, GAP_WINDOW_SECONDS) * 1000 / this.settings.intervalMs + 2;

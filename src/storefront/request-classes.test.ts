@@ -30,6 +30,8 @@ test('money first, then carts, then browsing, then searches and bots; operations
     [req('GET', '/readyz'), null],
     [req('GET', '/metrics'), null],
     [req('GET', '/api/openapi.json'), null],
+    [req('GET', '/status'), null],
+    [req('GET', '/api/status'), null],
     [req('PUT', '/api/admin/waiting-room'), null],
     [req('POST', '/api/admin/orders/:id/refund'), null],
     [req('GET', '/api/ops/waiting-room'), null],

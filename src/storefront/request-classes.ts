@@ -10,14 +10,17 @@ const AUTOMATED_USER_AGENT = /bot\b|crawl|spider|slurp|facebookexternalhit|bingp
 
 const startsWithSegment = (route: string, prefix: string) => route === prefix || route.startsWith(`${prefix}/`);
 
+/** The public status page: served from an in-memory copy, and read most when the shop is in trouble. */
+const STATUS_ROUTES = new Set(['/status', '/api/status']);
+
 /**
  * The class of a storefront request, or null for requests the limit must never refuse (health,
- * readiness, metrics, the ops and admin APIs, the OpenAPI document, static assets): those answer whatever
- * the load, or nobody can see or fix it.
+ * readiness, metrics, the ops and admin APIs, the OpenAPI document, static assets, the status page):
+ * those answer whatever the load, or nobody can see or fix it (nor learn why the shop is slow).
  */
 export function classifyStorefrontRequest(req: RequestToClassify): RequestClass | null {
   const { method, route } = req;
-  if (!isShopperRoute(route) || startsWithSegment(route, '/ops') || route.startsWith('/assets/') || route.startsWith('/images/')) return null;
+  if (!isShopperRoute(route) || startsWithSegment(route, '/ops') || route.startsWith('/assets/') || route.startsWith('/images/') || STATUS_ROUTES.has(route)) return null;
   // Money and promises already made: placing the order, its status, paying again.
   if (route === '/api/checkout' || route === '/checkout' || route.startsWith('/api/orders/') || route.startsWith('/orders/')) return 'critical_plus';
   if (startsWithSegment(route, '/api/carts') || startsWithSegment(route, '/cart')) return 'critical';

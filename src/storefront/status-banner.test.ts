@@ -1,7 +1,7 @@
 // The status banner goes at the top of a shop page's main landmark, and nowhere else.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withStatusBanner } from './status-banner.ts';
+import { withStatusBanner, statusBannerHook } from './status-banner.ts';
 
 const PAGE = '<body><header></header><main id="main" class="wrap" tabindex="-1">\n<h1>Shop</h1></main></body>';
 const BANNER = '<div class="notice info status-banner" role="status"><p>Payments are slow</p></div>';
@@ -25,4 +25,17 @@ test('left alone: no banner, JSON, /status itself, a stream', () => {
   assert.equal(withStatusBanner('/', 'text/html', stream, BANNER), stream);
   const bytes = Buffer.from(PAGE);
   assert.equal(withStatusBanner('/', 'text/html', bytes, ''), bytes);
+});
+
+test('the hook on every response is synchronous: no promise per response, the payload handed on at once', () => {
+  let banner = '';
+  const hook = statusBannerHook(() => banner);
+  const reply = { getHeader: () => 'text/html; charset=utf-8' };
+  let handedOn: unknown;
+  const returned = (hook as (...a: unknown[]) => unknown)({ url: '/' }, reply, PAGE, (_err: unknown, p: unknown) => { handedOn = p; });
+  assert.equal(returned, undefined, 'an async hook returns a promise');
+  assert.equal(handedOn, PAGE);
+  banner = BANNER;
+  hook({ url: '/' }, reply, PAGE, (_err, p) => { handedOn = p; });
+  assert.ok(String(handedOn).includes(BANNER));
 });

@@ -14,7 +14,7 @@ import { statusPageModule } from '../incidents/index.ts';
 import { storefrontPages } from './storefront-pages.ts';
 import { classifyStorefrontRequest } from './request-classes.ts';
 import { setRequestClassifier } from '../platform/http/http-server.ts';
-import { withStatusBanner } from './status-banner.ts';
+import { statusBannerHook } from './status-banner.ts';
 
 export const storefrontModule = defineModule({
   name: 'storefront',
@@ -26,7 +26,7 @@ export const storefrontModule = defineModule({
     // The storefront role's requests, its JSON API included, are limited by class (when the limit is on).
     setRequestClassifier(server, classifyStorefrontRequest);
     // while checkout or payments are not operational, every page says so (and links to /status)
-    server.addHook('onSend', (req, reply, payload, done) => { done(null, withStatusBanner(req.url, reply.getHeader('content-type'), payload, deps.status.bannerHtml())); });
+    server.addHook('onSend', statusBannerHook(() => deps.status.bannerHtml()));
     // The cart and order cookies are signed with the admin token's hash (a secret every replica shares).
     // Cookies are parsed on demand (see storefront-cookies.ts): only the cart, checkout and order pages
     // read them, so no other request pays for parsing its Cookie header.

@@ -287,7 +287,7 @@ test('the JSON form: 429, Retry-After, and exactly the documented fields', () =>
 test('never queued: operations, assets, a shopper\'s own order, and the cart and checkout of a shopper already shopping', () => {
   const req = (path: string, extra: Partial<{ hasValidOrderToken: boolean; hasCart: boolean }> = {}) =>
     isExemptFromWaitingRoom({ method: 'GET', path, hasValidOrderToken: false, hasCart: false, ...extra });
-  for (const p of ['/healthz', '/readyz', '/metrics', '/api/ops/waiting-room', '/api/admin/waiting-room', '/assets/storefront.1.css', '/images/products/a.svg']) assert.equal(req(p), true, p);
+  for (const p of ['/healthz', '/readyz', '/metrics', '/api/ops/waiting-room', '/api/admin/waiting-room', '/assets/storefront.1.css', '/images/products/a.svg', '/status', '/api/status']) assert.equal(req(p), true, p);
   assert.equal(req('/orders/abc'), false, 'an order page without its token queues like any page');
   assert.equal(req('/orders/abc', { hasValidOrderToken: true }), true);
   assert.equal(req('/api/orders/abc', { hasValidOrderToken: true }), true);

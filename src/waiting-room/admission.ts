@@ -317,13 +317,15 @@ export interface RoomScopeRequest {
 
 /**
  * Requests the room never holds: operations (health, readiness, metrics, ops and admin APIs), static
- * assets, a shopper's own order (page and API, with its token), and the cart and checkout of a shopper
- * who is already shopping, so that nobody who got in is stopped from paying.
+ * assets, the public status page (`/status`, `/api/status`: what a shopper reads to learn why the shop is
+ * slow or queueing, from an in-memory copy), a shopper's own order (page and API, with its token), and the
+ * cart and checkout of a shopper who is already shopping, so that nobody who got in is stopped from paying.
  */
 export function isExemptFromWaitingRoom(req: RoomScopeRequest): boolean {
   const p = req.path;
   if (p === '/healthz' || p === '/readyz' || p === '/metrics' || p === '/api/openapi.json' || p.startsWith('/api/ops/') || p.startsWith('/api/admin/')
-    || p === '/ops' || p.startsWith('/ops/') || p.startsWith('/assets/') || p.startsWith('/images/') || p === '/favicon.ico') return true;
+    || p === '/ops' || p.startsWith('/ops/') || p.startsWith('/assets/') || p.startsWith('/images/') || p === '/favicon.ico'
+    || p === '/status' || p === '/api/status') return true;
   if ((p.startsWith('/orders/') || p.startsWith('/api/orders/')) && req.hasValidOrderToken) return true;
   if (req.hasCart && (p === '/cart' || p.startsWith('/cart/') || p.startsWith('/api/carts/') || p === '/checkout' || p === '/api/checkout')) return true;
   return false;

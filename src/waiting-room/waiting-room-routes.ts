@@ -31,24 +31,29 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
   const signedValid = (raw: string | undefined) => raw !== undefined && signer.unsign(raw).valid;
   // `mode: auto` times the shopper requests the room let through (not operations, assets or waiting pages).
   const timed = new WeakSet<FastifyRequest>();
+  // Every hook here is synchronous when the room is off (the default): no promise nor microtask turn per
+  // request, nothing read, nothing set.
   // A completed checkout (the API's 202, the form's 303 to the order page) may end the shopper's session.
   app.addHook('onSend', (req, reply, payload, done) => {
     if (room.isOff() || req.method !== 'POST') return done(null, payload);
     const path = req.url.split('?')[0];
     const completed = (path === '/api/checkout' && reply.statusCode === 202) || (path === '/checkout' && reply.statusCode === 303);
-    if (!completed || !req.headers.cookie) return done(null, payload);
-    if (room.revokeAfterCheckout(parseCookie(req.headers.cookie)[WAITING_ROOM_COOKIE], Date.now())) {
+    if (completed && req.headers.cookie && room.revokeAfterCheckout(parseCookie(req.headers.cookie)[WAITING_ROOM_COOKIE], Date.now())) {
       appendSetCookie(reply, stringifySetCookie({ name: WAITING_ROOM_COOKIE, value: '', path: '/', httpOnly: true, sameSite: 'lax', maxAge: 0 }));
     }
-    return done(null, payload);
+    done(null, payload);
   });
   app.addHook('onResponse', (req, reply, done) => {
     if (timed.has(req)) room.recordLatency(reply.elapsedTime, Date.now());
     done();
   });
-  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onRequest', (req, reply, done) => {
     // Off (the default): nothing is read, nothing is set; the shop behaves as without a room.
-    if (room.isOff()) return;
+    if (room.isOff()) return done();
+    // A request the room answered (the waiting page, its JSON) goes no further: done is not called.
+    admitOrQueue(req, reply).then(() => { if (!reply.sent) done(); }, done);
+  });
+  async function admitOrQueue(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -76,7 +81,7 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
     const page = waitingPage(decision.status, { statusCode: room.effective(now).queueingStatusCode, now, requestedPath: path });
     waitingRoomQueued.inc({ form: decision.kind === 'reject' ? 'closed' : 'page' });
     return reply.code(page.statusCode).headers(page.headers).send(page.html);
-  });
+  }
 }
 
 function setPass(req: FastifyRequest, reply: FastifyReply, room: WaitingRoom, pass: WaitingRoomPass, now: number): void {

@@ -46,7 +46,7 @@ export const databaseConfig = defineConfigSlice({
   databaseUrl: Type.Optional(Type.String({ description: 'External PostgreSQL 14+; unset: the embedded server', pattern: '^postgres(ql)?://' })),
   embeddedPostgresPort: Type.Integer({ description: 'TCP port of the embedded PostgreSQL on 127.0.0.1 (tools such as psql: `holdfast db url` prints the connection string)', default: 54329, minimum: 1, maximum: 65535 }),
   dbPoolMax: Type.Integer({ description: 'Connections in each pool of a process: the main pool (platform, storefront) and, where the role runs, the payment workers\' own', default: 10, minimum: 1, maximum: 500 }),
-  dbPoolWaitTimeoutMs: Type.Integer({ description: 'Longest a request waits for a connection of the main pool when every connection is busy; past it the request fails fast with 503 DATABASE_BUSY (0: wait up to the connect timeout, 10 s). 5 s is past every SLO, so nothing that waits that long was going to be a good answer, yet a burst of checkouts contending for the same stock rows on a small machine still gets through', default: 5000, minimum: 0, maximum: 60_000 }),
+  dbPoolWaitTimeoutMs: Type.Integer({ description: 'How long the main pool may hand no connection back while requests wait for one (every connection busy, none released): past it they fail fast with 503 DATABASE_BUSY; a queue that keeps moving is waited for up to the connect timeout, 10 s (0: no bound but that)', default: 1000, minimum: 0, maximum: 60_000 }),
 }, {
   HOLDFAST_DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',

@@ -59,20 +59,32 @@ export function createPool(connectionString: string, max: number, applicationNam
 type ConnectCallback = (err: Error | undefined, client: pg.PoolClient | undefined, release: (err?: Error | boolean) => void) => void;
 
 /**
- * A pool whose callers wait at most waitTimeoutMs for a connection when all are in use (a bulkhead's
- * bounded queue). pg-pool bounds that wait only by connectionTimeoutMillis, which also bounds opening a
- * new connection (10 s, for networks that drop packets): too long for a request, which by then has
- * become part of a pile. Only the wait for a busy pool is bounded here; opening a connection keeps its
- * own timeout. A caller that gives up leaves its place in pg-pool's queue: when a connection reaches it,
- * it is handed straight back (no query runs on it).
+ * A pool whose callers give up waiting for a connection when every connection is in use and none has
+ * come back for waitTimeoutMs: the pool is stuck (its connections are held by slow work), and a queue
+ * that does not move only grows; the caller gets DATABASE_BUSY at once instead of joining the pile.
+ * While connections keep coming back the queue is moving and its callers keep their places, up to
+ * pg-pool's own bound for the wait (connectionTimeoutMillis, 10 s, as before the bound existed), past
+ * which they get DATABASE_BUSY too: a burst the shop drains (200 checkouts for one product, serialised on
+ * its stock row, test/integration/oversell.test.ts) is served, not answered 503. pg-pool's
+ * connectionTimeoutMillis alone also bounds opening a new connection (10 s, for networks that drop
+ * packets), which it must keep. A caller that gives up leaves its place in pg-pool's queue: when a
+ * connection reaches it, it is handed straight back (no query runs on it).
  */
 class BoundedWaitPool extends pg.Pool {
   readonly #waitTimeoutMs: number;
   readonly #name: string;
+  /** When a connection last came back to the pool (performance.now()). */
+  #lastRelease = 0;
   constructor(settings: pg.PoolConfig, waitTimeoutMs: number, name: string) {
     super(settings);
     this.#waitTimeoutMs = waitTimeoutMs;
     this.#name = name;
+    this.on('release', () => { this.#lastRelease = performance.now(); });
+  }
+
+  #busy(): Error {
+    if (metricsSettings.dbEnabled) dbPoolWaitTimeouts.inc({ pool: this.#name });
+    return DatabaseErrors.DATABASE_BUSY();
   }
 
   override connect(): Promise<pg.PoolClient>;
@@ -84,15 +96,18 @@ class BoundedWaitPool extends pg.Pool {
     }
     const waited = new Promise<pg.PoolClient>((resolve, reject) => {
       let gaveUp = false;
-      const timer = setTimeout(() => {
+      const giveUpUnlessMoving = () => {
+        const sinceRelease = performance.now() - this.#lastRelease;
+        if (sinceRelease < this.#waitTimeoutMs) { timer = setTimeout(giveUpUnlessMoving, this.#waitTimeoutMs - sinceRelease); return; }
         gaveUp = true;
-        if (metricsSettings.dbEnabled) dbPoolWaitTimeouts.inc({ pool: this.#name });
-        reject(DatabaseErrors.DATABASE_BUSY());
-      }, this.#waitTimeoutMs);
+        reject(this.#busy());
+      };
+      let timer = setTimeout(giveUpUnlessMoving, this.#waitTimeoutMs);
       super.connect((err, client, release) => {
         clearTimeout(timer);
         if (gaveUp) { if (!err) release(); return; }
-        if (err) reject(err);
+        // pg-pool's own bound on the wait (its connect timeout): the queue moved, too slowly. Load, not an outage.
+        if (err) reject(err.message === PG_POOL_WAIT_TIMEOUT ? this.#busy() : err);
         else resolve(client!);
       });
     });
@@ -100,6 +115,9 @@ class BoundedWaitPool extends pg.Pool {
     waited.then((client) => callback(undefined, client, (e) => client.release(e)), (err: Error) => callback(err, undefined, () => {}));
   }
 }
+
+/** pg-pool's error for a caller that waited connectionTimeoutMillis (node_modules/pg-pool/index.js). */
+const PG_POOL_WAIT_TIMEOUT = 'timeout exceeded when trying to connect';
 
 /**
  * Says how long to hold a named query's connection before it runs (fault injection: db.slow), or

@@ -1,7 +1,7 @@
 // Liveness, readiness, metrics and the OpenAPI document, served by every role's HTTP server.
 import { Type } from 'typebox';
 import type { HttpServer } from './http-server.ts';
-import { registry } from '../observability/metrics.ts';
+import { registry, PROCESS_INSTANCE_HEADER, PROCESS_STARTED_AT_HEADER, PROCESS_INSTANCE, PROCESS_STARTED_AT } from '../observability/metrics.ts';
 
 export interface Readiness {
   /** Every module has started. */
@@ -31,6 +31,8 @@ export function registerOperationalRoutes(app: HttpServer, readiness: Readiness)
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
     reply.header('content-type', registry.contentType);
+    reply.header(PROCESS_INSTANCE_HEADER, PROCESS_INSTANCE);
+    reply.header(PROCESS_STARTED_AT_HEADER, String(PROCESS_STARTED_AT));
     return registry.metrics();
   });
 

@@ -4,11 +4,24 @@
 // (src/telemetry); names are part of the public contract (docs/observability.md). Each series carries a
 // `service` label naming the role that emits it.
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { randomUUID } from 'node:crypto';
 import client from 'prom-client';
 import { METRICS, METRIC_PREFIX } from '../../telemetry/index.ts';
 import { LabelledHistogram } from './labelled-histogram.ts';
 
 export const registry = new client.Registry();
+
+/**
+ * Which process answered a scrape of /metrics (headers of the response), and when it started: several
+ * processes can answer on one address (storefront replicas sharing a port with SO_REUSEPORT under
+ * `holdfast start --autoscale`), and a scraper must not read one process's counters as the continuation of
+ * another's (src/control/metrics-collector.ts).
+ */
+export const PROCESS_INSTANCE_HEADER = 'x-holdfast-instance';
+export const PROCESS_STARTED_AT_HEADER = 'x-holdfast-started-at';
+export const PROCESS_INSTANCE = randomUUID();
+/** Epoch milliseconds. */
+export const PROCESS_STARTED_AT = Math.round(performance.timeOrigin);
 
 let defaultsCollected = false;
 /** Sets the process-wide `service` label and starts process metrics (CPU, memory, event loop lag). */
