@@ -36,3 +36,17 @@ export function changesBeforeSignal(changes: readonly RecentChange[], signalStar
 export function changeText(m: ChangeMention): string {
   return `change: ${m.summary} ${m.secondsBeforeSignal > 0 ? `${m.secondsBeforeSignal} s before` : 'at'} the first signal`;
 }
+
+/**
+ * The root-cause candidate (src/control/live-rca.ts) a change acts on, if any: a fault by its catalog
+ * prefix (`psp.latency` acts on the payment provider), a process, version or scaling change by its role.
+ */
+export function candidateOfChange(change: { kind: string; subject: string }): string | undefined {
+  const byRole: Record<string, string> = { storefront: 'storefront', payments: 'payments', psp: 'payment-provider' };
+  if (change.kind === 'fault.set') {
+    const byFaultPrefix: Record<string, string> = { psp: 'payment-provider', payments: 'payments', db: 'database', storefront: 'storefront', network: 'network' };
+    return byFaultPrefix[change.subject.split('.')[0]!];
+  }
+  if (['process.restarted', 'process.exited', 'version.changed', 'scaling.decided'].includes(change.kind)) return byRole[change.subject];
+  return undefined;
+}

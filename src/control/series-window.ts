@@ -4,6 +4,28 @@
 
 export interface SeriesSlice { timestamps: number[]; values: number[] }
 
+/** What the root-cause analysis reads of a window. */
+export interface ReadingsView {
+  names(): string[];
+  slice(name: string, from?: number): SeriesSlice;
+}
+
+/**
+ * The window with the readings inside `periods` (unix s, inclusive) left out (NaN, as if not read): an
+ * earlier incident's readings are not a baseline.
+ */
+export function withoutPeriods(window: ReadingsView, periods: readonly { from: number; to: number }[]): ReadingsView {
+  if (!periods.length) return window;
+  const inside = (t: number) => periods.some((p) => t >= p.from && t <= p.to);
+  return {
+    names: () => window.names(),
+    slice: (name, from) => {
+      const s = window.slice(name, from);
+      return { timestamps: s.timestamps, values: s.values.map((v, i) => (inside(s.timestamps[i]!) ? NaN : v)) };
+    },
+  };
+}
+
 export class SeriesWindow {
   readonly capacity: number;
   readonly maxSeries: number;
