@@ -12,7 +12,7 @@ import { analyseWindow, formatSeconds, type RcaFinding } from './live-rca.ts';
 import { SpanStore } from './span-store.ts';
 import { withoutPeriods } from './series-window.ts';
 import { breakdown, compareBreakdowns } from './trace-breakdown.ts';
-import { changesBeforeSignal, changeText, CHANGE_LOOKBACK_SECONDS, type RecentChange } from './change-context.ts';
+import { changesBeforeSignal, changeText, rankingSplit, CHANGE_LOOKBACK_SECONDS, type RecentChange } from './change-context.ts';
 
 /** Spans kept for the analysis: at a few hundred spans a second, the last several minutes. */
 const SPAN_CAPACITY = 100_000;
@@ -310,9 +310,10 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
       const from = st.faultStart - this.settings.detector.baselineSeconds;
       // what changed just before the first signal: at low traffic the metrics alone may not say
       const changes = changesBeforeSignal(this.recentChanges, st.faultStart);
-      const finding = recent && !st.refined && now - Date.parse(recent.createdAt) / 1000 < 3 && Math.abs(Date.parse(recent.faultStart) / 1000 - st.faultStart) < 10
+      const split = rankingSplit(st.faultStart, changes, POOLED_WINDOW_SECONDS);
+      const finding = recent && !st.refined && now - Date.parse(recent.createdAt) / 1000 < 3 && Math.abs(Date.parse(recent.faultStart) / 1000 - split) < 10
         ? recent
-        : analyseWindow(withoutPeriods(this.collector.window, this.earlierTrouble(st.faultStart)), st.alert.id, st.faultStart, from,
+        : analyseWindow(withoutPeriods(this.collector.window, this.earlierTrouble(split)), st.alert.id, split, split - this.settings.detector.baselineSeconds,
           { quantileSeconds: this.settings.rateWindowSeconds, gapSeconds: GAP_WINDOW_SECONDS }, changes);
       if (finding !== recent) {
         // the traces' view, when roles export spans here: whose own time per trace grew
