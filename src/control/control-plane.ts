@@ -72,7 +72,7 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
   private readonly active = new Map<string, AlertState>();
   private readonly history: Alert[] = [];
   private readonly findings: RcaFinding[] = [];
-  /** resolved alerts' spans (unix s): from the first anomalous reading to the resolution */
+  /** resolved detector alerts' spans (unix s): from the first anomalous reading to the resolution */
   private readonly resolvedTrouble: { from: number; to: number }[] = [];
   /** the change log's recent events, fed by the control module (noteChanges) */
   private recentChanges: RecentChange[] = [];
@@ -166,7 +166,7 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
       return rates;
     };
     // an earlier incident's readings are not a baseline (see earlierTrouble)
-    const trouble = this.earlierTrouble(now - d.guardSeconds);
+    const trouble = this.earlierTrouble(now - d.guardSeconds, POOLED_WINDOW_SECONDS);
     const inEarlierTrouble = (t: number) => trouble.some((p) => t >= p.from && t <= p.to);
     for (const subject of DETECTION_SUBJECTS) {
       const service = serviceOfSubject(subject);
@@ -273,7 +273,9 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
       if (!quiet.has(key)) continue;
       st.quietSince ??= now;
       if (now - st.quietSince < this.settings.detector.resolveAfterSeconds) continue;
-      this.resolvedTrouble.push({ from: st.faultStart, to: now });
+      // a burn-rate alert's long windows keep it firing for minutes after the trouble: only the
+      // detector's alerts (resolved 15 s after their signal calmed) bound a period of trouble
+      if (!key.startsWith('slo:')) this.resolvedTrouble.push({ from: st.faultStart, to: now });
       if (this.resolvedTrouble.length > MAX_HISTORY) this.resolvedTrouble.shift();
       st.alert.state = 'resolved';
       st.alert.resolvedAt = new Date(now * 1000).toISOString();
@@ -286,15 +288,16 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
   }
 
   /**
-   * Periods before `signalStart` that are not a baseline: earlier alerts from their first anomalous reading
-   * to their resolution, and faults from being set to being cleared. Each runs on by the longest span a
-   * reading summarises (a reading just after a fault still holds its slow calls). Without this, an
+   * Periods before `signalStart` that are not a baseline: earlier detector alerts from their first anomalous
+   * reading to their resolution, and faults from being set to being cleared, run on by `tail` seconds, the
+   * longest span the readings judged summarise (a reading just after a fault still holds its slow calls:
+   * 30 s for the pooled medians, 10 s for the ranking's series, the network gap's). Without this, an
    * incident minutes after another compares against the first one's readings, and at low traffic those
    * can make up a large share of the baseline.
    */
-  private earlierTrouble(signalStart: number): { from: number; to: number }[] {
-    const tail = POOLED_WINDOW_SECONDS;
-    const periods = this.resolvedTrouble.map((p) => ({ from: p.from, to: p.to + tail }));
+  private earlierTrouble(signalStart: number, tail: number): { from: number; to: number }[] {
+    // an alert resolves only after its signal has been calm for a while: its span needs no tail
+    const periods = [...this.resolvedTrouble];
     for (const set of this.recentChanges) {
       if (set.kind !== 'fault.set') continue;
       const cleared = this.recentChanges.find((c) => c.kind === 'fault.cleared' && c.subject === set.subject && c.at >= set.at);
@@ -313,7 +316,7 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
       const split = rankingSplit(st.faultStart, changes, POOLED_WINDOW_SECONDS);
       const finding = recent && !st.refined && now - Date.parse(recent.createdAt) / 1000 < 3 && Math.abs(Date.parse(recent.faultStart) / 1000 - split) < 10
         ? recent
-        : analyseWindow(withoutPeriods(this.collector.window, this.earlierTrouble(split)), st.alert.id, split, split - this.settings.detector.baselineSeconds,
+        : analyseWindow(withoutPeriods(this.collector.window, this.earlierTrouble(split, Math.max(this.settings.rateWindowSeconds, GAP_WINDOW_SECONDS))), st.alert.id, split, split - this.settings.detector.baselineSeconds,
           { quantileSeconds: this.settings.rateWindowSeconds, gapSeconds: GAP_WINDOW_SECONDS }, changes);
       if (finding !== recent) {
         // the traces' view, when roles export spans here: whose own time per trace grew

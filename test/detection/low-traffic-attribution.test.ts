@@ -76,8 +76,8 @@ test(`psp.latency at mixed --rate 5: the first alert names the payment provider 
     let named = 0;
     for (let run = 1; run <= RUNS; run++) {
       await waitForQuiet(shop, 60_000);
-      // a fault-free stretch under load before each fault
-      await sleep(run === 1 ? 40_000 : 20_000);
+      // a fault-free stretch under load before each fault (the earlier faults' readings are not a baseline)
+      await sleep(run === 1 ? 40_000 : 45_000);
       const setAt = Date.now();
       await setFault(shop.url, shop.adminToken, 'psp.latency', { latencyMs: 2000 });
       const r = await firstFinding(setAt, NAMED_WITHIN_SECONDS * 1000);
