@@ -11,8 +11,10 @@ export interface ReadingsView {
 }
 
 /**
- * The window with the readings inside `periods` (unix s, inclusive) left out (NaN, as if not read): an
- * earlier incident's readings are not a baseline.
+ * The window without the readings inside `periods` (unix s, inclusive): an earlier incident's readings are
+ * not a baseline. The rows are removed, not blanked, so that rules counting a series' readings against the
+ * rows of its baseline (the ranking judges a metric only with readings in a quarter of them) count the
+ * rows that remain: with faults a minute apart, blanked rows left no metric judged.
  */
 export function withoutPeriods(window: ReadingsView, periods: readonly { from: number; to: number }[]): ReadingsView {
   if (!periods.length) return window;
@@ -21,7 +23,8 @@ export function withoutPeriods(window: ReadingsView, periods: readonly { from: n
     names: () => window.names(),
     slice: (name, from) => {
       const s = window.slice(name, from);
-      return { timestamps: s.timestamps, values: s.values.map((v, i) => (inside(s.timestamps[i]!) ? NaN : v)) };
+      const keep = s.timestamps.map((t) => !inside(t));
+      return { timestamps: s.timestamps.filter((_, i) => keep[i]), values: s.values.filter((_, i) => keep[i]) };
     },
   };
 }
