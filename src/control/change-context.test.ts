@@ -2,7 +2,7 @@
 // a change recorded a moment after the estimated onset included, a cleared fault or an older change not.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { changesBeforeSignal, changeText, CHANGE_LOOKBACK_SECONDS } from './change-context.ts';
+import { candidateOfChange, rankingSplit, changesBeforeSignal, changeText, CHANGE_LOOKBACK_SECONDS } from './change-context.ts';
 import { ControlPlane } from './control-plane.ts';
 import { controlSettings } from './control-config.ts';
 
@@ -31,4 +31,28 @@ test('the control plane keeps the recent changes it is fed, once each, and drops
   plane.noteChanges([change(1, T - 10, 'fault.set', 'psp.latency set')], now);
   plane.noteChanges([change(1, T - 10, 'fault.set', 'psp.latency set'), change(2, T - 100_000, 'fault.set', 'old set')], now);
   assert.deepEqual((plane as unknown as { recentChanges: { id: number }[] }).recentChanges.map((c) => c.id), [1]);
+});
+
+test('the candidate a change acts on: a fault by its catalog prefix, a process change by its role, else none', () => {
+  const on = (kind: string, subject: string) => candidateOfChange({ kind, subject });
+  assert.equal(on('fault.set', 'psp.latency'), 'payment-provider');
+  assert.equal(on('fault.set', 'psp.errors'), 'payment-provider');
+  assert.equal(on('fault.set', 'db.slow'), 'database');
+  assert.equal(on('fault.set', 'payments.cpu'), 'payments');
+  assert.equal(on('fault.set', 'storefront.latency'), 'storefront');
+  assert.equal(on('fault.set', 'network.latency'), 'network');
+  assert.equal(on('process.restarted', 'payments'), 'payments');
+  assert.equal(on('version.changed', 'psp'), 'payment-provider');
+  assert.equal(on('fault.cleared', 'psp.latency'), undefined);
+  assert.equal(on('waiting_room.state_changed', 'waiting-room'), undefined);
+  assert.equal(on('process.restarted', 'control'), undefined);
+});
+
+test('the ranking splits at a change within the onset\'s blur, else at the onset', () => {
+  const mention = (at: number) => changesBeforeSignal([change(1, at, 'fault.set', 'psp.latency set')], T);
+  assert.equal(rankingSplit(T, mention(T - 8), 30), T - 8);
+  assert.equal(rankingSplit(T, mention(T - 120), 30), T);
+  // recorded just after the onset estimate: the onset stays
+  assert.equal(rankingSplit(T, mention(T + 2), 30), T);
+  assert.equal(rankingSplit(T, [], 30), T);
 });

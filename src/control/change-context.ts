@@ -36,3 +36,31 @@ export function changesBeforeSignal(changes: readonly RecentChange[], signalStar
 export function changeText(m: ChangeMention): string {
   return `change: ${m.summary} ${m.secondsBeforeSignal > 0 ? `${m.secondsBeforeSignal} s before` : 'at'} the first signal`;
 }
+
+/**
+ * The root-cause candidate (src/control/live-rca.ts) a change acts on, if any: a fault by its catalog
+ * prefix (`psp.latency` acts on the payment provider), a process, version or scaling change by its role.
+ */
+export function candidateOfChange(change: { kind: string; subject: string }): string | undefined {
+  const byRole: Record<string, string> = { storefront: 'storefront', payments: 'payments', psp: 'payment-provider' };
+  if (change.kind === 'fault.set') {
+    const byFaultPrefix: Record<string, string> = { psp: 'payment-provider', payments: 'payments', db: 'database', storefront: 'storefront', network: 'network' };
+    return byFaultPrefix[change.subject.split('.')[0]!];
+  }
+  if (['process.restarted', 'process.exited', 'version.changed', 'scaling.decided'].includes(change.kind)) return byRole[change.subject];
+  return undefined;
+}
+
+/**
+ * Where the ranking splits before from after (unix s). The estimated onset is only as sharp as the
+ * readings it comes from: a pooled median or a burn rate's count of slow events can place it many seconds
+ * after the change that started it, and the readings in between would then count as baseline (a
+ * dependency already slow "before the fault" scores nothing). The latest causal change, when it came
+ * within `blurSeconds` before the onset, is the better split; otherwise the onset is.
+ */
+export function rankingSplit(onset: number, changes: readonly ChangeMention[], blurSeconds: number): number {
+  const latest = changes[0];
+  if (!latest) return onset;
+  const at = Date.parse(latest.at) / 1000;
+  return onset - at <= blurSeconds ? Math.min(onset, at) : onset;
+}

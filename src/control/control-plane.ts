@@ -5,13 +5,14 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../platform/observability/logger.ts';
 import type { ControlSettings } from './control-config.ts';
-import { GAP_WINDOW_SECONDS, MetricsCollector } from './metrics-collector.ts';
-import { changeScore, type ChangeScore, type SignalKind } from './change-detector.ts';
+import { GAP_WINDOW_SECONDS, MetricsCollector, POOLED_WINDOW_SECONDS } from './metrics-collector.ts';
+import { changeScore, medianOf, type ChangeScore, type SignalKind } from './change-detector.ts';
 import { evaluateBurn } from './slo-burn.ts';
 import { analyseWindow, formatSeconds, type RcaFinding } from './live-rca.ts';
 import { SpanStore } from './span-store.ts';
+import { withoutPeriods } from './series-window.ts';
 import { breakdown, compareBreakdowns } from './trace-breakdown.ts';
-import { changesBeforeSignal, changeText, CHANGE_LOOKBACK_SECONDS, type RecentChange } from './change-context.ts';
+import { changesBeforeSignal, changeText, rankingSplit, CHANGE_LOOKBACK_SECONDS, type RecentChange } from './change-context.ts';
 
 /** Spans kept for the analysis: at a few hundred spans a second, the last several minutes. */
 const SPAN_CAPACITY = 100_000;
@@ -57,6 +58,8 @@ interface AlertState {
 
 const MAX_HISTORY = 200;
 const DETECTION_SUBJECTS = ['storefront', 'payments', 'provider', 'psp', 'database'];
+/** The median over the collector's pooled readings (POOLED_WINDOW_SECONDS): judged only where 5 s readings are too sparse. */
+const POOLED_P50 = 'p50-pooled';
 /** Where shoppers enter the shop: its request rate is the traffic a surge multiplies. */
 const ENTRY_SUBJECT = 'storefront';
 
@@ -69,6 +72,8 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
   private readonly active = new Map<string, AlertState>();
   private readonly history: Alert[] = [];
   private readonly findings: RcaFinding[] = [];
+  /** resolved detector alerts' spans (unix s): from the first anomalous reading to the resolution */
+  private readonly resolvedTrouble: { from: number; to: number }[] = [];
   /** the change log's recent events, fed by the control module (noteChanges) */
   private recentChanges: RecentChange[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -160,34 +165,44 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
       }
       return rates;
     };
+    // an earlier incident's readings are not a baseline (see earlierTrouble)
+    const trouble = this.earlierTrouble(now - d.guardSeconds, POOLED_WINDOW_SECONDS);
+    const inEarlierTrouble = (t: number) => trouble.some((p) => t >= p.from && t <= p.to);
     for (const subject of DETECTION_SUBJECTS) {
       const service = serviceOfSubject(subject);
       if (!service) continue;
       // p50 as well as p99: at a few requests per window p99 is the slowest one, and a degradation of
       // every call shows first and clearest in the median
-      for (const [kind, stat] of [['latency', 'p99'], ['latency', 'p50'], ['errors', 'err']] as const) {
+      for (const [kind, stat] of [['latency', 'p99'], ['latency', 'p50'], ['latency', POOLED_P50], ['errors', 'err']] as const) {
         const key = `${kind}:${service}`;
         const state = this.active.get(key);
         const baselineEnd = state ? state.faultStart - step : now - d.guardSeconds;
         const from = baselineEnd - d.baselineSeconds;
+        const pooled = stat === POOLED_P50;
+        const rateSeries = pooled ? `${subject}|rate-pooled` : `${subject}|rate`;
+        const currentRate = w.last(rateSeries, d.currentReadings);
+        // The pooled median stands in for the 5 s one only where that holds too few events to be judged
+        // (low traffic); with traffic enough, the 5 s readings are the faster and the only judge.
+        if (pooled && medianOf(w.last(`${subject}|rate`, d.currentReadings)) * this.settings.rateWindowSeconds * 0.5 >= d.minTailEvents) continue;
         const series = `${subject}|${stat}`;
         const all = w.slice(series, from);
-        const rate = w.slice(`${subject}|rate`, from);
-        const baseline = all.values.filter((_, i) => all.timestamps[i]! < baselineEnd);
+        const rate = w.slice(rateSeries, from);
+        const baseline = all.values.filter((_, i) => all.timestamps[i]! < baselineEnd && !inEarlierTrouble(all.timestamps[i]!));
         const baselineRate = rate.values.filter((_, i) => rate.timestamps[i]! < baselineEnd);
         const current = w.last(series, d.currentReadings);
-        const currentRate = w.last(`${subject}|rate`, d.currentReadings);
         const s = changeScore({
-          kind, baseline, current, baselineRate, currentRate, readingSeconds: this.settings.rateWindowSeconds,
+          kind, baseline, current, baselineRate, currentRate, readingSeconds: pooled ? POOLED_WINDOW_SECONDS : this.settings.rateWindowSeconds,
           ...(stat === 'err' ? {} : { quantile: stat === 'p99' ? 0.99 : 0.5 }),
           entryBaselineRate: entryBaselineRate(baselineEnd), entryCurrentRate,
         }, d);
         if (s.anomalous) {
           const prev = found.get(key);
           if (!prev || s.score > prev.s.score) {
+            // a pooled reading lags the change by up to its span: the onset is read from the 5 s medians
+            const onsetSeries = pooled ? w.slice(`${subject}|p50`, from) : all;
             found.set(key, {
-              name: kind === 'latency' ? 'LatencyDegradation' : 'ErrorRatioDegradation', service, subject, kind, stat, s,
-              faultStart: state?.faultStart ?? onsetOf(all.timestamps, all.values, s.baseline, s.current, baselineEnd),
+              name: kind === 'latency' ? 'LatencyDegradation' : 'ErrorRatioDegradation', service, subject, kind, stat: pooled ? `p50 over ${POOLED_WINDOW_SECONDS} s` : stat, s,
+              faultStart: state?.faultStart ?? onsetOf(onsetSeries.timestamps, onsetSeries.values, s.baseline, s.current, baselineEnd),
             });
           }
         } else if (s.judged && s.score < d.resolveUnits) {
@@ -258,6 +273,10 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
       if (!quiet.has(key)) continue;
       st.quietSince ??= now;
       if (now - st.quietSince < this.settings.detector.resolveAfterSeconds) continue;
+      // a burn-rate alert's long windows keep it firing for minutes after the trouble: only the
+      // detector's alerts (resolved 15 s after their signal calmed) bound a period of trouble
+      if (!key.startsWith('slo:')) this.resolvedTrouble.push({ from: st.faultStart, to: now });
+      if (this.resolvedTrouble.length > MAX_HISTORY) this.resolvedTrouble.shift();
       st.alert.state = 'resolved';
       st.alert.resolvedAt = new Date(now * 1000).toISOString();
       this.active.delete(key);
@@ -268,15 +287,37 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
     }
   }
 
+  /**
+   * Periods before `signalStart` that are not a baseline: earlier detector alerts from their first anomalous
+   * reading to their resolution, and faults from being set to being cleared, run on by `tail` seconds, the
+   * longest span the readings judged summarise (a reading just after a fault still holds its slow calls:
+   * 30 s for the pooled medians, 10 s for the ranking's series, the network gap's). Without this, an
+   * incident minutes after another compares against the first one's readings, and at low traffic those
+   * can make up a large share of the baseline.
+   */
+  private earlierTrouble(signalStart: number, tail: number): { from: number; to: number }[] {
+    // an alert resolves only after its signal has been calm for a while: its span needs no tail
+    const periods = [...this.resolvedTrouble];
+    for (const set of this.recentChanges) {
+      if (set.kind !== 'fault.set') continue;
+      const cleared = this.recentChanges.find((c) => c.kind === 'fault.cleared' && c.subject === set.subject && c.at >= set.at);
+      if (cleared) periods.push({ from: set.at, to: cleared.at + tail });
+    }
+    return periods.filter((p) => p.to < signalStart);
+  }
+
   private analyse(st: AlertState, now: number): void {
     try {
       // the same fault raises several alerts within seconds: they share a fresh finding
       const recent = this.findings[this.findings.length - 1];
       const from = st.faultStart - this.settings.detector.baselineSeconds;
-      const finding = recent && !st.refined && now - Date.parse(recent.createdAt) / 1000 < 3 && Math.abs(Date.parse(recent.faultStart) / 1000 - st.faultStart) < 10
+      // what changed just before the first signal: at low traffic the metrics alone may not say
+      const changes = changesBeforeSignal(this.recentChanges, st.faultStart);
+      const split = rankingSplit(st.faultStart, changes, POOLED_WINDOW_SECONDS);
+      const finding = recent && !st.refined && now - Date.parse(recent.createdAt) / 1000 < 3 && Math.abs(Date.parse(recent.faultStart) / 1000 - split) < 10
         ? recent
-        : analyseWindow(this.collector.window, st.alert.id, st.faultStart, from,
-          { quantileSeconds: this.settings.rateWindowSeconds, gapSeconds: GAP_WINDOW_SECONDS });
+        : analyseWindow(withoutPeriods(this.collector.window, this.earlierTrouble(split, Math.max(this.settings.rateWindowSeconds, GAP_WINDOW_SECONDS))), st.alert.id, split, split - this.settings.detector.baselineSeconds,
+          { quantileSeconds: this.settings.rateWindowSeconds, gapSeconds: GAP_WINDOW_SECONDS }, changes);
       if (finding !== recent) {
         // the traces' view, when roles export spans here: whose own time per trace grew
         const traces = compareBreakdowns(breakdown(this.spans.between(from, st.faultStart)), breakdown(this.spans.between(st.faultStart, now + 1)));
@@ -284,8 +325,6 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
           finding.traces = traces;
           finding.summary += `; ${traces.text}`;
         }
-        // what changed just before the first signal: at low traffic the metrics alone may not say
-        const changes = changesBeforeSignal(this.recentChanges, st.faultStart);
         if (changes.length) {
           finding.changes = changes;
           finding.summary += `; ${changeText(changes[0]!)}`;

@@ -6,10 +6,10 @@
 // measured minus the time the provider reports: if that gap did not grow, the network is not involved.
 import { rankRootCauses, type MetricSeries, type RankedService, type Ranking } from '../rca/index.ts';
 import { medianOf, quantileOf } from './change-detector.ts';
-import type { SeriesWindow } from './series-window.ts';
+import type { ReadingsView } from './series-window.ts';
 import { GAP_WINDOW_SECONDS } from './metrics-collector.ts';
 import type { TraceEvidence } from './trace-breakdown.ts';
-import type { ChangeMention } from './change-context.ts';
+import { candidateOfChange, type ChangeMention } from './change-context.ts';
 
 export interface CandidateEvidence { metric: string; score: number; baseline: number; peak: number; ratio?: number; onset?: string }
 
@@ -46,6 +46,8 @@ export interface RcaFinding {
   traces?: TraceEvidence;
   /** causal changes (faults set, configuration, versions, ...) in the minutes before the first signal, latest first */
   changes?: ChangeMention[];
+  /** set when the change just before the first signal moved its candidate to the top (the change prior) */
+  changePrior?: { candidate: string; change: string; score: number; wasRank: number };
   summary: string;
 }
 
@@ -85,7 +87,7 @@ function callersOf(key: string): readonly string[] | undefined {
 }
 
 /** Which window series make up each candidate (metric names are read by src/rca's classifier). */
-function candidateSeries(window: SeriesWindow): { service: string; metric: string; key: string }[] {
+function candidateSeries(window: ReadingsView): { service: string; metric: string; key: string }[] {
   const names = new Set(window.names());
   const has = (k: string) => names.has(k);
   const out: { service: string; metric: string; key: string }[] = [
@@ -145,7 +147,7 @@ function runsRole(service: string, role: string): boolean {
  * capped at 0.8. Up to this much
  * of a client-timed latency rise is the caller's, not the dependency's. Only the callers' loops count.
  */
-function stallGrowth(window: SeriesWindow, from: number, faultStart: number, callerRoles: readonly string[]): Map<number, number> {
+function stallGrowth(window: ReadingsView, from: number, faultStart: number, callerRoles: readonly string[]): Map<number, number> {
   const perTime = new Map<number, number>();
   const prefix = 'gauge:event-loop-stall:';
   for (const n of window.names()) {
@@ -193,7 +195,7 @@ function withoutCallerStall(s: { timestamps: number[]; values: number[] }, stall
 }
 
 /** A derived series over the window (same timestamps as the window). */
-function derivedSeries(window: SeriesWindow, key: string, from: number): { timestamps: number[]; values: number[] } {
+function derivedSeries(window: ReadingsView, key: string, from: number): { timestamps: number[]; values: number[] } {
   if (key === 'derived:payments-own-err') {
     const err = window.slice('payments|err', from);
     const rate = window.slice('payments|rate', from).values;
@@ -224,7 +226,7 @@ export function formatSeconds(s: number): string {
   return `${(s * 1000).toFixed(2)} ms`;
 }
 
-function networkVerdict(window: SeriesWindow, from: number, faultStart: number, stall: ReadonlyMap<number, number>, spans: ReadingSpans): NetworkVerdict {
+function networkVerdict(window: ReadingsView, from: number, faultStart: number, stall: ReadonlyMap<number, number>, spans: ReadingSpans): NetworkVerdict {
   // payments' side of the gap is timed on its event loop: a stalled loop is not a slow network
   const gap = withoutCallerStall(window.slice('network|gap', from), stall, spans.gapSeconds);
   const client = window.slice('network|client-mean', from);
@@ -270,7 +272,7 @@ function toCause(r: RankedService): RankedCause {
   };
 }
 
-function describeTop(top: RankedService, ranked: RankedService[], window: SeriesWindow, from: number): string {
+function describeTop(top: RankedService, ranked: RankedService[], window: ReadingsView, from: number): string {
   // a latency or error change says more than the traffic drop it caused
   const lead = top.evidence[0];
   const ev = top.evidence.find((e) => (e.kind === 'latency' || e.kind === 'errors' || e.kind === 'success') && lead && e.score >= 0.5 * lead.score) ?? lead;
@@ -314,11 +316,17 @@ export interface ReadingSpans { quantileSeconds: number; gapSeconds: number }
 let findingSeq = 0;
 
 /**
+ * Robust units a changed candidate's own metrics must have moved for the change prior to rank it first: the
+ * level describeTop already treats as a change worth naming, half the detector's firing bar.
+ */
+export const CHANGE_PRIOR_MIN_SCORE = 3;
+
+/**
  * Ranks candidate causes over the window since `from` (unix s), with the fault window starting at
  * `faultStart` (the first anomalous reading of the alert's signal).
  */
-export function analyseWindow(window: SeriesWindow, alertId: string, faultStart: number, from: number,
-  spans: ReadingSpans = { quantileSeconds: 5, gapSeconds: GAP_WINDOW_SECONDS }): RcaFinding {
+export function analyseWindow(window: ReadingsView, alertId: string, faultStart: number, from: number,
+  spans: ReadingSpans = { quantileSeconds: 5, gapSeconds: GAP_WINDOW_SECONDS }, changes: readonly ChangeMention[] = []): RcaFinding {
   const stalls = new Map<string, Map<number, number>>();
   const stallOf = (roles: readonly string[]) => {
     const k = roles.join(',');
@@ -336,16 +344,32 @@ export function analyseWindow(window: SeriesWindow, alertId: string, faultStart:
   const ranking: Ranking = rankRootCauses({ series }, { injectTime: faultStart, settings: { clientLatencyWeight: 0 } });
   const network = networkVerdict(window, from, faultStart, stallOf(callersOf('network|gap')!), spans);
   let ranked = ranking.ranked.filter((r) => r.score > 0 || r.evidence.length);
+  // The change prior: the latest change just before the first signal acts on one candidate; when that
+  // candidate's own metrics moved too (CHANGE_PRIOR_MIN_SCORE robust units), it goes first. At low
+  // traffic a few events leave the scores close and noisy; that a change came first is strong evidence
+  // the metrics cannot give (docs/decisions/0026-change-prior-in-root-cause-ranking.md).
+  let changePrior: RcaFinding['changePrior'];
+  const change = changes[0];
+  const changed = change ? candidateOfChange(change) : undefined;
+  const prior = changed !== undefined ? ranked.findIndex((r) => r.service === changed) : -1;
+  if (prior > 0 && ranked[prior]!.score >= CHANGE_PRIOR_MIN_SCORE) {
+    const favoured = ranked[prior]!;
+    changePrior = { candidate: favoured.service, change: change!.summary, score: Number(favoured.score.toFixed(2)), wasRank: prior + 1 };
+    ranked = [favoured, ...ranked.filter((r) => r !== favoured)];
+  }
   // the network's own verdict (the measured gap) overrides its robust score either way
   const net = ranked.find((r) => r.service === 'network');
   if (net && network.involved === false) ranked = [...ranked.filter((r) => r !== net), { ...net, score: 0 }];
   if (net && network.involved === true) ranked = [net, ...ranked.filter((r) => r !== net)];
   const top = ranked[0];
+  const priorText = changePrior && top?.service === changePrior.candidate
+    ? ` (ranked first for the change just before the first signal; by its metrics alone #${changePrior.wasRank})` : '';
   const summary = top && top.score > 0
-    ? `${describeTop(top, ranked, window, from)}; ${network.text}`
+    ? `${describeTop(top, ranked, window, from)}${priorText}; ${network.text}`
     : `no clear cause in the metrics; ${network.text}`;
   return {
     id: `rca-${Date.now().toString(36)}-${++findingSeq}`, alertId, createdAt: new Date().toISOString(), faultStart: iso(faultStart),
     causes: ranked.map(toCause), network, confidence: ranking.confidence ?? 0, faultClass: ranking.faultClass ?? null, summary,
+    ...(changePrior && top?.service === changePrior.candidate ? { changePrior } : {}),
   };
 }

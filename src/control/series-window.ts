@@ -4,6 +4,31 @@
 
 export interface SeriesSlice { timestamps: number[]; values: number[] }
 
+/** What the root-cause analysis reads of a window. */
+export interface ReadingsView {
+  names(): string[];
+  slice(name: string, from?: number): SeriesSlice;
+}
+
+/**
+ * The window without the readings inside `periods` (unix s, inclusive): an earlier incident's readings are
+ * not a baseline. The rows are removed, not blanked, so that rules counting a series' readings against the
+ * rows of its baseline (the ranking judges a metric only with readings in a quarter of them) count the
+ * rows that remain: with faults a minute apart, blanked rows left no metric judged.
+ */
+export function withoutPeriods(window: ReadingsView, periods: readonly { from: number; to: number }[]): ReadingsView {
+  if (!periods.length) return window;
+  const inside = (t: number) => periods.some((p) => t >= p.from && t <= p.to);
+  return {
+    names: () => window.names(),
+    slice: (name, from) => {
+      const s = window.slice(name, from);
+      const keep = s.timestamps.map((t) => !inside(t));
+      return { timestamps: s.timestamps.filter((_, i) => keep[i]), values: s.values.filter((_, i) => keep[i]) };
+    },
+  };
+}
+
 export class SeriesWindow {
   readonly capacity: number;
   readonly maxSeries: number;
