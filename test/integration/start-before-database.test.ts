@@ -12,9 +12,8 @@ import http from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../../src/platform/db/embedded-postgres.ts';
-import { ensureDatabase } from '../../src/platform/db/database.ts';
+import { createPool, ensureDatabase } from '../../src/platform/db/database.ts';
 import { migrate } from '../../src/platform/db/migrate.ts';
 import { MIGRATION_FOLDERS } from '../../src/app/holdfast-modules.ts';
 import { seedDemoCatalog } from '../../src/catalog/index.ts';
@@ -60,7 +59,9 @@ test('storefront, payments and psp processes started while PostgreSQL is down wa
   server = await startEmbeddedPostgres({ dataDir, port: pgPort });
   const url = tcpUrl(server.connectionString, 'holdfast_late');
   await ensureDatabase(url);
-  const setup = new pg.Pool({ connectionString: url, max: 2 });
+  // createPool keeps an error listener on every client: pool.end() resolves before its last connection has
+  // closed, and the server's fast shutdown below can still reach it (57P01) with nothing listening.
+  const setup = createPool(url, 2, 'test-setup');
   await migrate(setup, MIGRATION_FOLDERS);
   await seedDemoCatalog(setup, 30);
   await setup.end();
@@ -122,7 +123,7 @@ test('storefront, payments and psp processes started while PostgreSQL is down wa
   const product = await productInStock(storefront, 2);
   const order = await placeOrder(storefront, { productId: product.id, paymentMethod: 'pm_card_visa' });
   assert.equal(await waitForSettlement(storefront, order, 20_000), 'paid', 'the payments process paid the checkout');
-  const ledger = new pg.Pool({ connectionString: url, max: 1 });
+  const ledger = createPool(url, 1, 'test-ledger');
   try {
     assert.equal((await listSucceededCharges(ledger, { orderId: order.orderId })).length, 1, 'one charge at the simulator');
   } finally {
