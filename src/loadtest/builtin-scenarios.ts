@@ -100,9 +100,15 @@ function placeOrderStep(opts: { soldOutIsExpected?: boolean } = {}): StepSpec {
   };
 }
 
+/**
+ * The order page, polled as the shopper's page polls it until the order is paid or declined: the step's
+ * latency is the time to paid (or declined) after the order was accepted. Payment is asynchronous, so a
+ * slow provider shows here and not in the checkout's own latency.
+ */
 function orderStatusStep(): StepSpec {
   return {
     name: 'order-status', url: '/api/orders/{{orderId}}', headers: { authorization: 'Bearer {{accessToken}}' },
+    until: { jsonPath: '$.status', in: ['paid', 'payment_failed'], interval: 1, timeout: 120 },
     checks: [{ name: 'order status shown', jsonPath: '$.status' }],
   };
 }

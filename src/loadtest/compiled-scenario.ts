@@ -1,7 +1,7 @@
 // A scenario prepared for running: templates compiled, checks and extractors turned into functions,
 // thresholds parsed and tied to step keys ("journey/step"). Built the same way in the main thread (for
 // thresholds, reports and exports) and in every worker (to run it).
-import type { CheckSpec, JourneySpec, ResponseView, ScenarioSpec, StepSpec, ThinkTime, Vars } from './scenario-types.ts';
+import type { CheckSpec, JourneySpec, ResponseView, ScenarioSpec, StepSpec, ThinkTime, UntilSpec, Vars } from './scenario-types.ts';
 import { compileJson, compileString, evalJsonPath, ownProperty, parseJsonPath, setOwn, TemplateError, walkPath } from './template-engine.ts';
 import { parseThreshold, type Threshold } from './threshold-rules.ts';
 
@@ -33,7 +33,38 @@ export interface CompiledStep {
   think?: { min: number; max: number };
   timeoutMs?: number;
   continueOnError: boolean;
+  /** The step's `until`: the request is sent again every intervalMs until met() or timeoutMs from the step's start. */
+  until?: CompiledUntil;
   spec: StepSpec;
+}
+
+export interface CompiledUntil {
+  met(res: ResponseView): boolean;
+  intervalMs: number;
+  timeoutMs: number;
+  /** "$.status in [paid, payment_failed]", for the failure's message. */
+  text: string;
+}
+
+export const DEFAULT_UNTIL_INTERVAL_SEC = 1;
+export const DEFAULT_UNTIL_TIMEOUT_SEC = 60;
+
+function compileUntil(u: UntilSpec, key: string): CompiledUntil {
+  if ((u.equals === undefined) === (u.in === undefined)) throw new ScenarioError(`${key}: until needs either "equals" or "in"`);
+  const wanted = (u.in ?? [u.equals]).map((v) => JSON.stringify(v));
+  const segments = parseJsonPath(u.jsonPath);
+  const intervalMs = (u.interval ?? DEFAULT_UNTIL_INTERVAL_SEC) * 1000;
+  const timeoutMs = (u.timeout ?? DEFAULT_UNTIL_TIMEOUT_SEC) * 1000;
+  if (!(intervalMs > 0) || !(timeoutMs >= intervalMs)) throw new ScenarioError(`${key}: until needs an interval > 0 and a timeout no shorter than it`);
+  return {
+    met: (res) => {
+      let value: unknown;
+      try { value = walkPath(res.json(), segments); } catch { return false; }
+      return value !== undefined && wanted.includes(JSON.stringify(value));
+    },
+    intervalMs, timeoutMs,
+    text: `${u.jsonPath} ${u.in ? `in [${u.in.map(String).join(', ')}]` : `= ${String(u.equals)}`}`,
+  };
 }
 
 export interface CompiledJourney {
@@ -174,7 +205,7 @@ function compileStep(spec: StepSpec, journey: string, scenarioHeaders: Record<st
     };
   }
   const pick = Object.entries(spec.pick ?? {});
-  const needsBody = extract !== undefined
+  const needsBody = extract !== undefined || spec.until !== undefined
     || (spec.checks ?? []).some((c) => c.jsonPath !== undefined || c.bodyIncludes !== undefined || c.fn !== undefined);
   if (spec.expect && !spec.expect.every((s) => Number.isInteger(s) && s >= 100 && s <= 599)) throw new ScenarioError(`${key}: expect lists HTTP statuses (100-599)`);
   return {
@@ -189,6 +220,7 @@ function compileStep(spec: StepSpec, journey: string, scenarioHeaders: Record<st
     think: thinkRange(spec.think),
     timeoutMs: spec.timeout !== undefined ? spec.timeout * 1000 : undefined,
     continueOnError: spec.continueOnError ?? false,
+    ...(spec.until ? { until: compileUntil(spec.until, key) } : {}),
     spec,
   };
 }

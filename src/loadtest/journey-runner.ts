@@ -151,6 +151,8 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
   const waitsInRoom = ctx.shopper?.waitingRoom === true;
   /** When this shopper was first told to wait in the room (the intended start of that request), while queued. */
   let queuedSince: number | undefined;
+  /** When the `until` step being polled started (its first request's intended start), while it polls. */
+  let pollingSince: number | undefined;
   let first = true;
   /** The run ended with this shopper still in the queue. */
   const interrupted = (): IterationOutcome => {
@@ -204,13 +206,25 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
         queuedSince = undefined;
       }
     }
-    const latencyMs = outcome.endedAt - intended;
-    const sec = Math.floor((outcome.endedAt - ctx.t0) / 1000);
     let kind: ResponseKind;
     if (outcome.failure) kind = outcome.failure.kind;
     else if (step.expect ? step.expect.has(outcome.status) : outcome.status >= 200 && outcome.status < 400) kind = 'ok';
     else kind = 'status';
-    recorder.response(step.key, sec, latencyMs * 1000, kind, outcome.status, outcome.bytes, kind === 'status' ? statusMessage(outcome) : outcome.failure?.message);
+    let untilMessage: string | undefined;
+    if (step.until && kind === 'ok') {
+      // Not yet: ask again after the interval, while the step's time keeps running from its first request.
+      pollingSince ??= intended;
+      if (!step.until.met(responseView(outcome, outcome.endedAt - pollingSince))) {
+        const next = outcome.endedAt + step.until.intervalMs;
+        if (next - pollingSince < step.until.timeoutMs) { intended = next; s--; continue; }
+        kind = 'timeout';
+        untilMessage = `until ${step.until.text}: not met within ${step.until.timeoutMs / 1000} s`;
+      }
+    }
+    if (pollingSince !== undefined) { intended = pollingSince; pollingSince = undefined; }
+    const latencyMs = outcome.endedAt - intended;
+    const sec = Math.floor((outcome.endedAt - ctx.t0) / 1000);
+    recorder.response(step.key, sec, latencyMs * 1000, kind, outcome.status, outcome.bytes, untilMessage ?? (kind === 'status' ? statusMessage(outcome) : outcome.failure?.message));
     if (kind === 'interrupted') return 'interrupted';
     if (kind === 'ok' || kind === 'status') {
       if (step.checks.length || step.extract) {

@@ -204,3 +204,11 @@ journeys:
   assert.equal(error, undefined);
   assert.deepEqual(requests.map((r) => r.url), ['http://shop.test/orders/d-1']);
 });
+
+test('the exported checkout journey polls the order until it is paid, as the until step does', async () => {
+  const { script } = await exported('checkout');
+  let polls = 0;
+  const { requests } = runJourney(script, 'journey_checkout', (m, u) => (m === 'GET' && new URL(u).pathname.startsWith('/api/orders/')
+    ? { status: 200, body: { status: ++polls < 3 ? 'pending_payment' : 'paid' } } : SHOP(m, u)));
+  assert.equal(requests.filter((r) => r.url.includes('/api/orders/')).length, 3, 'pending, pending, paid');
+});

@@ -219,7 +219,20 @@ function stepCode(step: CompiledStep, indent: string, exitStatement: string, def
   const expect = step.expect ? [...step.expect] : undefined;
   const callback = expect ? `http.expectedStatuses(${expect.join(', ')})` : 'http.expectedStatuses({ min: 200, max: 399 })';
   const timeout = `, timeout: ${js(`${Math.round(step.timeoutMs ?? defaultTimeoutSec * 1000)}ms`)}`;
-  out.push(`${indent}res = http.request(${js(step.method)}, ${urlExpr}, ${body}, { headers: ${headers}, tags: { step: ${js(step.key)} }, responseCallback: ${callback}${timeout} });`);
+  const request = `http.request(${js(step.method)}, ${urlExpr}, ${body}, { headers: ${headers}, tags: { step: ${js(step.key)} }, responseCallback: ${callback}${timeout} })`;
+  if (s.until && step.until) {
+    // Polled until the value is one of those wanted, or the timeout from the first poll passes.
+    const wanted = js((s.until.in ?? [s.until.equals]).map((v) => JSON.stringify(v)));
+    out.push(`${indent}var untilStart = Date.now();`);
+    out.push(`${indent}for (;;) {`);
+    out.push(`${indent}  res = ${request};`);
+    out.push(`${indent}  if (!expected(res, ${js(expect ?? null)}) || ${wanted}.indexOf(JSON.stringify(json(res, ${js(s.until.jsonPath)}))) >= 0) break;`);
+    out.push(`${indent}  if (Date.now() - untilStart + ${step.until.intervalMs} >= ${step.until.timeoutMs}) break;`);
+    out.push(`${indent}  sleep(${step.until.intervalMs / 1000});`);
+    out.push(`${indent}}`);
+  } else {
+    out.push(`${indent}res = ${request};`);
+  }
   if (s.checks?.length) out.push(`${indent}check(res, { ${s.checks.map(checkCode).join(', ')} }, { step: ${js(step.key)} });`);
   const failExit = step.continueOnError ? [] : [`${indent}if (!expected(res, ${js(expect ?? null)})) ${exitStatement}`];
   out.push(...failExit);

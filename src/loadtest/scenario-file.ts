@@ -8,7 +8,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './load-units.ts';
-import type { CheckSpec, HttpMethod, JourneySpec, LoadModel, ScenarioSpec, ShopperSpec, Stage, StepSpec, ThinkTime } from './scenario-types.ts';
+import { parseJsonPath } from './template-engine.ts';
+import type { CheckSpec, HttpMethod, JourneySpec, LoadModel, ScenarioSpec, ShopperSpec, Stage, StepSpec, ThinkTime, UntilSpec } from './scenario-types.ts';
 
 export class ScenarioFileError extends Error {}
 
@@ -109,7 +110,34 @@ function readCheck(r: Reader, raw: unknown, where: string, name?: string): Check
 }
 
 const STEP_FIELDS = ['name', 'method', 'url', 'get', 'head', 'post', 'put', 'patch', 'delete', 'options', 'headers', 'json', 'body',
-  'pick', 'extract', 'checks', 'expect', 'stopOn', 'think', 'thresholds', 'timeout', 'continueOnError'];
+  'pick', 'extract', 'checks', 'expect', 'stopOn', 'think', 'thresholds', 'timeout', 'continueOnError', 'until'];
+
+/** `until: {jsonPath: $.status, in: [paid, payment_failed], interval: 1s, timeout: 2m}`. */
+function readUntil(r: Reader, raw: unknown, where: string): UntilSpec | undefined {
+  if (raw === undefined) return undefined;
+  if (!isObj(raw)) { r.fail(where, 'must be {jsonPath, equals or in, interval, timeout}, e.g. {jsonPath: $.status, in: [paid, payment_failed], timeout: 2m}'); return undefined; }
+  r.only(raw, where, ['jsonPath', 'equals', 'in', 'interval', 'timeout']);
+  const jsonPath = r.str(raw, 'jsonPath', where, true);
+  if (jsonPath !== undefined) {
+    try { parseJsonPath(jsonPath); } catch (err) { r.fail(`${where}.jsonPath`, (err as Error).message); }
+  }
+  if (raw.equals === undefined && raw.in === undefined) r.fail(where, 'needs "equals" (one value) or "in" (a list of values) to wait for');
+  if (raw.equals !== undefined && raw.in !== undefined) r.fail(where, 'give either "equals" or "in", not both');
+  if (raw.in !== undefined && (!Array.isArray(raw.in) || !raw.in.length)) r.fail(`${where}.in`, 'must be a non-empty list of values');
+  const interval = r.dur(raw, 'interval', where);
+  if (interval !== undefined && !(interval > 0)) r.fail(`${where}.interval`, 'must be longer than 0');
+  const timeout = r.dur(raw, 'timeout', where);
+  if (timeout !== undefined && !(timeout > 0)) r.fail(`${where}.timeout`, 'must be longer than 0');
+  if (interval !== undefined && timeout !== undefined && timeout > 0 && interval > timeout) r.fail(`${where}.interval`, `must not be longer than the timeout (${timeout} s)`);
+  if (jsonPath === undefined) return undefined;
+  return {
+    jsonPath,
+    ...(raw.equals !== undefined ? { equals: raw.equals } : {}),
+    ...(Array.isArray(raw.in) ? { in: raw.in } : {}),
+    ...(interval !== undefined ? { interval } : {}),
+    ...(timeout !== undefined ? { timeout } : {}),
+  };
+}
 
 function readStep(r: Reader, raw: unknown, where: string): StepSpec | undefined {
   if (!isObj(raw)) { r.fail(where, 'a step is an object with a name and a url'); return undefined; }
@@ -161,6 +189,8 @@ function readStep(r: Reader, raw: unknown, where: string): StepSpec | undefined 
   const timeout = r.dur(raw, 'timeout', where);
   if (timeout !== undefined) step.timeout = timeout;
   if (raw.continueOnError !== undefined) step.continueOnError = raw.continueOnError === true;
+  const until = readUntil(r, raw.until, `${where}.until`);
+  if (until) step.until = until;
   return step;
 }
 

@@ -76,6 +76,23 @@ export interface StepSpec {
   timeout?: number;
   /** Keep going with the journey's next step when this one fails (default: the iteration ends). */
   continueOnError?: boolean;
+  /**
+   * Send the request again until the response's JSON at `jsonPath` holds the value wanted (an order's
+   * page polled until it is paid). The step is then one response: its latency runs from the step's start
+   * to the answer that met the condition; when the timeout passes first, the step fails as a timeout.
+   */
+  until?: UntilSpec;
+}
+
+/** The condition an `until` step waits for: the value at `jsonPath` equals `equals`, or is one of `in`. */
+export interface UntilSpec {
+  jsonPath: string;
+  equals?: unknown;
+  in?: unknown[];
+  /** Seconds between two polls (default 1). */
+  interval?: number;
+  /** Seconds from the step's start after which it fails (default 60). */
+  timeout?: number;
 }
 
 export interface JourneySpec {
