@@ -33,6 +33,8 @@ export interface RunnerContext {
   constantRequests?: Map<CompiledStep, HttpRequest>;
   /** Each iteration a new shopper: its own cookie jar, waiting in a waiting room (the scenario's `shopper`). */
   shopper?: ShopperSpec;
+  /** A response slower than this (ms) marks the iteration affected, as an error does; an `until` step's wait is exempt. */
+  requestObjectiveMs?: number;
 }
 
 export type IterationOutcome = 'completed' | 'failed' | 'interrupted' | 'budget';
@@ -138,6 +140,13 @@ function pickInto(step: CompiledStep, vars: Vars): void {
  * variables to run with and extract into (made by variables()); by default a new layer over ctx.shared.
  */
 export async function runIteration(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, into?: Vars): Promise<IterationOutcome> {
+  const shopper = { affected: false };
+  const outcome = await runSteps(ctx, journey, intendedStart, vu, iteration, shopper, into);
+  if (shopper.affected) ctx.recorder.iterations.affected++;
+  return outcome;
+}
+
+async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, shopper: { affected: boolean }, into?: Vars): Promise<IterationOutcome> {
   // Each iteration's own variables sit on top of the shared ones (data and setup), which it never changes.
   // Every layer is a null-prototype object, so the chain holds variables only: shared variables that
   // arrive as an ordinary object (a structured clone from the main thread) are copied into one, once.
@@ -225,6 +234,7 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
     const latencyMs = outcome.endedAt - intended;
     const sec = Math.floor((outcome.endedAt - ctx.t0) / 1000);
     recorder.response(step.key, sec, latencyMs * 1000, kind, outcome.status, outcome.bytes, untilMessage ?? (kind === 'status' ? statusMessage(outcome) : outcome.failure?.message));
+    if ((kind !== 'ok' && kind !== 'interrupted') || (kind === 'ok' && !step.until && ctx.requestObjectiveMs !== undefined && latencyMs > ctx.requestObjectiveMs)) shopper.affected = true;
     if (kind === 'interrupted') return 'interrupted';
     if (kind === 'ok' || kind === 'status') {
       if (step.checks.length || step.extract) {
@@ -233,6 +243,7 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
           let pass = false;
           try { pass = c.test(view, vars) === true; } catch { pass = false; }
           recorder.check(step.key, c.name, pass);
+          if (!pass) shopper.affected = true;
         }
         if (step.extract && kind === 'ok' && !step.stopOn?.has(outcome.status)) {
           let missing: string[];

@@ -67,6 +67,8 @@ export interface LoadTestOptions {
    * default, within the graceful stop) or only finish the requests in flight ('requests').
    */
   drain?: 'iterations' | 'requests';
+  /** A response slower than this (ms) marks its iteration (shopper) affected, as an error does (the game day's SLO). */
+  requestObjectiveMs?: number;
 }
 
 export class SetupError extends Error {}
@@ -163,6 +165,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
       index: i, count: workers, source: opts.source, load, targetUrl, allowRemote: opts.allowRemote ?? false,
       maxVUs: open ? Math.max(1, shareOf(maxVUs!, workers, i)) : Math.max(1, shareOf(closedVUs, workers, i)),
       maxRequests: shareOf(maxRequests, workers, i), timeoutMs, gracefulStopMs, drain: opts.drain ?? 'iterations',
+      ...(opts.requestObjectiveMs !== undefined ? { requestObjectiveMs: opts.requestObjectiveMs } : {}),
     };
     // A bounded young generation: at tens of thousands of requests per second V8 would otherwise keep
     // growing it (to scavenge less often) and the resident memory of a long run would creep up in steps,

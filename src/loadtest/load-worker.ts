@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     timeoutMs: init.timeoutMs, originAllowed: originGuard(init.allowRemote), shared: {},
     budget: { remaining: init.maxRequests }, halted, draining, active,
     ...(scenario.spec.shopper ? { shopper: scenario.spec.shopper } : {}),
+    ...(init.requestObjectiveMs !== undefined ? { requestObjectiveMs: init.requestObjectiveMs } : {}),
   };
 
   let stopping = false;

@@ -124,3 +124,29 @@ test('the built-in checkout journey waits for the order to be paid or declined',
   assert.deepEqual(last.spec.until?.in, ['paid', 'payment_failed']);
   assert.equal(last.spec.until?.jsonPath, '$.status');
 });
+
+test('a shopper is affected by an error, a failed check or a request over the objective; an until step\'s wait does not count', async () => {
+  const scenario = compileScenario(scenarioFromData(parseYaml(scenarioWith('{ jsonPath: $.status, in: [paid], interval: 30ms, timeout: 1s }')), 'until.yaml'));
+  const runOnce = async (delayMs: number, objectiveMs: number | undefined, orderStatus = 200) => {
+    let polls = 0;
+    const client = {
+      send(req: HttpRequest, done: (o: HttpOutcome) => void) {
+        const answer = req.path === '/orders' ? { status: 202, body: { id: 'o-1' } } : { status: orderStatus, body: { status: ++polls < 3 ? 'pending_payment' : 'paid' } };
+        const body = JSON.stringify(answer.body);
+        setTimeout(() => done({ status: answer.status, headers: {}, body, bytes: body.length, endedAt: performance.now() }), req.path === '/orders' ? delayMs : 0);
+      },
+    } as unknown as HttpClient;
+    const recorder = new WorkerRecorder(scenario.steps.map((s) => s.key));
+    const ctx: RunnerContext = {
+      client, recorder, t0: performance.now(), targetOrigin: 'http://shop.test', basePath: '', timeoutMs: 1000, originAllowed: () => true,
+      shared: {}, budget: { remaining: 100 }, halted: { value: false }, active: { requests: 0, iterations: 0 },
+      ...(objectiveMs !== undefined ? { requestObjectiveMs: objectiveMs } : {}),
+    };
+    await runIteration(ctx, scenario.journeys[0]!, performance.now(), 1, 0);
+    return recorder.iterations.affected;
+  };
+  assert.equal(await runOnce(0, 40), 0, 'fast requests, a 60 ms wait for paid: not affected');
+  assert.equal(await runOnce(80, 40), 1, 'the order request over the objective');
+  assert.equal(await runOnce(80, undefined), 0, 'no objective: latency alone affects nobody');
+  assert.equal(await runOnce(0, undefined, 503), 1, 'an error answer');
+});

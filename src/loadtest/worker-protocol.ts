@@ -20,6 +20,8 @@ export interface WorkerInit {
   gracefulStopMs: number;
   /** At the schedule's end: let iterations run their remaining steps, or only finish the requests in flight. */
   drain: 'iterations' | 'requests';
+  /** A response slower than this (ms) marks its iteration affected; none: errors alone do. */
+  requestObjectiveMs?: number;
 }
 
 export type MainToWorker =
@@ -63,6 +65,11 @@ export interface IterationCounters {
   interrupted: number;
   /** Not started because the request budget (--max-requests) was spent. */
   skipped: number;
+  /**
+   * Iterations (shoppers) that met an error, or a request slower than the run's request objective when
+   * one is set (an `until` step's wait is not a request and does not count).
+   */
+  affected: number;
 }
 
 export interface WorkerFinal {
