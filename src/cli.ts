@@ -22,6 +22,9 @@ Usage:
   holdfast faults clear <name>         switch a fault off
   holdfast loadtest <scenario> [...]   load test a shop (holiday-surge, mixed, ...; --help for all options)
   holdfast loadtest capacity           find the highest sustainable rate and the first bottleneck
+  holdfast gameday <experiment> [--duration 3m] [--target-url U] [--out scorecard.json] [--out report.html]
+                                       replay the seed incident (holiday-surge: a surge to 5x while the
+                                       payment provider degrades) and score it against the original (docs/gameday.md)
   holdfast rca analyze <case-dir | data.csv | dir of cases> [--inject-time T] [--json]
                                        rank root causes in recorded telemetry (wide CSV); a directory of
                                        cases prints AC@1/AC@3/Avg@5 against N-sigma and BARO (docs/rca.md)
@@ -141,7 +144,7 @@ async function main(argv: string[]): Promise<void> {
         const [{ createLogger }, { runSupervisor }] = await Promise.all([import('./platform/observability/logger.ts'), import('./autoscaler/index.ts')]);
         try {
           await runSupervisor({
-            cliPath: import.meta.filename, host: cfg.host, port: cfg.port, shutdownGraceMs: cfg.shutdownGraceMs, scalingPolicyFile: cfg.scalingPolicyFile,
+            cliPath: import.meta.filename, host: cfg.host, port: cfg.port, pspPort: cfg.pspPort, shutdownGraceMs: cfg.shutdownGraceMs, scalingPolicyFile: cfg.scalingPolicyFile,
             pools: { dbPoolMax: cfg.dbPoolMax, pspDbPoolMax: cfg.pspDbPoolMax }, logger: createLogger({ level: cfg.logLevel, service: 'supervisor' }),
           });
         } catch (err) {
@@ -197,6 +200,11 @@ async function main(argv: string[]): Promise<void> {
     case 'loadtest': {
       const { runLoadtestCommand } = await import('./loadtest/index.ts');
       process.exitCode = await runLoadtestCommand(argv.slice(1));
+      return;
+    }
+    case 'gameday': {
+      const { runGamedayCommand } = await import('./gameday/index.ts');
+      process.exitCode = await runGamedayCommand(argv.slice(1), import.meta.filename);
       return;
     }
     case 'faults': {

@@ -13,6 +13,8 @@ export interface SupervisorRunOptions {
   cliPath: string;
   host: string;
   port: number;
+  /** The simulator's primary account (0: none): the control role scrapes its /metrics for the network verdict. */
+  pspPort?: number;
   shutdownGraceMs: number;
   scalingPolicyFile: string | undefined;
   pools: ConnectionPools;
@@ -25,6 +27,17 @@ export function supervisedPort(base: number, role: ScaledRole, slot: number): nu
   if (role === 'control') return base + 1;
   if (role === 'payments') return base + 2 + slot;
   return undefined; // the simulator listens on its own ports (HOLDFAST_PSP_PORT) and has no main port
+}
+
+/**
+ * What the control role scrapes under the supervisor: the shared storefront port (one replica per scrape),
+ * payments replica 0 (always running), and the simulator, whose served time set against the time payments
+ * measured is the network's share of a provider call (without it the root-cause finding cannot rule the
+ * network in or out).
+ */
+export function supervisedScrapeTargets(origin: (port: number) => string, port: number, pspPort: number | undefined): string[] {
+  const ports = [port, supervisedPort(port, 'payments', 0)!, ...(pspPort ? [pspPort] : [])];
+  return ports.map((p) => `${origin(p)}/metrics`);
 }
 
 export async function runSupervisor(opts: SupervisorRunOptions): Promise<Supervisor> {
@@ -46,8 +59,7 @@ export async function runSupervisor(opts: SupervisorRunOptions): Promise<Supervi
       // One replica seeds the demo catalog on a fresh database; the others need not race it.
       if (role === 'storefront' && slot > 0) env.HOLDFAST_SEED_ON_START = 'false';
       if (role === 'control' && !process.env.HOLDFAST_CONTROL_SCRAPE_TARGETS) {
-        // A scrape of the shared port reaches one storefront replica; payments replica 0 always runs.
-        env.HOLDFAST_CONTROL_SCRAPE_TARGETS = [origin(opts.port), origin(supervisedPort(opts.port, 'payments', 0)!)].map((o) => `${o}/metrics`).join(',');
+        env.HOLDFAST_CONTROL_SCRAPE_TARGETS = supervisedScrapeTargets(origin, opts.port, opts.pspPort).join(',');
       }
       return env;
     },

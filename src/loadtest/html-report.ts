@@ -86,7 +86,8 @@ export function charts(r: RunResult): LineChart[] {
   return out;
 }
 
-const CSS = `
+/** The reports' stylesheet (the game day's report reuses it). */
+export const REPORT_CSS = `
 :root { color-scheme: light; --fg: #111827; --muted: #6b7280; --line: #e5e7eb; --ok: #15803d; --bad: #b91c1c; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); margin: 0; background: #f9fafb; }
@@ -173,7 +174,7 @@ export function renderHtmlReport(r: RunResult): string {
     : `<span class="verdict fail">FAILED</span> ${r.thresholds.filter((x) => !x.pass).length} of ${r.thresholds.length} threshold(s) breached`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Load test report: ${esc(r.scenario.name)}</title><style>${CSS}</style></head>
+<title>Load test report: ${esc(r.scenario.name)}</title><style>${REPORT_CSS}</style></head>
 <body><main>
 <h1>Load test: ${esc(r.scenario.name)}</h1>
 <p class="sub">${esc(r.target)} · ${esc(r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} · ${formatDuration(r.elapsedSec)} · ${esc(describeLoad(r.load))}</p>

@@ -16,11 +16,12 @@ export class ScenarioFileError extends Error {}
 const METHODS: HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 type Obj = Record<string, unknown>;
 
-function isObj(v: unknown): v is Obj {
+export function isObj(v: unknown): v is Obj {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-class Reader {
+/** Reads fields of parsed YAML/JSON, collecting every problem with its place (scenario and experiment files). */
+export class FieldReader {
   readonly problems: string[] = [];
 
   fail(where: string, message: string): void {
@@ -77,7 +78,7 @@ class Reader {
   }
 }
 
-function readThink(r: Reader, v: unknown, where: string): ThinkTime | undefined {
+function readThink(r: FieldReader, v: unknown, where: string): ThinkTime | undefined {
   if (v === undefined) return undefined;
   try {
     if (typeof v === 'string' && /^\s*[\d.]+\w*\s*-\s*[\d.]+\w*\s*$/.test(v)) {
@@ -92,7 +93,7 @@ function readThink(r: Reader, v: unknown, where: string): ThinkTime | undefined 
   }
 }
 
-function readCheck(r: Reader, raw: unknown, where: string, name?: string): CheckSpec | undefined {
+function readCheck(r: FieldReader, raw: unknown, where: string, name?: string): CheckSpec | undefined {
   if (!isObj(raw)) { r.fail(where, 'a check is an object such as {name: "created", status: 201}'); return undefined; }
   r.only(raw, where, ['name', 'status', 'jsonPath', 'equals', 'bodyIncludes']);
   const checkName = name ?? r.str(raw, 'name', where, true);
@@ -113,7 +114,7 @@ const STEP_FIELDS = ['name', 'method', 'url', 'get', 'head', 'post', 'put', 'pat
   'pick', 'extract', 'checks', 'expect', 'stopOn', 'think', 'thresholds', 'timeout', 'continueOnError', 'until'];
 
 /** `until: {jsonPath: $.status, in: [paid, payment_failed], interval: 1s, timeout: 2m}`. */
-function readUntil(r: Reader, raw: unknown, where: string): UntilSpec | undefined {
+function readUntil(r: FieldReader, raw: unknown, where: string): UntilSpec | undefined {
   if (raw === undefined) return undefined;
   if (!isObj(raw)) { r.fail(where, 'must be {jsonPath, equals or in, interval, timeout}, e.g. {jsonPath: $.status, in: [paid, payment_failed], timeout: 2m}'); return undefined; }
   r.only(raw, where, ['jsonPath', 'equals', 'in', 'interval', 'timeout']);
@@ -139,7 +140,7 @@ function readUntil(r: Reader, raw: unknown, where: string): UntilSpec | undefine
   };
 }
 
-function readStep(r: Reader, raw: unknown, where: string): StepSpec | undefined {
+function readStep(r: FieldReader, raw: unknown, where: string): StepSpec | undefined {
   if (!isObj(raw)) { r.fail(where, 'a step is an object with a name and a url'); return undefined; }
   r.only(raw, where, STEP_FIELDS);
   const name = r.str(raw, 'name', where, true) ?? 'step';
@@ -194,7 +195,7 @@ function readStep(r: Reader, raw: unknown, where: string): StepSpec | undefined 
   return step;
 }
 
-function readStages(r: Reader, raw: unknown, where: string): Stage[] {
+function readStages(r: FieldReader, raw: unknown, where: string): Stage[] {
   if (!Array.isArray(raw) || !raw.length) { r.fail(where, 'must be a non-empty list of {duration, target}'); return []; }
   return raw.map((s, i) => {
     const w = `${where}[${i}]`;
@@ -204,7 +205,7 @@ function readStages(r: Reader, raw: unknown, where: string): Stage[] {
   });
 }
 
-function readLoad(r: Reader, raw: unknown): LoadModel {
+function readLoad(r: FieldReader, raw: unknown): LoadModel {
   const where = 'load';
   const fallback: LoadModel = { executor: 'constant-arrival-rate', rate: 1, duration: 10 };
   if (!isObj(raw)) { r.fail(where, 'is required: {executor: constant-arrival-rate, rate: 10, duration: 30s} (or ramping-arrival-rate, constant-vus, ramping-vus)'); return fallback; }
@@ -230,7 +231,7 @@ function readLoad(r: Reader, raw: unknown): LoadModel {
 
 /** Validates and normalises the parsed content of a YAML or JSON scenario file. */
 export function scenarioFromData(data: unknown, origin: string): ScenarioSpec {
-  const r = new Reader();
+  const r = new FieldReader();
   if (!isObj(data)) throw new ScenarioFileError(`${origin}: a scenario file holds an object with name, load and journeys`);
   r.only(data, 'scenario', ['name', 'description', 'load', 'journeys', 'setup', 'data', 'thresholds', 'headers', 'shopper']);
   const spec: ScenarioSpec = {

@@ -22,7 +22,11 @@ export interface LineChart {
   /** Logarithmic y axis (for latency spanning orders of magnitude). */
   log?: boolean;
   id?: string;
+  /** Moments marked by a vertical line and a short label at the top (alerts, actions taken). */
+  markers?: ChartMarker[];
 }
+
+export interface ChartMarker { t: number; label: string; colour: string }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -124,6 +128,12 @@ export function lineChartSvg(chart: LineChart, width = 960, height = 260): strin
     }
     parts.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="${s.dashed ? 1.6 : 2}" stroke-linejoin="round"${s.dashed ? ' stroke-dasharray="6 4"' : ''} data-series="${esc(s.name)}"><title>${esc(s.name)}</title></path>`);
   }
+  // Markers' labels alternate between two rows so that neighbours do not overprint each other.
+  (chart.markers ?? []).forEach((m, i) => {
+    const x = px(m.t).toFixed(1);
+    parts.push(`<line x1="${x}" x2="${x}" y1="${top}" y2="${top + plotH}" stroke="${m.colour}" stroke-width="1.5" stroke-dasharray="3 2"><title>${esc(m.label)}</title></line>`);
+    parts.push(`<text x="${(Number(x) + 3).toFixed(1)}" y="${top + 10 + (i % 2) * 11}" class="legend" fill="${m.colour}">${esc(m.label)}</text>`);
+  });
   parts.push('</svg>');
   return parts.join('');
 }
