@@ -141,3 +141,11 @@ test('thresholds compare as written', () => {
   assert.equal(thresholdHolds(lt, 14.9), true);
   assert.equal(thresholdHolds(lt, 15), false);
 });
+
+test('the example experiments in docs/gameday/ are valid', async () => {
+  const down = await loadExperimentFile(path.join(import.meta.dirname, '../../docs/gameday/provider-down.yaml'));
+  assert.deepEqual(down.method.faults.map((f) => [f.fault, f.start + f.duration]), [['psp.errors', 360]], 'the provider down to the end of the run');
+  const unprotected = await loadExperimentFile(path.join(import.meta.dirname, '../../docs/gameday/unprotected.yaml'));
+  assert.deepEqual(unprotected.deployment, { autoscale: false, env: { HOLDFAST_WAITING_ROOM: '{"mode":"off"}', HOLDFAST_PAYMENT_WORKER_CONCURRENCY: '1', HOLDFAST_PROVIDER_MAX_CONCURRENT: '1' } });
+  assert.deepEqual(unprotected.method.faults, builtinExperiment('holiday-surge')!.method.faults, 'the same method as the built-in');
+});

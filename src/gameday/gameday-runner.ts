@@ -74,12 +74,15 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
     for (const t of timers) clearTimeout(t);
     // Every fault of the method, set or not: one set by an earlier, killed run is cleared too.
     const results = await Promise.allSettled(faultNames.map((name) => api.clearFault(name)));
-    results.forEach((r, i) => { if (r.status === 'rejected') log(`rollback: clearing ${faultNames[i]} failed: ${(r.reason as Error).message} (its time to live clears it)`); });
-    if (active.size) {
-      faultEndMs = Date.now();
-      for (const name of active) observer.add({ at: faultEndMs, kind: 'fault.cleared', label: `fault ${name} cleared (${why})` });
-      active.clear();
-    }
+    const now = Date.now();
+    results.forEach((r, i) => {
+      const name = faultNames[i]!;
+      if (r.status === 'rejected') log(`rollback: clearing ${name} failed: ${(r.reason as Error).message} (its time to live clears it)`);
+      else if (active.delete(name)) {
+        faultEndMs = now;
+        observer.add({ at: now, kind: 'fault.cleared', label: `fault ${name} cleared (${why})` });
+      }
+    });
   };
 
   // The backlog: orders of the run that have waited for payment longer than a payment takes when all is well.

@@ -74,6 +74,7 @@ export async function startOwnDeployment(opts: {
   const args = [opts.cliPath, 'start', ...(opts.autoscale ? ['--autoscale'] : [])];
   opts.log(`starting the shop: holdfast ${args.slice(1).join(' ')} (data dir ${dataDir}, port ${base})`);
   const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  opts.log(`the shop's process group: ${child.pid}`);
   let output = '';
   const keep = (chunk: Buffer) => { output = (output + chunk.toString()).slice(-OUTPUT_KEPT); };
   child.stdout!.on('data', keep);
