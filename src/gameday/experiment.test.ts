@@ -48,6 +48,7 @@ test('a valid experiment is read with its times in seconds', () => {
   assert.deepEqual(e.thresholds.map((t) => [t.figure, t.op, t.value]), [['timeToDetectSeconds', '<', 15], ['orders.lost', '==', 0]]);
   assert.deepEqual(e.expectedRootCause, { component: 'payment-provider', networkInvolved: false });
   assert.equal(e.recoveryTimeout, 60);
+  assert.equal(e.warmUp, 30, 'the default warm-up');
   assert.deepEqual(e.deployment, { autoscale: false, env: { HOLDFAST_PAYMENT_WORKER_CONCURRENCY: '1' } });
 });
 
@@ -57,6 +58,7 @@ test('every problem is listed at once', () => {
 });
 
 test('rule: unknown fields are named', () => assert.match(problems((e) => { e.hypothesis = {}; }), /experiment: unknown field "hypothesis"/));
+test('rule: warmUp is a duration', () => assert.match(problems((e) => { e.warmUp = 'a bit'; }), /experiment\.warmUp: "a bit" is not a duration/));
 test('rule: name is required', () => assert.match(problems((e) => { delete e.name; }), /experiment: "name" is required/));
 test('rule: duration is a duration > 0', () => {
   assert.match(problems((e) => { e.duration = 'soon'; }), /experiment\.duration: "soon" is not a duration/);

@@ -66,6 +66,11 @@ export interface Experiment {
   thresholds: ScoreThreshold[];
   /** The root cause a correct finding names: the component ranked first, and the network's verdict. */
   expectedRootCause: { component: string; networkInvolved: boolean } | null;
+  /**
+   * Seconds of load at the start rate before the experiment's clock starts (not scored, not scaled by
+   * --duration): a shop just started serves its first requests slowly, and the control role needs a baseline.
+   */
+  warmUp: number;
   /** After the load: how long to wait for the SLOs to come back and the payment backlog to drain (seconds). */
   recoveryTimeout: number;
   /** How `holdfast gameday` starts its own deployment (ignored with --target-url). */
@@ -114,7 +119,7 @@ function readStages(r: FieldReader, raw: unknown, where: string): Stage[] {
 export function experimentFromData(data: unknown, origin: string): Experiment {
   const r = new FieldReader();
   if (!isObj(data)) throw new ExperimentFileError(`${origin}: an experiment file holds an object with name, duration, method, steadyState and thresholds`);
-  r.only(data, 'experiment', ['name', 'description', 'duration', 'method', 'steadyState', 'rollbacks', 'abort', 'thresholds', 'expect', 'recovery', 'deployment']);
+  r.only(data, 'experiment', ['name', 'description', 'duration', 'warmUp', 'method', 'steadyState', 'rollbacks', 'abort', 'thresholds', 'expect', 'recovery', 'deployment']);
   const name = r.str(data, 'name', 'experiment', true) ?? path.basename(origin).replace(/\.\w+$/, '');
   const parsedDuration = r.dur(data, 'duration', 'experiment', true);
   if (parsedDuration !== undefined && !(parsedDuration > 0)) r.fail('duration', 'must be longer than 0');
@@ -124,6 +129,7 @@ export function experimentFromData(data: unknown, origin: string): Experiment {
     name, duration,
     method: { load: { scenario: 'mixed', startRate: 1, stages: [], requestObjectiveMs: 1000 }, faults: [] },
     steadyState: [], abort: [], thresholds: [], expectedRootCause: null, recoveryTimeout: 120, deployment: { autoscale: true, env: {} },
+    warmUp: r.dur(data, 'warmUp', 'experiment') ?? 30,
   };
   const description = r.str(data, 'description', 'experiment');
   if (description) experiment.description = description;

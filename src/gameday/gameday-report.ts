@@ -65,7 +65,7 @@ export function timelineCharts(card: Scorecard): LineChart[] {
     .map((e) => ({ t: e.atSeconds, label: SHORT[e.kind]!, colour: MARKER_COLOURS[e.kind]! }));
   return [
     {
-      id: 'gameday-traffic', title: 'Shoppers: planned arrivals, responses and errors per second (faults shaded; alerts, RCA, scaling, waiting room marked)',
+      id: 'gameday-traffic', title: 'Shoppers per second (faults shaded, actions marked)',
       unit: 'per second', x, xMax, bands, markers,
       series: [
         { name: 'planned arrivals/s', colour: '#6b7280', values: card.series.map((p) => p.planned), dashed: true },
@@ -91,7 +91,7 @@ export function renderGamedayHtml(card: Scorecard): string {
 <title>Game day: ${esc(card.experiment)}</title><style>${REPORT_CSS}</style></head>
 <body><main>
 <h1>Game day: ${esc(card.experiment)}</h1>
-<p class="sub">${esc(card.target)}${card.ownDeployment ? ' (a deployment the game day started)' : ''} · ${esc(card.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} · ${card.durationSeconds} s</p>
+<p class="sub">${esc(card.target)}${card.ownDeployment ? ' (a deployment the game day started)' : ''} · ${esc(card.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))} · ${card.durationSeconds} s · ${card.machine.cpus} cores, load average ${card.machine.loadAverageAtStart} at the start, ${card.machine.loadAverageAtEnd} at the end</p>
 <p>${verdict}</p>
 <h2>Against the seed incident</h2>
 ${table(['', 'This run', 'The seed incident'], comparisonRows(card).map(([k, a, b]) => [esc(k), esc(a), esc(b)]))}
@@ -119,7 +119,8 @@ ${Object.keys(card.missing).length ? `<h2>Not measured</h2>${table(['Figure', 'W
 
 /** The terminal's summary of a scorecard. */
 export function formatScorecard(card: Scorecard): string {
-  const lines = [`game day ${card.experiment}: ${card.passed ? 'PASSED' : 'FAILED'}${card.aborted ? ` (${card.aborted})` : ''}`, ''];
+  const lines = [`game day ${card.experiment}: ${card.passed ? 'PASSED' : 'FAILED'}${card.aborted ? ` (${card.aborted})` : ''}`,
+    `(${card.machine.cpus} cores; load average ${card.machine.loadAverageAtStart} at the start, ${card.machine.loadAverageAtEnd} at the end)`, ''];
   const rows = comparisonRows(card);
   const w = Math.max(...rows.map((r) => r[0].length));
   const w2 = Math.max(...rows.map((r) => r[1].length), 'this run'.length);

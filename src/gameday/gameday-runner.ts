@@ -3,6 +3,7 @@
 // recovery, abort conditions watched each second, and the rollback (every fault of the method cleared)
 // on every way out: the end, a failure, an abort, Ctrl-C. Then the orders and the provider's ledger are
 // counted and the scorecard is built.
+import os from 'node:os';
 import { isBuiltin, runLoadTest, type ProgressSink, type RunResult, type ScenarioSource } from '../loadtest/index.ts';
 import type { Experiment, Probe } from './experiment.ts';
 import { startOwnDeployment } from './own-deployment.ts';
@@ -54,14 +55,16 @@ export async function runGameday(opts: GamedayOptions): Promise<Scorecard> {
 async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: string, ownDeployment: boolean): Promise<Scorecard> {
   const { experiment: e, log } = opts;
   const startedAt = Date.now();
+  const loadAverageAtStart = os.loadavg()[0]!;
   const api = new ShopApi(urls, adminToken, opts.pspKeys);
   let loadStartMs: number | null = null;
   const at = (ms: number) => (loadStartMs === null ? '[-:--]' : `[${clock(ms - loadStartMs)}]`);
-  const observer = new ShopObserver(api, startedAt, (ev) => log(`${at(ev.at)} ${ev.label}`));
+  const observer = new ShopObserver(api, () => experimentStartMs, (ev) => log(`${at(ev.at)} ${ev.label}`));
   const faultNames = [...new Set(e.method.faults.map((f) => f.fault))];
   const lastFaultEnd = Math.max(0, ...e.method.faults.map((f) => f.start + f.duration));
   const active = new Set<string>();
   const timers: NodeJS.Timeout[] = [];
+  let experimentStartMs = startedAt;
   let faultStartMs: number | null = null;
   let faultEndMs: number | null = null;
   let aborted: string | null = null;
@@ -107,6 +110,15 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
     return { name: p.name, measure: p.measure, max: p.max, value: Number(value.toFixed(4)), held, ...(held ? {} : { why: `${p.measure} was ${Number(value.toFixed(4))}, above its tolerance ${p.max}` }) };
   }));
 
+  if (e.warmUp > 0 && !opts.signal.aborted) {
+    log(`warming up: ${e.warmUp} s at ${e.method.load.startRate}/s (not scored)`);
+    await runLoadTest({
+      source: scenarioSource(e.method.load.scenario), targetUrl: urls.storefront, allowRemote: true, workers: opts.workers ?? 1, signal: stopLoad.signal,
+      load: { executor: 'constant-arrival-rate', rate: e.method.load.startRate, duration: e.warmUp }, gracefulStopSec: 5,
+    }).catch((err: Error) => log(`the warm-up failed: ${err.message}`));
+  }
+  // What happened during the warm-up is not the experiment's: its timeline starts now.
+  experimentStartMs = Date.now();
   let load: RunResult | null = null;
   let loadError: string | undefined;
   let loadEndMs: number | null = null;
@@ -242,7 +254,7 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
   }
   let orders: RunRecord['orders'];
   try {
-    const list = await api.ordersSince(startedAt);
+    const list = await api.ordersSince(experimentStartMs);
     const byStatus: Record<string, number> = {};
     for (const o of list) byStatus[o.status] = (byStatus[o.status] ?? 0) + 1;
     orders = { byStatus };
@@ -255,6 +267,7 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
     try {
       const charges = new Map<string, number>();
       for (let i = 0; i < urls.psp.length; i++) {
+        // since the game day started, warm-up included: no order of it may be charged twice either
         for (const intent of await api.intentsSince(i, startedAt)) {
           const order = intent.metadata?.order_id;
           if (intent.status === 'succeeded' && order) charges.set(order, (charges.get(order) ?? 0) + 1);
@@ -271,5 +284,6 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
   return buildScorecard({
     experiment: e, target: urls.storefront, ownDeployment, startedAt, loadStartMs, loadEndMs, faultStartMs, faultEndMs,
     events, load, ...(loadError ? { loadError } : {}), orders, ledger, recoveredAtMs, backlogDrainedAtMs, notRecovered, probesBefore, probesAfter, aborted,
+    machine: { cpus: os.availableParallelism(), loadAverageAtStart: Number(loadAverageAtStart.toFixed(2)), loadAverageAtEnd: Number(os.loadavg()[0]!.toFixed(2)) },
   });
 }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePortRange } from '../platform/process/free-port.ts';
+import { portFree } from '../platform/process/free-port.ts';
 
 export interface DeploymentUrls {
   /** The storefront: shopper API, admin API (faults, orders), the waiting room's ops route. */
@@ -38,6 +38,20 @@ const OUTPUT_KEPT = 64 * 1024;
 /** Variables of the caller's environment that would point the deployment at another shop or database. */
 const NOT_INHERITED = /^(HOLDFAST_|DATABASE_URL$|PORT$|HOST$|OTEL_)/;
 
+/**
+ * n consecutive free ports below Linux's ephemeral range (32768 and up): a port in that range can be taken
+ * by an outgoing connection before the payments replica that is to listen on it starts (docs/scaling.md).
+ */
+async function freePortsBelowEphemeral(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const first = 20_000 + Math.floor(Math.random() * (12_000 - n));
+    let free = true;
+    for (let i = 0; i < n && free; i++) free = await portFree(first + i);
+    if (free) return first;
+  }
+  throw new Error(`no ${n} consecutive free ports between 20000 and 32000`);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function ready(url: string, until: number, child: ChildProcess): Promise<void> {
@@ -56,7 +70,7 @@ export async function startOwnDeployment(opts: {
   cliPath: string; autoscale: boolean; env: Record<string, string>; log: (line: string) => void;
 }): Promise<OwnDeployment> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'holdfast-gameday-'));
-  const base = await freePortRange(SUPERVISED_PORTS + 3);
+  const base = await freePortsBelowEphemeral(SUPERVISED_PORTS + 3);
   const pspPort = base + SUPERVISED_PORTS;
   const pgPort = base + SUPERVISED_PORTS + 2;
   const adminToken = `gameday-${randomBytes(16).toString('hex')}`;

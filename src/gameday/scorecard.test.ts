@@ -41,7 +41,7 @@ function record(over: Partial<RunRecord> = {}): RunRecord {
     orders: { byStatus: { paid: 36, payment_failed: 4 } },
     ledger: { doubleCharges: 0, chargedOrders: 36, doubleChargedOrders: [] },
     recoveredAtMs: FAULT + 200_000, backlogDrainedAtMs: FAULT + 195_000, notRecovered: [],
-    probesBefore: [], probesAfter: [], aborted: null,
+    probesBefore: [], probesAfter: [], aborted: null, machine: { cpus: 2, loadAverageAtStart: 0.5, loadAverageAtEnd: 1.5 },
     ...over,
   };
 }

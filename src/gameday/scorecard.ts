@@ -42,6 +42,8 @@ export interface RunRecord {
   probesBefore: ProbeReading[];
   probesAfter: ProbeReading[];
   aborted: string | null;
+  /** The machine the run shared: its cores and 1-minute load average at the start and the end (a busy machine slows every figure). */
+  machine: { cpus: number; loadAverageAtStart: number; loadAverageAtEnd: number };
 }
 
 /** The seed incident's figures, from its postmortem (docs/gameday.md). */
@@ -89,6 +91,7 @@ export interface Scorecard {
   timeline: { atSeconds: number; kind: TimelineKind; label: string }[];
   /** The load generator's points (seconds since the load started): for the report's charts. */
   series: { t: number; planned: number; responsesPerSec: number; errorsPerSec: number; p99Ms: number | null }[];
+  machine: RunRecord['machine'];
 }
 
 const round = (v: number, digits = 1) => Number(v.toFixed(digits));
@@ -144,7 +147,12 @@ export function buildScorecard(rec: RunRecord): Scorecard {
   // mitigation: the first automatic action after the fault started
   const action = rec.events.filter((e) => (e.kind === 'scale-out' || e.kind === 'waiting-room') && after(e)).sort((a, b) => a.at - b.at)[0];
   const timeToMitigationSeconds = since(action?.at);
-  if (timeToMitigationSeconds === null) missing.timeToMitigationSeconds = rec.faultStartMs === null ? noFault : 'no automatic action (waiting room engaged, scale-out) was seen after the fault started';
+  if (timeToMitigationSeconds === null) {
+    // Actions taken before the fault (the surge's, or a busy machine's) protect the shop but are not a response to the fault.
+    const earlier = rec.events.filter((e) => (e.kind === 'scale-out' || e.kind === 'waiting-room') && !after(e)).map((e) => `${e.label} (${since(e.at)} s)`);
+    missing.timeToMitigationSeconds = rec.faultStartMs === null ? noFault
+      : `no automatic action (waiting room engaged, scale-out) was seen after the fault started${earlier.length ? `; in force from before it: ${earlier.join('; ')}` : ''}`;
+  }
 
   const timeToRecoverySeconds = since(rec.recoveredAtMs);
   if (timeToRecoverySeconds === null) missing.timeToRecoverySeconds = rec.faultStartMs === null ? noFault : `not recovered: ${rec.notRecovered.join('; ') || 'unknown'}`;
@@ -196,6 +204,7 @@ export function buildScorecard(rec: RunRecord): Scorecard {
       timeToPaidP99Seconds: paidStep ? round(paidStep.latency.p99Ms / 1000, 2) : null,
     },
     probes, thresholds: [], missing, seed: SEED_INCIDENT,
+    machine: rec.machine,
     series: (rec.load?.series ?? []).map((p) => ({
       t: p.t, planned: p.planned, responsesPerSec: round(p.responses / p.width, 2),
       errorsPerSec: round((p.errors.status + p.errors.timeout + p.errors.connection) / p.width, 2), p99Ms: p.p99 === null ? null : round(p.p99),

@@ -14,13 +14,14 @@ export class ShopObserver {
   /** Replicas per role as last read, and whether the waiting room queues. */
   readonly now: { replicas: Record<string, number>; queueing: boolean; firing: AlertView[]; errors: number } = { replicas: {}, queueing: false, firing: [], errors: 0 };
   readonly #api: ShopApi;
-  readonly #since: number;
+  readonly #since: () => number;
   readonly #print: (event: TimelineEvent) => void;
   readonly #seen = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
+  #firstRoomReading = true;
 
-  constructor(api: ShopApi, sinceMs: number, print: (event: TimelineEvent) => void) {
+  constructor(api: ShopApi, sinceMs: () => number, print: (event: TimelineEvent) => void) {
     this.#api = api;
     this.#since = sinceMs;
     this.#print = print;
@@ -49,7 +50,7 @@ export class ShopObserver {
     if (this.#polling) return;
     this.#polling = true;
     const api = this.#api;
-    const recent = (iso: string) => Date.parse(iso) >= this.#since;
+    const recent = (iso: string) => Date.parse(iso) >= this.#since();
     try {
       await Promise.all([
         api.alerts().then((alerts) => {
@@ -83,7 +84,11 @@ export class ShopObserver {
         }),
         api.waitingRoom().then((room) => {
           const queueing = room.state !== 'not_queueing' || room.auto?.engaged === true;
-          if (queueing && !this.now.queueing) this.add({ at: Date.now(), kind: 'waiting-room', label: `waiting room engaged (${room.state}${room.auto ? `: ${room.auto.reason}` : ''})` });
+          if (this.#firstRoomReading) {
+            // queueing since before the experiment (the warm-up): a state, not an action of the experiment's time
+            this.#firstRoomReading = false;
+            if (queueing) this.add({ at: this.#since(), kind: 'waiting-room', label: `waiting room queueing since before the experiment (${room.state})` });
+          } else if (queueing && !this.now.queueing) this.add({ at: Date.now(), kind: 'waiting-room', label: `waiting room engaged (${room.state}${room.auto ? `: ${room.auto.reason}` : ''})` });
           if (!queueing && this.now.queueing) this.add({ at: Date.now(), kind: 'waiting-room', label: 'waiting room stopped queueing' });
           this.now.queueing = queueing;
         }),
