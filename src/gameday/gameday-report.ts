@@ -25,7 +25,7 @@ export function comparisonRows(card: Scorecard): [string, string, string][] {
   const ratio = (v: number | null) => (v === null ? '–' : formatPercent(v));
   const rc = card.rootCause;
   return [
-    ['Shoppers affected', ratio(card.shoppersAffectedRatio), ratio(seed.shoppersAffectedRatio)],
+    ['Shoppers affected', `${ratio(card.shoppersAffectedRatio)}${card.shoppers && card.shoppers.affected ? ` (${card.shoppers.affected} of ${card.shoppers.started}: ${card.shoppers.affectedByErrors} with an error, ${card.shoppers.affected - card.shoppers.affectedByErrors} slow only)` : ''}`, ratio(seed.shoppersAffectedRatio)],
     ['Shoppers queued in the waiting room', `${ratio(card.shoppersQueuedRatio)}${card.queueWaitP50Seconds !== null ? ` (wait p50 ${card.queueWaitP50Seconds} s, p95 ${card.queueWaitP95Seconds} s)` : ''}`, 'no waiting room'],
     ['Time to detect', duration(card.timeToDetectSeconds), duration(seed.timeToDetectSeconds)],
     ['Root cause named', rc ? `${rc.component}, network ${rc.networkInvolved === false ? 'ruled out' : rc.networkInvolved ? 'involved' : 'not measured'}${rc.correct ? '' : ' (not the expected cause)'}` : '–', `${seed.rootCause.component} blamed first`],

@@ -14,7 +14,7 @@ const FAULT = T0 + 60_000;
 function load(affected: number, started: number): RunResult {
   const latency = (p50: number, p99: number) => ({ count: 10, minMs: 1, meanMs: p50, p50Ms: p50, p90Ms: p99, p95Ms: p99, p99Ms: p99, p999Ms: p99, maxMs: p99 });
   return {
-    totals: { iterations: { scheduled: started, started, completed: started - affected, failed: affected, dropped: 0, interrupted: 0, skipped: 0, affected } },
+    totals: { iterations: { scheduled: started, started, completed: started - affected, failed: affected, dropped: 0, interrupted: 0, skipped: 0, affected, affectedByErrors: affected } },
     waitingRoom: { shoppersLetIn: 10, stillQueuedAtEnd: 0, polls: 30, queued: latency(3000, 8000) },
     steps: [
       { key: 'checkout/place-order', name: 'place-order', statuses: { 202: 40, 409: 2 }, latency: latency(80, 400) },

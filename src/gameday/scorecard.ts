@@ -67,7 +67,8 @@ export interface Scorecard {
   passed: boolean;
   aborted: string | null;
   shoppersAffectedRatio: number | null;
-  shoppers: { started: number; affected: number; queued: number } | null;
+  /** Journeys started; affected (of which with an error: the others only had a request over the objective); queued in the waiting room. */
+  shoppers: { started: number; affected: number; affectedByErrors: number; queued: number } | null;
   shoppersQueuedRatio: number | null;
   queueWaitP50Seconds: number | null;
   queueWaitP95Seconds: number | null;
@@ -191,7 +192,7 @@ export function buildScorecard(rec: RunRecord): Scorecard {
     experiment: rec.experiment.name, target: rec.target, ownDeployment: rec.ownDeployment,
     startedAt: new Date(rec.startedAt).toISOString(), durationSeconds: rec.experiment.duration,
     passed: false, aborted: rec.aborted,
-    shoppersAffectedRatio, shoppers: it ? { started: shoppersStarted, affected: it.affected, queued: (room?.shoppersLetIn ?? 0) + (room?.stillQueuedAtEnd ?? 0) } : null,
+    shoppersAffectedRatio, shoppers: it ? { started: shoppersStarted, affected: it.affected, affectedByErrors: it.affectedByErrors ?? 0, queued: (room?.shoppersLetIn ?? 0) + (room?.stillQueuedAtEnd ?? 0) } : null,
     shoppersQueuedRatio, queueWaitP50Seconds, queueWaitP95Seconds,
     timeToDetectSeconds, detectedBy: detection?.label ?? null,
     timeToRootCauseSeconds, rootCause,

@@ -140,13 +140,14 @@ function pickInto(step: CompiledStep, vars: Vars): void {
  * variables to run with and extract into (made by variables()); by default a new layer over ctx.shared.
  */
 export async function runIteration(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, into?: Vars): Promise<IterationOutcome> {
-  const shopper = { affected: false };
+  const shopper = { slow: false, error: false };
   const outcome = await runSteps(ctx, journey, intendedStart, vu, iteration, shopper, into);
-  if (shopper.affected) ctx.recorder.iterations.affected++;
+  if (shopper.slow || shopper.error) ctx.recorder.iterations.affected++;
+  if (shopper.error) ctx.recorder.iterations.affectedByErrors++;
   return outcome;
 }
 
-async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, shopper: { affected: boolean }, into?: Vars): Promise<IterationOutcome> {
+async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, shopper: { slow: boolean; error: boolean }, into?: Vars): Promise<IterationOutcome> {
   // Each iteration's own variables sit on top of the shared ones (data and setup), which it never changes.
   // Every layer is a null-prototype object, so the chain holds variables only: shared variables that
   // arrive as an ordinary object (a structured clone from the main thread) are copied into one, once.
@@ -234,7 +235,8 @@ async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedSt
     const latencyMs = outcome.endedAt - intended;
     const sec = Math.floor((outcome.endedAt - ctx.t0) / 1000);
     recorder.response(step.key, sec, latencyMs * 1000, kind, outcome.status, outcome.bytes, untilMessage ?? (kind === 'status' ? statusMessage(outcome) : outcome.failure?.message));
-    if ((kind !== 'ok' && kind !== 'interrupted') || (kind === 'ok' && !step.until && ctx.requestObjectiveMs !== undefined && latencyMs > ctx.requestObjectiveMs)) shopper.affected = true;
+    if (kind !== 'ok' && kind !== 'interrupted') shopper.error = true;
+    else if (kind === 'ok' && !step.until && ctx.requestObjectiveMs !== undefined && latencyMs > ctx.requestObjectiveMs) shopper.slow = true;
     if (kind === 'interrupted') return 'interrupted';
     if (kind === 'ok' || kind === 'status') {
       if (step.checks.length || step.extract) {
@@ -243,7 +245,7 @@ async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedSt
           let pass = false;
           try { pass = c.test(view, vars) === true; } catch { pass = false; }
           recorder.check(step.key, c.name, pass);
-          if (!pass) shopper.affected = true;
+          if (!pass) shopper.error = true;
         }
         if (step.extract && kind === 'ok' && !step.stopOn?.has(outcome.status)) {
           let missing: string[];

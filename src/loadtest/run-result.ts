@@ -136,7 +136,7 @@ export function assembleResult(input: AssembleInput): RunResult {
   const { scenario, finals } = input;
   const steps = new Map<string, StepAcc>();
   for (const s of scenario.steps) steps.set(s.key, { counters: emptyCounters(), hist: newHistogram() });
-  const iterations: IterationCounters = { scheduled: 0, started: 0, completed: 0, failed: 0, dropped: 0, interrupted: 0, skipped: 0, affected: 0 };
+  const iterations: IterationCounters = { scheduled: 0, started: 0, completed: 0, failed: 0, dropped: 0, interrupted: 0, skipped: 0, affected: 0, affectedByErrors: 0 };
   const lag = newHistogram();
   const queued = newHistogram();
   let polls = 0;

@@ -143,10 +143,10 @@ test('a shopper is affected by an error, a failed check or a request over the ob
       ...(objectiveMs !== undefined ? { requestObjectiveMs: objectiveMs } : {}),
     };
     await runIteration(ctx, scenario.journeys[0]!, performance.now(), 1, 0);
-    return recorder.iterations.affected;
+    return [recorder.iterations.affected, recorder.iterations.affectedByErrors];
   };
-  assert.equal(await runOnce(0, 40), 0, 'fast requests, a 60 ms wait for paid: not affected');
-  assert.equal(await runOnce(80, 40), 1, 'the order request over the objective');
-  assert.equal(await runOnce(80, undefined), 0, 'no objective: latency alone affects nobody');
-  assert.equal(await runOnce(0, undefined, 503), 1, 'an error answer');
+  assert.deepEqual(await runOnce(0, 40), [0, 0], 'fast requests, a 60 ms wait for paid: not affected');
+  assert.deepEqual(await runOnce(80, 40), [1, 0], 'the order request over the objective: affected, by no error');
+  assert.deepEqual(await runOnce(80, undefined), [0, 0], 'no objective: latency alone affects nobody');
+  assert.deepEqual(await runOnce(0, undefined, 503), [1, 1], 'an error answer');
 });

@@ -70,6 +70,8 @@ export interface IterationCounters {
    * one is set (an `until` step's wait is not a request and does not count).
    */
   affected: number;
+  /** Of those, the iterations that met an error or a failed check (the others were only slow). */
+  affectedByErrors: number;
 }
 
 export interface WorkerFinal {

@@ -35,7 +35,7 @@ export class WorkerRecorder {
   private readonly spare: Histogram[] = [];
   /** Seconds below this were sent to the main thread; later events for them land here instead. */
   private floorSec = 0;
-  readonly iterations: IterationCounters = { scheduled: 0, started: 0, completed: 0, failed: 0, dropped: 0, interrupted: 0, skipped: 0, affected: 0 };
+  readonly iterations: IterationCounters = { scheduled: 0, started: 0, completed: 0, failed: 0, dropped: 0, interrupted: 0, skipped: 0, affected: 0, affectedByErrors: 0 };
   private readonly lag = newHistogram();
   /** Time shoppers spent in a waiting room's queue before being let in (µs), one value per shopper let in. */
   private readonly queuedTime = newHistogram();
