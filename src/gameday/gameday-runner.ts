@@ -93,7 +93,7 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
   const faultsOver = () => faultStartMs !== null && active.size === 0 && Date.now() - loadStartMs! >= lastFaultEnd * 1000;
   /** Recovered: every fault cleared, no alert firing, the backlog drained (the first moment all three hold). */
   const checkRecovered = async () => {
-    if (recoveredAtMs !== null || !faultsOver()) return;
+    if (recoveredAtMs !== null || !faultsOver() || lastFaultEnd >= e.duration - 1) return;
     await observer.poll();
     if (observer.now.firing.length) return;
     if ((await ordersUnsettled().catch(() => -1)) !== 0) return;
@@ -216,7 +216,8 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
     // end of the load (cleared by the rollback) leave no recovery to time, only the backlog to drain.
     if (!opts.signal.aborted) {
       const deadline = Date.now() + e.recoveryTimeout * 1000;
-      const faultsToTheEnd = faultStartMs !== null && loadStartMs !== null && loadEndMs - loadStartMs < lastFaultEnd * 1000;
+      // faults scheduled to the end of the method (or cut short by an abort) leave no time at baseline to recover in
+      const faultsToTheEnd = faultStartMs !== null && loadStartMs !== null && (lastFaultEnd >= e.duration - 1 || loadEndMs - loadStartMs < lastFaultEnd * 1000);
       if (faultsToTheEnd) notRecovered.push(`the faults were in force until the load ended (${faultNames.join(', ')}; the rollback cleared them): nothing could recover during the run`);
       if (recoveredAtMs === null && faultStartMs !== null) {
         log(`${at(Date.now())} waiting for the ${faultsToTheEnd ? 'payment backlog to drain' : 'recovery (no alert firing, the payment backlog drained)'}; at most ${e.recoveryTimeout} s`);
