@@ -232,10 +232,11 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
           await observer.poll();
           const firing = observer.now.firing;
           const unsettled = await ordersUnsettled().catch(() => -1);
-          if (firing.length) notRecovered.push(`${firing.length} alert(s) still firing ${e.recoveryTimeout} s after the load: ${firing.map((x) => `${x.name} (${x.service})`).join(', ')}`);
-          if (unsettled > 0) notRecovered.push(`${unsettled} order(s) still waiting for payment ${e.recoveryTimeout} s after the load (they stay in the durable queue and are paid once the provider answers)`);
+          const afterLoad = Math.round((Date.now() - loadEndMs) / 1000);
+          if (firing.length) notRecovered.push(`${firing.length} alert(s) still firing ${afterLoad} s after the load: ${firing.map((x) => `${x.name} (${x.service})`).join(', ')}`);
+          if (unsettled > 0) notRecovered.push(`${unsettled} order(s) still waiting for payment ${afterLoad} s after the load (they stay in the durable queue and are paid once the provider answers)`);
           if (unsettled < 0) notRecovered.push('the orders could not be read');
-          if (backlogDrainedAtMs !== null && faultsToTheEnd) notRecovered.push(`the payment backlog drained ${((backlogDrainedAtMs - loadEndMs) / 1000).toFixed(0)} s after the rollback`);
+          if (backlogDrainedAtMs !== null && faultsToTheEnd) notRecovered.push(`once the faults were cleared, the payment backlog drained within ${Math.max(0, Math.round((backlogDrainedAtMs - (faultEndMs ?? loadEndMs)) / 1000))} s: every order accepted settled`);
         }
       }
       probesAfter = await readProbes(e.steadyState);

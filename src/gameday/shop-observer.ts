@@ -103,10 +103,13 @@ export class ShopObserver {
     switch (measure) {
       case 'error-ratio':
       case 'latency-p99-ms': {
-        const last = this.points.at(-1);
+        // the schedule's seconds only: after it (the graceful stop) nobody new arrives, and shoppers still
+        // queued in a waiting room are not responses
+        const scheduled = this.points.filter((x) => x.p.planned > 0);
+        const last = scheduled.at(-1);
         if (!last) return null;
         const from = last.p.t + last.p.width - windowSec;
-        const window = this.points.filter((x) => x.p.t >= from).map((x) => x.p);
+        const window = scheduled.filter((x) => x.p.t >= from).map((x) => x.p);
         const responses = window.reduce((n, p) => n + p.responses, 0);
         if (!responses) return null;
         if (measure === 'error-ratio') return window.reduce((n, p) => n + p.errors.status + p.errors.timeout + p.errors.connection, 0) / responses;
