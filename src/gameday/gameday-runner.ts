@@ -25,6 +25,8 @@ export interface GamedayOptions {
 
 /** An order waiting for payment longer than this is backlog (a payment takes well under a second when all is well). */
 const BACKLOG_AFTER_MS = 10_000;
+/** How long one shopper may be in flight: a minute or two queued, two minutes waiting for payment, the journey itself. */
+const MAX_SECONDS_IN_FLIGHT = 240;
 
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) => {
   const timer = setTimeout(resolve, ms);
@@ -194,7 +196,13 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
       load = await runLoadTest({
         source: scenarioSource(e.method.load.scenario),
         targetUrl: urls.storefront,
-        load: { executor: 'ramping-arrival-rate', startRate: e.method.load.startRate, stages: e.method.load.stages },
+        // Room for every shopper in flight: queued in a waiting room for a minute or more, or waiting up to
+        // two minutes for payment (the load tester's default sizes for think time, and arrivals beyond it
+        // would be dropped unseen by the shop).
+        load: {
+          executor: 'ramping-arrival-rate', startRate: e.method.load.startRate, stages: e.method.load.stages,
+          maxVUs: Math.ceil(Math.max(e.method.load.startRate, ...e.method.load.stages.map((s) => s.target)) * MAX_SECONDS_IN_FLIGHT),
+        },
         workers: opts.workers ?? 1,
         requestObjectiveMs: e.method.load.requestObjectiveMs,
         allowRemote: true,

@@ -68,7 +68,7 @@ export interface Scorecard {
   aborted: string | null;
   shoppersAffectedRatio: number | null;
   /** Journeys started; affected (of which with an error: the others only had a request over the objective); queued in the waiting room. */
-  shoppers: { started: number; affected: number; affectedByErrors: number; queued: number } | null;
+  shoppers: { started: number; affected: number; affectedByErrors: number; queued: number; dropped: number } | null;
   shoppersQueuedRatio: number | null;
   queueWaitP50Seconds: number | null;
   queueWaitP95Seconds: number | null;
@@ -86,6 +86,8 @@ export interface Scorecard {
   };
   probes: { name: string; measure: string; tolerance: string; before: ProbeReading | null; after: ProbeReading | null; held: boolean; why: string | null }[];
   thresholds: { threshold: string; observed: number | null; pass: boolean; why?: string }[];
+  /** What a reader of the figures must know (the generator dropped arrivals, ...). */
+  notes: string[];
   /** Why each null figure is null. */
   missing: Record<string, string>;
   seed: typeof SEED_INCIDENT;
@@ -121,10 +123,16 @@ export function buildScorecard(rec: RunRecord): Scorecard {
     shoppersAffectedRatio = round(it!.affected / shoppersStarted, 5);
     shoppersQueuedRatio = round(((room?.shoppersLetIn ?? 0) + (room?.stillQueuedAtEnd ?? 0)) / shoppersStarted, 5);
   }
+  // Arrivals the generator could not start (too many shoppers in flight) never reached the shop: said, not hidden.
+  const notes: string[] = [];
+  if (it && it.dropped > 0) notes.push(`${it.dropped} shopper arrivals were dropped by the load generator (all its in-flight slots busy): they never reached the shop and are not in the ratios`);
   const queued = (room?.shoppersLetIn ?? 0) > 0;
   const queueWaitP50Seconds = queued ? round(room!.queued.p50Ms / 1000, 2) : null;
   const queueWaitP95Seconds = queued ? round(room!.queued.p95Ms / 1000, 2) : null;
-  if (!queued) missing.queueWaitP50Seconds = missing.queueWaitP95Seconds = 'no shopper was queued in the waiting room';
+  if (!queued) {
+    missing.queueWaitP50Seconds = missing.queueWaitP95Seconds = room?.stillQueuedAtEnd
+      ? `no queued shopper was let in before the run ended (${room.stillQueuedAtEnd} still queued at its end)` : 'no shopper was queued in the waiting room';
+  }
 
   // detection: the first alert or incident after the fault
   const detection = rec.events.filter((e) => (e.kind === 'alert' || e.kind === 'incident') && after(e)).sort((a, b) => a.at - b.at)[0];
@@ -192,7 +200,7 @@ export function buildScorecard(rec: RunRecord): Scorecard {
     experiment: rec.experiment.name, target: rec.target, ownDeployment: rec.ownDeployment,
     startedAt: new Date(rec.startedAt).toISOString(), durationSeconds: rec.experiment.duration,
     passed: false, aborted: rec.aborted,
-    shoppersAffectedRatio, shoppers: it ? { started: shoppersStarted, affected: it.affected, affectedByErrors: it.affectedByErrors ?? 0, queued: (room?.shoppersLetIn ?? 0) + (room?.stillQueuedAtEnd ?? 0) } : null,
+    shoppersAffectedRatio, shoppers: it ? { started: shoppersStarted, affected: it.affected, affectedByErrors: it.affectedByErrors ?? 0, dropped: it.dropped, queued: (room?.shoppersLetIn ?? 0) + (room?.stillQueuedAtEnd ?? 0) } : null,
     shoppersQueuedRatio, queueWaitP50Seconds, queueWaitP95Seconds,
     timeToDetectSeconds, detectedBy: detection?.label ?? null,
     timeToRootCauseSeconds, rootCause,
@@ -204,7 +212,7 @@ export function buildScorecard(rec: RunRecord): Scorecard {
       timeToPaidP50Seconds: paidStep ? round(paidStep.latency.p50Ms / 1000, 2) : null,
       timeToPaidP99Seconds: paidStep ? round(paidStep.latency.p99Ms / 1000, 2) : null,
     },
-    probes, thresholds: [], missing, seed: SEED_INCIDENT,
+    probes, thresholds: [], notes, missing, seed: SEED_INCIDENT,
     machine: rec.machine,
     series: (rec.load?.series ?? []).map((p) => ({
       t: p.t, planned: p.planned, responsesPerSec: round(p.responses / p.width, 2),
