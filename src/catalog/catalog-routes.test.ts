@@ -80,7 +80,7 @@ test('GET /api/products?sort=: price ascending and descending and newest, each p
     let cursor: string | null = null;
     do {
       const res = await t.call('GET', `/api/products?q=quokkaberry&limit=1&sort=${sort}${cursor ? `&cursor=${cursor}` : ''}`);
-      assert.equal(res.status, 200, res.text);
+      assert.equal(res.status, 200, JSON.stringify(res.json));
       seen.push(...res.json.items.map((p: { price: { amount: number } }) => p.price.amount));
       cursor = res.json.nextCursor;
     } while (cursor);

@@ -1,7 +1,7 @@
 // The page shell every storefront page shares: landmarks (header/nav/main/footer), a skip link, the
 // hashed stylesheet and no JavaScript at all.
 import { html, trustedHtml, type SafeHtml } from '../../platform/html/html-template.ts';
-import { STYLESHEET_HREF } from '../storefront-assets.ts';
+import { SCRIPT_HREF, STYLESHEET_HREF } from '../storefront-assets.ts';
 
 export type NavSection = 'shop' | 'cart' | 'none';
 
@@ -10,8 +10,21 @@ export interface LayoutOptions {
   body: SafeHtml;
   section?: NavSection;
   description?: string;
-  /** Reload the page after this many seconds (the order page while payment is processing). */
+  /** Reload the page after this many seconds, when scripts are off (the order page while payment is processing). */
   refreshSeconds?: number;
+  /** Items in the shopper's cart, when the page knows it (cart, checkout); else the header keeps a slot sendHtml fills from the cookie. */
+  cartCount?: number | undefined;
+  /** The page's script (progressive enhancement: the page works without it). */
+  script?: boolean;
+}
+
+/** Where the header's cart count goes when the page was rendered without it (shared, cached pages). */
+export const CART_COUNT_SLOT = '<!--cart-count-->';
+
+/** "Cart 3": the count for the eye, "Cart, 3 items" for a screen reader. */
+export function cartCountBadge(count: number): string {
+  if (count <= 0) return '';
+  return html`<span class="cart-count"><span class="visually-hidden">, </span>${count}<span class="visually-hidden"> ${count === 1 ? 'item' : 'items'}</span></span>`.value;
 }
 
 const CURRENT_PAGE = trustedHtml(' aria-current="page"');
@@ -25,8 +38,9 @@ export function layoutView(opts: LayoutOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${opts.title} · Holdfast</title>
 ${opts.description ? html`<meta name="description" content="${opts.description}">` : null}
-${opts.refreshSeconds ? html`<meta http-equiv="refresh" content="${opts.refreshSeconds}">` : null}
+${opts.refreshSeconds ? html`<noscript><meta http-equiv="refresh" content="${opts.refreshSeconds}"></noscript>` : null}
 <link rel="stylesheet" href="${STYLESHEET_HREF}">
+${opts.script ? html`<script src="${SCRIPT_HREF}" defer></script>` : null}
 <link rel="icon" href="data:,">
 </head>
 <body>
@@ -37,7 +51,7 @@ ${opts.refreshSeconds ? html`<meta http-equiv="refresh" content="${opts.refreshS
 <nav class="site-nav" aria-label="Main">
 <ul>
 <li><a href="/"${current(opts.section, 'shop')}>Shop</a></li>
-<li><a href="/cart"${current(opts.section, 'cart')}>Cart</a></li>
+<li><a href="/cart"${current(opts.section, 'cart')}>Cart${trustedHtml(opts.cartCount === undefined ? CART_COUNT_SLOT : cartCountBadge(opts.cartCount))}</a></li>
 </ul>
 </nav>
 </div>
