@@ -1,7 +1,7 @@
 // How storefront pages answer: HTML with an explicit caching policy on every response.
 import type { FastifyReply } from 'fastify';
 import { readCartCount } from './storefront-cookies.ts';
-import { CART_COUNT_SLOT, cartCountBadge } from './views/layout-view.ts';
+import { CART_LINK_SLOT, cartLink } from './views/layout-view.ts';
 
 /** Catalog pages are the same for everyone: shared caches (CDN, proxies) may keep them briefly. */
 export const CATALOG_CACHE = 'public, max-age=30';
@@ -14,12 +14,12 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** A page the shopper's cart count personalises may be kept by their browser only, and asked for again each time. */
 const PERSONALISED = 'private, no-cache';
-const SLOT_BYTES = Buffer.from(CART_COUNT_SLOT);
+const SLOT_BYTES = Buffer.from(CART_LINK_SLOT);
 
 /** The page with the header's cart count filled in (the slot the layout leaves when it does not know the count). */
 function withCartCount(body: string | Buffer, count: number): string | Buffer {
-  const badge = cartCountBadge(count);
-  if (typeof body === 'string') return body.replace(CART_COUNT_SLOT, badge);
+  const badge = cartLink(count);
+  if (typeof body === 'string') return body.replace(CART_LINK_SLOT, badge);
   const at = body.indexOf(SLOT_BYTES);
   return at < 0 ? body : Buffer.concat([body.subarray(0, at), Buffer.from(badge), body.subarray(at + SLOT_BYTES.length)]);
 }

@@ -45,7 +45,11 @@ const decode = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').r
 const hiddenValue = (page: string, name: string) => decode(new RegExp(`name="${name}" value="([^"]*)"`).exec(page)?.[1] ?? '');
 const productCards = (page: string) => [...page.matchAll(/<li class="product-card[^"]*"><a href="\/products\/([^"]+)"/g)].map((m) => m[1]!);
 /** The header's cart link, as a browser without CSS would read it. */
-const headerCart = (page: string) => decode((/<li><a href="\/cart"[^>]*>([\s\S]*?)<\/a><\/li>/.exec(page)?.[1] ?? '').replace(/<[^>]+>/g, '').replace(/<!--[\s\S]*?-->/g, ''));
+/** The header's cart link, as a screen reader names it. */
+const headerCart = (page: string) => {
+  const link = /<li><a href="\/cart"([^>]*)>([\s\S]*?)<\/a><\/li>/.exec(page);
+  return decode(/aria-label="([^"]+)"/.exec(link?.[1] ?? '')?.[1] ?? link?.[2]?.replace(/<[^>]+>|<!--[\s\S]*?-->/g, '') ?? '');
+};
 const nextPageHref = (page: string) => {
   const m = /<a href="([^"]+)" rel="next">Next page/.exec(page);
   return m ? decode(m[1]!) : null;

@@ -19,25 +19,28 @@
     } catch { /* an old browser without these options keeps the server's text */ }
   }
 
-  // While a payment is processing, ask for the order's status with a short backoff (a quarter second at
-  // first, then at most a second apart; slower after the first half minute or when the shop is busy) and
-  // reload the page once it has changed: the server renders the outcome, paid or declined with the form
-  // to pay again. Without scripts a <noscript> meta refresh does the same, more slowly.
+  // While a payment is processing, ask for the order's status and reload the page once it has changed:
+  // the server renders the outcome, paid or declined with the form to pay again. Most payments settle
+  // within a second, so every quarter second at first; after 5 s the pause grows to a second, after half
+  // a minute (a provider outage) to 5 s, and when the shop is busy it waits as long as it is asked to.
+  // Without scripts a <noscript> meta refresh does the same, more slowly.
   const panel = document.querySelector('[data-status-url]');
   if (!panel) return;
   const url = panel.dataset.statusUrl;
   const shown = panel.dataset.status;
   const started = Date.now();
-  let delay = 250;
+  const FIRST_PAUSE_MS = 250;
+  let delay = FIRST_PAUSE_MS;
   const next = (ms) => setTimeout(poll, ms);
   async function poll() {
-    const patient = Date.now() - started > 30_000;
+    const waited = Date.now() - started;
+    const longest = waited < 5_000 ? FIRST_PAUSE_MS : waited < 30_000 ? 1_000 : 5_000;
     try {
       const res = await fetch(url, { headers: { accept: 'application/json' }, cache: 'no-store', credentials: 'same-origin' });
       if (res.ok) {
         const { status } = await res.json();
         if (status !== shown) { location.reload(); return; }
-        delay = Math.min(delay * 1.5, patient ? 5_000 : 1_000);
+        delay = Math.min(delay * 1.5, longest);
       } else {
         // 404: the order cookie is gone; the reloaded page says so. 429 or 503: the shop asks for patience.
         if (res.status === 404) { location.reload(); return; }

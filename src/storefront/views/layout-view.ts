@@ -18,17 +18,24 @@ export interface LayoutOptions {
   script?: boolean;
 }
 
-/** Where the header's cart count goes when the page was rendered without it (shared, cached pages). */
-export const CART_COUNT_SLOT = '<!--cart-count-->';
-
-/** "Cart 3": the count for the eye, "Cart, 3 items" for a screen reader. */
-export function cartCountBadge(count: number): string {
-  if (count <= 0) return '';
-  return html`<span class="cart-count"><span class="visually-hidden">, </span>${count}<span class="visually-hidden"> ${count === 1 ? 'item' : 'items'}</span></span>`.value;
-}
-
 const CURRENT_PAGE = trustedHtml(' aria-current="page"');
 const current = (section: NavSection | undefined, link: NavSection) => (section === link ? CURRENT_PAGE : null);
+
+/**
+ * The header's cart link on a page rendered without the count (shared, cached pages): sendHtml swaps it
+ * for the link with the shopper's count, from their cookie, as the page is sent.
+ */
+export const CART_LINK_SLOT = '<a href="/cart"><!--cart-count-->Cart</a>';
+
+/**
+ * The header's cart link: "Cart" and a badge with the count for the eye, named "Cart, 3 items" for a
+ * screen reader (an aria-label: hidden text beside the badge would be read as "Cart , 3 items").
+ */
+export function cartLink(count: number, currentPage = false): string {
+  const current = currentPage ? CURRENT_PAGE : null;
+  if (count <= 0) return html`<a href="/cart"${current}>Cart</a>`.value;
+  return html`<a href="/cart"${current} aria-label="Cart, ${count} ${count === 1 ? 'item' : 'items'}">Cart<span class="cart-count" aria-hidden="true">${count}</span></a>`.value;
+}
 
 export function layoutView(opts: LayoutOptions): string {
   return html`<!doctype html>
@@ -51,7 +58,7 @@ ${opts.script ? html`<script src="${SCRIPT_HREF}" defer></script>` : null}
 <nav class="site-nav" aria-label="Main">
 <ul>
 <li><a href="/"${current(opts.section, 'shop')}>Shop</a></li>
-<li><a href="/cart"${current(opts.section, 'cart')}>Cart${trustedHtml(opts.cartCount === undefined ? CART_COUNT_SLOT : cartCountBadge(opts.cartCount))}</a></li>
+<li>${trustedHtml(opts.cartCount === undefined && opts.section !== 'cart' ? CART_LINK_SLOT : cartLink(opts.cartCount ?? 0, opts.section === 'cart'))}</li>
 </ul>
 </nav>
 </div>
