@@ -83,5 +83,49 @@ test('a short holiday surge writes a report whose charts render and show the sur
   await page.getByRole('heading', { name: 'Steps' }).waitFor();
   assert.ok(await page.getByRole('cell', { name: /checkout\/place-order/ }).first().isVisible());
   assert.match(await readFile(file, 'utf8'), /PASSED|FAILED/);
+  const { scrollWidth, innerWidth } = await page.evaluate(() => ({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth }));
+  assert.ok(scrollWidth <= innerWidth, `the report scrolls sideways at 1280 px: ${scrollWidth} > ${innerWidth}`);
   await page.close();
+});
+
+/** What overflows: the page, and each table against the box it scrolls in. */
+async function layoutAt(file: string, viewport: { width: number; height: number }, screenshot?: string) {
+  const page = await browser.newPage({ viewport, isMobile: viewport.width < 500, hasTouch: viewport.width < 500 });
+  await page.goto(pathToFileURL(file).href);
+  await page.getByRole('heading', { level: 1 }).waitFor();
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+  const layout = await page.evaluate(() => ({
+    scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+    tables: [...document.querySelectorAll('table')].map((t) => ({ name: t.parentElement!.getAttribute('aria-label'), width: t.getBoundingClientRect().width, room: t.parentElement!.clientWidth, scrolls: getComputedStyle(t.parentElement!).overflowX })),
+    stepName: (() => {
+      // The long name's height against a short one's (one line): more means it wraps.
+      const [long, short] = [...document.querySelectorAll('td code')].map((c) => c.getBoundingClientRect());
+      return { lines: Math.round(long!.height / short!.height), width: Math.round(long!.width) };
+    })(),
+    stepsRegion: document.querySelector('[role="region"][aria-label="Steps"]')?.getAttribute('tabindex') ?? null,
+  }));
+  await page.close();
+  return layout;
+}
+
+test('the report fits 1280 px and a phone without the page scrolling sideways; long step names wrap at their separators', { timeout: 60_000 }, async () => {
+  assert.ok(result, 'the first test ran a load test');
+  // The same run with a long step name and URL, as a scenario of one's own may have.
+  const long = structuredClone(result);
+  long.steps[0]!.key = 'checkout/place-order-for-a-returning-customer/with-gift-wrapping/and-a-note';
+  long.steps[0]!.url = `${app.url}/api/products/a-very-long-product-slug-for-the-holiday-season?q=wool&category=apparel&limit=24&cursor=eyJzIjoiYWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoifQ`;
+  const file = path.join(REPORTS, 'loadtest-report-long-names.html');
+  const html = renderHtmlReport(long);
+  assert.match(html, /checkout\/<wbr>place-order-for-a-returning-customer\/<wbr>with-gift-wrapping/, 'break opportunities after the path separators');
+  await writeFile(file, html);
+
+  const wide = await layoutAt(file, { width: 1280, height: 1000 });
+  assert.ok(wide.scrollWidth <= wide.innerWidth, `1280 px: the page scrolls sideways (${wide.scrollWidth} > ${wide.innerWidth})`);
+  for (const t of wide.tables) assert.ok(t.width <= t.room + 0.5, `1280 px: the ${t.name} table fits its column (${t.width} > ${t.room})`);
+  assert.ok(wide.stepName.lines >= 2 && wide.stepName.width < 400, `the long step name wraps (${JSON.stringify(wide.stepName)})`);
+
+  const phone = await layoutAt(file, { width: 390, height: 844 }, path.join(REPORTS, 'loadtest-report-phone.png'));
+  assert.ok(phone.scrollWidth <= phone.innerWidth, `phone: the page scrolls sideways (${phone.scrollWidth} > ${phone.innerWidth})`);
+  for (const t of phone.tables) assert.ok(t.width <= t.room + 0.5 || t.scrolls === 'auto', 'phone: a table too wide scrolls in its own box');
+  assert.equal(phone.stepsRegion, '0', 'that box can be scrolled from the keyboard');
 });
