@@ -235,7 +235,7 @@ test('the grid and search results mark sold-out and low-stock products', { timeo
   await context.close();
 });
 
-test('an order paid by the payment workers within a second shows "Paid" within 1.5 s of being paid, dates in the shopper\'s locale', { timeout: 120_000 }, async () => {
+test('an order paid by the payment workers within a second shows "Paid" within 1.5 s of being paid, dates in the shopper\'s locale; a decline offers another card as soon as it is known', { timeout: 120_000 }, async () => {
   const shop = await startTestApp({ targets: ['storefront', 'psp', 'payments'], config: { pspPort: 0 } });
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'de-DE', timezoneId: 'Europe/Berlin' });
   try {
@@ -268,6 +268,22 @@ test('an order paid by the payment workers within a second shows "Paid" within 1
     assert.doesNotMatch(shown, /UTC|GMT/, shown);
     const month = new Intl.DateTimeFormat('de-DE', { month: 'long', timeZone: 'Europe/Berlin' }).format(placed);
     assert.ok(shown.includes(month) && shown.includes(String(placed.getUTCFullYear())), `"${shown}" is a German date`);
+
+    // A declined card: the page offers to pay the same order with another card once the decline is known.
+    await page.goto(`${shop.url}/products/${kettle.slug}`);
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.waitForURL(`${shop.url}/cart`);
+    await page.getByRole('link', { name: 'Go to checkout' }).click();
+    await fillCheckout(page, 'pm_card_chargeDeclined');
+    await page.getByRole('button', { name: /Place order/ }).click();
+    await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { name: 'Pay with another card' }).waitFor({ timeout: 10_000 });
+    const offeredAt = Date.now();
+    const declined = (await shop.db.pool.query<{ at: Date }>(
+      `SELECT created_at AS at FROM order_events WHERE order_id = $1 AND to_status = 'payment_failed'`, [page.url().split('/').at(-1)!])).rows[0]!.at;
+    assert.ok(offeredAt - declined.getTime() < 1_500, `another card offered ${offeredAt - declined.getTime()} ms after the decline`);
+    assert.match(await page.getByRole('status').textContent() ?? '', /Your card was declined\./);
+    assert.equal(await page.getByRole('status').locator('time').first().evaluate((el) => /UTC/.test(el.textContent ?? '')), false, 'the deadline in the shopper\'s zone');
     assert.deepEqual(consoleErrors, []);
   } finally {
     await context.close();
