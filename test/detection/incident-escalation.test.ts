@@ -6,6 +6,7 @@
 // page level one again); clearing the fault resolves the incident and PagerDuty gets exactly one resolve.
 // Meanwhile the public /api/status shows payments degraded (or worse) within 15 s, and operational again.
 // Each receiver first answers 429 or 500: the notification is retried and never arrives twice.
+// detection: light
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
