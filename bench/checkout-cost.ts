@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { SCRATCH_ROOT, startHoldfast } from './lib/holdfast.ts';
-import { cleanupAll, installSignalHandlers, isNodeProcess, isPostgresProcess } from './lib/processes.ts';
+import { cleanupAll, installSignalHandlers, isNodeProcess, isPostgresProcess, type ProcInfo } from './lib/processes.ts';
 import { fmt, median } from './lib/suite.ts';
 import { SHIPPING, call, inParallel, type Http } from './suites/checkout.ts';
 
@@ -79,9 +79,13 @@ try {
         cartId, 'cost@example.com', JSON.stringify(SHIPPING), 'pm_card_visa', 900, JSON.stringify({ orderId })],
     });
   };
-  const nodePids = () => hf.tree().filter(isNodeProcess).map((p) => p.pid);
-  const postgresPids = () => hf.tree().filter(isPostgresProcess).map((p) => p.pid);
-  const sum = (pids: number[]) => pids.reduce((t, pid) => { try { return t + cpuNanos(pid); } catch { return t; } }, 0);
+  /** CPU so far of each Node and each PostgreSQL process of the instance, by pid. */
+  const cpuByPid = (which: (p: ProcInfo) => boolean) => new Map(hf.tree().filter(which).map((p) => {
+    try { return [p.pid, cpuNanos(p.pid)] as const; } catch { return [p.pid, 0] as const; }
+  }));
+  /** CPU used since `before`: a process started since (a new pool connection's backend) counts whole. */
+  const usedSince = (before: Map<number, number>, which: (p: ProcInfo) => boolean) =>
+    [...cpuByPid(which)].reduce((t, [pid, now]) => t + now - (before.get(pid) ?? 0), 0);
 
   // Warm-up: plans cached in this session, the storefront's pool and JIT warm.
   for (const fn of functions) for (const cartId of await carts(200)) await placeOrder(cartId, fn);
@@ -119,15 +123,14 @@ try {
     }
     if (args['no-http']) continue;
     const viaHttp = await carts(N);
-    const nodes = nodePids(); const pgs = postgresPids();
-    const n0 = sum(nodes); const p0 = sum(pgs);
+    const n0 = cpuByPid(isNodeProcess); const p0 = cpuByPid(isPostgresProcess);
     let failures = 0;
     await inParallel(N, CONCURRENCY, async (i) => {
       const res = await call(http, 'POST', '/api/checkout', { cartId: viaHttp[i], email: `cost${i}@example.com`, shippingAddress: SHIPPING, paymentMethod: 'pm_card_visa' }, { 'idempotency-key': randomUUID() });
       if (res.status !== 202) failures++;
     });
     if (failures) throw new Error(`${failures} checkouts over HTTP were not accepted`);
-    nodeCpu.push((sum(nodes) - n0) / N / 1000); pgHttpCpu.push((sum(pgs) - p0) / N / 1000);
+    nodeCpu.push(usedSince(n0, isNodeProcess) / N / 1000); pgHttpCpu.push(usedSince(p0, isPostgresProcess) / N / 1000);
     log(`round ${round}/${ROUNDS}: function ${fmt(pgCpu.at(-1)!)} µs backend CPU, ${fmt(pgWall.at(-1)!)} µs wall per call; `
       + `HTTP ${fmt(nodeCpu.at(-1)!)} µs Node CPU, ${fmt(pgHttpCpu.at(-1)!)} µs PostgreSQL CPU per checkout`);
   }
