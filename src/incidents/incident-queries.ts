@@ -47,6 +47,7 @@ export const IncidentQueries = {
              update_sequence = update_sequence + 1
            WHERE id = $1 AND state <> 'resolved' RETURNING ${INCIDENT_COLUMNS}`,
   },
+  assign: { name: 'incidents.assign', text: `UPDATE incidents SET owner = $2 WHERE id = $1 RETURNING ${INCIDENT_COLUMNS}` },
   list: {
     name: 'incidents.list',
     text: `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE ($1::text IS NULL OR state = $1)
@@ -264,12 +265,19 @@ export const IncidentQueries = {
   },
   setStatusOverride: {
     name: 'incidents.set_status_override',
-    text: `INSERT INTO status_page_overrides (component, status, reason, set_by, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    text: `INSERT INTO status_page_overrides (component, status, reason, set_by, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6)
+           RETURNING id, component, status, reason, set_by, starts_at, ends_at`,
   },
-  /** Ends the component's overrides still in force at $2. */
+  /** One override write per component at a time, across every control replica. */
+  lockStatusComponent: { name: 'incidents.lock_status_component', text: `SELECT pg_advisory_xact_lock(hashtext('holdfast.status_page.' || $1::text))` },
+  /**
+   * Ends the component's overrides in force at $2. One that began at that very instant ends a millisecond
+   * later (a row must end after it starts); a newer one, recorded after it, wins meanwhile.
+   */
   endStatusOverrides: {
     name: 'incidents.end_status_overrides',
-    text: `UPDATE status_page_overrides SET ends_at = $2 WHERE component = $1 AND starts_at < $2 AND (ends_at IS NULL OR ends_at > $2)`,
+    text: `UPDATE status_page_overrides SET ends_at = GREATEST($2::timestamptz, starts_at + interval '1 millisecond')
+           WHERE component = $1 AND starts_at <= $2 AND (ends_at IS NULL OR ends_at > $2)`,
   },
 
   /** Rows per channel and state, for metrics and the console. */

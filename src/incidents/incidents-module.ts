@@ -21,6 +21,7 @@ import { incidentRoutes } from './incident-routes.ts';
 import { saveSloBurns } from './status-page-store.ts';
 import { StatusPageService } from './status-page-service.ts';
 import { statusRoutes } from './status-routes.ts';
+import { statusOpsRoutes } from './status-ops-routes.ts';
 
 /** PagerDuty's payload.source and the alerts' source for the control plane's alerts. */
 const CONTROL_SOURCE = 'holdfast control';
@@ -75,6 +76,7 @@ export const incidentsModule = defineModule({
       if (alert.state === 'firing') responder.submit(signalOfAlert(alert, 'firing', finding));
     };
     incidentRoutes(deps.http.server, responder, deps.adminToken.sha256, plane.collector.window);
+    statusOpsRoutes(deps.http.server, { pool, adminTokenSha256: deps.adminToken.sha256, source: `operator via ${runtime.serviceName}` });
     let burns: NodeJS.Timeout | undefined;
     let sweep: NodeJS.Timeout | undefined;
     let burnsFailing = false;

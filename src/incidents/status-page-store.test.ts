@@ -29,8 +29,8 @@ test('open and recent incidents with their updates and manual states make the pa
   const now = (await open(T0, 'payments -> provider')).incident;
   await updateIncident(db.pool, now.id, { rootCause: 'provider latency' }, T0 + 29_000, noChannels);
   await addStatusUpdate(db.pool, now.id, { status: 'identified', body: 'Our payment provider is slow to answer.', author: 'ana', at: T0 + 60_000 });
-  await setStatusOverride(db.pool, { component: 'search', status: 'under_maintenance', reason: 'reindex', setBy: 'ana', startsAt: T0 - DAY });
-  await setStatusOverride(db.pool, { component: 'search', status: 'partial_outage', reason: 'index corrupt', startsAt: T0 - 3_600_000 });
+  await setStatusOverride(db.pool, { component: 'search', status: 'under_maintenance', reason: 'reindex', setBy: 'ana', startsAt: T0 - DAY, source: 'test' });
+  await setStatusOverride(db.pool, { component: 'search', status: 'partial_outage', reason: 'index corrupt', startsAt: T0 - 3_600_000, source: 'test' });
 
   const records = await loadStatusRecords(db.pool, T0 + 120_000);
   assert.deepEqual(records.incidents.map((i) => i.id), [lastWeek.id, now.id]);
@@ -47,7 +47,7 @@ test('open and recent incidents with their updates and manual states make the pa
   ]);
   assert.deepEqual(page.incidents.map((i) => [i.components, i.status]), [[['payments'], 'identified'], [['checkout'], 'resolved']]);
 
-  await clearStatusOverride(db.pool, 'search', T0 + 180_000);
+  await clearStatusOverride(db.pool, 'search', T0 + 180_000, { source: 'test' });
   const later = await loadStatusRecords(db.pool, T0 + 240_000);
   assert.equal(computeStatusPage({ now: T0 + 240_000, burns: [], recordsSince: null, ...later }).components.find((c) => c.name === 'search')!.status, 'operational');
 });

@@ -91,6 +91,8 @@ export interface StatusOverrideInput {
   reason: string;
   startsAt: string;
   endsAt: string | null;
+  /** the operator who set it, when recorded */
+  setBy?: string | null;
 }
 
 export interface StatusInputs {
@@ -107,9 +109,15 @@ export interface StatusInputs {
   recentMs?: number;
 }
 
+/** Where a component's state comes from: the signals (SLO burns, open incidents), or an operator's override. */
+export type ComponentStatusSource = 'automatic' | 'manual';
+
 export interface ComponentState {
   name: StatusComponentName;
   status: ComponentStatusValue;
+  source: ComponentStatusSource;
+  /** an override's end (it then goes back to automatic); null while automatic or set until cleared */
+  until: string | null;
   /** why, in words an operator reads (the public page shows the state only) */
   reasons: string[];
 }
@@ -250,14 +258,25 @@ const OVERALL_TEXT: Record<ComponentStatusValue, string> = {
   major_outage: 'Some systems are unavailable',
 };
 
+/**
+ * The component's override in force at `now`: the one that started last (of two that started at the same
+ * instant, the later in the list, i.e. the one recorded last).
+ */
+export function overrideInForce<T extends StatusOverrideInput>(overrides: readonly T[], component: StatusComponentName, now: number): T | undefined {
+  let found: T | undefined;
+  for (const o of overrides) {
+    if (o.component !== component || Date.parse(o.startsAt) > now || (o.endsAt !== null && Date.parse(o.endsAt) <= now)) continue;
+    if (!found || Date.parse(o.startsAt) >= Date.parse(found.startsAt)) found = o;
+  }
+  return found;
+}
+
 export function computeStatusPage(inputs: StatusInputs): StatusPage {
   const journeyComponents = inputs.journeyComponents ?? DEFAULT_JOURNEY_COMPONENTS;
   const now = inputs.now;
   const components = STATUS_COMPONENTS.map((name): ComponentState => {
-    const override = inputs.overrides
-      .filter((o) => o.component === name && Date.parse(o.startsAt) <= now && (o.endsAt === null || Date.parse(o.endsAt) > now))
-      .sort((a, b) => Date.parse(b.startsAt) - Date.parse(a.startsAt))[0];
-    if (override) return { name, status: override.status, reasons: [`set by hand: ${override.reason}`] };
+    const override = overrideInForce(inputs.overrides, name, now);
+    if (override) return { name, status: override.status, source: 'manual', until: override.endsAt, reasons: [`set by hand: ${override.reason}`] };
     const found: { status: ComponentStatusValue; reason: string }[] = [];
     for (const burn of inputs.burns) {
       const status = statusFromBurn(burn);
@@ -269,7 +288,7 @@ export function computeStatusPage(inputs: StatusInputs): StatusPage {
       if (isOpen(inc) && componentsOf(inc).includes(name)) found.push({ status: 'degraded_performance', reason: `open incident ${inc.id}` });
     }
     const status = worstStatus(found.map((f) => f.status));
-    return { name, status, reasons: found.filter((f) => f.status === status).map((f) => f.reason) };
+    return { name, status, source: 'automatic', until: null, reasons: found.filter((f) => f.status === status).map((f) => f.reason) };
   });
   const recentMs = inputs.recentMs ?? 7 * DAY_MS;
   const listed = inputs.incidents
@@ -288,14 +307,15 @@ export function computeStatusPage(inputs: StatusInputs): StatusPage {
 /** The JSON of GET /api/status. */
 export interface StatusApiBody {
   generatedAt: string;
-  components: { name: StatusComponentName; status: ComponentStatusValue }[];
+  /** `source: manual`: set by an operator (until `until`, or until cleared), whatever the signals say */
+  components: { name: StatusComponentName; status: ComponentStatusValue; source: ComponentStatusSource; until?: string }[];
   incidents: PublicIncident[];
 }
 
 export function statusApiBody(page: StatusPage): StatusApiBody {
   return {
     generatedAt: page.generatedAt,
-    components: page.components.map((c) => ({ name: c.name, status: c.status })),
+    components: page.components.map((c) => ({ name: c.name, status: c.status, source: c.source, ...(c.until ? { until: c.until } : {}) })),
     incidents: page.incidents,
   };
 }
