@@ -12,7 +12,7 @@ import { migrationsModule } from '../platform/db/migrations-module.ts';
 import { httpServerModule } from '../platform/http/http-server-module.ts';
 import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
 import { controlModule, type Alert, type RcaFinding } from '../control/index.ts';
-import { configuredChannelNames, incidentsConfig, incidentsConfigProblems, type IncidentsConfig } from './incidents-config.ts';
+import { configuredChannelNames, consoleBaseUrl, incidentsConfig, incidentsConfigProblems, type IncidentsConfig } from './incidents-config.ts';
 import { configuredEscalationPolicy } from './escalation.ts';
 import { createConfiguredChannels } from './channels/configured-channels.ts';
 import { acceptsOf, NotificationDeliverer, type RetryBackoff } from './outbox.ts';
@@ -58,7 +58,7 @@ export const incidentsModule = defineModule({
     const logger = runtime.logger.child({ component: 'incidents' });
     const channels = createConfiguredChannels(config);
     const deliverer = new NotificationDeliverer({
-      pool, channels, consoleBaseUrl: config.consoleUrl ?? `http://${config.host}:${config.port}`, pollMs: options.pollMs,
+      pool, channels, consoleBaseUrl: consoleBaseUrl(config), pollMs: options.pollMs,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       onError: (err, task) => logger.warn({ err, task }, 'incident notification pass failed; retrying'),
     });

@@ -4,7 +4,7 @@
 import path from 'node:path';
 export {
   incidentsConfig, IncidentsConfigSchema, INCIDENTS_ENV_VARS, PAGERDUTY_EVENTS_URL, CHANNEL_NAMES, configuredChannelNames, incidentsConfigProblems,
-  incidentConsoleUrl, type IncidentsConfig, type ChannelName,
+  incidentConsoleUrl, consoleBaseUrl, type IncidentsConfig, type ChannelName,
 } from './incidents-config.ts';
 export {
   INCIDENT_SEVERITIES, parseRetryAfter, classifyAnswer,
