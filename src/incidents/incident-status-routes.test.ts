@@ -166,6 +166,7 @@ test('a component set by hand wins over the automatic state until cleared or exp
   assert.deepEqual(set.json, {
     name: 'checkout', status: 'major_outage', source: 'manual', until: null, reasons: ['set by hand: card form broken for every shopper'],
     override: { status: 'major_outage', reason: 'card form broken for every shopper', setBy: 'ana', startsAt: new Date(clock).toISOString(), endsAt: null },
+    automatic: { status: 'degraded_performance', reasons: [`open incident ${id}`] },
   });
   assert.deepEqual((await components()).checkout, { name: 'checkout', status: 'major_outage', source: 'manual' });
   assert.match((await t.call('GET', '/status')).body, /<li data-component="checkout">.*?Major outage.*?Set by our team\./s);

@@ -22,6 +22,7 @@ const OpsComponentSchema = Type.Object({
   until: Nullable(Type.String()),
   reasons: Type.Array(Type.String()),
   override: Nullable(OverrideSchema),
+  automatic: Type.Object({ status: Type.Enum(COMPONENT_STATUSES), reasons: Type.Array(Type.String()) }, { description: 'what the signals say, which shows again once the override ends' }),
 });
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) });
 /** The longest an override may be set for by duration; longer ones are set until cleared. */
@@ -32,11 +33,13 @@ type OpsComponent = Static<typeof OpsComponentSchema>;
 /** Every component as the status page shows it now, with its override in force (the reason is for operators only). */
 async function opsComponents(pool: pg.Pool, now: number): Promise<OpsComponent[]> {
   const inputs = await loadStatusInputs(pool, now);
-  return computeStatusPage(inputs).components.map((c) => {
+  const automatic = computeStatusPage({ ...inputs, overrides: [] }).components;
+  return computeStatusPage(inputs).components.map((c, i) => {
     const o = overrideInForce(inputs.overrides, c.name, now);
     return {
       name: c.name, status: c.status, source: c.source, until: c.until, reasons: c.reasons,
       override: o ? { status: o.status, reason: o.reason, setBy: o.setBy ?? null, startsAt: o.startsAt, endsAt: o.endsAt } : null,
+      automatic: { status: automatic[i]!.status, reasons: automatic[i]!.reasons },
     };
   });
 }
