@@ -129,6 +129,15 @@ export const IncidentQueries = {
     name: 'incidents.fresh_status_burns',
     text: `SELECT journey, objective, target, short_burn, firing FROM status_page_burns WHERE updated_at >= $1 ORDER BY journey, objective`,
   },
+  openIncidentComponents: { name: 'incidents.open_incident_components', text: `SELECT id, component FROM incidents WHERE state <> 'resolved'` },
+  /** Raises each incident's worst state to the one given when that is worse (the states from best to worst in $3). */
+  raiseWorstStatus: {
+    name: 'incidents.raise_worst_status',
+    text: `UPDATE incidents i SET worst_status = w.status
+           FROM unnest($1::uuid[], $2::text[]) AS w(id, status)
+           WHERE i.id = w.id AND i.state <> 'resolved'
+             AND (i.worst_status IS NULL OR array_position($3::text[], i.worst_status) < array_position($3::text[], w.status))`,
+  },
   recordsSince: { name: 'incidents.status_records_since', text: `SELECT min(records_since) AS since FROM status_page_records` },
 
   // --- the outbox ---
@@ -243,7 +252,7 @@ export const IncidentQueries = {
   /** Incidents open now or touching the last $2 days before $1, with when a root cause was first recorded. */
   statusIncidents: {
     name: 'incidents.status_incidents',
-    text: `SELECT i.id, i.severity, i.component, i.state, i.root_cause, i.triggered_at, i.resolved_at,
+    text: `SELECT i.id, i.severity, i.component, i.state, i.root_cause, i.triggered_at, i.resolved_at, i.worst_status,
              (SELECT min(t.at) FROM incident_timeline t WHERE t.incident_id = i.id AND t.data ? 'rootCause') AS root_cause_at
            FROM incidents i
            WHERE i.state <> 'resolved' OR i.resolved_at > $1::timestamptz - make_interval(days => $2)

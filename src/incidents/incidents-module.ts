@@ -18,7 +18,7 @@ import { createConfiguredChannels } from './channels/configured-channels.ts';
 import { acceptsOf, NotificationDeliverer, type RetryBackoff } from './outbox.ts';
 import { IncidentResponder, type AlertSignal } from './incident-responder.ts';
 import { incidentRoutes } from './incident-routes.ts';
-import { saveSloBurns } from './status-page-store.ts';
+import { recordIncidentWorstStatuses, saveSloBurns } from './status-page-store.ts';
 import { StatusPageService } from './status-page-service.ts';
 import { statusRoutes } from './status-routes.ts';
 import { statusOpsRoutes } from './status-ops-routes.ts';
@@ -81,8 +81,10 @@ export const incidentsModule = defineModule({
     let sweep: NodeJS.Timeout | undefined;
     let burnsFailing = false;
     const writeBurns = () => {
-      saveSloBurns(pool, plane.sloBurns(), Date.now()).then(() => { burnsFailing = false; }, (err) => {
-        if (!burnsFailing) logger.warn({ err }, 'could not write the SLO burns for the status page; retrying');
+      const now = Date.now();
+      const burnsNow = plane.sloBurns(now);
+      saveSloBurns(pool, burnsNow, now).then(() => recordIncidentWorstStatuses(pool, burnsNow)).then(() => { burnsFailing = false; }, (err) => {
+        if (!burnsFailing) logger.warn({ err }, 'could not write the SLO burns (and the incidents\' worst states) for the status page; retrying');
         burnsFailing = true;
       });
     };

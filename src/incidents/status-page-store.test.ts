@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/helpers/test-d
 import { defaultEscalationPolicy } from './escalation.ts';
 import { openIncident, resolveIncident, updateIncident } from './incident-store.ts';
 import { computeStatusPage, statusApiBody } from './status-page.ts';
-import { addStatusUpdate, clearStatusOverride, loadStatusInputs, loadStatusRecords, setStatusOverride } from './status-page-store.ts';
+import { addStatusUpdate, clearStatusOverride, loadStatusInputs, loadStatusRecords, recordIncidentWorstStatuses, setStatusOverride } from './status-page-store.ts';
 import { renderStatusPage } from './status-page-view.ts';
 import { changesBetween } from '../changes/index.ts';
 
@@ -91,4 +91,28 @@ test('90 days of history from the database: an incident 80 days ago is on its da
   const html = renderStatusPage(page);
   assert.match(html, /3 of the 90 recorded days of the last 90 had trouble\./);
   for (const d of ['4 Sept', '13 Sept', '3 Oct']) assert.match(html, new RegExp(`<li>${d}: `), d);
+});
+
+test("an incident's days show the worst state its components reached while it was open, recorded from the SLO burns", async () => {
+  const now = Date.now();
+  const open = async (component: string) => (await openIncident(db.pool, {
+    title: 'x', severity: 'critical', component, source: 'test', policy: defaultEscalationPolicy([]), at: now - 600_000,
+  }, noChannels)).incident.id;
+  const payments = await open('payments -> provider');
+  const search = await open('search');
+  const burn = (journey: string, objective: 'availability' | 'latency', shortBurn: number) => ({ journey, objective, target: 0.99, shortBurn, firing: shortBurn > 14 });
+  // the payment journey failing for more than half of its requests: a major outage of payments, search untouched
+  await recordIncidentWorstStatuses(db.pool, [burn('payment', 'availability', 60), burn('search', 'latency', 0)]);
+  // then better: the worst stays
+  await recordIncidentWorstStatuses(db.pool, [burn('payment', 'latency', 20)]);
+  await resolveIncident(db.pool, payments, now - 60_000, noChannels);
+  // a resolved incident is not touched any more
+  await recordIncidentWorstStatuses(db.pool, [burn('payment', 'availability', 20), burn('search', 'latency', 30)]);
+
+  const records = await loadStatusRecords(db.pool, now);
+  const worst = (id: string) => records.incidents.find((i) => i.id === id)!.worstStatus;
+  assert.equal(worst(payments), 'major_outage');
+  assert.equal(worst(search), 'degraded_performance', 'a latency objective firing: degraded');
+  const page = computeStatusPage({ now, burns: [], recordsSince: new Date(now - 30 * DAY).toISOString(), ...records });
+  assert.equal(page.history.find((h) => h.name === 'payments')!.days.at(-1)!.status, 'major_outage');
 });

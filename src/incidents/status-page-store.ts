@@ -6,13 +6,14 @@ import { query, withTransaction, type Queryable } from '../platform/db/database.
 import { recordChange } from '../changes/index.ts';
 import { IncidentQueries as Q } from './incident-queries.ts';
 import type { IncidentSeverity, IncidentState } from './channels/notification.ts';
+import { COMPONENT_STATUSES, incidentStatusNow } from './status-page.ts';
 import type {
   ComponentStatusValue, IncidentUpdateStatus, SloBurnInput, StatusComponentName, StatusIncidentInput, StatusInputs, StatusOverrideInput,
 } from './status-page.ts';
 
 interface StatusIncidentRow {
   id: string; severity: IncidentSeverity; component: string; state: IncidentState; root_cause: string | null;
-  triggered_at: Date; resolved_at: Date | null; root_cause_at: Date | null;
+  triggered_at: Date; resolved_at: Date | null; root_cause_at: Date | null; worst_status: ComponentStatusValue | null;
 }
 interface StatusUpdateRow { incident_id: string; status: IncidentUpdateStatus; body: string; author: string | null; created_at: Date }
 interface StatusOverrideRow { component: StatusComponentName; status: ComponentStatusValue; reason: string; set_by: string | null; starts_at: Date; ends_at: Date | null }
@@ -31,6 +32,7 @@ export async function loadStatusRecords(db: Queryable, now: number, days = 90): 
     incidents: incidents.map((i) => ({
       id: i.id, severity: i.severity, component: i.component, state: i.state, rootCause: i.root_cause,
       rootCauseAt: i.root_cause_at?.toISOString() ?? null, triggeredAt: i.triggered_at.toISOString(), resolvedAt: i.resolved_at?.toISOString() ?? null,
+      worstStatus: i.worst_status,
       updates: updates.filter((u) => u.incident_id === i.id).map((u) => ({ status: u.status, body: u.body, author: u.author, createdAt: u.created_at.toISOString() })),
     })),
     overrides: overrides.map(overrideOf),
@@ -99,6 +101,16 @@ export async function clearStatusOverride(pool: pg.Pool, component: StatusCompon
 export async function saveSloBurns(db: Queryable, burns: readonly SloBurnInput[], at: number): Promise<void> {
   if (burns.length === 0) return;
   await query(db, Q.saveBurns, [burns.map((b) => b.journey), burns.map((b) => b.objective), burns.map((b) => b.target), burns.map((b) => b.shortBurn), burns.map((b) => b.firing), new Date(at)]);
+}
+
+/**
+ * Records, for each open incident, how bad its components are now (incidentStatusNow) when that is worse
+ * than the worst recorded so far: the history then shows the incident's days in the worst state reached.
+ */
+export async function recordIncidentWorstStatuses(db: Queryable, burns: readonly SloBurnInput[]): Promise<void> {
+  const open = (await query<{ id: string; component: string }>(db, Q.openIncidentComponents)).rows;
+  if (open.length === 0) return;
+  await query(db, Q.raiseWorstStatus, [open.map((i) => i.id), open.map((i) => incidentStatusNow(i.component, burns)), [...COMPONENT_STATUSES]]);
 }
 
 /** A burn not rewritten for this long is stale: no control role is measuring, and it says nothing. */

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  computeStatusPage, statusApiBody, statusComponentsOf, statusFromBurn, storefrontBanner,
+  computeStatusPage, incidentStatusNow, statusApiBody, statusComponentsOf, statusFromBurn, storefrontBanner,
   type ComponentStatusValue, type SloBurnInput, type StatusIncidentInput, type StatusInputs,
 } from './status-page.ts';
 import { renderStatusPage, renderStorefrontBanner } from './status-page-view.ts';
@@ -158,4 +158,13 @@ test('the banner table in docs/incident-response.md says what the storefront sho
     const banner = storefrontBanner([{ name: component!, status }]);
     assert.equal(banner?.message, message, `${component} ${state}`);
   }
+});
+
+test("an open incident's state now: degraded at least, worse when an SLO of its components' journeys burns", () => {
+  const burn = (journey: string, objective: 'availability' | 'latency', shortBurn: number) => ({ journey, objective, target: 0.99, shortBurn, firing: shortBurn > 14 });
+  assert.equal(incidentStatusNow('payments -> provider', []), 'degraded_performance');
+  assert.equal(incidentStatusNow('payments -> provider', [burn('payment', 'availability', 20)]), 'partial_outage');
+  assert.equal(incidentStatusNow('payments -> provider', [burn('payment', 'availability', 60)]), 'major_outage');
+  assert.equal(incidentStatusNow('payments -> provider', [burn('search', 'availability', 60)]), 'degraded_performance', 'another journey says nothing of it');
+  assert.equal(incidentStatusNow('database', [burn('search', 'availability', 20)]), 'partial_outage', 'the database touches every component');
 });

@@ -258,6 +258,35 @@ const OVERALL_TEXT: Record<ComponentStatusValue, string> = {
   major_outage: 'Some systems are unavailable',
 };
 
+/** A component's state from the signals alone (SLO burns and open incidents), with why. */
+function automaticState(
+  name: StatusComponentName, burns: readonly SloBurnInput[], incidents: readonly StatusIncidentInput[], journeyComponents: Record<string, StatusComponentName[]>,
+): { status: ComponentStatusValue; source: 'automatic'; until: null; reasons: string[] } {
+  const found: { status: ComponentStatusValue; reason: string }[] = [];
+  for (const burn of burns) {
+    const status = statusFromBurn(burn);
+    if (status === 'operational' || !(journeyComponents[burn.journey] ?? []).includes(name)) continue;
+    found.push({ status, reason: `${burn.journey} ${burn.objective} SLO burning ${burn.shortBurn.toFixed(1)}x its budget` });
+  }
+  // An open incident marks its components degraded at least; how much worse is the SLOs' to say.
+  for (const inc of incidents) {
+    if (isOpen(inc) && componentsOf(inc).includes(name)) found.push({ status: 'degraded_performance', reason: `open incident ${inc.id}` });
+  }
+  const status = worstStatus(found.map((f) => f.status));
+  return { status, source: 'automatic', until: null, reasons: found.filter((f) => f.status === status).map((f) => f.reason) };
+}
+
+/**
+ * How bad an open incident is for shoppers now: the worst automatic state of its components (degraded at
+ * least). The control role records the worst it reaches (incidents.worst_status), so the 90-day history
+ * shows a day of major outage as such, not merely as degraded.
+ */
+export function incidentStatusNow(component: string, burns: readonly SloBurnInput[], journeyComponents = DEFAULT_JOURNEY_COMPONENTS): ComponentStatusValue {
+  const touched = statusComponentsOf(component);
+  const burning = burns.filter((b) => (journeyComponents[b.journey] ?? []).some((c) => touched.includes(c)));
+  return worstStatus(['degraded_performance', ...burning.map(statusFromBurn)]);
+}
+
 /**
  * The component's override in force at `now`: the one that started last (of two that started at the same
  * instant, the later in the list, i.e. the one recorded last).
@@ -277,18 +306,7 @@ export function computeStatusPage(inputs: StatusInputs): StatusPage {
   const components = STATUS_COMPONENTS.map((name): ComponentState => {
     const override = overrideInForce(inputs.overrides, name, now);
     if (override) return { name, status: override.status, source: 'manual', until: override.endsAt, reasons: [`set by hand: ${override.reason}`] };
-    const found: { status: ComponentStatusValue; reason: string }[] = [];
-    for (const burn of inputs.burns) {
-      const status = statusFromBurn(burn);
-      if (status === 'operational' || !(journeyComponents[burn.journey] ?? []).includes(name)) continue;
-      found.push({ status, reason: `${burn.journey} ${burn.objective} SLO burning ${burn.shortBurn.toFixed(1)}x its budget` });
-    }
-    // An open incident marks its components degraded at least; how much worse is the SLOs' to say.
-    for (const inc of inputs.incidents) {
-      if (isOpen(inc) && componentsOf(inc).includes(name)) found.push({ status: 'degraded_performance', reason: `open incident ${inc.id}` });
-    }
-    const status = worstStatus(found.map((f) => f.status));
-    return { name, status, source: 'automatic', until: null, reasons: found.filter((f) => f.status === status).map((f) => f.reason) };
+    return { name, ...automaticState(name, inputs.burns, inputs.incidents, journeyComponents) };
   });
   const recentMs = inputs.recentMs ?? 7 * DAY_MS;
   const listed = inputs.incidents
