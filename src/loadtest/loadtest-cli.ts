@@ -20,6 +20,8 @@ import { ThresholdError } from './threshold-rules.ts';
 import { ScenarioError } from './compiled-scenario.ts';
 import { ScenarioFileError } from './scenario-file.ts';
 import { loadClientConfig } from '../platform/config/platform-config.ts';
+import { readAdminToken } from '../platform/admin-token/admin-token.ts';
+import { capacityRunBody, recordCapacity, RecordError } from './capacity-record.ts';
 import { shopUrl } from '../platform/config/shop-url.ts';
 
 /** Exit codes (k6 uses 99 for breached thresholds too). */
@@ -65,6 +67,11 @@ Capacity finder
   --start-rate <n>       first step's rate (default 5/s); --max-rate <n> (default 5000/s)
   --step-duration <d>    length of each step (default 20s); --max-steps <n> (default 12); --warmup <d> (default 5s)
   --metrics-url <url>    where to read the target's metrics (default <target>/metrics; repeatable)
+  --record               store the result in the target shop's capacity history (POST /api/ops/capacity, admin
+                         token: HOLDFAST_ADMIN_TOKEN or the data dir's); exits 99 when it is a regression (capacity
+                         per replica more than 10% below the previous comparable run)
+  --replicas <n>         storefront replicas that served the run (default: the autoscaler's count in the target's
+                         metrics, else 1)
 
 Exit codes: 0 passed, 99 thresholds breached, 1 error (e.g. target unreachable), 2 usage, 130 interrupted.
 `;
@@ -102,6 +109,8 @@ const OPTIONS = {
   'max-steps': { type: 'string' },
   warmup: { type: 'string' },
   'metrics-url': { type: 'string', multiple: true },
+  record: { type: 'boolean', default: false },
+  replicas: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -197,6 +206,18 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
   const name = v.scenario ?? positionals[0] ?? 'mixed';
   const source = sourceFor(name, v);
   for (const f of v.out ?? []) if (reportKind(f) !== 'json') throw new UsageError(`--out ${f}: the capacity finder writes .json`);
+  const replicasGiven = v.replicas ? parsePositiveInt(v.replicas, '--replicas') : undefined;
+  if (replicasGiven !== undefined && !v.record) throw new UsageError('--replicas goes with --record');
+  // The token is read before minutes of load, so a shop it cannot record into is said at once.
+  let adminToken: string | undefined;
+  if (v.record) {
+    try {
+      const config = loadClientConfig();
+      adminToken = await readAdminToken(config.adminToken, config.dataDir);
+    } catch (err) {
+      throw new UsageError(`--record: ${(err as Error).message}`);
+    }
+  }
   const stop = interruptSignals();
   try {
     const report = await findCapacity({
@@ -220,7 +241,15 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
       await writeFile(f, `${JSON.stringify({ schema: 'holdfast-capacity/1', ...report }, null, 2)}\n`);
       process.stdout.write(`report: ${f}\n`);
     }
-    return stop.signal.aborted ? EXIT.interrupted : EXIT.ok;
+    if (stop.signal.aborted) return EXIT.interrupted;
+    if (adminToken !== undefined) {
+      const replicas = replicasGiven ?? report.storefrontReplicas ?? 1;
+      const run = await recordCapacity(report.target, adminToken, capacityRunBody(report, replicas));
+      process.stdout.write(`recorded: capacity run #${run.id} (version ${run.version}, ${run.replicas} replica(s)${replicasGiven === undefined && report.storefrontReplicas === null ? ', assumed: give --replicas' : ''})\n`);
+      process.stdout.write(`${run.comparison ? run.comparison.message : 'the first comparable run: nothing to compare with yet'}\n`);
+      if (run.comparison?.regression) return EXIT.thresholds;
+    }
+    return EXIT.ok;
   } finally {
     stop.dispose();
   }
@@ -293,7 +322,7 @@ export async function runLoadtestCommand(argv: string[]): Promise<number> {
     const usage = err instanceof UsageError || err instanceof RemoteTargetError || err instanceof ThresholdError
       || err instanceof ScenarioError || err instanceof ScenarioFileError || /^(--|invalid load model)/.test((err as Error).message);
     if (usage) { process.stderr.write(`holdfast loadtest: ${(err as Error).message}\n`); return EXIT.usage; }
-    if (err instanceof SetupError) { process.stderr.write(`holdfast loadtest: ${err.message}\n`); return EXIT.error; }
+    if (err instanceof SetupError || err instanceof RecordError) { process.stderr.write(`holdfast loadtest: ${err.message}\n`); return EXIT.error; }
     process.stderr.write(`holdfast loadtest failed: ${(err as Error).stack ?? String(err)}\n`);
     return EXIT.error;
   }
