@@ -58,7 +58,8 @@ Generator
 Results
   --threshold <expr>     pass/fail criterion (repeatable): "p(99)<300ms", "error_rate<0.01", "checks>0.99",
                          "<step>: p(95)<200ms"; a breach exits with code 99
-  --out <file>           report: .html (self-contained, charts) or .json (repeatable)
+  --out <file>           report: .html (self-contained, charts, the target's server-side panels), .json, or .xml
+                         (JUnit for CI systems: a testcase per threshold and check) (repeatable)
   --quiet                no live progress (the summary is still printed)
   --progress-interval <d> seconds between progress lines when the output is not a terminal (default 5s)
 Capacity finder
@@ -66,7 +67,9 @@ Capacity finder
   --slo <list>           comma-separated thresholds that define "sustainable" (default ${DEFAULT_SLO})
   --start-rate <n>       first step's rate (default 5/s); --max-rate <n> (default 5000/s)
   --step-duration <d>    length of each step (default 20s); --max-steps <n> (default 12); --warmup <d> (default 5s)
-  --metrics-url <url>    where to read the target's metrics (default <target>/metrics; repeatable)
+  --cooldown <d>         pause between steps, so one step's backlog does not spill into the next (default 2s)
+  --metrics-url <url>    where to read the target's metrics (default <target>/metrics; repeatable: one per role):
+                         the capacity finder's diagnosis, and a run's server-side panels in the HTML report
   --record               store the result in the target shop's capacity history (POST /api/ops/capacity, admin
                          token: HOLDFAST_ADMIN_TOKEN or the data dir's); exits 99 when it is a regression (capacity
                          per replica more than 10% below the previous comparable run)
@@ -108,6 +111,7 @@ const OPTIONS = {
   'step-duration': { type: 'string' },
   'max-steps': { type: 'string' },
   warmup: { type: 'string' },
+  cooldown: { type: 'string' },
   'metrics-url': { type: 'string', multiple: true },
   record: { type: 'boolean', default: false },
   replicas: { type: 'string' },
@@ -230,6 +234,7 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
       ...(v['step-duration'] ? { stepDurationSec: parseDuration(v['step-duration'], '--step-duration') } : {}),
       ...(v['max-steps'] ? { maxSteps: parsePositiveInt(v['max-steps'], '--max-steps') } : {}),
       ...(v.warmup ? { warmupSec: parseDuration(v.warmup, '--warmup') } : {}),
+      ...(v.cooldown ? { cooldownSec: parseDuration(v.cooldown, '--cooldown') } : {}),
       ...(v.workers ? { workers: parsePositiveInt(v.workers, '--workers') } : {}),
       ...(v.timeout ? { timeoutSec: parseDuration(v.timeout, '--timeout') } : {}),
       ...(v['metrics-url']?.length ? { metricsUrls: v['metrics-url'] } : {}),
@@ -285,8 +290,14 @@ async function runScenario(v: Values, positionals: string[]): Promise<number> {
   const stop = interruptSignals();
   const progressInterval = v['progress-interval'] ? parseDuration(v['progress-interval'], '--progress-interval') : 5;
   try {
+    const common = commonOptions(v);
+    // The report's server-side panels: the target's /metrics, sampled when an HTML report is written.
+    const defaultMetrics = common.targetUrl ? `${common.targetUrl.replace(/\/+$/, '')}/metrics` : v.url ? `${new URL(v.url).origin}/metrics` : undefined;
+    const serverMetricsUrls = (v.out ?? []).some((f) => reportKind(f) === 'html')
+      ? (v['metrics-url']?.length ? v['metrics-url'] : defaultMetrics ? [defaultMetrics] : [])
+      : [];
     const result = await runLoadTest({
-      source, ...commonOptions(v), overrides: overridesFrom(v), thresholds: v.threshold ?? [],
+      source, ...common, overrides: overridesFrom(v), thresholds: v.threshold ?? [], serverMetricsUrls,
       ...(v.quiet ? {} : { progress: createProgress({ stream: process.stderr, plainIntervalSec: progressInterval }) }),
       signal: stop.signal, hardSignal: stop.hardSignal,
     });
