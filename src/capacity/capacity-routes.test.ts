@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { routeTest, type RouteTest } from '../../test/helpers/route-test.ts';
 import { capacityRoutes } from './capacity-routes.ts';
 import { peakReadiness } from './peak-readiness.ts';
+import { latestWaitingRoomLimits } from './capacity-module.ts';
+import { defaultScalingPolicy } from '../autoscaler/index.ts';
 
 let t: RouteTest;
 let version = 'v1';
@@ -95,6 +97,14 @@ test('readiness: a peak above capacity per replica × max replicas is not ready 
   const within = await t.call('GET', '/api/ops/capacity/readiness?peak=30&scenario=mixed', { admin: true });
   assert.equal(within.json.verdict, 'ready');
   assert.equal(within.json.scaling.replicasNeeded, 3);
+});
+
+test('the waiting room\'s limits from capacity: the latest run per replica × the policy\'s maximum replicas, at 75%, a place held per session', async () => {
+  const policy = defaultScalingPolicy();
+  const limits = await latestWaitingRoomLimits(t.db.pool, policy, 120);
+  // the latest run (any scenario) is the browse one: 1 journey/s on 1 replica; the built-in policy allows 8 storefront replicas
+  assert.equal(policy.roles.storefront.maxReplicas, 8);
+  assert.deepEqual({ ...limits, basis: undefined }, { runId: limits!.runId, newUsersPerMinute: 360, totalActiveUsers: 720, sessionDurationSeconds: 120, basis: undefined });
 });
 
 test('bad input is a 400 with a stable code, never a 5xx', async () => {

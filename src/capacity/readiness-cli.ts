@@ -4,9 +4,7 @@
 // Exit codes: 0 ready, 99 not ready (as the load tester's breached thresholds), 1 the shop could not
 // answer, 2 usage.
 import { parseArgs } from 'node:util';
-import { loadClientConfig } from '../platform/config/platform-config.ts';
-import { shopUrl } from '../platform/config/shop-url.ts';
-import { readAdminToken } from '../platform/admin-token/admin-token.ts';
+import { shopAdminAccess } from '../platform/admin-token/admin-token.ts';
 import { formatPeakReadiness, type PeakReadiness } from './peak-readiness.ts';
 
 export const READINESS_USAGE = `usage: holdfast readiness --peak <journeys/s> [--at <date>] [--scenario <name>] [--json]
@@ -53,9 +51,7 @@ export async function runReadinessCommand(argv: string[], env: NodeJS.ProcessEnv
   let base: string;
   let token: string;
   try {
-    const config = loadClientConfig(env);
-    base = shopUrl(config, env);
-    token = await readAdminToken(config.adminToken, config.dataDir);
+    ({ baseUrl: base, token } = await shopAdminAccess(env));
   } catch (err) {
     return usage((err as Error).message);
   }

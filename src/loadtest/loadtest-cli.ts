@@ -20,7 +20,7 @@ import { ThresholdError } from './threshold-rules.ts';
 import { ScenarioError } from './compiled-scenario.ts';
 import { ScenarioFileError } from './scenario-file.ts';
 import { loadClientConfig } from '../platform/config/platform-config.ts';
-import { readAdminToken } from '../platform/admin-token/admin-token.ts';
+import { shopAdminAccess } from '../platform/admin-token/admin-token.ts';
 import { capacityRunBody, recordCapacity, RecordError } from './capacity-record.ts';
 import { shopUrl } from '../platform/config/shop-url.ts';
 
@@ -216,8 +216,7 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
   let adminToken: string | undefined;
   if (v.record) {
     try {
-      const config = loadClientConfig();
-      adminToken = await readAdminToken(config.adminToken, config.dataDir);
+      ({ token: adminToken } = await shopAdminAccess());
     } catch (err) {
       throw new UsageError(`--record: ${(err as Error).message}`);
     }
@@ -249,7 +248,9 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
     if (stop.signal.aborted) return EXIT.interrupted;
     if (adminToken !== undefined) {
       const replicas = replicasGiven ?? report.storefrontReplicas ?? 1;
-      const run = await recordCapacity(report.target, adminToken, capacityRunBody(report, replicas));
+      // The shop's history is at the target (--target-url), or at the origin of the http scenario's URL.
+      const recordInto = v['target-url'] ?? new URL(report.target).origin;
+      const run = await recordCapacity(recordInto, adminToken, capacityRunBody(report, replicas));
       process.stdout.write(`recorded: capacity run #${run.id} (version ${run.version}, ${run.replicas} replica(s)${replicasGiven === undefined && report.storefrontReplicas === null ? ', assumed: give --replicas' : ''})\n`);
       process.stdout.write(`${run.comparison ? run.comparison.message : 'the first comparable run: nothing to compare with yet'}\n`);
       if (run.comparison?.regression) return EXIT.thresholds;
