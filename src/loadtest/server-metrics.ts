@@ -16,7 +16,7 @@ export interface ServerMetrics {
   notes: string[];
   /** Seconds since the run's start, one per scrape that answered. */
   t: number[];
-  /** Cores busy per role (from holdfast_process_cpu_seconds_total between scrapes). */
+  /** Cores busy per role (the process CPU counter's increase between scrapes). */
   cpu: ServerSeries[];
   /** Per pool "<role>/<pool>": connections in use, clients waiting, and the pool's size. */
   pools: ServerSeries[];
