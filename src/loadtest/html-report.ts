@@ -47,10 +47,13 @@ const SERVER_COLOURS = ['#2563eb', '#dc2626', '#0d9488', '#ca8a04', '#7c3aed', '
 export function serverCharts(r: RunResult): LineChart[] {
   const s = r.server;
   if (!s?.available) return [];
-  const xMax = Math.max(runXMax(r), ...s.t);
+  // The client charts' axis exactly: scrapes during the graceful stop, past the schedule, are left out.
+  const xMax = runXMax(r);
+  const keep = s.t.map((t) => t >= 0 && t <= xMax);
+  const kept = <T,>(values: T[]) => values.filter((_, i) => keep[i]);
   const chart = (id: string, title: string, unit: string, series: { name: string; values: (number | null)[] }[], dashed: (name: string) => boolean = () => false): LineChart => ({
-    id, title, unit, x: s.t, xMax, bands: stageBands(r),
-    series: series.map((x, i) => ({ name: x.name, values: x.values, colour: SERVER_COLOURS[i % SERVER_COLOURS.length]!, dashed: dashed(x.name) })),
+    id, title, unit, x: kept(s.t), xMax, bands: stageBands(r),
+    series: series.map((x, i) => ({ name: x.name, values: kept(x.values), colour: SERVER_COLOURS[i % SERVER_COLOURS.length]!, dashed: dashed(x.name) })),
   });
   return [
     chart('server-cpu', 'Server: CPU per role (cores busy)', 'cores', s.cpu),
