@@ -93,7 +93,7 @@ export function peakReadiness(input: {
   } else {
     reasons.push(`${fmt(perReplica)} journeys/s per ${limits.role} replica × ${limits.maxReplicas} replicas at most = ${fmt(projected!)} journeys/s covers the peak of ${fmt(peak)} journeys/s with ${replicasNeeded} replicas`);
   }
-  if (latest?.comparison?.regression) notes.push(`the latest run is a regression: ${latest.comparison.message}`);
+  if (latest?.comparison?.regression) notes.push(`the latest run is a regression (${latest.comparison.message.replace(/^regression: /, '')})`);
   if (latest) {
     const ageDays = (input.at.getTime() - Date.parse(latest.recordedAt)) / 86_400_000;
     if (ageDays > STALE_AFTER_DAYS) notes.push(`the capacity was measured ${Math.round(ageDays)} days before the peak: measure again closer to it`);

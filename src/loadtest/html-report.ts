@@ -56,11 +56,11 @@ export function serverCharts(r: RunResult): LineChart[] {
     series: series.map((x, i) => ({ name: x.name, values: kept(x.values), colour: SERVER_COLOURS[i % SERVER_COLOURS.length]!, dashed: dashed(x.name) })),
   });
   return [
-    chart('server-cpu', 'Server: CPU per role (cores busy)', 'cores', s.cpu),
-    chart('server-pools', 'Server: database pools (connections in use, clients waiting, pool size)', 'connections', s.pools, (n) => n.endsWith(' size')),
-    chart('server-queue-depth', 'Server: payment queue depth (unfinished jobs, dead letters)', 'jobs', s.queueDepth),
-    chart('server-queue-age', 'Server: age of the oldest unfinished payment job', 'seconds', s.queueOldestAgeSec),
-    chart('server-breakers', 'Server: payment circuit breakers (0 closed, 1 half-open, 2 open)', 'state', s.breakers),
+    chart('server-cpu', 'Server: CPU per role', 'cores busy', s.cpu),
+    chart('server-pools', 'Server: database pools', 'connections', s.pools, (n) => n.endsWith(' size')),
+    chart('server-queue-depth', 'Server: payment queue depth', 'jobs', s.queueDepth),
+    chart('server-queue-age', 'Server: oldest unfinished payment job', 'seconds', s.queueOldestAgeSec),
+    chart('server-breakers', 'Server: payment breakers', '0 closed, 1 half-open, 2 open', s.breakers),
   ];
 }
 
