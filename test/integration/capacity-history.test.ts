@@ -101,5 +101,4 @@ test('a capacity run recorded with a pool of 2 is a regression naming the pool; 
   assert.match(readiness.stdout(), /why: the peak of \d+ journeys\/s is above the capacity at full scale: .+ per storefront replica × \d+ replicas at most/);
   assert.match(readiness.stdout(), /why: first bottleneck: \S+/);
   assert.match(readiness.stdout(), /note: the latest run is a regression/);
-
 });
