@@ -49,10 +49,49 @@ function stageBands(r: RunResult): [number, number, string][] {
   return bands;
 }
 
+/** The x axis every chart of a run shares: from the schedule's start to its planned end or the last point. */
+function runXMax(r: RunResult): number {
+  const pts = r.series;
+  return Math.max(r.plannedSec, pts.length ? pts[pts.length - 1]!.t + pts[pts.length - 1]!.width : 1);
+}
+
+const SERVER_COLOURS = ['#2563eb', '#dc2626', '#0d9488', '#ca8a04', '#7c3aed', '#ea580c', '#16a34a', '#6b7280', '#db2777', '#0891b2'];
+
+/** The server-side panels, on the client charts' time axis; none when the target's metrics were not read. */
+export function serverCharts(r: RunResult): LineChart[] {
+  const s = r.server;
+  if (!s?.available) return [];
+  // The client charts' axis exactly: scrapes during the graceful stop, past the schedule, are left out.
+  const xMax = runXMax(r);
+  const keep = s.t.map((t) => t >= 0 && t <= xMax);
+  const kept = <T,>(values: T[]) => values.filter((_, i) => keep[i]);
+  const chart = (id: string, title: string, unit: string, series: { name: string; values: (number | null)[] }[], dashed: (name: string) => boolean = () => false): LineChart => ({
+    id, title, unit, x: kept(s.t), xMax, bands: stageBands(r),
+    series: series.map((x, i) => ({ name: x.name, values: kept(x.values), colour: SERVER_COLOURS[i % SERVER_COLOURS.length]!, dashed: dashed(x.name) })),
+  });
+  return [
+    chart('server-cpu', 'Server: CPU per role', 'cores busy', s.cpu),
+    chart('server-pools', 'Server: database pools', 'connections', s.pools, (n) => n.endsWith(' size')),
+    chart('server-queue-depth', 'Server: payment queue depth', 'jobs', s.queueDepth),
+    chart('server-queue-age', 'Server: oldest unfinished payment job', 'seconds', s.queueOldestAgeSec),
+    chart('server-breakers', 'Server: payment breakers', '0 closed, 1 half-open, 2 open', s.breakers),
+  ];
+}
+
+function serverSection(r: RunResult): string {
+  const s = r.server;
+  const head = '<h2>Server side</h2>';
+  if (!s) return `${head}<p class="sub">The target's metrics were not sampled during this run.</p>`;
+  const notes = s.notes.map((n) => `<div class="note">Note: ${esc(n)}</div>`).join('\n');
+  if (!s.available) return `${head}\n${notes || `<div class="note">No metrics from ${esc(s.sources.join(', '))}: no server-side panels.</div>`}`;
+  const panels = serverCharts(r).map((c) => `<div class="panel">${c.series.length ? lineChartSvg(c) : `<p class="sub"><b>${esc(c.title)}</b>: not in the target's metrics (a role that does not run here, or not a Holdfast shop).</p>`}</div>`);
+  return `${head}\n<p class="sub">From ${esc(s.sources.join(', '))}, scraped every second of the run, on the same time axis as the charts above.</p>\n${notes}\n${panels.join('\n')}`;
+}
+
 export function charts(r: RunResult): LineChart[] {
   const pts = r.series;
   const x = pts.map((p) => p.t + p.width / 2);
-  const xMax = Math.max(r.plannedSec, pts.length ? pts[pts.length - 1]!.t + pts[pts.length - 1]!.width : 1);
+  const xMax = runXMax(r);
   const perSec = (f: (p: RunResult['series'][number]) => number) => pts.map((p) => f(p) / p.width);
   const bands = stageBands(r);
   const open = r.model === 'open';
@@ -128,7 +167,7 @@ tr:last-child td { border-bottom: none; } tr.total td { font-weight: 650; }
 table.kv th { display: none; } table.kv td:first-child { color: var(--muted); width: 140px; }
 td .url { color: var(--muted); font-size: 12px; }
 /* Long names wrap at their separators (<wbr>), and anywhere as a last resort, never widening the page. */
-td code, td .url, .sub, .card .v, table.kv td { overflow-wrap: anywhere; }
+td code, td .url, .sub, .note, .card .v, table.kv td { overflow-wrap: anywhere; }
 /* A table too wide for the screen (a phone) scrolls inside its own box; the page does not. */
 .table-wrap { overflow-x: auto; max-width: 100%; margin: 0 0 4px; border-radius: 8px; }
 .table-wrap:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
@@ -213,6 +252,7 @@ ${r.generator.warnings.map((w) => `<div class="note">Note: ${esc(w)}</div>`).joi
 <h2>Over time</h2>
 ${resolution}
 ${charts(r).map((c) => `<div class="panel">${lineChartSvg(c)}</div>`).join('\n')}
+${serverSection(r)}
 <h2>Steps</h2>
 <p class="sub">Latency is timed from each request's scheduled start (open model) or from when the virtual user sent it (closed model). Errors: an unexpected status (st), a timeout (to), or a failed connection (conn).</p>
 ${stepTable}

@@ -11,6 +11,7 @@ import { runIteration, type RunnerContext } from './journey-runner.ts';
 import { applyOverrides, defaultMaxVUs, defaultWorkers, loadScenarioSpec, shareOf, validateLoad, type LoadOverrides } from './load-plan.ts';
 import { RunSeries, type SeriesPoint } from './run-series.ts';
 import { assembleResult, type RunResult } from './run-result.ts';
+import { sampleServerMetrics } from './server-metrics.ts';
 import { isOpenModel, type LoadModel, type ScenarioSource, type Vars } from './scenario-types.ts';
 import { assertAllowedTarget, isLoopbackHost, originGuard } from './target-guard.ts';
 import { variables } from './template-engine.ts';
@@ -67,6 +68,8 @@ export interface LoadTestOptions {
    * default, within the graceful stop) or only finish the requests in flight ('requests').
    */
   drain?: 'iterations' | 'requests';
+  /** Scrape these metrics URLs (the target's /metrics) every second of the run for the report's server-side panels. */
+  serverMetricsUrls?: string[];
 }
 
 export class SetupError extends Error {}
@@ -213,6 +216,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   send({ type: 'start', startAtEpochMs: startAt, shared: setup.vars });
   const startedPerf = performance.now() + (startAt - Date.now());
   opts.progress?.start({ scenario: scenario.spec.name, target: targetUrl, load, plannedSec, workers, ...(maxVUs !== undefined ? { maxVUs } : {}) });
+  const sampler = opts.serverMetricsUrls?.length ? sampleServerMetrics(opts.serverMetricsUrls, startedPerf) : undefined;
 
   let stopping = false;
   const onAbort = () => {
@@ -245,6 +249,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   opts.hardSignal?.removeEventListener('abort', onHardAbort);
   await terminateAll();
   opts.progress?.stop();
+  const server = await sampler?.stop();
   if (failure) throw failure;
 
   const elapsedSec = (performance.now() - startedPerf) / 1000;
@@ -258,5 +263,6 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   });
   const missing = finals.filter((f) => !f).length;
   if (missing) result.generator.warnings.push(`${missing} worker(s) did not report before the deadline; their steps' totals are missing`);
+  if (server) result.server = server;
   return result;
 }

@@ -4,6 +4,7 @@ import type { CompiledScenario } from './compiled-scenario.ts';
 import { decodeHistogram, newHistogram, summarize, type Histogram, type LatencySummary } from './latency-histogram.ts';
 import type { LoadModel } from './scenario-types.ts';
 import type { SeriesPoint } from './run-series.ts';
+import type { ServerMetrics } from './server-metrics.ts';
 import { evaluateThreshold, type MetricSource, type ThresholdResult } from './threshold-rules.ts';
 import type { ErrorCounts, IterationCounters, WorkerFinal } from './worker-protocol.ts';
 import { checkCounts } from './worker-recorder.ts';
@@ -64,6 +65,8 @@ export interface RunResult {
    * while still waiting, and the room's "still waiting" answers.
    */
   waitingRoom: { shoppersLetIn: number; stillQueuedAtEnd: number; polls: number; queued: LatencySummary };
+  /** The target's own /metrics sampled during the run (the HTML report's server-side panels), when asked for. */
+  server?: ServerMetrics;
   generator: {
     /** How late iterations started against their schedule: a late generator inflates latency. */
     startLagP99Ms: number;

@@ -36,6 +36,7 @@ function points(d: string): { x: number; y: number }[] {
 test('a short holiday surge writes a report whose charts render and show the surge', { timeout: 90_000 }, async () => {
   result = await runLoadTest({
     source: { kind: 'builtin', name: 'holiday-surge' }, targetUrl: app.url, overrides: { duration: 30 }, gracefulStopSec: 5,
+    serverMetricsUrls: [`${app.url}/metrics`],
   });
   // The shop answered: the run measured something real before we look at the pictures.
   assert.ok(result.totals.requests > 300, `${result.totals.requests} requests`);
@@ -60,8 +61,18 @@ test('a short holiday surge writes a report whose charts render and show the sur
     const box = e.getBoundingClientRect();
     return { id: e.id, width: box.width, height: box.height, paths: [...e.querySelectorAll('path[data-series]')].map((p) => ({ series: p.getAttribute('data-series'), d: p.getAttribute('d') ?? '' })) };
   }));
-  assert.deepEqual(charts.map((c) => c.id), ['chart-rate', 'chart-latency', 'chart-errors', 'chart-concurrency']);
-  for (const c of charts) {
+  assert.deepEqual(charts.slice(0, 4).map((c) => c.id), ['chart-rate', 'chart-latency', 'chart-errors', 'chart-concurrency']);
+  // The server-side panels follow, from the shop's own /metrics, on the same time axis: the pool's lines
+  // span the run as the client's do (x in the same plot area, from its first seconds to its last).
+  const server = charts.slice(4);
+  assert.ok(server.some((c) => c.id === 'server-pools'), `server panels: ${server.map((c) => c.id).join(', ')}`);
+  const xs = (c: typeof charts[number]) => c.paths.flatMap((p) => points(p.d).map((q) => q.x));
+  const clientX = xs(charts[0]!);
+  const poolX = xs(server.find((c) => c.id === 'server-pools')!);
+  assert.ok(poolX.length >= 20, `a pool reading a second (${poolX.length})`);
+  assert.ok(Math.abs(Math.min(...poolX) - Math.min(...clientX)) < 60 && Math.abs(Math.max(...poolX) - Math.max(...clientX)) < 60,
+    `same time axis: pool x ${Math.min(...poolX)}..${Math.max(...poolX)}, client x ${Math.min(...clientX)}..${Math.max(...clientX)}`);
+  for (const c of charts.slice(0, 4)) {
     assert.ok(c.width > 600 && c.height > 150, `${c.id} is drawn at a readable size (${c.width}x${c.height})`);
     assert.ok(c.paths.some((p) => points(p.d).length >= 25), `${c.id} has a line with a point per second`);
   }
