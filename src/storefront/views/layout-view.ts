@@ -1,5 +1,5 @@
 // The page shell every storefront page shares: landmarks (header/nav/main/footer), a skip link, the
-// hashed stylesheet and no JavaScript at all.
+// header's cart count, the hashed stylesheet, and the hashed script on the one page that uses it.
 import { html, trustedHtml, type SafeHtml } from '../../platform/html/html-template.ts';
 import { SCRIPT_HREF, STYLESHEET_HREF } from '../storefront-assets.ts';
 
@@ -32,9 +32,9 @@ export const CART_LINK_SLOT = '<a href="/cart"><!--cart-count-->Cart</a>';
  * screen reader (an aria-label: hidden text beside the badge would be read as "Cart , 3 items").
  */
 export function cartLink(count: number, currentPage = false): string {
-  const current = currentPage ? CURRENT_PAGE : null;
-  if (count <= 0) return html`<a href="/cart"${current}>Cart</a>`.value;
-  return html`<a href="/cart"${current} aria-label="Cart, ${count} ${count === 1 ? 'item' : 'items'}">Cart<span class="cart-count" aria-hidden="true">${count}</span></a>`.value;
+  const here = currentPage ? CURRENT_PAGE : null;
+  if (count <= 0) return html`<a href="/cart"${here}>Cart</a>`.value;
+  return html`<a href="/cart"${here} aria-label="Cart, ${count} ${count === 1 ? 'item' : 'items'}">Cart<span class="cart-count" aria-hidden="true">${count}</span></a>`.value;
 }
 
 export function layoutView(opts: LayoutOptions): string {
