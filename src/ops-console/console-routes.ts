@@ -199,7 +199,7 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
       });
 
       ops.get('/ops/faults', { schema: { ...hidden, querystring: Done } }, async (req, reply) =>
-        page(reply, faultsPage(await listFaultStates(deps.pool), { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) })));
+        page(reply, faultsPage(await listFaultStates(deps.pool), await deps.overview(), { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) })));
 
       ops.post('/ops/faults/:name', { schema: { ...hidden, params: NameParams } }, async (req, reply) => {
         const { name } = req.params as { name: string };

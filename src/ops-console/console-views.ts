@@ -64,7 +64,7 @@ function waitingRoomPanel(s: OverviewSnapshot): SafeHtml {
 }
 
 export function alertItem(a: ConsoleAlert): SafeHtml {
-  return html`<li class="alert ${a.state === 'firing' ? 'firing' : 'resolved'}" data-alert="${a.name}">
+  return html`<li class="alert ${a.state === 'firing' ? 'firing' : 'resolved'}" data-alert="${a.id}" data-since="${a.since}">
   <h3>${a.name} <span class="tag">${a.state}</span> <span class="tag">${a.severity}</span></h3>
   <p>${a.summary}</p>
   <p class="meta">${a.service} · since ${when(a.since)}${a.resolvedAt ? html` · resolved ${when(a.resolvedAt)}` : ''}</p>
@@ -83,7 +83,7 @@ function alertsPanel(s: OverviewSnapshot): SafeHtml {
 
 function incidentsPanel(s: OverviewSnapshot): SafeHtml {
   if (!s.incidents.length) return html`<p class="muted">No open incident.</p>`;
-  return html`<ul class="plain">${s.incidents.map((i) => html`<li><a href="/ops/incidents/${i.id}">${i.title}</a>
+  return html`<ul class="plain">${s.incidents.map((i) => html`<li data-incident="${i.id}" data-component="${i.component}"><a href="/ops/incidents/${i.id}">${i.title}</a>
   <span class="tag">${i.state}</span> <span class="tag">${i.severity}</span> <span class="meta">${i.component}, ${when(i.triggeredAt)}</span></li>`)}</ul>`;
 }
 
@@ -197,13 +197,18 @@ function faultParams(name: string): { hints: string[]; example: Record<string, u
   return { hints, example };
 }
 
-export function faultsPage(faults: FaultState[], frame: { csrf: string; notice?: string | undefined }): string {
-  return consolePage({ title: 'Faults', current: '/ops/faults', csrf: frame.csrf, notice: frame.notice }, html`
+export function faultsPage(faults: FaultState[], s: OverviewSnapshot, frame: { csrf: string; notice?: string | undefined }): string {
+  return consolePage({ title: 'Faults', current: '/ops/faults', csrf: frame.csrf, notice: frame.notice, live: true }, html`
 <h1>Faults for game days</h1>
 <p>Inject a fault with its parameters (JSON) and an expiry; every process follows within a second, and the change log records it
-(root-cause findings name it). Clear it early, or let it expire.</p>
+(root-cause findings name it). Clear it early, or let it expire. What the shop notices appears below as it happens.</p>
+<div class="grid">
+${panel('alerts', 'Alerts and root causes', s)}
+${panel('incidents', 'Open incidents', s)}
+</div>
+<h2>Faults</h2>
 <ul class="faults">${faults.map((f) => { const params = faultParams(f.name); return html`<li class="card" id="fault-${f.name}">
-  <h2>${f.name} ${f.active ? html`<span class="tag bad">active</span>` : html`<span class="tag">off</span>`}</h2>
+  <h3>${f.name} ${f.active ? html`<span class="tag bad">active</span>` : html`<span class="tag">off</span>`}</h3>
   <p>${f.description}</p><p class="meta">Affects: ${f.affects.join(', ')}</p>
   ${f.active ? html`<p>Parameters <code>${JSON.stringify(f.params)}</code>, expires ${when(f.expiresAt)}</p>
     <form method="post" action="/ops/faults/${f.name}/clear">${csrfField(frame.csrf)}<button type="submit">Clear ${f.name}</button></form>` : ''}
