@@ -19,7 +19,14 @@ import { clearFault, listFaultStates, setFault } from '../faults/index.ts';
 import { renderPostmortemHtml, type IncidentResponder, type MetricsWindow } from '../incidents/index.ts';
 import { OpsConsoleErrors } from './ops-console-errors.ts';
 import { createSession, csrfMatches, endSession, findSession, type ConsoleSession } from './console-sessions.ts';
+import type { JobQueue } from '../platform/queue/job-queue.ts';
+import type { Autoscaler } from '../autoscaler/index.ts';
+import { computeStatusPage, loadStatusInputs } from '../incidents/index.ts';
+import { countOrdersByStatus, listOrders } from '../orders/index.ts';
+import { listDeadLetters, retryDeadLetter } from '../payments/index.ts';
+import { changeWaitingRoomSettings, storedWaitingRoomSettings, type RoomChangeRecorder, type WaitingRoom, type WaitingRoomSettings } from '../waiting-room/index.ts';
 import type { LiveStream } from './live-stream.ts';
+import { paymentsPage, scalingPage, statusComponentsPage, waitingRoomPage } from './console-operations-views.ts';
 import type { OverviewSnapshot } from './console-overview.ts';
 import { alertsPage, faultsPage, incidentPage, incidentsPage, overviewPage, renderPanels, signInPage } from './console-views.ts';
 
@@ -34,7 +41,11 @@ const ACTOR = 'ops console';
 const NOTICES: Record<string, string> = {
   acknowledged: 'Incident acknowledged.', resolved: 'Incident resolved.', noted: 'Note added to the timeline.',
   injected: 'Fault injected: every process follows within a second.', cleared: 'Fault cleared.',
+  'room-changed': 'Waiting room settings saved: every storefront replica follows within a synchronisation.',
+  'retried': 'The order is back on the payment queue.',
 };
+/** Orders pending payment the payments page lists. */
+const PENDING_SHOWN = 50;
 
 export interface ConsoleRouteDeps {
   pool: pg.Pool;
@@ -44,6 +55,13 @@ export interface ConsoleRouteDeps {
   overview(): Promise<OverviewSnapshot>;
   incidents: IncidentResponder;
   metrics: MetricsWindow;
+  queue: JobQueue;
+  autoscaler: Autoscaler;
+  /** the waiting room's configured settings (in force while none are stored) */
+  waitingRoomConfigured: WaitingRoomSettings;
+  /** the room itself, when this process runs the storefront role too (its live counts) */
+  waitingRoom: WaitingRoom | undefined;
+  changes: RoomChangeRecorder;
 }
 
 const sessions = new WeakMap<FastifyRequest, ConsoleSession>();
@@ -216,6 +234,47 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
         const { name } = req.params as { name: string };
         await clearFault(deps.pool, name, { source: ACTOR });
         return reply.redirect(`/ops/faults?done=cleared#fault-${name}`, 303);
+      });
+      ops.get('/ops/scaling', { schema: hidden }, async (req, reply) => page(reply, scalingPage(deps.autoscaler.status(), { csrf: sessionOf(req).csrfToken })));
+
+      ops.get('/ops/waiting-room', { schema: { ...hidden, querystring: Done } }, async (req, reply) => {
+        const [{ settings }, live] = await Promise.all([storedWaitingRoomSettings(deps.pool, deps.waitingRoomConfigured), deps.waitingRoom?.status()]);
+        return page(reply, waitingRoomPage(settings, live, { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) }));
+      });
+
+      ops.post('/ops/waiting-room', { schema: hidden }, async (req, reply) => {
+        const patch: Record<string, unknown> = {};
+        const mode = field(req, 'mode');
+        if (mode !== undefined) patch.mode = mode;
+        for (const name of ['totalActiveUsers', 'newUsersPerMinute'] as const) {
+          const v = field(req, name);
+          if (v === undefined) continue;
+          if (!/^[0-9]{1,9}$/.test(v.trim())) throw OpsConsoleErrors.OPS_CONSOLE_FORM_INVALID(`${name} must be a whole number.`);
+          patch[name] = Number(v);
+        }
+        const queueAll = field(req, 'queueAll');
+        if (queueAll !== undefined) {
+          if (queueAll !== 'true' && queueAll !== 'false') throw OpsConsoleErrors.OPS_CONSOLE_FORM_INVALID('queueAll is true or false.');
+          patch.queueAll = queueAll === 'true';
+        }
+        if (!Object.keys(patch).length) throw OpsConsoleErrors.OPS_CONSOLE_FORM_INVALID('Nothing to change.');
+        await changeWaitingRoomSettings(deps.pool, deps.waitingRoomConfigured, patch, { changes: deps.changes, source: ACTOR });
+        return reply.redirect('/ops/waiting-room?done=room-changed', 303);
+      });
+
+      ops.get('/ops/status', { schema: hidden }, async (req, reply) =>
+        page(reply, statusComponentsPage(computeStatusPage(await loadStatusInputs(deps.pool, Date.now())), { csrf: sessionOf(req).csrfToken })));
+
+      ops.get('/ops/payments', { schema: { ...hidden, querystring: Done } }, async (req, reply) => {
+        const [pending, counts, dead] = await Promise.all([
+          listOrders(deps.pool, { status: 'pending_payment', limit: PENDING_SHOWN }), countOrdersByStatus(deps.pool), listDeadLetters(deps.queue),
+        ]);
+        return page(reply, paymentsPage(pending.items, counts, dead, { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) }));
+      });
+
+      ops.post('/ops/payments/dead-letters/:id/retry', { schema: { ...hidden, params: IdParams } }, async (req, reply) => {
+        await retryDeadLetter(deps.queue, deps.pool, (req.params as { id: string }).id);
+        return reply.redirect('/ops/payments?done=retried', 303);
       });
     });
   });

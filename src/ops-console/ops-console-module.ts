@@ -12,7 +12,9 @@ import { migrationsModule } from '../platform/db/migrations-module.ts';
 import { controlModule } from '../control/index.ts';
 import { incidentsModule } from '../incidents/index.ts';
 import { autoscalerModule } from '../autoscaler/index.ts';
-import { waitingRoomModule } from '../waiting-room/index.ts';
+import { checkWaitingRoomSettings, defaultWaitingRoomSettings, waitingRoomModule, type WaitingRoomConfig } from '../waiting-room/index.ts';
+import { changesModule } from '../changes/index.ts';
+import { queueModule } from '../platform/queue/queue-module.ts';
 import { opsConsoleConfig, type OpsConsoleConfig } from './ops-console-config.ts';
 import { overviewSnapshot } from './console-overview.ts';
 import { LiveStream } from './live-stream.ts';
@@ -22,13 +24,20 @@ import { renderPanels } from './console-views.ts';
 /** The ops console's sessions table. */
 export const opsConsoleMigrations = path.join(import.meta.dirname, 'migrations');
 
+/** The waiting room's configured settings (the storefront role refuses to start with invalid ones; here they fall back to the defaults). */
+function waitingRoomConfigured(configured: Record<string, unknown>) {
+  const checked = checkWaitingRoomSettings(configured);
+  return checked.ok ? checked.settings : defaultWaitingRoomSettings();
+}
+
 export const opsConsoleModule = defineModule({
   name: 'ops-console',
   deps: {
     http: httpServerModule, adminToken: adminTokenModule, database: databaseModule, migrations: migrationsModule,
     control: controlModule, incidents: incidentsModule, autoscaler: autoscalerModule, waitingRoom: optional(waitingRoomModule),
+    queue: queueModule, changes: changesModule,
   },
-  config: (c: OpsConsoleConfig) => sliceOf(opsConsoleConfig, c),
+  config: (c: OpsConsoleConfig & Pick<WaitingRoomConfig, 'waitingRoom'>) => ({ ...sliceOf(opsConsoleConfig, c), waitingRoom: c.waitingRoom }),
   /** tests: how often the live views get a new snapshot */
   options: { streamIntervalMs: 1000 },
   init: async ({ config, deps, runtime, options }) => {
@@ -44,6 +53,8 @@ export const opsConsoleModule = defineModule({
     await consoleRoutes(deps.http.server, {
       pool: deps.database.pool, adminTokenSha256: deps.adminToken.sha256, sessionTtlSeconds: config.opsConsoleSessionTtlSeconds,
       stream, overview, incidents: deps.incidents, metrics: plane.collector.window,
+      queue: deps.queue, autoscaler: deps.autoscaler, waitingRoom: deps.waitingRoom, changes: deps.changes,
+      waitingRoomConfigured: waitingRoomConfigured(config.waitingRoom),
     });
     return {
       service: stream,

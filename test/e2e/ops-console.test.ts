@@ -200,3 +200,45 @@ test('bad input to the console pages is a 4xx with a stable code', async () => {
   assert.equal(uplot.status, 200);
   assert.match(uplot.headers.get('content-type')!, /javascript/);
 });
+
+test('scaling, status components and payments pages; the waiting room changed live from the console (settings and queue-all), recorded in the change log', async () => {
+  const { cookie, csrf } = await signIn();
+  const scaling = await get('/ops/scaling', cookie);
+  assert.equal(scaling.status, 200);
+  assert.match(await scaling.text(), /<h2 id="h-role-storefront">storefront: \d+ replica/);
+  const status = await (await get('/ops/status', cookie)).text();
+  assert.match(status, /<tr data-component="checkout">/);
+  assert.match(status, /data-override-form/);
+  const payments = await (await get('/ops/payments', cookie)).text();
+  assert.match(payments, /Orders pending payment \(0\)/);
+  assert.match(payments, /Dead-letter queue \(0\)/);
+
+  const room = await (await get('/ops/waiting-room', cookie)).text();
+  assert.match(room, /Queue all is <strong>off<\/strong>/);
+  const saved = await post('/ops/waiting-room', { csrf, mode: 'on', totalActiveUsers: '200', newUsersPerMinute: '50' }, cookie);
+  assert.equal(saved.res.status, 303);
+  assert.equal(saved.res.headers.get('location'), '/ops/waiting-room?done=room-changed');
+  const queueAll = await post('/ops/waiting-room', { csrf, queueAll: 'true' }, cookie);
+  assert.equal(queueAll.res.status, 303);
+  const after = await (await get('/ops/waiting-room?done=room-changed', cookie)).text();
+  assert.match(after, /Queue all is <strong>on: nobody new is let in<\/strong>/);
+  assert.match(after, /value="on" checked/);
+  assert.match(after, /name="totalActiveUsers" type="number" min="1" required value="200"/);
+  const stored = (await app.db.pool.query('SELECT settings FROM waiting_room')).rows[0].settings;
+  assert.equal(stored.queueAll, true);
+  assert.equal(stored.totalActiveUsers, 200);
+  const changes = await app.db.pool.query(`SELECT summary, details FROM change_events WHERE kind = 'config.changed' AND subject = 'waiting-room' ORDER BY id`);
+  assert.equal(changes.rowCount, 2);
+  assert.equal(changes.rows[0].details.source, 'ops console');
+
+  const invalid = await post('/ops/waiting-room', { csrf, totalActiveUsers: '10', newUsersPerMinute: '50' }, cookie);
+  assert.equal(invalid.res.status, 400);
+  assert.equal(invalid.json.error.code, 'WAITING_ROOM_SETTINGS_INVALID');
+  const notNumber = await post('/ops/waiting-room', { csrf, totalActiveUsers: 'many' }, cookie);
+  assert.equal(notNumber.json.error.code, 'OPS_CONSOLE_FORM_INVALID');
+  const noCsrf = await post('/ops/waiting-room', { queueAll: 'false' }, cookie);
+  assert.equal(noCsrf.res.status, 403);
+  const retryMissing = await post('/ops/payments/dead-letters/3f1c1d7e-0000-4000-8000-000000000001/retry', { csrf }, cookie);
+  assert.equal(retryMissing.res.status, 404);
+  assert.equal(retryMissing.json.error.code, 'DEAD_LETTER_NOT_FOUND');
+});
