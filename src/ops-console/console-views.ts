@@ -57,7 +57,7 @@ function replicasPanel(s: OverviewSnapshot): SafeHtml {
 
 function waitingRoomPanel(s: OverviewSnapshot): SafeHtml {
   const r = s.waitingRoom;
-  if (!r) return html`<p class="muted">The waiting room runs in the storefront role, not in this process: see <code>GET /api/ops/waiting-room</code> on a storefront.</p>`;
+  if (!r) return html`<p class="muted">Its live counts are kept by the storefront replicas, not in this process (<code>GET /api/ops/waiting-room</code> on a storefront); its settings and the queue-all switch are on the <a href="/ops/waiting-room">Waiting room</a> page.</p>`;
   return html`<dl class="figures"><div><dt>Mode</dt><dd>${r.mode}</dd></div><div><dt>State</dt><dd>${r.state}</dd></div>
 <div><dt>Active</dt><dd>${r.activeUsers}</dd></div><div><dt>Queued</dt><dd>${r.queuedUsers}</dd></div>
 <div><dt>Estimated wait</dt><dd>${r.estimatedWaitSeconds === null ? '—' : `${r.estimatedWaitSeconds} s`}</dd></div><div><dt>Queue all</dt><dd>${r.queueAll ? 'on' : 'off'}</dd></div></dl>`;

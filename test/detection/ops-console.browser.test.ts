@@ -113,11 +113,10 @@ test('the ops console: sign in, live charts, psp.latency injected from the conso
   assert.equal((await badCsrf.json()).error.code, 'OPS_CONSOLE_CSRF_INVALID');
   const noCsrf = await context.request.post(`${shop.opsUrl}/ops/faults/psp.latency`, { form: fields, maxRedirects: 0 });
   assert.equal(noCsrf.status(), 403);
-  await shot(page, 'overview');
 
   // --- inject psp.latency from the console, after the detector has its baseline
   await sleep(Math.max(0, BASELINE_MS - (Date.now() - startedAt)));
-  await page.getByRole('link', { name: 'Faults' }).click();
+  await page.getByRole('navigation', { name: 'Ops console' }).getByRole('link', { name: 'Faults', exact: true }).click();
   await page.waitForURL(`${shop.opsUrl}/ops/faults`);
   const fault = page.locator('#fault-psp\\.latency');
   await fault.getByLabel('Parameters (JSON object)').fill('{"latencyMs":2000}');
@@ -146,6 +145,13 @@ test('the ops console: sign in, live charts, psp.latency injected from the conso
   await alert.locator('summary').click();
   await shot(page, 'faults-alert');
 
+  // the overview shows it too, with the charts of the last minutes
+  await page.getByRole('navigation', { name: 'Ops console' }).getByRole('link', { name: 'Overview', exact: true }).click();
+  await page.waitForURL(`${shop.opsUrl}/ops`);
+  await until('the overview draws its charts', 10_000, async () => ((await chartPixels(page, 'rate').catch(() => undefined))?.series ?? 0) > 20 ? true : undefined);
+  await page.locator(`[data-panel="alerts"] [data-alert="${alertId}"]`).waitFor();
+  await shot(page, 'overview');
+
   // --- its incident: acknowledge, clear the fault, resolve
   // the incident the alert opened: the newest open one of the payments' components
   const incidentLink = page.locator('[data-panel="incidents"] li').filter({ hasText: /provider|payments/ }).first().locator('a');
@@ -168,6 +174,13 @@ test('the ops console: sign in, live charts, psp.latency injected from the conso
   const postmortem = await context.request.get(`${incidentUrl}/postmortem`);
   assert.equal(postmortem.status(), 200);
   assert.match(await postmortem.text(), /<h1/);
+
+  // --- the pages for running the shop, each under its heading (and pictured for the docs)
+  for (const [link, heading, name] of [['Scaling', 'Scaling decisions', 'scaling'], ['Waiting room', 'Waiting room', 'waiting-room'], ['Status page', 'Status page components', 'status'], ['Payments', 'Payments', 'payments']] as const) {
+    await page.getByRole('navigation', { name: 'Ops console' }).getByRole('link', { name: link, exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+    await shot(page, name);
+  }
 
   // --- sign out: the session is over, its pages redirect to the sign-in page
   await page.getByRole('button', { name: 'Sign out' }).click();
