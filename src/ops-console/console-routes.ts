@@ -79,13 +79,15 @@ function safeNext(next: unknown): string {
   return typeof next === 'string' && /^\/ops(\/[A-Za-z0-9/_-]*)?$/.test(next) && !next.startsWith('/ops/sign-') ? next : '/ops';
 }
 
+/** A console cookie: HttpOnly and SameSite=Strict always; Secure when the request came over TLS. */
+export function consoleCookie(name: string, value: string, opts: { path: string; maxAge: number; secure: boolean }): string {
+  return stringifySetCookie({ name, value, path: opts.path, maxAge: opts.maxAge, httpOnly: true, sameSite: 'strict', secure: opts.secure });
+}
+
 function cookie(req: FastifyRequest, name: string, value: string, opts: { path: string; maxAge: number }): string {
-  return stringifySetCookie({
-    name, value, path: opts.path, maxAge: opts.maxAge, httpOnly: true, sameSite: 'strict',
-    // Secure whenever the request came over TLS (or, with Fastify's trustProxy, X-Forwarded-Proto says so):
-    // a local console on http must still be able to sign in.
-    secure: req.protocol === 'https',
-  });
+  // Secure whenever the request came over TLS (or, with Fastify's trustProxy, X-Forwarded-Proto says so):
+  // a local console on http must still be able to sign in.
+  return consoleCookie(name, value, { ...opts, secure: req.protocol === 'https' });
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();

@@ -3,7 +3,6 @@ import { defineErrors } from '../platform/errors/domain-error.ts';
 
 export const OpsConsoleErrors = defineErrors('ops-console', {
   OPS_CONSOLE_SIGN_IN_REQUIRED: { kind: 'unauthenticated', message: 'Sign in to the ops console first (GET /ops/sign-in); the session is missing or has expired.' },
-  OPS_CONSOLE_TOKEN_INVALID: { kind: 'unauthenticated', message: 'That is not the admin token.' },
   OPS_CONSOLE_CSRF_INVALID: { kind: 'forbidden', message: "The form's CSRF token is missing or does not belong to this session; reload the page and submit again." },
   OPS_CONSOLE_STREAMS_EXHAUSTED: { kind: 'unavailable', message: 'Too many live ops console views are open; close one or retry shortly.' },
   OPS_CONSOLE_FORM_INVALID: { kind: 'invalid', message: 'A field of the form is missing or out of range.' },
