@@ -242,3 +242,25 @@ test('scaling, status components and payments pages; the waiting room changed li
   assert.equal(retryMissing.res.status, 404);
   assert.equal(retryMissing.json.error.code, 'DEAD_LETTER_NOT_FOUND');
 });
+
+test('stopping the control role ends the open live streams (they do not hold the HTTP server\'s drain)', { timeout: 30_000 }, async () => {
+  const other = await startTestApp({ targets: ['control'] });
+  let stopped = false;
+  try {
+    const formPage = await fetch(`${other.url}/ops/sign-in`);
+    const pre = cookiePair(formPage.headers.getSetCookie()[0]!);
+    const preCsrf = csrfOf(await formPage.text())!;
+    const signedIn = await fetch(`${other.url}/ops/sign-in`, { method: 'POST', redirect: 'manual', body: form({ csrf: preCsrf, token: other.adminToken }), headers: { ...FORM, cookie: pre } });
+    const cookie = cookiePair(signedIn.headers.getSetCookie().find((c) => c.startsWith('hf_ops_session='))!);
+    const res = await fetch(`${other.url}/ops/events`, { headers: { cookie } });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    await reader.read();
+    const stopping = other.stop().then(() => { stopped = true; });
+    // the stream ends (done) rather than staying open until the drain's grace runs out
+    for (;;) if ((await reader.read()).done) break;
+    await stopping;
+  } finally {
+    if (!stopped) await other.stop();
+  }
+});
