@@ -27,8 +27,24 @@ ${opts.next !== '/ops' ? html`<p>Signed in already (a link from a notification d
 
 // ---- overview panels (also the live stream's fragments) ----
 
-export const PANEL_NAMES = ['slo', 'payments', 'breakers', 'replicas', 'waiting-room', 'alerts', 'incidents'] as const;
+export const PANEL_NAMES = ['latest', 'slo', 'payments', 'breakers', 'replicas', 'waiting-room', 'alerts', 'incidents'] as const;
 export type PanelName = (typeof PANEL_NAMES)[number];
+
+const lastReading = (values: readonly (number | null)[]): number | null => {
+  for (let i = values.length - 1; i >= 0; i--) if (values[i] !== null) return values[i]!;
+  return null;
+};
+
+/** The charts' latest readings in a table: the numbers behind the lines, for screen readers and at a glance. */
+function latestPanel(s: OverviewSnapshot): SafeHtml {
+  return html`<table><caption>Latest readings</caption>
+<thead><tr><th scope="col">Component</th><th scope="col">Requests/s</th><th scope="col">Error ratio</th><th scope="col">p99</th></tr></thead>
+<tbody>${CHART_COMPONENTS.map((c) => {
+    const series = s.components[c];
+    const p99 = lastReading(series.p99);
+    return html`<tr><th scope="row">${c}</th><td>${fixed(lastReading(series.rate), 1)}</td><td>${fixed(lastReading(series.errors), 4)}</td><td>${p99 === null ? '—' : p99 < 1 ? `${(p99 * 1000).toFixed(0)} ms` : `${p99.toFixed(2)} s`}</td></tr>`;
+  })}</tbody></table>`;
+}
 
 function sloPanel(s: OverviewSnapshot): SafeHtml {
   return html`<table><caption class="visually-hidden">Error-budget burn per journey</caption>
@@ -88,7 +104,7 @@ function incidentsPanel(s: OverviewSnapshot): SafeHtml {
 }
 
 const PANELS: Record<PanelName, (s: OverviewSnapshot) => SafeHtml> = {
-  slo: sloPanel, payments: paymentsPanel, breakers: breakersPanel, replicas: replicasPanel, 'waiting-room': waitingRoomPanel,
+  latest: latestPanel, slo: sloPanel, payments: paymentsPanel, breakers: breakersPanel, replicas: replicasPanel, 'waiting-room': waitingRoomPanel,
   alerts: alertsPanel, incidents: incidentsPanel,
 };
 
@@ -117,6 +133,7 @@ export function overviewPage(s: OverviewSnapshot, frame: { csrf: string; notice?
 <section aria-labelledby="h-charts"><h2 id="h-charts">Rate, errors and p99 per component (last 5 minutes)</h2>
 <div class="charts">${CHARTS.map((c) => html`<figure class="card chart"><figcaption id="cap-${c.id}">${c.title}: ${CHART_COMPONENTS.join(', ')}</figcaption>
   <div class="chart-box" data-chart="${c.id}" role="img" aria-labelledby="cap-${c.id}"></div></figure>`)}</div>
+<div class="card latest" data-panel="latest">${latestPanel(s)}</div>
 <div hidden id="overview-data" data-readings="${JSON.stringify({ times: s.times, components: s.components })}"></div>
 </section>
 <div class="grid">

@@ -7,7 +7,9 @@
 // - open its incident, acknowledge it, clear the fault, resolve it; sign out;
 // - a state-changing request without the session, or with a CSRF token that is not the session's, is refused.
 // With HOLDFAST_SCREENSHOTS=<dir> (scripts/ops-console-screenshots.ts) it saves the pages it passes through.
-// A detection test: it judges how fast a live shop notices, so it runs alone (test/detection/).
+// A detection test: it judges how fast a live shop notices (test/detection/); light traffic and no CPU
+// fault, like the incident escalation test (the runner in main pairs such files):
+// detection: light
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';

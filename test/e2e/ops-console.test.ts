@@ -76,6 +76,7 @@ test('sign-in: the sign-in form needs its own token; a wrong admin token is refu
   assert.match(setCookie, /^hf_ops_session=[A-Za-z0-9_-]{43}; Max-Age=28800; Path=\/ops; HttpOnly; SameSite=Strict$/, 'no Secure over plain http');
   const page = await (await get('/ops', cookie)).text();
   assert.match(page, /<h1>Overview<\/h1>/);
+  assert.match(page, /<caption>Latest readings<\/caption>[\s\S]*<th scope="row">storefront<\/th>/, "the charts' numbers are in a table too");
   assert.ok(csrf && csrf.length >= 40);
   assert.ok(!page.includes(app.adminToken), 'the admin token is never in a page');
   // only the id's hash is stored
