@@ -31,7 +31,7 @@ import {
   type EffectiveSettings, type WaitingRoomSettings,
 } from './waiting-room-settings.ts';
 import { WaitingRoomErrors } from './waiting-room-errors.ts';
-import { arrive, ensureRoom, flushBatch, readStoredSettings, storeSettings, syncRoom, takeTicket, type RoomBatch } from './waiting-room-queries.ts';
+import { arrive, ensureRoom, flushBatch, storeSettings, syncRoom, takeTicket, type RoomBatch } from './waiting-room-queries.ts';
 import { waitingRoomActiveUsers, waitingRoomAdmitted, waitingRoomQueuedUsers, waitingRoomWaitSeconds } from './waiting-room-metrics.ts';
 
 /** What the room records as a change event (the changes context's recorder, or nothing in a unit test). */
@@ -351,24 +351,11 @@ export class WaitingRoom {
 
   /** PUT /api/admin/waiting-room: a JSON merge patch of the settings in force, checked whole, stored for every replica. */
   async updateSettings(patch: unknown): Promise<WaitingRoomSettings> {
-    const stored = await readStoredSettings(this.opts.pool);
-    this.applyStored(stored.settings, stored.version);
-    const result = applyWaitingRoomPatch(this.settings, patch);
-    if (!result.ok) {
-      throw WaitingRoomErrors.WAITING_ROOM_SETTINGS_INVALID(undefined, { problems: result.problems.map((p) => ({ at: p.at, message: p.message })) });
-    }
-    const before = this.settings;
-    const version = await storeSettings(this.opts.pool, result.settings);
-    this.settings = result.settings;
+    const { settings, version } = await changeWaitingRoomSettings(this.opts.pool, this.configured, patch, this.opts);
+    this.settings = settings;
     this.settingsVersion = version;
-    const changed = Object.keys(result.settings).filter((k) => JSON.stringify(result.settings[k as keyof WaitingRoomSettings]) !== JSON.stringify(before[k as keyof WaitingRoomSettings]));
-    await this.opts.changes?.record({
-      kind: 'config.changed', subject: 'waiting-room',
-      summary: `waiting room settings changed (${changed.join(', ') || 'nothing'})`,
-      details: { changed, mode: result.settings.mode, version, source: this.opts.source ?? null },
-    });
     await this.sync();
-    return result.settings;
+    return settings;
   }
 
   /** GET /api/ops/waiting-room: synchronises first, so the answer is the shared state now. */
@@ -398,4 +385,35 @@ export class WaitingRoom {
     if (!this.codec) throw new Error('waiting room used before init()');
     return this.codec;
   }
+}
+
+/** The settings every replica follows: the stored ones, or the configured ones while none are stored (or they no longer pass the checks). */
+export async function storedWaitingRoomSettings(pool: pg.Pool, configured: WaitingRoomSettings): Promise<{ settings: WaitingRoomSettings; version: number }> {
+  // the room's row is made by whoever comes first (a storefront, or the ops console before any storefront ran)
+  const row = await ensureRoom(pool, randomBytes(32).toString('base64url'));
+  const checked = row.settings === null || row.settings === undefined ? undefined : checkWaitingRoomSettings(row.settings);
+  return { settings: checked?.ok ? checked.settings : configured, version: row.settings_version };
+}
+
+/**
+ * Changes the settings of every replica (a JSON merge patch of those in force, checked whole) and records
+ * the change: PUT /api/admin/waiting-room in the storefront role, and the ops console from the control role
+ * (the replicas follow at their next synchronisation).
+ */
+export async function changeWaitingRoomSettings(
+  pool: pg.Pool, configured: WaitingRoomSettings, patch: unknown, opts: { changes?: RoomChangeRecorder | undefined; source?: string | undefined },
+): Promise<{ settings: WaitingRoomSettings; version: number }> {
+  const { settings: before } = await storedWaitingRoomSettings(pool, configured);
+  const result = applyWaitingRoomPatch(before, patch);
+  if (!result.ok) {
+    throw WaitingRoomErrors.WAITING_ROOM_SETTINGS_INVALID(undefined, { problems: result.problems.map((p) => ({ at: p.at, message: p.message })) });
+  }
+  const version = await storeSettings(pool, result.settings);
+  const changed = Object.keys(result.settings).filter((k) => JSON.stringify(result.settings[k as keyof WaitingRoomSettings]) !== JSON.stringify(before[k as keyof WaitingRoomSettings]));
+  await opts.changes?.record({
+    kind: 'config.changed', subject: 'waiting-room',
+    summary: `waiting room settings changed (${changed.join(', ') || 'nothing'})`,
+    details: { changed, mode: result.settings.mode, version, source: opts.source ?? null },
+  });
+  return { settings: result.settings, version };
 }
