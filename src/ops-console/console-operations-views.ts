@@ -3,7 +3,7 @@
 // pending payment and the dead-letter queue with retry. Server-rendered; every form carries the CSRF token.
 import { html } from '../platform/html/html-template.ts';
 import type { ScalingStatus } from '../autoscaler/index.ts';
-import type { StatusPage } from '../incidents/index.ts';
+import { COMPONENT_STATUSES, type StatusPage } from '../incidents/index.ts';
 import type { Order } from '../orders/index.ts';
 import type { DeadLetter } from '../payments/index.ts';
 import type { WaitingRoomSettings, WaitingRoomStatus } from '../waiting-room/index.ts';
@@ -53,16 +53,32 @@ ${live ? html`<dl class="figures"><div><dt>State</dt><dd>${live.state}</dd></div
 </form></section>`);
 }
 
-export function statusComponentsPage(page: StatusPage, frame: { csrf: string }): string {
-  return consolePage({ title: 'Status page', current: '/ops/status', csrf: frame.csrf }, html`
+export function statusComponentsPage(page: StatusPage, frame: { csrf: string; notice?: string | undefined }): string {
+  const manual = page.components.filter((c) => c.source === 'manual');
+  return consolePage({ title: 'Status page', current: '/ops/status', csrf: frame.csrf, notice: frame.notice }, html`
 <h1>Status page components</h1>
 <p>What the public <a href="/status">status page</a> shows now (the storefront role serves it): ${page.overall.text}.
-Each component's state follows the SLO burns and the open incidents; the reasons are for operators only.</p>
-<table><thead><tr><th scope="col">Component</th><th scope="col">State</th><th scope="col">Why</th></tr></thead>
-<tbody>${page.components.map((c) => html`<tr data-component="${c.name}"><th scope="row">${words(c.name)}</th><td>${words(c.status)}</td><td>${c.reasons.join('; ') || '—'}</td></tr>`)}</tbody></table>
-<section class="card" aria-labelledby="h-override"><h2 id="h-override">Manual override</h2>
-<p class="muted" data-override-form>Setting a component's state by hand (maintenance, a known outage the metrics do not show) belongs here;
-the form is added with the incidents' override API.</p></section>`);
+Each component's state follows the SLO burns and the open incidents unless it is set by hand; the reasons are for operators only.</p>
+<table><thead><tr><th scope="col">Component</th><th scope="col">State</th><th scope="col">Set</th><th scope="col">Why</th></tr></thead>
+<tbody>${page.components.map((c) => html`<tr data-component="${c.name}"><th scope="row">${words(c.name)}</th><td>${words(c.status)}</td>
+<td>${c.source === 'manual' ? html`by hand${c.until ? html`, until ${when(c.until)}` : ', until cleared'}` : 'automatically'}</td><td>${c.reasons.join('; ') || '—'}</td></tr>`)}</tbody></table>
+<section class="card" aria-labelledby="h-override"><h2 id="h-override">Set a component by hand</h2>
+<p class="muted">For planned maintenance or an outage the signals cannot see. The state wins over the automatic one until it
+ends or is cleared; setting and clearing are change events. The public page shows the state, never the reason.</p>
+<form method="post" action="/ops/status/override" class="stack-form" data-override-form>${csrfField(frame.csrf)}
+  <label for="override-component">Component</label>
+  <select id="override-component" name="component" required>${page.components.map((c) => html`<option value="${c.name}">${words(c.name)}</option>`)}</select>
+  <label for="override-status">State</label>
+  <select id="override-status" name="status" required>${COMPONENT_STATUSES.map((st) => html`<option value="${st}">${words(st)}</option>`)}</select>
+  <label for="override-reason">Reason (operators only)</label>
+  <input id="override-reason" name="reason" required maxlength="500">
+  <label for="override-minutes">For how many minutes (empty: until cleared)</label>
+  <input id="override-minutes" name="durationMinutes" type="number" min="1" max="43200">
+  <button type="submit">Set by hand</button>
+</form>
+${manual.map((c) => html`<form method="post" action="/ops/status/override/clear">${csrfField(frame.csrf)}<input type="hidden" name="component" value="${c.name}">
+<button type="submit">Hand ${words(c.name)} back to automatic</button></form>`)}
+</section>`);
 }
 
 export function paymentsPage(pending: Order[], counts: Record<string, number>, dead: DeadLetter[], frame: { csrf: string; notice?: string | undefined }): string {

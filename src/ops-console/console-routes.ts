@@ -21,7 +21,7 @@ import { OpsConsoleErrors } from './ops-console-errors.ts';
 import { createSession, csrfMatches, endSession, findSession, type ConsoleSession } from './console-sessions.ts';
 import type { JobQueue } from '../platform/queue/job-queue.ts';
 import type { Autoscaler } from '../autoscaler/index.ts';
-import { computeStatusPage, loadStatusInputs } from '../incidents/index.ts';
+import { clearStatusOverride, computeStatusPage, loadStatusInputs, overrideEnd, setStatusOverride, COMPONENT_STATUSES, STATUS_COMPONENTS, type ComponentStatusValue, type StatusComponentName } from '../incidents/index.ts';
 import { countOrdersByStatus, listOrders } from '../orders/index.ts';
 import { listDeadLetters, retryDeadLetter } from '../payments/index.ts';
 import { changeWaitingRoomSettings, storedWaitingRoomSettings, type RoomChangeRecorder, type WaitingRoom, type WaitingRoomSettings } from '../waiting-room/index.ts';
@@ -43,6 +43,8 @@ const NOTICES: Record<string, string> = {
   injected: 'Fault injected: every process follows within a second.', cleared: 'Fault cleared.',
   'room-changed': 'Waiting room settings saved: every storefront replica follows within a synchronisation.',
   'retried': 'The order is back on the payment queue.',
+  'override-set': 'Component set by hand: the status page follows within its refresh (5 s).',
+  'override-cleared': 'Component handed back to its automatic state.',
 };
 /** Orders pending payment the payments page lists. */
 const PENDING_SHOWN = 50;
@@ -264,8 +266,34 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
         return reply.redirect('/ops/waiting-room?done=room-changed', 303);
       });
 
-      ops.get('/ops/status', { schema: hidden }, async (req, reply) =>
-        page(reply, statusComponentsPage(computeStatusPage(await loadStatusInputs(deps.pool, Date.now())), { csrf: sessionOf(req).csrfToken })));
+      ops.get('/ops/status', { schema: { ...hidden, querystring: Done } }, async (req, reply) =>
+        page(reply, statusComponentsPage(computeStatusPage(await loadStatusInputs(deps.pool, Date.now())), { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) })));
+
+      const componentField = (req: FastifyRequest): StatusComponentName => {
+        const name = field(req, 'component');
+        if (!name || !(STATUS_COMPONENTS as readonly string[]).includes(name)) throw OpsConsoleErrors.OPS_CONSOLE_FORM_INVALID(`component is one of ${STATUS_COMPONENTS.join(', ')}.`);
+        return name as StatusComponentName;
+      };
+      ops.post('/ops/status/override', { schema: hidden }, async (req, reply) => {
+        const component = componentField(req);
+        const status = field(req, 'status');
+        if (!status || !(COMPONENT_STATUSES as readonly string[]).includes(status)) throw OpsConsoleErrors.OPS_CONSOLE_FORM_INVALID(`status is one of ${COMPONENT_STATUSES.join(', ')}.`);
+        const reason = field(req, 'reason')?.trim() ?? '';
+        if (!reason || reason.length > 500) throw OpsConsoleErrors.OPS_CONSOLE_FORM_INVALID('A reason of 1 to 500 characters is needed.');
+        const minutes = field(req, 'durationMinutes')?.trim() ?? '';
+        if (minutes !== '' && !/^[0-9]{1,5}$/.test(minutes)) throw OpsConsoleErrors.OPS_CONSOLE_FORM_INVALID('durationMinutes must be a whole number of minutes, or empty.');
+        if (minutes !== '' && (Number(minutes) < 1 || Number(minutes) > 43_200)) throw OpsConsoleErrors.OPS_CONSOLE_FORM_INVALID('durationMinutes is 1 to 43200 (30 days), or empty.');
+        const now = Date.now();
+        await setStatusOverride(deps.pool, {
+          component, status: status as ComponentStatusValue, reason, setBy: ACTOR, startsAt: now,
+          endsAt: overrideEnd(minutes === '' ? {} : { durationMinutes: Number(minutes) }, now), source: ACTOR,
+        });
+        return reply.redirect('/ops/status?done=override-set', 303);
+      });
+      ops.post('/ops/status/override/clear', { schema: hidden }, async (req, reply) => {
+        await clearStatusOverride(deps.pool, componentField(req), Date.now(), { source: ACTOR, clearedBy: ACTOR });
+        return reply.redirect('/ops/status?done=override-cleared', 303);
+      });
 
       ops.get('/ops/payments', { schema: { ...hidden, querystring: Done } }, async (req, reply) => {
         const [pending, counts, dead] = await Promise.all([

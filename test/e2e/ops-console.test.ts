@@ -244,6 +244,34 @@ test('scaling, status components and payments pages; the waiting room changed li
   assert.equal(retryMissing.json.error.code, 'DEAD_LETTER_NOT_FOUND');
 });
 
+test('a status component set by hand from the console wins over its automatic state until handed back; both are change events', async () => {
+  const { cookie, csrf } = await signIn();
+  const set = await post('/ops/status/override', { csrf, component: 'payments', status: 'under_maintenance', reason: 'provider migration', durationMinutes: '30' }, cookie);
+  assert.equal(set.res.status, 303, set.text);
+  assert.equal(set.res.headers.get('location'), '/ops/status?done=override-set');
+  const shown = await (await get('/ops/status?done=override-set', cookie)).text();
+  assert.match(shown, /<tr data-component="payments"><th scope="row">payments<\/th><td>under maintenance<\/td>\s*<td>by hand, until /);
+  assert.match(shown, /Hand payments back to automatic/);
+  const api = await fetch(`${app.url}/api/ops/status/components`, { headers: { authorization: `Bearer ${app.adminToken}` } });
+  const payments = ((await api.json()) as { items: { name: string; status: string; source: string; override: { reason: string } | null }[] }).items.find((c) => c.name === 'payments')!;
+  assert.deepEqual([payments.status, payments.source, payments.override?.reason], ['under_maintenance', 'manual', 'provider migration']);
+
+  const bad = await post('/ops/status/override', { csrf, component: 'payments', status: 'on_fire', reason: 'x' }, cookie);
+  assert.equal(bad.res.status, 400);
+  assert.equal(bad.json.error.code, 'OPS_CONSOLE_FORM_INVALID');
+  const unknown = await post('/ops/status/override/clear', { csrf, component: 'warehouse' }, cookie);
+  assert.equal(unknown.json.error.code, 'OPS_CONSOLE_FORM_INVALID');
+  const noCsrf = await post('/ops/status/override/clear', { component: 'payments' }, cookie);
+  assert.equal(noCsrf.res.status, 403);
+
+  const cleared = await post('/ops/status/override/clear', { csrf, component: 'payments' }, cookie);
+  assert.equal(cleared.res.headers.get('location'), '/ops/status?done=override-cleared');
+  const back = await (await get('/ops/status', cookie)).text();
+  assert.match(back, /<tr data-component="payments"><th scope="row">payments<\/th><td>operational<\/td>\s*<td>automatically<\/td>/);
+  const kinds = (await app.db.pool.query(`SELECT kind FROM change_events WHERE subject = 'status-page:payments' ORDER BY id`)).rows.map((r) => r.kind);
+  assert.deepEqual(kinds, ['status_page.override_set', 'status_page.override_cleared']);
+});
+
 test('stopping the control role ends the open live streams (they do not hold the HTTP server\'s drain)', { timeout: 30_000 }, async () => {
   const other = await startTestApp({ targets: ['control'] });
   let stopped = false;
