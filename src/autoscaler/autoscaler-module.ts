@@ -26,7 +26,7 @@ export const autoscalerModule = defineModule({
   name: 'autoscaler',
   deps: { http: httpServerModule, adminToken: adminTokenModule, database: databaseModule, queue: queueModule, changes: changesModule },
   config: (c: AutoscalerConfig & Pick<DatabaseConfig, 'dbPoolMax'> & Pick<PspConfig, 'pspDbPoolMax'> & Pick<PaymentsConfig, 'paymentWorkerConcurrency' | 'providerSlowCallMs' | 'providerMaxConcurrent'>) => ({
-    scalingPolicyFile: c.scalingPolicyFile, intervalMs: c.autoscalerIntervalMs, windowSeconds: c.autoscalerMetricWindowSeconds,
+    scalingPolicyFile: c.scalingPolicyFile, intervalMs: c.autoscalerIntervalMs, windowSeconds: c.autoscalerMetricWindowSeconds, recentWindowSeconds: c.autoscalerRecentWindowSeconds,
     pools: { dbPoolMax: c.dbPoolMax, pspDbPoolMax: c.pspDbPoolMax }, concurrency: { base: c.paymentWorkerConcurrency, referenceLatencyMs: c.providerSlowCallMs, max: c.providerMaxConcurrent },
   }),
   check: ({ config }) => (config.scalingPolicyFile ? loadScalingPolicy(config.scalingPolicyFile, { pools: config.pools }) : defaultScalingPolicy()),
@@ -61,7 +61,7 @@ export const autoscalerModule = defineModule({
       supervisor: () => (isSupervised() ? view ?? { replicas: [], requested: {} } : undefined),
       // The supervisor reports once this role is ready (each second): decide on its replicas, not on none.
       notYet: () => (isSupervised() && !view ? 'the supervisor has not reported the replicas yet' : undefined),
-      paymentLoad: () => readPaymentLoad(pool, deps.queue, config.windowSeconds),
+      paymentLoad: () => readPaymentLoad(pool, deps.queue, config.windowSeconds, config.recentWindowSeconds),
       maxConnections: async () => policy.database.maxConnections ?? (await query<{ n: number }>(pool, AutoscalerQueries.maxConnections)).rows[0]!.n,
       apply: (role, replicas) => sendToSupervisor({ type: 'holdfast:desired-replicas', replicas: { [role]: replicas } }),
       recordDecision: async (role, d) => {
