@@ -6,7 +6,7 @@ export { payOrderAgain, payAgainLimits, PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE
 export { PaymentErrors } from './payment-errors.ts';
 export { paymentsConfig, type PaymentsConfig } from './payments-config.ts';
 export { readPaymentLoad, type PaymentLoad } from './payment-load.ts';
-export { paymentConcurrencyFor, type ConcurrencyBounds } from './payment-concurrency.ts';
+export { paymentConcurrencyFor, paymentConcurrencyBounds, type ConcurrencyBounds } from './payment-concurrency.ts';
 
 /** The payments context's numbered SQL migrations (its tables and functions). */
 export const paymentsMigrations = path.join(import.meta.dirname, 'migrations');
