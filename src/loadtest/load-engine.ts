@@ -16,6 +16,7 @@ import { assertAllowedTarget, isLoopbackHost, originGuard } from './target-guard
 import { variables } from './template-engine.ts';
 import type { MainToWorker, WorkerFinal, WorkerInit, WorkerToMain } from './worker-protocol.ts';
 import { WorkerRecorder } from './worker-recorder.ts';
+import type { TraceOptions } from './shopper-trace.ts';
 
 export const DEFAULT_TARGET = 'http://localhost:3000';
 export const DEFAULT_MAX_REQUESTS = 10_000_000;
@@ -67,6 +68,8 @@ export interface LoadTestOptions {
    * default, within the graceful stop) or only finish the requests in flight ('requests').
    */
   drain?: 'iterations' | 'requests';
+  /** Keep one record per shopper, returned in the result's `shoppers` (shopper-trace.ts; the overload bench). */
+  traceShoppers?: TraceOptions;
 }
 
 export class SetupError extends Error {}
@@ -163,6 +166,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
       index: i, count: workers, source: opts.source, load, targetUrl, allowRemote: opts.allowRemote ?? false,
       maxVUs: open ? Math.max(1, shareOf(maxVUs!, workers, i)) : Math.max(1, shareOf(closedVUs, workers, i)),
       maxRequests: shareOf(maxRequests, workers, i), timeoutMs, gracefulStopMs, drain: opts.drain ?? 'iterations',
+      ...(opts.traceShoppers ? { traceShoppers: opts.traceShoppers } : {}),
     };
     // A bounded young generation: at tens of thousands of requests per second V8 would otherwise keep
     // growing it (to scavenge less often) and the resident memory of a long run would creep up in steps,
