@@ -27,6 +27,8 @@ export interface QueueFigures {
   /** Of those, let in before the run ended, and still waiting at its end. */
   admitted: number;
   stillWaiting: number;
+  /** Shoppers let in and later told to wait again (their session lapsed mid-journey). */
+  requeued: number;
   /** Wait from the first "still waiting" answer to the answer that let them in (ms), of those let in. */
   waitP50Ms: number;
   waitP95Ms: number;
@@ -109,7 +111,7 @@ function queueFigures(records: readonly ShopperRecord[]): QueueFigures {
   }
   return {
     queued: queued.length, share: records.length ? queued.length / records.length : 0,
-    admitted: admitted.length, stillWaiting: queued.length - admitted.length,
+    admitted: admitted.length, stillWaiting: queued.length - admitted.length, requeued: queued.filter((q) => q.requeued > 0).length,
     waitP50Ms: percentile(waits, 50), waitP95Ms: percentile(waits, 95), waitMaxMs: waits.length ? Math.max(...waits) : Number.NaN,
     estimateErrorP50: percentile(errors, 50), estimateBiasP50: percentile(biases, 50), estimates: errors.length,
     fifo: fifoFigures(admitted.map((q) => ({ firstSentAt: q.firstSentAt, firstAnsweredAt: q.firstAnsweredAt, lastWaitingSentAt: q.lastWaitingSentAt, admittedAt: q.admittedAnsweredAt! }))),

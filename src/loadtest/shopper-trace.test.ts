@@ -24,7 +24,7 @@ test('a request falls under the first SLO rule that covers its method and path',
   assert.equal(sloRuleFor(RULES, 'GET', '/api/orders/1'), -1, 'order status: no SLO');
 });
 
-test('a queued shopper\'s record: the first answer\'s position and estimate, the polls, the admission, each request', async () => {
+test('a queued shopper\'s record: the first answer\'s position and estimate, the polls, the admission, each request; a second wait is counted apart', async () => {
   const scenario = compileScenario({
     name: 'room', load: { executor: 'constant-arrival-rate', rate: 1, duration: 1 }, shopper: { cookies: true, waitingRoom: true },
     journeys: [{ name: 'browse', steps: [{ name: 'home', url: '/' }, { name: 'cart', method: 'POST', url: '/api/carts' }] }],
@@ -33,7 +33,8 @@ test('a queued shopper\'s record: the first answer\'s position and estimate, the
   const client = {
     send(req: HttpRequest, done: (o: HttpOutcome) => void) {
       answers++;
-      const waiting = answers <= 2;
+      // Two "still waiting", the home page, then sent back to wait once (a lapsed session), then the cart.
+      const waiting = answers <= 2 || answers === 4;
       const body = waiting
         ? JSON.stringify({ error: { code: 'WAITING_ROOM' }, waitingRoom: { inWaitingRoom: true, position: 7 - answers, waitTimeKnown: true, waitTimeSeconds: 3, refreshIntervalSeconds: 1 } })
         : '{}';
@@ -59,9 +60,10 @@ test('a queued shopper\'s record: the first answer\'s position and estimate, the
   assert.equal(q.position, 6, 'the first answer\'s position');
   assert.equal(q.waitTimeSeconds, 3);
   assert.equal(q.polls, 2);
+  assert.equal(q.requeued, 1, 'sent back once after being let in');
   assert.ok(q.firstSentAt >= before - 1 && q.firstSentAt < q.firstAnsweredAt);
   assert.ok(q.lastWaitingSentAt >= q.firstAnsweredAt + 900, 'the second poll was sent a refresh interval later');
-  assert.ok(q.admittedAnsweredAt! > q.lastWaitingSentAt);
+  assert.ok(q.admittedAnsweredAt! > q.lastWaitingSentAt, 'the first admission and the first wait\'s last poll stand');
   assert.deepEqual(record.requests.map(([rule, , status, ok]) => [rule, status, ok]), [[0, 200, 1], [1, 503, 0]], 'polls are not requests of the journey');
 });
 
@@ -72,7 +74,7 @@ function shopper(journey: string, requests: ShopperRecord['requests'], queue?: {
     journey, outcome: requests.length === 0 ? 'interrupted' : requests.every(([, , , ok]) => ok) ? 'completed' : 'failed', startedAt: at(0), endedAt: at(10_000), requests,
     queue: queue ? {
       firstSentAt: at(queue.sent), firstAnsweredAt: at(queue.sent + 10), position: 1, waitTimeKnown: true, waitTimeSeconds: queue.estimateS,
-      lastWaitingSentAt: at(queue.lastWaiting), admittedAnsweredAt: queue.admitted === null ? null : at(queue.admitted), polls: 2,
+      lastWaitingSentAt: at(queue.lastWaiting), admittedAnsweredAt: queue.admitted === null ? null : at(queue.admitted), polls: 2, requeued: 0,
     } : null,
   };
 }

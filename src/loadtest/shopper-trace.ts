@@ -39,6 +39,8 @@ export interface QueueTrace {
   /** When the answer that let them in arrived; null when the run ended with them still waiting. */
   admittedAnsweredAt: number | null;
   polls: number;
+  /** Times the shopper, once let in, was told to wait again (a lapsed session): not part of the figures above. */
+  requeued: number;
 }
 
 export interface ShopperRecord {
@@ -83,6 +85,8 @@ export class ShopperTracer {
   private readonly record: ShopperRecord;
   private readonly rules: readonly SloRule[];
   private readonly done: (r: ShopperRecord) => void;
+  /** Told to wait again after being let in, and not let in since. */
+  private waitingAgain = false;
 
   constructor(journey: string, startedAt: number, rules: readonly SloRule[], done: (r: ShopperRecord) => void) {
     this.record = { journey, outcome: 'interrupted', startedAt, endedAt: 0, requests: [], queue: null };
@@ -95,17 +99,25 @@ export class ShopperTracer {
     const answeredAt = epochNow();
     const sentAt = performance.timeOrigin + sentAtPerf;
     const q = this.record.queue;
+    if (q && q.admittedAnsweredAt !== null) {
+      // Let in, then sent back (their session lapsed): counted; the first wait is the one measured.
+      if (!this.waitingAgain) q.requeued++;
+      this.waitingAgain = true;
+      return;
+    }
     if (q) {
       q.lastWaitingSentAt = sentAt;
       q.polls++;
       return;
     }
-    this.record.queue = { firstSentAt: sentAt, firstAnsweredAt: answeredAt, ...roomStatus(outcome.body), lastWaitingSentAt: sentAt, admittedAnsweredAt: null, polls: 1 };
+    this.record.queue = { firstSentAt: sentAt, firstAnsweredAt: answeredAt, ...roomStatus(outcome.body), lastWaitingSentAt: sentAt, admittedAnsweredAt: null, polls: 1, requeued: 0 };
   }
 
-  /** The answer that let a queued shopper in arrived now. */
+  /** The answer that let a queued shopper in arrived now (after a second wait, the first admission stands). */
   admitted(): void {
-    if (this.record.queue) this.record.queue.admittedAnsweredAt = epochNow();
+    const q = this.record.queue;
+    if (q && q.admittedAnsweredAt === null) q.admittedAnsweredAt = epochNow();
+    this.waitingAgain = false;
   }
 
   response(method: string, path: string, latencyMs: number, status: number, ok: boolean): void {
