@@ -7,6 +7,7 @@ import type { CompiledJourney, CompiledStep } from './compiled-scenario.ts';
 import type { HttpClient, HttpOutcome, HttpRequest } from './http-dispatch.ts';
 import type { ResponseView, ShopperSpec, Vars } from './scenario-types.ts';
 import { CookieJar } from './cookie-jar.ts';
+import { waitingRoomHeader } from './waiting-room-answer.ts';
 import { TemplateError, variable, variables } from './template-engine.ts';
 import type { WorkerRecorder, ResponseKind } from './worker-recorder.ts';
 import type { ShopperTracer, ShopperTraces } from './shopper-trace.ts';
@@ -82,9 +83,13 @@ function statusMessage(outcome: HttpOutcome): string {
 /**
  * How long a waiting room asks this shopper to wait before asking again (seconds), when the answer is
  * Holdfast's (and Cloudflare's) JSON form of the waiting room: 429 {"error":{"code":"WAITING_ROOM"},
- * "waitingRoom":{"inWaitingRoom":true,"refreshIntervalSeconds":N}}; undefined for any other answer.
+ * "waitingRoom":{"inWaitingRoom":true,"refreshIntervalSeconds":N}}, or any answer with Holdfast's
+ * `Holdfast-Waiting-Room: queued; ...; refresh=N` header (its waiting page, whose body a page step does not
+ * read); undefined for any other answer.
  */
 export function waitingRoomRefreshSeconds(outcome: HttpOutcome): number | undefined {
+  const header = waitingRoomHeader(outcome);
+  if (header) return Math.min(header.refreshSeconds, 300);
   if (outcome.status !== 429 || !outcome.body.startsWith('{')) return undefined;
   try {
     const body = JSON.parse(outcome.body) as { error?: { code?: unknown }; waitingRoom?: { inWaitingRoom?: unknown; refreshIntervalSeconds?: unknown } };

@@ -33,13 +33,16 @@ test('a queued shopper\'s record: the first answer\'s position and estimate, the
   const client = {
     send(req: HttpRequest, done: (o: HttpOutcome) => void) {
       answers++;
-      // Two "still waiting", the home page, then sent back to wait once (a lapsed session), then the cart.
+      // The waiting page (200, told by its header; its body is not read), its JSON form, the home page, then
+      // sent back to wait once (a lapsed session), then the cart.
+      const page = answers === 1;
       const waiting = answers <= 2 || answers === 4;
-      const body = waiting
+      const body = page ? '' : waiting
         ? JSON.stringify({ error: { code: 'WAITING_ROOM' }, waitingRoom: { inWaitingRoom: true, position: 7 - answers, waitTimeKnown: true, waitTimeSeconds: 3, refreshIntervalSeconds: 1 } })
         : '{}';
-      const status = waiting ? 429 : req.method === 'POST' ? 503 : 200;
-      setTimeout(() => done({ status, headers: {}, body, bytes: body.length, endedAt: performance.now() }), 5);
+      const status = page ? 200 : waiting ? 429 : req.method === 'POST' ? 503 : 200;
+      const headers = waiting ? { 'holdfast-waiting-room': `queued; position=${7 - answers}; wait=3; refresh=1` } : {};
+      setTimeout(() => done({ status, headers, body, bytes: body.length, endedAt: performance.now() }), 5);
     },
   } as unknown as HttpClient;
   const traces = new ShopperTraces({ sloRules: RULES, maxRecords: 1 });

@@ -8,6 +8,7 @@
 // Memory: a record is a few numbers per request of the journey; a run keeps at most `maxRecords` a worker
 // (the rest are counted in `dropped`), so a long run cannot grow without bound.
 import type { HttpOutcome } from './http-dispatch.ts';
+import { waitingRoomHeader } from './waiting-room-answer.ts';
 
 /** A latency objective for some requests, as the shop's SLOs define them (method, route prefixes). */
 export interface SloRule {
@@ -69,10 +70,12 @@ export function sloRuleFor(rules: readonly SloRule[], method: string, path: stri
   return -1;
 }
 
-/** The position and estimated wait of a waiting room's JSON answer ({"waitingRoom":{...}}), when it has them. */
-function roomStatus(body: string): { position: number | null; waitTimeKnown: boolean; waitTimeSeconds: number | null } {
+/** The position and estimated wait of a waiting room's answer (Holdfast's header, or the JSON {"waitingRoom":{...}}), when it has them. */
+function roomStatus(outcome: HttpOutcome): { position: number | null; waitTimeKnown: boolean; waitTimeSeconds: number | null } {
+  const header = waitingRoomHeader(outcome);
+  if (header) return { position: header.position, waitTimeKnown: header.waitSeconds !== null, waitTimeSeconds: header.waitSeconds };
   try {
-    const room = (JSON.parse(body) as { waitingRoom?: { position?: unknown; waitTimeKnown?: unknown; waitTimeSeconds?: unknown } }).waitingRoom;
+    const room = (JSON.parse(outcome.body) as { waitingRoom?: { position?: unknown; waitTimeKnown?: unknown; waitTimeSeconds?: unknown } }).waitingRoom;
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
     return { position: num(room?.position), waitTimeKnown: room?.waitTimeKnown === true, waitTimeSeconds: num(room?.waitTimeSeconds) };
   } catch {
@@ -110,7 +113,7 @@ export class ShopperTracer {
       q.polls++;
       return;
     }
-    this.record.queue = { firstSentAt: sentAt, firstAnsweredAt: answeredAt, ...roomStatus(outcome.body), lastWaitingSentAt: sentAt, admittedAnsweredAt: null, polls: 1, requeued: 0 };
+    this.record.queue = { firstSentAt: sentAt, firstAnsweredAt: answeredAt, ...roomStatus(outcome), lastWaitingSentAt: sentAt, admittedAnsweredAt: null, polls: 1, requeued: 0 };
   }
 
   /** The answer that let a queued shopper in arrived now (after a second wait, the first admission stands). */

@@ -86,9 +86,12 @@ test('on and full: the next shopper gets 429 WAITING_ROOM with Retry-After on th
   const queuedCookie = cookieOf(second.headers);
   assert.ok(queuedCookie);
 
+  assert.match(String(second.headers['holdfast-waiting-room']), /^queued; position=1; (wait=\d+; )?refresh=7$/);
   const page = await t.call('GET', '/things', { headers: { accept: 'text/html' } });
   assert.equal(page.status, 200);
   assert.match(String(page.headers['content-type']), /text\/html/);
+  assert.match(String(page.headers['holdfast-waiting-room']), /^queued; position=\d+; (wait=\d+; )?refresh=7$/, 'the page says it is one without its body being read');
+  assert.equal(first.headers['holdfast-waiting-room'], undefined, 'an admitted shopper\'s answer does not');
   assert.match(page.body, /position|place/i);
   assert.doesNotMatch(page.body, /REAL-THINGS-PAGE/);
   const json = await t.call('GET', '/things', { headers: { accept: 'application/json' } });
