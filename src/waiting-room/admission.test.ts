@@ -161,6 +161,7 @@ test('newUsersPerMinute is paced: a synchronisation interval lets in its share o
   assert.equal(pacedNewUsersPerMinute(3, 0, 1), 3, `a small room lets in up to ${MIN_ADMISSION_BURST} at once`);
   assert.equal(pacedNewUsersPerMinute(540, 0, 1), MIN_ADMISSION_BURST, 'an empty minute: that many at once');
   assert.equal(pacedNewUsersPerMinute(540, 10, 1), 19, 'then 9 a second, the rate');
+  assert.equal(pacedNewUsersPerMinute(540, 100, 2.5), 123, 'over the time since the last count');
 });
 
 test('random: each refresh is an equal draw for the places open, once per refresh interval', () => {

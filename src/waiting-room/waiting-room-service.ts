@@ -81,8 +81,9 @@ export class WaitingRoom {
   private state: RoomState = 'not_queueing';
   private replicas = 1;
   private batch: RoomBatch = emptyBatch();
-  /** Shoppers let in during the last minute as of the last synchronisation: what the pace adds to. */
+  /** Shoppers let in during the last minute as of the last synchronisation, and when it read them: what the pace adds to. */
   private admittedAtLastSync = 0;
+  private lastSyncReadAt = 0;
   private readonly frontierPace = new FrontierPace();
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
@@ -198,7 +199,7 @@ export class WaitingRoom {
     }
     const r = await arrive(this.opts.pool, {
       visitorId, sessionSeconds: settings.sessionDurationSeconds, totalActiveUsers: limits.totalActiveUsers,
-      newUsersPerMinute: this.pacedRate(limits.newUsersPerMinute), straightIn: !limits.closedToNewShoppers, ...this.windows(settings),
+      newUsersPerMinute: this.pacedRate(limits.newUsersPerMinute, now), straightIn: !limits.closedToNewShoppers, ...this.windows(settings),
     });
     // The frontier only moves forward: a synchronisation answered meanwhile may have read a later one.
     this.shared = {
@@ -245,9 +246,15 @@ export class WaitingRoom {
     }
   }
 
-  /** The per-minute limit paced over this synchronisation interval (pacedNewUsersPerMinute). */
-  private pacedRate(newUsersPerMinute: number): number {
-    return pacedNewUsersPerMinute(newUsersPerMinute, this.admittedAtLastSync, this.syncMs / 1000);
+  /**
+   * The per-minute limit paced over the time since the last synchronisation read the count
+   * (pacedNewUsersPerMinute), at most five intervals: synchronisations slowed by a busy database do not
+   * slow the pace, one that stalled does not let a burst in after it, and one asked for at once after
+   * another (the ops view synchronises) adds next to nothing.
+   */
+  private pacedRate(newUsersPerMinute: number, now: number): number {
+    const sinceMs = Math.min(5 * this.syncMs, Math.max(0, now - this.lastSyncReadAt));
+    return pacedNewUsersPerMinute(newUsersPerMinute, this.admittedAtLastSync, sinceMs / 1000);
   }
 
   /** Shoppers let in but not back yet count as active this long; a queued pass lapses after the other. */
@@ -278,10 +285,11 @@ export class WaitingRoom {
       await flushBatch(this.opts.pool, batch);
       const r = await syncRoom(this.opts.pool, {
         replicaId: this.replicaId, advance: limits.queueing && limits.method === 'fifo' && !limits.closedToNewShoppers,
-        totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: this.pacedRate(limits.newUsersPerMinute), stateFloor, ...this.windows(settings),
+        totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: this.pacedRate(limits.newUsersPerMinute, now), stateFloor, ...this.windows(settings),
         p99Ms: this.latency.p99(now), eventLoopUtilization: this.latency.eventLoopUtilization(),
       });
       this.admittedAtLastSync = r.admitted_last_minute;
+      this.lastSyncReadAt = Date.now();
       // The frontier only moves forward: an arrival answered meanwhile may have read a later one.
       const frontier = Math.max(this.shared.nextTicketToAdmit, r.frontier);
       this.frontierPace.add(Date.now(), frontier, r.queued);
