@@ -218,7 +218,7 @@ async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedSt
       if (queuedSince !== undefined) {
         recorder.queued((intended - queuedSince) * 1000);
         queuedSince = undefined;
-        trace?.admitted();
+        trace?.leftQueue(outcome);
       }
     }
     const latencyMs = outcome.endedAt - intended;

@@ -24,8 +24,9 @@ export interface QueueFigures {
   /** Shoppers the room told to wait at least once. */
   queued: number;
   share: number;
-  /** Of those, let in before the run ended, and still waiting at its end. */
+  /** Of those: let in before the run ended; failed while waiting (a timeout or 5xx to a refresh); still waiting at its end. */
   admitted: number;
+  leftOnError: number;
   stillWaiting: number;
   /** Shoppers let in and later told to wait again (their session lapsed mid-journey). */
   requeued: number;
@@ -111,7 +112,8 @@ function queueFigures(records: readonly ShopperRecord[]): QueueFigures {
   }
   return {
     queued: queued.length, share: records.length ? queued.length / records.length : 0,
-    admitted: admitted.length, stillWaiting: queued.length - admitted.length, requeued: queued.filter((q) => q.requeued > 0).length,
+    admitted: admitted.length, leftOnError: queued.filter((q) => q.leftOnError).length,
+    stillWaiting: queued.filter((q) => q.admittedAnsweredAt === null && !q.leftOnError).length, requeued: queued.filter((q) => q.requeued > 0).length,
     waitP50Ms: percentile(waits, 50), waitP95Ms: percentile(waits, 95), waitMaxMs: waits.length ? Math.max(...waits) : Number.NaN,
     estimateErrorP50: percentile(errors, 50), estimateBiasP50: percentile(biases, 50), estimates: errors.length,
     fifo: fifoFigures(admitted.map((q) => ({ firstSentAt: q.firstSentAt, firstAnsweredAt: q.firstAnsweredAt, lastWaitingSentAt: q.lastWaitingSentAt, admittedAt: q.admittedAnsweredAt! }))),

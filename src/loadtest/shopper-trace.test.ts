@@ -70,6 +70,34 @@ test('a queued shopper\'s record: the first answer\'s position and estimate, the
   assert.deepEqual(record.requests.map(([rule, , status, ok]) => [rule, status, ok]), [[0, 200, 1], [1, 503, 0]], 'polls are not requests of the journey');
 });
 
+test('a refresh that times out is not an admission: the shopper left the queue on an error', async () => {
+  const scenario = compileScenario({
+    name: 'room', load: { executor: 'constant-arrival-rate', rate: 1, duration: 1 }, shopper: { cookies: true, waitingRoom: true },
+    journeys: [{ name: 'browse', steps: [{ name: 'home', url: '/' }] }],
+  });
+  let answers = 0;
+  const client = {
+    send(_req: HttpRequest, done: (o: HttpOutcome) => void) {
+      answers++;
+      const endedAt = performance.now();
+      if (answers === 1) done({ status: 200, headers: { 'holdfast-waiting-room': 'queued; position=3; wait=5; refresh=1' }, body: '', bytes: 0, endedAt });
+      else done({ status: 0, headers: {}, body: '', bytes: 0, endedAt, failure: { kind: 'timeout', message: 'timed out' } } as HttpOutcome);
+    },
+  } as unknown as HttpClient;
+  const traces = new ShopperTraces({ sloRules: RULES, maxRecords: 10 });
+  const ctx: RunnerContext = {
+    client, recorder: new WorkerRecorder(scenario.steps.map((s) => s.key)), t0: performance.now(), targetOrigin: 'http://shop.test', basePath: '',
+    timeoutMs: 1000, originAllowed: () => true, shared: {}, budget: { remaining: 100 }, halted: { value: false }, active: { requests: 0, iterations: 0 },
+    shopper: { cookies: true, waitingRoom: true }, shopperTraces: traces,
+  };
+  await runIteration(ctx, scenario.journeys[0]!, performance.now(), 0, 0);
+  const q = traces.records[0]!.queue!;
+  assert.equal(q.admittedAnsweredAt, null, 'not let in');
+  assert.equal(q.leftOnError, true);
+  const f = shopperFigures(traces.records, RULES);
+  assert.deepEqual([f.queue.admitted, f.queue.leftOnError, f.queue.stillWaiting], [0, 1, 0]);
+});
+
 const at = (t: number) => 1_000_000 + t;
 
 function shopper(journey: string, requests: ShopperRecord['requests'], queue?: { sent: number; estimateS: number; lastWaiting: number; admitted: number | null }): ShopperRecord {
@@ -77,7 +105,7 @@ function shopper(journey: string, requests: ShopperRecord['requests'], queue?: {
     journey, outcome: requests.length === 0 ? 'interrupted' : requests.every(([, , , ok]) => ok) ? 'completed' : 'failed', startedAt: at(0), endedAt: at(10_000), requests,
     queue: queue ? {
       firstSentAt: at(queue.sent), firstAnsweredAt: at(queue.sent + 10), position: 1, waitTimeKnown: true, waitTimeSeconds: queue.estimateS,
-      lastWaitingSentAt: at(queue.lastWaiting), admittedAnsweredAt: queue.admitted === null ? null : at(queue.admitted), polls: 2, requeued: 0,
+      lastWaitingSentAt: at(queue.lastWaiting), admittedAnsweredAt: queue.admitted === null ? null : at(queue.admitted), leftOnError: false, polls: 2, requeued: 0,
     } : null,
   };
 }

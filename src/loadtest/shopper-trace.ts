@@ -37,8 +37,13 @@ export interface QueueTrace {
   waitTimeSeconds: number | null;
   /** When the last "still waiting" request was sent (the room had not let them in by then). */
   lastWaitingSentAt: number;
-  /** When the answer that let them in arrived; null when the run ended with them still waiting. */
+  /** When the answer that let them in arrived; null when the run ended with them still waiting, or they left on an error. */
   admittedAnsweredAt: number | null;
+  /**
+   * The answer after the last "still waiting" was no answer (a timeout, a refused connection) or a 5xx: the
+   * shop failed them while they waited, and the journey ended there. Not an admission.
+   */
+  leftOnError: boolean;
   polls: number;
   /** Times the shopper, once let in, was told to wait again (a lapsed session): not part of the figures above. */
   requeued: number;
@@ -113,13 +118,19 @@ export class ShopperTracer {
       q.polls++;
       return;
     }
-    this.record.queue = { firstSentAt: sentAt, firstAnsweredAt: answeredAt, ...roomStatus(outcome), lastWaitingSentAt: sentAt, admittedAnsweredAt: null, polls: 1, requeued: 0 };
+    this.record.queue = { firstSentAt: sentAt, firstAnsweredAt: answeredAt, ...roomStatus(outcome), lastWaitingSentAt: sentAt, admittedAnsweredAt: null, leftOnError: false, polls: 1, requeued: 0 };
   }
 
-  /** The answer that let a queued shopper in arrived now (after a second wait, the first admission stands). */
-  admitted(): void {
+  /**
+   * The first answer after "still waiting" arrived now: it let the shopper in, unless it was no answer or a
+   * 5xx (then they leave the queue on an error). After a second wait, the first admission stands.
+   */
+  leftQueue(outcome: HttpOutcome): void {
     const q = this.record.queue;
-    if (q && q.admittedAnsweredAt === null) q.admittedAnsweredAt = epochNow();
+    if (q && q.admittedAnsweredAt === null && !q.leftOnError) {
+      if (outcome.failure || outcome.status >= 500) q.leftOnError = true;
+      else q.admittedAnsweredAt = epochNow();
+    }
     this.waitingAgain = false;
   }
 
