@@ -162,6 +162,7 @@ test('newUsersPerMinute is paced: a synchronisation interval lets in its share o
   assert.equal(pacedNewUsersPerMinute(540, 0, 1), MIN_ADMISSION_BURST, 'an empty minute: that many at once');
   assert.equal(pacedNewUsersPerMinute(540, 10, 1), 19, 'then 9 a second, the rate');
   assert.equal(pacedNewUsersPerMinute(540, 100, 2.5), 123, 'over the time since the last count');
+  assert.equal(pacedNewUsersPerMinute(540, 100, 0), 101, 'one at least, right after a count');
 });
 
 test('random: each refresh is an equal draw for the places open, once per refresh interval', () => {

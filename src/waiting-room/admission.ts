@@ -96,7 +96,8 @@ export const MIN_ADMISSION_BURST = 10;
  * one; the pace is unchanged.
  */
 export function pacedNewUsersPerMinute(newUsersPerMinute: number, admittedLastMinuteAtLastSync: number, intervalSeconds: number): number {
-  const share = Math.ceil((newUsersPerMinute * intervalSeconds) / 60);
+  // At least one: a newcomer asking right after a synchronisation (the same millisecond) is not held for that.
+  const share = Math.max(1, Math.ceil((newUsersPerMinute * intervalSeconds) / 60));
   return Math.min(newUsersPerMinute, Math.max(MIN_ADMISSION_BURST, admittedLastMinuteAtLastSync + share));
 }
 

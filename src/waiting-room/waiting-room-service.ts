@@ -250,7 +250,7 @@ export class WaitingRoom {
    * The per-minute limit paced over the time since the last synchronisation read the count
    * (pacedNewUsersPerMinute), at most five intervals: synchronisations slowed by a busy database do not
    * slow the pace, one that stalled does not let a burst in after it, and one asked for at once after
-   * another (the ops view synchronises) adds next to nothing.
+   * another (the ops view synchronises) adds one place at most.
    */
   private pacedRate(newUsersPerMinute: number, now: number): number {
     const sinceMs = Math.min(5 * this.syncMs, Math.max(0, now - this.lastSyncReadAt));
