@@ -7,8 +7,10 @@ import type { CompiledJourney, CompiledStep } from './compiled-scenario.ts';
 import type { HttpClient, HttpOutcome, HttpRequest } from './http-dispatch.ts';
 import type { ResponseView, ShopperSpec, Vars } from './scenario-types.ts';
 import { CookieJar } from './cookie-jar.ts';
+import { waitingRoomHeader } from './waiting-room-answer.ts';
 import { TemplateError, variable, variables } from './template-engine.ts';
 import type { WorkerRecorder, ResponseKind } from './worker-recorder.ts';
+import type { ShopperTracer, ShopperTraces } from './shopper-trace.ts';
 
 export interface RunnerContext {
   client: HttpClient;
@@ -33,6 +35,8 @@ export interface RunnerContext {
   constantRequests?: Map<CompiledStep, HttpRequest>;
   /** Each iteration a new shopper: its own cookie jar, waiting in a waiting room (the scenario's `shopper`). */
   shopper?: ShopperSpec;
+  /** One record per shopper, when the run asks for them (shopper-trace.ts). */
+  shopperTraces?: ShopperTraces;
 }
 
 export type IterationOutcome = 'completed' | 'failed' | 'interrupted' | 'budget';
@@ -79,9 +83,13 @@ function statusMessage(outcome: HttpOutcome): string {
 /**
  * How long a waiting room asks this shopper to wait before asking again (seconds), when the answer is
  * Holdfast's (and Cloudflare's) JSON form of the waiting room: 429 {"error":{"code":"WAITING_ROOM"},
- * "waitingRoom":{"inWaitingRoom":true,"refreshIntervalSeconds":N}}; undefined for any other answer.
+ * "waitingRoom":{"inWaitingRoom":true,"refreshIntervalSeconds":N}}, or any answer with Holdfast's
+ * `Holdfast-Waiting-Room: queued; ...; refresh=N` header (its waiting page, whose body a page step does not
+ * read); undefined for any other answer.
  */
 export function waitingRoomRefreshSeconds(outcome: HttpOutcome): number | undefined {
+  const header = waitingRoomHeader(outcome);
+  if (header) return Math.min(header.refreshSeconds, 300);
   if (outcome.status !== 429 || !outcome.body.startsWith('{')) return undefined;
   try {
     const body = JSON.parse(outcome.body) as { error?: { code?: unknown }; waitingRoom?: { inWaitingRoom?: unknown; refreshIntervalSeconds?: unknown } };
@@ -138,6 +146,13 @@ function pickInto(step: CompiledStep, vars: Vars): void {
  * variables to run with and extract into (made by variables()); by default a new layer over ctx.shared.
  */
 export async function runIteration(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, into?: Vars): Promise<IterationOutcome> {
+  const trace = ctx.shopperTraces?.begin(journey.name, intendedStart);
+  const outcome = await runSteps(ctx, journey, intendedStart, vu, iteration, into, trace);
+  trace?.end(outcome);
+  return outcome;
+}
+
+async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, into: Vars | undefined, trace: ShopperTracer | undefined): Promise<IterationOutcome> {
   // Each iteration's own variables sit on top of the shared ones (data and setup), which it never changes.
   // Every layer is a null-prototype object, so the chain holds variables only: shared variables that
   // arrive as an ordinary object (a structured clone from the main thread) are copied into one, once.
@@ -195,6 +210,7 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
         // In the queue: not a response of the step, nor part of its latency. Ask again after the interval.
         queuedSince ??= intended;
         recorder.waitingRoomPoll();
+        trace?.waiting(outcome, now);
         intended = outcome.endedAt + refreshSeconds * 1000;
         s--;
         continue;
@@ -202,6 +218,7 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
       if (queuedSince !== undefined) {
         recorder.queued((intended - queuedSince) * 1000);
         queuedSince = undefined;
+        trace?.leftQueue(outcome);
       }
     }
     const latencyMs = outcome.endedAt - intended;
@@ -211,6 +228,7 @@ export async function runIteration(ctx: RunnerContext, journey: CompiledJourney,
     else if (step.expect ? step.expect.has(outcome.status) : outcome.status >= 200 && outcome.status < 400) kind = 'ok';
     else kind = 'status';
     recorder.response(step.key, sec, latencyMs * 1000, kind, outcome.status, outcome.bytes, kind === 'status' ? statusMessage(outcome) : outcome.failure?.message);
+    if (kind !== 'interrupted') trace?.response(request.method, request.path, latencyMs, outcome.status, kind === 'ok');
     if (kind === 'interrupted') return 'interrupted';
     if (kind === 'ok' || kind === 'status') {
       if (step.checks.length || step.extract) {

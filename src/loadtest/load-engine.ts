@@ -17,6 +17,7 @@ import { assertAllowedTarget, isLoopbackHost, originGuard } from './target-guard
 import { variables } from './template-engine.ts';
 import type { MainToWorker, WorkerFinal, WorkerInit, WorkerToMain } from './worker-protocol.ts';
 import { WorkerRecorder } from './worker-recorder.ts';
+import type { TraceOptions } from './shopper-trace.ts';
 
 export const DEFAULT_TARGET = 'http://localhost:3000';
 export const DEFAULT_MAX_REQUESTS = 10_000_000;
@@ -70,6 +71,8 @@ export interface LoadTestOptions {
   drain?: 'iterations' | 'requests';
   /** Scrape these metrics URLs (the target's /metrics) every second of the run for the report's server-side panels. */
   serverMetricsUrls?: string[];
+  /** Keep one record per shopper, returned in the result's `shoppers` (shopper-trace.ts; the overload bench). */
+  traceShoppers?: TraceOptions;
 }
 
 export class SetupError extends Error {}
@@ -166,6 +169,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
       index: i, count: workers, source: opts.source, load, targetUrl, allowRemote: opts.allowRemote ?? false,
       maxVUs: open ? Math.max(1, shareOf(maxVUs!, workers, i)) : Math.max(1, shareOf(closedVUs, workers, i)),
       maxRequests: shareOf(maxRequests, workers, i), timeoutMs, gracefulStopMs, drain: opts.drain ?? 'iterations',
+      ...(opts.traceShoppers ? { traceShoppers: opts.traceShoppers } : {}),
     };
     // A bounded young generation: at tens of thousands of requests per second V8 would otherwise keep
     // growing it (to scavenge less often) and the resident memory of a long run would creep up in steps,

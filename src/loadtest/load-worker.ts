@@ -12,6 +12,7 @@ import { isOpenModel } from './scenario-types.ts';
 import { originGuard } from './target-guard.ts';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.ts';
 import { WorkerRecorder } from './worker-recorder.ts';
+import { ShopperTraces } from './shopper-trace.ts';
 import { warmUp } from './worker-warm-up.ts';
 
 const port = parentPort!;
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
     timeoutMs: init.timeoutMs, originAllowed: originGuard(init.allowRemote), shared: {},
     budget: { remaining: init.maxRequests }, halted, draining, active,
     ...(scenario.spec.shopper ? { shopper: scenario.spec.shopper } : {}),
+    ...(init.traceShoppers ? { shopperTraces: new ShopperTraces(init.traceShoppers) } : {}),
   };
 
   let stopping = false;
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
     finished = true;
     for (const t of [timers.flush, timers.manage, timers.grace, timers.hard]) if (t) clearTimeout(t);
     const upTo = nowSec() + 1;
-    post({ type: 'done', index: init.index, upTo, seconds: recorder.flush(Number.POSITIVE_INFINITY), final: recorder.final() });
+    post({ type: 'done', index: init.index, upTo, seconds: recorder.flush(Number.POSITIVE_INFINITY), final: { ...recorder.final(), ...(ctx.shopperTraces ? { shoppers: { records: ctx.shopperTraces.records, dropped: ctx.shopperTraces.dropped } } : {}) } });
     void client.close().finally(() => port.close());
   };
 

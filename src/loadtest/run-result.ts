@@ -8,6 +8,7 @@ import type { ServerMetrics } from './server-metrics.ts';
 import { evaluateThreshold, type MetricSource, type ThresholdResult } from './threshold-rules.ts';
 import type { ErrorCounts, IterationCounters, WorkerFinal } from './worker-protocol.ts';
 import { checkCounts } from './worker-recorder.ts';
+import type { ShopperRecord } from './shopper-trace.ts';
 
 export interface StepResult {
   key: string;
@@ -67,6 +68,8 @@ export interface RunResult {
   waitingRoom: { shoppersLetIn: number; stillQueuedAtEnd: number; polls: number; queued: LatencySummary };
   /** The target's own /metrics sampled during the run (the HTML report's server-side panels), when asked for. */
   server?: ServerMetrics;
+  /** One record per shopper, when the run asked for them (`traceShoppers`); `dropped`: shoppers past the cap. */
+  shoppers?: { records: ShopperRecord[]; dropped: number };
   generator: {
     /** How late iterations started against their schedule: a late generator inflates latency. */
     startLagP99Ms: number;
@@ -236,6 +239,7 @@ export function assembleResult(input: AssembleInput): RunResult {
     series: input.series,
     errorSamples: [...samples.values()].sort((a, b) => b.count - a.count),
     waitingRoom,
+    ...(finals.some((f) => f.shoppers) ? { shoppers: { records: finals.flatMap((f) => f.shoppers?.records ?? []), dropped: finals.reduce((n, f) => n + (f.shoppers?.dropped ?? 0), 0) } } : {}),
     generator: { startLagP99Ms: lagP99, startLagMaxMs: lagMax, cpuCores: input.cpuCores, warnings },
   };
 }

@@ -3,6 +3,7 @@
 // HdrHistogram's compressed base64 encoding, and both are merged exactly on arrival.
 import type { SparseHistogram } from './latency-histogram.ts';
 import type { LoadModel, ScenarioSource, Vars } from './scenario-types.ts';
+import type { ShopperRecord, TraceOptions } from './shopper-trace.ts';
 
 export interface WorkerInit {
   index: number;
@@ -20,6 +21,8 @@ export interface WorkerInit {
   gracefulStopMs: number;
   /** At the schedule's end: let iterations run their remaining steps, or only finish the requests in flight. */
   drain: 'iterations' | 'requests';
+  /** Keep one record per shopper (shopper-trace.ts). */
+  traceShoppers?: TraceOptions;
 }
 
 export type MainToWorker =
@@ -74,6 +77,8 @@ export interface WorkerFinal {
   waitingRoom: { polls: number; stillQueued: number; queued: string };
   errorSamples: { kind: string; step: string; message: string; count: number }[];
   budgetExhausted: boolean;
+  /** One record per shopper, when the run asked for them; `dropped`: shoppers past the cap. */
+  shoppers?: { records: ShopperRecord[]; dropped: number };
 }
 
 export type WorkerToMain =

@@ -20,7 +20,7 @@ import type pg from 'pg';
 import type { Logger } from '../platform/observability/logger.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
 import {
-  decideAdmission, queueStatus, roomLimits, QUEUED_PASS_SECONDS,
+  decideAdmission, FrontierPace, pacedNewUsersPerMinute, queueStatus, roomLimits, QUEUED_PASS_SECONDS,
   type AdmissionDecision, type AutoAdmission, type RoomState, type SharedRoomState,
 } from './admission.ts';
 import { AutoModeController, type AutoModeDecision } from './auto-mode-controller.ts';
@@ -81,6 +81,10 @@ export class WaitingRoom {
   private state: RoomState = 'not_queueing';
   private replicas = 1;
   private batch: RoomBatch = emptyBatch();
+  /** Shoppers let in during the last minute as of the last synchronisation, and when it read them: what the pace adds to. */
+  private admittedAtLastSync = 0;
+  private lastSyncReadAt = 0;
+  private readonly frontierPace = new FrontierPace();
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private readonly syncFailures: FailureRun;
@@ -195,9 +199,13 @@ export class WaitingRoom {
     }
     const r = await arrive(this.opts.pool, {
       visitorId, sessionSeconds: settings.sessionDurationSeconds, totalActiveUsers: limits.totalActiveUsers,
-      newUsersPerMinute: limits.newUsersPerMinute, straightIn: !limits.closedToNewShoppers, ...this.windows(settings),
+      newUsersPerMinute: this.pacedRate(limits.newUsersPerMinute, now), straightIn: !limits.closedToNewShoppers, ...this.windows(settings),
     });
-    this.shared = { ...this.shared, nextTicketToAdmit: r.frontier, activeUsers: r.active, admittedLastMinute: r.admitted_last_minute, queuedUsers: r.queued };
+    // The frontier only moves forward: a synchronisation answered meanwhile may have read a later one.
+    this.shared = {
+      ...this.shared, nextTicketToAdmit: Math.max(this.shared.nextTicketToAdmit, r.frontier), activeUsers: r.active,
+      admittedLastMinute: r.admitted_last_minute, queuedUsers: r.queued,
+    };
     if (r.admitted) {
       const pass: WaitingRoomPass = { visitorId, state: 'admitted', ticket: 0, issuedAt: nowS, lastSeenAt: nowS, expiresAt: nowS + settings.sessionDurationSeconds };
       waitingRoomAdmitted.inc({ how: 'new' });
@@ -238,6 +246,17 @@ export class WaitingRoom {
     }
   }
 
+  /**
+   * The per-minute limit paced over the time since the last synchronisation read the count
+   * (pacedNewUsersPerMinute), at most five intervals: synchronisations slowed by a busy database do not
+   * slow the pace, one that stalled does not let a burst in after it, and one asked for at once after
+   * another (the ops view synchronises) adds one place at most.
+   */
+  private pacedRate(newUsersPerMinute: number, now: number): number {
+    const sinceMs = Math.min(5 * this.syncMs, Math.max(0, now - this.lastSyncReadAt));
+    return pacedNewUsersPerMinute(newUsersPerMinute, this.admittedAtLastSync, sinceMs / 1000);
+  }
+
   /** Shoppers let in but not back yet count as active this long; a queued pass lapses after the other. */
   private windows(settings: EffectiveSettings): { pendingGraceSeconds: number; queuedTtlSeconds: number } {
     return {
@@ -266,10 +285,18 @@ export class WaitingRoom {
       await flushBatch(this.opts.pool, batch);
       const r = await syncRoom(this.opts.pool, {
         replicaId: this.replicaId, advance: limits.queueing && limits.method === 'fifo' && !limits.closedToNewShoppers,
-        totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: limits.newUsersPerMinute, stateFloor, ...this.windows(settings),
+        totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: this.pacedRate(limits.newUsersPerMinute, now), stateFloor, ...this.windows(settings),
         p99Ms: this.latency.p99(now), eventLoopUtilization: this.latency.eventLoopUtilization(),
       });
-      this.shared = { activeUsers: r.active, admittedLastMinute: r.admitted_last_minute, queuedUsers: r.queued, nextTicketToAdmit: r.frontier, shuffle: null };
+      this.admittedAtLastSync = r.admitted_last_minute;
+      this.lastSyncReadAt = Date.now();
+      // The frontier only moves forward: an arrival answered meanwhile may have read a later one.
+      const frontier = Math.max(this.shared.nextTicketToAdmit, r.frontier);
+      this.frontierPace.add(Date.now(), frontier, r.queued);
+      this.shared = {
+        activeUsers: r.active, admittedLastMinute: r.admitted_last_minute, queuedUsers: r.queued, nextTicketToAdmit: frontier, shuffle: null,
+        frontierPerMinute: this.frontierPace.perMinute(),
+      };
       this.state = r.state as RoomState;
       this.replicas = r.replicas;
       waitingRoomActiveUsers.set(r.active);
