@@ -22,6 +22,10 @@ Usage:
   holdfast faults clear <name>         switch a fault off
   holdfast loadtest <scenario> [...]   load test a shop (holiday-surge, mixed, ...; --help for all options)
   holdfast loadtest capacity           find the highest sustainable rate and the first bottleneck
+                                       (--record: into the shop's capacity history)
+  holdfast readiness --peak <journeys/s> [--at <date>]
+                                       judge a forecast peak against the recorded capacity (loadtest capacity
+                                       --record) and the scaling policy: ready or not, and why
   holdfast gameday <experiment> [--duration 3m] [--target-url U] [--out scorecard.json] [--out report.html]
                                        replay the seed incident (holiday-surge: a surge to 5x while the
                                        payment provider degrades) and score it against the original (docs/gameday.md)
@@ -210,6 +214,11 @@ async function main(argv: string[]): Promise<void> {
     case 'faults': {
       const { runFaultsCommand } = await import('./faults/fault-cli.ts');
       process.exitCode = await runFaultsCommand(argv.slice(1));
+      return;
+    }
+    case 'readiness': {
+      const { runReadinessCommand } = await import('./capacity/readiness-cli.ts');
+      process.exitCode = await runReadinessCommand(argv.slice(1));
       return;
     }
     case 'export': {

@@ -174,7 +174,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
     }],
     notes: [
       'Time to paid: the order\'s paid event minus its creation, both PostgreSQL timestamps.',
-      'Both arms run with HOLDFAST_PROVIDER_TIMEOUT_MS=5000 (the default 2.5 s would time out the slowest simulated calls) and the built-in scaling policy; the autoscaler runs every 15 s, as the HPA.',
+      'Both arms run with HOLDFAST_PROVIDER_TIMEOUT_MS=5000 (the default 2.5 s would time out the slowest simulated calls) and the built-in scaling policy; the autoscaler runs every 5 s (its default), the work in flight read from the larger of the 30 s and 5 s arrival rates.',
       'In both arms each payments process raises its concurrency with the provider latency (8 jobs at once up to 1 s, 16 at 2 s); --autoscale adds processes on top.',
       `Machine: ${os.availableParallelism()} cores; the storefront replicas under --autoscale stop at that many.`,
     ],

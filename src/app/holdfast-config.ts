@@ -12,11 +12,12 @@ import { controlConfig } from '../control/index.ts';
 import { waitingRoomConfig } from '../waiting-room/index.ts';
 import { autoscalerConfig } from '../autoscaler/index.ts';
 import { incidentsConfig } from '../incidents/index.ts';
+import { opsConsoleConfig } from '../ops-console/index.ts';
 
 export const holdfastConfig = composeConfig(
   serverConfig, concurrencyLimitConfig, databaseConfig, adminTokenConfig, telemetryConfig,
   catalogConfig, ordersConfig, pspConfig, faultsConfig, paymentsConfig, controlConfig, waitingRoomConfig, autoscalerConfig,
-  incidentsConfig,
+  incidentsConfig, opsConsoleConfig,
 );
 
 export type Config = ConfigOfComposed<typeof holdfastConfig>;

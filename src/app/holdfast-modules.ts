@@ -25,6 +25,8 @@ import { changesModule, changesMigrations } from '../changes/index.ts';
 import { storefrontModule } from '../storefront/index.ts';
 import { waitingRoomModule, waitingRoomMigrations } from '../waiting-room/index.ts';
 import { incidentsModule, statusPageModule, incidentsMigrations } from '../incidents/index.ts';
+import { capacityModule, capacityMigrations } from '../capacity/index.ts';
+import { opsConsoleModule, opsConsoleMigrations } from '../ops-console/index.ts';
 import type { Config } from './holdfast-config.ts';
 
 /** Every module of `holdfast`; each reads a slice of Config (checked here by the type). */
@@ -35,14 +37,15 @@ export const MODULES: readonly ModuleFor<Config>[] = [
   changesModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, adminApiModule,
   faultsModule, faultsApiModule, pspModule,
   paymentProvidersModule, paymentsApiModule, paymentWorkersModule,
-  storefrontModule, waitingRoomModule, statusPageModule, controlModule, autoscalerModule, incidentsModule,
+  storefrontModule, waitingRoomModule, statusPageModule, controlModule, autoscalerModule, incidentsModule, capacityModule,
+  opsConsoleModule,
 ];
 
 const ROLES = {
-  storefront: [changesModule, waitingRoomModule, storefrontModule, statusPageModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule],
+  storefront: [changesModule, waitingRoomModule, storefrontModule, statusPageModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule, capacityModule],
   payments: [changesModule, paymentWorkersModule],
   psp: [changesModule, pspModule],
-  control: [changesModule, controlModule, autoscalerModule, incidentsModule],
+  control: [changesModule, controlModule, autoscalerModule, incidentsModule, opsConsoleModule],
 } satisfies Record<string, readonly ModuleFor<Config>[]>;
 
 export const ROLE_TARGETS = Object.keys(ROLES) as (keyof typeof ROLES)[];
@@ -54,6 +57,7 @@ export const TARGETS: Readonly<Record<string, readonly ModuleFor<Config>[]>> = {
 export const MIGRATION_FOLDERS: readonly string[] = [
   adminTokenMigrations, ordersMigrations, inventoryMigrations, cartMigrations, checkoutMigrations,
   paymentsMigrations, pspMigrations, faultsMigrations, changesMigrations, waitingRoomMigrations, incidentsMigrations,
+  capacityMigrations, opsConsoleMigrations,
 ];
 
 /** What the root gives modules besides the configuration: the migration folders, the queues the program declares. */

@@ -13,7 +13,7 @@ import { query } from '../platform/db/database.ts';
 import { isSupervised, onSupervisorMessage, sendToSupervisor, type SupervisorToChild } from '../platform/process/supervision.ts';
 import type { DatabaseConfig } from '../platform/config/platform-config.ts';
 import { changesModule } from '../changes/index.ts';
-import { paymentConcurrencyFor, readPaymentLoad, type PaymentsConfig } from '../payments/index.ts';
+import { paymentConcurrencyBounds, paymentConcurrencyFor, readPaymentLoad, type PaymentsConfig } from '../payments/index.ts';
 import type { PspConfig } from '../psp/index.ts';
 import type { AutoscalerConfig } from './autoscaler-config.ts';
 import { Autoscaler, type SupervisorView } from './autoscaler.ts';
@@ -25,9 +25,9 @@ import { defaultScalingPolicy, loadScalingPolicy } from './scaling-policy.ts';
 export const autoscalerModule = defineModule({
   name: 'autoscaler',
   deps: { http: httpServerModule, adminToken: adminTokenModule, database: databaseModule, queue: queueModule, changes: changesModule },
-  config: (c: AutoscalerConfig & Pick<DatabaseConfig, 'dbPoolMax'> & Pick<PspConfig, 'pspDbPoolMax'> & Pick<PaymentsConfig, 'paymentWorkerConcurrency' | 'providerSlowCallMs' | 'providerMaxConcurrent'>) => ({
-    scalingPolicyFile: c.scalingPolicyFile, intervalMs: c.autoscalerIntervalMs, windowSeconds: c.autoscalerMetricWindowSeconds,
-    pools: { dbPoolMax: c.dbPoolMax, pspDbPoolMax: c.pspDbPoolMax }, concurrency: { base: c.paymentWorkerConcurrency, referenceLatencyMs: c.providerSlowCallMs, max: c.providerMaxConcurrent },
+  config: (c: AutoscalerConfig & Pick<DatabaseConfig, 'dbPoolMax'> & Pick<PspConfig, 'pspDbPoolMax'> & Pick<PaymentsConfig, 'paymentWorkerConcurrency' | 'providerSlowCallMs' | 'providerMaxConcurrent' | 'providerRateLimitPerSecond'>) => ({
+    scalingPolicyFile: c.scalingPolicyFile, intervalMs: c.autoscalerIntervalMs, windowSeconds: c.autoscalerMetricWindowSeconds, recentWindowSeconds: c.autoscalerRecentWindowSeconds,
+    pools: { dbPoolMax: c.dbPoolMax, pspDbPoolMax: c.pspDbPoolMax }, concurrency: paymentConcurrencyBounds(c),
   }),
   check: ({ config }) => (config.scalingPolicyFile ? loadScalingPolicy(config.scalingPolicyFile, { pools: config.pools }) : defaultScalingPolicy()),
   init: ({ config, deps, runtime, checked: policy }) => {
@@ -61,7 +61,7 @@ export const autoscalerModule = defineModule({
       supervisor: () => (isSupervised() ? view ?? { replicas: [], requested: {} } : undefined),
       // The supervisor reports once this role is ready (each second): decide on its replicas, not on none.
       notYet: () => (isSupervised() && !view ? 'the supervisor has not reported the replicas yet' : undefined),
-      paymentLoad: () => readPaymentLoad(pool, deps.queue, config.windowSeconds),
+      paymentLoad: () => readPaymentLoad(pool, deps.queue, config.windowSeconds, config.recentWindowSeconds),
       maxConnections: async () => policy.database.maxConnections ?? (await query<{ n: number }>(pool, AutoscalerQueries.maxConnections)).rows[0]!.n,
       apply: (role, replicas) => sendToSupervisor({ type: 'holdfast:desired-replicas', replicas: { [role]: replicas } }),
       recordDecision: async (role, d) => {

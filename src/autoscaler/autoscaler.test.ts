@@ -18,7 +18,7 @@ function replica(role: string, i: number, atMs: number): SupervisedReplica {
   return { role, replica: `${role}-${i}`, pid: 1000 + i, startedAtMs: atMs - 60_000, readySinceMs: atMs - 50_000, stopping: false, load: undefined };
 }
 
-function harness(opts: { load: PaymentLoadReading; maxConnections?: number; supervised?: boolean }) {
+function harness(opts: { load: PaymentLoadReading; maxConnections?: number; supervised?: boolean; intervalMs?: number }) {
   let now = 1_000_000;
   const requested: Record<string, number> = { storefront: 1, payments: 1, psp: 1, control: 1 };
   const applied: [ScaledRole, number][] = [];
@@ -41,7 +41,7 @@ function harness(opts: { load: PaymentLoadReading; maxConnections?: number; supe
     },
   });
   const autoscaler = new Autoscaler({
-    policy, pools: { dbPoolMax: 10, pspDbPoolMax: 10 }, cpus: 2, intervalMs: 15_000, logger, now: () => now,
+    policy, pools: { dbPoolMax: 10, pspDbPoolMax: 10 }, cpus: 2, intervalMs: opts.intervalMs ?? 15_000, logger, now: () => now,
     paymentConcurrencyAt: (latencyMs) => (latencyMs && latencyMs > 1000 ? Math.min(32, Math.ceil(8 * latencyMs / 1000)) : 8),
   }, sources);
   return { autoscaler, applied, recorded, advance: (ms: number) => { now += ms; } };
@@ -61,6 +61,32 @@ test("payments scale out by Little's law: 24 jobs/s at 2 s need 48 calls in flig
   assert.equal(status.current, 3);
   assert.deepEqual(status.metrics.map((m) => [m.name, m.current, m.replicas]), [['work-in-flight', 48, 3], ['queue-oldest-age', 1, 1]]);
   assert.equal(status.limitedBy?.reason, 'metrics');
+});
+
+test('the first run into a surge scales out on the recent arrival rate, while the long window still holds the quiet before it', async () => {
+  // 5 s into 24 jobs/s after a quiet spell: the 30 s window reads 4/s (8 calls in flight: one process is
+  // enough), the 5 s window 24/s (48 calls: three processes of 16).
+  const h = harness({ load: { arrivalsPerSecond: 4, recentArrivalsPerSecond: 24, providerLatencySeconds: 2, oldestJobAgeSeconds: 3, unfinishedJobs: 60 } });
+  await h.autoscaler.runOnce();
+  assert.deepEqual(h.applied, [['payments', 3]]);
+  const metrics = h.autoscaler.status().roles.find((r) => r.role === 'payments')!.metrics;
+  assert.deepEqual(metrics.map((m) => [m.name, m.current, m.replicas]), [['work-in-flight', 48, 3], ['queue-oldest-age', 3, 1]]);
+});
+
+test('running every 5 s instead of 15 s, scale-up still keeps the policies: max(100%, 4 pods) per 15 s', async () => {
+  // 80 jobs/s at 2 s: 160 calls in flight, ten processes of 16.
+  const h = harness({ load: { arrivalsPerSecond: 80, recentArrivalsPerSecond: 80, providerLatencySeconds: 2, oldestJobAgeSeconds: 1, unfinishedJobs: 400 }, intervalMs: 5_000 });
+  await h.autoscaler.runOnce();
+  assert.deepEqual(h.applied, [['payments', 5]], '1 + 4 pods at once');
+  for (const t of [5_000, 10_000]) {
+    h.advance(5_000);
+    await h.autoscaler.runOnce();
+    assert.deepEqual(h.applied, [['payments', 5]], `held by the policy ${t / 1000} s in`);
+    assert.equal(h.autoscaler.status().roles.find((r) => r.role === 'payments')!.limitedBy?.reason, 'scale-up-policy');
+  }
+  h.advance(5_000);
+  await h.autoscaler.runOnce();
+  assert.deepEqual(h.applied, [['payments', 5], ['payments', 10]], '15 s on: 100% more');
 });
 
 test('a run before the supervisor has reported its replicas decides nothing', async () => {

@@ -11,7 +11,7 @@ import {
 } from './hpa-algorithm.ts';
 import {
   cpuUtilizationMetric, eventLoopUtilizationMetric, requestConcurrencyMetric, queueDepthMetric, queueOldestAgeMetric, unavailableMetric,
-  workInFlightMetric, type NamedReading,
+  scalingArrivalRate, workInFlightMetric, type NamedReading,
 } from './scaling-metrics.ts';
 import {
   SCALED_ROLES, connectionBudget, connectionsPerReplica, cpuQuantityCores, isAutoscaled, localMaxReplicas,
@@ -21,7 +21,10 @@ import { autoscalerDecisions, autoscalerDesiredReplicas, autoscalerReplicas } fr
 
 /** What the payments role's metrics are computed from (payments' readPaymentLoad). */
 export interface PaymentLoadReading {
+  /** Over the metric window (autoscalerMetricWindowSeconds). */
   arrivalsPerSecond: number;
+  /** Over the recent window (autoscalerRecentWindowSeconds); a rise is read from it (scalingArrivalRate). */
+  recentArrivalsPerSecond?: number;
   providerLatencySeconds: number | null;
   oldestJobAgeSeconds: number;
   unfinishedJobs: number;
@@ -281,11 +284,12 @@ function paymentMetric(
   if (m.type === 'work-in-flight') {
     const target = { type: 'AverageValue' as const, averageValue: concurrency * m.targetUtilization };
     if (!load || load instanceof Error) return fail(target, load ? `payment load unreadable: ${load.message}` : `not read for ${role}`);
+    const arrivalRate = scalingArrivalRate({ longWindowPerSecond: load.arrivalsPerSecond, recentWindowPerSecond: load.recentArrivalsPerSecond });
     // No call settled in the window: with no arrivals either there is no work in flight; otherwise unknown.
     if (load.providerLatencySeconds === null) {
-      return load.arrivalsPerSecond === 0 ? { name: m.type, source: 'External', target, value: 0 } : fail(target, 'no provider call settled in the window to take the latency from');
+      return arrivalRate === 0 ? { name: m.type, source: 'External', target, value: 0 } : fail(target, 'no provider call settled in the window to take the latency from');
     }
-    return workInFlightMetric({ arrivalRatePerSecond: load.arrivalsPerSecond, providerLatencySeconds: load.providerLatencySeconds, concurrencyPerReplica: concurrency, targetUtilization: m.targetUtilization });
+    return workInFlightMetric({ arrivalRatePerSecond: arrivalRate, providerLatencySeconds: load.providerLatencySeconds, concurrencyPerReplica: concurrency, targetUtilization: m.targetUtilization });
   }
   if (m.type === 'queue-oldest-age') {
     if (!load || load instanceof Error) return fail({ type: 'Value', value: m.targetSeconds }, load ? `payment queue unreadable: ${load.message}` : `not read for ${role}`);

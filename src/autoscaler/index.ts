@@ -6,5 +6,5 @@ export { Autoscaler, type ScalingStatus, type RoleScaling, type RoleDecision } f
 export { runSupervisor } from './run-supervisor.ts';
 export { runKubernetesExport } from './kubernetes/export-command.ts';
 export {
-  loadScalingPolicy, defaultScalingPolicy, parseScalingPolicy, SCALED_ROLES, type ScalingPolicy, type ScaledRole,
+  loadScalingPolicy, defaultScalingPolicy, parseScalingPolicy, localMaxReplicas, scheduleActive, SCALED_ROLES, type ScalingPolicy, type ScaledRole,
 } from './scaling-policy.ts';

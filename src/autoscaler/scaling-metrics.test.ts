@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   cpuCoresBetween, cpuUtilizationMetric, eventLoopUtilizationMetric, queueDepthMetric, queueOldestAgeMetric,
-  requestConcurrencyMetric, workInFlightMetric,
+  requestConcurrencyMetric, scalingArrivalRate, workInFlightMetric,
 } from './scaling-metrics.ts';
 import { computeScale, emptyHistory, resolveBehavior, type MetricObservation, type ReplicaObservation } from './hpa-algorithm.ts';
 
@@ -51,4 +51,19 @@ test('event-loop utilisation and request concurrency are per-process averages ag
   const conc = requestConcurrencyMetric({ targetAverageValue: 20, readings: [{ replica: 'r0', value: 50 }, { replica: 'r1', value: 30 }] });
   assert.equal(decide(2, [conc]).desiredReplicas, 4);
   assert.equal(decide(2, [elu, conc]).limitedBy.metric, 'request-concurrency', 'the larger proposal wins');
+});
+
+test('the arrival rate rises with the recent window and falls with the long one', () => {
+  // 5 s into a surge of 24 jobs/s after a quiet spell: the 30 s window reads 4/s, the 5 s window 24/s.
+  assert.equal(scalingArrivalRate({ longWindowPerSecond: 4, recentWindowPerSecond: 24 }), 24);
+  // A lull of a few seconds after a busy half-minute: the long window's rate holds.
+  assert.equal(scalingArrivalRate({ longWindowPerSecond: 20, recentWindowPerSecond: 2 }), 20);
+  // No recent reading: the long window's.
+  assert.equal(scalingArrivalRate({ longWindowPerSecond: 7 }), 7);
+  assert.equal(scalingArrivalRate({ longWindowPerSecond: 7, recentWindowPerSecond: Number.NaN }), 7);
+  // What the HPA makes of it at 2 s per call and 16 per process: 48 calls in flight, 3 processes, not 1.
+  const rising = workInFlightMetric({ arrivalRatePerSecond: scalingArrivalRate({ longWindowPerSecond: 4, recentWindowPerSecond: 24 }), providerLatencySeconds: 2, concurrencyPerReplica: 16 });
+  assert.equal(decide(1, [rising]).desiredReplicas, 3);
+  const lagging = workInFlightMetric({ arrivalRatePerSecond: 4, providerLatencySeconds: 2, concurrencyPerReplica: 16 });
+  assert.equal(decide(1, [lagging]).desiredReplicas, 1);
 });

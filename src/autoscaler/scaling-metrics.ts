@@ -97,6 +97,19 @@ export function workInFlightMetric(opts: { arrivalRatePerSecond: number; provide
 }
 
 /**
+ * The arrival rate the work in flight is computed from: the larger of the rate over the long window and
+ * over a recent (short) one. The long window alone lags a surge by up to its length (at the start of a
+ * surge after a quiet spell it still averages the quiet in: 24 jobs/s for 5 s read over 30 s is 4/s), so a
+ * rising rate is taken from the recent window, as a metrics pipeline that keeps both would; a falling rate
+ * keeps the long window's, so a lull of a few seconds proposes no scale-down (which the scale-down
+ * stabilisation window would hold back in any case).
+ */
+export function scalingArrivalRate(rates: { longWindowPerSecond: number; recentWindowPerSecond?: number }): number {
+  const recent = rates.recentWindowPerSecond;
+  return recent !== undefined && Number.isFinite(recent) && recent > rates.longWindowPerSecond ? recent : rates.longWindowPerSecond;
+}
+
+/**
  * The payment queue's oldest unfinished job age against a target age (an External Value metric): the
  * proposal grows with how far the oldest job is past its target, ceil(age / target x ready replicas).
  */

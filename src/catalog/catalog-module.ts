@@ -25,8 +25,9 @@ export const demoCatalogModule = defineModule({
 export const catalogApiModule = defineModule({
   name: 'catalog-api',
   deps: { database: databaseModule, http: httpServerModule },
-  init: ({ deps }) => {
-    catalogRoutes(deps.http.server, { pool: deps.database.pool });
+  config: (c: CatalogConfig) => ({ lowStockThreshold: c.lowStockThreshold }),
+  init: ({ config, deps }) => {
+    catalogRoutes(deps.http.server, { pool: deps.database.pool, lowStockThreshold: config.lowStockThreshold });
     return { service: undefined };
   },
 });

@@ -22,6 +22,39 @@ export const CatalogQueries = {
            WHERE ($2::float8 IS NULL OR rank < $2 OR (rank = $2 AND id > $3::uuid))
            ORDER BY rank DESC, id LIMIT $5`,
   },
+  // The other sort orders: one plan each (a static statement per order, so each stays a prepared
+  // statement), the search filter and the category optional, the cursor the last row's sort key and id.
+  byPriceAsc: {
+    name: 'catalog.by_price_asc',
+    text: `SELECT ${PRODUCT_COLUMNS} FROM products
+           WHERE active AND ($1::text IS NULL OR search @@ websearch_to_tsquery('english', $1))
+             AND ($2::text IS NULL OR $2 = ANY(categories))
+             AND ($3::bigint IS NULL OR (price_amount, id) > ($3, $4::uuid))
+           ORDER BY price_amount, id LIMIT $5`,
+  },
+  byPriceDesc: {
+    name: 'catalog.by_price_desc',
+    text: `SELECT ${PRODUCT_COLUMNS} FROM products
+           WHERE active AND ($1::text IS NULL OR search @@ websearch_to_tsquery('english', $1))
+             AND ($2::text IS NULL OR $2 = ANY(categories))
+             AND ($3::bigint IS NULL OR (price_amount, id) < ($3, $4::uuid))
+           ORDER BY price_amount DESC, id DESC LIMIT $5`,
+  },
+  newest: {
+    name: 'catalog.newest',
+    // created_at travels in the cursor as PostgreSQL's own text (microseconds kept; a JS Date would drop them).
+    text: `SELECT ${PRODUCT_COLUMNS}, created_at::text AS created_key FROM products
+           WHERE active AND ($1::text IS NULL OR search @@ websearch_to_tsquery('english', $1))
+             AND ($2::text IS NULL OR $2 = ANY(categories))
+             AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+           ORDER BY created_at DESC, id DESC LIMIT $5`,
+  },
+  countMatching: {
+    name: 'catalog.count_matching',
+    text: `SELECT count(*)::int AS n FROM products
+           WHERE active AND ($1::text IS NULL OR search @@ websearch_to_tsquery('english', $1))
+             AND ($2::text IS NULL OR $2 = ANY(categories))`,
+  },
   bySlug: { name: 'catalog.by_slug', text: `SELECT ${PRODUCT_COLUMNS} FROM products WHERE slug = $1` },
   byId: { name: 'catalog.by_id', text: `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = $1` },
   byIds: { name: 'catalog.by_ids', text: `SELECT ${PRODUCT_COLUMNS} FROM products WHERE id = ANY($1::uuid[])` },

@@ -2,8 +2,8 @@ import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type pg from 'pg';
 import { errorResponses, MoneySchema } from '../platform/http/schemas.ts';
-import { listProducts, getProductBySlug } from './catalog-service.ts';
-import { availableStock } from '../inventory/index.ts';
+import { listProducts, getProductBySlug, PRODUCT_SORTS } from './catalog-service.ts';
+import { AVAILABILITIES, withAvailability } from './product-availability.ts';
 import { MicroCache } from '../platform/http/micro-cache.ts';
 
 /**
@@ -16,10 +16,13 @@ export const ProductSchema = Type.Object({
   id: Type.String(), slug: Type.String(), sku: Type.String(), title: Type.String(), description: Type.String(),
   price: MoneySchema, images: Type.Array(Type.String()), categories: Type.Array(Type.String()),
   active: Type.Boolean(), createdAt: Type.String(), updatedAt: Type.String(),
-  available: Type.Optional(Type.Integer()),
+  available: Type.Optional(Type.Integer({ description: 'Units that can be ordered now' })),
+  availability: Type.Optional(Type.Enum(AVAILABILITIES, {
+    description: 'sold_out at 0 units, low_stock up to HOLDFAST_LOW_STOCK_THRESHOLD, else in_stock',
+  })),
 });
 
-export function catalogRoutes(app: HttpServer, deps: { pool: pg.Pool }): void {
+export function catalogRoutes(app: HttpServer, deps: { pool: pg.Pool; lowStockThreshold: number }): void {
   // Holds the serialized JSON bytes: a hit costs neither a query nor a serialization nor an encoding.
   const listings = new MicroCache<Buffer>({ ttlMs: LISTING_CACHE_TTL_MS, maxEntries: 1000 });
   app.get('/api/products', {
@@ -30,14 +33,26 @@ export function catalogRoutes(app: HttpServer, deps: { pool: pg.Pool }): void {
         category: Type.Optional(Type.String({ maxLength: 64 })),
         limit: Type.Integer({ minimum: 1, maximum: 100, default: 24 }),
         cursor: Type.Optional(Type.String({ maxLength: 500 })),
+        sort: Type.Optional(Type.Enum(PRODUCT_SORTS, {
+          description: 'relevance (the default: search rank, or by name without q), price_asc, price_desc or newest; a cursor belongs to its sort order',
+        })),
       }, { additionalProperties: false }),
-      response: { 200: Type.Object({ items: Type.Array(ProductSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400) },
+      response: {
+        200: Type.Object({
+          items: Type.Array(ProductSchema), nextCursor: Type.Union([Type.String(), Type.Null()]),
+          total: Type.Optional(Type.Integer({ description: 'How many products match the search in all (only with q)' })),
+        }),
+        ...errorResponses(400),
+      },
     },
   }, (req, reply) => {
-    const { q, category, limit, cursor } = req.query;
-    // Bytes with a JSON content type are sent as they are (serialized once, when cached).
-    return listings.serve(JSON.stringify([q, category, limit, cursor]),
-      async () => Buffer.from(JSON.stringify(await listProducts(deps.pool, req.query))),
+    const { q, category, limit, cursor, sort } = req.query;
+    // Bytes with a JSON content type are sent as they are (serialized once, when cached). Availability is
+    // cached with the page: at most 2 s old, inside the 5 s the response may be cached anyway.
+    return listings.serve(JSON.stringify([q, category, limit, cursor, sort]), async () => {
+      const page = await listProducts(deps.pool, req.query);
+      return Buffer.from(JSON.stringify({ ...page, items: await withAvailability(deps.pool, page.items, deps.lowStockThreshold) }));
+    },
       (body) => { reply.header('cache-control', 'public, max-age=5').type('application/json; charset=utf-8').send(body as never); });
   });
 
@@ -48,9 +63,8 @@ export function catalogRoutes(app: HttpServer, deps: { pool: pg.Pool }): void {
       response: { 200: ProductSchema, ...errorResponses(404) },
     },
   }, async (req, reply) => {
-    const product = await getProductBySlug(deps.pool, req.params.slug);
-    const available = (await availableStock(deps.pool, [product.id])).get(product.id) ?? 0;
+    const [product] = await withAvailability(deps.pool, [await getProductBySlug(deps.pool, req.params.slug)], deps.lowStockThreshold);
     reply.header('cache-control', 'public, max-age=5');
-    return { ...product, available };
+    return product!;
   });
 }

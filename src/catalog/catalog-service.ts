@@ -36,15 +36,28 @@ function toProduct(r: ProductRow): Product {
   };
 }
 
-type Cursor = { s: string } | { r: number; id: string };
+/** The orders a listing can be sorted in. `relevance` is the search rank; without a search, the catalog's own order (by name). */
+export const PRODUCT_SORTS = ['relevance', 'price_asc', 'price_desc', 'newest'] as const;
+export type ProductSort = typeof PRODUCT_SORTS[number];
+
+// Each order has its own cursor: the last row's sort key and id, and the order it belongs to (a cursor
+// from one order handed to another would skip or repeat rows, so it is refused).
+type Cursor =
+  | { s: string }
+  | { r: number; id: string }
+  | { o: 'price_asc' | 'price_desc'; p: number; id: string }
+  | { o: 'newest'; t: string; id: string };
+type CursorKind = 'list' | 'search' | 'price_asc' | 'price_desc' | 'newest';
 
 function encodeCursor(c: Cursor): string {
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
 const SLUG_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+/** PostgreSQL's text form of a timestamptz, as the `newest` query writes it ("2026-12-01 21:32:54.123456+00"). */
+const PG_TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
 
-function decodeCursor(raw: string, kind: 'list' | 'search'): Cursor {
+function decodeCursor(raw: string, kind: CursorKind): Cursor {
   try {
     const c = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Record<string, unknown>;
     // Cursors are opaque to clients but not tamper-proof: accept only what encodeCursor writes (a slug;
@@ -52,36 +65,70 @@ function decodeCursor(raw: string, kind: 'list' | 'search'): Cursor {
     if (kind === 'list' && typeof c.s === 'string' && c.s.length <= 200 && SLUG_RE.test(c.s)) return { s: c.s };
     if (kind === 'search' && typeof c.r === 'number' && Number.isFinite(c.r) && typeof c.id === 'string'
       && isUuid(c.id)) return { r: c.r, id: c.id };
+    if ((kind === 'price_asc' || kind === 'price_desc') && c.o === kind && Number.isSafeInteger(c.p) && (c.p as number) >= 0
+      && typeof c.id === 'string' && isUuid(c.id)) return { o: kind, p: c.p as number, id: c.id };
+    if (kind === 'newest' && c.o === kind && typeof c.t === 'string' && PG_TIMESTAMP_RE.test(c.t)
+      && typeof c.id === 'string' && isUuid(c.id)) return { o: kind, t: c.t, id: c.id };
   } catch { /* fall through */ }
   throw RequestErrors.INVALID_CURSOR();
 }
 
-export interface ProductPage { items: Product[]; nextCursor: string | null }
+export interface ProductPage {
+  items: Product[];
+  nextCursor: string | null;
+  /** How many products match a search in all (set only for a search: a plain listing does not count). */
+  total?: number;
+}
 
-export async function listProducts(
-  db: Queryable,
-  opts: { q?: string | undefined; limit: number; cursor?: string | undefined; category?: string | undefined },
-): Promise<ProductPage> {
-  const q = opts.q?.trim();
-  const category = opts.category?.trim() || null;
+export interface ListProductsOptions {
+  q?: string | undefined; limit: number; cursor?: string | undefined; category?: string | undefined;
+  sort?: ProductSort | undefined;
+}
+
+/** One page of a sorted listing: limit + 1 rows were asked for, so a row more means another page. */
+function pageOf<R extends ProductRow>(rows: R[], limit: number, cursorOf: (last: R) => Cursor): ProductPage {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { items: page.map(toProduct), nextCursor: rows.length > limit && last ? encodeCursor(cursorOf(last)) : null };
+}
+
+async function sortedPage(db: Queryable, opts: ListProductsOptions, q: string | null, category: string | null): Promise<ProductPage> {
+  const sort = opts.sort ?? 'relevance';
+  if (sort === 'price_asc' || sort === 'price_desc') {
+    const c = opts.cursor ? (decodeCursor(opts.cursor, sort) as { p: number; id: string }) : null;
+    const { rows } = await query<ProductRow>(db, sort === 'price_asc' ? Q.byPriceAsc : Q.byPriceDesc,
+      [q, category, c?.p ?? null, c?.id ?? null, opts.limit + 1]);
+    return pageOf(rows, opts.limit, (last) => ({ o: sort, p: last.price_amount, id: last.id }));
+  }
+  if (sort === 'newest') {
+    const c = opts.cursor ? (decodeCursor(opts.cursor, 'newest') as { t: string; id: string }) : null;
+    const { rows } = await query<ProductRow & { created_key: string }>(db, Q.newest, [q, category, c?.t ?? null, c?.id ?? null, opts.limit + 1]);
+    return pageOf(rows, opts.limit, (last) => ({ o: 'newest', t: last.created_key, id: last.id }));
+  }
   if (q) {
     const c = opts.cursor ? (decodeCursor(opts.cursor, 'search') as { r: number; id: string }) : null;
     const { rows } = await query<ProductRow>(db, Q.search, [q, c?.r ?? null, c?.id ?? null, category, opts.limit + 1]);
-    const page = rows.slice(0, opts.limit);
-    const last = page.at(-1);
-    return {
-      items: page.map(toProduct),
-      nextCursor: rows.length > opts.limit && last ? encodeCursor({ r: last.rank ?? 0, id: last.id }) : null,
-    };
+    return pageOf(rows, opts.limit, (last) => ({ r: last.rank ?? 0, id: last.id }));
   }
   const c = opts.cursor ? (decodeCursor(opts.cursor, 'list') as { s: string }) : null;
   const { rows } = await query<ProductRow>(db, Q.listBySlug, [c?.s ?? '', category, opts.limit + 1]);
-  const page = rows.slice(0, opts.limit);
-  const last = page.at(-1);
-  return {
-    items: page.map(toProduct),
-    nextCursor: rows.length > opts.limit && last ? encodeCursor({ s: last.slug }) : null,
-  };
+  return pageOf(rows, opts.limit, (last) => ({ s: last.slug }));
+}
+
+/**
+ * A page of products: the catalog in name order, or a search by relevance, either one sorted by price
+ * or newest first instead when asked. A search also counts its matches (one more query; a plain listing,
+ * the hot path, does not).
+ */
+export async function listProducts(db: Queryable, opts: ListProductsOptions): Promise<ProductPage> {
+  const q = opts.q?.trim() || null;
+  const category = opts.category?.trim() || null;
+  if (!q) return sortedPage(db, opts, null, category);
+  const [page, total] = await Promise.all([
+    sortedPage(db, opts, q, category),
+    query<{ n: number }>(db, Q.countMatching, [q, category]).then((r) => r.rows[0]?.n ?? 0),
+  ]);
+  return { ...page, total };
 }
 
 export async function getProductBySlug(db: Queryable, slug: string): Promise<Product> {

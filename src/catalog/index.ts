@@ -1,5 +1,6 @@
 // Public surface of the catalog context.
 export * from './catalog-service.ts';
+export * from './product-availability.ts';
 export { CatalogErrors } from './catalog-errors.ts';
 export { catalogConfig, type CatalogConfig } from './catalog-config.ts';
 export { generateDemoCatalog, seedDemoCatalog } from './demo-catalog.ts';

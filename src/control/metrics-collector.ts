@@ -86,7 +86,7 @@ export class MetricsCollector {
       for (const [key, d] of delta) {
         if (d.gauge === undefined) continue;
         // several processes: queue gauges are the same table seen twice (max), the rest add up
-        const max = key.startsWith('gauge:queue') || key.startsWith('gauge:event-loop');
+        const max = key.startsWith('gauge:queue') || key.startsWith('gauge:event-loop') || key.startsWith('gauge:breaker');
         gauges.set(key, gauges.has(key) ? (max ? Math.max(gauges.get(key)!, d.gauge) : gauges.get(key)! + d.gauge) : d.gauge);
         delta.delete(key);
       }

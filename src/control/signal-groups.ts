@@ -113,6 +113,8 @@ export function groupSamples(samples: readonly PromSample[], slos: readonly SloD
     if (name === METRICS.dbPoolConnections.name && labels.state === 'waiting') gauge('gauge:pool-waiting', s.value, 'sum');
     else if (name === METRICS.paymentQueueJobs.name && labels.queue === PAYMENT_QUEUES.charge && labels.state !== 'active') gauge('gauge:queue-jobs', s.value, 'sum');
     else if (name === METRICS.paymentQueueOldestJobAge.name) gauge('gauge:queue-age', s.value, 'max');
+    // 0 closed, 1 half-open, 2 open: the worst any payments process reports (each has breakers of its own)
+    else if (name === METRICS.breakerState.name) gauge(`gauge:breaker:${labels.provider ?? 'provider'}`, s.value, 'max');
     else if (name === METRICS.eventLoopStallMax.name) gauge(`gauge:event-loop-stall:${svc}`, s.value, 'max');
     else if (name === METRICS.eventLoopUtilization.name) gauge(`gauge:event-loop-busy:${svc}`, s.value, 'max');
     else if (name === METRICS.processCpuSeconds.name) { const g = acc(`cpu:${svc}`); g.count += s.value; }

@@ -3,9 +3,7 @@
 // (HOLDFAST_URL, else HOST and PORT), with the admin token from HOLDFAST_ADMIN_TOKEN or
 // <HOLDFAST_DATA_DIR>/admin-token.
 import { parseArgs } from 'node:util';
-import { loadClientConfig } from '../platform/config/platform-config.ts';
-import { shopUrl } from '../platform/config/shop-url.ts';
-import { readAdminToken } from '../platform/admin-token/admin-token.ts';
+import { shopAdminAccess } from '../platform/admin-token/admin-token.ts';
 
 export const FAULTS_USAGE = `usage:
   holdfast faults list                              every fault and whether it is active
@@ -38,9 +36,7 @@ export async function runFaultsCommand(argv: string[], env: NodeJS.ProcessEnv = 
   let base: string;
   let token: string;
   try {
-    const config = loadClientConfig(env);
-    base = shopUrl(config, env);
-    token = await readAdminToken(config.adminToken, config.dataDir);
+    ({ baseUrl: base, token } = await shopAdminAccess(env));
   } catch (err) {
     io.err(`${(err as Error).message}\n`);
     return 2;

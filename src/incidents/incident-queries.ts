@@ -47,6 +47,7 @@ export const IncidentQueries = {
              update_sequence = update_sequence + 1
            WHERE id = $1 AND state <> 'resolved' RETURNING ${INCIDENT_COLUMNS}`,
   },
+  assign: { name: 'incidents.assign', text: `UPDATE incidents SET owner = $2 WHERE id = $1 RETURNING ${INCIDENT_COLUMNS}` },
   list: {
     name: 'incidents.list',
     text: `SELECT ${INCIDENT_COLUMNS} FROM incidents WHERE ($1::text IS NULL OR state = $1)
@@ -127,6 +128,15 @@ export const IncidentQueries = {
   freshBurns: {
     name: 'incidents.fresh_status_burns',
     text: `SELECT journey, objective, target, short_burn, firing FROM status_page_burns WHERE updated_at >= $1 ORDER BY journey, objective`,
+  },
+  openIncidentComponents: { name: 'incidents.open_incident_components', text: `SELECT id, component FROM incidents WHERE state <> 'resolved'` },
+  /** Raises each incident's worst state to the one given when that is worse (the states from best to worst in $3). */
+  raiseWorstStatus: {
+    name: 'incidents.raise_worst_status',
+    text: `UPDATE incidents i SET worst_status = w.status
+           FROM unnest($1::uuid[], $2::text[]) AS w(id, status)
+           WHERE i.id = w.id AND i.state <> 'resolved'
+             AND (i.worst_status IS NULL OR array_position($3::text[], i.worst_status) < array_position($3::text[], w.status))`,
   },
   recordsSince: { name: 'incidents.status_records_since', text: `SELECT min(records_since) AS since FROM status_page_records` },
 
@@ -242,7 +252,7 @@ export const IncidentQueries = {
   /** Incidents open now or touching the last $2 days before $1, with when a root cause was first recorded. */
   statusIncidents: {
     name: 'incidents.status_incidents',
-    text: `SELECT i.id, i.severity, i.component, i.state, i.root_cause, i.triggered_at, i.resolved_at,
+    text: `SELECT i.id, i.severity, i.component, i.state, i.root_cause, i.triggered_at, i.resolved_at, i.worst_status,
              (SELECT min(t.at) FROM incident_timeline t WHERE t.incident_id = i.id AND t.data ? 'rootCause') AS root_cause_at
            FROM incidents i
            WHERE i.state <> 'resolved' OR i.resolved_at > $1::timestamptz - make_interval(days => $2)
@@ -264,12 +274,19 @@ export const IncidentQueries = {
   },
   setStatusOverride: {
     name: 'incidents.set_status_override',
-    text: `INSERT INTO status_page_overrides (component, status, reason, set_by, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+    text: `INSERT INTO status_page_overrides (component, status, reason, set_by, starts_at, ends_at) VALUES ($1, $2, $3, $4, $5, $6)
+           RETURNING id, component, status, reason, set_by, starts_at, ends_at`,
   },
-  /** Ends the component's overrides still in force at $2. */
+  /** One override write per component at a time, across every control replica. */
+  lockStatusComponent: { name: 'incidents.lock_status_component', text: `SELECT pg_advisory_xact_lock(hashtext('holdfast.status_page.' || $1::text))` },
+  /**
+   * Ends the component's overrides in force at $2. One that began at that very instant ends a millisecond
+   * later (a row must end after it starts); a newer one, recorded after it, wins meanwhile.
+   */
   endStatusOverrides: {
     name: 'incidents.end_status_overrides',
-    text: `UPDATE status_page_overrides SET ends_at = $2 WHERE component = $1 AND starts_at < $2 AND (ends_at IS NULL OR ends_at > $2)`,
+    text: `UPDATE status_page_overrides SET ends_at = GREATEST($2::timestamptz, starts_at + interval '1 millisecond')
+           WHERE component = $1 AND starts_at <= $2 AND (ends_at IS NULL OR ends_at > $2)`,
   },
 
   /** Rows per channel and state, for metrics and the console. */

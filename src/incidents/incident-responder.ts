@@ -13,8 +13,10 @@ import { IncidentQueries as Q } from './incident-queries.ts';
 import { IncidentErrors } from './incident-errors.ts';
 import { CHANGES_BEFORE_MS, incidentToJoin, type OpenIncidentSummary } from './incident-correlation.ts';
 import {
-  acknowledgeIncident, appendTimeline, getIncident, incidentNotifications, incidentTimeline, openIncident, resolveIncident, updateIncident,
+  acknowledgeIncident, appendTimeline, assignIncident, getIncident, incidentNotifications, incidentTimeline, openIncident, publishStatusUpdate,
+  resolveIncident, updateIncident,
 } from './incident-store.ts';
+import type { IncidentUpdateStatus } from './status-page.ts';
 import type { ChannelAccepts, IncidentRow, NotificationRow } from './outbox.ts';
 import type { EscalationPolicy } from './escalation.ts';
 import type { IncidentSeverity, IncidentState } from './channels/notification.ts';
@@ -268,6 +270,39 @@ export class IncidentResponder {
     if (!incident) throw (await getIncident(this.#o.pool, id)) ? IncidentErrors.INCIDENT_ALREADY_RESOLVED() : IncidentErrors.INCIDENT_NOT_FOUND();
     this.#o.wake?.();
     return incidentView(incident);
+  }
+
+  async assign(id: string, owner: string, by: string): Promise<IncidentView> {
+    const incident = await assignIncident(this.#o.pool, id, owner, by, this.#clock());
+    if (!incident) throw IncidentErrors.INCIDENT_NOT_FOUND();
+    return incidentView(incident);
+  }
+
+  /**
+   * Changes an open incident's severity: in the timeline, and told as an update to the channels that take
+   * updates (Slack, the webhook). Not PagerDuty: its Events API v2 has no way to change an open alert's
+   * severity (a second trigger with the same dedup_key only adds a log entry to the alert). The same
+   * severity again changes nothing.
+   */
+  async setSeverity(id: string, severity: IncidentSeverity, by: string): Promise<IncidentView> {
+    const current = await getIncident(this.#o.pool, id);
+    if (!current) throw IncidentErrors.INCIDENT_NOT_FOUND();
+    if (current.state === 'resolved') throw IncidentErrors.INCIDENT_ALREADY_RESOLVED();
+    if (current.severity === severity) return incidentView(current);
+    const incident = await updateIncident(this.#o.pool, id, { severity, by }, this.#clock(), this.#o.accepts);
+    if (!incident) throw IncidentErrors.INCIDENT_ALREADY_RESOLVED();
+    this.#o.wake?.();
+    return incidentView(incident);
+  }
+
+  /** Publishes an operator's status page update of the incident (publishStatusUpdate). */
+  async publishStatusUpdate(id: string, status: IncidentUpdateStatus, message: string, by: string): Promise<{ incident: IncidentView; update: { status: IncidentUpdateStatus; message: string; by: string; at: string } }> {
+    const result = await publishStatusUpdate(this.#o.pool, id, { status, body: message, author: by, at: this.#clock() }, this.#o.accepts);
+    if (result.outcome === 'not_found') throw IncidentErrors.INCIDENT_NOT_FOUND();
+    if (result.outcome === 'after_resolution') throw IncidentErrors.STATUS_UPDATE_AFTER_RESOLUTION();
+    if (status === 'resolved') this.#o.wake?.();
+    const u = result.update;
+    return { incident: incidentView(result.incident), update: { status: u.status, message: u.body, by: u.author, at: new Date(u.at).toISOString() } };
   }
 
   /** The postmortem draft's inputs; the figures from `metrics` (the control role's window) when given. */

@@ -10,6 +10,8 @@ import { IncidentErrors } from './incident-errors.ts';
 import type { IncidentResponder } from './incident-responder.ts';
 import type { MetricsWindow } from './postmortem-source.ts';
 import { renderPostmortemHtml, renderPostmortemMarkdown } from './postmortem.ts';
+import { INCIDENT_UPDATE_STATUSES, type IncidentUpdateStatus } from './status-page.ts';
+import { INCIDENT_SEVERITIES, type IncidentSeverity } from './channels/notification.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const IncidentSchema = Type.Object({
@@ -32,6 +34,11 @@ const IdParams = Type.Object({ id: UuidSchema });
 /** Acknowledging and resolving need no body: a POST without one is read as `{}`. */
 const emptyBodyIsObject = async (req: { body: unknown }) => { req.body ??= {}; };
 const Who = Type.String({ minLength: 1, maxLength: 100, description: 'who does it (recorded in the timeline); default "operator"' });
+
+const StatusUpdateSchema = Type.Object({
+  incident: IncidentSchema,
+  update: Type.Object({ status: Type.Enum(INCIDENT_UPDATE_STATUSES), message: Type.String(), by: Type.String(), at: Type.String() }),
+});
 
 export function incidentRoutes(app: HttpServer, responder: IncidentResponder, adminTokenSha256: string, metrics?: MetricsWindow): void {
   adminScope(app, adminTokenSha256, (admin) => {
@@ -109,6 +116,45 @@ export function incidentRoutes(app: HttpServer, responder: IncidentResponder, ad
     }, async (req, reply) => {
       const body = req.body as { text: string; by?: string };
       return reply.code(201).send(await responder.addNote((req.params as { id: string }).id, body.text, body.by ?? 'operator'));
+    });
+
+    admin.post('/api/ops/incidents/:id/status-updates', {
+      schema: {
+        tags, security, params: IdParams,
+        summary: "Publish an update of the incident on the public status page (/status, /api/status), in Statuspage's incident states: the incident's public status becomes the update's; `resolved` also resolves the incident (every channel told gets the resolution); once resolved, only a `resolved` update may follow",
+        body: Type.Object({
+          status: Type.Enum(INCIDENT_UPDATE_STATUSES),
+          message: Type.String({ minLength: 1, maxLength: 2000, pattern: '\\S', description: 'what shoppers read' }),
+          by: Type.Optional(Who),
+        }, { additionalProperties: false }),
+        response: { 201: StatusUpdateSchema, ...errorResponses(400, 401, 404, 409) },
+      },
+    }, async (req, reply) => {
+      const body = req.body as { status: IncidentUpdateStatus; message: string; by?: string };
+      return reply.code(201).send(await responder.publishStatusUpdate((req.params as { id: string }).id, body.status, body.message.trim(), body.by ?? 'operator'));
+    });
+
+    admin.post('/api/ops/incidents/:id/assign', {
+      schema: {
+        tags, security, params: IdParams, summary: "Give the incident an owner (recorded in the timeline; any state, since the owner also sees the postmortem through)",
+        body: Type.Object({ owner: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }), by: Type.Optional(Who) }, { additionalProperties: false }),
+        response: { 200: IncidentSchema, ...errorResponses(400, 401, 404) },
+      },
+    }, async (req) => {
+      const body = req.body as { owner: string; by?: string };
+      return responder.assign((req.params as { id: string }).id, body.owner.trim(), body.by ?? 'operator');
+    });
+
+    admin.post('/api/ops/incidents/:id/severity', {
+      schema: {
+        tags, security, params: IdParams,
+        summary: "Change an open incident's severity: recorded in the timeline and told to Slack and the webhook as an update (not to PagerDuty, whose Events API v2 cannot change an open alert's severity)",
+        body: Type.Object({ severity: Type.Enum(INCIDENT_SEVERITIES), by: Type.Optional(Who) }, { additionalProperties: false }),
+        response: { 200: IncidentSchema, ...errorResponses(400, 401, 404, 409) },
+      },
+    }, async (req) => {
+      const body = req.body as { severity: IncidentSeverity; by?: string };
+      return responder.setSeverity((req.params as { id: string }).id, body.severity, body.by ?? 'operator');
     });
 
     admin.post('/api/ops/alertmanager', {

@@ -5,6 +5,8 @@ import { query, withTransaction, type Queryable } from '../platform/db/database.
 import { IncidentQueries as Q } from './incident-queries.ts';
 import type { EscalationPolicy } from './escalation.ts';
 import type { IncidentSeverity } from './channels/notification.ts';
+import { addStatusUpdate } from './status-page-store.ts';
+import type { IncidentUpdateStatus } from './status-page.ts';
 import {
   enqueueIncidentUpdate, syncIncidentNotifications, type ChannelAccepts, type IncidentRow, type NotificationRow,
 } from './outbox.ts';
@@ -25,7 +27,7 @@ export interface NewIncident {
 export interface TimelineEntry {
   id: number;
   at: Date;
-  /** triggered, alert.firing, alert.resolved, rca, notification, escalation, acknowledged, note, change, update, resolved */
+  /** triggered, alert.firing, alert.resolved, rca, notification, escalation, acknowledged, note, change, update, assigned, status_update, resolved */
   kind: string;
   summary: string;
   data: Record<string, unknown>;
@@ -93,14 +95,58 @@ export async function resolveIncident(db: Queryable, incidentId: string, at: num
  * at most once per minIntervalMs per channel (a flapping finding is coalesced).
  */
 export async function updateIncident(
-  db: Queryable, incidentId: string, change: { rootCause?: string; severity?: IncidentSeverity }, at: number, accepts: ChannelAccepts, minIntervalMs = 30_000,
+  db: Queryable, incidentId: string, change: { rootCause?: string; severity?: IncidentSeverity; by?: string }, at: number, accepts: ChannelAccepts, minIntervalMs = 30_000,
 ): Promise<IncidentRow | undefined> {
   return inTransaction(db, async (client) => {
     const incident = (await query<IncidentRow>(client, Q.update, [incidentId, change.rootCause ?? null, change.severity ?? null])).rows[0];
     if (!incident) return undefined;
     const said = [change.rootCause && `root cause: ${change.rootCause}`, change.severity && `severity: ${change.severity}`].filter(Boolean).join('; ');
-    await appendTimeline(client, incidentId, { at, kind: 'update', summary: `Updated: ${said}`, data: change });
+    await appendTimeline(client, incidentId, { at, kind: 'update', summary: `Updated${change.by ? ` by ${change.by}` : ''}: ${said}`, data: change });
     await enqueueIncidentUpdate(client, incident, at, accepts, minIntervalMs);
     return incident;
+  });
+}
+
+/** Gives the incident an owner (any state: the owner also sees the postmortem through). Undefined when unknown. */
+export async function assignIncident(db: Queryable, incidentId: string, owner: string, by: string, at: number): Promise<IncidentRow | undefined> {
+  return inTransaction(db, async (client) => {
+    const before = (await query<IncidentRow>(client, Q.getForUpdate, [incidentId])).rows[0];
+    if (!before) return undefined;
+    if (before.owner === owner) return before;
+    const incident = (await query<IncidentRow>(client, Q.assign, [incidentId, owner])).rows[0]!;
+    await appendTimeline(client, incidentId, {
+      at, kind: 'assigned', summary: `Owner: ${owner} (assigned by ${by}${before.owner ? `; was ${before.owner}` : ''})`, data: { owner, previousOwner: before.owner, by },
+    });
+    return incident;
+  });
+}
+
+export type StatusUpdateOutcome =
+  | { outcome: 'published'; incident: IncidentRow; update: { status: IncidentUpdateStatus; body: string; author: string; at: number } }
+  | { outcome: 'not_found' }
+  | { outcome: 'after_resolution' };
+
+/**
+ * An operator's public update of an incident on the status page, in Statuspage's sense: the incident's
+ * public status becomes the update's, and a `resolved` update ends the incident (every channel told so far
+ * gets the resolution, as with POST /resolve). Once resolved, only a `resolved` update (a closing word) may
+ * follow. Recorded in the timeline with the update, in one transaction.
+ */
+export async function publishStatusUpdate(
+  db: Queryable, incidentId: string, update: { status: IncidentUpdateStatus; body: string; author: string; at: number }, accepts: ChannelAccepts,
+): Promise<StatusUpdateOutcome> {
+  return inTransaction(db, async (client) => {
+    let incident = (await query<IncidentRow>(client, Q.getForUpdate, [incidentId])).rows[0];
+    if (!incident) return { outcome: 'not_found' };
+    if (incident.state === 'resolved' && update.status !== 'resolved') return { outcome: 'after_resolution' };
+    await addStatusUpdate(client, incidentId, update);
+    await appendTimeline(client, incidentId, {
+      at: update.at, kind: 'status_update', summary: `Status page update (${update.status}) by ${update.author}: ${update.body}`,
+      data: { status: update.status, body: update.body, by: update.author },
+    });
+    if (update.status === 'resolved' && incident.state !== 'resolved') {
+      incident = (await resolveIncident(client, incidentId, update.at, accepts, `Resolved by ${update.author} with a status page update`))!;
+    }
+    return { outcome: 'published', incident, update };
   });
 }

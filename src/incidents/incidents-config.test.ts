@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { Value } from 'typebox/value';
 import { schemaProblems } from '../platform/config/schema-problems.ts';
 import {
-  configuredChannelNames, incidentConsoleUrl, incidentsConfigProblems, IncidentsConfigSchema, INCIDENTS_ENV_VARS, PAGERDUTY_EVENTS_URL,
+  configuredChannelNames, consoleBaseUrl, incidentConsoleUrl, incidentsConfigProblems, IncidentsConfigSchema, INCIDENTS_ENV_VARS, PAGERDUTY_EVENTS_URL,
   type IncidentsConfig,
 } from './incidents-config.ts';
 import { createConfiguredChannels } from './channels/configured-channels.ts';
@@ -51,4 +51,10 @@ test('each configured channel is built, in a fixed order; the console link is ab
     await Promise.all(channels.map((c) => c.close()));
   }
   assert.equal(incidentConsoleUrl('https://shop.example.com/', 'abc'), 'https://shop.example.com/ops/incidents/abc');
+  // unset: this server's address, never a wildcard one nobody can open
+  assert.equal(consoleBaseUrl({ consoleUrl: 'https://ops.example.com', host: '0.0.0.0', port: 3000 }), 'https://ops.example.com');
+  assert.equal(consoleBaseUrl({ host: 'localhost', port: 3000 }), 'http://localhost:3000');
+  assert.equal(consoleBaseUrl({ host: '0.0.0.0', port: 8080 }), 'http://localhost:8080');
+  assert.equal(consoleBaseUrl({ host: '::', port: 8080 }), 'http://localhost:8080');
+  assert.equal(consoleBaseUrl({ host: '::1', port: 8080 }), 'http://[::1]:8080');
 });

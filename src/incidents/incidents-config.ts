@@ -68,6 +68,16 @@ export function incidentsConfigProblems(config: Pick<IncidentsConfig, 'notifyWeb
   return problems;
 }
 
+/**
+ * Where notifications link to: the configured console address, else this server's own address (a wildcard
+ * listening address is no place to link to; localhost at least works on the machine itself).
+ */
+export function consoleBaseUrl(config: Pick<IncidentsConfig, 'consoleUrl'> & { host: string; port: number }): string {
+  if (config.consoleUrl) return config.consoleUrl;
+  const host = ['0.0.0.0', '::', '[::]'].includes(config.host) ? 'localhost' : config.host.includes(':') ? `[${config.host}]` : config.host;
+  return `http://${host}:${config.port}`;
+}
+
 /** The console page of one incident, as every notification links to it. */
 export function incidentConsoleUrl(consoleBaseUrl: string, incidentId: string): string {
   return `${consoleBaseUrl.replace(/\/+$/, '')}/ops/incidents/${encodeURIComponent(incidentId)}`;

@@ -12,15 +12,16 @@ import { migrationsModule } from '../platform/db/migrations-module.ts';
 import { httpServerModule } from '../platform/http/http-server-module.ts';
 import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
 import { controlModule, type Alert, type RcaFinding } from '../control/index.ts';
-import { configuredChannelNames, incidentsConfig, incidentsConfigProblems, type IncidentsConfig } from './incidents-config.ts';
+import { configuredChannelNames, consoleBaseUrl, incidentsConfig, incidentsConfigProblems, type IncidentsConfig } from './incidents-config.ts';
 import { configuredEscalationPolicy } from './escalation.ts';
 import { createConfiguredChannels } from './channels/configured-channels.ts';
 import { acceptsOf, NotificationDeliverer, type RetryBackoff } from './outbox.ts';
 import { IncidentResponder, type AlertSignal } from './incident-responder.ts';
 import { incidentRoutes } from './incident-routes.ts';
-import { saveSloBurns } from './status-page-store.ts';
+import { recordIncidentWorstStatuses, saveSloBurns } from './status-page-store.ts';
 import { StatusPageService } from './status-page-service.ts';
 import { statusRoutes } from './status-routes.ts';
+import { statusOpsRoutes } from './status-ops-routes.ts';
 
 /** PagerDuty's payload.source and the alerts' source for the control plane's alerts. */
 const CONTROL_SOURCE = 'holdfast control';
@@ -57,7 +58,7 @@ export const incidentsModule = defineModule({
     const logger = runtime.logger.child({ component: 'incidents' });
     const channels = createConfiguredChannels(config);
     const deliverer = new NotificationDeliverer({
-      pool, channels, consoleBaseUrl: config.consoleUrl ?? `http://${config.host}:${config.port}`, pollMs: options.pollMs,
+      pool, channels, consoleBaseUrl: consoleBaseUrl(config), pollMs: options.pollMs,
       ...(options.backoff ? { backoff: options.backoff } : {}),
       onError: (err, task) => logger.warn({ err, task }, 'incident notification pass failed; retrying'),
     });
@@ -75,12 +76,15 @@ export const incidentsModule = defineModule({
       if (alert.state === 'firing') responder.submit(signalOfAlert(alert, 'firing', finding));
     };
     incidentRoutes(deps.http.server, responder, deps.adminToken.sha256, plane.collector.window);
+    statusOpsRoutes(deps.http.server, { pool, adminTokenSha256: deps.adminToken.sha256, source: `operator via ${runtime.serviceName}` });
     let burns: NodeJS.Timeout | undefined;
     let sweep: NodeJS.Timeout | undefined;
     let burnsFailing = false;
     const writeBurns = () => {
-      saveSloBurns(pool, plane.sloBurns(), Date.now()).then(() => { burnsFailing = false; }, (err) => {
-        if (!burnsFailing) logger.warn({ err }, 'could not write the SLO burns for the status page; retrying');
+      const now = Date.now();
+      const burnsNow = plane.sloBurns(now);
+      saveSloBurns(pool, burnsNow, now).then(() => recordIncidentWorstStatuses(pool, burnsNow)).then(() => { burnsFailing = false; }, (err) => {
+        if (!burnsFailing) logger.warn({ err }, 'could not write the SLO burns (and the incidents\' worst states) for the status page; retrying');
         burnsFailing = true;
       });
     };

@@ -4,7 +4,7 @@
 import path from 'node:path';
 export {
   incidentsConfig, IncidentsConfigSchema, INCIDENTS_ENV_VARS, PAGERDUTY_EVENTS_URL, CHANNEL_NAMES, configuredChannelNames, incidentsConfigProblems,
-  incidentConsoleUrl, type IncidentsConfig, type ChannelName,
+  incidentConsoleUrl, consoleBaseUrl, type IncidentsConfig, type ChannelName,
 } from './incidents-config.ts';
 export {
   INCIDENT_SEVERITIES, parseRetryAfter, classifyAnswer,
@@ -35,7 +35,7 @@ export {
 } from './outbox.ts';
 export {
   openIncident, acknowledgeIncident, resolveIncident, updateIncident, appendTimeline, incidentTimeline, getIncident, incidentNotifications,
-  type NewIncident, type TimelineEntry,
+  assignIncident, publishStatusUpdate, type NewIncident, type TimelineEntry, type StatusUpdateOutcome,
 } from './incident-store.ts';
 export { IncidentQueries } from './incident-queries.ts';
 export {
@@ -43,19 +43,22 @@ export {
   type AlertEvent, type AlertmanagerNotification, type AlertmanagerParseResult, type AlertmanagerPayload,
 } from './alertmanager.ts';
 export {
-  computeStatusPage, statusApiBody, storefrontBanner, statusComponentsOf, statusFromBurn, draftUpdates, publicIncidentName, worstStatus,
+  computeStatusPage, overrideInForce, statusApiBody, storefrontBanner, statusComponentsOf, statusFromBurn, draftUpdates, publicIncidentName, worstStatus,
   impactOf, STATUS_COMPONENTS, COMPONENT_STATUSES, INCIDENT_UPDATE_STATUSES, DEFAULT_JOURNEY_COMPONENTS, STATUS_CACHE_CONTROL,
-  type StatusComponentName, type ComponentStatusValue, type IncidentUpdateStatus, type IncidentImpact, type SloBurnInput,
+  type StatusComponentName, type ComponentStatusValue, type ComponentStatusSource, type IncidentUpdateStatus, type IncidentImpact, type SloBurnInput,
   type StatusIncidentInput, type StatusOverrideInput, type StatusUpdateInput, type StatusInputs, type StatusPage, type ComponentState,
   type PublicIncident, type PublicUpdate, type HistoryDay, type ComponentHistory, type StatusApiBody, type StorefrontBanner,
 } from './status-page.ts';
 export { renderStatusPage, renderStorefrontBanner } from './status-page-view.ts';
+export { statusOpsRoutes, overrideEnd, type StatusOpsDeps } from './status-ops-routes.ts';
 export {
   renderPostmortemMarkdown, renderPostmortemHtml, shareText,
   type PostmortemInput, type PostmortemEvent, type PostmortemChart, type Sourced, type ShareFigure, type SignalInput,
 } from './postmortem.ts';
 export { incidentChartSvg, type IncidentChart, type ChartSeries, type ChartMarker } from './incident-charts.ts';
-export { loadStatusRecords, loadStatusInputs, saveSloBurns, addStatusUpdate, setStatusOverride, clearStatusOverride, BURN_STALE_MS } from './status-page-store.ts';
+export {
+  loadStatusRecords, loadStatusInputs, saveSloBurns, addStatusUpdate, setStatusOverride, clearStatusOverride, BURN_STALE_MS, type NewStatusOverride,
+} from './status-page-store.ts';
 
 /** The incidents context's numbered SQL migrations (incidents, timeline, outbox, status page records). */
 export const incidentsMigrations = path.join(import.meta.dirname, 'migrations');

@@ -156,7 +156,7 @@ export function noticeOf(incident: IncidentRow, n: NotificationRow, consoleBaseU
       id: incident.id, title: incident.title, severity: incident.severity, component: incident.component, source: incident.source,
       state: incident.state, rootCause: incident.root_cause, triggeredAt: incident.triggered_at.toISOString(),
       acknowledgedAt: incident.acknowledged_at?.toISOString() ?? null, acknowledgedBy: incident.acknowledged_by,
-      resolvedAt: incident.resolved_at?.toISOString() ?? null, details: incident.details,
+      resolvedAt: incident.resolved_at?.toISOString() ?? null, owner: incident.owner, details: incident.details,
     },
   };
 }

@@ -12,28 +12,30 @@ export class StatusPageService {
   readonly #pool: pg.Pool;
   readonly #maxAgeMs: number;
   readonly #logger: Logger | undefined;
+  readonly #clock: () => number;
   #page: StatusPage | undefined;
   #computedAt = 0;
   #refreshing: Promise<StatusPage> | undefined;
   #banner = '';
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(opts: { pool: pg.Pool; maxAgeMs?: number; logger?: Logger }) {
+  constructor(opts: { pool: pg.Pool; maxAgeMs?: number; logger?: Logger; clock?: () => number }) {
     this.#pool = opts.pool;
+    this.#clock = opts.clock ?? Date.now;
     this.#maxAgeMs = opts.maxAgeMs ?? 5000;
     this.#logger = opts.logger;
   }
 
   /** The page, recomputed when older than maxAgeMs (one computation at a time). */
   async page(): Promise<StatusPage> {
-    if (this.#page && Date.now() - this.#computedAt < this.#maxAgeMs) return this.#page;
+    if (this.#page && this.#clock() - this.#computedAt < this.#maxAgeMs) return this.#page;
     this.#refreshing ??= this.#refresh().finally(() => { this.#refreshing = undefined; });
     return this.#refreshing;
   }
 
   async #refresh(): Promise<StatusPage> {
     try {
-      const now = Date.now();
+      const now = this.#clock();
       const page = computeStatusPage(await loadStatusInputs(this.#pool, now));
       this.#page = page;
       this.#computedAt = now;

@@ -84,6 +84,12 @@ function incidentView(incident: PublicIncident): SafeHtml {
 </article>`;
 }
 
+/** A state an operator set says so, with its end when it has one (the reason stays with the operators). */
+function manualNote(c: StatusPage['components'][number]): SafeHtml | null {
+  if (c.source !== 'manual') return null;
+  return html`<p class="meta manual-state">Set by our team${c.until ? html` until ${when(c.until)}` : null}.</p>`;
+}
+
 /** The whole /status document. */
 export function renderStatusPage(page: StatusPage): string {
   const open = page.incidents.filter((i) => i.resolvedAt === null);
@@ -110,7 +116,7 @@ ${open.length ? html`<section aria-labelledby="open-heading"><h2 id="open-headin
 <section aria-labelledby="components-heading">
 <h2 id="components-heading">Components</h2>
 <ul class="components">
-${page.components.map((c) => html`<li><div class="component-head"><h3>${COMPONENT_LABELS[c.name]}</h3>${stateOf(c.status)}</div>${history.has(c.name) ? historyOf(history.get(c.name)!) : null}</li>`)}
+${page.components.map((c) => html`<li data-component="${c.name}"><div class="component-head"><h3>${COMPONENT_LABELS[c.name]}</h3>${stateOf(c.status)}</div>${manualNote(c)}${history.has(c.name) ? historyOf(history.get(c.name)!) : null}</li>`)}
 </ul>
 </section>
 ${recent.length ? html`<section aria-labelledby="recent-heading"><h2 id="recent-heading">Recently resolved</h2>${recent.map(incidentView)}</section>` : null}

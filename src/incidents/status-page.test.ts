@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  computeStatusPage, statusApiBody, statusComponentsOf, statusFromBurn, storefrontBanner,
+  computeStatusPage, incidentStatusNow, statusApiBody, statusComponentsOf, statusFromBurn, storefrontBanner,
   type ComponentStatusValue, type SloBurnInput, type StatusIncidentInput, type StatusInputs,
 } from './status-page.ts';
 import { renderStatusPage, renderStorefrontBanner } from './status-page-view.ts';
@@ -54,10 +54,19 @@ test('SLO burns: a firing latency objective is degraded, availability a partial 
 test('a manual state replaces the computed one while it lasts', () => {
   const maintenance = { component: 'search' as const, status: 'under_maintenance' as const, reason: 'index rebuild', startsAt: '2026-11-27T14:00:00Z', endsAt: '2026-11-27T15:00:00Z' };
   const page = computeStatusPage({ ...quiet, overrides: [maintenance] });
-  assert.deepEqual(page.components.find((c) => c.name === 'search'), { name: 'search', status: 'under_maintenance', reasons: ['set by hand: index rebuild'] });
+  assert.deepEqual(page.components.find((c) => c.name === 'search'), {
+    name: 'search', status: 'under_maintenance', source: 'manual', until: '2026-11-27T15:00:00Z', reasons: ['set by hand: index rebuild'],
+  });
+  assert.deepEqual(statusApiBody(page).components[1], { name: 'search', status: 'under_maintenance', source: 'manual', until: '2026-11-27T15:00:00Z' });
+  assert.match(renderStatusPage(page), /<li data-component="search">.*Under maintenance.*Set by our team until <time datetime="2026-11-27T15:00:00Z">27 Nov 2026, 15:00 UTC<\/time>\./s);
+  assert.doesNotMatch(renderStatusPage(page), /index rebuild/, 'the reason is for operators');
   assert.equal(stateOf({ ...quiet, now: Date.parse('2026-11-27T15:00:00Z'), overrides: [maintenance] }).search, 'operational');
   const allClear = { component: 'payments' as const, status: 'operational' as const, reason: 'false alarm', startsAt: '2026-11-27T14:03:00Z', endsAt: null };
   assert.equal(stateOf({ ...quiet, incidents: [pspLatency], overrides: [allClear] }).payments, 'operational');
+  // two set at the same instant: the one recorded last wins
+  const outage = { ...allClear, status: 'major_outage' as const, reason: 'provider down' };
+  assert.equal(stateOf({ ...quiet, overrides: [allClear, outage] }).payments, 'major_outage');
+  assert.equal(stateOf({ ...quiet, overrides: [outage, allClear] }).payments, 'operational');
 });
 
 test('public incidents use the operators\' updates, else drafts from the incident, never the internal wording', () => {
@@ -105,11 +114,11 @@ test('90 days of history: no data before the records begin, incidents and mainte
   assert.ok(computeStatusPage({ ...quiet, recordsSince: null }).history.every((h) => h.days.every((d) => d.status === null)));
 });
 
-test('/api/status is {components: [{name, status}], incidents: [...]}', () => {
+test('/api/status is {components: [{name, status, source}], incidents: [...]}', () => {
   const body = statusApiBody(computeStatusPage({ ...quiet, incidents: [pspLatency] }));
   assert.deepEqual(body.components, [
-    { name: 'storefront', status: 'operational' }, { name: 'search', status: 'operational' },
-    { name: 'checkout', status: 'operational' }, { name: 'payments', status: 'degraded_performance' },
+    { name: 'storefront', status: 'operational', source: 'automatic' }, { name: 'search', status: 'operational', source: 'automatic' },
+    { name: 'checkout', status: 'operational', source: 'automatic' }, { name: 'payments', status: 'degraded_performance', source: 'automatic' },
   ]);
   assert.deepEqual(body.incidents.map((i) => [i.id, i.status]), [['inc-1', 'investigating']]);
   assert.deepEqual(Object.keys(body), ['generatedAt', 'components', 'incidents']);
@@ -149,4 +158,13 @@ test('the banner table in docs/incident-response.md says what the storefront sho
     const banner = storefrontBanner([{ name: component!, status }]);
     assert.equal(banner?.message, message, `${component} ${state}`);
   }
+});
+
+test("an open incident's state now: degraded at least, worse when an SLO of its components' journeys burns", () => {
+  const burn = (journey: string, objective: 'availability' | 'latency', shortBurn: number) => ({ journey, objective, target: 0.99, shortBurn, firing: shortBurn > 14 });
+  assert.equal(incidentStatusNow('payments -> provider', []), 'degraded_performance');
+  assert.equal(incidentStatusNow('payments -> provider', [burn('payment', 'availability', 20)]), 'partial_outage');
+  assert.equal(incidentStatusNow('payments -> provider', [burn('payment', 'availability', 60)]), 'major_outage');
+  assert.equal(incidentStatusNow('payments -> provider', [burn('search', 'availability', 60)]), 'degraded_performance', 'another journey says nothing of it');
+  assert.equal(incidentStatusNow('database', [burn('search', 'availability', 20)]), 'partial_outage', 'the database touches every component');
 });

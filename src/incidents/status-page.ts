@@ -91,6 +91,8 @@ export interface StatusOverrideInput {
   reason: string;
   startsAt: string;
   endsAt: string | null;
+  /** the operator who set it, when recorded */
+  setBy?: string | null;
 }
 
 export interface StatusInputs {
@@ -107,9 +109,15 @@ export interface StatusInputs {
   recentMs?: number;
 }
 
+/** Where a component's state comes from: the signals (SLO burns, open incidents), or an operator's override. */
+export type ComponentStatusSource = 'automatic' | 'manual';
+
 export interface ComponentState {
   name: StatusComponentName;
   status: ComponentStatusValue;
+  source: ComponentStatusSource;
+  /** an override's end (it then goes back to automatic); null while automatic or set until cleared */
+  until: string | null;
   /** why, in words an operator reads (the public page shows the state only) */
   reasons: string[];
 }
@@ -250,26 +258,55 @@ const OVERALL_TEXT: Record<ComponentStatusValue, string> = {
   major_outage: 'Some systems are unavailable',
 };
 
+/** A component's state from the signals alone (SLO burns and open incidents), with why. */
+function automaticState(
+  name: StatusComponentName, burns: readonly SloBurnInput[], incidents: readonly StatusIncidentInput[], journeyComponents: Record<string, StatusComponentName[]>,
+): { status: ComponentStatusValue; source: 'automatic'; until: null; reasons: string[] } {
+  const found: { status: ComponentStatusValue; reason: string }[] = [];
+  for (const burn of burns) {
+    const status = statusFromBurn(burn);
+    if (status === 'operational' || !(journeyComponents[burn.journey] ?? []).includes(name)) continue;
+    found.push({ status, reason: `${burn.journey} ${burn.objective} SLO burning ${burn.shortBurn.toFixed(1)}x its budget` });
+  }
+  // An open incident marks its components degraded at least; how much worse is the SLOs' to say.
+  for (const inc of incidents) {
+    if (isOpen(inc) && componentsOf(inc).includes(name)) found.push({ status: 'degraded_performance', reason: `open incident ${inc.id}` });
+  }
+  const status = worstStatus(found.map((f) => f.status));
+  return { status, source: 'automatic', until: null, reasons: found.filter((f) => f.status === status).map((f) => f.reason) };
+}
+
+/**
+ * How bad an open incident is for shoppers now: the worst automatic state of its components (degraded at
+ * least). The control role records the worst it reaches (incidents.worst_status), so the 90-day history
+ * shows a day of major outage as such, not merely as degraded.
+ */
+export function incidentStatusNow(component: string, burns: readonly SloBurnInput[], journeyComponents = DEFAULT_JOURNEY_COMPONENTS): ComponentStatusValue {
+  const touched = statusComponentsOf(component);
+  const burning = burns.filter((b) => (journeyComponents[b.journey] ?? []).some((c) => touched.includes(c)));
+  return worstStatus(['degraded_performance', ...burning.map(statusFromBurn)]);
+}
+
+/**
+ * The component's override in force at `now`: the one that started last (of two that started at the same
+ * instant, the later in the list, i.e. the one recorded last).
+ */
+export function overrideInForce<T extends StatusOverrideInput>(overrides: readonly T[], component: StatusComponentName, now: number): T | undefined {
+  let found: T | undefined;
+  for (const o of overrides) {
+    if (o.component !== component || Date.parse(o.startsAt) > now || (o.endsAt !== null && Date.parse(o.endsAt) <= now)) continue;
+    if (!found || Date.parse(o.startsAt) >= Date.parse(found.startsAt)) found = o;
+  }
+  return found;
+}
+
 export function computeStatusPage(inputs: StatusInputs): StatusPage {
   const journeyComponents = inputs.journeyComponents ?? DEFAULT_JOURNEY_COMPONENTS;
   const now = inputs.now;
   const components = STATUS_COMPONENTS.map((name): ComponentState => {
-    const override = inputs.overrides
-      .filter((o) => o.component === name && Date.parse(o.startsAt) <= now && (o.endsAt === null || Date.parse(o.endsAt) > now))
-      .sort((a, b) => Date.parse(b.startsAt) - Date.parse(a.startsAt))[0];
-    if (override) return { name, status: override.status, reasons: [`set by hand: ${override.reason}`] };
-    const found: { status: ComponentStatusValue; reason: string }[] = [];
-    for (const burn of inputs.burns) {
-      const status = statusFromBurn(burn);
-      if (status === 'operational' || !(journeyComponents[burn.journey] ?? []).includes(name)) continue;
-      found.push({ status, reason: `${burn.journey} ${burn.objective} SLO burning ${burn.shortBurn.toFixed(1)}x its budget` });
-    }
-    // An open incident marks its components degraded at least; how much worse is the SLOs' to say.
-    for (const inc of inputs.incidents) {
-      if (isOpen(inc) && componentsOf(inc).includes(name)) found.push({ status: 'degraded_performance', reason: `open incident ${inc.id}` });
-    }
-    const status = worstStatus(found.map((f) => f.status));
-    return { name, status, reasons: found.filter((f) => f.status === status).map((f) => f.reason) };
+    const override = overrideInForce(inputs.overrides, name, now);
+    if (override) return { name, status: override.status, source: 'manual', until: override.endsAt, reasons: [`set by hand: ${override.reason}`] };
+    return { name, ...automaticState(name, inputs.burns, inputs.incidents, journeyComponents) };
   });
   const recentMs = inputs.recentMs ?? 7 * DAY_MS;
   const listed = inputs.incidents
@@ -288,14 +325,15 @@ export function computeStatusPage(inputs: StatusInputs): StatusPage {
 /** The JSON of GET /api/status. */
 export interface StatusApiBody {
   generatedAt: string;
-  components: { name: StatusComponentName; status: ComponentStatusValue }[];
+  /** `source: manual`: set by an operator (until `until`, or until cleared), whatever the signals say */
+  components: { name: StatusComponentName; status: ComponentStatusValue; source: ComponentStatusSource; until?: string }[];
   incidents: PublicIncident[];
 }
 
 export function statusApiBody(page: StatusPage): StatusApiBody {
   return {
     generatedAt: page.generatedAt,
-    components: page.components.map((c) => ({ name: c.name, status: c.status })),
+    components: page.components.map((c) => ({ name: c.name, status: c.status, source: c.source, ...(c.until ? { until: c.until } : {}) })),
     incidents: page.incidents,
   };
 }

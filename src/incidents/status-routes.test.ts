@@ -29,8 +29,8 @@ test('GET /api/status and /status: public and cacheable; every component operati
   assert.equal(res.status, 200, res.body);
   assert.equal(res.headers['cache-control'], STATUS_CACHE_CONTROL);
   assert.deepEqual(res.json.components, [
-    { name: 'storefront', status: 'operational' }, { name: 'search', status: 'operational' },
-    { name: 'checkout', status: 'operational' }, { name: 'payments', status: 'operational' },
+    { name: 'storefront', status: 'operational', source: 'automatic' }, { name: 'search', status: 'operational', source: 'automatic' },
+    { name: 'checkout', status: 'operational', source: 'automatic' }, { name: 'payments', status: 'operational', source: 'automatic' },
   ]);
   assert.deepEqual(res.json.incidents, []);
   const page = await t.call('GET', '/status');

@@ -9,7 +9,11 @@ import type { StatusPageService } from './status-page-service.ts';
 
 const StatusBodySchema = Type.Object({
   generatedAt: Type.String(),
-  components: Type.Array(Type.Object({ name: Type.Enum(STATUS_COMPONENTS), status: Type.Enum(COMPONENT_STATUSES) })),
+  components: Type.Array(Type.Object({
+    name: Type.Enum(STATUS_COMPONENTS), status: Type.Enum(COMPONENT_STATUSES),
+    source: Type.Union([Type.Literal('automatic'), Type.Literal('manual')], { description: 'manual: set by an operator, whatever the signals say' }),
+    until: Type.Optional(Type.String({ description: "a manual state's end, when it has one" })),
+  })),
   incidents: Type.Array(Type.Unknown()),
 });
 

@@ -11,6 +11,7 @@ import type { RunResult } from './run-result.ts';
 import type { ScenarioSource } from './scenario-types.ts';
 import { parseThresholdList } from './threshold-rules.ts';
 import { textTable } from './run-summary.ts';
+import { METRICS as M } from '../telemetry/index.ts';
 
 export const DEFAULT_SLO = 'p(99)<500ms,error_rate<0.01';
 /** A step whose generator could not start this share of its iterations on time did not sustain the rate. */
@@ -73,7 +74,30 @@ export interface CapacityReport {
   bottleneck: (Signal & { firstSeenAtRate: number }) | null;
   alsoObserved: Signal[];
   metricsAvailable: boolean;
+  /** What the target ran with, from its /metrics before the first step (empty without metrics). */
+  deployment: DeploymentFingerprint;
+  /** Storefront replicas, from the autoscaler's own count when the target exports it (null: not known). */
+  storefrontReplicas: number | null;
   notes: string[];
+}
+
+/** Each database pool's size and each payment bulkhead's limit, by "<service>/<name>": what makes two runs comparable, or explains why they differ. */
+export interface DeploymentFingerprint {
+  pools: Record<string, number>;
+  bulkheads: Record<string, number>;
+}
+
+export function deploymentFingerprint(snapshot: MetricSnapshot | undefined): DeploymentFingerprint {
+  const out: DeploymentFingerprint = { pools: {}, bulkheads: {} };
+  if (!snapshot) return out;
+  for (const x of snapshot.all(M.dbPoolConnections.name, { state: 'max' })) out.pools[`${x.labels.service ?? 'unknown'}/${x.labels.pool ?? 'unknown'}`] = x.value;
+  for (const x of snapshot.all(M.bulkheadLimit.name)) out.bulkheads[`${x.labels.service ?? 'unknown'}/${x.labels.provider || 'default'}`] = x.value;
+  return out;
+}
+
+function storefrontReplicasIn(snapshot: MetricSnapshot | undefined): number | null {
+  const v = snapshot?.value(M.autoscalerReplicas.name, { role: 'storefront' });
+  return v !== undefined && v >= 1 ? v : null;
 }
 
 async function scrape(url: string, timeoutMs = 2000): Promise<MetricSnapshot | undefined> {
@@ -213,7 +237,7 @@ export async function findCapacity(opts: CapacityOptions): Promise<CapacityRepor
     tool: 'holdfast loadtest capacity', scenario: prepared.scenario.spec.name, target, slo: sloThresholds.join(','), stepDurationSec: stepSec, steps,
     sustainableRate: lastPass, sustainableRequestsPerSec: passStep ? passStep.requestsPerSec : null, breakingRate: firstFail,
     bottleneck: bottleneck ? { ...bottleneck, firstSeenAtRate: steps[verdict.firstSeenStep ?? steps.length - 1]?.rate ?? rate } : null,
-    alsoObserved: verdict.alsoObserved, metricsAvailable, notes,
+    alsoObserved: verdict.alsoObserved, metricsAvailable, deployment: deploymentFingerprint(probe), storefrontReplicas: storefrontReplicasIn(probe), notes,
   };
 }
 

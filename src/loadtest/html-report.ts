@@ -1,4 +1,5 @@
-// The HTML report: one self-contained file (inline CSS and SVG, no scripts, nothing fetched) with the
+// The HTML report: one self-contained file (inline CSS and SVG, no scripts, nothing fetched), readable
+// from a phone to a wide screen without the page scrolling sideways, with the
 // verdict first, then the run over time (rate, latency, errors, concurrency) and the tables a reader
 // needs to act on it (per step, thresholds, checks, errors, the run's configuration).
 import { formatDuration, formatMs, formatNumber, formatPercent } from './load-units.ts';
@@ -13,10 +14,23 @@ const COLOURS = {
   status: '#dc2626', timeout: '#ea580c', connection: '#7c2d12', dropped: '#9333ea', inFlight: '#2563eb', active: '#0d9488',
 };
 
-function table(headers: string[], rows: string[][], numericFrom = 1, cls = ''): string {
+/**
+ * A step's name or URL, escaped, with line-break opportunities after its separators (`/`, `?`, `&`, `=`),
+ * so a long one wraps where a reader would split it rather than widening its table or breaking mid-word.
+ */
+export function breakable(s: string): string {
+  return esc(s).replace(/(\/+|\?|&amp;|=)/g, '$1<wbr>');
+}
+
+/**
+ * A table in a container of its own that scrolls sideways when the table cannot fit (many columns on a
+ * phone), so the page itself never does. The container is focusable and named, so a keyboard can scroll it.
+ */
+function table(headers: string[], rows: string[][], numericFrom = 1, cls = '', label = ''): string {
   const th = headers.map((h, i) => `<th${i >= numericFrom ? ' class="num"' : ''}>${esc(h)}</th>`).join('');
   const body = rows.map((r) => `<tr>${r.map((c, i) => `<td${i >= numericFrom ? ' class="num"' : ''}>${c}</td>`).join('')}</tr>`).join('');
-  return `<table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
+  const region = label ? ` role="region" aria-label="${esc(label)}" tabindex="0"` : '';
+  return `<div class="table-wrap"${region}><table${cls ? ` class="${cls}"` : ''}><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table></div>`;
 }
 
 function stageBands(r: RunResult): [number, number, string][] {
@@ -35,10 +49,49 @@ function stageBands(r: RunResult): [number, number, string][] {
   return bands;
 }
 
+/** The x axis every chart of a run shares: from the schedule's start to its planned end or the last point. */
+function runXMax(r: RunResult): number {
+  const pts = r.series;
+  return Math.max(r.plannedSec, pts.length ? pts[pts.length - 1]!.t + pts[pts.length - 1]!.width : 1);
+}
+
+const SERVER_COLOURS = ['#2563eb', '#dc2626', '#0d9488', '#ca8a04', '#7c3aed', '#ea580c', '#16a34a', '#6b7280', '#db2777', '#0891b2'];
+
+/** The server-side panels, on the client charts' time axis; none when the target's metrics were not read. */
+export function serverCharts(r: RunResult): LineChart[] {
+  const s = r.server;
+  if (!s?.available) return [];
+  // The client charts' axis exactly: scrapes during the graceful stop, past the schedule, are left out.
+  const xMax = runXMax(r);
+  const keep = s.t.map((t) => t >= 0 && t <= xMax);
+  const kept = <T,>(values: T[]) => values.filter((_, i) => keep[i]);
+  const chart = (id: string, title: string, unit: string, series: { name: string; values: (number | null)[] }[], dashed: (name: string) => boolean = () => false): LineChart => ({
+    id, title, unit, x: kept(s.t), xMax, bands: stageBands(r),
+    series: series.map((x, i) => ({ name: x.name, values: kept(x.values), colour: SERVER_COLOURS[i % SERVER_COLOURS.length]!, dashed: dashed(x.name) })),
+  });
+  return [
+    chart('server-cpu', 'Server: CPU per role', 'cores busy', s.cpu),
+    chart('server-pools', 'Server: database pools', 'connections', s.pools, (n) => n.endsWith(' size')),
+    chart('server-queue-depth', 'Server: payment queue depth', 'jobs', s.queueDepth),
+    chart('server-queue-age', 'Server: oldest unfinished payment job', 'seconds', s.queueOldestAgeSec),
+    chart('server-breakers', 'Server: payment breakers', '0 closed, 1 half-open, 2 open', s.breakers),
+  ];
+}
+
+function serverSection(r: RunResult): string {
+  const s = r.server;
+  const head = '<h2>Server side</h2>';
+  if (!s) return `${head}<p class="sub">The target's metrics were not sampled during this run.</p>`;
+  const notes = s.notes.map((n) => `<div class="note">Note: ${esc(n)}</div>`).join('\n');
+  if (!s.available) return `${head}\n${notes || `<div class="note">No metrics from ${esc(s.sources.join(', '))}: no server-side panels.</div>`}`;
+  const panels = serverCharts(r).map((c) => `<div class="panel">${c.series.length ? lineChartSvg(c) : `<p class="sub"><b>${esc(c.title)}</b>: not in the target's metrics (a role that does not run here, or not a Holdfast shop).</p>`}</div>`);
+  return `${head}\n<p class="sub">From ${esc(s.sources.join(', '))}, scraped every second of the run, on the same time axis as the charts above.</p>\n${notes}\n${panels.join('\n')}`;
+}
+
 export function charts(r: RunResult): LineChart[] {
   const pts = r.series;
   const x = pts.map((p) => p.t + p.width / 2);
-  const xMax = Math.max(r.plannedSec, pts.length ? pts[pts.length - 1]!.t + pts[pts.length - 1]!.width : 1);
+  const xMax = runXMax(r);
   const perSec = (f: (p: RunResult['series'][number]) => number) => pts.map((p) => f(p) / p.width);
   const bands = stageBands(r);
   const open = r.model === 'open';
@@ -91,7 +144,7 @@ export const REPORT_CSS = `
 :root { color-scheme: light; --fg: #111827; --muted: #6b7280; --line: #e5e7eb; --ok: #15803d; --bad: #b91c1c; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); margin: 0; background: #f9fafb; }
-main { max-width: 1040px; margin: 0 auto; padding: 24px 20px 48px; }
+main { max-width: 1200px; margin: 0 auto; padding: 24px 20px 48px; }
 h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 10px; }
 .sub { color: var(--muted); margin: 0 0 16px; }
 .verdict { display: inline-block; font-weight: 700; padding: 4px 12px; border-radius: 999px; color: #fff; }
@@ -105,14 +158,30 @@ svg.chart { display: block; }
 .legend { font-size: 12px; fill: #374151; } .tick { font-size: 11px; fill: var(--muted); } .unit { font-size: 11px; fill: var(--muted); }
 .grid { stroke: #eef0f3; } .axis { stroke: #9ca3af; } .band { fill: #f3f4f6; }
 table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line); border-radius: 8px; font-variant-numeric: tabular-nums; font-size: 13px; }
-th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
+th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 th { font-size: 12px; color: var(--muted); font-weight: 600; background: #f9fafb; }
 td.num, th.num { text-align: right; white-space: nowrap; }
+td.num:last-child { white-space: normal; } /* the statuses: one after another, wrapping between them */
 tr:last-child td { border-bottom: none; } tr.total td { font-weight: 650; }
 .pass { color: var(--ok); font-weight: 650; } .fail { color: var(--bad); font-weight: 650; }
 .verdict.pass, .verdict.fail { color: #fff; }
 table.kv th { display: none; } table.kv td:first-child { color: var(--muted); width: 140px; }
-td .url { color: var(--muted); font-size: 12px; word-break: break-all; }
+td .url { color: var(--muted); font-size: 12px; }
+/* Long names wrap at their separators (<wbr>), and anywhere as a last resort, never widening the page. */
+td code, td .url, .sub, .note, .card .v, table.kv td { overflow-wrap: anywhere; }
+/* A table too wide for the screen (a phone) scrolls inside its own box; the page does not. */
+.table-wrap { overflow-x: auto; max-width: 100%; margin: 0 0 4px; border-radius: 8px; }
+.table-wrap:focus-visible { outline: 2px solid #2563eb; outline-offset: 2px; }
+.table-wrap > table { min-width: 100%; }
+th { overflow-wrap: normal; } th.num { white-space: normal; }
+/* The name column keeps room for a name's segments; the numbers take what they need. */
+.table-wrap td:first-child { min-width: 13rem; } table.kv td:first-child { min-width: 0; }
+svg.chart { max-width: 100%; height: auto; }
+@media (max-width: 600px) {
+  main { padding: 16px 12px 40px; }
+  th, td { padding: 6px 8px; }
+  .cards { grid-template-columns: repeat(auto-fit, minmax(130px, 1fr)); }
+}
 .note { background: #fffbeb; border: 1px solid #fde68a; border-radius: 8px; padding: 8px 12px; margin: 8px 0; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; background: #f3f4f6; padding: 1px 4px; border-radius: 4px; }
 footer { color: var(--muted); margin-top: 32px; font-size: 12px; }
@@ -134,7 +203,7 @@ export function renderHtmlReport(r: RunResult): string {
     const c = s.checks.reduce((a, x) => ({ p: a.p + x.pass, n: a.n + x.pass + x.fail }), { p: 0, n: 0 });
     const e = s.errors;
     return [
-      `<code>${esc(s.key)}</code><br><span class="url">${esc(s.method)} ${esc(s.url)}</span>`,
+      `<code>${breakable(s.key)}</code><br><span class="url">${esc(s.method)} ${breakable(s.url)}</span>`,
       formatNumber(s.requests - s.interrupted), formatNumber(s.rate, 1),
       formatMs(s.latency.p50Ms), formatMs(s.latency.p90Ms), formatMs(s.latency.p99Ms), formatMs(s.latency.p999Ms), formatMs(s.latency.maxMs),
       `${formatNumber(e.status)} / ${formatNumber(e.timeout)} / ${formatNumber(e.connection)}`,
@@ -142,7 +211,7 @@ export function renderHtmlReport(r: RunResult): string {
       esc(Object.entries(s.statuses).map(([k, v]) => `${k}×${v}`).join(' ')),
     ];
   });
-  const stepTable = table(['Step', 'Requests', 'Rate/s', 'p50', 'p90', 'p99', 'p99.9', 'Max', 'Errors st/to/conn', 'Checks', 'Statuses'], stepRows)
+  const stepTable = table(['Step', 'Requests', 'Rate/s', 'p50', 'p90', 'p99', 'p99.9', 'Max', 'Errors st/to/conn', 'Checks', 'Statuses'], stepRows, 1, '', 'Steps')
     .replace('</tbody>', `<tr class="total"><td>All requests</td><td class="num">${formatNumber(t.requests)}</td><td class="num">${formatNumber(t.responsesPerSec, 1)}</td>`
       + `<td class="num">${formatMs(t.latency.p50Ms)}</td><td class="num">${formatMs(t.latency.p90Ms)}</td><td class="num">${formatMs(t.latency.p99Ms)}</td>`
       + `<td class="num">${formatMs(t.latency.p999Ms)}</td><td class="num">${formatMs(t.latency.maxMs)}</td>`
@@ -152,7 +221,7 @@ export function renderHtmlReport(r: RunResult): string {
     th.pass ? '<span class="pass">✓ pass</span>' : '<span class="fail">✗ fail</span>', esc(th.scope), `<code>${esc(th.threshold)}</code>`, esc(th.observedText),
   ]);
   const checkRows = r.steps.flatMap((s) => s.checks.map((c) => [
-    `<code>${esc(s.key)}</code>`, esc(c.name), formatNumber(c.pass), c.fail ? `<span class="fail">${formatNumber(c.fail)}</span>` : '0',
+    `<code>${breakable(s.key)}</code>`, esc(c.name), formatNumber(c.pass), c.fail ? `<span class="fail">${formatNumber(c.fail)}</span>` : '0',
     formatPercent(c.pass / Math.max(1, c.pass + c.fail)),
   ]));
   const it = t.iterations;
@@ -184,16 +253,17 @@ ${r.generator.warnings.map((w) => `<div class="note">Note: ${esc(w)}</div>`).joi
 <h2>Over time</h2>
 ${resolution}
 ${charts(r).map((c) => `<div class="panel">${lineChartSvg(c)}</div>`).join('\n')}
+${serverSection(r)}
 <h2>Steps</h2>
 <p class="sub">Latency is timed from each request's scheduled start (open model) or from when the virtual user sent it (closed model). Errors: an unexpected status (st), a timeout (to), or a failed connection (conn).</p>
 ${stepTable}
 <h2>Thresholds</h2>
-${thresholdRows.length ? table(['Result', 'Scope', 'Threshold', 'Observed'], thresholdRows, 9) : '<p class="sub">No thresholds were set.</p>'}
+${thresholdRows.length ? table(['Result', 'Scope', 'Threshold', 'Observed'], thresholdRows, 9, '', 'Thresholds') : '<p class="sub">No thresholds were set.</p>'}
 <h2>Checks</h2>
-${checkRows.length ? table(['Step', 'Check', 'Passed', 'Failed', 'Rate'], checkRows, 2) : '<p class="sub">No checks.</p>'}
-${r.errorSamples.length ? `<h2>Errors seen</h2>${table(['Kind', 'Step', 'Message', 'Count'], r.errorSamples.map((e) => [esc(e.kind), `<code>${esc(e.step)}</code>`, esc(e.message), formatNumber(e.count)]), 3)}` : ''}
+${checkRows.length ? table(['Step', 'Check', 'Passed', 'Failed', 'Rate'], checkRows, 2, '', 'Checks') : '<p class="sub">No checks.</p>'}
+${r.errorSamples.length ? `<h2>Errors seen</h2>${table(['Kind', 'Step', 'Message', 'Count'], r.errorSamples.map((e) => [esc(e.kind), `<code>${breakable(e.step)}</code>`, esc(e.message), formatNumber(e.count)]), 3, '', 'Errors seen')}` : ''}
 <h2>Run</h2>
-${table(['', ''], config.map(([k, v]) => [esc(k), v]), 9, 'kv')}
+${table(['', ''], config.map(([k, v]) => [esc(k), v]), 9, 'kv', 'Run')}
 <footer>Generated by <code>holdfast loadtest</code> · ${esc(r.finishedAt)} · machine-readable results: <code>--out report.json</code></footer>
 </main></body></html>
 `;

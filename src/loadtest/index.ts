@@ -18,3 +18,5 @@ export { isBuiltin, builtinNames } from './builtin-scenarios.ts';
 export { renderJsonReport, writeReports } from './report-files.ts';
 export { formatSummary } from './run-summary.ts';
 export { runLoadtestCommand, LOADTEST_HELP, EXIT as LOADTEST_EXIT_CODES } from './loadtest-cli.ts';
+export type { ShopperRecord, SloRule, TraceOptions } from './shopper-trace.ts';
+export { shopperFigures, percentile, type ShopperFigures } from './shopper-figures.ts';

@@ -7,8 +7,10 @@ import type { CompiledJourney, CompiledStep } from './compiled-scenario.ts';
 import type { HttpClient, HttpOutcome, HttpRequest } from './http-dispatch.ts';
 import type { ResponseView, ShopperSpec, Vars } from './scenario-types.ts';
 import { CookieJar } from './cookie-jar.ts';
+import { waitingRoomHeader } from './waiting-room-answer.ts';
 import { TemplateError, variable, variables } from './template-engine.ts';
 import type { WorkerRecorder, ResponseKind } from './worker-recorder.ts';
+import type { ShopperTracer, ShopperTraces } from './shopper-trace.ts';
 
 export interface RunnerContext {
   client: HttpClient;
@@ -35,6 +37,8 @@ export interface RunnerContext {
   shopper?: ShopperSpec;
   /** A response slower than this (ms) marks the iteration affected, as an error does; an `until` step's wait is exempt. */
   requestObjectiveMs?: number;
+  /** One record per shopper, when the run asks for them (shopper-trace.ts). */
+  shopperTraces?: ShopperTraces;
 }
 
 export type IterationOutcome = 'completed' | 'failed' | 'interrupted' | 'budget';
@@ -81,9 +85,13 @@ function statusMessage(outcome: HttpOutcome): string {
 /**
  * How long a waiting room asks this shopper to wait before asking again (seconds), when the answer is
  * Holdfast's (and Cloudflare's) JSON form of the waiting room: 429 {"error":{"code":"WAITING_ROOM"},
- * "waitingRoom":{"inWaitingRoom":true,"refreshIntervalSeconds":N}}; undefined for any other answer.
+ * "waitingRoom":{"inWaitingRoom":true,"refreshIntervalSeconds":N}}, or any answer with Holdfast's
+ * `Holdfast-Waiting-Room: queued; ...; refresh=N` header (its waiting page, whose body a page step does not
+ * read); undefined for any other answer.
  */
 export function waitingRoomRefreshSeconds(outcome: HttpOutcome): number | undefined {
+  const header = waitingRoomHeader(outcome);
+  if (header) return Math.min(header.refreshSeconds, 300);
   if (outcome.status !== 429 || !outcome.body.startsWith('{')) return undefined;
   try {
     const body = JSON.parse(outcome.body) as { error?: { code?: unknown }; waitingRoom?: { inWaitingRoom?: unknown; refreshIntervalSeconds?: unknown } };
@@ -141,13 +149,15 @@ function pickInto(step: CompiledStep, vars: Vars): void {
  */
 export async function runIteration(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, into?: Vars): Promise<IterationOutcome> {
   const shopper = { slow: false, error: false };
-  const outcome = await runSteps(ctx, journey, intendedStart, vu, iteration, shopper, into);
+  const trace = ctx.shopperTraces?.begin(journey.name, intendedStart);
+  const outcome = await runSteps(ctx, journey, intendedStart, vu, iteration, shopper, into, trace);
+  trace?.end(outcome);
   if (shopper.slow || shopper.error) ctx.recorder.iterations.affected++;
   if (shopper.error) ctx.recorder.iterations.affectedByErrors++;
   return outcome;
 }
 
-async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, shopper: { slow: boolean; error: boolean }, into?: Vars): Promise<IterationOutcome> {
+async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedStart: number, vu: number, iteration: number, shopper: { slow: boolean; error: boolean }, into: Vars | undefined, trace: ShopperTracer | undefined): Promise<IterationOutcome> {
   // Each iteration's own variables sit on top of the shared ones (data and setup), which it never changes.
   // Every layer is a null-prototype object, so the chain holds variables only: shared variables that
   // arrive as an ordinary object (a structured clone from the main thread) are copied into one, once.
@@ -207,6 +217,7 @@ async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedSt
         // In the queue: not a response of the step, nor part of its latency. Ask again after the interval.
         queuedSince ??= intended;
         recorder.waitingRoomPoll();
+        trace?.waiting(outcome, now);
         intended = outcome.endedAt + refreshSeconds * 1000;
         s--;
         continue;
@@ -214,6 +225,7 @@ async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedSt
       if (queuedSince !== undefined) {
         recorder.queued((intended - queuedSince) * 1000);
         queuedSince = undefined;
+        trace?.leftQueue(outcome);
       }
     }
     let kind: ResponseKind;
@@ -237,6 +249,7 @@ async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedSt
     recorder.response(step.key, sec, latencyMs * 1000, kind, outcome.status, outcome.bytes, untilMessage ?? (kind === 'status' ? statusMessage(outcome) : outcome.failure?.message));
     if (kind !== 'ok' && kind !== 'interrupted') shopper.error = true;
     else if (kind === 'ok' && !step.until && ctx.requestObjectiveMs !== undefined && latencyMs > ctx.requestObjectiveMs) shopper.slow = true;
+    if (kind !== 'interrupted') trace?.response(request.method, request.path, latencyMs, outcome.status, kind === 'ok');
     if (kind === 'interrupted') return 'interrupted';
     if (kind === 'ok' || kind === 'status') {
       if (step.checks.length || step.extract) {

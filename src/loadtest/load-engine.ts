@@ -11,11 +11,13 @@ import { runIteration, type RunnerContext } from './journey-runner.ts';
 import { applyOverrides, defaultMaxVUs, defaultWorkers, loadScenarioSpec, shareOf, validateLoad, type LoadOverrides } from './load-plan.ts';
 import { RunSeries, type SeriesPoint } from './run-series.ts';
 import { assembleResult, type RunResult } from './run-result.ts';
+import { sampleServerMetrics } from './server-metrics.ts';
 import { isOpenModel, type LoadModel, type ScenarioSource, type Vars } from './scenario-types.ts';
 import { assertAllowedTarget, isLoopbackHost, originGuard } from './target-guard.ts';
 import { variables } from './template-engine.ts';
 import type { MainToWorker, WorkerFinal, WorkerInit, WorkerToMain } from './worker-protocol.ts';
 import { WorkerRecorder } from './worker-recorder.ts';
+import type { TraceOptions } from './shopper-trace.ts';
 
 export const DEFAULT_TARGET = 'http://localhost:3000';
 export const DEFAULT_MAX_REQUESTS = 10_000_000;
@@ -69,6 +71,10 @@ export interface LoadTestOptions {
   drain?: 'iterations' | 'requests';
   /** A response slower than this (ms) marks its iteration (shopper) affected, as an error does (the game day's SLO). */
   requestObjectiveMs?: number;
+  /** Scrape these metrics URLs (the target's /metrics) every second of the run for the report's server-side panels. */
+  serverMetricsUrls?: string[];
+  /** Keep one record per shopper, returned in the result's `shoppers` (shopper-trace.ts; the overload bench). */
+  traceShoppers?: TraceOptions;
 }
 
 export class SetupError extends Error {}
@@ -166,6 +172,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
       maxVUs: open ? Math.max(1, shareOf(maxVUs!, workers, i)) : Math.max(1, shareOf(closedVUs, workers, i)),
       maxRequests: shareOf(maxRequests, workers, i), timeoutMs, gracefulStopMs, drain: opts.drain ?? 'iterations',
       ...(opts.requestObjectiveMs !== undefined ? { requestObjectiveMs: opts.requestObjectiveMs } : {}),
+      ...(opts.traceShoppers ? { traceShoppers: opts.traceShoppers } : {}),
     };
     // A bounded young generation: at tens of thousands of requests per second V8 would otherwise keep
     // growing it (to scavenge less often) and the resident memory of a long run would creep up in steps,
@@ -216,6 +223,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   send({ type: 'start', startAtEpochMs: startAt, shared: setup.vars });
   const startedPerf = performance.now() + (startAt - Date.now());
   opts.progress?.start({ scenario: scenario.spec.name, target: targetUrl, load, plannedSec, workers, ...(maxVUs !== undefined ? { maxVUs } : {}) });
+  const sampler = opts.serverMetricsUrls?.length ? sampleServerMetrics(opts.serverMetricsUrls, startedPerf) : undefined;
 
   let stopping = false;
   const onAbort = () => {
@@ -248,6 +256,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   opts.hardSignal?.removeEventListener('abort', onHardAbort);
   await terminateAll();
   opts.progress?.stop();
+  const server = await sampler?.stop();
   if (failure) throw failure;
 
   const elapsedSec = (performance.now() - startedPerf) / 1000;
@@ -261,5 +270,6 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   });
   const missing = finals.filter((f) => !f).length;
   if (missing) result.generator.warnings.push(`${missing} worker(s) did not report before the deadline; their steps' totals are missing`);
+  if (server) result.server = server;
   return result;
 }

@@ -12,6 +12,7 @@ import { isOpenModel } from './scenario-types.ts';
 import { originGuard } from './target-guard.ts';
 import type { MainToWorker, WorkerInit, WorkerToMain } from './worker-protocol.ts';
 import { WorkerRecorder } from './worker-recorder.ts';
+import { ShopperTraces } from './shopper-trace.ts';
 import { warmUp } from './worker-warm-up.ts';
 
 const port = parentPort!;
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     budget: { remaining: init.maxRequests }, halted, draining, active,
     ...(scenario.spec.shopper ? { shopper: scenario.spec.shopper } : {}),
     ...(init.requestObjectiveMs !== undefined ? { requestObjectiveMs: init.requestObjectiveMs } : {}),
+    ...(init.traceShoppers ? { shopperTraces: new ShopperTraces(init.traceShoppers) } : {}),
   };
 
   let stopping = false;
@@ -54,7 +56,7 @@ async function main(): Promise<void> {
     finished = true;
     for (const t of [timers.flush, timers.manage, timers.grace, timers.hard]) if (t) clearTimeout(t);
     const upTo = nowSec() + 1;
-    post({ type: 'done', index: init.index, upTo, seconds: recorder.flush(Number.POSITIVE_INFINITY), final: recorder.final() });
+    post({ type: 'done', index: init.index, upTo, seconds: recorder.flush(Number.POSITIVE_INFINITY), final: { ...recorder.final(), ...(ctx.shopperTraces ? { shoppers: { records: ctx.shopperTraces.records, dropped: ctx.shopperTraces.dropped } } : {}) } });
     void client.close().finally(() => port.close());
   };
 

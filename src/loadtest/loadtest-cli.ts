@@ -20,6 +20,8 @@ import { ThresholdError } from './threshold-rules.ts';
 import { ScenarioError } from './compiled-scenario.ts';
 import { ScenarioFileError } from './scenario-file.ts';
 import { loadClientConfig } from '../platform/config/platform-config.ts';
+import { shopAdminAccess } from '../platform/admin-token/admin-token.ts';
+import { capacityRunBody, recordCapacity, RecordError } from './capacity-record.ts';
 import { shopUrl } from '../platform/config/shop-url.ts';
 
 /** Exit codes (k6 uses 99 for breached thresholds too). */
@@ -56,7 +58,8 @@ Generator
 Results
   --threshold <expr>     pass/fail criterion (repeatable): "p(99)<300ms", "error_rate<0.01", "checks>0.99",
                          "<step>: p(95)<200ms"; a breach exits with code 99
-  --out <file>           report: .html (self-contained, charts) or .json (repeatable)
+  --out <file>           report: .html (self-contained, charts, the target's server-side panels), .json, or .xml
+                         (JUnit for CI systems: a testcase per threshold and check) (repeatable)
   --quiet                no live progress (the summary is still printed)
   --progress-interval <d> seconds between progress lines when the output is not a terminal (default 5s)
 Capacity finder
@@ -64,7 +67,14 @@ Capacity finder
   --slo <list>           comma-separated thresholds that define "sustainable" (default ${DEFAULT_SLO})
   --start-rate <n>       first step's rate (default 5/s); --max-rate <n> (default 5000/s)
   --step-duration <d>    length of each step (default 20s); --max-steps <n> (default 12); --warmup <d> (default 5s)
-  --metrics-url <url>    where to read the target's metrics (default <target>/metrics; repeatable)
+  --cooldown <d>         pause between steps, so one step's backlog does not spill into the next (default 2s)
+  --metrics-url <url>    where to read the target's metrics (default <target>/metrics; repeatable: one per role):
+                         the capacity finder's diagnosis, and a run's server-side panels in the HTML report
+  --record               store the result in the target shop's capacity history (POST /api/ops/capacity, admin
+                         token: HOLDFAST_ADMIN_TOKEN or the data dir's); exits 99 when it is a regression (capacity
+                         per replica more than 10% below the previous comparable run)
+  --replicas <n>         storefront replicas that served the run (default: the autoscaler's count in the target's
+                         metrics, else 1)
 
 Exit codes: 0 passed, 99 thresholds breached, 1 error (e.g. target unreachable), 2 usage, 130 interrupted.
 `;
@@ -101,7 +111,10 @@ const OPTIONS = {
   'step-duration': { type: 'string' },
   'max-steps': { type: 'string' },
   warmup: { type: 'string' },
+  cooldown: { type: 'string' },
   'metrics-url': { type: 'string', multiple: true },
+  record: { type: 'boolean', default: false },
+  replicas: { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -197,6 +210,17 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
   const name = v.scenario ?? positionals[0] ?? 'mixed';
   const source = sourceFor(name, v);
   for (const f of v.out ?? []) if (reportKind(f) !== 'json') throw new UsageError(`--out ${f}: the capacity finder writes .json`);
+  const replicasGiven = v.replicas ? parsePositiveInt(v.replicas, '--replicas') : undefined;
+  if (replicasGiven !== undefined && !v.record) throw new UsageError('--replicas goes with --record');
+  // The token is read before minutes of load, so a shop it cannot record into is said at once.
+  let adminToken: string | undefined;
+  if (v.record) {
+    try {
+      ({ token: adminToken } = await shopAdminAccess());
+    } catch (err) {
+      throw new UsageError(`--record: ${(err as Error).message}`);
+    }
+  }
   const stop = interruptSignals();
   try {
     const report = await findCapacity({
@@ -209,6 +233,7 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
       ...(v['step-duration'] ? { stepDurationSec: parseDuration(v['step-duration'], '--step-duration') } : {}),
       ...(v['max-steps'] ? { maxSteps: parsePositiveInt(v['max-steps'], '--max-steps') } : {}),
       ...(v.warmup ? { warmupSec: parseDuration(v.warmup, '--warmup') } : {}),
+      ...(v.cooldown ? { cooldownSec: parseDuration(v.cooldown, '--cooldown') } : {}),
       ...(v.workers ? { workers: parsePositiveInt(v.workers, '--workers') } : {}),
       ...(v.timeout ? { timeoutSec: parseDuration(v.timeout, '--timeout') } : {}),
       ...(v['metrics-url']?.length ? { metricsUrls: v['metrics-url'] } : {}),
@@ -220,7 +245,17 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
       await writeFile(f, `${JSON.stringify({ schema: 'holdfast-capacity/1', ...report }, null, 2)}\n`);
       process.stdout.write(`report: ${f}\n`);
     }
-    return stop.signal.aborted ? EXIT.interrupted : EXIT.ok;
+    if (stop.signal.aborted) return EXIT.interrupted;
+    if (adminToken !== undefined) {
+      const replicas = replicasGiven ?? report.storefrontReplicas ?? 1;
+      // The shop's history is at the target (--target-url), or at the origin of the http scenario's URL.
+      const recordInto = v['target-url'] ?? new URL(report.target).origin;
+      const run = await recordCapacity(recordInto, adminToken, capacityRunBody(report, replicas));
+      process.stdout.write(`recorded: capacity run #${run.id} (version ${run.version}, ${run.replicas} replica(s)${replicasGiven === undefined && report.storefrontReplicas === null ? ', assumed: give --replicas' : ''})\n`);
+      process.stdout.write(`${run.comparison ? run.comparison.message : 'the first comparable run: nothing to compare with yet'}\n`);
+      if (run.comparison?.regression) return EXIT.thresholds;
+    }
+    return EXIT.ok;
   } finally {
     stop.dispose();
   }
@@ -256,8 +291,14 @@ async function runScenario(v: Values, positionals: string[]): Promise<number> {
   const stop = interruptSignals();
   const progressInterval = v['progress-interval'] ? parseDuration(v['progress-interval'], '--progress-interval') : 5;
   try {
+    const common = commonOptions(v);
+    // The report's server-side panels: the target's /metrics, sampled when an HTML report is written.
+    const defaultMetrics = common.targetUrl ? `${common.targetUrl.replace(/\/+$/, '')}/metrics` : v.url ? `${new URL(v.url).origin}/metrics` : undefined;
+    const serverMetricsUrls = (v.out ?? []).some((f) => reportKind(f) === 'html')
+      ? (v['metrics-url']?.length ? v['metrics-url'] : defaultMetrics ? [defaultMetrics] : [])
+      : [];
     const result = await runLoadTest({
-      source, ...commonOptions(v), overrides: overridesFrom(v), thresholds: v.threshold ?? [],
+      source, ...common, overrides: overridesFrom(v), thresholds: v.threshold ?? [], serverMetricsUrls,
       ...(v.quiet ? {} : { progress: createProgress({ stream: process.stderr, plainIntervalSec: progressInterval }) }),
       signal: stop.signal, hardSignal: stop.hardSignal,
     });
@@ -293,7 +334,7 @@ export async function runLoadtestCommand(argv: string[]): Promise<number> {
     const usage = err instanceof UsageError || err instanceof RemoteTargetError || err instanceof ThresholdError
       || err instanceof ScenarioError || err instanceof ScenarioFileError || /^(--|invalid load model)/.test((err as Error).message);
     if (usage) { process.stderr.write(`holdfast loadtest: ${(err as Error).message}\n`); return EXIT.usage; }
-    if (err instanceof SetupError) { process.stderr.write(`holdfast loadtest: ${err.message}\n`); return EXIT.error; }
+    if (err instanceof SetupError || err instanceof RecordError) { process.stderr.write(`holdfast loadtest: ${err.message}\n`); return EXIT.error; }
     process.stderr.write(`holdfast loadtest failed: ${(err as Error).stack ?? String(err)}\n`);
     return EXIT.error;
   }

@@ -4,9 +4,11 @@ import type { CompiledScenario } from './compiled-scenario.ts';
 import { decodeHistogram, newHistogram, summarize, type Histogram, type LatencySummary } from './latency-histogram.ts';
 import type { LoadModel } from './scenario-types.ts';
 import type { SeriesPoint } from './run-series.ts';
+import type { ServerMetrics } from './server-metrics.ts';
 import { evaluateThreshold, type MetricSource, type ThresholdResult } from './threshold-rules.ts';
 import type { ErrorCounts, IterationCounters, WorkerFinal } from './worker-protocol.ts';
 import { checkCounts } from './worker-recorder.ts';
+import type { ShopperRecord } from './shopper-trace.ts';
 
 export interface StepResult {
   key: string;
@@ -64,6 +66,10 @@ export interface RunResult {
    * while still waiting, and the room's "still waiting" answers.
    */
   waitingRoom: { shoppersLetIn: number; stillQueuedAtEnd: number; polls: number; queued: LatencySummary };
+  /** The target's own /metrics sampled during the run (the HTML report's server-side panels), when asked for. */
+  server?: ServerMetrics;
+  /** One record per shopper, when the run asked for them (`traceShoppers`); `dropped`: shoppers past the cap. */
+  shoppers?: { records: ShopperRecord[]; dropped: number };
   generator: {
     /** How late iterations started against their schedule: a late generator inflates latency. */
     startLagP99Ms: number;
@@ -233,6 +239,7 @@ export function assembleResult(input: AssembleInput): RunResult {
     series: input.series,
     errorSamples: [...samples.values()].sort((a, b) => b.count - a.count),
     waitingRoom,
+    ...(finals.some((f) => f.shoppers) ? { shoppers: { records: finals.flatMap((f) => f.shoppers?.records ?? []), dropped: finals.reduce((n, f) => n + (f.shoppers?.dropped ?? 0), 0) } } : {}),
     generator: { startLagP99Ms: lagP99, startLagMaxMs: lagMax, cpuCores: input.cpuCores, warnings },
   };
 }

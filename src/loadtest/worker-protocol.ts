@@ -3,6 +3,7 @@
 // HdrHistogram's compressed base64 encoding, and both are merged exactly on arrival.
 import type { SparseHistogram } from './latency-histogram.ts';
 import type { LoadModel, ScenarioSource, Vars } from './scenario-types.ts';
+import type { ShopperRecord, TraceOptions } from './shopper-trace.ts';
 
 export interface WorkerInit {
   index: number;
@@ -22,6 +23,8 @@ export interface WorkerInit {
   drain: 'iterations' | 'requests';
   /** A response slower than this (ms) marks its iteration affected; none: errors alone do. */
   requestObjectiveMs?: number;
+  /** Keep one record per shopper (shopper-trace.ts). */
+  traceShoppers?: TraceOptions;
 }
 
 export type MainToWorker =
@@ -83,6 +86,8 @@ export interface WorkerFinal {
   waitingRoom: { polls: number; stillQueued: number; queued: string };
   errorSamples: { kind: string; step: string; message: string; count: number }[];
   budgetExhausted: boolean;
+  /** One record per shopper, when the run asked for them; `dropped`: shoppers past the cap. */
+  shoppers?: { records: ShopperRecord[]; dropped: number };
 }
 
 export type WorkerToMain =

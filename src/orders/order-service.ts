@@ -90,14 +90,24 @@ async function retriesOf(db: Queryable, id: string): Promise<number> {
 }
 
 /** The shopper's view of an order: needs the access token returned by checkout. */
-export async function getOrderForCustomer(db: Queryable, id: string, accessToken: string | undefined): Promise<Order> {
+/** The order's row, for the holder of its access token only (anyone else: not found). */
+async function loadOrderForCustomer(db: Queryable, id: string, accessToken: string | undefined) {
   if (!accessToken) throw OrderErrors.ORDER_TOKEN_REQUIRED();
   const row = await loadOrder(db, id);
   if (!row) throw OrderErrors.ORDER_NOT_FOUND();
   const given = Buffer.from(accessTokenHash(accessToken));
   const expected = Buffer.from(row.access_token_hash);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw OrderErrors.ORDER_NOT_FOUND();
-  return withLines(db, row);
+  return row;
+}
+
+export async function getOrderForCustomer(db: Queryable, id: string, accessToken: string | undefined): Promise<Order> {
+  return withLines(db, await loadOrderForCustomer(db, id, accessToken));
+}
+
+/** Just the order's status (one query, no lines): what the order page polls while a payment is processing. */
+export async function getOrderStatusForCustomer(db: Queryable, id: string, accessToken: string | undefined): Promise<OrderStatus> {
+  return (await loadOrderForCustomer(db, id, accessToken)).status;
 }
 
 export async function getOrder(db: Queryable, id: string): Promise<Order> {

@@ -9,9 +9,7 @@ import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
 import { getOrder, OrderSchema } from '../orders/index.ts';
 import { refundOrder, paymentAttempts, cancelUnpaidOrder } from './payment-service.ts';
 import { reconcile, listFindings } from './reconciliation.ts';
-import { PAYMENT_DEAD_LETTER_QUEUE, enqueuePaymentJob, paymentJob, type PaymentJob } from './payment-jobs.ts';
-import { withTransaction } from '../platform/db/database.ts';
-import { PaymentErrors } from './payment-errors.ts';
+import { listDeadLetters, retryDeadLetter } from './dead-letters.ts';
 
 const IdParams = Type.Object({ id: UuidSchema });
 
@@ -73,27 +71,14 @@ export function paymentAdminRoutes(app: HttpServer, deps: PaymentAdminRouteDeps)
         tags: ['admin', 'payments'], security, summary: 'Payment jobs that exhausted their retries',
         response: { 200: Type.Object({ items: Type.Array(Type.Object({ id: Type.String(), orderId: Type.String(), createdAt: Type.String(), lastError: Type.Unknown() })) }), ...errorResponses(401) },
       },
-    }, async () => {
-      const dead = await deps.queue.listQueued<PaymentJob>(PAYMENT_DEAD_LETTER_QUEUE);
-      return { items: dead.map((d) => ({ id: d.id, orderId: d.data.orderId, createdAt: d.createdOn.toISOString(), lastError: d.lastError })) };
-    });
+    }, async () => ({ items: await listDeadLetters(deps.queue) }));
 
     admin.post('/api/admin/payments/dead-letters/:id/retry', {
       schema: {
         tags: ['admin', 'payments'], security, summary: 'Put a dead-lettered payment job back on the payment queue', params: IdParams,
         response: { 202: Type.Object({ orderId: Type.String(), jobId: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400, 401, 404, 429) },
       },
-    }, async (req, reply) => {
-      const dead = await deps.queue.findQueued<PaymentJob>(PAYMENT_DEAD_LETTER_QUEUE, req.params.id);
-      if (!dead) throw PaymentErrors.DEAD_LETTER_NOT_FOUND();
-      // Enqueued the way checkout enqueues, and the dead letter cancelled (not completed: no worker took
-      // it), in one transaction: a retry sent twice at once enqueues once.
-      const jobId = await withTransaction(deps.pool, async (tx) => {
-        if (!(await deps.queue.cancelQueued(PAYMENT_DEAD_LETTER_QUEUE, dead.id, tx))) throw PaymentErrors.DEAD_LETTER_NOT_FOUND();
-        return enqueuePaymentJob(deps.queue, tx, paymentJob(dead.data.orderId));
-      });
-      return reply.code(202).send({ orderId: dead.data.orderId, jobId });
-    });
+    }, async (req, reply) => reply.code(202).send(await retryDeadLetter(deps.queue, deps.pool, req.params.id)));
 
     admin.post('/api/admin/payments/reconcile', {
       schema: {

@@ -77,7 +77,7 @@ export function startPaymentWorkers(pool: pg.Pool, queue: JobQueue, router: Prov
     });
     return resizing;
   };
-  const ready = resize(opts.concurrency.base);
+  const ready = resize(paymentConcurrencyFor(undefined, opts.concurrency));
   const adapt = setInterval(() => {
     if (stopped) return;
     const wanted = paymentConcurrencyFor(providerLatencyMs(router), opts.concurrency);

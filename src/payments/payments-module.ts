@@ -18,6 +18,7 @@ import type { PaymentsConfig } from './payments-config.ts';
 import { ProviderRouter, type ProviderAccount } from './provider-router.ts';
 import { DEFAULT_RESILIENCE } from './provider-resilience.ts';
 import { startPaymentWorkers } from './payment-worker.ts';
+import { paymentConcurrencyBounds } from './payment-concurrency.ts';
 import { leaseSecondsFor } from './payment-service.ts';
 import { paymentAdminRoutes } from './payment-routes.ts';
 import { orderPaymentRoutes } from './order-payment-routes.ts';
@@ -116,7 +117,7 @@ export const paymentWorkersModule = defineModule({
   deps: { database: databaseModule, queue: queueModule, http: httpServerModule, faults: faultsModule, providers: paymentProvidersModule },
   config: (c: PaymentsConfig & OrdersConfig) => ({
     paymentWorkerConcurrency: c.paymentWorkerConcurrency, paymentJobHeartbeatSeconds: c.paymentJobHeartbeatSeconds,
-    providerSlowCallMs: c.providerSlowCallMs, providerMaxConcurrent: c.providerMaxConcurrent,
+    concurrency: paymentConcurrencyBounds(c),
     providerTimeoutMs: c.providerTimeoutMs, reservationTtlSeconds: c.reservationTtlSeconds, reconcileIntervalSeconds: c.reconcileIntervalSeconds,
   }),
   init: ({ config, deps, runtime }) => {
@@ -129,7 +130,7 @@ export const paymentWorkersModule = defineModule({
         // The payment workers' own pool (a bulkhead): in a process that also serves the storefront, slow
         // payments cannot take the connections shoppers' requests need, nor be starved by them.
         workers = startPaymentWorkers(deps.database.rolePool('payments'), deps.queue, router, runtime.logger, {
-          concurrency: { base: config.paymentWorkerConcurrency, referenceLatencyMs: config.providerSlowCallMs, max: config.providerMaxConcurrent },
+          concurrency: config.concurrency,
           // Lapses before the queue can retry a dead worker's job, renewed while the worker lives.
           leaseSeconds: leaseSecondsFor(config.paymentJobHeartbeatSeconds),
           resolveTimeoutMs: Math.max(config.providerTimeoutMs * 4, 10_000),
@@ -138,7 +139,7 @@ export const paymentWorkersModule = defineModule({
           beforeJob: paymentJobFault(deps.faults),
         });
         await workers.ready;
-        runtime.logger.info({ providers: router.status().map((p) => `${p.name}=${p.baseUrl}`), concurrency: config.paymentWorkerConcurrency, maxConcurrency: config.providerMaxConcurrent }, 'payment workers started');
+        runtime.logger.info({ providers: router.status().map((p) => `${p.name}=${p.baseUrl}`), concurrency: config.concurrency.base, maxConcurrency: config.concurrency.max }, 'payment workers started');
       },
       stop: async () => { await workers?.stop(); },
     };

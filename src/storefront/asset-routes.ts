@@ -1,7 +1,7 @@
-// The stylesheet and the generated product pictures: no database, long cache lifetimes.
+// The stylesheet, the script and the generated product pictures: no database, long cache lifetimes.
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
-import { STYLESHEET, STYLESHEET_VERSION } from './storefront-assets.ts';
+import { SCRIPT, SCRIPT_VERSION, STYLESHEET, STYLESHEET_VERSION } from './storefront-assets.ts';
 import { productImageSvg } from './product-image.ts';
 import { IMMUTABLE, PERSONAL, sendHtml } from './page-reply.ts';
 import { notFoundView } from './views/error-view.ts';
@@ -16,6 +16,13 @@ export function assetRoutes(app: HttpServer): void {
     // An old version (a page cached from before a deploy) still gets today's CSS, just not for a year.
     const cacheControl = req.params.version === STYLESHEET_VERSION ? IMMUTABLE : 'public, max-age=300';
     return reply.header('cache-control', cacheControl).type('text/css; charset=utf-8').send(STYLESHEET);
+  });
+
+  app.get('/assets/storefront.:version.js', {
+    schema: { hide: true, params: Type.Object({ version: Type.String({ maxLength: 64 }) }) },
+  }, async (req, reply) => {
+    const cacheControl = req.params.version === SCRIPT_VERSION ? IMMUTABLE : 'public, max-age=300';
+    return reply.header('cache-control', cacheControl).type('text/javascript; charset=utf-8').send(SCRIPT);
   });
 
   app.get('/images/products/:slug.svg', {

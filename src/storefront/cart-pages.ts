@@ -9,7 +9,7 @@ import { codedErrorReply } from '../platform/http/http-errors.ts';
 import { isUuid } from '../catalog/index.ts';
 import { removeLine, updateLine, MAX_QUANTITY_PER_LINE } from '../cart/index.ts';
 import { PERSONAL, redirectAfterPost, sendHtml } from './page-reply.ts';
-import { readCartId } from './storefront-cookies.ts';
+import { readCartId, syncCartCountCookie } from './storefront-cookies.ts';
 import { addToShopperCart, loadShopperCart } from './shopper-cart.ts';
 import { cartView } from './views/cart-view.ts';
 
@@ -36,6 +36,8 @@ function addToCartProblem(body: unknown): string {
 export function cartPages(app: HttpServer, deps: PageDeps): void {
   async function renderCart(req: FastifyRequest, reply: FastifyReply, statusCode: number, error?: string) {
     const cart = await loadShopperCart(deps.pool, req);
+    // Every cart form redirects here, so this keeps the header's count right on every page.
+    syncCartCountCookie(req, reply, cart?.itemCount ?? 0);
     return sendHtml(reply, statusCode, PERSONAL, cartView({ cart, error }));
   }
 

@@ -1,12 +1,12 @@
-// Catalog and product pages: public, briefly cacheable, identical for every shopper (they never read or
-// set cookies, so a CDN may serve them). One query for the catalog page (categories are cached), two for
-// a product page (product, then its available stock), and each rendered page is reused for a couple of
+// Catalog and product pages: public, briefly cacheable, identical for every shopper but for the header's
+// cart count (filled in from a cookie as the page is sent, see page-reply.ts). Two queries for the
+// catalog page (the products, then their stock; categories are cached; a search also counts its matches),
+// two for a product page (product, then its available stock), and each rendered page is reused for a couple of
 // seconds (see src/platform/http/micro-cache.ts) so a surge on the same pages does not become a surge on the database.
 import { Type } from 'typebox';
 import type { HttpServer } from '../platform/http/http-server.ts';
 import type { PageDeps } from './page-deps.ts';
-import { listProducts, getProductBySlug, listCategories } from '../catalog/index.ts';
-import { availableStock } from '../inventory/index.ts';
+import { listProducts, getProductBySlug, listCategories, withAvailability, PRODUCT_SORTS } from '../catalog/index.ts';
 import { CATALOG_CACHE, PRODUCT_CACHE, sendHtml } from './page-reply.ts';
 import { MicroCache } from '../platform/http/micro-cache.ts';
 import { catalogView } from './views/catalog-view.ts';
@@ -50,26 +50,28 @@ export function catalogPages(app: HttpServer, deps: PageDeps): void {
         q: Type.Optional(Type.String({ maxLength: 200 })),
         category: Type.Optional(Type.String({ maxLength: 64 })),
         cursor: Type.Optional(Type.String({ maxLength: 500 })),
+        sort: Type.Optional(Type.Enum(PRODUCT_SORTS)),
       }),
     },
   }, (req, reply) => {
     const q = req.query.q?.trim() ?? '';
     const category = req.query.category?.trim() || undefined;
     const cursor = req.query.cursor || undefined;
-    return catalogPagesCache.serve(JSON.stringify([q, category, cursor]), async () => {
+    const sort = req.query.sort === 'relevance' ? undefined : req.query.sort;
+    return catalogPagesCache.serve(JSON.stringify([q, category, cursor, sort]), async () => {
       const [page, categories] = await Promise.all([
-        listProducts(deps.pool, { q, category, cursor, limit: PRODUCTS_PER_PAGE }),
+        listProducts(deps.pool, { q, category, cursor, sort, limit: PRODUCTS_PER_PAGE }),
         categoryNames(),
       ]);
-      return Buffer.from(catalogView({ q, category, cursor, products: page.items, nextCursor: page.nextCursor, categories }));
+      const products = await withAvailability(deps.pool, page.items, deps.lowStockThreshold);
+      return Buffer.from(catalogView({ q, category, cursor, sort, products, nextCursor: page.nextCursor, total: page.total, categories }));
     }, (body) => { sendHtml(reply, 200, CATALOG_CACHE, body); });
   });
 
   app.get('/products/:slug', {
     schema: { hide: true, params: Type.Object({ slug: Type.String({ maxLength: 200 }) }) },
   }, (req, reply) => productPagesCache.serve(req.params.slug, async () => {
-    const product = await getProductBySlug(deps.pool, req.params.slug);
-    const available = (await availableStock(deps.pool, [product.id])).get(product.id) ?? 0;
-    return Buffer.from(productView(product, available));
+    const [product] = await withAvailability(deps.pool, [await getProductBySlug(deps.pool, req.params.slug)], deps.lowStockThreshold);
+    return Buffer.from(productView(product!));
   }, (body) => { sendHtml(reply, 200, PRODUCT_CACHE, body); }));
 }

@@ -14,7 +14,7 @@ import { placeOrder } from '../checkout/index.ts';
 import type { Cart } from '../cart/index.ts';
 import { html } from '../platform/html/html-template.ts';
 import { PERSONAL, redirectAfterPost, sendHtml } from './page-reply.ts';
-import { readCartId, setOrderTokenCookie } from './storefront-cookies.ts';
+import { readCartId, setOrderTokenCookie, syncCartCountCookie } from './storefront-cookies.ts';
 import { loadShopperCart } from './shopper-cart.ts';
 import {
   CheckoutFormSchema, checkoutFieldErrors, submittedValues, toCheckoutRequest, type CheckoutField,
@@ -62,6 +62,7 @@ export function checkoutPages(app: HttpServer, deps: PageDeps): void {
     opts: Partial<Pick<CheckoutViewModel, 'values' | 'fieldErrors'>> & { idempotencyKey?: string | undefined; problem?: FormProblem | undefined; cart?: Cart | null },
   ) {
     const cart = opts.cart !== undefined ? opts.cart : await loadShopperCart(deps.pool, req);
+    syncCartCountCookie(req, reply, cart && !cart.checkedOut ? cart.itemCount : 0);
     return sendHtml(reply, statusCode, PERSONAL, checkoutView({
       cart, idempotencyKey: opts.idempotencyKey ?? randomUUID(), values: opts.values ?? {}, fieldErrors: opts.fieldErrors ?? {},
       problem: opts.problem,
@@ -109,6 +110,7 @@ export function checkoutPages(app: HttpServer, deps: PageDeps): void {
     checkoutsTotal.inc({ outcome: result.replayed ? 'replayed' : 'accepted' });
     const { orderId, accessToken } = result.response;
     setOrderTokenCookie(req, reply, orderId, accessToken);
+    syncCartCountCookie(req, reply, 0); // the cart became the order
     return redirectAfterPost(reply, `/orders/${orderId}`);
   });
 }

@@ -3,7 +3,8 @@
 // who guessed or was sent the URL, gets a 404. The form posts to /orders/:id/payment (under the cookie's
 // path) with a random idempotency key minted per render, so a double submit starts one payment; success
 // redirects back to the order page (POST-redirect-GET), anything the shopper can act on re-renders the
-// page with the message and a 4xx status.
+// page with the message and a 4xx status. While a payment is processing, the page's script polls
+// /orders/:id/status (JSON, same cookie) and reloads the page as soon as the status has changed.
 import { randomUUID } from 'node:crypto';
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -11,7 +12,7 @@ import type { HttpServer } from '../platform/http/http-server.ts';
 import type { PageDeps } from './page-deps.ts';
 import { DomainError } from '../platform/errors/domain-error.ts';
 import { codedErrorReply, type ErrorReply } from '../platform/http/http-errors.ts';
-import { getOrderForCustomer, type Order } from '../orders/index.ts';
+import { getOrderForCustomer, getOrderStatusForCustomer, type Order } from '../orders/index.ts';
 import { payOrderAgain } from '../payments/index.ts';
 import { html } from '../platform/html/html-template.ts';
 import { PERSONAL, redirectAfterPost, sendHtml } from './page-reply.ts';
@@ -73,6 +74,19 @@ export function orderPages(app: HttpServer, deps: PageDeps): void {
     const found = await shopperOrder(req, req.params.id);
     if (!found) return sendHtml(reply, 404, PERSONAL, notFoundView(NOT_YOURS));
     return render(reply, 200, found.order);
+  });
+
+  // The order page's script asks here while a payment is processing: the status alone, one query, never
+  // stored by a cache. Without the order's cookie it is the same 404 as the page.
+  app.get('/orders/:id/status', { schema: { hide: true, params: OrderParams } }, async (req, reply) => {
+    reply.header('cache-control', PERSONAL);
+    const token = readOrderToken(req, req.params.id);
+    try {
+      if (token) return { status: await getOrderStatusForCustomer(deps.pool, req.params.id, token) };
+    } catch (err) {
+      if (!(err instanceof DomainError && err.code === 'ORDER_NOT_FOUND')) throw err;
+    }
+    return reply.code(404).send({ error: { code: 'ORDER_NOT_FOUND', message: NOT_YOURS } });
   });
 
   app.post('/orders/:id/payment', {

@@ -9,4 +9,6 @@ export interface PageDeps {
   /** How long an order holds its items before it must be paid (the payment deadline). */
   reservationTtlSeconds: number;
   payAgain: PayAgainLimits;
+  /** Units left at or under which a product is shown as low stock (the catalog's setting). */
+  lowStockThreshold: number;
 }

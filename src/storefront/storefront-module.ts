@@ -9,6 +9,7 @@ import { queueModule } from '../platform/queue/queue-module.ts';
 import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
 import { faultsModule, installStorefrontFaults } from '../faults/index.ts';
 import type { OrdersConfig } from '../orders/index.ts';
+import type { CatalogConfig } from '../catalog/index.ts';
 import { payAgainLimits, type PaymentsConfig } from '../payments/index.ts';
 import { statusPageModule } from '../incidents/index.ts';
 import { storefrontPages } from './storefront-pages.ts';
@@ -19,7 +20,9 @@ import { statusBannerHook } from './status-banner.ts';
 export const storefrontModule = defineModule({
   name: 'storefront',
   deps: { database: databaseModule, queue: queueModule, http: httpServerModule, adminToken: adminTokenModule, faults: faultsModule, status: statusPageModule },
-  config: (c: OrdersConfig & PaymentsConfig) => ({ reservationTtlSeconds: c.reservationTtlSeconds, paymentRetryMaxAttempts: c.paymentRetryMaxAttempts }),
+  config: (c: OrdersConfig & PaymentsConfig & CatalogConfig) => ({
+    reservationTtlSeconds: c.reservationTtlSeconds, paymentRetryMaxAttempts: c.paymentRetryMaxAttempts, lowStockThreshold: c.lowStockThreshold,
+  }),
   init: async ({ config, deps }) => {
     const server = deps.http.server;
     installStorefrontFaults(server, deps.faults);
@@ -33,6 +36,7 @@ export const storefrontModule = defineModule({
     await server.register(cookie, { secret: deps.adminToken.sha256, hook: false });
     await storefrontPages(server, {
       pool: deps.database.pool, queue: deps.queue, reservationTtlSeconds: config.reservationTtlSeconds, payAgain: payAgainLimits(config),
+      lowStockThreshold: config.lowStockThreshold,
     });
     return { service: undefined };
   },

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decideAdmission, frontierAdvance, isExemptFromWaitingRoom, keyedPermutation, orderedTicket, queueStatus, roomLimits, roomState,
-  type AdmissionDecision, type AutoAdmission, type SharedRoomState,
+  decideAdmission, frontierAdvance, FrontierPace, isExemptFromWaitingRoom, keyedPermutation, MIN_ADMISSION_BURST, orderedTicket,
+  pacedNewUsersPerMinute, queueStatus, roomLimits, roomState, type AdmissionDecision, type AutoAdmission, type SharedRoomState,
 } from './admission.ts';
 import { waitingRoomJson, wantsWaitingRoomJson } from './waiting-room-routes.ts';
 import { waitingRoomCookieCodec, type PassCheck, type WaitingRoomPass } from './waiting-room-cookie.ts';
@@ -102,16 +102,67 @@ test('a tampered, forged or expired pass goes to the back of the queue', () => {
   assert.equal(position(room.visit(expired, T0 + 400_000)), 5, 'a queued pass not refreshed for five minutes is worth nothing');
 });
 
-test('estimated wait, FIFO: shoppers ahead ÷ the rate let in over the last minute', () => {
+test('estimated wait, FIFO: shoppers ahead ÷ the rate let in over the last minute, plus half a refresh interval', () => {
   const settings = effectiveSettings(settingsWith({ mode: 'on', totalActiveUsers: 100, newUsersPerMinute: 100 }), T0);
   const limits = roomLimits(settings, null);
   const state: SharedRoomState = { activeUsers: 100, admittedLastMinute: 30, queuedUsers: 90, nextTicketToAdmit: 1000, shuffle: null };
   const s = queueStatus(settings, limits, state, 1060, T0);
-  assert.deepEqual([s.position, s.waitTimeKnown, s.waitTimeSeconds], [61, true, 120], '60 ahead at 30 a minute');
+  assert.deepEqual([s.position, s.waitTimeKnown, s.waitTimeSeconds], [61, true, 130], '60 ahead at 30 a minute, and 10 s to the next refresh');
   const none = queueStatus(settings, limits, { ...state, admittedLastMinute: 0 }, 1060, T0);
   assert.deepEqual([none.waitTimeKnown, none.waitTimeSeconds], [false, 0], 'nobody let in for a minute: not known');
   const capped = queueStatus(settings, limits, { ...state, admittedLastMinute: 400 }, 1060, T0);
-  assert.equal(capped.waitTimeSeconds, 36, 'a burst straight in does not count above the configured rate (100/min)');
+  assert.equal(capped.waitTimeSeconds, 46, 'a burst straight in does not count above the configured rate (100/min)');
+});
+
+test('estimated wait, FIFO: once the frontier\'s pace is known, shoppers ahead ÷ that pace', () => {
+  const settings = effectiveSettings(settingsWith({ mode: 'on', totalActiveUsers: 2000, newUsersPerMinute: 1800 }), T0);
+  const limits = roomLimits(settings, null);
+  // Ten seconds into queueing at 30 a second: the last minute holds 300 admissions, the pace is 1800 a minute.
+  const state: SharedRoomState = { activeUsers: 300, admittedLastMinute: 300, queuedUsers: 600, nextTicketToAdmit: 1000, shuffle: null, frontierPerMinute: 1800 };
+  assert.equal(queueStatus(settings, limits, state, 1600, T0).waitTimeSeconds, 30, '600 ahead at 30 a second, and half the 20 s refresh interval');
+  assert.equal(queueStatus(settings, limits, { ...state, frontierPerMinute: null }, 1600, T0).waitTimeSeconds, 130, 'until it is known: the last minute\'s (a sixth of the pace here)');
+  const still = queueStatus(settings, limits, { ...state, frontierPerMinute: 0 }, 1600, T0);
+  assert.deepEqual([still.waitTimeKnown, still.waitTimeSeconds], [false, 0], 'a frontier that stood still: not known');
+});
+
+test('the frontier\'s pace: tickets a minute over the last 30 s, known after 5 s, started again when nobody waits', () => {
+  const pace = new FrontierPace();
+  pace.add(T0, 100, 50);
+  pace.add(T0 + 4000, 200, 50);
+  assert.equal(pace.perMinute(), null, 'under 5 s seen');
+  pace.add(T0 + 6000, 250, 50);
+  assert.equal(pace.perMinute(), 1500, '150 tickets in 6 s');
+  for (let s = 7; s <= 60; s++) pace.add(T0 + s * 1000, 250 + (s - 6) * 10, 50);
+  assert.equal(pace.perMinute(), 600, 'only the last 30 s count: 10 a second');
+  pace.add(T0 + 61_000, 800, 0);
+  pace.add(T0 + 62_000, 800, 0);
+  assert.equal(pace.perMinute(), null, 'the queue emptied: no pace');
+});
+
+test('newUsersPerMinute is paced: a synchronisation interval lets in its share of the minute, not the whole minute at once', () => {
+  // A surge meets a room at the shop's rate (1710 a minute, 28.5 a second) after a quiet minute.
+  const room = new Room(settingsWith({ mode: 'on', totalActiveUsers: 1710, newUsersPerMinute: 1710 }));
+  const limitsAt = () => ({ ...roomLimits(effectiveSettings(room.settings, T0), null) });
+  let admittedAtLastSync = 0;
+  let letIn = 0;
+  for (let second = 0; second < 10; second++) {
+    // 90 arrivals a second wait (the room queues); each synchronisation (1 s) moves the frontier.
+    room.state.queuedUsers += 90;
+    const paced = { ...limitsAt(), newUsersPerMinute: pacedNewUsersPerMinute(1710, admittedAtLastSync, 1) };
+    const n = Math.min(paced.newUsersPerMinute - room.state.admittedLastMinute, room.state.queuedUsers);
+    assert.equal(frontierAdvance(paced, room.state), n);
+    room.state.nextTicketToAdmit += n; room.state.queuedUsers -= n; room.state.admittedLastMinute += n; room.state.activeUsers += n;
+    admittedAtLastSync = room.state.admittedLastMinute;
+    letIn += n;
+    assert.ok(n <= 29, `second ${second}: ${n} let in`);
+  }
+  assert.equal(letIn, 290, 'ten seconds at the rate, not the minute\'s 1710 in the first');
+  assert.equal(pacedNewUsersPerMinute(1710, 1700, 1), 1710, 'the per-minute limit still holds');
+  assert.equal(pacedNewUsersPerMinute(3, 0, 1), 3, `a small room lets in up to ${MIN_ADMISSION_BURST} at once`);
+  assert.equal(pacedNewUsersPerMinute(540, 0, 1), MIN_ADMISSION_BURST, 'an empty minute: that many at once');
+  assert.equal(pacedNewUsersPerMinute(540, 10, 1), 19, 'then 9 a second, the rate');
+  assert.equal(pacedNewUsersPerMinute(540, 100, 2.5), 123, 'over the time since the last count');
+  assert.equal(pacedNewUsersPerMinute(540, 100, 0), 101, 'one at least, right after a count');
 });
 
 test('random: each refresh is an equal draw for the places open, once per refresh interval', () => {

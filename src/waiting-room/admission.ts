@@ -41,6 +41,11 @@ export interface SharedRoomState {
   nextTicketToAdmit: number;
   /** The tickets given while an event with shuffleAtEventStart was prequeueing: [firstTicket, endTicket). */
   shuffle: { firstTicket: number; endTicket: number; seed: string } | null;
+  /**
+   * How fast the FIFO frontier has moved lately (tickets a minute; FrontierPace), while shoppers wait:
+   * what a waiting shopper's estimate is worked out from. Absent or null: not enough of it seen yet.
+   */
+  frontierPerMinute?: number | null;
 }
 
 /** The `mode: auto` controller's output (auto-mode-controller.ts): whether the room queues, and at what rate. */
@@ -75,6 +80,53 @@ export function roomLimits(settings: EffectiveSettings, auto: AutoAdmission | nu
     queueing, method: settings.queueingMethod, totalActiveUsers: settings.totalActiveUsers, newUsersPerMinute,
     closedToNewShoppers: settings.queueAll || prequeueing,
   };
+}
+
+/** Shoppers a room may let in at once while its last minute holds fewer (pacedNewUsersPerMinute). */
+export const MIN_ADMISSION_BURST = 10;
+
+/**
+ * The per-minute limit as the next synchronisation interval may use it. `newUsersPerMinute` counts over a
+ * sliding minute, so on its own it lets a whole minute's shoppers in at once when the room starts to queue
+ * (nobody was let in during the last minute): at three times the shop's rate, the first twenty seconds of
+ * a surge all got in, the very overload the room is there to prevent, and the queue then stood still until
+ * they left the minute. Paced, an interval may let in at most its share of the minute more than the minute
+ * held at the last synchronisation; the per-minute limit still holds. A minute holding fewer than
+ * MIN_ADMISSION_BURST may fill up to that at once, so that a small room (three places) is not let in one by
+ * one; the pace is unchanged.
+ */
+export function pacedNewUsersPerMinute(newUsersPerMinute: number, admittedLastMinuteAtLastSync: number, intervalSeconds: number): number {
+  // At least one: a newcomer asking right after a synchronisation (the same millisecond) is not held for that.
+  const share = Math.max(1, Math.ceil((newUsersPerMinute * intervalSeconds) / 60));
+  return Math.min(newUsersPerMinute, Math.max(MIN_ADMISSION_BURST, admittedLastMinuteAtLastSync + share));
+}
+
+/**
+ * How fast the FIFO frontier moves: what a waiting shopper's wait depends on (their place is ticket −
+ * frontier). Cloudflare divides by the shoppers let in during the last minute; while a room that has just
+ * started queueing fills its first minute, that count is a fraction of the pace, and the estimates came out
+ * several times too long. The frontier's own pace over the last PACE_WINDOW_MS is the rate that matters
+ * (abandoned tickets it skips count, as they count in the place too), and it is the same on every replica.
+ */
+export class FrontierPace {
+  static readonly PACE_WINDOW_MS = 30_000;
+  static readonly MIN_SPAN_MS = 5_000;
+  private samples: { at: number; frontier: number }[] = [];
+
+  /** The frontier as a synchronisation read it; with nobody waiting, the pace starts again. */
+  add(at: number, frontier: number, queuedUsers: number): void {
+    if (queuedUsers <= 0) { this.samples = []; return; }
+    this.samples.push({ at, frontier });
+    while (this.samples.length > 2 && this.samples[1]!.at <= at - FrontierPace.PACE_WINDOW_MS) this.samples.shift();
+  }
+
+  /** Tickets a minute over the window, or null when under MIN_SPAN_MS of it has been seen. */
+  perMinute(): number | null {
+    const first = this.samples[0];
+    const last = this.samples.at(-1);
+    if (!first || !last || last.at - first.at < FrontierPace.MIN_SPAN_MS) return null;
+    return ((last.frontier - first.frontier) * 60_000) / (last.at - first.at);
+  }
 }
 
 /** Places open now: under both the active-shopper limit and the per-minute limit. */
@@ -271,9 +323,11 @@ function closedStatus(settings: EffectiveSettings): QueueStatus {
 }
 
 /**
- * Where a waiting shopper stands and how long they should expect to wait. FIFO, as Cloudflare estimates
- * it: the shoppers ahead ÷ the rate shoppers have been let in over the last minute (at most the configured
- * rate; with nobody let in during the last minute the wait is not known). Random: each refresh is a draw
+ * Where a waiting shopper stands and how long they should expect to wait. FIFO: the shoppers ahead ÷ the
+ * frontier's pace (FrontierPace) once it is known; until then, as Cloudflare estimates it, ÷ the rate
+ * shoppers have been let in over the last minute (at most the configured rate; with nobody let in during
+ * the last minute, or a frontier that has stood still, the wait is not known); plus half a refresh interval,
+ * since a shopper the frontier has passed is let in on their next refresh. Random: each refresh is a draw
  * won with chance p = places per refresh ÷ shoppers waiting, so the wait is geometric; its median is told.
  */
 export function queueStatus(settings: EffectiveSettings, limits: RoomLimits, state: SharedRoomState, ticket: number | null, now: number): QueueStatus {
@@ -301,7 +355,10 @@ export function queueStatus(settings: EffectiveSettings, limits: RoomLimits, sta
   }
   const position = ticket === null ? waiting : Math.max(1, orderedTicket(ticket, settings, state) - state.nextTicketToAdmit + 1);
   const ahead = position - 1;
-  return { ...base, phase: 'queued', position, positionIsOrder: true, waitTimeKnown: known, waitTimeSeconds: known ? Math.ceil((ahead / ratePerMinute) * 60) : 0 };
+  const pace = state.frontierPerMinute ?? ratePerMinute;
+  const paceKnown = !settings.queueAll && pace > 0;
+  // Let in on their first refresh after the frontier passes them: on average half an interval later.
+  return { ...base, phase: 'queued', position, positionIsOrder: true, waitTimeKnown: paceKnown, waitTimeSeconds: paceKnown ? Math.ceil((ahead / pace) * 60 + refresh / 2) : 0 };
 }
 
 /** The request a waiting-room check is about, as far as the room's scope goes. */

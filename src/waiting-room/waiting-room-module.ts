@@ -8,6 +8,7 @@ import { migrationsModule } from '../platform/db/migrations-module.ts';
 import { httpServerModule } from '../platform/http/http-server-module.ts';
 import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
 import { changesModule } from '../changes/index.ts';
+import { capacityModule } from '../capacity/index.ts';
 import { waitingRoomConfig, type WaitingRoomConfig } from './waiting-room-config.ts';
 import { WaitingRoom } from './waiting-room-service.ts';
 import { installWaitingRoom, waitingRoomRoutes } from './waiting-room-routes.ts';
@@ -16,12 +17,24 @@ export const waitingRoomMigrations = path.join(import.meta.dirname, 'migrations'
 
 export const waitingRoomModule = defineModule({
   name: 'waiting-room',
-  deps: { database: databaseModule, migrations: migrationsModule, http: httpServerModule, adminToken: adminTokenModule, changes: changesModule },
+  deps: { database: databaseModule, migrations: migrationsModule, http: httpServerModule, adminToken: adminTokenModule, changes: changesModule, capacity: capacityModule },
   config: (c: WaitingRoomConfig) => sliceOf(waitingRoomConfig, c),
   init: async ({ config, deps, runtime }) => {
+    const logger = runtime.logger.child({ component: 'waiting-room' });
+    let configured = config.waitingRoom;
+    if (config.waitingRoomLimitsFromCapacity) {
+      const session = typeof configured.sessionDurationSeconds === 'number' ? configured.sessionDurationSeconds : undefined;
+      const limits = await deps.capacity.waitingRoomLimits(session);
+      if (limits) {
+        configured = { ...configured, totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: limits.newUsersPerMinute };
+        logger.info({ runId: limits.runId, totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: limits.newUsersPerMinute }, `waiting-room limits from capacity run #${limits.runId}: ${limits.basis}`);
+      } else {
+        logger.warn('HOLDFAST_WAITING_ROOM_LIMITS_FROM_CAPACITY is set but no capacity run with a sustainable rate is recorded: the configured limits apply');
+      }
+    }
     const room = new WaitingRoom({
-      pool: deps.database.pool, configured: config.waitingRoom, syncMs: config.waitingRoomSyncMs,
-      logger: runtime.logger.child({ component: 'waiting-room' }), changes: deps.changes, source: runtime.serviceName,
+      pool: deps.database.pool, configured, syncMs: config.waitingRoomSyncMs,
+      logger, changes: deps.changes, source: runtime.serviceName,
     });
     await room.init();
     // The storefront signs its cart and order cookies with the admin token's hash (storefront-module.ts).

@@ -8,10 +8,6 @@ const Q = {
            SELECT secret, settings, settings_version FROM ins
            UNION ALL SELECT secret, settings, settings_version FROM waiting_room WHERE id AND NOT EXISTS (SELECT 1 FROM ins)`,
   },
-  readSettings: {
-    name: 'waiting_room.read_settings',
-    text: `SELECT settings, settings_version FROM waiting_room WHERE id`,
-  },
   storeSettings: {
     name: 'waiting_room.store_settings',
     text: `UPDATE waiting_room SET settings = $1, settings_version = settings_version + 1 WHERE id RETURNING settings_version`,
@@ -65,11 +61,6 @@ export async function ensureRoom(db: Queryable, newSecret: string): Promise<Room
     if (row) return row;
     if (attempt === 3) throw new Error('the waiting room\'s row was neither made nor found');
   }
-}
-
-export async function readStoredSettings(db: Queryable): Promise<{ settings: unknown; version: number }> {
-  const row = (await query<{ settings: unknown; settings_version: number }>(db, Q.readSettings)).rows[0]!;
-  return { settings: row.settings, version: row.settings_version };
 }
 
 export async function storeSettings(db: Queryable, settings: unknown): Promise<number> {

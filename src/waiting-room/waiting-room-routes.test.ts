@@ -86,9 +86,12 @@ test('on and full: the next shopper gets 429 WAITING_ROOM with Retry-After on th
   const queuedCookie = cookieOf(second.headers);
   assert.ok(queuedCookie);
 
+  assert.match(String(second.headers['holdfast-waiting-room']), /^queued; position=1; (wait=\d+; )?refresh=7$/);
   const page = await t.call('GET', '/things', { headers: { accept: 'text/html' } });
   assert.equal(page.status, 200);
   assert.match(String(page.headers['content-type']), /text\/html/);
+  assert.match(String(page.headers['holdfast-waiting-room']), /^queued; position=\d+; (wait=\d+; )?refresh=7$/, 'the page says it is one without its body being read');
+  assert.equal(first.headers['holdfast-waiting-room'], undefined, 'an admitted shopper\'s answer does not');
   assert.match(page.body, /position|place/i);
   assert.doesNotMatch(page.body, /REAL-THINGS-PAGE/);
   const json = await t.call('GET', '/things', { headers: { accept: 'application/json' } });
@@ -167,6 +170,9 @@ test('a scheduled event prequeueing holds every new shopper and says when the sa
 test('revokeSessionAfterCheckout: a completed checkout frees the place and clears the pass; without it the session stays', async () => {
   await t.call('PUT', '/api/admin/waiting-room', { admin: true, body: { mode: 'on', totalActiveUsers: 50, newUsersPerMinute: 50, queueingMethod: 'fifo', revokeSessionAfterCheckout: false } });
   const activeNow = async () => (await t.call('GET', '/api/ops/waiting-room', { admin: true })).json.activeUsers as number;
+  // Shoppers the earlier tests left waiting go first (FIFO), at the paced rate: each synchronisation (the
+  // ops view runs one) lets at least one in.
+  for (let i = 0; i < 50 && (await t.call('GET', '/api/ops/waiting-room', { admin: true })).json.queuedUsers > 0; i++) await new Promise((r) => setTimeout(r, 100));
   const keeper = cookieOf((await t.call('GET', '/api/things')).headers)!;
   const before = await activeNow();
   const kept = await t.call('POST', '/api/checkout', { body: {}, headers: { cookie: keeper } });

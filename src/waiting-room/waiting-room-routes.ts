@@ -73,6 +73,7 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
       return;
     }
     if (decision.kind === 'queue' && decision.pass && decision.setCookie) setPass(req, reply, room, decision.pass, now);
+    if (decision.kind === 'queue') reply.header(WAITING_ROOM_HEADER, waitingRoomHeader(decision.status));
     if (wantsWaitingRoomJson(path, req.headers.accept)) {
       const json = waitingRoomJson(decision.status, now);
       waitingRoomQueued.inc({ form: decision.kind === 'reject' ? 'closed' : 'json' });
@@ -93,6 +94,18 @@ function setPass(req: FastifyRequest, reply: FastifyReply, room: WaitingRoom, pa
 function appendSetCookie(reply: FastifyReply, cookie: string): void {
   const existing = reply.getHeader('set-cookie');
   reply.header('set-cookie', existing === undefined ? cookie : [...[existing].flat().map(String), cookie]);
+}
+
+/**
+ * On every answer that keeps a shopper waiting (the page and its JSON form): `Holdfast-Waiting-Room:
+ * queued; position=12; wait=90; refresh=20` (`wait` absent when not known). A client that does not run the
+ * page's script, or does not read its body (a load tester's shopper on a page), can tell it is waiting
+ * from the headers alone, and where it stands.
+ */
+export const WAITING_ROOM_HEADER = 'holdfast-waiting-room';
+
+export function waitingRoomHeader(status: QueueStatus): string {
+  return [status.phase, `position=${status.position}`, ...(status.waitTimeKnown ? [`wait=${status.waitTimeSeconds}`] : []), `refresh=${Math.max(1, status.refreshIntervalSeconds)}`].join('; ');
 }
 
 /** The JSON a waiting shopper's client gets: on /api/*, and wherever the client asks for JSON rather than a page. */

@@ -20,7 +20,7 @@ import type pg from 'pg';
 import type { Logger } from '../platform/observability/logger.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
 import {
-  decideAdmission, queueStatus, roomLimits, QUEUED_PASS_SECONDS,
+  decideAdmission, FrontierPace, pacedNewUsersPerMinute, queueStatus, roomLimits, QUEUED_PASS_SECONDS,
   type AdmissionDecision, type AutoAdmission, type RoomState, type SharedRoomState,
 } from './admission.ts';
 import { AutoModeController, type AutoModeDecision } from './auto-mode-controller.ts';
@@ -31,7 +31,7 @@ import {
   type EffectiveSettings, type WaitingRoomSettings,
 } from './waiting-room-settings.ts';
 import { WaitingRoomErrors } from './waiting-room-errors.ts';
-import { arrive, ensureRoom, flushBatch, readStoredSettings, storeSettings, syncRoom, takeTicket, type RoomBatch } from './waiting-room-queries.ts';
+import { arrive, ensureRoom, flushBatch, storeSettings, syncRoom, takeTicket, type RoomBatch } from './waiting-room-queries.ts';
 import { waitingRoomActiveUsers, waitingRoomAdmitted, waitingRoomQueuedUsers, waitingRoomWaitSeconds } from './waiting-room-metrics.ts';
 
 /** What the room records as a change event (the changes context's recorder, or nothing in a unit test). */
@@ -81,6 +81,10 @@ export class WaitingRoom {
   private state: RoomState = 'not_queueing';
   private replicas = 1;
   private batch: RoomBatch = emptyBatch();
+  /** Shoppers let in during the last minute as of the last synchronisation, and when it read them: what the pace adds to. */
+  private admittedAtLastSync = 0;
+  private lastSyncReadAt = 0;
+  private readonly frontierPace = new FrontierPace();
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
   private readonly syncFailures: FailureRun;
@@ -195,9 +199,13 @@ export class WaitingRoom {
     }
     const r = await arrive(this.opts.pool, {
       visitorId, sessionSeconds: settings.sessionDurationSeconds, totalActiveUsers: limits.totalActiveUsers,
-      newUsersPerMinute: limits.newUsersPerMinute, straightIn: !limits.closedToNewShoppers, ...this.windows(settings),
+      newUsersPerMinute: this.pacedRate(limits.newUsersPerMinute, now), straightIn: !limits.closedToNewShoppers, ...this.windows(settings),
     });
-    this.shared = { ...this.shared, nextTicketToAdmit: r.frontier, activeUsers: r.active, admittedLastMinute: r.admitted_last_minute, queuedUsers: r.queued };
+    // The frontier only moves forward: a synchronisation answered meanwhile may have read a later one.
+    this.shared = {
+      ...this.shared, nextTicketToAdmit: Math.max(this.shared.nextTicketToAdmit, r.frontier), activeUsers: r.active,
+      admittedLastMinute: r.admitted_last_minute, queuedUsers: r.queued,
+    };
     if (r.admitted) {
       const pass: WaitingRoomPass = { visitorId, state: 'admitted', ticket: 0, issuedAt: nowS, lastSeenAt: nowS, expiresAt: nowS + settings.sessionDurationSeconds };
       waitingRoomAdmitted.inc({ how: 'new' });
@@ -238,6 +246,17 @@ export class WaitingRoom {
     }
   }
 
+  /**
+   * The per-minute limit paced over the time since the last synchronisation read the count
+   * (pacedNewUsersPerMinute), at most five intervals: synchronisations slowed by a busy database do not
+   * slow the pace, one that stalled does not let a burst in after it, and one asked for at once after
+   * another (the ops view synchronises) adds one place at most.
+   */
+  private pacedRate(newUsersPerMinute: number, now: number): number {
+    const sinceMs = Math.min(5 * this.syncMs, Math.max(0, now - this.lastSyncReadAt));
+    return pacedNewUsersPerMinute(newUsersPerMinute, this.admittedAtLastSync, sinceMs / 1000);
+  }
+
   /** Shoppers let in but not back yet count as active this long; a queued pass lapses after the other. */
   private windows(settings: EffectiveSettings): { pendingGraceSeconds: number; queuedTtlSeconds: number } {
     return {
@@ -266,10 +285,18 @@ export class WaitingRoom {
       await flushBatch(this.opts.pool, batch);
       const r = await syncRoom(this.opts.pool, {
         replicaId: this.replicaId, advance: limits.queueing && limits.method === 'fifo' && !limits.closedToNewShoppers,
-        totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: limits.newUsersPerMinute, stateFloor, ...this.windows(settings),
+        totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: this.pacedRate(limits.newUsersPerMinute, now), stateFloor, ...this.windows(settings),
         p99Ms: this.latency.p99(now), eventLoopUtilization: this.latency.eventLoopUtilization(),
       });
-      this.shared = { activeUsers: r.active, admittedLastMinute: r.admitted_last_minute, queuedUsers: r.queued, nextTicketToAdmit: r.frontier, shuffle: null };
+      this.admittedAtLastSync = r.admitted_last_minute;
+      this.lastSyncReadAt = Date.now();
+      // The frontier only moves forward: an arrival answered meanwhile may have read a later one.
+      const frontier = Math.max(this.shared.nextTicketToAdmit, r.frontier);
+      this.frontierPace.add(Date.now(), frontier, r.queued);
+      this.shared = {
+        activeUsers: r.active, admittedLastMinute: r.admitted_last_minute, queuedUsers: r.queued, nextTicketToAdmit: frontier, shuffle: null,
+        frontierPerMinute: this.frontierPace.perMinute(),
+      };
       this.state = r.state as RoomState;
       this.replicas = r.replicas;
       waitingRoomActiveUsers.set(r.active);
@@ -351,24 +378,11 @@ export class WaitingRoom {
 
   /** PUT /api/admin/waiting-room: a JSON merge patch of the settings in force, checked whole, stored for every replica. */
   async updateSettings(patch: unknown): Promise<WaitingRoomSettings> {
-    const stored = await readStoredSettings(this.opts.pool);
-    this.applyStored(stored.settings, stored.version);
-    const result = applyWaitingRoomPatch(this.settings, patch);
-    if (!result.ok) {
-      throw WaitingRoomErrors.WAITING_ROOM_SETTINGS_INVALID(undefined, { problems: result.problems.map((p) => ({ at: p.at, message: p.message })) });
-    }
-    const before = this.settings;
-    const version = await storeSettings(this.opts.pool, result.settings);
-    this.settings = result.settings;
+    const { settings, version } = await changeWaitingRoomSettings(this.opts.pool, this.configured, patch, this.opts);
+    this.settings = settings;
     this.settingsVersion = version;
-    const changed = Object.keys(result.settings).filter((k) => JSON.stringify(result.settings[k as keyof WaitingRoomSettings]) !== JSON.stringify(before[k as keyof WaitingRoomSettings]));
-    await this.opts.changes?.record({
-      kind: 'config.changed', subject: 'waiting-room',
-      summary: `waiting room settings changed (${changed.join(', ') || 'nothing'})`,
-      details: { changed, mode: result.settings.mode, version, source: this.opts.source ?? null },
-    });
     await this.sync();
-    return result.settings;
+    return settings;
   }
 
   /** GET /api/ops/waiting-room: synchronises first, so the answer is the shared state now. */
@@ -398,4 +412,35 @@ export class WaitingRoom {
     if (!this.codec) throw new Error('waiting room used before init()');
     return this.codec;
   }
+}
+
+/** The settings every replica follows: the stored ones, or the configured ones while none are stored (or they no longer pass the checks). */
+export async function storedWaitingRoomSettings(pool: pg.Pool, configured: WaitingRoomSettings): Promise<{ settings: WaitingRoomSettings; version: number }> {
+  // the room's row is made by whoever comes first (a storefront, or the ops console before any storefront ran)
+  const row = await ensureRoom(pool, randomBytes(32).toString('base64url'));
+  const checked = row.settings === null || row.settings === undefined ? undefined : checkWaitingRoomSettings(row.settings);
+  return { settings: checked?.ok ? checked.settings : configured, version: row.settings_version };
+}
+
+/**
+ * Changes the settings of every replica (a JSON merge patch of those in force, checked whole) and records
+ * the change: PUT /api/admin/waiting-room in the storefront role, and the ops console from the control role
+ * (the replicas follow at their next synchronisation).
+ */
+export async function changeWaitingRoomSettings(
+  pool: pg.Pool, configured: WaitingRoomSettings, patch: unknown, opts: { changes?: RoomChangeRecorder | undefined; source?: string | undefined },
+): Promise<{ settings: WaitingRoomSettings; version: number }> {
+  const { settings: before } = await storedWaitingRoomSettings(pool, configured);
+  const result = applyWaitingRoomPatch(before, patch);
+  if (!result.ok) {
+    throw WaitingRoomErrors.WAITING_ROOM_SETTINGS_INVALID(undefined, { problems: result.problems.map((p) => ({ at: p.at, message: p.message })) });
+  }
+  const version = await storeSettings(pool, result.settings);
+  const changed = Object.keys(result.settings).filter((k) => JSON.stringify(result.settings[k as keyof WaitingRoomSettings]) !== JSON.stringify(before[k as keyof WaitingRoomSettings]));
+  await opts.changes?.record({
+    kind: 'config.changed', subject: 'waiting-room',
+    summary: `waiting room settings changed (${changed.join(', ') || 'nothing'})`,
+    details: { changed, mode: result.settings.mode, version, source: opts.source ?? null },
+  });
+  return { settings: result.settings, version };
 }

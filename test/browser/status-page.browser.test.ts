@@ -1,7 +1,8 @@
 // The public status page and the storefront's banner in a real browser (Debian's Chromium, JavaScript
 // off: neither needs any): an open payments incident shows a banner on the shop's pages that links to
 // /status, where payments are "Degraded performance"; once resolved, the banner is gone and every
-// component is operational again.
+// component is operational again. An operator's update of an incident and a component set by hand show on
+// /status as a shopper reads them.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
-import { defaultEscalationPolicy, openIncident, resolveIncident } from '../../src/incidents/index.ts';
+import { clearStatusOverride, defaultEscalationPolicy, openIncident, publishStatusUpdate, resolveIncident, setStatusOverride } from '../../src/incidents/index.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const REPORTS = path.resolve(import.meta.dirname, '../../reports');
@@ -73,4 +74,41 @@ test('a payments incident: banner on the shop, payments degraded on /status; res
   assert.match(after, /All systems operational/i, after.slice(0, 800));
   await fresh.close();
   await context.close();
+});
+
+test("an operator's update and a component set by hand, on /status as a shopper reads it (no JavaScript)", { timeout: 90_000 }, async () => {
+  const { incident } = await openIncident(app.db.pool, {
+    title: 'search: p99 3 s', severity: 'warning', component: 'search', source: 'holdfast control', policy: defaultEscalationPolicy([]), at: Date.now() - 120_000,
+  }, none);
+  const published = await publishStatusUpdate(app.db.pool, incident.id, {
+    status: 'identified', body: 'Search is slow because its index is being rebuilt; browsing and checkout work normally.', author: 'ana', at: Date.now(),
+  }, none);
+  assert.equal(published.outcome, 'published');
+  await setStatusOverride(app.db.pool, {
+    component: 'search', status: 'under_maintenance', reason: 'index rebuild', setBy: 'ana', startsAt: Date.now(), endsAt: Date.now() + 3_600_000, source: 'test',
+  });
+  // a new visitor each time (a browser may keep /status for its max-age), until the page is recomputed (5 s)
+  const statusText = async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto(`${app.url}/status`);
+    return { context, page, text: await page.locator('body').innerText() };
+  };
+  const deadline = Date.now() + 15_000;
+  let seen = await statusText();
+  while (!/Under maintenance/.test(seen.text) && Date.now() < deadline) {
+    await seen.context.close();
+    await new Promise((r) => setTimeout(r, 500));
+    seen = await statusText();
+  }
+  const { page, text, context } = seen;
+  assert.match(text, /Current incidents[\s\S]*Identified \(\d+ \w+ \d{4}, \d\d:\d\d UTC\): Search is slow because its index is being rebuilt/, text.slice(0, 1200));
+  const search = page.locator('li[data-component="search"]');
+  assert.match(await search.innerText(), /Search\s+Under maintenance\s+Set by our team until \d+ \w+ \d{4}, \d\d:\d\d UTC\./);
+  assert.doesNotMatch(text, /index rebuild/, 'the override reason stays with the operators');
+  await page.screenshot({ path: path.join(REPORTS, 'status-page-operator-update.png'), fullPage: true });
+  await context.close();
+
+  await clearStatusOverride(app.db.pool, 'search', Date.now(), { source: 'test' });
+  await resolveIncident(app.db.pool, incident.id, Date.now(), none);
 });

@@ -6,6 +6,7 @@
 // page level one again); clearing the fault resolves the incident and PagerDuty gets exactly one resolve.
 // Meanwhile the public /api/status shows payments degraded (or worse) within 15 s, and operational again.
 // Each receiver first answers 429 or 500: the notification is retried and never arrives twice.
+// detection: light
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
@@ -62,12 +63,21 @@ async function incidentsSince(t: number): Promise<IncidentSummary[]> {
   assert.equal(res.status, 200, res.text);
   return (res.json.items as IncidentSummary[]).filter((i) => Date.parse(i.triggeredAt) >= t - 1000);
 }
+/** the incident the test follows, once it exists (its timeline is printed when a wait fails) */
+let watched: string | undefined;
 async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline) {
+      // what the incident went through so far says why (a notification's attempts, the escalation)
+      if (watched) {
+        const timeline = (await ops('GET', `/api/ops/incidents/${watched}`)).json.timeline as { at: string; kind: string; summary: string }[] | undefined;
+        process.stdout.write(`[incidents] timeline so far:\n${(timeline ?? []).map((e) => `  ${e.at} ${e.kind}: ${e.summary}`).join('\n')}\n`);
+      }
+      throw new Error(`${what}: not within ${timeoutMs / 1000} s`);
+    }
     await sleep(250);
   }
 }
@@ -89,6 +99,7 @@ test('psp.latency: one incident, one page each, level two after its delay, ack s
   await setFault(shop.url, shop.adminToken, 'psp.latency', { latencyMs: 2000 });
   const incident = await until('an incident after psp.latency was set', 15_000, async () => (await incidentsSince(faultAt))[0]);
   const secondsToIncident = (Date.now() - faultAt) / 1000;
+  watched = incident.id;
   process.stdout.write(`[incidents] incident ${incident.id} (${incident.component}) ${secondsToIncident.toFixed(1)} s after the fault was set\n`);
   assert.match(incident.component, /payments/);
   // the public status page (storefront role) shows payments degraded or worse within 15 s of the incident

@@ -51,8 +51,9 @@ test('full-text search finds matching products, ranked, and pages through all of
   }
   const { rows } = await app.db.pool.query(`SELECT count(*)::int AS n FROM products WHERE search @@ websearch_to_tsquery('english', 'scarf')`);
   assert.equal(seen.size, rows[0].n);
+  assert.equal(res.json.total, seen.size, 'the first page counts every match');
   const none = await api(app.url, 'GET', '/api/products?q=zzzxqnothing');
-  assert.deepEqual(none.json, { items: [], nextCursor: null });
+  assert.deepEqual(none.json, { items: [], nextCursor: null, total: 0 });
 });
 
 test('cart totals come from server prices; checkout is idempotent; order needs its token', async () => {

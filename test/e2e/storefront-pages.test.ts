@@ -43,7 +43,13 @@ class Shopper {
 
 const decode = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
 const hiddenValue = (page: string, name: string) => decode(new RegExp(`name="${name}" value="([^"]*)"`).exec(page)?.[1] ?? '');
-const productCards = (page: string) => [...page.matchAll(/<li class="product-card"><a href="\/products\/([^"]+)"/g)].map((m) => m[1]!);
+const productCards = (page: string) => [...page.matchAll(/<li class="product-card[^"]*"><a href="\/products\/([^"]+)"/g)].map((m) => m[1]!);
+/** The header's cart link, as a browser without CSS would read it. */
+/** The header's cart link, as a screen reader names it. */
+const headerCart = (page: string) => {
+  const link = /<li><a href="\/cart"([^>]*)>([\s\S]*?)<\/a><\/li>/.exec(page);
+  return decode(/aria-label="([^"]+)"/.exec(link?.[1] ?? '')?.[1] ?? link?.[2]?.replace(/<[^>]+>|<!--[\s\S]*?-->/g, '') ?? '');
+};
 const nextPageHref = (page: string) => {
   const m = /<a href="([^"]+)" rel="next">Next page/.exec(page);
   return m ? decode(m[1]!) : null;
@@ -320,7 +326,7 @@ test('a declined order offers a form to pay with another card: POST-redirect-GET
 
   const page = await shopper.get(location);
   assert.equal(page.status, 200);
-  const clock = (t: Date) => `<time datetime="${t.toISOString()}">${t.toISOString().slice(11, 16)} UTC</time>`;
+  const clock = (t: Date) => `<time datetime="${t.toISOString()}" data-format="time">${t.toISOString().slice(11, 16)} UTC</time>`;
   const closes = new Date(deadline.getTime() - 30_000);
   assert.ok(page.text.includes(`Your card has insufficient funds. Your items are held until ${clock(deadline)}; pay with another card before ${clock(closes)}.`), page.text);
   assert.match(page.text, /5 more cards can be tried on this order\./);
@@ -481,4 +487,108 @@ test('the stylesheet and product pictures are served with long cache lifetimes',
   assert.equal((await shopper.get(`/images/products/${slug}.svg`, 'image/*')).text, picture.text, 'deterministic');
   assert.notEqual((await shopper.get('/images/products/another-thing-00002.svg', 'image/*')).text, picture.text);
   assert.equal((await shopper.get('/images/products/Bad%20Slug.svg', 'image/*')).status, 404);
+});
+
+test('search results and the grid mark sold-out and low-stock products, count a search\'s matches and sort by price or newest; a bad sort is a 400 page', async () => {
+  const soldOut = await createProduct({ title: 'Storefront Test Quillwort Sold', stock: 0, amount: 3000 });
+  const low = await createProduct({ title: 'Storefront Test Quillwort Few', stock: 2, amount: 1000 });
+  const plenty = await createProduct({ title: 'Storefront Test Quillwort Many', stock: 80, amount: 2000 });
+  const shopper = new Shopper();
+  const found = await shopper.get('/?q=quillwort');
+  assert.equal(found.status, 200);
+  assert.match(found.text, /<p class="result-count">3 products found<\/p>/);
+  const card = (slug: string) => new RegExp(`<li class="product-card ([a-z-]+)"><a href="/products/${slug}">[\\s\\S]*?</li>`).exec(found.text);
+  assert.equal(card(soldOut.slug)?.[1], 'sold-out');
+  assert.match(card(soldOut.slug)![0], /<p class="stock sold-out">Sold out<\/p>/);
+  assert.equal(card(low.slug)?.[1], 'low-stock');
+  assert.match(card(low.slug)![0], /<p class="stock low-stock">Only 2 left<\/p>/);
+  assert.equal(card(plenty.slug)?.[1], 'in-stock');
+  assert.doesNotMatch(card(plenty.slug)![0], /class="stock/);
+
+  assert.deepEqual(productCards((await shopper.get('/?q=quillwort&sort=price_asc')).text), [low.slug, plenty.slug, soldOut.slug]);
+  assert.deepEqual(productCards((await shopper.get('/?q=quillwort&sort=price_desc')).text), [soldOut.slug, plenty.slug, low.slug]);
+  const newest = await shopper.get('/?q=quillwort&sort=newest');
+  assert.deepEqual(productCards(newest.text), [plenty.slug, low.slug, soldOut.slug]);
+  assert.match(newest.text, /<option value="newest" selected>Newest<\/option>/, 'the chosen order stays selected');
+  assert.match(newest.text, /<a href="\/\?q=quillwort&amp;category=home&amp;sort=newest"/, 'category links keep the order');
+  assert.doesNotMatch((await shopper.get('/')).text, /result-count/, 'the plain catalog is not counted');
+
+  const bad = await shopper.get('/?sort=cheapest');
+  assert.equal(bad.status, 400);
+  assert.match(bad.text, /The address of this page is not valid/);
+  const badCursor = await shopper.get(`/?sort=newest&cursor=${Buffer.from('{"s":"a"}').toString('base64url')}`);
+  assert.equal(badCursor.status, 400);
+  assert.match(badCursor.text, /The pagination cursor is malformed/);
+});
+
+test('the header counts the items in the cart on every page, from a signed cookie; shared pages stay shared for shoppers without one', async () => {
+  const product = await createProduct({ title: 'Storefront Test Counted Mug', stock: 50 });
+  const anonymous = await new Shopper().get(`/products/${product.slug}`);
+  assert.equal(headerCart(anonymous.text), 'Cart');
+  assert.equal(anonymous.headers.get('vary'), 'Cookie', 'a shared cache keys the page by cookie');
+
+  const shopper = await shopperWithCart(product.id, 2);
+  const cart = await shopper.get('/cart');
+  assert.equal(headerCart(cart.text), 'Cart, 2 items');
+  const countCookie = cart.setCookies.find((c) => c.startsWith('hf_cart_count='));
+  assert.ok(countCookie, 'the cart page writes the count');
+  assert.match(countCookie, /HttpOnly/i);
+  assert.match(shopper.cookies.get('hf_cart_count')!, /^2\.[A-Za-z0-9+/_=%-]+$/, 'signed');
+
+  // Pages rendered once for everyone (and cached in process) carry this shopper's count, for them alone.
+  for (const path of ['/', `/products/${product.slug}`, '/products/no-such-product']) {
+    const page = await shopper.get(path);
+    assert.equal(headerCart(page.text), 'Cart, 2 items', path);
+    if (page.status === 200) assert.equal(page.headers.get('cache-control'), 'private, no-cache', path);
+  }
+  assert.equal(headerCart((await new Shopper().get('/')).text), 'Cart', 'the next shopper does not see it');
+
+  await shopper.post('/cart/items', { productId: product.id, quantity: '3' });
+  assert.equal(headerCart((await shopper.get('/cart')).text), 'Cart, 5 items');
+  assert.equal(headerCart((await shopper.get('/')).text), 'Cart, 5 items');
+
+  // A forged count is ignored.
+  const forger = new Shopper();
+  forger.cookies.set('hf_cart_count', '42.forged');
+  assert.equal(headerCart((await forger.get('/')).text), 'Cart');
+
+  // Once ordered, the count is gone.
+  const placed = await shopper.post('/checkout', await checkoutForm(shopper));
+  assert.equal(placed.status, 303);
+  assert.equal(shopper.cookies.has('hf_cart_count'), false);
+  assert.equal(headerCart((await shopper.get('/')).text), 'Cart');
+});
+
+test('the order page\'s status endpoint: the status as JSON for the browser holding the order cookie, a 404 for anyone else; the page polls it', async () => {
+  const product = await createProduct({ title: 'Storefront Test Polled Lantern', stock: 5 });
+  const shopper = await shopperWithCart(product.id, 1);
+  const placed = await shopper.post('/checkout', await checkoutForm(shopper));
+  const location = placed.headers.get('location')!;
+  const orderId = location.split('/').at(-1)!;
+
+  const page = await shopper.get(location);
+  assert.match(page.text, new RegExp(`data-status="pending_payment" data-status-url="/orders/${orderId}/status"`));
+  assert.match(page.text, /<script src="\/assets\/storefront\.[0-9a-f]{12}\.js" defer><\/script>/);
+  assert.match(page.text, /<noscript><meta http-equiv="refresh" content="3"><\/noscript>/, 'without scripts the page still refreshes');
+  assert.match(page.text, /Placed <time datetime="[^"]+" data-format="datetime">\d{1,2} [A-Z][a-z]+ \d{4}, \d{2}:\d{2} UTC<\/time>/, 'a readable date');
+
+  const pending = await shopper.get(`/orders/${orderId}/status`, 'application/json');
+  assert.equal(pending.status, 200);
+  assert.equal(pending.headers.get('cache-control'), 'no-store');
+  assert.deepEqual(JSON.parse(pending.text), { status: 'pending_payment' });
+  await app.db.pool.query(`UPDATE orders SET status = 'paid' WHERE id = $1`, [orderId]);
+  assert.deepEqual(JSON.parse((await shopper.get(`/orders/${orderId}/status`, 'application/json')).text), { status: 'paid' });
+  const paid = await shopper.get(location);
+  assert.doesNotMatch(paid.text, /data-status-url/, 'nothing left to poll');
+
+  for (const path of [`/orders/${orderId}/status`, '/orders/not-an-id/status', '/orders/00000000-0000-0000-0000-000000000000/status']) {
+    const res = await new Shopper().get(path, 'application/json');
+    assert.equal(res.status, 404, path);
+    assert.equal(JSON.parse(res.text).error.code, 'ORDER_NOT_FOUND', path);
+  }
+
+  const script = await shopper.get(/<script src="([^"]+)"/.exec(page.text)![1]!, '*/*');
+  assert.equal(script.status, 200);
+  assert.match(script.headers.get('content-type') ?? '', /^text\/javascript/);
+  assert.equal(script.headers.get('cache-control'), 'public, max-age=31536000, immutable');
 });

@@ -31,6 +31,8 @@ export interface NoticeIncident {
   acknowledgedAt: string | null;
   acknowledgedBy: string | null;
   resolvedAt: string | null;
+  /** who owns the incident, once assigned */
+  owner?: string | null;
   /** free-form facts shown with the incident (PagerDuty's custom_details): the signal, its baseline, ... */
   details: Record<string, unknown>;
 }

@@ -24,6 +24,9 @@ test('the message has blocks with a text fallback naming severity, summary, root
   assert.ok(all.includes(`<${notice.consoleUrl}|Open incident ${notice.incident.id} in the Holdfast console>`));
   // The component arrow is text from outside: Slack's control characters are escaped.
   assert.ok(all.includes('payments -&gt; provider'));
+  // an owner, once assigned, is one more field
+  assert.ok(!all.includes('*Owner*'));
+  assert.ok(JSON.stringify(slackMessage(sampleNotice({ incident: { owner: 'ana <on call>' } })).blocks).includes('*Owner*\\nana &lt;on call&gt;'));
 });
 
 test('a title too long for a header block is cut to 150 characters, and Slack posts it', async () => {

@@ -56,6 +56,7 @@ export function slackMessage(notice: IncidentNotice): SlackMessage {
     { type: 'mrkdwn', text: truncate(`*Component*\n${slackEscape(inc.component)}`, FIELD_MAX) },
     { type: 'mrkdwn', text: `*Started*\n${slackDate(inc.triggeredAt)}` },
     { type: 'mrkdwn', text: `*State*\n${inc.state}${duration ? ` after ${duration}` : ''}` },
+    ...(inc.owner ? [{ type: 'mrkdwn' as const, text: truncate(`*Owner*\n${slackEscape(inc.owner)}`, FIELD_MAX) }] : []),
   ];
   const blocks: SlackBlock[] = [
     { type: 'header', text: { type: 'plain_text', text: truncate(`${headline}: ${inc.title}`, HEADER_MAX), emoji: true } },

@@ -6,6 +6,8 @@ import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { query, type NamedQuery, type Queryable } from '../db/database.ts';
 import { adminTokenDigest } from '../http/admin-auth.ts';
+import { loadClientConfig } from '../config/platform-config.ts';
+import { shopUrl } from '../config/shop-url.ts';
 
 const Q = {
   get: { name: 'settings.admin_token_get', text: `SELECT value FROM settings WHERE key = 'admin_token_sha256'` },
@@ -47,4 +49,14 @@ export async function readAdminToken(configured: string | undefined, dataDir: st
   } catch {
     throw new Error(`no admin token: set HOLDFAST_ADMIN_TOKEN, or start the shop once so that ${file} exists (HOLDFAST_DATA_DIR)`);
   }
+}
+
+/**
+ * Where a command that talks to a running shop finds it and how it proves it is the operator: the shop as
+ * `holdfast start` serves it under the same configuration (HOLDFAST_URL, else HOST and PORT) and the admin
+ * token (HOLDFAST_ADMIN_TOKEN, else the data dir's). Throws with the reason when either is missing.
+ */
+export async function shopAdminAccess(env: NodeJS.ProcessEnv = process.env): Promise<{ baseUrl: string; token: string }> {
+  const config = loadClientConfig(env);
+  return { baseUrl: shopUrl(config, env), token: await readAdminToken(config.adminToken, config.dataDir) };
 }

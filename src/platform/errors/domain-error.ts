@@ -9,6 +9,8 @@ export type ErrorKind =
   | 'invalid'
   /** the caller did not prove who it is (a missing token) */
   | 'unauthenticated'
+  /** the caller is known, but this request of theirs is refused (a form without its CSRF token) */
+  | 'forbidden'
   | 'not_found'
   /** the request collides with the current state (out of stock, already checked out) */
   | 'conflict'

@@ -6,6 +6,7 @@ import { declareError, declaredErrors, DomainError, type ErrorKind } from '../er
 export const STATUS_OF_KIND: Readonly<Record<ErrorKind, number>> = {
   invalid: 400,
   unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   rejected: 422,

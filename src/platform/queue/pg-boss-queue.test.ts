@@ -84,6 +84,27 @@ test('processes starting at the same instant on a fresh database all set the que
   assert.ok(await queues[0]!.enqueue(db.pool, 'widgets', { n: 3 }, 'after-restart'));
 });
 
+test('the enqueue function is one PL/pgSQL function running pg-boss\'s statement; the two SQL functions of before are replaced', async () => {
+  const db = await freshDatabase();
+  const first = boss(db);
+  await startJobQueue(first, QUEUES);
+  // What earlier versions installed: a SQL function building the job, calling a second one that held the statement.
+  await db.pool.query(`CREATE FUNCTION test_enqueue_widget_send(jobs text) RETURNS SETOF uuid LANGUAGE sql AS $$ SELECT NULL::uuid $$`);
+  await db.pool.query(`CREATE OR REPLACE FUNCTION test_enqueue_widget(data jsonb, singleton_key text) RETURNS uuid LANGUAGE sql
+    AS $$ SELECT test_enqueue_widget_send(json_build_array(json_build_object('data', data, 'singletonKey', singleton_key))::text) LIMIT 1 $$`);
+  const restarted = boss(db);
+  await startJobQueue(restarted, QUEUES);
+  const installed = (await db.pool.query<{ proname: string; lang: string; src: string }>(`
+    SELECT p.proname, l.lanname AS lang, p.prosrc AS src FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+    WHERE p.proname LIKE 'test_enqueue_widget%' ORDER BY p.proname`)).rows;
+  assert.deepEqual(installed.map((f) => [f.proname, f.lang]), [['test_enqueue_widget', 'plpgsql']]);
+  assert.match(installed[0]!.src, /INSERT INTO pgboss\.job/);
+  assert.doesNotMatch(installed[0]!.src, /\$1\b/, 'the jobs are the function\'s own variable, not a parameter of the caller');
+  const id = await restarted.enqueue(db.pool, 'widgets', { n: 4 }, 'one-function');
+  assert.ok(id);
+  assert.deepEqual((await db.pool.query(`SELECT data, singleton_key FROM pgboss.job WHERE id = $1`, [id])).rows, [{ data: { n: 4 }, singleton_key: 'one-function' }]);
+});
+
 test('stats, oldest age, waiting jobs and cancel read pg-boss through the adapter', async () => {
   const db = await freshDatabase();
   const queue = boss(db);

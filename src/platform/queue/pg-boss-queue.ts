@@ -288,7 +288,8 @@ function queueDb(db: Queryable): IDatabase {
 
 /**
  * The statement pg-boss's send(queue, data, { singletonKey }) runs, recorded through its `db` option
- * (nothing reaches the database). It takes one parameter: the jobs as JSON text.
+ * (nothing reaches the database). It takes one parameter, the jobs as JSON text, and returns the new job's
+ * id (no row when pg-boss skipped the job).
  */
 async function recordSendStatement(boss: PgBoss, queue: string): Promise<string> {
   let recorded: { text: string; values: unknown[] } | undefined;
@@ -301,34 +302,61 @@ async function recordSendStatement(boss: PgBoss, queue: string): Promise<string>
   await boss.send(queue, { probe: true }, { singletonKey: 'probe', db: recorder });
   if (!recorded) throw new Error(`pg-boss send() to ${queue} ran no statement`);
   const { text, values } = recorded;
-  // The function below passes the jobs as $1 and nothing else; any other shape means pg-boss changed.
+  // The function below hands the statement the jobs where it reads $1, and takes the id it returns; any
+  // other shape means pg-boss changed.
   const payload = values.length === 1 && typeof values[0] === 'string' ? JSON.parse(values[0]) as unknown : undefined;
   const shapeOk = Array.isArray(payload) && payload.length === 1 && (payload[0] as { singletonKey?: string }).singletonKey === 'probe'
-    && /\$1\b/.test(text) && !/\$2\b/.test(text) && !text.includes('$pgboss_send$');
-  if (!shapeOk) throw new Error(`pg-boss send() to ${queue} no longer runs one statement taking the jobs as $1; the SQL enqueue function cannot be built`);
+    && /\$1\b/.test(text) && !/\$2\b/.test(text) && !text.includes(ENQUEUE_BODY_QUOTE) && !text.includes(JOBS_VARIABLE)
+    && /\bRETURNING\s+id\s*$/i.test(text);
+  if (!shapeOk) throw new Error(`pg-boss send() to ${queue} no longer runs one statement taking the jobs as $1 and returning the id; the SQL enqueue function cannot be built`);
   return text;
 }
 
+/** The dollar quote of the enqueue function's body, and its variable holding the jobs ($1 of pg-boss's statement). */
+const ENQUEUE_BODY_QUOTE = '$pgboss_send$';
+const JOBS_VARIABLE = 'holdfast_jobs';
+
 /**
- * Installs `fn(data jsonb, singleton_key text) RETURNS uuid` (null when pg-boss skipped the job) and its
- * inner `fn_send(jobs text)`, whose body is pg-boss's own send statement for the queue. Replaced only
- * when the statement changed (a pg-boss upgrade), so a restart leaves plans cached elsewhere alone.
+ * The body of `fn(data jsonb, singleton_key text) RETURNS uuid`: pg-boss's send statement itself, run
+ * by PL/pgSQL (its plan cached for the session like any statement of a PL/pgSQL function), with the one
+ * job as the jobs it reads. One function, one statement: a checkout no longer pays for the two SQL
+ * functions that held it before (one built the job and called the other, which held the statement; the
+ * cost is measured in docs/performance.md). `use_column`: pg-boss's statement names its own columns
+ * (data, id), never this function's parameters.
+ */
+function enqueueFunctionBody(sendStatement: string): string {
+  return `
+#variable_conflict use_column
+DECLARE
+  ${JOBS_VARIABLE} text := json_build_array(json_build_object('data', data, 'singletonKey', singleton_key))::text;
+  holdfast_job_id uuid;
+BEGIN
+${sendStatement.replace(/\$1\b/g, JOBS_VARIABLE).trimEnd()}
+  INTO holdfast_job_id;
+  RETURN holdfast_job_id;
+END
+`;
+}
+
+/**
+ * Installs `fn(data jsonb, singleton_key text) RETURNS uuid` (null when pg-boss skipped the job), whose
+ * body is pg-boss's own send statement for the queue. Replaced only when the statement changed (a pg-boss
+ * upgrade), so a restart leaves plans cached elsewhere alone. Drops `fn_send(jobs text)`, the inner SQL
+ * function that held the statement before.
  */
 async function installEnqueueFunction(boss: PgBoss, client: pg.PoolClient, queue: string, fn: string): Promise<void> {
   if (!IDENTIFIER.test(fn)) throw new Error(`invalid SQL enqueue function name: ${fn}`);
-  const statement = await recordSendStatement(boss, queue);
-  const inner = `${fn}_send`;
-  const innerSql = `CREATE OR REPLACE FUNCTION ${inner}(jobs text) RETURNS SETOF uuid LANGUAGE sql AS $pgboss_send$${statement}$pgboss_send$`;
-  const outerBody = `SELECT ${inner}(json_build_array(json_build_object('data', data, 'singletonKey', singleton_key))::text) LIMIT 1`;
-  const outerSql = `CREATE OR REPLACE FUNCTION ${fn}(data jsonb, singleton_key text) RETURNS uuid LANGUAGE sql AS $body$${outerBody}$body$`;
+  const body = enqueueFunctionBody(await recordSendStatement(boss, queue));
+  const retired = `${fn}_send`;
   const { rows } = await client.query<{ proname: string; prosrc: string }>(
-    `SELECT proname, prosrc FROM pg_proc WHERE proname = ANY($1) AND pronamespace = 'public'::regnamespace`, [[inner, fn]]);
+    `SELECT proname, prosrc FROM pg_proc WHERE proname = ANY($1) AND pronamespace = 'public'::regnamespace`, [[fn, retired]]);
   const current = new Map(rows.map((r) => [r.proname, r.prosrc]));
-  if (current.get(inner) === statement && current.get(fn) === outerBody) return;
+  if (current.get(fn) === body && !current.has(retired)) return;
   await client.query('BEGIN');
   try {
-    await client.query(innerSql);
-    await client.query(outerSql);
+    // Same signature and result: CREATE OR REPLACE may change the language (SQL before) in place.
+    await client.query(`CREATE OR REPLACE FUNCTION ${fn}(data jsonb, singleton_key text) RETURNS uuid LANGUAGE plpgsql AS ${ENQUEUE_BODY_QUOTE}${body}${ENQUEUE_BODY_QUOTE}`);
+    await client.query(`DROP FUNCTION IF EXISTS ${retired}(text)`);
     await client.query('COMMIT');
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});

@@ -51,5 +51,5 @@ ${cart
 <dl class="totals"><dt>Items</dt><dd>${cart.itemCount}</dd><dt>Subtotal</dt><dd>${formatMoney(cart.subtotal)}</dd></dl>
 <div class="actions"><a href="/">Continue shopping</a><a class="button" href="/checkout">Go to checkout</a></div>`
     : html`<div class="notice info"><h2>Your cart is empty</h2><p><a href="/">Browse the shop</a> and add something you like.</p></div>`}`;
-  return layoutView({ title: 'Your cart', body, section: 'cart' });
+  return layoutView({ title: 'Your cart', body, section: 'cart', cartCount: cart?.itemCount ?? 0 });
 }

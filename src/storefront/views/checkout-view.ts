@@ -82,12 +82,13 @@ export function checkoutView(vm: CheckoutViewModel): string {
     // Without a cart there is no form, so field errors have nowhere to point; only a problem is shown.
     const body = html`<h1>Checkout</h1>${problemNotice(vm.problem)}
 <div class="notice info"><h2>Your cart is empty</h2><p><a href="/">Browse the shop</a> and add something before checking out.</p></div>`;
-    return layoutView({ title: 'Checkout', body, section: 'cart' });
+    return layoutView({ title: 'Checkout', body, section: 'cart', cartCount: 0 });
   }
   const body = html`
 <h1>Checkout</h1>
 ${errorSummary(vm)}
 <div class="checkout">
+${summary(cart)}
 <form method="post" action="/checkout" novalidate>
 <input type="hidden" name="idempotencyKey" value="${vm.idempotencyKey}">
 <fieldset><legend>Contact</legend>
@@ -109,7 +110,6 @@ ${paymentMethodFields(vm)}
 </fieldset>
 <button type="submit">Place order · ${formatMoney(cart.subtotal)}</button>
 </form>
-${summary(cart)}
 </div>`;
-  return layoutView({ title: 'Checkout', body, section: 'cart' });
+  return layoutView({ title: 'Checkout', body, section: 'cart', cartCount: cart.itemCount });
 }

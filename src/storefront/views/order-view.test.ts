@@ -7,7 +7,7 @@ import { orderView } from './order-view.ts';
 
 const limits = { maxRetries: 5, minSecondsLeft: 30 };
 const form = { idempotencyKey: '00000000-0000-4000-8000-000000000000' };
-const clock = (iso: string) => `<time datetime="${iso}">${iso.slice(11, 16)} UTC</time>`;
+const clock = (iso: string) => `<time datetime="${iso}" data-format="time">${iso.slice(11, 16)} UTC</time>`;
 
 function declined(secondsLeft: number, retries: number): Order {
   const money = { amount: 2500, currency: 'USD' };

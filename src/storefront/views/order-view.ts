@@ -1,5 +1,6 @@
 // Order status page. It tells the honest status: while the payment service has not settled the payment
-// the order is "Payment processing" and the page reloads itself (a meta refresh, no JavaScript needed).
+// the order is "Payment processing" and the page's script asks for the status until it changes, then
+// reloads (without scripts, a meta refresh every few seconds does the same).
 // A declined order keeps its items until its payment deadline and offers a plain form to pay it with
 // another card, until shortly before the deadline and a limited number of times; then the page says
 // which of the two ended it, and after the deadline that the order was canceled and its items released.
@@ -25,7 +26,7 @@ export interface PayAgainForm {
 const STATUS_TEXT: Record<Exclude<OrderStatus, 'payment_failed'>, { heading: string; detail: string }> = {
   pending_payment: {
     heading: 'Payment processing',
-    detail: `We are confirming your payment with the card provider. This page updates by itself every ${PENDING_REFRESH_SECONDS} seconds; your items are reserved meanwhile.`,
+    detail: 'We are confirming your payment with the card provider. This page updates by itself as soon as it is settled; your items are reserved meanwhile.',
   },
   paid: { heading: 'Paid: thank you!', detail: 'Your payment went through and your order is confirmed. We will email you when it ships.' },
   canceled: { heading: 'Canceled', detail: 'This order was canceled and its items were released. Nothing was charged.' },
@@ -34,9 +35,18 @@ const STATUS_TEXT: Record<Exclude<OrderStatus, 'payment_failed'>, { heading: str
 
 const BACK_TO_SHOP = html`<p><a href="/">Back to the shop</a></p>`;
 
-/** "14:05 UTC", in a <time> element carrying the exact instant. */
+/** "14:05 UTC", in a <time> element carrying the exact instant (the page's script says it in the shopper's locale and zone). */
 function clockTime(iso: string): SafeHtml {
-  return html`<time datetime="${iso}">${new Date(iso).toISOString().slice(11, 16)} UTC</time>`;
+  return html`<time datetime="${iso}" data-format="time">${new Date(iso).toISOString().slice(11, 16)} UTC</time>`;
+}
+
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+
+/** "1 December 2026, 21:32 UTC": readable without the script, which puts it in the shopper's locale and zone. */
+export function dateTime(iso: string): SafeHtml {
+  const d = new Date(iso);
+  const text = `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${d.toISOString().slice(11, 16)} UTC`;
+  return html`<time datetime="${iso}" data-format="datetime">${text}</time>`;
 }
 
 function payAgainSection(order: Order, form: PayAgainForm, cardsLeft: number): SafeHtml {
@@ -51,8 +61,9 @@ ${paymentMethodFields({ values: form.values ?? {}, fieldErrors: form.fieldErrors
 </section>`;
 }
 
-function statusSection(status: OrderStatus, content: SafeHtml): SafeHtml {
-  return html`<section class="status ${status}" role="status" aria-labelledby="status-heading">
+function statusSection(status: OrderStatus, content: SafeHtml, statusUrl?: string): SafeHtml {
+  // data-status-url: the page's script polls it while the status shown may still change by itself.
+  return html`<section class="status ${status}" role="status" aria-labelledby="status-heading" data-status="${status}"${statusUrl ? html` data-status-url="${statusUrl}"` : null}>
 ${content}
 </section>`;
 }
@@ -94,15 +105,15 @@ function statusPanels(order: Order, form: PayAgainForm, limits: PayAgainLimits):
   return statusSection(status, html`<h2 id="status-heading">${status === 'pending_payment' ? html`<span class="spinner" aria-hidden="true"></span> ` : null}${text.heading}</h2>
 <p>${text.detail}</p>
 ${status === 'pending_payment' ? html`<p><a href="">Check again now</a></p>` : null}
-${status === 'canceled' ? BACK_TO_SHOP : null}`);
+${status === 'canceled' ? BACK_TO_SHOP : null}`, status === 'pending_payment' ? `/orders/${order.id}/status` : undefined);
 }
 
 export function orderView(order: Order, form: PayAgainForm, limits: PayAgainLimits): string {
   const address = order.shippingAddress;
-  const placedAt = new Date(order.createdAt).toUTCString();
+
   const body = html`
 <h1>Order #${order.number}</h1>
-<p class="meta">Placed ${placedAt} · confirmation to ${order.email}</p>
+<p class="meta">Placed ${dateTime(order.createdAt)} · confirmation to ${order.email}</p>
 ${problemNotice(form.problem)}
 ${statusPanels(order, form, limits)}
 <div class="details">
@@ -119,7 +130,7 @@ ${statusPanels(order, form, limits)}
 </section>
 </div>`;
   return layoutView({
-    title: `Order #${order.number}`, body, section: 'none',
+    title: `Order #${order.number}`, body, section: 'none', script: true,
     ...(order.status === 'pending_payment' ? { refreshSeconds: PENDING_REFRESH_SECONDS } : {}),
   });
 }

@@ -1,20 +1,19 @@
 // Product page: picture, price, availability and an add-to-cart form that works without JavaScript.
-import type { Product } from '../../catalog/index.ts';
+import type { ListedProduct } from '../../catalog/index.ts';
 import { MAX_QUANTITY_PER_LINE } from '../../cart/index.ts';
 import { html } from '../../platform/html/html-template.ts';
 import { formatMoney } from '../money-format.ts';
 import { layoutView } from './layout-view.ts';
 import { catalogUrl, productImageUrl } from './catalog-view.ts';
 
-const LOW_STOCK = 10;
-
-function availability(available: number) {
-  if (available <= 0) return html`<p class="availability out-of-stock">Out of stock</p>`;
-  if (available <= LOW_STOCK) return html`<p class="availability low-stock">Only ${available} left</p>`;
+function availability(product: ListedProduct) {
+  if (product.availability === 'sold_out') return html`<p class="availability out-of-stock">Out of stock</p>`;
+  if (product.availability === 'low_stock') return html`<p class="availability low-stock">Only ${product.available} left</p>`;
   return html`<p class="availability in-stock">In stock</p>`;
 }
 
-export function productView(product: Product, available: number): string {
+export function productView(product: ListedProduct): string {
+  const { available } = product;
   const maxQuantity = Math.max(1, Math.min(MAX_QUANTITY_PER_LINE, available));
   const body = html`
 <nav class="breadcrumb" aria-label="Breadcrumb"><a href="/">Shop</a>${product.categories[0]
@@ -24,7 +23,7 @@ export function productView(product: Product, available: number): string {
 <div>
 <h1>${product.title}</h1>
 <p class="price">${formatMoney(product.price)}</p>
-${availability(available)}
+${availability(product)}
 <p>${product.description}</p>
 ${available > 0
     ? html`<form class="add-to-cart" method="post" action="/cart/items">

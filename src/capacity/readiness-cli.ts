@@ -1,0 +1,77 @@
+// `holdfast readiness --peak <journeys/s> [--at <date>] [--scenario <name>] [--json]`: asks the running shop
+// (found as `holdfast faults` finds it: HOLDFAST_URL, else HOST and PORT; the admin token) to judge a
+// forecast peak against its latest recorded capacity and its scaling policy, and prints the verdict.
+// Exit codes: 0 ready, 99 not ready (as the load tester's breached thresholds), 1 the shop could not
+// answer, 2 usage.
+import { parseArgs } from 'node:util';
+import { shopAdminAccess } from '../platform/admin-token/admin-token.ts';
+import { formatPeakReadiness, type PeakReadiness } from './peak-readiness.ts';
+
+export const READINESS_USAGE = `usage: holdfast readiness --peak <journeys/s> [--at <date>] [--scenario <name>] [--json]
+  --peak <n>         the forecast peak, journeys (scenario iterations) per second, above 0
+  --at <date>        when the peak is expected, ISO 8601 (2026-12-24 or 2026-12-24T18:00:00Z; default now)
+  --scenario <name>  judge by the latest capacity run of this scenario (default: the latest run)
+  --json             the report as JSON
+Exit codes: 0 ready, 99 not ready, 1 the shop could not answer, 2 usage.
+Environment: the shop's own (PORT, HOST, HOLDFAST_DATA_DIR, HOLDFAST_ADMIN_TOKEN); HOLDFAST_URL to reach it elsewhere.`;
+
+export interface CliIo { out(text: string): void; err(text: string): void }
+
+/** The --at argument as an instant: a date alone is midnight UTC. */
+export function parsePeakDate(text: string): Date | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) return undefined;
+  const iso = text.length === 10 ? `${text}T00:00:00Z` : text.replace(' ', 'T');
+  const d = new Date(/(Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : `${iso}Z`);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+export async function runReadinessCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = {
+  out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t),
+}): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv, strict: true, allowPositionals: false,
+      options: { peak: { type: 'string' }, at: { type: 'string' }, scenario: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    }));
+  } catch (err) {
+    io.err(`holdfast readiness: ${(err as Error).message}\n${READINESS_USAGE}\n`);
+    return 2;
+  }
+  if (values.help) { io.out(`${READINESS_USAGE}\n`); return 0; }
+  const usage = (message: string) => { io.err(`holdfast readiness: ${message}\n${READINESS_USAGE}\n`); return 2; };
+  if (values.peak === undefined) return usage('--peak <journeys/s> is required');
+  const peak = Number(values.peak);
+  if (!/^\d+(\.\d+)?$/.test(values.peak.trim()) || !(peak > 0)) return usage(`--peak ${values.peak}: a number of journeys per second above 0, e.g. --peak 120`);
+  let at: Date | undefined;
+  if (values.at !== undefined) {
+    at = parsePeakDate(values.at.trim());
+    if (!at) return usage(`--at ${values.at}: an ISO 8601 date or date-time, e.g. 2026-12-24 or 2026-12-24T18:00:00Z`);
+  }
+  let base: string;
+  let token: string;
+  try {
+    ({ baseUrl: base, token } = await shopAdminAccess(env));
+  } catch (err) {
+    return usage((err as Error).message);
+  }
+  const qs = new URLSearchParams({ peak: String(peak), ...(at ? { at: at.toISOString() } : {}), ...(values.scenario ? { scenario: values.scenario } : {}) });
+  const url = `${base}/api/ops/capacity/readiness?${qs}`;
+  let report: PeakReadiness;
+  try {
+    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
+    const text = await res.text();
+    if (!res.ok) {
+      let detail = text.slice(0, 500);
+      try { const e = JSON.parse(text) as { error?: { code?: string; message?: string } }; if (e.error) detail = `${e.error.code}: ${e.error.message}`; } catch { /* the text */ }
+      io.err(`holdfast readiness: ${base} answered HTTP ${res.status} ${detail}\n`);
+      return res.status >= 400 && res.status < 500 && res.status !== 401 ? 2 : 1;
+    }
+    report = JSON.parse(text) as PeakReadiness;
+  } catch (err) {
+    io.err(`holdfast readiness: cannot reach ${base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}\n`);
+    return 1;
+  }
+  io.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatPeakReadiness(report)}\n`);
+  return report.verdict === 'ready' ? 0 : 99;
+}
