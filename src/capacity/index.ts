@@ -3,7 +3,7 @@
 // readiness`. See docs/loadtest.md.
 import path from 'node:path';
 export { capacityModule } from './capacity-module.ts';
-export { latestCapacityRun, listCapacityRuns } from './capacity-service.ts';
+export { latestCapacityRun, listCapacityRuns, recordCapacityRun } from './capacity-service.ts';
 export { REGRESSION_DROP, type CapacityRun, type CapacityRunInput, type CapacityComparison, type DeploymentFingerprint } from './capacity-history.ts';
 export { waitingRoomLimitsFor, formatPeakReadiness, type PeakReadiness, type WaitingRoomLimits } from './peak-readiness.ts';
 export { CapacityErrors } from './capacity-errors.ts';

@@ -9,6 +9,7 @@ export const CONSOLE_NAV = [
   { path: '/ops/incidents', label: 'Incidents' },
   { path: '/ops/faults', label: 'Faults' },
   { path: '/ops/scaling', label: 'Scaling' },
+  { path: '/ops/capacity', label: 'Capacity' },
   { path: '/ops/waiting-room', label: 'Waiting room' },
   { path: '/ops/status', label: 'Status page' },
   { path: '/ops/payments', label: 'Payments' },

@@ -4,6 +4,7 @@
 import { html } from '../platform/html/html-template.ts';
 import type { ScalingStatus } from '../autoscaler/index.ts';
 import { COMPONENT_STATUSES, type StatusPage } from '../incidents/index.ts';
+import type { CapacityRun } from '../capacity/index.ts';
 import type { Order } from '../orders/index.ts';
 import type { DeadLetter } from '../payments/index.ts';
 import type { WaitingRoomSettings, WaitingRoomStatus } from '../waiting-room/index.ts';
@@ -51,6 +52,23 @@ ${live ? html`<dl class="figures"><div><dt>State</dt><dd>${live.state}</dd></div
   <input id="new-per-minute" name="newUsersPerMinute" type="number" min="1" required value="${settings.newUsersPerMinute}">
   <button type="submit">Save settings</button>
 </form></section>`);
+}
+
+const rate = (v: number | null) => (v === null ? 'below the first step' : `${Number(v.toFixed(v >= 10 ? 1 : 2))} journeys/s`);
+
+/** The capacity history: each recorded `holdfast loadtest capacity --record` run, newest first, regressions marked. */
+export function capacityPage(runs: CapacityRun[], frame: { csrf: string }): string {
+  const regressions = runs.filter((r) => r.comparison?.regression).length;
+  return consolePage({ title: 'Capacity', current: '/ops/capacity', csrf: frame.csrf }, html`
+<h1>Capacity history</h1>
+<p>Each run of <code>holdfast loadtest capacity --record</code>, newest first: the highest rate that met the SLO, per
+storefront replica, compared with the previous comparable run (same scenario, target, SLO and step length). A drop
+of more than 10% per replica is a regression, with both bottlenecks named. <code>holdfast readiness --peak N</code>
+judges a forecast peak against the latest run (docs/loadtest.md).</p>
+${runs.length ? html`<p>${runs.length} run${runs.length === 1 ? '' : 's'} shown; ${regressions ? html`<strong>${regressions} regression${regressions === 1 ? '' : 's'}</strong>` : 'no regression'}.</p>
+<div class="table-scroll" tabindex="0" role="region" aria-label="Capacity runs"><table><thead><tr><th scope="col">Recorded</th><th scope="col">Scenario</th><th scope="col">Capacity</th><th scope="col">Replicas</th><th scope="col">Version</th><th scope="col">First bottleneck</th><th scope="col">Against the previous run</th></tr></thead>
+<tbody>${runs.map((r) => html`<tr data-capacity-run="${String(r.id)}"${r.comparison?.regression ? html` class="regression"` : ''}><td>${when(r.recordedAt)}</td><td>${r.scenario}</td><td>${rate(r.sustainableRate)}</td><td>${String(r.replicas)}</td><td>${r.version}</td>
+<td>${r.bottleneck?.message ?? '—'}</td><td>${r.comparison ? html`${r.comparison.regression ? html`<strong>Regression:</strong> ` : ''}${r.comparison.message}` : 'first comparable run'}</td></tr>`)}</tbody></table></div>` : html`<p class="muted">No run recorded yet: <code>holdfast loadtest capacity --target-url &lt;shop&gt; --record</code> records one.</p>`}`);
 }
 
 export function statusComponentsPage(page: StatusPage, frame: { csrf: string; notice?: string | undefined }): string {

@@ -26,7 +26,8 @@ import { countOrdersByStatus, listOrders } from '../orders/index.ts';
 import { listDeadLetters, retryDeadLetter } from '../payments/index.ts';
 import { changeWaitingRoomSettings, storedWaitingRoomSettings, type RoomChangeRecorder, type WaitingRoom, type WaitingRoomSettings } from '../waiting-room/index.ts';
 import type { LiveStream } from './live-stream.ts';
-import { paymentsPage, scalingPage, statusComponentsPage, waitingRoomPage } from './console-operations-views.ts';
+import { capacityPage, paymentsPage, scalingPage, statusComponentsPage, waitingRoomPage } from './console-operations-views.ts';
+import { listCapacityRuns } from '../capacity/index.ts';
 import type { OverviewSnapshot } from './console-overview.ts';
 import { alertsPage, faultsPage, incidentPage, incidentsPage, overviewPage, renderPanels, signInPage } from './console-views.ts';
 
@@ -46,6 +47,8 @@ const NOTICES: Record<string, string> = {
   'override-set': 'Component set by hand: the status page follows within its refresh (5 s).',
   'override-cleared': 'Component handed back to its automatic state.',
 };
+/** Capacity runs the capacity page lists (newest first). */
+const CAPACITY_RUNS_SHOWN = 50;
 /** Orders pending payment the payments page lists. */
 const PENDING_SHOWN = 50;
 
@@ -240,6 +243,9 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
         return reply.redirect(`/ops/faults?done=cleared#fault-${name}`, 303);
       });
       ops.get('/ops/scaling', { schema: hidden }, async (req, reply) => page(reply, scalingPage(deps.autoscaler.status(), { csrf: sessionOf(req).csrfToken })));
+
+      ops.get('/ops/capacity', { schema: hidden }, async (req, reply) =>
+        page(reply, capacityPage(await listCapacityRuns(deps.pool, { limit: CAPACITY_RUNS_SHOWN }), { csrf: sessionOf(req).csrfToken })));
 
       ops.get('/ops/waiting-room', { schema: { ...hidden, querystring: Done } }, async (req, reply) => {
         const [{ settings }, live] = await Promise.all([storedWaitingRoomSettings(deps.pool, deps.waitingRoomConfigured), deps.waitingRoom?.status()]);

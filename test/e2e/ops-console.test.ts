@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
+import { recordCapacityRun } from '../../src/capacity/index.ts';
 
 let app: TestApp;
 before(async () => {
@@ -270,6 +271,27 @@ test('a status component set by hand from the console wins over its automatic st
   assert.match(back, /<tr data-component="payments"><th scope="row">payments<\/th><td>operational<\/td>\s*<td>automatically<\/td>/);
   const kinds = (await app.db.pool.query(`SELECT kind FROM change_events WHERE subject = 'status-page:payments' ORDER BY id`)).rows.map((r) => r.kind);
   assert.deepEqual(kinds, ['status_page.override_set', 'status_page.override_cleared']);
+});
+
+test('the capacity page lists the recorded capacity runs, newest first, with a regression and both bottlenecks named', async () => {
+  const { cookie } = await signIn();
+  const empty = await (await get('/ops/capacity', cookie)).text();
+  assert.match(empty, /No run recorded yet/);
+  const run = (rate: number, pool: number, bottleneck: string) => ({
+    scenario: 'mixed', target: 'http://shop.test', slo: 'p(99)<500ms', stepDurationSec: 5, sustainableRate: rate, sustainableRequestsPerSec: rate * 3,
+    breakingRate: rate * 2, bottleneck: { kind: 'db-pool', component: 'postgres pool main', message: bottleneck }, replicas: 1,
+    deployment: { pools: { 'all/main': pool }, bulkheads: {} },
+  });
+  await recordCapacityRun(app.db.pool, run(80, 10, 'postgres pool main: 3 waiting'), 'v1');
+  await recordCapacityRun(app.db.pool, run(20, 2, 'postgres pool main: 22 waiting (2/2 connections in use)'), 'v1');
+  const page = await (await get('/ops/capacity', cookie)).text();
+  assert.match(page, /2 runs shown; <strong>1 regression<\/strong>/);
+  const rows = [...page.matchAll(/<tr data-capacity-run="(\d+)"( class="regression")?>/g)];
+  assert.equal(rows.length, 2);
+  assert.ok(Number(rows[0]![1]) > Number(rows[1]![1]), 'newest first');
+  assert.equal(rows[0]![2], ' class="regression"');
+  assert.match(page, /<strong>Regression:<\/strong> [^<]*postgres pool main: 3 waiting[^<]*postgres pool main: 22 waiting/);
+  assert.match(page, /<a href="\/ops\/capacity" aria-current="page">Capacity<\/a>/);
 });
 
 test('stopping the control role ends the open live streams (they do not hold the HTTP server\'s drain)', { timeout: 30_000 }, async () => {
