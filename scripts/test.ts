@@ -113,7 +113,19 @@ function countsOf(output: string): Counts {
   return counts;
 }
 
-interface FileResult { file: string; ok: boolean; timedOut: boolean; seconds: number; counts: Counts }
+interface FileResult { file: string; ok: boolean; timedOut: boolean; seconds: number; counts: Counts; why: string }
+
+/**
+ * Why a file failed, for the run's closing lines: the spec reporter's own "failing tests" section when it
+ * printed one, otherwise the file's last lines. A long run prints the failure again at its end because a
+ * CI log is often read from the bottom, far from where the file printed it.
+ */
+function failureOf(output: string): string {
+  const lines = output.split('\n');
+  const start = lines.findIndex((l) => l.startsWith('✖ failing tests:'));
+  const picked = start >= 0 ? lines.slice(start + 1) : lines.slice(-40);
+  return picked.filter((l) => l.trim() !== '' && !/^\s+at .*\(?node:/.test(l)).slice(0, 60).map((l) => `    ${l}`).join('\n');
+}
 const running = new Set<ChildProcess>();
 
 /** Signals a file's whole process group (the file's process and every process its tests started). */
@@ -176,7 +188,7 @@ function runFile(file: string, live: boolean): Promise<FileResult> {
       process.stdout.write(live ? `${[...notes, header].join('\n')}\n` : `${header}\n${output}${notes.map((n) => `${n}\n`).join('')}`);
       const counts = countsOf(output);
       if (timedOut) counts.fail += 1;
-      resolve({ file, ok, timedOut, seconds, counts });
+      resolve({ file, ok, timedOut, seconds, counts, why: ok ? '' : failureOf(output) });
     });
   });
 }
@@ -226,7 +238,7 @@ const total = results.reduce((sum, r) => {
   return sum;
 }, { pass: 0, fail: 0, skipped: 0, cancelled: 0, todo: 0 });
 if (failed.length) {
-  process.stdout.write(`[test] failed files:\n${failed.map((r) => `  ${r.file}${r.timedOut ? ` (over the ${fileTimeoutSeconds} s limit)` : ''}`).join('\n')}\n`);
+  process.stdout.write(`[test] failed files:\n${failed.map((r) => `  ${r.file}${r.timedOut ? ` (over the ${fileTimeoutSeconds} s limit)` : ''}\n${r.why}`).join('\n')}\n`);
 }
 const code = failed.length ? 1 : 0;
 step(`done, ${results.length} files, exit code ${code}`);
