@@ -3,10 +3,8 @@
 // faults with start times and durations), rollbacks (every fault cleared, always), abort conditions
 // (stop early when a probe breaks beyond a limit) and thresholds on the scorecard that set the exit code.
 // A YAML or JSON file describes one (docs/gameday.md); every problem is reported with its field.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { FieldReader, isObj, type Stage } from '../loadtest/index.ts';
+import { FieldReader, isObj, readDataFile, type Stage } from '../loadtest/index.ts';
 
 /** What a steady-state probe or an abort condition measures. */
 export const PROBE_MEASURES = {
@@ -268,19 +266,7 @@ export function experimentFromData(data: unknown, origin: string): Experiment {
 }
 
 export async function loadExperimentFile(file: string): Promise<Experiment> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new ExperimentFileError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = file.toLowerCase().endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new ExperimentFileError(`${file}: not valid ${file.toLowerCase().endsWith('.json') ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
-  }
-  return experimentFromData(data, file);
+  return experimentFromData(await readDataFile(file, (message) => new ExperimentFileError(message)), file);
 }
 
 /** The experiment with every time (stages, faults, probe windows, abort durations) scaled to `seconds` long. */

@@ -287,6 +287,26 @@ function looksLikeSpec(v: unknown): v is ScenarioSpec {
   return isObj(v) && typeof v.name === 'string' && isObj(v.load) && Array.isArray(v.journeys);
 }
 
+/**
+ * The parsed content of a YAML or JSON file (JSON when its name ends in .json), for files that
+ * describe a structure (scenarios, experiments); a missing file or bad syntax becomes the caller's
+ * error, its message naming the file.
+ */
+export async function readDataFile(file: string, error: (message: string) => Error): Promise<unknown> {
+  const json = file.toLowerCase().endsWith('.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw error(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  try {
+    return json ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw error(`${file}: not valid ${json ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+}
+
 /** Loads a scenario from a .ts/.mts/.js/.mjs module (default export) or a .yaml/.yml/.json file. */
 export async function loadScenarioFile(file: string): Promise<ScenarioSpec> {
   const abs = path.resolve(file);
@@ -297,17 +317,5 @@ export async function loadScenarioFile(file: string): Promise<ScenarioSpec> {
     if (!looksLikeSpec(spec)) throw new ScenarioFileError(`${file}: the module's default export is not a scenario (export default defineScenario({ name, load, journeys }))`);
     return spec;
   }
-  let text: string;
-  try {
-    text = await readFile(abs, 'utf8');
-  } catch (err) {
-    throw new ScenarioFileError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  let data: unknown;
-  try {
-    data = ext === '.json' ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new ScenarioFileError(`${file}: not valid ${ext === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
-  }
-  return scenarioFromData(data, file);
+  return scenarioFromData(await readDataFile(file, (message) => new ScenarioFileError(message)), file);
 }
