@@ -28,6 +28,20 @@ const JOBS = METRICS.paymentJobDuration.name;
 /** Outcomes of a provider call that reached the provider and got its answer (network gap is measurable). */
 const ANSWERED = new Set(['succeeded', 'declined', 'replayed']);
 
+/**
+ * Contexts whose queries are Holdfast operating itself, not serving shoppers: incident response (opened,
+ * paged and updated because an alert fired), the change log, fault switches, scaling decisions and the
+ * capacity history. Their queries start or multiply at the moment of an alert or an operator's action,
+ * so as evidence they would blame the database for the alerting itself (a query first seen when the
+ * incident opened has no baseline worth the name); the shop's database is judged by the shop's queries.
+ */
+const OPERATIONS_QUERY_CONTEXTS = new Set(['incidents', 'changes', 'faults', 'autoscaler', 'capacity']);
+
+export function isOperationsQuery(query: string): boolean {
+  const dot = query.indexOf('.');
+  return dot > 0 && OPERATIONS_QUERY_CONTEXTS.has(query.slice(0, dot));
+}
+
 function sloMatches(slo: SloDefinition, route: string, method: string): boolean {
   if (slo.source.kind !== 'http') return false;
   const src = slo.source;
@@ -46,8 +60,11 @@ function groupsOf(base: string, labels: Record<string, string>, slos: readonly S
       for (const slo of slos) if (sloMatches(slo, route, method)) keys.push(`slo:${slo.journey}`);
       return { keys, error: labels.status_class === '5xx' };
     }
-    case DB:
-      return { keys: ['database', `query:${labels.query ?? 'unnamed'}`], error: labels.outcome === 'error' };
+    case DB: {
+      const query = labels.query ?? 'unnamed';
+      if (isOperationsQuery(query)) return undefined;
+      return { keys: ['database', `query:${query}`], error: labels.outcome === 'error' };
+    }
     case PROVIDER: {
       const outcome = labels.outcome ?? '';
       // calls the breaker or bulkhead refused never left payments: they are payments' decision, not the provider's latency
