@@ -121,7 +121,7 @@ export function buildScorecard(rec: RunRecord): Scorecard {
   else if (shoppersStarted === 0) missing.shoppersAffectedRatio = missing.shoppersQueuedRatio = 'no shopper journey started';
   else {
     shoppersAffectedRatio = round(it!.affected / shoppersStarted, 5);
-    shoppersQueuedRatio = round(((room?.shoppersLetIn ?? 0) + (room?.stillQueuedAtEnd ?? 0)) / shoppersStarted, 5);
+    shoppersQueuedRatio = round(((room?.shoppersLetIn ?? 0) + (room?.failedWhileQueued ?? 0) + (room?.stillQueuedAtEnd ?? 0)) / shoppersStarted, 5);
   }
   // Arrivals the generator could not start (too many shoppers in flight) never reached the shop: said, not hidden.
   const notes: string[] = [];
@@ -200,7 +200,7 @@ export function buildScorecard(rec: RunRecord): Scorecard {
     experiment: rec.experiment.name, target: rec.target, ownDeployment: rec.ownDeployment,
     startedAt: new Date(rec.startedAt).toISOString(), durationSeconds: rec.experiment.duration,
     passed: false, aborted: rec.aborted,
-    shoppersAffectedRatio, shoppers: it ? { started: shoppersStarted, affected: it.affected, affectedByErrors: it.affectedByErrors ?? 0, dropped: it.dropped, queued: (room?.shoppersLetIn ?? 0) + (room?.stillQueuedAtEnd ?? 0) } : null,
+    shoppersAffectedRatio, shoppers: it ? { started: shoppersStarted, affected: it.affected, affectedByErrors: it.affectedByErrors ?? 0, dropped: it.dropped, queued: (room?.shoppersLetIn ?? 0) + (room?.failedWhileQueued ?? 0) + (room?.stillQueuedAtEnd ?? 0) } : null,
     shoppersQueuedRatio, queueWaitP50Seconds, queueWaitP95Seconds,
     timeToDetectSeconds, detectedBy: detection?.label ?? null,
     timeToRootCauseSeconds, rootCause,

@@ -223,7 +223,9 @@ async function runSteps(ctx: RunnerContext, journey: CompiledJourney, intendedSt
         continue;
       }
       if (queuedSince !== undefined) {
-        recorder.queued((intended - queuedSince) * 1000);
+        // A refresh that timed out or got a 5xx did not let the shopper in: the shopper failed while waiting.
+        if (outcome.failure || outcome.status >= 500) recorder.failedWhileQueued();
+        else recorder.queued((intended - queuedSince) * 1000);
         queuedSince = undefined;
         trace?.leftQueue(outcome);
       }

@@ -65,7 +65,7 @@ export interface RunResult {
    * waiting and how long they waited (not part of any request's latency), how many the run ended on
    * while still waiting, and the room's "still waiting" answers.
    */
-  waitingRoom: { shoppersLetIn: number; stillQueuedAtEnd: number; polls: number; queued: LatencySummary };
+  waitingRoom: { shoppersLetIn: number; failedWhileQueued: number; stillQueuedAtEnd: number; polls: number; queued: LatencySummary };
   /** The target's own /metrics sampled during the run (the HTML report's server-side panels), when asked for. */
   server?: ServerMetrics;
   /** One record per shopper, when the run asked for them (`traceShoppers`); `dropped`: shoppers past the cap. */
@@ -147,6 +147,7 @@ export function assembleResult(input: AssembleInput): RunResult {
   const queued = newHistogram();
   let polls = 0;
   let stillQueued = 0;
+  let failedWhileQueued = 0;
   const samples = new Map<string, RunResult['errorSamples'][number]>();
   for (const f of finals) {
     for (const s of f.steps) {
@@ -166,6 +167,7 @@ export function assembleResult(input: AssembleInput): RunResult {
     q.destroy();
     polls += f.waitingRoom.polls;
     stillQueued += f.waitingRoom.stillQueued;
+    failedWhileQueued += f.waitingRoom.failedWhileQueued ?? 0;
     for (const e of f.errorSamples) {
       const key = `${e.kind}\u0000${e.step}\u0000${e.message}`;
       const got = samples.get(key);
@@ -215,7 +217,7 @@ export function assembleResult(input: AssembleInput): RunResult {
   }
   if (iterations.skipped > 0 || input.stoppedBy === 'max-requests') warnings.push('the run stopped early: the request budget (--max-requests) was spent');
   lag.destroy();
-  const waitingRoom = { shoppersLetIn: queued.totalCount, stillQueuedAtEnd: stillQueued, polls, queued: summarize(queued) };
+  const waitingRoom = { shoppersLetIn: queued.totalCount, failedWhileQueued, stillQueuedAtEnd: stillQueued, polls, queued: summarize(queued) };
   queued.destroy();
   return {
     tool: 'holdfast loadtest',

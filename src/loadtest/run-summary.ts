@@ -57,8 +57,8 @@ export function formatSummary(r: RunResult, reports: string[] = []): string {
   if (it.interrupted) parts.push(`${formatNumber(it.interrupted)} interrupted at the end`);
   out.push(`iterations: ${parts.join(', ')}`);
   const room = r.waitingRoom;
-  if (room && (room.shoppersLetIn || room.stillQueuedAtEnd)) {
-    out.push(`waiting room: ${formatNumber(room.shoppersLetIn)} shoppers let in after queueing, p50 ${formatMs(room.queued.p50Ms)}, p95 ${formatMs(room.queued.p95Ms)}, max ${formatMs(room.queued.maxMs)} in the queue (not in the latencies above); ${formatNumber(room.stillQueuedAtEnd)} still queued at the end; ${formatNumber(room.polls)} "still waiting" answers`);
+  if (room && (room.shoppersLetIn || room.stillQueuedAtEnd || room.failedWhileQueued)) {
+    out.push(`waiting room: ${formatNumber(room.shoppersLetIn)} shoppers let in after queueing, p50 ${formatMs(room.queued.p50Ms)}, p95 ${formatMs(room.queued.p95Ms)}, max ${formatMs(room.queued.maxMs)} in the queue (not in the latencies above); ${formatNumber(room.failedWhileQueued ?? 0)} failed while waiting (a refresh timed out or got a 5xx); ${formatNumber(room.stillQueuedAtEnd)} still queued at the end; ${formatNumber(room.polls)} "still waiting" answers`);
   }
   out.push(`errors: ${formatPercent(t.errorRate)} of requests (${formatNumber(t.errors.status)} unexpected status, ${formatNumber(t.errors.timeout)} timeout, ${formatNumber(t.errors.connection)} connection)`);
   for (const e of r.errorSamples.slice(0, 5)) out.push(`  ${e.kind.padEnd(10)} ${e.step}: ${e.message} ×${formatNumber(e.count)}`);

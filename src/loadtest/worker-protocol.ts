@@ -83,7 +83,7 @@ export interface WorkerFinal {
   /** How late iterations started against their schedule (µs), encoded. */
   startLag: string;
   /** Shoppers who waited in a waiting room: the "still waiting" answers, those the run ended on, their queued time (µs, encoded). */
-  waitingRoom: { polls: number; stillQueued: number; queued: string };
+  waitingRoom: { polls: number; stillQueued: number; failedWhileQueued: number; queued: string };
   errorSamples: { kind: string; step: string; message: string; count: number }[];
   budgetExhausted: boolean;
   /** One record per shopper, when the run asked for them; `dropped`: shoppers past the cap. */

@@ -39,7 +39,7 @@ export class WorkerRecorder {
   private readonly lag = newHistogram();
   /** Time shoppers spent in a waiting room's queue before being let in (µs), one value per shopper let in. */
   private readonly queuedTime = newHistogram();
-  private readonly waitingRoom = { polls: 0, stillQueued: 0 };
+  private readonly waitingRoom = { polls: 0, stillQueued: 0, failed: 0 };
   private readonly errorSamples = new Map<string, { kind: string; step: string; message: string; count: number }>();
   budgetExhausted = false;
 
@@ -148,6 +148,11 @@ export class WorkerRecorder {
     recordUs(this.queuedTime, waitUs);
   }
 
+  /** A queued shopper's refresh failed (a timeout, a refused connection or a 5xx): not let in. */
+  failedWhileQueued(): void {
+    this.waitingRoom.failed++;
+  }
+
   /** The run ended with a shopper still in the queue. */
   stillQueuedAtEnd(): void {
     this.waitingRoom.stillQueued++;
@@ -184,7 +189,7 @@ export class WorkerRecorder {
       steps: [...this.steps].map(([key, s]) => ({ key, counters: s.counters, hist: encodeHistogram(s.hist) })),
       iterations: this.iterations,
       startLag: encodeHistogram(this.lag),
-      waitingRoom: { polls: this.waitingRoom.polls, stillQueued: this.waitingRoom.stillQueued, queued: encodeHistogram(this.queuedTime) },
+      waitingRoom: { polls: this.waitingRoom.polls, stillQueued: this.waitingRoom.stillQueued, failedWhileQueued: this.waitingRoom.failed, queued: encodeHistogram(this.queuedTime) },
       errorSamples: [...this.errorSamples.values()],
       budgetExhausted: this.budgetExhausted,
     };

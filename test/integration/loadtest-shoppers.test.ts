@@ -10,10 +10,13 @@ import { runLoadTest } from '../../src/loadtest/index.ts';
 
 const ADMIT_AFTER_MS = 1500;
 
-/** A waiting room: a new shopper waits ADMIT_AFTER_MS; /cart needs the cookie the shop set once admitted. */
-async function roomServer() {
+/**
+ * A waiting room: a new shopper waits ADMIT_AFTER_MS; /cart needs the cookie the shop set once admitted.
+ * `failEvenShoppers`: every second shopper's first refresh gets a 503 (the room failed them).
+ */
+async function roomServer(opts: { failEvenShoppers?: boolean } = {}) {
   const arrivals = new Map<string, number>();
-  const seen = { newShoppers: 0, polls: 0, admitted: 0, cartWithoutCookie: 0, carts: 0 };
+  const seen = { newShoppers: 0, polls: 0, admitted: 0, failed: 0, cartWithoutCookie: 0, carts: 0 };
   let next = 0;
   const server = http.createServer((req, res) => {
     const cookies = Object.fromEntries((req.headers.cookie ?? '').split(/;\s*/).filter(Boolean).map((c) => c.split('=') as [string, string]));
@@ -36,6 +39,7 @@ async function roomServer() {
       json(429, waiting(), { 'set-cookie': `hf_waitingroom=${fresh}; Path=/; HttpOnly; SameSite=Lax`, 'retry-after': '1' });
       return;
     }
+    if (opts.failEvenShoppers && Number(id!.slice(1)) % 2 === 0) { seen.failed++; json(503, { error: { code: 'SERVICE_UNAVAILABLE' } }, { 'retry-after': '1' }); return; }
     if (performance.now() - arrived < ADMIT_AFTER_MS) { seen.polls++; json(429, waiting(), { 'retry-after': '1' }); return; }
     seen.admitted++;
     json(200, { page: 'home' }, { 'set-cookie': ['shop_session=yes; Path=/', `hf_waitingroom=${id}; Path=/; Max-Age=300`] });
@@ -82,6 +86,7 @@ test('each iteration is a new shopper who waits in the room with its cookie, the
   assert.equal(result.totals.errors.status, 0, 'a "still waiting" answer is not an error');
   const room = result.waitingRoom;
   assert.equal(room.shoppersLetIn, it.started);
+  assert.equal(room.failedWhileQueued, 0);
   assert.equal(room.stillQueuedAtEnd, 0);
   assert.equal(room.polls, shop.seen.newShoppers + shop.seen.polls, 'every 429 WAITING_ROOM counted as a poll');
   // Let in on the second poll: about two refresh intervals in the queue.
@@ -102,4 +107,24 @@ test('without shopper settings a 429 is an error, and no cookie is kept', { time
   assert.equal(result.totals.errors.status, result.totals.requests);
   assert.equal(result.waitingRoom.shoppersLetIn, 0);
   assert.equal(shop.seen.polls, 0);
+});
+
+test('a queued shopper whose refresh gets a 5xx failed while waiting: not counted as let in', { timeout: 60_000 }, async () => {
+  const shop = await roomServer({ failEvenShoppers: true });
+  closers.push(shop.close);
+  const result = await runLoadTest({
+    source: {
+      kind: 'inline', spec: {
+        name: 'room-fails', load: { executor: 'constant-arrival-rate', rate: 4, duration: 3 },
+        shopper: { cookies: true, waitingRoom: true },
+        journeys: [{ name: 'shop', steps: [{ name: 'home', url: '/', checks: [{ name: 'let in', status: 200 }] }] }],
+      },
+    },
+    targetUrl: shop.url, workers: 1, gracefulStopSec: 10,
+  });
+  const room = result.waitingRoom;
+  assert.ok(shop.seen.failed >= 5, `${shop.seen.failed} shoppers failed by the room`);
+  assert.equal(room.failedWhileQueued, shop.seen.failed, 'each shopper the room failed is counted once, as failed while waiting');
+  assert.equal(room.shoppersLetIn, shop.seen.admitted, 'only the shoppers the room admitted are let in');
+  assert.equal(room.shoppersLetIn + room.failedWhileQueued + room.stillQueuedAtEnd, shop.seen.newShoppers);
 });
