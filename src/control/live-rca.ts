@@ -341,7 +341,8 @@ export function analyseWindow(window: ReadingsView, alertId: string, faultStart:
   });
   // Every callee here is a candidate of its own (the provider, the database), so the latency a caller
   // measured of its calls only excuses the caller's own slowdown; it is not evidence against the caller.
-  const ranking: Ranking = rankRootCauses({ series }, { injectTime: faultStart, settings: { clientLatencyWeight: 0 } });
+  // Latencies here are in seconds, read from histogram buckets: 0.1 ms is below what they resolve.
+  const ranking: Ranking = rankRootCauses({ series }, { injectTime: faultStart, settings: { clientLatencyWeight: 0, latencyScaleFloor: 1e-4 } });
   const network = networkVerdict(window, from, faultStart, stallOf(callersOf('network|gap')!), spans);
   let ranked = ranking.ranked.filter((r) => r.score > 0 || r.evidence.length);
   // The change prior: the latest change just before the first signal acts on one candidate; when that

@@ -277,3 +277,21 @@ test('the service that changed first leads a near-tie with those that changed af
   assert.equal(ranked.ranked[0]!.onset, inject);
   assert.equal(ranked.ranked[1]!.onset, inject + 60);
 });
+
+test('a latency whose baseline is all zeros is judged against the latency floor, not infinitely far off', () => {
+  // "database" query latency with the callers' stalls taken out reads exactly 0 before the fault and a
+  // quarter of a millisecond after (noise); "payment-provider" went from 10 ms to 2 s
+  const timestamps = Array.from({ length: 120 }, (_, i) => i);
+  const injectTime = 90;
+  const at = (before: (i: number) => number, after: (i: number) => number) => timestamps.map((i) => (i < injectTime ? before(i) : after(i)));
+  const t = { series: [
+    { service: 'database', metric: 'latency-p50-query-orders.get', timestamps, values: at(() => 0, () => 0.00025) },
+    { service: 'payment-provider', metric: 'latency-p50', timestamps, values: at((i) => 0.01 + 0.0005 * (i % 3), () => 2) },
+  ] };
+  const unfloored = rankRootCauses(t, { injectTime });
+  assert.equal(unfloored.ranked[0]!.score, Number.POSITIVE_INFINITY, 'without a floor a zero-spread baseline makes any reading infinite');
+  const r = rankRootCauses(t, { injectTime, settings: { latencyScaleFloor: 1e-4 } });
+  assert.equal(r.ranked[0]!.service, 'payment-provider');
+  const db = r.ranked.find((x) => x.service === 'database')!;
+  assert.ok(Number.isFinite(db.score) && db.score <= 2.5, `database score ${db.score}`);
+});

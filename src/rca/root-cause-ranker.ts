@@ -30,6 +30,12 @@ export interface RankerSettings {
   onsetUnits: number;
   /** smallest scale as a share of the baseline level (non-ratio metrics) */
   relativeFloor: number;
+  /**
+   * smallest scale of a latency, in the data's own unit (0: unknown units). A baseline that is all one
+   * value (a latency with the callers' event-loop stalls taken out is often exactly 0) would otherwise
+   * have no spread, and any later reading would be infinitely many robust units away from it.
+   */
+  latencyScaleFloor: number;
   /** smallest scale of a 0..1 ratio when no request count is known */
   ratioFloor: number;
   /** a metric needs at least this share of the baseline readings (and 3) to be judged at all */
@@ -51,6 +57,7 @@ export const DEFAULT_SETTINGS: RankerSettings = {
   localShare: 0.05,
   onsetUnits: 3,
   relativeFloor: 0.02,
+  latencyScaleFloor: 0,
   ratioFloor: 0.005,
   minBaselineShare: 0.25,
   sustainShare: 0.1,
@@ -105,6 +112,7 @@ function baselineOf(before: readonly number[], info: MetricInfo, set: RankerSett
     if (!counted) scale = Math.max(scale, set.ratioFloor);
   } else {
     scale = Math.max(scale, set.relativeFloor * Math.abs(r.median));
+    if (info.kind === 'latency' || info.kind === 'client-latency') scale = Math.max(scale, set.latencyScaleFloor);
   }
   if (!info.ratio && COUNT_KINDS.has(info.kind) && isCountSeries(before)) scale = Math.max(scale, 1.349 * Math.sqrt(Math.max(1, r.median)));
   return { center: r.median, scale };
