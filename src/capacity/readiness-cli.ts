@@ -5,6 +5,7 @@
 // answer, 2 usage.
 import { parseArgs } from 'node:util';
 import { shopAdminAccess } from '../platform/admin-token/admin-token.ts';
+import { STDIO, errorDetail, unreachable, type CliIo } from '../platform/cli/cli-io.ts';
 import { formatPeakReadiness, type PeakReadiness } from './peak-readiness.ts';
 
 export const READINESS_USAGE = `usage: holdfast readiness --peak <journeys/s> [--at <date>] [--scenario <name>] [--json]
@@ -15,8 +16,6 @@ export const READINESS_USAGE = `usage: holdfast readiness --peak <journeys/s> [-
 Exit codes: 0 ready, 99 not ready, 1 the shop could not answer, 2 usage.
 Environment: the shop's own (PORT, HOST, HOLDFAST_DATA_DIR, HOLDFAST_ADMIN_TOKEN); HOLDFAST_URL to reach it elsewhere.`;
 
-export interface CliIo { out(text: string): void; err(text: string): void }
-
 /** The --at argument as an instant: a date alone is midnight UTC. */
 export function parsePeakDate(text: string): Date | undefined {
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) return undefined;
@@ -25,9 +24,7 @@ export function parsePeakDate(text: string): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
-export async function runReadinessCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = {
-  out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t),
-}): Promise<number> {
+export async function runReadinessCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = STDIO): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -62,14 +59,12 @@ export async function runReadinessCommand(argv: string[], env: NodeJS.ProcessEnv
     const res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
     const text = await res.text();
     if (!res.ok) {
-      let detail = text.slice(0, 500);
-      try { const e = JSON.parse(text) as { error?: { code?: string; message?: string } }; if (e.error) detail = `${e.error.code}: ${e.error.message}`; } catch { /* the text */ }
-      io.err(`holdfast readiness: ${base} answered HTTP ${res.status} ${detail}\n`);
+      io.err(`holdfast readiness: ${base} answered HTTP ${res.status} ${errorDetail(text)}\n`);
       return res.status >= 400 && res.status < 500 && res.status !== 401 ? 2 : 1;
     }
     report = JSON.parse(text) as PeakReadiness;
   } catch (err) {
-    io.err(`holdfast readiness: cannot reach ${base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}\n`);
+    io.err(`holdfast readiness: ${unreachable(base, err)}\n`);
     return 1;
   }
   io.out(values.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatPeakReadiness(report)}\n`);

@@ -4,6 +4,7 @@
 // <HOLDFAST_DATA_DIR>/admin-token.
 import { parseArgs } from 'node:util';
 import { shopAdminAccess } from '../platform/admin-token/admin-token.ts';
+import { STDIO, errorDetail, unreachable, type CliIo } from '../platform/cli/cli-io.ts';
 
 export const FAULTS_USAGE = `usage:
   holdfast faults list                              every fault and whether it is active
@@ -14,12 +15,8 @@ Environment: the shop's own (PORT, HOST, HOLDFAST_DATA_DIR, HOLDFAST_ADMIN_TOKEN
 
 const SUBCOMMANDS = new Set(['list', 'get', 'set', 'clear']);
 
-export interface CliIo { out(text: string): void; err(text: string): void }
-
 /** Runs the command; returns the process exit code. */
-export async function runFaultsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = {
-  out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t),
-}): Promise<number> {
+export async function runFaultsCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = STDIO): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: { ttl: { type: 'string' }, json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
@@ -50,12 +47,11 @@ export async function runFaultsCommand(argv: string[], env: NodeJS.ProcessEnv = 
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
     } catch (err) {
-      throw new Error(`cannot reach ${base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+      throw new Error(unreachable(base, err));
     }
     const text = await res.text();
-    const data = text ? JSON.parse(text) as Record<string, any> : undefined;
-    if (!res.ok) throw new Error(`${method} ${p}: HTTP ${res.status} ${data?.error?.code ?? ''}: ${data?.error?.message ?? text}`);
-    return data;
+    if (!res.ok) throw new Error(`${method} ${p}: HTTP ${res.status} ${errorDetail(text)}`);
+    return text ? JSON.parse(text) as Record<string, any> : undefined;
   };
   const describe = (f: Record<string, any>) => `${String(f.name).padEnd(16)} ${f.active ? `ON  ${JSON.stringify(f.params)}${f.expiresAt ? ` (until ${f.expiresAt})` : ''}` : 'off'}`;
   try {

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { composeConfig, loadConfig } from '../platform/config/config.ts';
 import { loadClientConfig } from '../platform/config/platform-config.ts';
 import { readAdminToken } from '../platform/admin-token/admin-token.ts';
+import { STDIO, type CliIo } from '../platform/cli/cli-io.ts';
 import { parseDuration } from '../loadtest/index.ts';
 import { pspConfig } from '../psp/index.ts';
 import { builtinExperiment, builtinExperimentNames } from './builtin-experiments.ts';
@@ -38,11 +39,7 @@ HOLDFAST_ADMIN_TOKEN or HOLDFAST_DATA_DIR, as for holdfast faults.
 Exit codes: 0 passed, 99 a threshold missed or a probe did not hold, 1 error, 2 usage, 130 interrupted.
 `;
 
-export interface GamedayCliIo { out(text: string): void; err(text: string): void }
-
-export async function runGamedayCommand(argv: string[], cliPath: string, io: GamedayCliIo = {
-  out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t),
-}): Promise<number> {
+export async function runGamedayCommand(argv: string[], cliPath: string, io: CliIo = STDIO): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({

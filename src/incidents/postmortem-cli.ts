@@ -9,17 +9,14 @@ import { parseArgs } from 'node:util';
 import { loadClientConfig } from '../platform/config/platform-config.ts';
 import { shopUrl } from '../platform/config/shop-url.ts';
 import { readAdminToken } from '../platform/admin-token/admin-token.ts';
+import { STDIO, errorDetail, unreachable, type CliIo } from '../platform/cli/cli-io.ts';
 
 export const POSTMORTEM_USAGE = `usage: holdfast postmortem <incident-id> [--format md|html] [--out <dir>]
   prints the draft (Markdown by default); with --out, writes postmortem-<id>.md and its .svg charts (or .html) there
 Environment: HOLDFAST_CONTROL_URL (the control role), else the shop's own (HOLDFAST_URL, PORT, HOST); the admin token
 from HOLDFAST_ADMIN_TOKEN or HOLDFAST_DATA_DIR.`;
 
-export interface CliIo { out(text: string): void; err(text: string): void }
-
-export async function runPostmortemCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = {
-  out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t),
-}): Promise<number> {
+export async function runPostmortemCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = STDIO): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: { format: { type: 'string', default: 'md' }, out: { type: 'string' } }, allowPositionals: true, strict: true });
@@ -49,14 +46,12 @@ export async function runPostmortemCommand(argv: string[], env: NodeJS.ProcessEn
   try {
     res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
   } catch (err) {
-    io.err(`cannot reach ${base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}\n`);
+    io.err(`${unreachable(base, err)}\n`);
     return 1;
   }
   const text = await res.text();
   if (!res.ok) {
-    let message = text;
-    try { const e = JSON.parse(text) as { error?: { code?: string; message?: string } }; message = `${e.error?.code ?? ''}: ${e.error?.message ?? text}`; } catch { /* not JSON */ }
-    io.err(`GET ${url}: HTTP ${res.status} ${message}\n`);
+    io.err(`GET ${url}: HTTP ${res.status} ${errorDetail(text)}\n`);
     return 1;
   }
   const dir = parsed.values.out;
