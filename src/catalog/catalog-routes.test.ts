@@ -105,7 +105,10 @@ test('GET /api/products: 400 VALIDATION_FAILED for an unknown sort, 400 INVALID_
   const byPrice = await t.call('GET', '/api/products?sort=price_asc&limit=1');
   for (const url of [`/api/products?sort=newest&cursor=${byPrice.json.nextCursor}`, `/api/products?cursor=${byPrice.json.nextCursor}`,
     `/api/products?sort=price_asc&cursor=${Buffer.from(JSON.stringify({ o: 'price_asc', p: -1, id: 'x' })).toString('base64url')}`,
-    `/api/products?sort=newest&cursor=${Buffer.from(JSON.stringify({ o: 'newest', t: "now'); --", id: '00000000-0000-0000-0000-000000000000' })).toString('base64url')}`]) {
+    `/api/products?sort=newest&cursor=${Buffer.from(JSON.stringify({ o: 'newest', t: "now'); --", id: '00000000-0000-0000-0000-000000000000' })).toString('base64url')}`,
+    // the shape of a timestamp but no real one: PostgreSQL's cast would fail
+    ...['2026-13-01 00:00:00+00', '2026-02-30 00:00:00+00', '0000-01-01 00:00:00+00', '2026-01-01 24:00:00+00', '2026-01-01 00:00:00+99'].map((t) =>
+      `/api/products?sort=newest&cursor=${Buffer.from(JSON.stringify({ o: 'newest', t, id: '00000000-0000-4000-8000-000000000000' })).toString('base64url')}`)]) {
     const res = await t.call('GET', url);
     assert.equal(res.status, 400, url);
     assert.equal(res.json.error.code, 'INVALID_CURSOR', url);

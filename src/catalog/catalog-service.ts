@@ -55,7 +55,21 @@ function encodeCursor(c: Cursor): string {
 
 const SLUG_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 /** PostgreSQL's text form of a timestamptz, as the `newest` query writes it ("2026-12-01 21:32:54.123456+00"). */
-const PG_TIMESTAMP_RE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+const PG_TIMESTAMP_RE = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?[+-](\d{2})(?::(\d{2}))?$/;
+
+/**
+ * A timestamp PostgreSQL accepts: the right shape and a real date and time (month 13, February 30th, year
+ * 0 or an offset of +99 have the shape and would fail in the query's cast instead, as a 500).
+ */
+function isPgTimestamp(text: string): boolean {
+  const m = PG_TIMESTAMP_RE.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = m.slice(1).map((x) => Number(x ?? 0)) as number[];
+  const leap = year! % 4 === 0 && (year! % 100 !== 0 || year! % 400 === 0);
+  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month! - 1];
+  return year! >= 1 && daysInMonth !== undefined && day! >= 1 && day! <= daysInMonth && hour! <= 23 && minute! <= 59
+    && second! <= 59 && offsetHours! <= 15 && offsetMinutes! <= 59;
+}
 
 function decodeCursor(raw: string, kind: CursorKind): Cursor {
   try {
@@ -67,7 +81,7 @@ function decodeCursor(raw: string, kind: CursorKind): Cursor {
       && isUuid(c.id)) return { r: c.r, id: c.id };
     if ((kind === 'price_asc' || kind === 'price_desc') && c.o === kind && Number.isSafeInteger(c.p) && (c.p as number) >= 0
       && typeof c.id === 'string' && isUuid(c.id)) return { o: kind, p: c.p as number, id: c.id };
-    if (kind === 'newest' && c.o === kind && typeof c.t === 'string' && PG_TIMESTAMP_RE.test(c.t)
+    if (kind === 'newest' && c.o === kind && typeof c.t === 'string' && isPgTimestamp(c.t)
       && typeof c.id === 'string' && isUuid(c.id)) return { o: kind, t: c.t, id: c.id };
   } catch { /* fall through */ }
   throw RequestErrors.INVALID_CURSOR();
