@@ -80,6 +80,11 @@ function makeAjv(coerce: boolean): Ajv {
     strict: false,
   });
   addFormats(ajv);
+  // RFC 3339 (ajv-formats' date-time) allows a leap second, 23:59:60, which a JavaScript Date cannot hold:
+  // routes read a date-time with new Date(), and an Invalid Date then fails as a 500. A date-time here is
+  // one that Date can represent.
+  const rfc3339 = ajv.formats['date-time'] as { validate: (s: string) => boolean };
+  ajv.addFormat('date-time', { type: 'string', validate: (s: string) => rfc3339.validate(s) && Number.isFinite(Date.parse(s)) });
   return ajv;
 }
 
