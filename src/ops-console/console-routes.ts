@@ -12,7 +12,7 @@ import { Type } from 'typebox';
 // the parser and serialiser @fastify/cookie uses; its plugin is not registered here, since the storefront
 // registers it on the same server when every role runs in one process
 import { parseCookie, stringifySetCookie } from 'cookie';
-import type { HttpServer } from '../platform/http/http-server.ts';
+import { isStorableText, type HttpServer } from '../platform/http/http-server.ts';
 import { errorResponses, UuidSchema } from '../platform/http/schemas.ts';
 import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
 import { clearFault, listFaultStates, setFault } from '../faults/index.ts';
@@ -74,9 +74,12 @@ const sessionOf = (req: FastifyRequest): ConsoleSession => sessions.get(req)!;
 const cookiesOf = (req: FastifyRequest): Record<string, string | undefined> => (req.headers.cookie ? parseCookie(req.headers.cookie) : {});
 const noticeOf = (req: FastifyRequest): string | undefined => NOTICES[String((req.query as { done?: unknown } | undefined)?.done ?? '')];
 const formOf = (req: FastifyRequest): Record<string, unknown> => (req.body && typeof req.body === 'object' ? req.body as Record<string, unknown> : {});
+/** A form field's text. The forms have no body schema, so the check every schema'd body gets is made here. */
 const field = (req: FastifyRequest, name: string): string | undefined => {
   const v = formOf(req)[name];
-  return typeof v === 'string' ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  if (!isStorableText(v)) throw OpsConsoleErrors.OPS_CONSOLE_FORM_INVALID(`${name} contains a NUL character or an unpaired surrogate.`);
+  return v;
 };
 
 /** Only the console's own paths are followed after signing in. */

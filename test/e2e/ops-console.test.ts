@@ -196,6 +196,10 @@ test('bad input to the console pages is a 4xx with a stable code', async () => {
   const emptyNote = await post('/ops/incidents/3f1c1d7e-0000-4000-8000-000000000001/notes', { csrf, text: '' }, cookie);
   assert.equal(emptyNote.res.status, 400);
   assert.equal(emptyNote.json.error.code, 'OPS_CONSOLE_FORM_INVALID');
+  // text PostgreSQL cannot store (a NUL byte) is refused before any INSERT
+  const unstorable = await post('/ops/status/override', { csrf, component: 'payments', status: 'under_maintenance', reason: 'a\u0000b' }, cookie);
+  assert.equal(unstorable.res.status, 400);
+  assert.equal(unstorable.json.error.code, 'OPS_CONSOLE_FORM_INVALID');
   const asset = await get('/ops/assets/nope.js');
   assert.equal(asset.status, 404);
   const uplot = await get('/ops/assets/uplot.iife.min.js');

@@ -418,7 +418,9 @@ function defaultsOptional(schema: unknown): unknown {
   return copy;
 }
 
-const storable = (s: string) => !s.includes('\u0000') && s.isWellFormed();
+/** Text PostgreSQL can store: no NUL character, no unpaired surrogate (routes without a body schema check it themselves). */
+export const isStorableText = (s: string): boolean => !s.includes('\u0000') && s.isWellFormed();
+const storable = isStorableText;
 
 /** Path of the first string (value or key) PostgreSQL cannot store, or undefined. Nesting beyond 64
  * levels is left to the schema (none here nests that deep), so hostile bodies cannot exhaust the stack. */
