@@ -21,7 +21,7 @@ import { pspModule, pspMigrations } from '../psp/index.ts';
 import { paymentProvidersModule, paymentsApiModule, paymentWorkersModule, paymentQueueDefinitions, paymentsMigrations } from '../payments/index.ts';
 import { controlModule } from '../control/index.ts';
 import { autoscalerModule } from '../autoscaler/index.ts';
-import { changesModule, changesMigrations } from '../changes/index.ts';
+import { changesModule, changesApiModule, changesMigrations } from '../changes/index.ts';
 import { storefrontModule } from '../storefront/index.ts';
 import { waitingRoomModule, waitingRoomMigrations } from '../waiting-room/index.ts';
 import { incidentsModule, statusPageModule, incidentsMigrations } from '../incidents/index.ts';
@@ -34,7 +34,7 @@ export const MODULES: readonly ModuleFor<Config>[] = [
   // platform
   telemetryModule, databaseModule, migrationsModule, adminTokenModule, queueModule, httpServerModule,
   // contexts
-  changesModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, adminApiModule,
+  changesModule, changesApiModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, adminApiModule,
   faultsModule, faultsApiModule, pspModule,
   paymentProvidersModule, paymentsApiModule, paymentWorkersModule,
   storefrontModule, waitingRoomModule, statusPageModule, controlModule, autoscalerModule, incidentsModule, capacityModule,
@@ -45,7 +45,7 @@ const ROLES = {
   storefront: [changesModule, waitingRoomModule, storefrontModule, statusPageModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule, capacityModule],
   payments: [changesModule, paymentWorkersModule],
   psp: [changesModule, pspModule],
-  control: [changesModule, controlModule, autoscalerModule, incidentsModule, opsConsoleModule],
+  control: [changesModule, changesApiModule, controlModule, autoscalerModule, incidentsModule, opsConsoleModule],
 } satisfies Record<string, readonly ModuleFor<Config>[]>;
 
 export const ROLE_TARGETS = Object.keys(ROLES) as (keyof typeof ROLES)[];

@@ -1,5 +1,6 @@
 // Watches the shop while a game day runs, once a second: the control role's alerts and root-cause findings,
-// its autoscaler's decisions, the waiting room's state and the incidents, each new one a timeline event
+// its autoscaler's decisions, the waiting room's state, the payments processes' provider failovers (from the
+// change log) and the incidents, each new one a timeline event
 // (printed as it is seen). Also the probes' measures: the shoppers' error ratio and p99 from the load
 // generator's per-second points, the alerts firing, the orders still waiting for payment.
 import type { SeriesPoint } from '../loadtest/index.ts';
@@ -80,6 +81,12 @@ export class ShopObserver {
               const out = d.desired > d.current;
               this.#once(`scale:${role.role}:${d.at}`, () => ({ at: Date.parse(d.at), kind: out ? 'scale-out' : 'scale-in', label: `${out ? 'scale-out' : 'scale-in'}: ${role.role} ${d.current} → ${d.desired}` }));
             }
+          }
+        }),
+        api.changes(this.#since(), ['payments.failover', 'payments.failback']).then((changes) => {
+          for (const c of changes) {
+            const kind = c.kind === 'payments.failover' ? 'failover' : 'failback';
+            this.#once(`change:${c.id}`, () => ({ at: Date.parse(c.at), kind, label: `${kind} (${c.source}): ${String(c.details.from)} → ${String(c.details.to)}, ${String(c.details.reason)}` }));
           }
         }),
         api.waitingRoom().then((room) => {

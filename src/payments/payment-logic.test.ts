@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formEncode, ProviderError } from './stripe-client.ts';
 import { RetryBudget, HealthScore, ResilientProvider, DEFAULT_RESILIENCE } from './provider-resilience.ts';
-import { ProviderRouter } from './provider-router.ts';
+import { ProviderRouter, type ProviderSwitch } from './provider-router.ts';
 import { createLogger } from '../platform/observability/logger.ts';
 
 const logger = createLogger({ level: 'silent', service: 'test' });
@@ -45,6 +45,39 @@ test('router prefers the highest-priority healthy provider and fails over when i
   assert.equal(router.pick()?.name, 'secondary', 'a degraded primary loses new attempts');
   assert.equal(router.pick(new Set(['secondary']))?.name, 'primary', 'still usable when it is the only one left');
   void router.close();
+});
+
+test('the router reports a switch once per move of its choice, not per call: a failover, and the failback once the primary recovers', async () => {
+  const switches: ProviderSwitch[] = [];
+  const router = new ProviderRouter([
+    { name: 'primary', baseUrl: 'http://127.0.0.1:1', secretKey: 'sk_test_a' },
+    { name: 'secondary', baseUrl: 'http://127.0.0.1:2', secretKey: 'sk_test_b' },
+  ], DEFAULT_RESILIENCE, logger, 0, (s) => switches.push(s));
+  const primary = router.byName('primary')!.resilience;
+  for (let i = 0; i < 5; i++) router.pick();
+  assert.deepEqual(switches, [], 'no switch while the primary is healthy');
+
+  for (let i = 0; i < 20; i++) primary.health.record(false);
+  for (let i = 0; i < 10; i++) assert.equal(router.pick()?.name, 'secondary');
+  assert.equal(router.pick(new Set(['secondary']))?.name, 'primary');
+  assert.deepEqual(switches, [{ from: 'primary', to: 'secondary', back: false, reason: 'primary health score 0.00 below 0.5' }],
+    'ten payments through the secondary and a job skipping it: one failover');
+
+  primary.health.reset();
+  router.probeNow(); // the probes' look, with no payment
+  router.pick();
+  assert.equal(switches.length, 2);
+  assert.deepEqual(switches[1], { from: 'secondary', to: 'primary', back: true, reason: 'primary healthy again (circuit closed, health score 1.00)' });
+
+  // an open circuit is named as the reason
+  for (let i = 0; i < 30; i++) {
+    await primary.execute('op', async () => { throw new ProviderError('HTTP 503', { retryable: true, sent: true, status: 503 }); }, { noRetry: true }).catch(() => {});
+  }
+  assert.equal(primary.breakerState, 'open');
+  primary.health.reset(); // the circuit alone moves the choice
+  router.pick();
+  assert.deepEqual(switches.slice(2), [{ from: 'primary', to: 'secondary', back: false, reason: 'primary circuit open' }]);
+  await router.close();
 });
 
 test('a call that failed after a try reached the provider is reported as sent (in doubt), never as not sent', async () => {
