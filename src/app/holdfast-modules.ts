@@ -25,7 +25,7 @@ import { changesModule, changesApiModule, changesMigrations } from '../changes/i
 import { storefrontModule } from '../storefront/index.ts';
 import { waitingRoomModule, waitingRoomMigrations } from '../waiting-room/index.ts';
 import { incidentsModule, statusPageModule, incidentsMigrations } from '../incidents/index.ts';
-import { capacityModule, capacityMigrations } from '../capacity/index.ts';
+import { capacityModule, capacityMigrations, latestMeasuredCapacity } from '../capacity/index.ts';
 import { opsConsoleModule, opsConsoleMigrations } from '../ops-console/index.ts';
 import type { Config } from './holdfast-config.ts';
 
@@ -64,6 +64,9 @@ export const MIGRATION_FOLDERS: readonly string[] = [
 export function rootOptions(config: Config): ModuleOptions[] {
   return [
     withOptions(migrationsModule, { folders: MIGRATION_FOLDERS }),
+    // the autoscaler's targets from the measured capacity (HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY): the
+    // capacity context depends on the autoscaler's, so the reader is handed over here
+    withOptions(autoscalerModule, { measuredCapacity: latestMeasuredCapacity }),
     withOptions(queueModule, {
       queues: paymentQueueDefinitions({
         retryLimit: config.paymentJobRetryLimit, retryDelaySeconds: config.paymentJobRetryDelaySeconds,

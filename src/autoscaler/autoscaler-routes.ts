@@ -21,6 +21,9 @@ const DecisionSchema = Type.Object({
 const ScalingSchema = Type.Object({
   supervised: Type.Boolean(), intervalSeconds: Type.Number(), lastRunAt: Nullable(Type.String()),
   connectionBudget: Nullable(Type.Object({ maxConnections: Type.Integer(), reserve: Type.Integer(), budget: Type.Integer(), used: Type.Integer() })),
+  targetsFromCapacity: Nullable(Type.Object({
+    applied: Type.Boolean(), runId: Nullable(Type.Integer()), role: Type.String(), metric: Type.String(), targetAverageValue: Nullable(Type.Number()), message: Type.String(),
+  })),
   roles: Type.Array(Type.Object({
     role: Type.String(), autoscaled: Type.Boolean(), current: Type.Integer(), desired: Type.Integer(), min: Type.Integer(), max: Type.Integer(),
     metrics: Type.Array(MetricStatusSchema), limitedBy: Nullable(LimitedBySchema), decisions: Type.Array(DecisionSchema),

@@ -8,6 +8,7 @@ import { routeTest, type RouteTest } from '../../test/helpers/route-test.ts';
 import { Autoscaler, type AutoscalerSources, type PaymentLoadReading, type RoleDecision, type SupervisorView } from './autoscaler.ts';
 import { autoscalerRoutes } from './autoscaler-routes.ts';
 import { parseScalingPolicy, type ScaledRole } from './scaling-policy.ts';
+import { policyWithCapacityTargets } from './capacity-targets.ts';
 import type { SupervisedReplica } from '../platform/process/supervision.ts';
 
 const logger = createLogger({ level: 'silent', service: 'autoscaler-test' });
@@ -144,7 +145,7 @@ test('an idle queue scales back in only after the scale-down window (300 s by de
 test('storefront replicas scale on the requests in flight each reports (a Pods metric averaged over the ready replicas)', async () => {
   const now = 5_000_000;
   const storefront = (i: number, inFlight: number): SupervisedReplica => ({
-    ...replica('storefront', i, now), load: { eventLoopUtilization: 0.2, cpuCores: 0.2, requestsInFlight: inFlight, atMs: now - 500, windowMs: 1000 },
+    ...replica('storefront', i, now), load: { eventLoopUtilization: 0.2, cpuCores: 0.2, requestsInFlight: inFlight, requestsPerSecond: 0, atMs: now - 500, windowMs: 1000 },
   });
   const applied: [ScaledRole, number][] = [];
   const autoscaler = new Autoscaler({
@@ -181,4 +182,37 @@ test('GET /api/ops/scaling: 401 without the admin token; the roles with their me
   assert.equal(payments.decisions[0].direction, 'up');
   assert.match(payments.decisions[0].at, /^\d{4}-\d\d-\d\dT/);
   assert.equal(payments.metrics[0].name, 'work-in-flight');
+});
+
+test('with targets from the measured capacity, storefront replicas scale on the requests per second each receives against the measured target', async () => {
+  const now = 5_000_000;
+  const storefront = (i: number, perSecond: number): SupervisedReplica => ({
+    ...replica('storefront', i, now), load: { eventLoopUtilization: 0.2, cpuCores: 0.2, requestsInFlight: 1, requestsPerSecond: perSecond, atMs: now - 500, windowMs: 1000 },
+  });
+  const applied: [ScaledRole, number][] = [];
+  const policy = parseScalingPolicy({ roles: { storefront: { minReplicas: 1, maxReplicas: 8 }, payments: { maxReplicas: 1 } } });
+  const autoscaler = new Autoscaler({
+    policy, pools: { dbPoolMax: 10, pspDbPoolMax: 10 }, cpus: 8, intervalMs: 15_000, logger, now: () => now, paymentConcurrencyAt: () => 8,
+  }, {
+    supervisor: () => ({ requested: { storefront: 2, payments: 1, psp: 1, control: 1 }, replicas: [storefront(0, 100), storefront(1, 80)] }),
+    paymentLoad: async () => { throw new Error('not read: payments is not autoscaled'); },
+    maxConnections: async () => 1000,
+    apply: (role, n) => { applied.push([role, n]); return true; },
+    recordDecision: async () => {},
+  });
+  await autoscaler.runOnce();
+  assert.deepEqual(applied, [], 'CPU and event loop at 20%: the configured targets keep 2 replicas');
+  assert.equal(autoscaler.status().targetsFromCapacity, null);
+
+  const { policy: measured, targets } = policyWithCapacityTargets(policy, {
+    runId: 3, recordedAt: '2026-12-01T03:00:00.000Z', role: 'storefront', bottleneck: null, requestsPerSecondPerReplica: 90,
+  }, 0.7);
+  autoscaler.useTargets(measured, targets);
+  await autoscaler.runOnce();
+  // 90 requests/s per replica on average over 2 replicas against 63 each: ceil(2 x 90 / 63) = 3.
+  assert.deepEqual(applied, [['storefront', 3]]);
+  const status = autoscaler.status();
+  assert.deepEqual(status.targetsFromCapacity, targets);
+  const rate = status.roles.find((r) => r.role === 'storefront')!.metrics.find((m) => m.name === 'request-rate')!;
+  assert.deepEqual([rate.target, rate.current, rate.replicas], [{ type: 'AverageValue', averageValue: 63 }, 90, 3]);
 });

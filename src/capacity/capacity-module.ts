@@ -10,7 +10,9 @@ import { migrationsModule } from '../platform/db/migrations-module.ts';
 import type { DatabaseConfig } from '../platform/config/platform-config.ts';
 import type { Queryable } from '../platform/db/database.ts';
 import { holdfastVersion } from '../changes/index.ts';
-import { defaultScalingPolicy, loadScalingPolicy, localMaxReplicas, scheduleActive, type AutoscalerConfig, type ScalingPolicy } from '../autoscaler/index.ts';
+import {
+  defaultScalingPolicy, loadScalingPolicy, localMaxReplicas, scheduleActive, type AutoscalerConfig, type MeasuredCapacity, type ScalingPolicy,
+} from '../autoscaler/index.ts';
 import type { PspConfig } from '../psp/index.ts';
 import { capacityRoutes } from './capacity-routes.ts';
 import { peakReadiness, roleForBottleneck, waitingRoomLimitsFor, type ScalingLimits, type WaitingRoomLimits } from './peak-readiness.ts';
@@ -37,6 +39,19 @@ export async function latestWaitingRoomLimits(db: Queryable, policy: ScalingPoli
   if (!latest || !perReplica) return null;
   const limits = scalingLimitsFor(policy, latest, now);
   return { runId: latest.id, ...waitingRoomLimitsFor(perReplica * limits.maxReplicas, sessionDurationSeconds) };
+}
+
+/**
+ * The latest recorded run as the autoscaler takes its storefront target from it
+ * (HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY): requests per second per replica, and the role its bottleneck was in.
+ */
+export async function latestMeasuredCapacity(db: Queryable): Promise<MeasuredCapacity | null> {
+  const latest = await latestCapacityRun(db);
+  if (!latest) return null;
+  return {
+    runId: latest.id, recordedAt: latest.recordedAt, role: roleForBottleneck(latest), bottleneck: latest.bottleneck?.message ?? null,
+    requestsPerSecondPerReplica: latest.sustainableRequestsPerSec === null ? null : latest.sustainableRequestsPerSec / Math.max(1, latest.replicas),
+  };
 }
 
 export interface CapacityService {
