@@ -8,10 +8,10 @@ import type { Scorecard, TimelineKind } from './scorecard.ts';
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const MARKER_COLOURS: Partial<Record<TimelineKind, string>> = {
-  alert: '#dc2626', incident: '#b91c1c', finding: '#7c3aed', 'scale-out': '#2563eb', 'scale-in': '#60a5fa', 'waiting-room': '#0d9488',
+  alert: '#dc2626', incident: '#b91c1c', finding: '#7c3aed', 'scale-out': '#2563eb', 'scale-in': '#60a5fa', 'waiting-room': '#0d9488', 'waiting-room-stopped': '#5eead4',
   failover: '#ea580c', failback: '#fdba74', abort: '#000000',
 };
-const SHORT: Partial<Record<TimelineKind, string>> = { alert: 'alert', incident: 'incident', finding: 'RCA', 'scale-out': 'scale-out', 'scale-in': 'scale-in', 'waiting-room': 'waiting room', failover: 'failover', failback: 'failback', abort: 'abort' };
+const SHORT: Partial<Record<TimelineKind, string>> = { alert: 'alert', incident: 'incident', finding: 'RCA', 'scale-out': 'scale-out', 'scale-in': 'scale-in', 'waiting-room': 'waiting room', 'waiting-room-stopped': 'waiting room stopped', failover: 'failover', failback: 'failback', abort: 'abort' };
 
 function duration(seconds: number | null): string {
   if (seconds === null) return '–';

@@ -122,3 +122,16 @@ test('a payment-provider failover is an automatic mitigation: counted when first
   assert.equal(failoverBefore.timeToMitigationSeconds, null);
   assert.match(failoverBefore.missing.timeToMitigationSeconds!, /in force from before it: failover \(payments\): primary → secondary, primary circuit open \(-2 s\)/);
 });
+
+test('the waiting room stopping after the fault started is not a mitigation: the one in force from before it is named instead', () => {
+  const card = buildScorecard(record({
+    events: [
+      record().events[0]!,
+      { at: T0 - 1000, kind: 'waiting-room', label: 'waiting room queueing since before the experiment (queueing)' },
+      { at: FAULT + 15_000, kind: 'waiting-room-stopped', label: 'waiting room stopped queueing' },
+    ],
+  }));
+  assert.equal(card.timeToMitigationSeconds, null);
+  assert.match(card.missing.timeToMitigationSeconds!, /in force from before it: waiting room queueing since before the experiment \(queueing\) \(-61 s\)$/);
+  assert.match(renderGamedayHtml(card), /<title>waiting room stopped<\/title>/);
+});

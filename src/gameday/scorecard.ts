@@ -5,9 +5,13 @@ import type { RunResult } from '../loadtest/index.ts';
 import { thresholdHolds, type Experiment, type ProbeMeasure, type ScoreFigure } from './experiment.ts';
 
 export type TimelineKind = 'fault.set' | 'fault.cleared' | 'alert' | 'incident' | 'finding' | 'scale-out' | 'scale-in' | 'waiting-room'
-  | 'failover' | 'failback' | 'abort';
+  | 'waiting-room-stopped' | 'failover' | 'failback' | 'abort';
 
-/** The automatic actions that mitigate: the autoscaler adding replicas, the waiting room queueing, payments failing over to another provider. */
+/**
+ * The automatic actions that mitigate: the autoscaler adding replicas, the waiting room starting to queue,
+ * payments failing over to another provider. Their ends (scale-in, the waiting room stopping, a failback)
+ * are on the timeline but mitigate nothing.
+ */
 const MITIGATIONS: ReadonlySet<TimelineKind> = new Set(['scale-out', 'waiting-room', 'failover']);
 
 export interface TimelineEvent {

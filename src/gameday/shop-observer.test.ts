@@ -32,3 +32,19 @@ test('a failover and a failback in the change log become timeline events once ea
   assert.equal(printed.length, 2);
   assert.equal(observer.now.errors, 0);
 });
+
+test('the waiting room engaging and stopping are two kinds of event: only the first is an action', async () => {
+  let state = 'not_queueing';
+  const api = {
+    alerts: async () => [], findings: async () => [], incidents: async () => [], changes: async () => [],
+    scaling: async () => ({ supervised: true, roles: [] }),
+    waitingRoom: async () => ({ mode: 'auto', state, auto: null, queuedUsers: 0 }),
+  } as unknown as ShopApi;
+  const observer = new ShopObserver(api, () => Date.now(), () => {});
+  await observer.poll();
+  state = 'queueing';
+  await observer.poll();
+  state = 'not_queueing';
+  await observer.poll();
+  assert.deepEqual(observer.events.map((e) => [e.kind, e.label]), [['waiting-room', 'waiting room engaged (queueing)'], ['waiting-room-stopped', 'waiting room stopped queueing']]);
+});

@@ -96,7 +96,7 @@ export class ShopObserver {
             this.#firstRoomReading = false;
             if (queueing) this.add({ at: this.#since(), kind: 'waiting-room', label: `waiting room queueing since before the experiment (${room.state})` });
           } else if (queueing && !this.now.queueing) this.add({ at: Date.now(), kind: 'waiting-room', label: `waiting room engaged (${room.state}${room.auto ? `: ${room.auto.reason}` : ''})` });
-          if (!queueing && this.now.queueing) this.add({ at: Date.now(), kind: 'waiting-room', label: 'waiting room stopped queueing' });
+          if (!queueing && this.now.queueing) this.add({ at: Date.now(), kind: 'waiting-room-stopped', label: 'waiting room stopped queueing' });
           this.now.queueing = queueing;
         }),
       ].map((p) => p.catch(() => { this.now.errors++; })));
