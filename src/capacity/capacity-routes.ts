@@ -57,7 +57,11 @@ const ReadinessSchema = Type.Object({
     projectedJourneysPerSec: Nullable(Type.Number()), replicasNeeded: Nullable(Type.Integer()), headroom: Nullable(Type.Number()),
   }),
   waitingRoom: Nullable(Type.Object({ newUsersPerMinute: Type.Integer(), totalActiveUsers: Type.Integer(), sessionDurationSeconds: Type.Integer(), basis: Type.String() })),
-  firstBottleneck: Nullable(Type.String()), notes: Type.Array(Type.String()),
+  firstBottleneck: Nullable(Type.String()),
+  autoscalerTarget: Nullable(Type.Object({
+    applied: Type.Boolean(), runId: Nullable(Type.Integer()), role: Type.String(), metric: Type.String(), targetAverageValue: Nullable(Type.Number()), message: Type.String(),
+  })),
+  notes: Type.Array(Type.String()),
 });
 
 export interface CapacityRouteDeps {
