@@ -9,6 +9,7 @@ import { errorResponses } from '../platform/http/schemas.ts';
 import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
 import { latestCapacityRun, listCapacityRuns, recordCapacityRun } from './capacity-service.ts';
 import type { CapacityRun } from './capacity-history.ts';
+import { TargetsFromCapacitySchema } from '../autoscaler/index.ts';
 import type { PeakReadiness } from './peak-readiness.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -58,9 +59,7 @@ const ReadinessSchema = Type.Object({
   }),
   waitingRoom: Nullable(Type.Object({ newUsersPerMinute: Type.Integer(), totalActiveUsers: Type.Integer(), sessionDurationSeconds: Type.Integer(), basis: Type.String() })),
   firstBottleneck: Nullable(Type.String()),
-  autoscalerTarget: Nullable(Type.Object({
-    applied: Type.Boolean(), runId: Nullable(Type.Integer()), role: Type.String(), metric: Type.String(), targetAverageValue: Nullable(Type.Number()), message: Type.String(),
-  })),
+  autoscalerTarget: Nullable(TargetsFromCapacitySchema),
   notes: Type.Array(Type.String()),
 });
 
