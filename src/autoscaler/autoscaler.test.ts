@@ -7,7 +7,7 @@ import { createLogger } from '../platform/observability/logger.ts';
 import { routeTest, type RouteTest } from '../../test/helpers/route-test.ts';
 import { Autoscaler, type AutoscalerSources, type PaymentLoadReading, type RoleDecision, type SupervisorView } from './autoscaler.ts';
 import { autoscalerRoutes } from './autoscaler-routes.ts';
-import { parseScalingPolicy, type ScaledRole } from './scaling-policy.ts';
+import { parseScalingPolicy, type ScaledRole, type ScalingPolicy } from './scaling-policy.ts';
 import { policyWithCapacityTargets } from './capacity-targets.ts';
 import type { SupervisedReplica } from '../platform/process/supervision.ts';
 
@@ -142,22 +142,30 @@ test('an idle queue scales back in only after the scale-down window (300 s by de
   assert.deepEqual(h.applied.at(-1), ['payments', 1]);
 });
 
-test('storefront replicas scale on the requests in flight each reports (a Pods metric averaged over the ready replicas)', async () => {
+/** An autoscaler over two storefront replicas reporting these loads (payments not autoscaled), and what it applies. */
+function storefrontHarness(policy: ScalingPolicy, loads: Pick<NonNullable<SupervisedReplica['load']>, 'requestsInFlight' | 'requestsPerSecond'>[]) {
   const now = 5_000_000;
-  const storefront = (i: number, inFlight: number): SupervisedReplica => ({
-    ...replica('storefront', i, now), load: { eventLoopUtilization: 0.2, cpuCores: 0.2, requestsInFlight: inFlight, requestsPerSecond: 0, atMs: now - 500, windowMs: 1000 },
-  });
+  const replicas = loads.map((l, i): SupervisedReplica => ({
+    ...replica('storefront', i, now), load: { eventLoopUtilization: 0.2, cpuCores: 0.2, ...l, atMs: now - 500, windowMs: 1000 },
+  }));
   const applied: [ScaledRole, number][] = [];
   const autoscaler = new Autoscaler({
-    policy: parseScalingPolicy({ roles: { storefront: { minReplicas: 1, maxReplicas: 8, metrics: [{ type: 'request-concurrency', targetAverageValue: 10 }] }, payments: { maxReplicas: 1 } } }),
-    pools: { dbPoolMax: 10, pspDbPoolMax: 10 }, cpus: 8, intervalMs: 15_000, logger, now: () => now, paymentConcurrencyAt: () => 8,
+    policy, pools: { dbPoolMax: 10, pspDbPoolMax: 10 }, cpus: 8, intervalMs: 15_000, logger, now: () => now, paymentConcurrencyAt: () => 8,
   }, {
-    supervisor: () => ({ requested: { storefront: 2, payments: 1, psp: 1, control: 1 }, replicas: [storefront(0, 25), storefront(1, 35)] }),
+    supervisor: () => ({ requested: { storefront: replicas.length, payments: 1, psp: 1, control: 1 }, replicas }),
     paymentLoad: async () => { throw new Error('not read: payments is not autoscaled'); },
     maxConnections: async () => 1000,
     apply: (role, n) => { applied.push([role, n]); return true; },
     recordDecision: async () => {},
   });
+  return { autoscaler, applied };
+}
+
+test('storefront replicas scale on the requests in flight each reports (a Pods metric averaged over the ready replicas)', async () => {
+  const { autoscaler, applied } = storefrontHarness(
+    parseScalingPolicy({ roles: { storefront: { minReplicas: 1, maxReplicas: 8, metrics: [{ type: 'request-concurrency', targetAverageValue: 10 }] }, payments: { maxReplicas: 1 } } }),
+    [{ requestsInFlight: 25, requestsPerSecond: 0 }, { requestsInFlight: 35, requestsPerSecond: 0 }],
+  );
   await autoscaler.runOnce();
   // 60 requests in flight over 2 replicas against 10 each: ceil(2 x 30 / 10) = 6.
   assert.deepEqual(applied, [['storefront', 6]]);
@@ -185,21 +193,8 @@ test('GET /api/ops/scaling: 401 without the admin token; the roles with their me
 });
 
 test('with targets from the measured capacity, storefront replicas scale on the requests per second each receives against the measured target', async () => {
-  const now = 5_000_000;
-  const storefront = (i: number, perSecond: number): SupervisedReplica => ({
-    ...replica('storefront', i, now), load: { eventLoopUtilization: 0.2, cpuCores: 0.2, requestsInFlight: 1, requestsPerSecond: perSecond, atMs: now - 500, windowMs: 1000 },
-  });
-  const applied: [ScaledRole, number][] = [];
   const policy = parseScalingPolicy({ roles: { storefront: { minReplicas: 1, maxReplicas: 8 }, payments: { maxReplicas: 1 } } });
-  const autoscaler = new Autoscaler({
-    policy, pools: { dbPoolMax: 10, pspDbPoolMax: 10 }, cpus: 8, intervalMs: 15_000, logger, now: () => now, paymentConcurrencyAt: () => 8,
-  }, {
-    supervisor: () => ({ requested: { storefront: 2, payments: 1, psp: 1, control: 1 }, replicas: [storefront(0, 100), storefront(1, 80)] }),
-    paymentLoad: async () => { throw new Error('not read: payments is not autoscaled'); },
-    maxConnections: async () => 1000,
-    apply: (role, n) => { applied.push([role, n]); return true; },
-    recordDecision: async () => {},
-  });
+  const { autoscaler, applied } = storefrontHarness(policy, [{ requestsInFlight: 1, requestsPerSecond: 100 }, { requestsInFlight: 1, requestsPerSecond: 80 }]);
   await autoscaler.runOnce();
   assert.deepEqual(applied, [], 'CPU and event loop at 20%: the configured targets keep 2 replicas');
   assert.equal(autoscaler.status().targetsFromCapacity, null);
