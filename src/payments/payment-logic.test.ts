@@ -80,6 +80,27 @@ test('the router reports a switch once per move of its choice, not per call: a f
   await router.close();
 });
 
+test('when every provider is degraded the router names the one it moves to as the healthiest left, not as recovered', async () => {
+  const switches: ProviderSwitch[] = [];
+  const router = new ProviderRouter([
+    { name: 'primary', baseUrl: 'http://127.0.0.1:1', secretKey: 'sk_test_a' },
+    { name: 'secondary', baseUrl: 'http://127.0.0.1:2', secretKey: 'sk_test_b' },
+  ], DEFAULT_RESILIENCE, logger, 0, (s) => switches.push(s));
+  const [primary, secondary] = router.providers.map((p) => p.resilience.health);
+  for (let i = 0; i < 10; i++) { primary!.record(i < 3); secondary!.record(i < 2); }
+  router.pick();
+  for (let i = 0; i < 10; i++) secondary!.record(true); // secondary 12 of 20
+  router.pick();
+  for (let i = 0; i < 10; i++) { primary!.record(i < 6); secondary!.record(false); } // primary 9 of 20, secondary 10 of 20: still healthy
+  for (let i = 0; i < 2; i++) secondary!.record(false); // secondary 8 of 20
+  router.pick();
+  assert.deepEqual(switches.map((s) => [s.from, s.to, s.back, s.reason]), [
+    ['primary', 'secondary', false, 'primary health score 0.30 below 0.5'],
+    ['secondary', 'primary', true, 'secondary health score 0.40 below 0.5; primary the healthiest left (health score 0.45)'],
+  ]);
+  await router.close();
+});
+
 test('a call that failed after a try reached the provider is reported as sent (in doubt), never as not sent', async () => {
   const p = new ResilientProvider('p', { ...DEFAULT_RESILIENCE, retries: 2, timeoutMs: 200 }, logger);
   let calls = 0;

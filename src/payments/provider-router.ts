@@ -18,10 +18,12 @@ export interface ProviderSwitch { from: string; to: string; back: boolean; reaso
 
 /** Why new attempts left `from` for `to`, in words (the provider that failed, or the one that recovered). */
 function switchReason(from: PaymentProvider, to: PaymentProvider): string {
-  const state = (p: PaymentProvider) => `circuit ${p.resilience.breakerState.replace('_', '-')}, health score ${p.resilience.health.score.toFixed(2)}`;
-  if (to.priority < from.priority) return `${to.name} healthy again (${state(to)})`;
-  if (!from.resilience.available) return `${from.name} circuit ${from.resilience.breakerState.replace('_', '-')}`;
-  return `${from.name} health score ${from.resilience.health.score.toFixed(2)} below ${HEALTHY_SCORE}`;
+  const circuit = (p: PaymentProvider) => `circuit ${p.resilience.breakerState.replace('_', '-')}`;
+  const score = (p: PaymentProvider) => p.resilience.health.score.toFixed(2);
+  const toHealthy = to.resilience.health.score >= HEALTHY_SCORE;
+  if (to.priority < from.priority && toHealthy) return `${to.name} healthy again (${circuit(to)}, health score ${score(to)})`;
+  const left = !from.resilience.available ? `${from.name} ${circuit(from)}` : `${from.name} health score ${score(from)} below ${HEALTHY_SCORE}`;
+  return toHealthy ? left : `${left}; ${to.name} the healthiest left (health score ${score(to)})`;
 }
 
 export class ProviderRouter {
