@@ -80,23 +80,30 @@ test('the router reports a switch once per move of its choice, not per call: a f
   await router.close();
 });
 
-test('when every provider is degraded the router names the one it moves to as the healthiest left, not as recovered', async () => {
+test('while no provider is healthy the router does not report the healthiest changing with every answer; an open circuit still moves it, to the healthiest left', async () => {
   const switches: ProviderSwitch[] = [];
   const router = new ProviderRouter([
     { name: 'primary', baseUrl: 'http://127.0.0.1:1', secretKey: 'sk_test_a' },
     { name: 'secondary', baseUrl: 'http://127.0.0.1:2', secretKey: 'sk_test_b' },
   ], DEFAULT_RESILIENCE, logger, 0, (s) => switches.push(s));
-  const [primary, secondary] = router.providers.map((p) => p.resilience.health);
-  for (let i = 0; i < 10; i++) { primary!.record(i < 3); secondary!.record(i < 2); }
-  router.pick();
-  for (let i = 0; i < 10; i++) secondary!.record(true); // secondary 12 of 20
-  router.pick();
-  for (let i = 0; i < 10; i++) { primary!.record(i < 6); secondary!.record(false); } // primary 9 of 20, secondary 10 of 20: still healthy
-  for (let i = 0; i < 2; i++) secondary!.record(false); // secondary 8 of 20
-  router.pick();
+  const [primary, secondary] = router.providers.map((p) => p.resilience);
+  for (let i = 0; i < 10; i++) { primary!.health.record(i < 3); secondary!.health.record(i < 4); } // 0.3 and 0.4
+  const picks: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    picks.push(router.pick()!.name);
+    (picks.at(-1) === 'primary' ? primary : secondary)!.health.record(false); // the one picked fails, so the other is the healthiest next
+  }
+  const turns = picks.filter((p, i) => i > 0 && p !== picks[i - 1]).length;
+  assert.ok(turns >= 3, `the healthiest took each attempt, in turns (${picks.join(', ')})`);
+  assert.equal(switches.length, 0, 'no switch reported while both are degraded');
+
+  for (let i = 0; i < 30; i++) {
+    await primary!.execute('op', async () => { throw new ProviderError('HTTP 503', { retryable: true, sent: true, status: 503 }); }, { noRetry: true }).catch(() => {});
+  }
+  for (let i = 0; i < 20; i++) secondary!.health.record(i % 3 === 0); // 0.35
+  assert.equal(router.pick()?.name, 'secondary');
   assert.deepEqual(switches.map((s) => [s.from, s.to, s.back, s.reason]), [
-    ['primary', 'secondary', false, 'primary health score 0.30 below 0.5'],
-    ['secondary', 'primary', true, 'secondary health score 0.40 below 0.5; primary the healthiest left (health score 0.45)'],
+    ['primary', 'secondary', false, 'primary circuit open; secondary the healthiest left (health score 0.35)'],
   ]);
   await router.close();
 });

@@ -63,8 +63,11 @@ export class ProviderRouter {
     const picked = usable.find((p) => p.resilience.health.score >= HEALTHY_SCORE)
       ?? [...usable].sort((a, b) => b.resilience.health.score - a.resilience.health.score)[0];
     // Only an unrestricted pick is the router's choice (a job skipping a provider that refused it is not);
-    // none usable is no choice either, so the next provider to become usable is the switch.
-    if (exclude.size === 0 && picked && picked !== this.#routedTo) this.#switchTo(picked);
+    // none usable is no choice either, so the next provider to become usable is the switch. While no
+    // provider is healthy the healthiest takes each attempt, and which one that is can change with every
+    // answer: not a switch, until the current one's circuit opens or a provider is healthy again.
+    const amongDegraded = picked !== undefined && picked.resilience.health.score < HEALTHY_SCORE && this.#routedTo?.resilience.available === true;
+    if (exclude.size === 0 && picked && picked !== this.#routedTo && !amongDegraded) this.#switchTo(picked);
     return picked;
   }
 
