@@ -35,11 +35,18 @@ test('health score is the success ratio of recent calls, optimistic until enough
   assert.equal(h.score, 0.4);
 });
 
-test('router prefers the highest-priority healthy provider and fails over when it degrades', () => {
+/** A router over a primary and a secondary account (nothing listens; no probe timer), and the switches it reports. */
+function twoProviders(): { router: ProviderRouter; switches: ProviderSwitch[] } {
+  const switches: ProviderSwitch[] = [];
   const router = new ProviderRouter([
     { name: 'primary', baseUrl: 'http://127.0.0.1:1', secretKey: 'sk_test_a' },
     { name: 'secondary', baseUrl: 'http://127.0.0.1:2', secretKey: 'sk_test_b' },
-  ], DEFAULT_RESILIENCE, logger);
+  ], DEFAULT_RESILIENCE, logger, 0, (s) => switches.push(s));
+  return { router, switches };
+}
+
+test('router prefers the highest-priority healthy provider and fails over when it degrades', () => {
+  const { router } = twoProviders();
   assert.equal(router.pick()?.name, 'primary');
   for (let i = 0; i < 20; i++) router.byName('primary')!.resilience.health.record(false);
   assert.equal(router.pick()?.name, 'secondary', 'a degraded primary loses new attempts');
@@ -48,11 +55,7 @@ test('router prefers the highest-priority healthy provider and fails over when i
 });
 
 test('the router reports a switch once per move of its choice, not per call: a failover, and the failback once the primary recovers', async () => {
-  const switches: ProviderSwitch[] = [];
-  const router = new ProviderRouter([
-    { name: 'primary', baseUrl: 'http://127.0.0.1:1', secretKey: 'sk_test_a' },
-    { name: 'secondary', baseUrl: 'http://127.0.0.1:2', secretKey: 'sk_test_b' },
-  ], DEFAULT_RESILIENCE, logger, 0, (s) => switches.push(s));
+  const { router, switches } = twoProviders();
   const primary = router.byName('primary')!.resilience;
   for (let i = 0; i < 5; i++) router.pick();
   assert.deepEqual(switches, [], 'no switch while the primary is healthy');
@@ -81,11 +84,7 @@ test('the router reports a switch once per move of its choice, not per call: a f
 });
 
 test('while no provider is healthy the router does not report the healthiest changing with every answer; an open circuit still moves it, to the healthiest left', async () => {
-  const switches: ProviderSwitch[] = [];
-  const router = new ProviderRouter([
-    { name: 'primary', baseUrl: 'http://127.0.0.1:1', secretKey: 'sk_test_a' },
-    { name: 'secondary', baseUrl: 'http://127.0.0.1:2', secretKey: 'sk_test_b' },
-  ], DEFAULT_RESILIENCE, logger, 0, (s) => switches.push(s));
+  const { router, switches } = twoProviders();
   const [primary, secondary] = router.providers.map((p) => p.resilience);
   for (let i = 0; i < 10; i++) { primary!.health.record(i < 3); secondary!.health.record(i < 4); } // 0.3 and 0.4
   const picks: string[] = [];
