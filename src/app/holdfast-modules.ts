@@ -21,11 +21,11 @@ import { pspModule, pspMigrations } from '../psp/index.ts';
 import { paymentProvidersModule, paymentsApiModule, paymentWorkersModule, paymentQueueDefinitions, paymentsMigrations } from '../payments/index.ts';
 import { controlModule } from '../control/index.ts';
 import { autoscalerModule } from '../autoscaler/index.ts';
-import { changesModule, changesMigrations } from '../changes/index.ts';
+import { changesModule, changesApiModule, changesMigrations } from '../changes/index.ts';
 import { storefrontModule } from '../storefront/index.ts';
 import { waitingRoomModule, waitingRoomMigrations } from '../waiting-room/index.ts';
 import { incidentsModule, statusPageModule, incidentsMigrations } from '../incidents/index.ts';
-import { capacityModule, capacityMigrations } from '../capacity/index.ts';
+import { capacityModule, capacityMigrations, latestMeasuredCapacity } from '../capacity/index.ts';
 import { opsConsoleModule, opsConsoleMigrations } from '../ops-console/index.ts';
 import type { Config } from './holdfast-config.ts';
 
@@ -34,7 +34,7 @@ export const MODULES: readonly ModuleFor<Config>[] = [
   // platform
   telemetryModule, databaseModule, migrationsModule, adminTokenModule, queueModule, httpServerModule,
   // contexts
-  changesModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, adminApiModule,
+  changesModule, changesApiModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, adminApiModule,
   faultsModule, faultsApiModule, pspModule,
   paymentProvidersModule, paymentsApiModule, paymentWorkersModule,
   storefrontModule, waitingRoomModule, statusPageModule, controlModule, autoscalerModule, incidentsModule, capacityModule,
@@ -45,7 +45,7 @@ const ROLES = {
   storefront: [changesModule, waitingRoomModule, storefrontModule, statusPageModule, demoCatalogModule, catalogApiModule, cartApiModule, checkoutModule, ordersApiModule, paymentsApiModule, adminApiModule, faultsApiModule, capacityModule],
   payments: [changesModule, paymentWorkersModule],
   psp: [changesModule, pspModule],
-  control: [changesModule, controlModule, autoscalerModule, incidentsModule, opsConsoleModule],
+  control: [changesModule, changesApiModule, controlModule, autoscalerModule, incidentsModule, opsConsoleModule],
 } satisfies Record<string, readonly ModuleFor<Config>[]>;
 
 export const ROLE_TARGETS = Object.keys(ROLES) as (keyof typeof ROLES)[];
@@ -64,6 +64,9 @@ export const MIGRATION_FOLDERS: readonly string[] = [
 export function rootOptions(config: Config): ModuleOptions[] {
   return [
     withOptions(migrationsModule, { folders: MIGRATION_FOLDERS }),
+    // the autoscaler's targets from the measured capacity (HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY): the
+    // capacity context depends on the autoscaler's, so the reader is handed over here
+    withOptions(autoscalerModule, { measuredCapacity: latestMeasuredCapacity }),
     withOptions(queueModule, {
       queues: paymentQueueDefinitions({
         retryLimit: config.paymentJobRetryLimit, retryDelaySeconds: config.paymentJobRetryDelaySeconds,

@@ -2,14 +2,16 @@
 // checked before anything starts; the autoscaler loop; GET /api/ops/scaling. Under `holdfast start
 // --autoscale` it talks to the supervisor over the IPC channel (src/platform/process/supervision.ts): it
 // receives the replicas running and the restarts, records those as change events and counts them, and
-// sends the replicas each role should run.
+// sends the replicas each role should run. With HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY, the storefront's
+// request-rate target comes from the latest recorded capacity run (capacity-targets.ts), read through the
+// `measuredCapacity` option the composition root gives (the capacity context depends on this one).
 import { availableParallelism } from 'node:os';
 import { defineModule } from '../platform/modules/module-manager.ts';
 import { httpServerModule } from '../platform/http/http-server-module.ts';
 import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
 import { databaseModule } from '../platform/db/database-module.ts';
 import { queueModule } from '../platform/queue/queue-module.ts';
-import { query } from '../platform/db/database.ts';
+import { query, type Queryable } from '../platform/db/database.ts';
 import { isSupervised, onSupervisorMessage, sendToSupervisor, type SupervisorToChild } from '../platform/process/supervision.ts';
 import type { DatabaseConfig } from '../platform/config/platform-config.ts';
 import { changesModule } from '../changes/index.ts';
@@ -21,6 +23,7 @@ import { autoscalerRoutes } from './autoscaler-routes.ts';
 import { AutoscalerQueries } from './autoscaler-queries.ts';
 import { supervisorRestarts } from './autoscaler-metrics.ts';
 import { defaultScalingPolicy, loadScalingPolicy } from './scaling-policy.ts';
+import { policyWithCapacityTargets, type MeasuredCapacity } from './capacity-targets.ts';
 
 export const autoscalerModule = defineModule({
   name: 'autoscaler',
@@ -28,9 +31,11 @@ export const autoscalerModule = defineModule({
   config: (c: AutoscalerConfig & Pick<DatabaseConfig, 'dbPoolMax'> & Pick<PspConfig, 'pspDbPoolMax'> & Pick<PaymentsConfig, 'paymentWorkerConcurrency' | 'providerSlowCallMs' | 'providerMaxConcurrent' | 'providerRateLimitPerSecond'>) => ({
     scalingPolicyFile: c.scalingPolicyFile, intervalMs: c.autoscalerIntervalMs, windowSeconds: c.autoscalerMetricWindowSeconds, recentWindowSeconds: c.autoscalerRecentWindowSeconds,
     pools: { dbPoolMax: c.dbPoolMax, pspDbPoolMax: c.pspDbPoolMax }, concurrency: paymentConcurrencyBounds(c),
+    targetsFromCapacity: c.autoscalerTargetsFromCapacity, capacityHeadroom: c.autoscalerCapacityHeadroom,
   }),
+  options: { measuredCapacity: undefined as ((db: Queryable) => Promise<MeasuredCapacity | null>) | undefined },
   check: ({ config }) => (config.scalingPolicyFile ? loadScalingPolicy(config.scalingPolicyFile, { pools: config.pools }) : defaultScalingPolicy()),
-  init: ({ config, deps, runtime, checked: policy }) => {
+  init: ({ config, deps, runtime, options, checked: policy }) => {
     const logger = runtime.logger.child({ component: 'autoscaler' });
     const { pool } = deps.database;
     let view: SupervisorView | undefined;
@@ -73,10 +78,36 @@ export const autoscalerModule = defineModule({
       },
     });
     autoscalerRoutes(deps.http.server, () => autoscaler.status(), deps.adminToken.sha256);
+
+    // Targets from the measured capacity: read at start and every interval (one small row), applied when
+    // the latest run changes; a failed read keeps the targets in force.
+    const measuredCapacity = options.measuredCapacity;
+    let appliedRunId: number | null | undefined;
+    const readCapacity = async () => {
+      const measured = await measuredCapacity!(pool);
+      const runId = measured?.runId ?? null;
+      if (runId === appliedRunId) return;
+      appliedRunId = runId;
+      const { policy: effective, targets } = policyWithCapacityTargets(policy, measured, config.capacityHeadroom);
+      autoscaler.useTargets(effective, targets);
+      if (targets.applied) logger.info({ runId, targetAverageValue: targets.targetAverageValue }, targets.message);
+      else logger.warn({ runId }, `HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY is set but ${targets.message}`);
+    };
+    let capacityTimer: NodeJS.Timeout | undefined;
     return {
       service: autoscaler,
-      start: async () => { autoscaler.start(); },
-      stop: async () => { unsubscribe(); await autoscaler.stop(); },
+      start: async () => {
+        if (config.targetsFromCapacity && !measuredCapacity) logger.warn('HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY is set but no capacity reader was given to the autoscaler: the scaling policy\'s targets apply');
+        else if (config.targetsFromCapacity) {
+          await readCapacity().catch((err) => logger.warn({ err }, 'could not read the latest capacity run: the scaling policy\'s targets apply until it can be read'));
+          capacityTimer = setInterval(() => {
+            readCapacity().catch((err) => logger.warn({ err }, 'could not read the latest capacity run: the targets in force stay'));
+          }, config.intervalMs);
+          capacityTimer.unref();
+        }
+        autoscaler.start();
+      },
+      stop: async () => { unsubscribe(); clearInterval(capacityTimer); await autoscaler.stop(); },
     };
   },
 });

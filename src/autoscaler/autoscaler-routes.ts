@@ -8,6 +8,12 @@ import { errorResponses } from '../platform/http/schemas.ts';
 import { requireAdminToken } from '../platform/http/admin-auth.ts';
 import type { ScalingStatus } from './autoscaler.ts';
 
+/** Where the storefront's request-rate target comes from (capacity-targets.ts' TargetsFromCapacity); peak readiness shows it too. */
+export const TargetsFromCapacitySchema = Type.Object({
+  applied: Type.Boolean(), runId: Type.Union([Type.Integer(), Type.Null()]), role: Type.String(), metric: Type.String(),
+  targetAverageValue: Type.Union([Type.Number(), Type.Null()]), message: Type.String(),
+});
+
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const MetricStatusSchema = Type.Object({
   name: Type.String(), source: Type.String(), target: Type.Unknown(), current: Nullable(Type.Number()),
@@ -21,6 +27,7 @@ const DecisionSchema = Type.Object({
 const ScalingSchema = Type.Object({
   supervised: Type.Boolean(), intervalSeconds: Type.Number(), lastRunAt: Nullable(Type.String()),
   connectionBudget: Nullable(Type.Object({ maxConnections: Type.Integer(), reserve: Type.Integer(), budget: Type.Integer(), used: Type.Integer() })),
+  targetsFromCapacity: Nullable(TargetsFromCapacitySchema),
   roles: Type.Array(Type.Object({
     role: Type.String(), autoscaled: Type.Boolean(), current: Type.Integer(), desired: Type.Integer(), min: Type.Integer(), max: Type.Integer(),
     metrics: Type.Array(MetricStatusSchema), limitedBy: Nullable(LimitedBySchema), decisions: Type.Array(DecisionSchema),

@@ -7,7 +7,8 @@ import { createLogger } from '../platform/observability/logger.ts';
 import { routeTest, type RouteTest } from '../../test/helpers/route-test.ts';
 import { Autoscaler, type AutoscalerSources, type PaymentLoadReading, type RoleDecision, type SupervisorView } from './autoscaler.ts';
 import { autoscalerRoutes } from './autoscaler-routes.ts';
-import { parseScalingPolicy, type ScaledRole } from './scaling-policy.ts';
+import { parseScalingPolicy, type ScaledRole, type ScalingPolicy } from './scaling-policy.ts';
+import { policyWithCapacityTargets } from './capacity-targets.ts';
 import type { SupervisedReplica } from '../platform/process/supervision.ts';
 
 const logger = createLogger({ level: 'silent', service: 'autoscaler-test' });
@@ -141,22 +142,30 @@ test('an idle queue scales back in only after the scale-down window (300 s by de
   assert.deepEqual(h.applied.at(-1), ['payments', 1]);
 });
 
-test('storefront replicas scale on the requests in flight each reports (a Pods metric averaged over the ready replicas)', async () => {
+/** An autoscaler over two storefront replicas reporting these loads (payments not autoscaled), and what it applies. */
+function storefrontHarness(policy: ScalingPolicy, loads: Pick<NonNullable<SupervisedReplica['load']>, 'requestsInFlight' | 'requestsPerSecond'>[]) {
   const now = 5_000_000;
-  const storefront = (i: number, inFlight: number): SupervisedReplica => ({
-    ...replica('storefront', i, now), load: { eventLoopUtilization: 0.2, cpuCores: 0.2, requestsInFlight: inFlight, atMs: now - 500, windowMs: 1000 },
-  });
+  const replicas = loads.map((l, i): SupervisedReplica => ({
+    ...replica('storefront', i, now), load: { eventLoopUtilization: 0.2, cpuCores: 0.2, ...l, atMs: now - 500, windowMs: 1000 },
+  }));
   const applied: [ScaledRole, number][] = [];
   const autoscaler = new Autoscaler({
-    policy: parseScalingPolicy({ roles: { storefront: { minReplicas: 1, maxReplicas: 8, metrics: [{ type: 'request-concurrency', targetAverageValue: 10 }] }, payments: { maxReplicas: 1 } } }),
-    pools: { dbPoolMax: 10, pspDbPoolMax: 10 }, cpus: 8, intervalMs: 15_000, logger, now: () => now, paymentConcurrencyAt: () => 8,
+    policy, pools: { dbPoolMax: 10, pspDbPoolMax: 10 }, cpus: 8, intervalMs: 15_000, logger, now: () => now, paymentConcurrencyAt: () => 8,
   }, {
-    supervisor: () => ({ requested: { storefront: 2, payments: 1, psp: 1, control: 1 }, replicas: [storefront(0, 25), storefront(1, 35)] }),
+    supervisor: () => ({ requested: { storefront: replicas.length, payments: 1, psp: 1, control: 1 }, replicas }),
     paymentLoad: async () => { throw new Error('not read: payments is not autoscaled'); },
     maxConnections: async () => 1000,
     apply: (role, n) => { applied.push([role, n]); return true; },
     recordDecision: async () => {},
   });
+  return { autoscaler, applied };
+}
+
+test('storefront replicas scale on the requests in flight each reports (a Pods metric averaged over the ready replicas)', async () => {
+  const { autoscaler, applied } = storefrontHarness(
+    parseScalingPolicy({ roles: { storefront: { minReplicas: 1, maxReplicas: 8, metrics: [{ type: 'request-concurrency', targetAverageValue: 10 }] }, payments: { maxReplicas: 1 } } }),
+    [{ requestsInFlight: 25, requestsPerSecond: 0 }, { requestsInFlight: 35, requestsPerSecond: 0 }],
+  );
   await autoscaler.runOnce();
   // 60 requests in flight over 2 replicas against 10 each: ceil(2 x 30 / 10) = 6.
   assert.deepEqual(applied, [['storefront', 6]]);
@@ -181,4 +190,24 @@ test('GET /api/ops/scaling: 401 without the admin token; the roles with their me
   assert.equal(payments.decisions[0].direction, 'up');
   assert.match(payments.decisions[0].at, /^\d{4}-\d\d-\d\dT/);
   assert.equal(payments.metrics[0].name, 'work-in-flight');
+});
+
+test('with targets from the measured capacity, storefront replicas scale on the requests per second each receives against the measured target', async () => {
+  const policy = parseScalingPolicy({ roles: { storefront: { minReplicas: 1, maxReplicas: 8 }, payments: { maxReplicas: 1 } } });
+  const { autoscaler, applied } = storefrontHarness(policy, [{ requestsInFlight: 1, requestsPerSecond: 100 }, { requestsInFlight: 1, requestsPerSecond: 80 }]);
+  await autoscaler.runOnce();
+  assert.deepEqual(applied, [], 'CPU and event loop at 20%: the configured targets keep 2 replicas');
+  assert.equal(autoscaler.status().targetsFromCapacity, null);
+
+  const { policy: measured, targets } = policyWithCapacityTargets(policy, {
+    runId: 3, recordedAt: '2026-12-01T03:00:00.000Z', role: 'storefront', bottleneck: null, requestsPerSecondPerReplica: 90,
+  }, 0.7);
+  autoscaler.useTargets(measured, targets);
+  await autoscaler.runOnce();
+  // 90 requests/s per replica on average over 2 replicas against 63 each: ceil(2 x 90 / 63) = 3.
+  assert.deepEqual(applied, [['storefront', 3]]);
+  const status = autoscaler.status();
+  assert.deepEqual(status.targetsFromCapacity, targets);
+  const rate = status.roles.find((r) => r.role === 'storefront')!.metrics.find((m) => m.name === 'request-rate')!;
+  assert.deepEqual([rate.target, rate.current, rate.replicas], [{ type: 'AverageValue', averageValue: 63 }, 90, 3]);
 });

@@ -10,7 +10,7 @@ import {
   type ReplicaObservation, type ScalingDecision, type ScalingHistory,
 } from './hpa-algorithm.ts';
 import {
-  cpuUtilizationMetric, eventLoopUtilizationMetric, requestConcurrencyMetric, queueDepthMetric, queueOldestAgeMetric, unavailableMetric,
+  cpuUtilizationMetric, eventLoopUtilizationMetric, requestConcurrencyMetric, requestRateMetric, queueDepthMetric, queueOldestAgeMetric, unavailableMetric,
   scalingArrivalRate, workInFlightMetric, type NamedReading,
 } from './scaling-metrics.ts';
 import {
@@ -18,6 +18,7 @@ import {
   roleBehavior, scheduleMetrics, type ConnectionPools, type RolePolicy, type ScaledRole, type ScalingPolicy,
 } from './scaling-policy.ts';
 import { autoscalerDecisions, autoscalerDesiredReplicas, autoscalerReplicas } from './autoscaler-metrics.ts';
+import type { TargetsFromCapacity } from './capacity-targets.ts';
 
 /** What the payments role's metrics are computed from (payments' readPaymentLoad). */
 export interface PaymentLoadReading {
@@ -89,6 +90,8 @@ export interface ScalingStatus {
   intervalSeconds: number;
   lastRunAt: string | null;
   connectionBudget: { maxConnections: number; reserve: number; budget: number; used: number } | null;
+  /** With HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY: the target taken from the latest capacity run, or why the policy's apply; else null. */
+  targetsFromCapacity: TargetsFromCapacity | null;
   roles: RoleScaling[];
 }
 
@@ -103,6 +106,9 @@ export class Autoscaler {
   readonly #histories = new Map<ScaledRole, ScalingHistory>();
   readonly #status = new Map<ScaledRole, RoleScaling>();
   #budget: ScalingStatus['connectionBudget'] = null;
+  /** The policy decided by: the configured one, or it with targets from the measured capacity (useTargets). */
+  #policy: ScalingPolicy;
+  #targetsFromCapacity: TargetsFromCapacity | null = null;
   #lastRunAt: number | null = null;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -111,6 +117,7 @@ export class Autoscaler {
     this.#opts = opts;
     this.#sources = sources;
     this.#now = opts.now ?? Date.now;
+    this.#policy = opts.policy;
     this.#startedAtMs = this.#now();
     for (const role of SCALED_ROLES) {
       const p = opts.policy.roles[role];
@@ -138,8 +145,15 @@ export class Autoscaler {
       intervalSeconds: this.#opts.intervalMs / 1000,
       lastRunAt: this.#lastRunAt === null ? null : new Date(this.#lastRunAt).toISOString(),
       connectionBudget: this.#budget,
+      targetsFromCapacity: this.#targetsFromCapacity === null ? null : { ...this.#targetsFromCapacity },
       roles: SCALED_ROLES.map((r) => structuredClone(this.#status.get(r)!)),
     };
+  }
+
+  /** Decides by `policy` from the next run on (the configured policy with targets from the measured capacity), and says where the targets came from. */
+  useTargets(policy: ScalingPolicy, targets: TargetsFromCapacity): void {
+    this.#policy = policy;
+    this.#targetsFromCapacity = targets;
   }
 
   /** The most replicas of a role: on one machine under the supervisor, its local maximum. */
@@ -153,7 +167,7 @@ export class Autoscaler {
     if (skip) { this.#opts.logger.debug({ reason: skip }, 'autoscaler run skipped'); return; }
     const nowMs = this.#now();
     const view = this.#sources.supervisor();
-    const { policy } = this.#opts;
+    const policy = this.#policy;
     const needsPayments = isAutoscaled(policy.roles.payments);
     const [load, maxConnections] = await Promise.all([
       needsPayments ? this.#sources.paymentLoad().then((l) => l, (err: Error) => err) : Promise.resolve(undefined),
@@ -263,6 +277,11 @@ export class Autoscaler {
           const r = readings((l) => l.requestsInFlight);
           return r.length === 0 ? unavailableMetric('request-concurrency', 'Pods', { type: 'AverageValue', averageValue: m.targetAverageValue }, noLoad)
             : requestConcurrencyMetric({ targetAverageValue: m.targetAverageValue, readings: r });
+        }
+        case 'request-rate': {
+          const r = readings((l) => l.requestsPerSecond);
+          return r.length === 0 ? unavailableMetric('request-rate', 'Pods', { type: 'AverageValue', averageValue: m.targetAverageValue }, noLoad)
+            : requestRateMetric({ targetAverageValue: m.targetAverageValue, readings: r });
         }
         case 'work-in-flight':
         case 'queue-oldest-age':

@@ -5,7 +5,8 @@
 //
 // - storefront: CPU utilisation per process (Resource cpu, Utilization of the process's CPU request),
 //   event-loop utilisation per process (a Pods metric: the share of time the loop ran callbacks) and
-//   request concurrency per process (a Pods metric: HTTP requests in flight);
+//   request concurrency per process (a Pods metric: HTTP requests in flight) and request rate per process
+//   (a Pods metric: HTTP requests received per second; its target can come from the measured capacity);
 // - payments: the work in flight by Little's law (an External AverageValue metric: job arrival rate x
 //   provider latency = provider calls that must be in flight, against each process's concurrency) and the
 //   payment queue's oldest job age (an External Value metric) or its depth (External AverageValue).
@@ -38,6 +39,7 @@ export const METRIC_NAMES = {
   cpu: 'cpu',
   eventLoop: 'event-loop',
   requestConcurrency: 'request-concurrency',
+  requestRate: 'request-rate',
   workInFlight: 'work-in-flight',
   queueOldestAge: 'queue-oldest-age',
   queueDepth: 'queue-depth',
@@ -73,6 +75,15 @@ export function eventLoopUtilizationMetric(opts: { targetAverageUtilization: num
 export function requestConcurrencyMetric(opts: { targetAverageValue: number; readings: readonly NamedReading[] }): PodsMetricObservation {
   return {
     name: METRIC_NAMES.requestConcurrency, source: 'Pods',
+    target: { type: 'AverageValue', averageValue: opts.targetAverageValue },
+    readings: byReplica(opts.readings),
+  };
+}
+
+/** HTTP requests received per second per process (a Pods metric), held at `targetAverageValue` per process on average. */
+export function requestRateMetric(opts: { targetAverageValue: number; readings: readonly NamedReading[] }): PodsMetricObservation {
+  return {
+    name: METRIC_NAMES.requestRate, source: 'Pods',
     target: { type: 'AverageValue', averageValue: opts.targetAverageValue },
     readings: byReplica(opts.readings),
   };

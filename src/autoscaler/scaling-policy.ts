@@ -52,6 +52,7 @@ const MetricSchema = Type.Union([
   Type.Object({ type: Type.Literal('cpu'), targetAverageUtilization: Percent('CPU used per replica, % of its CPU request') }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('event-loop'), targetAverageUtilization: Type.Integer({ minimum: 1, maximum: 100, description: 'Event-loop utilisation per replica, %' }) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('request-concurrency'), targetAverageValue: Type.Number({ exclusiveMinimum: 0, description: 'HTTP requests in flight per replica' }) }, { additionalProperties: false }),
+  Type.Object({ type: Type.Literal('request-rate'), targetAverageValue: Type.Number({ exclusiveMinimum: 0, description: 'HTTP requests received per second per replica (with HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY, the storefront\'s comes from the latest recorded capacity run)' }) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('work-in-flight'), targetUtilization: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8, description: "Share of each replica's payment concurrency the provider calls in flight (Little's law) should fill" }) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('queue-oldest-age'), targetSeconds: Type.Number({ exclusiveMinimum: 0, description: "Age of the payment queue's oldest unfinished job" }) }, { additionalProperties: false }),
   Type.Object({ type: Type.Literal('queue-depth'), targetPerReplica: Type.Number({ exclusiveMinimum: 0, description: 'Unfinished payment jobs per replica' }) }, { additionalProperties: false }),
@@ -260,9 +261,9 @@ export function roleBehavior(role: RolePolicy): Behavior {
 export const isAutoscaled = (role: RolePolicy) => role.maxReplicas > role.minReplicas || role.schedules.length > 0;
 
 const ROLE_METRICS: Record<ScaledRole, readonly MetricPolicy['type'][]> = {
-  storefront: ['cpu', 'event-loop', 'request-concurrency'],
+  storefront: ['cpu', 'event-loop', 'request-concurrency', 'request-rate'],
   payments: ['cpu', 'event-loop', 'work-in-flight', 'queue-oldest-age', 'queue-depth'],
-  psp: ['cpu', 'event-loop', 'request-concurrency'],
+  psp: ['cpu', 'event-loop', 'request-concurrency', 'request-rate'],
   control: ['cpu', 'event-loop'],
 };
 

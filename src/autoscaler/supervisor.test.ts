@@ -20,7 +20,7 @@ writeFileSync(ROLE_SCRIPT, `
 import { appendFileSync } from 'node:fs';
 const role = process.argv[process.argv.indexOf('--target') + 1];
 process.send({ type: 'holdfast:ready' });
-setInterval(() => process.send({ type: 'holdfast:load', load: { eventLoopUtilization: 0.1, cpuCores: 0.05, requestsInFlight: 0, atMs: Date.now(), windowMs: 100 } }), 100);
+setInterval(() => process.send({ type: 'holdfast:load', load: { eventLoopUtilization: 0.1, cpuCores: 0.05, requestsInFlight: 0, requestsPerSecond: 0, atMs: Date.now(), windowMs: 100 } }), 100);
 if (role === 'control') process.on('message', (m) => { if (m.type !== 'holdfast:replicas') appendFileSync(process.env.LOG_FILE, JSON.stringify(m) + '\\n'); });
 process.on('SIGTERM', () => process.exit(0));
 `);

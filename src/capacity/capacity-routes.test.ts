@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { routeTest, type RouteTest } from '../../test/helpers/route-test.ts';
 import { capacityRoutes } from './capacity-routes.ts';
 import { peakReadiness } from './peak-readiness.ts';
-import { latestWaitingRoomLimits } from './capacity-module.ts';
+import { latestWaitingRoomLimits, latestMeasuredCapacity, readinessUnder } from './capacity-module.ts';
+import { formatPeakReadiness } from './peak-readiness.ts';
 import { defaultScalingPolicy } from '../autoscaler/index.ts';
 
 let t: RouteTest;
@@ -105,6 +106,23 @@ test('the waiting room\'s limits from capacity: the latest run per replica × th
   // the latest run (any scenario) is the browse one: 1 journey/s on 1 replica; the built-in policy allows 8 storefront replicas
   assert.equal(policy.roles.storefront.maxReplicas, 8);
   assert.deepEqual({ ...limits, basis: undefined }, { runId: limits!.runId, newUsersPerMinute: 360, totalActiveUsers: 720, sessionDurationSeconds: 120, basis: undefined });
+});
+
+test('readiness says which storefront target the autoscaler takes from the run (HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY), and which run the autoscaler reads', async () => {
+  const recorded = await t.call('POST', '/api/ops/capacity', { admin: true, body: run({ scenario: 'autoscaler-target', sustainableRequestsPerSec: 180, replicas: 2 }) });
+  assert.equal(recorded.status, 201, recorded.body);
+  const measured = await latestMeasuredCapacity(t.db.pool);
+  assert.deepEqual(measured, {
+    runId: recorded.json.id, recordedAt: recorded.json.recordedAt, role: 'storefront', bottleneck: 'storefront: CPU saturated (0.95 cores busy)', requestsPerSecondPerReplica: 90,
+  });
+  const judge = readinessUnder(defaultScalingPolicy(), { sessionDurationSeconds: 300, capacityHeadroom: 0.7 });
+  const latest = (await t.call('GET', '/api/ops/capacity?scenario=autoscaler-target&limit=1', { admin: true })).json.items[0];
+  const r = judge({ latest, peakJourneysPerSec: 10, at: new Date() });
+  assert.equal(r.autoscalerTarget?.targetAverageValue, 63);
+  assert.match(formatPeakReadiness(r), new RegExp(`^autoscaler \\(with HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY=true\\): storefront request-rate target 63 requests/s per replica: 90 sustained per replica in capacity run #${recorded.json.id} `, 'm'));
+  const paymentsBound = judge({ latest: { ...latest, bottleneck: { kind: 'bulkhead', component: 'payments', message: 'payments: bulkhead full' } }, peakJourneysPerSec: 10, at: new Date() });
+  assert.equal(paymentsBound.autoscalerTarget?.applied, false);
+  assert.equal(judge({ latest: null, peakJourneysPerSec: 10, at: new Date() }).autoscalerTarget, null);
 });
 
 test('bad input is a 400 with a stable code, never a 5xx', async () => {

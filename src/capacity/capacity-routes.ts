@@ -9,6 +9,7 @@ import { errorResponses } from '../platform/http/schemas.ts';
 import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
 import { latestCapacityRun, listCapacityRuns, recordCapacityRun } from './capacity-service.ts';
 import type { CapacityRun } from './capacity-history.ts';
+import { TargetsFromCapacitySchema } from '../autoscaler/index.ts';
 import type { PeakReadiness } from './peak-readiness.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -57,7 +58,9 @@ const ReadinessSchema = Type.Object({
     projectedJourneysPerSec: Nullable(Type.Number()), replicasNeeded: Nullable(Type.Integer()), headroom: Nullable(Type.Number()),
   }),
   waitingRoom: Nullable(Type.Object({ newUsersPerMinute: Type.Integer(), totalActiveUsers: Type.Integer(), sessionDurationSeconds: Type.Integer(), basis: Type.String() })),
-  firstBottleneck: Nullable(Type.String()), notes: Type.Array(Type.String()),
+  firstBottleneck: Nullable(Type.String()),
+  autoscalerTarget: Nullable(TargetsFromCapacitySchema),
+  notes: Type.Array(Type.String()),
 });
 
 export interface CapacityRouteDeps {

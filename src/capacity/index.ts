@@ -2,7 +2,7 @@
 // capacity --record` run, compared with the previous comparable one), peak readiness, and `holdfast
 // readiness`. See docs/loadtest.md.
 import path from 'node:path';
-export { capacityModule } from './capacity-module.ts';
+export { capacityModule, latestMeasuredCapacity } from './capacity-module.ts';
 export { latestCapacityRun, listCapacityRuns, recordCapacityRun } from './capacity-service.ts';
 export { REGRESSION_DROP, type CapacityRun, type CapacityRunInput, type CapacityComparison, type DeploymentFingerprint } from './capacity-history.ts';
 export { waitingRoomLimitsFor, formatPeakReadiness, type PeakReadiness, type WaitingRoomLimits } from './peak-readiness.ts';

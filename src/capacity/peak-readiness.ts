@@ -1,6 +1,7 @@
 // Peak readiness: the latest measured capacity per replica × the most replicas the scaling policy allows,
 // against a forecast peak; the waiting-room limits that follow from that capacity; the first bottleneck;
 // and a verdict with its reasons.
+import type { TargetsFromCapacity } from '../autoscaler/index.ts';
 import { ratePerReplica, type CapacityRun } from './capacity-history.ts';
 
 /** Cloudflare's advice for a waiting room: admit about 75% of what the shop serves well. */
@@ -39,6 +40,8 @@ export interface PeakReadiness {
   scaling: ScalingLimits & { projectedJourneysPerSec: number | null; replicasNeeded: number | null; headroom: number | null };
   waitingRoom: WaitingRoomLimits | null;
   firstBottleneck: string | null;
+  /** The storefront's request-rate target the autoscaler takes from this run with HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY (or why none). */
+  autoscalerTarget: TargetsFromCapacity | null;
   notes: string[];
 }
 
@@ -70,6 +73,7 @@ export function peakReadiness(input: {
   now: Date;
   limits: ScalingLimits;
   sessionDurationSeconds: number;
+  autoscalerTarget?: TargetsFromCapacity | null;
 }): PeakReadiness {
   const { latest, peakJourneysPerSec: peak, limits } = input;
   const reasons: string[] = [];
@@ -113,7 +117,7 @@ export function peakReadiness(input: {
     } : null,
     scaling: { ...limits, projectedJourneysPerSec: projected, replicasNeeded, headroom: projected === null ? null : projected / peak },
     waitingRoom: projected ? waitingRoomLimitsFor(projected, input.sessionDurationSeconds) : null,
-    firstBottleneck, notes,
+    firstBottleneck, autoscalerTarget: input.autoscalerTarget ?? null, notes,
   };
 }
 
@@ -130,6 +134,7 @@ export function formatPeakReadiness(r: PeakReadiness): string {
   if (r.waitingRoom) {
     lines.push(`waiting room: newUsersPerMinute ${r.waitingRoom.newUsersPerMinute}, totalActiveUsers ${r.waitingRoom.totalActiveUsers} (${r.waitingRoom.basis})`);
   }
+  if (r.autoscalerTarget) lines.push(`autoscaler (with HOLDFAST_AUTOSCALER_TARGETS_FROM_CAPACITY=true): ${r.autoscalerTarget.message}`);
   for (const n of r.notes) lines.push(`note: ${n}`);
   return lines.join('\n');
 }

@@ -17,6 +17,8 @@ export const CHANGE_KINDS = [
   'version.changed',
   'scaling.decided',
   'waiting_room.state_changed',
+  // a payments process's provider router sent new attempts to another provider account, or back to one that recovered
+  'payments.failover', 'payments.failback',
   // an operator set a status page component's state by hand, or handed it back to the signals
   'status_page.override_set', 'status_page.override_cleared',
 ] as const;

@@ -1,9 +1,13 @@
 // The `changes` module: gives its dependents the change log bound to the process's pool, records the
 // process's own start and stop (and a version change when this service last started with another
-// version), and purges changes past the retention once an hour.
+// version), and purges changes past the retention once an hour. The `changes-api` module serves the log
+// over HTTP (GET /api/ops/changes, admin token), in the control role beside the other ops APIs.
 import { defineModule } from '../platform/modules/module-manager.ts';
 import { databaseModule } from '../platform/db/database-module.ts';
 import { migrationsModule } from '../platform/db/migrations-module.ts';
+import { httpServerModule } from '../platform/http/http-server-module.ts';
+import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
+import { changesRoutes } from './changes-routes.ts';
 import { recordChange, lastChange, purgeChangesBefore, type ChangeEvent, type ChangeInput } from './change-log.ts';
 import { holdfastVersion } from './holdfast-version.ts';
 
@@ -53,5 +57,14 @@ export const changesModule = defineModule({
         await recorder.record({ kind: 'process.stopped', subject: source, summary: `${source} stopped (pid ${process.pid})`, details: { pid: process.pid } });
       },
     };
+  },
+});
+
+export const changesApiModule = defineModule({
+  name: 'changes-api',
+  deps: { database: databaseModule, migrations: migrationsModule, http: httpServerModule, adminToken: adminTokenModule },
+  init: ({ deps }) => {
+    changesRoutes(deps.http.server, { pool: deps.database.pool, adminTokenSha256: deps.adminToken.sha256 });
+    return { service: undefined };
   },
 });

@@ -5,7 +5,7 @@ export {
   CHANGES_CHANNEL, CHANGE_KINDS, recordChange, changesBetween, changesAfter, lastChange,
   type ChangeKind, type ChangeInput, type ChangeEvent, type ChangeFilter,
 } from './change-log.ts';
-export { changesModule, type ChangeRecorder } from './changes-module.ts';
+export { changesModule, changesApiModule, type ChangeRecorder } from './changes-module.ts';
 export { holdfastVersion } from './holdfast-version.ts';
 
 /** The changes context's numbered SQL migrations (its table). */

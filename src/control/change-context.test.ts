@@ -23,6 +23,11 @@ test('the latest causal change before the signal, with how long before', () => {
   // recorded two seconds after the onset estimate (1 s readings): still the change that came first
   assert.equal(changeText(changesBeforeSignal([change(6, T + 2, 'fault.set', 'psp.latency set (latencyMs 2000)')], T)[0]!), 'change: psp.latency set (latencyMs 2000) at the first signal');
   assert.deepEqual(changesBeforeSignal([change(7, T - 10, 'fault.cleared', 'psp.latency cleared')], T), []);
+  // a payments process failing over (or back) answers a fault; it is never the change that caused one
+  assert.deepEqual(changesBeforeSignal([
+    change(8, T - 2, 'payments.failover', 'payments fail over from primary to secondary: primary circuit open'),
+    change(9, T - 1, 'payments.failback', 'payments fail back from secondary to primary: primary healthy again'),
+  ], T), []);
 });
 
 test('the control plane keeps the recent changes it is fed, once each, and drops those past its window', () => {

@@ -1,16 +1,17 @@
 // The game day's report: one self-contained HTML file (the load test report's stylesheet and SVG charts,
 // no scripts, nothing fetched) with the verdict, the scorecard beside the seed incident's figures, the
-// timeline of the run charted (fault windows shaded; alerts, root-cause findings, scaling and waiting-room
-// actions marked), the probes, the thresholds and the orders; and the terminal summary.
+// timeline of the run charted (fault windows shaded; alerts, root-cause findings, scaling, waiting-room
+// and payment-provider failover actions marked), the probes, the thresholds and the orders; and the terminal summary.
 import { formatPercent, lineChartSvg, REPORT_CSS, type ChartMarker, type LineChart } from '../loadtest/index.ts';
 import type { Scorecard, TimelineKind } from './scorecard.ts';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const MARKER_COLOURS: Partial<Record<TimelineKind, string>> = {
-  alert: '#dc2626', incident: '#b91c1c', finding: '#7c3aed', 'scale-out': '#2563eb', 'scale-in': '#60a5fa', 'waiting-room': '#0d9488', abort: '#000000',
+  alert: '#dc2626', incident: '#b91c1c', finding: '#7c3aed', 'scale-out': '#2563eb', 'scale-in': '#60a5fa', 'waiting-room': '#0d9488', 'waiting-room-stopped': '#5eead4',
+  failover: '#ea580c', failback: '#fdba74', abort: '#000000',
 };
-const SHORT: Partial<Record<TimelineKind, string>> = { alert: 'alert', incident: 'incident', finding: 'RCA', 'scale-out': 'scale-out', 'scale-in': 'scale-in', 'waiting-room': 'waiting room', abort: 'abort' };
+const SHORT: Partial<Record<TimelineKind, string>> = { alert: 'alert', incident: 'incident', finding: 'RCA', 'scale-out': 'scale-out', 'scale-in': 'scale-in', 'waiting-room': 'waiting room', 'waiting-room-stopped': 'waiting room stopped', failover: 'failover', failback: 'failback', abort: 'abort' };
 
 function duration(seconds: number | null): string {
   if (seconds === null) return '–';

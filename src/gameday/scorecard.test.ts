@@ -103,3 +103,35 @@ test('the report shows the run beside the seed incident, with the timeline chart
   assert.ok(!/<script/i.test(html), 'no script');
   assert.match(formatScorecard(card), /Time to the correct root cause\s+12 s\s+2 h/);
 });
+
+test('a payment-provider failover is an automatic mitigation: counted when first, named, and marked on the timeline; a failback is not', () => {
+  const failover = { at: FAULT + 4_000, kind: 'failover' as const, label: 'failover (payments): primary → secondary, primary circuit open' };
+  const events = [...record().events, failover, { at: FAULT + 190_000, kind: 'failback' as const, label: 'failback (payments): secondary → primary, primary healthy again' }];
+  const card = buildScorecard(record({ events }));
+  assert.equal(card.timeToMitigationSeconds, 4, 'before the scale-out at 20 s');
+  assert.equal(card.mitigation, failover.label);
+  const html = renderGamedayHtml(card);
+  assert.match(html, /stroke="#ea580c"[^>]*><title>failover<\/title>/);
+  assert.match(html, /<title>failback<\/title>/);
+
+  const onlyFailback = buildScorecard(record({ events: [record().events[0]!, { at: FAULT + 9_000, kind: 'failback', label: 'failback (payments): secondary → primary' }] }));
+  assert.equal(onlyFailback.timeToMitigationSeconds, null, 'returning to the primary ends a mitigation, it is not one');
+  assert.match(onlyFailback.missing.timeToMitigationSeconds!, /no automatic action \(waiting room engaged, scale-out, payment-provider failover\) was seen after the fault started$/);
+
+  const failoverBefore = buildScorecard(record({ events: [record().events[0]!, { ...failover, at: FAULT - 2_000 }] }));
+  assert.equal(failoverBefore.timeToMitigationSeconds, null);
+  assert.match(failoverBefore.missing.timeToMitigationSeconds!, /in force from before it: failover \(payments\): primary → secondary, primary circuit open \(-2 s\)/);
+});
+
+test('the waiting room stopping after the fault started is not a mitigation: the one in force from before it is named instead', () => {
+  const card = buildScorecard(record({
+    events: [
+      record().events[0]!,
+      { at: T0 - 1000, kind: 'waiting-room', label: 'waiting room queueing since before the experiment (queueing)' },
+      { at: FAULT + 15_000, kind: 'waiting-room-stopped', label: 'waiting room stopped queueing' },
+    ],
+  }));
+  assert.equal(card.timeToMitigationSeconds, null);
+  assert.match(card.missing.timeToMitigationSeconds!, /in force from before it: waiting room queueing since before the experiment \(queueing\) \(-61 s\)$/);
+  assert.match(renderGamedayHtml(card), /<title>waiting room stopped<\/title>/);
+});

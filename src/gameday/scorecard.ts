@@ -4,7 +4,15 @@
 import type { RunResult } from '../loadtest/index.ts';
 import { thresholdHolds, type Experiment, type ProbeMeasure, type ScoreFigure } from './experiment.ts';
 
-export type TimelineKind = 'fault.set' | 'fault.cleared' | 'alert' | 'incident' | 'finding' | 'scale-out' | 'scale-in' | 'waiting-room' | 'abort';
+export type TimelineKind = 'fault.set' | 'fault.cleared' | 'alert' | 'incident' | 'finding' | 'scale-out' | 'scale-in' | 'waiting-room'
+  | 'waiting-room-stopped' | 'failover' | 'failback' | 'abort';
+
+/**
+ * The automatic actions that mitigate: the autoscaler adding replicas, the waiting room starting to queue,
+ * payments failing over to another provider. Their ends (scale-in, the waiting room stopping, a failback)
+ * are on the timeline but mitigate nothing.
+ */
+const MITIGATIONS: ReadonlySet<TimelineKind> = new Set(['scale-out', 'waiting-room', 'failover']);
 
 export interface TimelineEvent {
   /** Epoch ms. */
@@ -154,13 +162,13 @@ export function buildScorecard(rec: RunRecord): Scorecard {
   }
 
   // mitigation: the first automatic action after the fault started
-  const action = rec.events.filter((e) => (e.kind === 'scale-out' || e.kind === 'waiting-room') && after(e)).sort((a, b) => a.at - b.at)[0];
+  const action = rec.events.filter((e) => MITIGATIONS.has(e.kind) && after(e)).sort((a, b) => a.at - b.at)[0];
   const timeToMitigationSeconds = since(action?.at);
   if (timeToMitigationSeconds === null) {
     // Actions taken before the fault (the surge's, or a busy machine's) protect the shop but are not a response to the fault.
-    const earlier = rec.events.filter((e) => (e.kind === 'scale-out' || e.kind === 'waiting-room') && !after(e)).map((e) => `${e.label} (${since(e.at)} s)`);
+    const earlier = rec.events.filter((e) => MITIGATIONS.has(e.kind) && !after(e)).map((e) => `${e.label} (${since(e.at)} s)`);
     missing.timeToMitigationSeconds = rec.faultStartMs === null ? noFault
-      : `no automatic action (waiting room engaged, scale-out) was seen after the fault started${earlier.length ? `; in force from before it: ${earlier.join('; ')}` : ''}`;
+      : `no automatic action (waiting room engaged, scale-out, payment-provider failover) was seen after the fault started${earlier.length ? `; in force from before it: ${earlier.join('; ')}` : ''}`;
   }
 
   const timeToRecoverySeconds = since(rec.recoveredAtMs);

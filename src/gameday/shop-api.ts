@@ -1,5 +1,6 @@
 // What a game day asks of the shop under test, over its public HTTP API only (so it runs against any
-// Holdfast shop it can reach): faults, orders, alerts, root-cause findings, scaling, the waiting room, and
+// Holdfast shop it can reach): faults, orders, alerts, root-cause findings, scaling, the waiting room, the
+// change log (payment-provider failovers), and
 // the payment provider's ledger (the Stripe-compatible list of PaymentIntents).
 
 export interface ShopUrls {
@@ -21,6 +22,7 @@ export interface ScalingView {
   roles: { role: string; current: number; desired: number; decisions: { at: string; current: number; desired: number; direction: string; applied: boolean }[] }[];
 }
 export interface WaitingRoomView { mode: string; state: string; auto: { engaged: boolean; reason: string } | null; queuedUsers: number }
+export interface ChangeView { id: number; at: string; kind: string; subject: string; summary: string; source: string; details: Record<string, unknown> }
 export interface OrderView { id: string; status: string; createdAt: string; updatedAt: string }
 export interface IntentView { id: string; status: string; created: number; amount_received?: number; metadata?: Record<string, string> }
 
@@ -82,6 +84,13 @@ export class ShopApi {
 
   scaling(): Promise<ScalingView> {
     return this.#call<ScalingView>(this.urls.control, 'GET', '/api/ops/scaling');
+  }
+
+  /** Change events of these kinds recorded since `sinceMs` (the change log, oldest first). */
+  async changes(sinceMs: number, kinds: string[]): Promise<ChangeView[]> {
+    const q = new URLSearchParams({ since: new Date(sinceMs).toISOString(), limit: '500' });
+    for (const k of kinds) q.append('kind', k);
+    return (await this.#call<{ items: ChangeView[] }>(this.urls.control, 'GET', `/api/ops/changes?${q}`)).items;
   }
 
   waitingRoom(): Promise<WaitingRoomView> {

@@ -1,5 +1,6 @@
 // Watches the shop while a game day runs, once a second: the control role's alerts and root-cause findings,
-// its autoscaler's decisions, the waiting room's state and the incidents, each new one a timeline event
+// its autoscaler's decisions, the waiting room's state, the payments processes' provider failovers (from the
+// change log) and the incidents, each new one a timeline event
 // (printed as it is seen). Also the probes' measures: the shoppers' error ratio and p99 from the load
 // generator's per-second points, the alerts firing, the orders still waiting for payment.
 import type { SeriesPoint } from '../loadtest/index.ts';
@@ -82,6 +83,12 @@ export class ShopObserver {
             }
           }
         }),
+        api.changes(this.#since(), ['payments.failover', 'payments.failback']).then((changes) => {
+          for (const c of changes) {
+            const kind = c.kind === 'payments.failover' ? 'failover' : 'failback';
+            this.#once(`change:${c.id}`, () => ({ at: Date.parse(c.at), kind, label: `${kind} (${c.source}): ${String(c.details.from)} → ${String(c.details.to)}, ${String(c.details.reason)}` }));
+          }
+        }),
         api.waitingRoom().then((room) => {
           const queueing = room.state !== 'not_queueing' || room.auto?.engaged === true;
           if (this.#firstRoomReading) {
@@ -89,7 +96,7 @@ export class ShopObserver {
             this.#firstRoomReading = false;
             if (queueing) this.add({ at: this.#since(), kind: 'waiting-room', label: `waiting room queueing since before the experiment (${room.state})` });
           } else if (queueing && !this.now.queueing) this.add({ at: Date.now(), kind: 'waiting-room', label: `waiting room engaged (${room.state}${room.auto ? `: ${room.auto.reason}` : ''})` });
-          if (!queueing && this.now.queueing) this.add({ at: Date.now(), kind: 'waiting-room', label: 'waiting room stopped queueing' });
+          if (!queueing && this.now.queueing) this.add({ at: Date.now(), kind: 'waiting-room-stopped', label: 'waiting room stopped queueing' });
           this.now.queueing = queueing;
         }),
       ].map((p) => p.catch(() => { this.now.errors++; })));

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formEncode, ProviderError } from './stripe-client.ts';
 import { RetryBudget, HealthScore, ResilientProvider, DEFAULT_RESILIENCE } from './provider-resilience.ts';
-import { ProviderRouter } from './provider-router.ts';
+import { ProviderRouter, type ProviderSwitch } from './provider-router.ts';
 import { createLogger } from '../platform/observability/logger.ts';
 
 const logger = createLogger({ level: 'silent', service: 'test' });
@@ -35,16 +35,76 @@ test('health score is the success ratio of recent calls, optimistic until enough
   assert.equal(h.score, 0.4);
 });
 
-test('router prefers the highest-priority healthy provider and fails over when it degrades', () => {
+/** A router over a primary and a secondary account (nothing listens; no probe timer), and the switches it reports. */
+function twoProviders(): { router: ProviderRouter; switches: ProviderSwitch[] } {
+  const switches: ProviderSwitch[] = [];
   const router = new ProviderRouter([
     { name: 'primary', baseUrl: 'http://127.0.0.1:1', secretKey: 'sk_test_a' },
     { name: 'secondary', baseUrl: 'http://127.0.0.1:2', secretKey: 'sk_test_b' },
-  ], DEFAULT_RESILIENCE, logger);
+  ], DEFAULT_RESILIENCE, logger, 0, (s) => switches.push(s));
+  return { router, switches };
+}
+
+test('router prefers the highest-priority healthy provider and fails over when it degrades', () => {
+  const { router } = twoProviders();
   assert.equal(router.pick()?.name, 'primary');
   for (let i = 0; i < 20; i++) router.byName('primary')!.resilience.health.record(false);
   assert.equal(router.pick()?.name, 'secondary', 'a degraded primary loses new attempts');
   assert.equal(router.pick(new Set(['secondary']))?.name, 'primary', 'still usable when it is the only one left');
   void router.close();
+});
+
+test('the router reports a switch once per move of its choice, not per call: a failover, and the failback once the primary recovers', async () => {
+  const { router, switches } = twoProviders();
+  const primary = router.byName('primary')!.resilience;
+  for (let i = 0; i < 5; i++) router.pick();
+  assert.deepEqual(switches, [], 'no switch while the primary is healthy');
+
+  for (let i = 0; i < 20; i++) primary.health.record(false);
+  for (let i = 0; i < 10; i++) assert.equal(router.pick()?.name, 'secondary');
+  assert.equal(router.pick(new Set(['secondary']))?.name, 'primary');
+  assert.deepEqual(switches, [{ from: 'primary', to: 'secondary', back: false, reason: 'primary health score 0.00 below 0.5' }],
+    'ten payments through the secondary and a job skipping it: one failover');
+
+  primary.health.reset();
+  router.probeNow(); // the probes' look, with no payment
+  router.pick();
+  assert.equal(switches.length, 2);
+  assert.deepEqual(switches[1], { from: 'secondary', to: 'primary', back: true, reason: 'primary healthy again (circuit closed, health score 1.00)' });
+
+  // an open circuit is named as the reason
+  for (let i = 0; i < 30; i++) {
+    await primary.execute('op', async () => { throw new ProviderError('HTTP 503', { retryable: true, sent: true, status: 503 }); }, { noRetry: true }).catch(() => {});
+  }
+  assert.equal(primary.breakerState, 'open');
+  primary.health.reset(); // the circuit alone moves the choice
+  router.pick();
+  assert.deepEqual(switches.slice(2), [{ from: 'primary', to: 'secondary', back: false, reason: 'primary circuit open' }]);
+  await router.close();
+});
+
+test('while no provider is healthy the router does not report the healthiest changing with every answer; an open circuit still moves it, to the healthiest left', async () => {
+  const { router, switches } = twoProviders();
+  const [primary, secondary] = router.providers.map((p) => p.resilience);
+  for (let i = 0; i < 10; i++) { primary!.health.record(i < 3); secondary!.health.record(i < 4); } // 0.3 and 0.4
+  const picks: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    picks.push(router.pick()!.name);
+    (picks.at(-1) === 'primary' ? primary : secondary)!.health.record(false); // the one picked fails, so the other is the healthiest next
+  }
+  const turns = picks.filter((p, i) => i > 0 && p !== picks[i - 1]).length;
+  assert.ok(turns >= 3, `the healthiest took each attempt, in turns (${picks.join(', ')})`);
+  assert.equal(switches.length, 0, 'no switch reported while both are degraded');
+
+  for (let i = 0; i < 30; i++) {
+    await primary!.execute('op', async () => { throw new ProviderError('HTTP 503', { retryable: true, sent: true, status: 503 }); }, { noRetry: true }).catch(() => {});
+  }
+  for (let i = 0; i < 20; i++) secondary!.health.record(i % 3 === 0); // 0.35
+  assert.equal(router.pick()?.name, 'secondary');
+  assert.deepEqual(switches.map((s) => [s.from, s.to, s.back, s.reason]), [
+    ['primary', 'secondary', false, 'primary circuit open; secondary the healthiest left (health score 0.35)'],
+  ]);
+  await router.close();
 });
 
 test('a call that failed after a try reached the provider is reported as sent (in doubt), never as not sent', async () => {

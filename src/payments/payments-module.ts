@@ -13,9 +13,10 @@ import { queueModule } from '../platform/queue/queue-module.ts';
 import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
 import type { OrdersConfig } from '../orders/index.ts';
 import { faultsModule, paymentJobFault, startDelayProxy, type DelayProxy } from '../faults/index.ts';
+import { changesModule } from '../changes/index.ts';
 import { pspModule, simulatorClientAccounts, type PspConfig, type SimulatorClientAccount } from '../psp/index.ts';
 import type { PaymentsConfig } from './payments-config.ts';
-import { ProviderRouter, type ProviderAccount } from './provider-router.ts';
+import { ProviderRouter, type ProviderAccount, type ProviderSwitch } from './provider-router.ts';
 import { DEFAULT_RESILIENCE } from './provider-resilience.ts';
 import { startPaymentWorkers } from './payment-worker.ts';
 import { paymentConcurrencyBounds } from './payment-concurrency.ts';
@@ -48,7 +49,7 @@ type ProvidersConfig = Pick<PaymentsConfig, 'paymentProviders' | 'providerTimeou
 
 export const paymentProvidersModule = defineModule({
   name: 'payment-providers',
-  deps: { faults: faultsModule, simulator: optional(pspModule) },
+  deps: { faults: faultsModule, changes: changesModule, simulator: optional(pspModule) },
   config: (c: PaymentsConfig & PspConfig): ProvidersConfig => ({
     paymentProviders: c.paymentProviders, providerTimeoutMs: c.providerTimeoutMs,
     providerMaxConcurrent: c.providerMaxConcurrent, providerBreakerHalfOpenAfterMs: c.providerBreakerHalfOpenAfterMs,
@@ -61,11 +62,21 @@ export const paymentProvidersModule = defineModule({
     const proxies: DelayProxy[] = [];
     // Resolved when first needed, not at init: an in-process psp role has bound its ports by then.
     const accounts = () => providerAccounts(config, deps.simulator?.clientAccounts());
+    // A failover is an automatic mitigation and a failback its end: both go to the change log (what a
+    // game day's scorecard and an incident's timeline read), once per switch of this process's router.
+    const recordSwitch = (s: ProviderSwitch) => {
+      const summary = `payments ${s.back ? 'fail back' : 'fail over'} from ${s.from} to ${s.to}: ${s.reason}`;
+      runtime.logger.warn({ from: s.from, to: s.to, reason: s.reason }, summary);
+      void deps.changes.record({
+        kind: s.back ? 'payments.failback' : 'payments.failover', subject: 'payment-provider', summary,
+        details: { from: s.from, to: s.to, reason: s.reason, pid: process.pid },
+      });
+    };
     const make = (list: ProviderAccount[]) => new ProviderRouter(list, {
       ...DEFAULT_RESILIENCE,
       timeoutMs: config.providerTimeoutMs,
       maxConcurrent: config.providerMaxConcurrent, breakerHalfOpenAfterMs: config.providerBreakerHalfOpenAfterMs,
-    }, runtime.logger);
+    }, runtime.logger, undefined, recordSwitch);
     const service: PaymentProviders = {
       router: () => (router ??= make(accounts())),
       proxyForNetworkFaults: async () => {

@@ -1,5 +1,8 @@
 // Failover between provider accounts. New attempts go to the highest-priority provider whose circuit is
 // not open and whose health score has not dropped; when none qualifies, the healthiest non-open one.
+// When that choice moves (a failover, or back to a recovered provider) the router says so once per move,
+// not per call: the payments module records it as a change event, the shop's evidence of an automatic
+// mitigation.
 import type { Logger } from '../platform/observability/logger.ts';
 import { StripeClient } from './stripe-client.ts';
 import { ResilientProvider, type ResilienceOptions } from './provider-resilience.ts';
@@ -10,15 +13,33 @@ export interface ProviderAccount { name: string; baseUrl: string; secretKey: str
 
 export const HEALTHY_SCORE = 0.5;
 
+/** New attempts now go to another provider: `back` when to a provider of higher priority (it recovered). */
+export interface ProviderSwitch { from: string; to: string; back: boolean; reason: string }
+
+/** Why new attempts left `from` for `to`, in words (the provider that failed, or the one that recovered). */
+function switchReason(from: PaymentProvider, to: PaymentProvider): string {
+  const circuit = (p: PaymentProvider) => `circuit ${p.resilience.breakerState.replace('_', '-')}`;
+  const score = (p: PaymentProvider) => p.resilience.health.score.toFixed(2);
+  const toHealthy = to.resilience.health.score >= HEALTHY_SCORE;
+  if (to.priority < from.priority && toHealthy) return `${to.name} healthy again (${circuit(to)}, health score ${score(to)})`;
+  const left = !from.resilience.available ? `${from.name} ${circuit(from)}` : `${from.name} health score ${score(from)} below ${HEALTHY_SCORE}`;
+  return toHealthy ? left : `${left}; ${to.name} the healthiest left (health score ${score(to)})`;
+}
+
 export class ProviderRouter {
   readonly providers: PaymentProvider[];
   #probeTimer: NodeJS.Timeout | undefined;
+  /** Where new attempts went at the last look: the primary until a look says otherwise. */
+  #routedTo: PaymentProvider | undefined;
+  readonly #onSwitch: ((change: ProviderSwitch) => void) | undefined;
 
-  constructor(accounts: ProviderAccount[], opts: ResilienceOptions, logger: Logger, probeEveryMs = 1000) {
+  constructor(accounts: ProviderAccount[], opts: ResilienceOptions, logger: Logger, probeEveryMs = 1000, onSwitch?: (change: ProviderSwitch) => void) {
     this.providers = accounts.map((a, i) => ({
       name: a.name, priority: i, client: new StripeClient({ baseUrl: a.baseUrl, secretKey: a.secretKey }),
       resilience: new ResilientProvider(a.name, opts, logger),
     }));
+    this.#routedTo = this.providers[0];
+    this.#onSwitch = onSwitch;
     // Recovery is detected by probes (a one-item list call), not by risking a shopper's payment.
     if (probeEveryMs > 0) {
       this.#probeTimer = setInterval(() => this.probeNow(), probeEveryMs);
@@ -31,14 +52,29 @@ export class ProviderRouter {
     for (const p of this.providers) {
       if (p.resilience.probeDue(HEALTHY_SCORE)) void p.resilience.probe((signal) => p.client.list({ limit: 1, signal }));
     }
+    // A look without a payment: a recovery the probes proved is reported even when no shopper is paying.
+    this.pick();
   }
   get size(): number { return this.providers.length; }
   byName(name: string): PaymentProvider | undefined { return this.providers.find((p) => p.name === name); }
 
   pick(exclude: Set<string> = new Set()): PaymentProvider | undefined {
     const usable = this.providers.filter((p) => !exclude.has(p.name) && p.resilience.available);
-    return usable.find((p) => p.resilience.health.score >= HEALTHY_SCORE)
+    const picked = usable.find((p) => p.resilience.health.score >= HEALTHY_SCORE)
       ?? [...usable].sort((a, b) => b.resilience.health.score - a.resilience.health.score)[0];
+    // Only an unrestricted pick is the router's choice (a job skipping a provider that refused it is not);
+    // none usable is no choice either, so the next provider to become usable is the switch. While no
+    // provider is healthy the healthiest takes each attempt, and which one that is can change with every
+    // answer: not a switch, until the current one's circuit opens or a provider is healthy again.
+    const amongDegraded = picked !== undefined && picked.resilience.health.score < HEALTHY_SCORE && this.#routedTo?.resilience.available === true;
+    if (exclude.size === 0 && picked && picked !== this.#routedTo && !amongDegraded) this.#switchTo(picked);
+    return picked;
+  }
+
+  #switchTo(to: PaymentProvider): void {
+    const from = this.#routedTo!;
+    this.#routedTo = to;
+    this.#onSwitch?.({ from: from.name, to: to.name, back: to.priority < from.priority, reason: switchReason(from, to) });
   }
 
   status() {

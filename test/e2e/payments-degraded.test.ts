@@ -7,6 +7,7 @@ import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
 import { productInStock, placeOrder, waitForSettlement, setFault, clearFault, admin, type PlacedOrder } from '../helpers/shop.ts';
 import { succeededChargesByOrder } from '../../src/psp/index.ts';
 import { PAYMENT_QUEUE } from '../../src/payments/index.ts';
+import { changesBetween } from '../../src/changes/index.ts';
 import { parsePrometheusText } from '../../src/platform/observability/prometheus-text.ts';
 import { queueModule } from '../../src/platform/queue/queue-module.ts';
 import type { PgBossJobQueue } from '../../src/platform/queue/pg-boss-queue.ts';
@@ -64,6 +65,7 @@ async function assertChargedOnce(orders: PlacedOrder[]) {
 
 test('degraded primary: checkouts keep flowing, paid through the secondary; storefront unaffected; traffic returns after recovery', async () => {
   const product = await productInStock(app.url, 60);
+  const testStarted = new Date();
   const baseline = await productPageMedianMs(product.slug);
   const openingsBefore = await primaryBreakerOpenings();
 
@@ -107,6 +109,17 @@ test('degraded primary: checkouts keep flowing, paid through the secondary; stor
   const recovered = (await admin(app.url, app.adminToken, 'GET', '/api/admin/payments/providers')).json.items;
   assert.equal(recovered.find((p: { name: string }) => p.name === 'primary').breaker, 'closed');
   await assertChargedOnce(after);
+
+  // The payments process recorded each move of its choice once (not once per payment): failovers and
+  // failbacks alternate, starting with a failover to the secondary and ending back on the primary.
+  const switches = await changesBetween(app.db.pool, { from: testStarted, to: new Date(), kinds: ['payments.failover', 'payments.failback'] });
+  console.log(`provider switches recorded: ${switches.map((c) => c.summary).join(' | ')}`);
+  assert.ok(switches.length >= 2, `a failover and a failback recorded (got ${switches.length})`);
+  assert.ok(switches.length < (winners.get('secondary') ?? 0), 'fewer switches than payments through the secondary');
+  switches.forEach((c, i) => assert.equal(c.kind, i % 2 === 0 ? 'payments.failover' : 'payments.failback', `switch ${i}: ${c.summary}`));
+  assert.deepEqual([switches[0]!.details.from, switches[0]!.details.to], ['primary', 'secondary']);
+  assert.deepEqual([switches.at(-1)!.details.from, switches.at(-1)!.details.to], ['secondary', 'primary']);
+  assert.equal(switches[0]!.subject, 'payment-provider');
 });
 
 test('every provider down for a minute: checkouts are accepted, none lost, all paid once a provider returns', async () => {

@@ -294,3 +294,16 @@ test('holdfast export kubernetes (the command) writes, from HOLDFAST_SCALING_POL
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a storefront scaling on its request rate goes through KEDA: a prometheus trigger on the request-duration histogram\'s count, per replica', () => {
+  const policy = parseScalingPolicy({ roles: { storefront: { metrics: [{ type: 'cpu', targetAverageUtilization: 70 }, { type: 'request-rate', targetAverageValue: 63 }] } } });
+  const exp = renderKubernetes(policy, { ...OPTIONS, prometheusServerAddress: 'http://prometheus:9090' });
+  assert.deepEqual(exportProblems(exp), []);
+  assert.equal(exp.objects.filter((o) => o.kind === 'HorizontalPodAutoscaler' && o.metadata.name === 'holdfast-storefront').length, 0, 'KEDA makes the HPA');
+  const [cpu, rate] = find(exp, 'ScaledObject', 'holdfast-storefront').spec.triggers;
+  assert.equal(cpu.type, 'cpu');
+  assert.deepEqual(rate, {
+    type: 'prometheus', name: 'request-rate', metricType: 'AverageValue',
+    metadata: { serverAddress: 'http://prometheus:9090', query: 'sum(rate(holdfast_http_request_duration_seconds_count{service="storefront"}[1m]))', threshold: '63' },
+  });
+});

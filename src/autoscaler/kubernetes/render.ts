@@ -69,6 +69,7 @@ export const PAYMENT_QUEUE = 'payment-charge';
 export const CLUSTER_METRICS = {
   eventLoop: METRICS.eventLoopUtilization.name,
   requestsInFlight: METRICS.httpRequestsInFlight.name,
+  requestDuration: METRICS.httpRequestDuration.name,
   checkouts: METRICS.checkouts.name,
   providerCallDuration: METRICS.providerCallDuration.name,
 } as const;
@@ -228,9 +229,9 @@ export function hpaBehavior(b: Behavior): Record<string, unknown> {
   return { scaleUp: rules(b.scaleUp), scaleDown: rules(b.scaleDown) };
 }
 
-/** Whether a role needs KEDA: it scales on the payment queue, on the work in flight, or on a schedule. */
+/** Whether a role needs KEDA: it scales on the payment queue, on the work in flight, on the request rate (a Prometheus query), or on a schedule. */
 export function needsKeda(r: RolePolicy): boolean {
-  return r.schedules.length > 0 || r.metrics.some((m) => m.type === 'work-in-flight' || m.type === 'queue-oldest-age' || m.type === 'queue-depth');
+  return r.schedules.length > 0 || r.metrics.some((m) => m.type === 'work-in-flight' || m.type === 'queue-oldest-age' || m.type === 'queue-depth' || m.type === 'request-rate');
 }
 
 function hpaMetric(m: MetricPolicy): Record<string, unknown> | undefined {
@@ -286,6 +287,9 @@ function kedaTrigger(c: Ctx, role: ScaledRole, m: MetricPolicy): Record<string, 
       return prometheus(m.type, `sum(${CLUSTER_METRICS.eventLoop}{${ofRole(role)}})`, m.targetAverageUtilization / 100, 'AverageValue');
     case 'request-concurrency':
       return prometheus(m.type, `sum(${CLUSTER_METRICS.requestsInFlight}{${ofRole(role)}})`, m.targetAverageValue, 'AverageValue');
+    case 'request-rate':
+      // requests received per second: the request-duration histogram counts each request once
+      return prometheus(m.type, `sum(rate(${CLUSTER_METRICS.requestDuration}_count{${ofRole(role)}}[1m]))`, m.targetAverageValue, 'AverageValue');
   }
 }
 

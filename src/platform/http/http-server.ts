@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { codedErrorReply, HttpError, HttpErrors, type ErrorReply } from './http-errors.ts';
 import { DatabaseErrors, isDatabaseUnavailable } from '../db/database-errors.ts';
 import { FailureRun } from '../observability/failure-run.ts';
-import { httpRequestDuration, httpRequestsInFlight, metricsSettings } from '../observability/metrics.ts';
+import { httpRequestDuration, httpRequestsInFlight, httpRequestsReceived, metricsSettings } from '../observability/metrics.ts';
 import type { HistogramChild } from '../observability/labelled-histogram.ts';
 import { tracedRequestListener, nameServerSpan, runInRequestContext, tracingActive } from '../observability/tracing.ts';
 import http from 'node:http';
@@ -235,6 +235,7 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
     reply.headers(securityHeaders);
     // 'close' follows the response's end or the client's going away, whichever comes first.
     httpRequestsInFlight.count++;
+    httpRequestsReceived.count++;
     reply.raw.once('close', () => { httpRequestsInFlight.count--; });
     done();
   });

@@ -78,6 +78,8 @@ export const metricsSettings = { httpEnabled: true, dbEnabled: true };
 
 /** HTTP requests this process is serving now (the autoscaler's request-concurrency metric). */
 export const httpRequestsInFlight = { count: 0 };
+/** HTTP requests this process has received since it started (the autoscaler's request-rate metric, as a difference over its interval). */
+export const httpRequestsReceived = { count: 0 };
 new client.Gauge({
   name: METRICS.httpRequestsInFlight.name,
   help: 'HTTP requests being served by this process now',

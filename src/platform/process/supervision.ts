@@ -1,10 +1,10 @@
 // The messages between `holdfast start --autoscale` (the supervisor, a parent process that runs no module)
 // and the role processes it forks, over Node's IPC channel (child_process.fork). A child reports that it
-// is ready and, every second, its load (event-loop utilisation, CPU); the supervisor tells the control
+// is ready and, every second, its load (event-loop utilisation, CPU, requests in flight and per second); the supervisor tells the control
 // role which replicas run and which exited; the control role's autoscaler tells the supervisor how many
 // replicas each role should run. No port, no token: the channel exists only between parent and child.
 import { performance } from 'node:perf_hooks';
-import { httpRequestsInFlight } from '../observability/metrics.ts';
+import { httpRequestsInFlight, httpRequestsReceived } from '../observability/metrics.ts';
 
 /** Env var the supervisor sets on each child: the replica's name (`payments-2`). */
 export const SUPERVISED_REPLICA_ENV = 'HOLDFAST_SUPERVISED_REPLICA';
@@ -17,6 +17,8 @@ export interface ReplicaLoad {
   cpuCores: number;
   /** HTTP requests being served at the moment of the report. */
   requestsInFlight: number;
+  /** HTTP requests received per second over the last interval. */
+  requestsPerSecond: number;
   atMs: number;
   windowMs: number;
 }
@@ -73,6 +75,7 @@ export function reportToSupervisor(intervalMs = 1000): () => void {
   let elu = performance.eventLoopUtilization();
   let cpu = process.cpuUsage();
   let at = Date.now();
+  let received = httpRequestsReceived.count;
   const timer = setInterval(() => {
     const now = Date.now();
     const nextElu = performance.eventLoopUtilization();
@@ -81,9 +84,12 @@ export function reportToSupervisor(intervalMs = 1000): () => void {
     const cpuMicros = (nextCpu.user - cpu.user) + (nextCpu.system - cpu.system);
     sendToSupervisor({
       type: 'holdfast:load',
-      load: { eventLoopUtilization: performance.eventLoopUtilization(nextElu, elu).utilization, cpuCores: cpuMicros / (windowMs * 1000), requestsInFlight: httpRequestsInFlight.count, atMs: now, windowMs },
+      load: {
+        eventLoopUtilization: performance.eventLoopUtilization(nextElu, elu).utilization, cpuCores: cpuMicros / (windowMs * 1000), requestsInFlight: httpRequestsInFlight.count,
+        requestsPerSecond: (httpRequestsReceived.count - received) / (windowMs / 1000), atMs: now, windowMs,
+      },
     });
-    elu = nextElu; cpu = nextCpu; at = now;
+    elu = nextElu; cpu = nextCpu; at = now; received = httpRequestsReceived.count;
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);
