@@ -14,6 +14,8 @@ test('money first, then carts, then browsing, then searches and bots; operations
     [req('GET', '/api/orders/:id'), 'critical_plus'],
     [req('POST', '/api/orders/:id/payment'), 'critical_plus'],
     [req('GET', '/orders/:id'), 'critical_plus'],
+    // the order page's poll waits behind placing orders (it is asked again when refused)
+    [req('GET', '/orders/:id/status'), 'critical'],
     [req('POST', '/orders/:id/payment'), 'critical_plus'],
     [req('POST', '/api/carts'), 'critical'],
     [req('POST', '/api/carts/:id/items'), 'critical'],

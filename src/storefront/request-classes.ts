@@ -21,6 +21,10 @@ const STATUS_ROUTES = new Set(['/status', '/api/status']);
 export function classifyStorefrontRequest(req: RequestToClassify): RequestClass | null {
   const { method, route } = req;
   if (!isShopperRoute(route) || startsWithSegment(route, '/ops') || route.startsWith('/assets/') || route.startsWith('/images/') || STATUS_ROUTES.has(route)) return null;
+  // The order page's status poll: every buyer's open page asks, most of all while payments are slow (the
+  // incident this shop is built against); a poll refused now is asked again a little later, and must not
+  // compete with placing orders.
+  if (route === '/orders/:id/status') return 'critical';
   // Money and promises already made: placing the order, its status, paying again.
   if (route === '/api/checkout' || route === '/checkout' || route.startsWith('/api/orders/') || route.startsWith('/orders/')) return 'critical_plus';
   if (startsWithSegment(route, '/api/carts') || startsWithSegment(route, '/cart')) return 'critical';
