@@ -10,7 +10,7 @@ import { migrationsModule } from '../platform/db/migrations-module.ts';
 import { adminTokenModule, adminTokenMigrations } from '../platform/admin-token/admin-token-module.ts';
 import { queueModule } from '../platform/queue/queue-module.ts';
 import { httpServerModule } from '../platform/http/http-server-module.ts';
-import { demoCatalogModule, catalogApiModule } from '../catalog/index.ts';
+import { demoCatalogModule, catalogApiModule, catalogMigrations } from '../catalog/index.ts';
 import { cartApiModule, cartMigrations } from '../cart/index.ts';
 import { checkoutModule, checkoutMigrations } from '../checkout/index.ts';
 import { ordersApiModule, ordersMigrations } from '../orders/index.ts';
@@ -57,7 +57,7 @@ export const TARGETS: Readonly<Record<string, readonly ModuleFor<Config>[]>> = {
 export const MIGRATION_FOLDERS: readonly string[] = [
   adminTokenMigrations, ordersMigrations, inventoryMigrations, cartMigrations, checkoutMigrations,
   paymentsMigrations, pspMigrations, faultsMigrations, changesMigrations, waitingRoomMigrations, incidentsMigrations,
-  capacityMigrations, opsConsoleMigrations,
+  capacityMigrations, opsConsoleMigrations, catalogMigrations,
 ];
 
 /** What the root gives modules besides the configuration: the migration folders, the queues the program declares. */
