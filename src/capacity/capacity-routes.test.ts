@@ -133,6 +133,8 @@ test('bad input is a 400 with a stable code, never a 5xx', async () => {
     ['GET', '/api/ops/capacity/readiness?peak=5&at=christmas', undefined],
     // RFC 3339 allows a leap second; a JavaScript Date cannot hold one
     ['GET', '/api/ops/capacity/readiness?peak=5&at=2026-06-30T23:59:60Z', undefined],
+    // a day February does not have, which a JavaScript Date would roll over into March
+    ['GET', '/api/ops/capacity/readiness?peak=5&at=2026-02-31T18:00:00Z', undefined],
     ['GET', '/api/ops/capacity?limit=0', undefined],
     ['POST', '/api/ops/capacity', { ...run(), replicas: 0 }],
     ['POST', '/api/ops/capacity', { ...run(), scenario: '' }],
