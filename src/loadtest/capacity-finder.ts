@@ -123,6 +123,14 @@ function replicaRange(snapshots: (MetricSnapshot | undefined)[]): Record<string,
 const mostReplicas = (range: Record<string, { most: number }>): Record<string, number> =>
   Object.fromEntries(Object.entries(range).map(([role, r]) => [role, r.most]));
 
+const ROLE_ORDER = ['storefront', 'payments'];
+const roleRank = (role: string) => (ROLE_ORDER.includes(role) ? ROLE_ORDER.indexOf(role) : ROLE_ORDER.length);
+
+/** Replicas by role in words, the journeys' roles first: "storefront 2, payments 3, control 1". */
+export function replicasText(replicas: Record<string, number>): string {
+  return Object.entries(replicas).sort(([a], [b]) => roleRank(a) - roleRank(b) || a.localeCompare(b)).map(([role, n]) => `${role} ${n}`).join(', ');
+}
+
 /** The roles whose replicas changed during the run, as "storefront 1 to 3", or null when none did. */
 export function replicasChangedText(changed: CapacityReport['replicasChanged']): string | null {
   if (!changed) return null;
@@ -270,7 +278,7 @@ export async function findCapacity(opts: CapacityOptions): Promise<CapacityRepor
   const changedRoles = Object.entries(replicaRange(scraped)).filter(([, r]) => r.fewest !== r.most);
   const replicasChanged = changedRoles.length ? Object.fromEntries(changedRoles) : null;
   if (replicasChanged) {
-    const inForce = Object.entries(replicas).map(([role, n]) => `${role} ${n}`).join(', ');
+    const inForce = replicasText(replicas);
     notes.push(`the replicas changed during the run (${replicasChangedText(replicasChanged)}, as the autoscaler counted them): the rate per replica is judged with those in force `
       + `${passStep ? `during the last passing step (${formatNumber(passStep.rate, passStep.rate % 1 ? 1 : 0)} it/s)` : 'during the step that first broke the SLO'}, the most seen then: ${inForce || 'none counted'}; `
       + 'for a figure that does not depend on when the autoscaler acted, hold the replicas (minReplicas = maxReplicas in the scaling policy)');
@@ -305,7 +313,7 @@ export function formatCapacityReport(r: CapacityReport): string {
   else if (r.bottleneck) out.push(`no limit reached; closest to one: ${r.bottleneck.message} (at ${at(r.bottleneck.firstSeenAtRate)})`);
   else out.push('first bottleneck: none identified');
   for (const s of r.alsoObserved) out.push(`also observed: ${s.message}${s.ambient ? ' (already at the lowest rate: the machine or a cold start rather than the load)' : ''}`);
-  const replicas = Object.entries(r.replicas).map(([role, n]) => `${role} ${n}`).join(', ');
+  const replicas = replicasText(r.replicas);
   if (replicas) out.push(`replicas: ${replicas} (the most the autoscaler counted during the ${r.sustainableRate !== null ? 'last passing step' : 'step that first broke the SLO'})`);
   for (const n of r.notes) out.push(`note: ${n}`);
   return out.join('\n');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { capacityRunBody, parseReplicasFlag, recordedReplicas } from './capacity-record.ts';
 import { runLoadtestCommand } from './loadtest-cli.ts';
-import type { CapacityReport } from './capacity-finder.ts';
+import { replicasText, type CapacityReport } from './capacity-finder.ts';
 
 const report = (over: Partial<CapacityReport> = {}): CapacityReport => ({
     tool: 'holdfast loadtest capacity', scenario: 'mixed', target: 'http://127.0.0.1:3000', slo: 'p(99)<500ms,error_rate<0.01', stepDurationSec: 20, steps: [],
@@ -33,6 +33,8 @@ test('the replicas recorded: those the run counted, --replicas over them, the st
   const scaled = recordedReplicas(report({ replicas: { storefront: 3 }, replicasChanged: { storefront: { fewest: 1, most: 3 } } }));
   assert.deepEqual(scaled.replicas, { storefront: 3 });
   assert.match(scaled.warning ?? '', /^the replicas changed during the run \(storefront 1 to 3\): the run is recorded with those in force while its sustainable rate was measured/);
+  // as PostgreSQL's jsonb hands them back (shorter keys first), printed the journeys' roles first
+  assert.equal(replicasText({ psp: 1, control: 1, payments: 2, storefront: 3 }), 'storefront 3, payments 2, control 1, psp 1');
   assert.deepEqual(parseReplicasFlag('3'), { storefront: 3 });
   assert.deepEqual(parseReplicasFlag('storefront=2, payments=3'), { storefront: 2, payments: 3 });
   for (const bad of ['0', 'two', 'payments=0', 'payments', '=2']) assert.throws(() => parseReplicasFlag(bad), /--replicas/, bad);

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinDescriptions, isBuiltin } from './builtin-scenarios.ts';
-import { DEFAULT_SLO, findCapacity, formatCapacityReport } from './capacity-finder.ts';
+import { DEFAULT_SLO, findCapacity, formatCapacityReport, replicasText } from './capacity-finder.ts';
 import { exportK6Script } from './k6-export.ts';
 import { createProgress } from './live-progress.ts';
 import {
@@ -253,8 +253,7 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
       // The shop's history is at the target (--target-url), or at the origin of the http scenario's URL.
       const recordInto = v['target-url'] ?? new URL(report.target).origin;
       const run = await recordCapacity(recordInto, adminToken, capacityRunBody(report, replicas));
-      const counts = Object.entries(run.roleReplicas ?? { storefront: run.replicas }).map(([role, n]) => `${role} ${n}`).join(', ');
-      process.stdout.write(`recorded: capacity run #${run.id} (version ${run.version}, replicas: ${counts}${assumed ? '; storefront assumed: give --replicas' : ''})\n`);
+      process.stdout.write(`recorded: capacity run #${run.id} (version ${run.version}, replicas: ${replicasText(run.roleReplicas ?? { storefront: run.replicas })}${assumed ? '; storefront assumed: give --replicas' : ''})\n`);
       process.stdout.write(`${run.comparison ? run.comparison.message : 'the first comparable run: nothing to compare with yet'}\n`);
       if (run.comparison?.regression) return EXIT.thresholds;
     }
