@@ -35,6 +35,13 @@ export interface CapacityRunInput {
   bottleneck: CapacityBottleneck | null;
   /** Replicas of the role that served the journeys (the storefront) during the run. */
   replicas: number;
+  /**
+   * Replicas of each role during the run, by role ("storefront", "payments"), as many as were known; the
+   * storefront's equals `replicas`. Runs recorded before replicas were kept per role have none.
+   */
+  roleReplicas?: Record<string, number> | null;
+  /** What the load tester said about the run as it recorded it (e.g. that the replicas changed while it ran). */
+  notes?: string[];
   deployment: DeploymentFingerprint;
   /** The load tester's whole report, kept for reference. */
   report?: unknown;
@@ -55,6 +62,8 @@ export interface CapacityComparison {
 }
 
 export interface CapacityRun extends CapacityRunInput {
+  roleReplicas: Record<string, number> | null;
+  notes: string[];
   id: number;
   recordedAt: string;
   version: string;
@@ -77,6 +86,10 @@ function changedBetween(previous: CapacityRun, current: CapacityRunInput & { ver
   const out: string[] = [];
   if (previous.version !== current.version) out.push(`version ${previous.version} → ${current.version}`);
   if (previous.replicas !== current.replicas) out.push(`replicas ${previous.replicas} → ${current.replicas}`);
+  const [before, after] = [previous.roleReplicas ?? {}, current.roleReplicas ?? {}];
+  for (const role of Object.keys(after).sort()) {
+    if (role !== 'storefront' && before[role] !== undefined && before[role] !== after[role]) out.push(`${role} replicas ${before[role]} → ${after[role]}`);
+  }
   for (const [what, label] of [['pools', 'pool'], ['bulkheads', 'bulkhead']] as const) {
     const before = previous.deployment[what] ?? {};
     const after = current.deployment[what] ?? {};

@@ -17,15 +17,15 @@ import {
 } from '../autoscaler/index.ts';
 import type { PspConfig } from '../psp/index.ts';
 import { capacityRoutes } from './capacity-routes.ts';
-import { peakReadiness, roleForBottleneck, waitingRoomLimitsFor, type ScalingLimits, type WaitingRoomLimits } from './peak-readiness.ts';
-import { ratePerReplica, type CapacityRun } from './capacity-history.ts';
+import { capacityPerReplica, peakReadiness, roleForBottleneck, waitingRoomLimitsFor, type ScalingLimits, type WaitingRoomLimits } from './peak-readiness.ts';
+import type { CapacityRun } from './capacity-history.ts';
 import { latestCapacityRun } from './capacity-service.ts';
 
 const DEFAULT_SESSION_SECONDS = 300;
 
-/** The scaling limits of the role that carries a run's capacity, at a moment (for the pre-scaling windows then open). */
+/** The scaling limits of the role that carries a run's capacity (capacityPerReplica's), at a moment (for the pre-scaling windows then open). */
 export function scalingLimitsFor(policy: ScalingPolicy, run: CapacityRun | null, at: Date, cpus = availableParallelism()): ScalingLimits {
-  const role = roleForBottleneck(run);
+  const role = run ? capacityPerReplica(run).role : 'storefront';
   const r = policy.roles[role];
   const open = r.schedules.filter((s) => scheduleActive(s, at.getTime()));
   return {
@@ -37,7 +37,7 @@ export function scalingLimitsFor(policy: ScalingPolicy, run: CapacityRun | null,
 /** The waiting room's limits from the latest recorded run at the policy's maximum replicas, as peak readiness computes them; null without a run that found a sustainable rate. */
 export async function latestWaitingRoomLimits(db: Queryable, policy: ScalingPolicy, sessionDurationSeconds: number, now = new Date()): Promise<(WaitingRoomLimits & { runId: number }) | null> {
   const latest = await latestCapacityRun(db);
-  const perReplica = latest ? ratePerReplica(latest) : null;
+  const perReplica = latest ? capacityPerReplica(latest).journeysPerSec : null;
   if (!latest || !perReplica) return null;
   const limits = scalingLimitsFor(policy, latest, now);
   return { runId: latest.id, ...waitingRoomLimitsFor(perReplica * limits.maxReplicas, sessionDurationSeconds) };

@@ -125,6 +125,45 @@ test('readiness says which storefront target the autoscaler takes from the run (
   assert.equal(judge({ latest: null, peakJourneysPerSec: 10, at: new Date() }).autoscalerTarget, null);
 });
 
+test('a run bound by payments is judged per payments replica: its rate ÷ the payments replicas it ran with × the payments maximum, for readiness and the waiting room alike', async () => {
+  const policy = defaultScalingPolicy();
+  const judge = readinessUnder(policy, { sessionDurationSeconds: 300, capacityHeadroom: 0.7 });
+  const paymentsBound = { kind: 'bulkhead', component: 'payments', message: 'payments: bulkhead full (16/16 in flight)' };
+  // 1 storefront and 2 payments replicas sustained 40 journeys/s: 20 per payments replica, 160 at the policy's 8
+  const recorded = await t.call('POST', '/api/ops/capacity', {
+    admin: true,
+    body: run({ scenario: 'payments-bound', bottleneck: paymentsBound, replicas: 1, roleReplicas: { storefront: 1, payments: 2 }, notes: ['the replicas changed during the run'] }),
+  });
+  assert.equal(recorded.status, 201, recorded.body);
+  assert.deepEqual(recorded.json.roleReplicas, { storefront: 1, payments: 2 });
+  assert.deepEqual(recorded.json.notes, ['the replicas changed during the run']);
+  const latest = (await t.call('GET', '/api/ops/capacity?scenario=payments-bound&limit=1', { admin: true })).json.items[0];
+  const r = judge({ latest, peakJourneysPerSec: 200, at: new Date() });
+  assert.equal(policy.roles.payments.maxReplicas, 8);
+  assert.equal(r.scaling.role, 'payments');
+  assert.equal(r.capacity?.ratePerReplica, 20);
+  assert.deepEqual([r.capacity?.measuredRole, r.capacity?.measuredReplicas], ['payments', 2]);
+  assert.equal(r.scaling.projectedJourneysPerSec, 160);
+  assert.equal(r.verdict, 'not ready');
+  assert.match(r.reasons[0]!, /20 journeys\/s per payments replica × 8 replicas at most = 160 journeys\/s \(10 replicas would be needed\)/);
+  assert.ok(r.notes.includes(`run #${recorded.json.id}: the replicas changed during the run`), r.notes.join('\n'));
+  assert.match(formatPeakReadiness(r), /40 journeys\/s with 2 payments replica\(s\)/);
+  const limits = await latestWaitingRoomLimits(t.db.pool, policy, 300);
+  assert.equal(limits?.runId, recorded.json.id);
+  assert.equal(limits?.newUsersPerMinute, Math.floor(160 * 0.75 * 60));
+
+  // A payments-bound run recorded without per-role replicas (before they were kept) is judged by the storefront, and says so
+  const old = { ...latest, roleReplicas: null };
+  const fallback = judge({ latest: old, peakJourneysPerSec: 200, at: new Date() });
+  assert.equal(fallback.scaling.role, 'storefront');
+  assert.equal(fallback.scaling.projectedJourneysPerSec, 40 * policy.roles.storefront.maxReplicas);
+  assert.ok(fallback.notes.some((n) => /bottleneck is in payments, but it did not record the payments replicas \(recorded before replicas were kept per role\): judged by its 1 storefront replica\(s\) and the storefront's maximum/.test(n)), fallback.notes.join('\n'));
+
+  // Regressions name a change in another role's replicas
+  const fewer = await t.call('POST', '/api/ops/capacity', { admin: true, body: run({ scenario: 'payments-bound', bottleneck: paymentsBound, sustainableRate: 20, breakingRate: 22, roleReplicas: { storefront: 1, payments: 1 } }) });
+  assert.deepEqual(fewer.json.comparison.changed, ['payments replicas 2 → 1']);
+});
+
 test('bad input is a 400 with a stable code, never a 5xx', async () => {
   for (const [method, url, body] of [
     ['GET', '/api/ops/capacity/readiness', undefined],
@@ -133,10 +172,14 @@ test('bad input is a 400 with a stable code, never a 5xx', async () => {
     ['GET', '/api/ops/capacity/readiness?peak=5&at=christmas', undefined],
     // RFC 3339 allows a leap second; a JavaScript Date cannot hold one
     ['GET', '/api/ops/capacity/readiness?peak=5&at=2026-06-30T23:59:60Z', undefined],
+    // a day February does not have, which a JavaScript Date would roll over into March
+    ['GET', '/api/ops/capacity/readiness?peak=5&at=2026-02-31T18:00:00Z', undefined],
     ['GET', '/api/ops/capacity?limit=0', undefined],
     ['POST', '/api/ops/capacity', { ...run(), replicas: 0 }],
     ['POST', '/api/ops/capacity', { ...run(), scenario: '' }],
     ['POST', '/api/ops/capacity', { ...run(), extra: 1 }],
+    ['POST', '/api/ops/capacity', { ...run(), roleReplicas: { payments: 0 } }],
+    ['POST', '/api/ops/capacity', { ...run(), roleReplicas: { 'Not A Role': 1 } }],
   ] as const) {
     const r = await t.call(method, url, { admin: true, ...(body ? { body } : {}) });
     assert.equal(r.status, 400, `${method} ${url}: ${r.body}`);
@@ -146,4 +189,7 @@ test('bad input is a 400 with a stable code, never a 5xx', async () => {
   assert.equal(inconsistent.status, 400);
   assert.equal(inconsistent.json.error.code, 'CAPACITY_RUN_INVALID');
   assert.match(JSON.stringify(inconsistent.json.error.details), /breakingRate/);
+  const twoCounts = await t.call('POST', '/api/ops/capacity', { admin: true, body: run({ replicas: 2, roleReplicas: { storefront: 3 } }) });
+  assert.equal(twoCounts.status, 400);
+  assert.match(JSON.stringify(twoCounts.json.error.details), /roleReplicas\/storefront: 3 must equal replicas 2/);
 });

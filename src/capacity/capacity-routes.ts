@@ -19,6 +19,10 @@ const BottleneckSchema = Type.Object({
   kind: Type.String({ minLength: 1, maxLength: 50 }), component: Type.String({ minLength: 1, maxLength: 200 }), message: Type.String({ minLength: 1, maxLength: 1000 }),
 }, { additionalProperties: true });
 const Limits = Type.Record(Type.String({ maxLength: 200 }), Type.Integer({ minimum: 0, maximum: 1_000_000 }), { maxProperties: 100 });
+const RoleReplicasSchema = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]{0,49}$' }), Type.Integer({ minimum: 1, maximum: 10_000 }), {
+  maxProperties: 20, additionalProperties: false, description: 'Replicas of each role during the run, by role (the storefront\'s equals replicas); null for runs recorded before they were kept',
+});
+const NotesSchema = Type.Array(Type.String({ minLength: 1, maxLength: 2000 }), { maxItems: 50, description: 'What the load tester said about the run as it recorded it' });
 const DeploymentSchema = Type.Object({ pools: Limits, bulkheads: Limits }, { description: "Each pool's size and each payment bulkhead's limit, as the target's /metrics showed them" });
 
 const RunInputSchema = Type.Object({
@@ -31,6 +35,8 @@ const RunInputSchema = Type.Object({
   breakingRate: Nullable(Rate),
   bottleneck: Nullable(BottleneckSchema),
   replicas: Type.Integer({ minimum: 1, maximum: 10_000, description: 'Storefront replicas serving the run' }),
+  roleReplicas: Type.Optional(RoleReplicasSchema),
+  notes: Type.Optional(NotesSchema),
   deployment: DeploymentSchema,
   report: Type.Optional(Type.Unknown({ description: "The load tester's whole capacity report" })),
 }, { additionalProperties: false });
@@ -45,12 +51,13 @@ const RunSchema = Type.Object({
   id: Type.Integer(), recordedAt: Type.String(), version: Type.String(), scenario: Type.String(), target: Type.String(), slo: Type.String(),
   stepDurationSec: Type.Number(), replicas: Type.Integer(), sustainableRate: Nullable(Type.Number()), sustainableRequestsPerSec: Nullable(Type.Number()),
   breakingRate: Nullable(Type.Number()), bottleneck: Nullable(BottleneckSchema), deployment: DeploymentSchema, comparison: Nullable(ComparisonSchema),
+  roleReplicas: Nullable(RoleReplicasSchema), notes: NotesSchema,
 });
 const ReadinessSchema = Type.Object({
   verdict: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]), reasons: Type.Array(Type.String()),
   peakJourneysPerSec: Type.Number(), at: Type.String(),
   capacity: Nullable(Type.Object({
-    runId: Type.Integer(), recordedAt: Type.String(), scenario: Type.String(), target: Type.String(), measuredReplicas: Type.Integer(),
+    runId: Type.Integer(), recordedAt: Type.String(), scenario: Type.String(), target: Type.String(), measuredRole: Type.String(), measuredReplicas: Type.Integer(),
     sustainableRate: Nullable(Type.Number()), ratePerReplica: Nullable(Type.Number()), regression: Type.Boolean(),
   })),
   scaling: Type.Object({

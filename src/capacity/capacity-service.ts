@@ -10,12 +10,14 @@ interface RunRow {
   id: number; recorded_at: Date; scenario: string; target: string; slo: string; step_duration_seconds: number; version: string;
   replicas: number; sustainable_rate: number | null; sustainable_requests_per_sec: number | null; breaking_rate: number | null;
   bottleneck: CapacityRun['bottleneck']; deployment: CapacityRun['deployment']; comparison: CapacityRun['comparison'];
+  role_replicas: Record<string, number> | null; notes: string[] | null;
 }
 
 const toRun = (r: RunRow): CapacityRun => ({
   id: r.id, recordedAt: r.recorded_at.toISOString(), scenario: r.scenario, target: r.target, slo: r.slo, stepDurationSec: r.step_duration_seconds,
   version: r.version, replicas: r.replicas, sustainableRate: r.sustainable_rate, sustainableRequestsPerSec: r.sustainable_requests_per_sec,
   breakingRate: r.breaking_rate, bottleneck: r.bottleneck, deployment: { pools: r.deployment?.pools ?? {}, bulkheads: r.deployment?.bulkheads ?? {} }, comparison: r.comparison,
+  roleReplicas: r.role_replicas, notes: r.notes ?? [],
 });
 
 /** What a schema cannot say about a run: the rates in their order. */
@@ -25,6 +27,8 @@ export function capacityRunProblems(run: CapacityRunInput): string[] {
     problems.push(`/breakingRate: ${run.breakingRate} must be above sustainableRate ${run.sustainableRate}`);
   }
   if (run.sustainableRate === null && run.sustainableRequestsPerSec !== null) problems.push('/sustainableRequestsPerSec: must be null when sustainableRate is null');
+  const storefront = run.roleReplicas?.storefront;
+  if (storefront !== undefined && storefront !== run.replicas) problems.push(`/roleReplicas/storefront: ${storefront} must equal replicas ${run.replicas}`);
   return problems;
 }
 
@@ -40,6 +44,7 @@ export async function recordCapacityRun(pool: pg.Pool, run: CapacityRunInput, ve
       run.scenario, run.target, run.slo, run.stepDurationSec, key, version, run.replicas, run.sustainableRate, run.sustainableRequestsPerSec,
       run.breakingRate, run.bottleneck === null ? null : JSON.stringify(run.bottleneck), JSON.stringify(run.deployment),
       comparison === null ? null : JSON.stringify(comparison), run.report === undefined ? null : JSON.stringify(run.report),
+      run.roleReplicas ? JSON.stringify(run.roleReplicas) : null, JSON.stringify(run.notes ?? []),
     ]);
     return toRun(inserted.rows[0]!);
   });

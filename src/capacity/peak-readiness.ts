@@ -1,8 +1,8 @@
-// Peak readiness: the latest measured capacity per replica × the most replicas the scaling policy allows,
-// against a forecast peak; the waiting-room limits that follow from that capacity; the first bottleneck;
+// Peak readiness: the latest measured capacity per replica × the most replicas the scaling policy allows
+// (both of the role the run's bottleneck was in), against a forecast peak; the waiting-room limits that follow from that capacity; the first bottleneck;
 // and a verdict with its reasons.
 import type { TargetsFromCapacity } from '../autoscaler/index.ts';
-import { ratePerReplica, type CapacityRun } from './capacity-history.ts';
+import type { CapacityRun } from './capacity-history.ts';
 
 /** Cloudflare's advice for a waiting room: admit about 75% of what the shop serves well. */
 export const WAITING_ROOM_SHARE = 0.75;
@@ -34,7 +34,9 @@ export interface PeakReadiness {
   peakJourneysPerSec: number;
   at: string;
   capacity: {
-    runId: number; recordedAt: string; scenario: string; target: string; measuredReplicas: number;
+    runId: number; recordedAt: string; scenario: string; target: string;
+    /** The role the capacity per replica is judged by, and its replicas in the run. */
+    measuredRole: string; measuredReplicas: number;
     sustainableRate: number | null; ratePerReplica: number | null; regression: boolean;
   } | null;
   scaling: ScalingLimits & { projectedJourneysPerSec: number | null; replicasNeeded: number | null; headroom: number | null };
@@ -61,9 +63,40 @@ export function waitingRoomLimitsFor(journeysPerSec: number, sessionDurationSeco
   };
 }
 
-/** The role whose replicas a run's bottleneck says carry the capacity. */
+/** The role a run's bottleneck was in. */
 export function roleForBottleneck(run: Pick<CapacityRun, 'bottleneck'> | null): 'storefront' | 'payments' {
   return run?.bottleneck?.component === 'payments' ? 'payments' : 'storefront';
+}
+
+export interface RolePerReplica {
+  /** The role whose replicas carry the run's capacity: the bottleneck's, when the run recorded that role's replicas. */
+  role: 'storefront' | 'payments';
+  /** That role's replicas in the run. */
+  replicas: number;
+  /** The sustainable rate ÷ those replicas (null: no sustainable rate). */
+  journeysPerSec: number | null;
+  /** Why the run is judged by the storefront although its bottleneck was elsewhere (null: it is not). */
+  fallback: string | null;
+}
+
+/**
+ * A run's capacity per replica of the role that carries it. The rate is divided by the replicas of the
+ * same role whose maximum it is multiplied by: a run bound by payments on 2 payments replicas and 1
+ * storefront sustains its rate per 2 payments replicas, not per storefront. A run that did not record
+ * that role's replicas (recorded before replicas were kept per role, or the count was not known) is judged
+ * by the storefront's, and says so.
+ */
+export function capacityPerReplica(run: CapacityRun): RolePerReplica {
+  const bottleneckRole = roleForBottleneck(run);
+  const recorded = bottleneckRole === 'storefront' ? run.replicas : run.roleReplicas?.[bottleneckRole];
+  const role = recorded === undefined ? 'storefront' : bottleneckRole;
+  const replicas = Math.max(1, recorded ?? run.replicas);
+  return {
+    role, replicas, journeysPerSec: run.sustainableRate === null ? null : run.sustainableRate / replicas,
+    fallback: role === bottleneckRole ? null
+      : `run #${run.id}'s bottleneck is in ${bottleneckRole}, but it did not record the ${bottleneckRole} replicas${run.roleReplicas ? '' : ' (recorded before replicas were kept per role)'}: `
+        + `judged by its ${run.replicas} storefront replica(s) and the storefront's maximum instead; record a run again for the ${bottleneckRole} role's own figure`,
+  };
 }
 
 export function peakReadiness(input: {
@@ -78,7 +111,8 @@ export function peakReadiness(input: {
   const { latest, peakJourneysPerSec: peak, limits } = input;
   const reasons: string[] = [];
   const notes: string[] = [];
-  const perReplica = latest ? ratePerReplica(latest) : null;
+  const measured = latest ? capacityPerReplica(latest) : null;
+  const perReplica = measured?.journeysPerSec ?? null;
   const projected = perReplica === null ? null : perReplica * limits.maxReplicas;
   const replicasNeeded = perReplica ? Math.ceil(peak / perReplica) : null;
   const firstBottleneck = latest?.bottleneck?.message ?? null;
@@ -98,6 +132,8 @@ export function peakReadiness(input: {
     reasons.push(`${fmt(perReplica)} journeys/s per ${limits.role} replica × ${limits.maxReplicas} replicas at most = ${fmt(projected!)} journeys/s covers the peak of ${fmt(peak)} journeys/s with ${replicasNeeded} replicas`);
   }
   if (latest?.comparison?.regression) notes.push(`the latest run is a regression (${latest.comparison.message.replace(/^regression: /, '')})`);
+  if (measured?.fallback) notes.push(measured.fallback);
+  for (const n of latest?.notes ?? []) notes.push(`run #${latest!.id}: ${n}`);
   if (latest) {
     const ageDays = (input.at.getTime() - Date.parse(latest.recordedAt)) / 86_400_000;
     if (ageDays > STALE_AFTER_DAYS) notes.push(`the capacity was measured ${Math.round(ageDays)} days before the peak: measure again closer to it`);
@@ -111,8 +147,8 @@ export function peakReadiness(input: {
   }
   return {
     verdict: ready ? 'ready' : 'not ready', reasons, peakJourneysPerSec: peak, at: input.at.toISOString(),
-    capacity: latest ? {
-      runId: latest.id, recordedAt: latest.recordedAt, scenario: latest.scenario, target: latest.target, measuredReplicas: latest.replicas,
+    capacity: latest && measured ? {
+      runId: latest.id, recordedAt: latest.recordedAt, scenario: latest.scenario, target: latest.target, measuredRole: measured.role, measuredReplicas: measured.replicas,
       sustainableRate: latest.sustainableRate, ratePerReplica: perReplica, regression: latest.comparison?.regression ?? false,
     } : null,
     scaling: { ...limits, projectedJourneysPerSec: projected, replicasNeeded, headroom: projected === null ? null : projected / peak },
@@ -126,7 +162,7 @@ export function formatPeakReadiness(r: PeakReadiness): string {
   for (const reason of r.reasons) lines.push(`  ${r.verdict === 'ready' ? 'because' : 'why'}: ${reason}`);
   if (r.capacity) {
     lines.push(`measured: run #${r.capacity.runId} (${r.capacity.recordedAt}, ${r.capacity.scenario} against ${r.capacity.target}): `
-      + `${r.capacity.sustainableRate === null ? 'no sustainable rate' : `${fmt(r.capacity.sustainableRate)} journeys/s`} with ${r.capacity.measuredReplicas} replica(s)`);
+      + `${r.capacity.sustainableRate === null ? 'no sustainable rate' : `${fmt(r.capacity.sustainableRate)} journeys/s`} with ${r.capacity.measuredReplicas} ${r.capacity.measuredRole} replica(s)`);
   }
   const s = r.scaling;
   lines.push(`scaling: ${s.role} up to ${s.maxReplicas} replicas (policy)${s.projectedJourneysPerSec === null ? '' : ` → ${fmt(s.projectedJourneysPerSec)} journeys/s, headroom ×${fmt(s.headroom ?? 0)}`}`);

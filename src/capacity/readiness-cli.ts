@@ -16,9 +16,29 @@ export const READINESS_USAGE = `usage: holdfast readiness --peak <journeys/s> [-
 Exit codes: 0 ready, 99 not ready, 1 the shop could not answer, 2 usage.
 Environment: the shop's own (PORT, HOST, HOLDFAST_DATA_DIR, HOLDFAST_ADMIN_TOKEN); HOLDFAST_URL to reach it elsewhere.`;
 
-/** The --at argument as an instant: a date alone is midnight UTC. */
+/**
+ * Why an ISO 8601 date or date-time names no moment of the calendar (2026-02-31, 2026-13-01, 24:00), or
+ * undefined. A JavaScript Date rolls such a date over into the next month (2026-02-31 becomes 3 March), so
+ * it is checked before one is made.
+ */
+export function calendarProblem(text: string): string | undefined {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(text);
+  if (!m) return undefined;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12) return `there is no month ${m[2]}`;
+  const lastDay = new Date(0);
+  lastDay.setUTCFullYear(year, month, 0);
+  const days = lastDay.getUTCDate();
+  if (day < 1 || day > days) {
+    return `${m[1]}-${m[2]}-${m[3]} does not exist: ${lastDay.toLocaleString('en', { month: 'long', timeZone: 'UTC' })} ${m[1]} has ${days} days`;
+  }
+  if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59)) return `${m[4]}:${m[5]}${m[6] === undefined ? '' : `:${m[6]}`} is not a time of day`;
+  return undefined;
+}
+
+/** The --at argument as an instant: a date alone is midnight UTC; undefined when it is not ISO 8601 or names no moment of the calendar. */
 export function parsePeakDate(text: string): Date | undefined {
-  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text)) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(text) || calendarProblem(text)) return undefined;
   const iso = text.length === 10 ? `${text}T00:00:00Z` : text.replace(' ', 'T');
   const d = new Date(/(Z|[+-]\d{2}:?\d{2})$/.test(iso) ? iso : `${iso}Z`);
   return Number.isNaN(d.getTime()) ? undefined : d;
@@ -42,6 +62,8 @@ export async function runReadinessCommand(argv: string[], env: NodeJS.ProcessEnv
   if (!/^\d+(\.\d+)?$/.test(values.peak.trim()) || !(peak > 0)) return usage(`--peak ${values.peak}: a number of journeys per second above 0, e.g. --peak 120`);
   let at: Date | undefined;
   if (values.at !== undefined) {
+    const problem = calendarProblem(values.at.trim());
+    if (problem) return usage(`--at ${values.at}: ${problem}`);
     at = parsePeakDate(values.at.trim());
     if (!at) return usage(`--at ${values.at}: an ISO 8601 date or date-time, e.g. 2026-12-24 or 2026-12-24T18:00:00Z`);
   }

@@ -2,7 +2,9 @@
 // saturated first. Steps of constant arrival rate grow geometrically until the SLO breaks, then bisect
 // between the last passing and the first failing rate. During every step the target's /metrics is
 // scraped (once before, then every second), so the verdict names a component from the target's own
-// view, not a guess from response times.
+// view, not a guess from response times. The same scrapes count each role's replicas (the autoscaler's
+// gauge), so a rate sustained while `holdfast start --autoscale` scaled out is recorded with the replicas
+// that sustained it, not those before the run.
 import { formatMs, formatNumber, formatPercent } from './load-units.ts';
 import { DEFAULT_GRACEFUL_STOP_SEC, prepareRun, runLoadTest, runSetup } from './load-engine.ts';
 import { diagnoseStep, nameBottleneck, slowestRoute, type Signal, type StepEvidence } from './bottleneck-diagnosis.ts';
@@ -56,6 +58,8 @@ export interface CapacityStep {
   errorRate: number;
   droppedShare: number;
   signals: Signal[];
+  /** Replicas of each role the autoscaler counted during the step (the most seen); empty when the target's metrics have no count. */
+  replicas: Record<string, number>;
 }
 
 export interface CapacityReport {
@@ -76,8 +80,14 @@ export interface CapacityReport {
   metricsAvailable: boolean;
   /** What the target ran with, from its /metrics before the first step (empty without metrics). */
   deployment: DeploymentFingerprint;
-  /** Storefront replicas, from the autoscaler's own count when the target exports it (null: not known). */
-  storefrontReplicas: number | null;
+  /**
+   * Replicas of each role in force while the sustainable rate was measured: the most the autoscaler
+   * counted during the last passing step (without one, during the step that first broke the SLO). Empty
+   * when the target's metrics have no count (holdfast_autoscaler_replicas: the control role's metrics).
+   */
+  replicas: Record<string, number>;
+  /** How the replicas changed during the run, by role, when they did (the autoscaler scaled while it ran); null when they held. */
+  replicasChanged: Record<string, { fewest: number; most: number }> | null;
   notes: string[];
 }
 
@@ -95,9 +105,36 @@ export function deploymentFingerprint(snapshot: MetricSnapshot | undefined): Dep
   return out;
 }
 
-function storefrontReplicasIn(snapshot: MetricSnapshot | undefined): number | null {
-  const v = snapshot?.value(M.autoscalerReplicas.name, { role: 'storefront' });
-  return v !== undefined && v >= 1 ? v : null;
+/** The fewest and the most replicas of each role the autoscaler counted in these snapshots. */
+function replicaRange(snapshots: (MetricSnapshot | undefined)[]): Record<string, { fewest: number; most: number }> {
+  const out: Record<string, { fewest: number; most: number }> = {};
+  for (const snapshot of snapshots) {
+    for (const x of snapshot?.all(M.autoscalerReplicas.name) ?? []) {
+      const role = x.labels.role;
+      if (!role || !(x.value >= 1)) continue;
+      const r = out[role] ??= { fewest: x.value, most: x.value };
+      r.fewest = Math.min(r.fewest, x.value);
+      r.most = Math.max(r.most, x.value);
+    }
+  }
+  return out;
+}
+
+const mostReplicas = (range: Record<string, { most: number }>): Record<string, number> =>
+  Object.fromEntries(Object.entries(range).map(([role, r]) => [role, r.most]));
+
+const ROLE_ORDER = ['storefront', 'payments'];
+const roleRank = (role: string) => (ROLE_ORDER.includes(role) ? ROLE_ORDER.indexOf(role) : ROLE_ORDER.length);
+
+/** Replicas by role in words, the journeys' roles first: "storefront 2, payments 3, control 1". */
+export function replicasText(replicas: Record<string, number>): string {
+  return Object.entries(replicas).sort(([a], [b]) => roleRank(a) - roleRank(b) || a.localeCompare(b)).map(([role, n]) => `${role} ${n}`).join(', ');
+}
+
+/** The roles whose replicas changed during the run, as "storefront 1 to 3", or null when none did. */
+export function replicasChangedText(changed: CapacityReport['replicasChanged']): string | null {
+  if (!changed) return null;
+  return Object.entries(changed).map(([role, r]) => `${role} ${r.fewest} to ${r.most}`).join(', ');
 }
 
 async function scrape(url: string, timeoutMs = 2000): Promise<MetricSnapshot | undefined> {
@@ -157,6 +194,7 @@ export async function findCapacity(opts: CapacityOptions): Promise<CapacityRepor
   let firstFail: number | null = null;
   let breakingIndex: number | undefined;
   const tried = new Set<number>();
+  const scraped: (MetricSnapshot | undefined)[] = [probe];
 
   while (steps.length < maxSteps && !opts.signal?.aborted) {
     rate = roundRate(rate);
@@ -190,11 +228,13 @@ export async function findCapacity(opts: CapacityOptions): Promise<CapacityRepor
     const failures = result.thresholds.filter((t) => !t.pass).map((t) => `${t.scope === 'all requests' ? '' : `${t.scope}: `}${t.threshold} (observed ${t.observedText})`);
     if (droppedShare > MAX_DROPPED_SHARE) failures.push(`${formatPercent(droppedShare, 1)} of iterations dropped (in-flight limit reached)`);
     const ev: StepEvidence = { before, during, result };
+    scraped.push(before, ...during);
     const signals = diagnoseStep(ev);
     const step: CapacityStep = {
       index: steps.length + 1, rate, passed: failures.length === 0, failures,
       iterationsPerSec: it.started / Math.max(0.001, result.plannedSec), requestsPerSec: result.totals.responsesPerSec,
       p50Ms: result.totals.latency.p50Ms, p99Ms: result.totals.latency.p99Ms, errorRate: result.totals.errorRate, droppedShare, signals,
+      replicas: mostReplicas(replicaRange([before, ...during])),
     };
     steps.push(step);
     evidence.push({ signals, evidence: ev });
@@ -233,11 +273,21 @@ export async function findCapacity(opts: CapacityOptions): Promise<CapacityRepor
   let bottleneck = verdict.bottleneck;
   if (!bottleneck && evidence.length) bottleneck = slowestRoute(evidence[evidence.length - 1]!.evidence);
   const passStep = steps.filter((s) => s.passed).sort((a, b) => b.rate - a.rate)[0];
+  const judgedStep = passStep ?? (breakingIndex === undefined ? undefined : steps[breakingIndex]);
+  const replicas = judgedStep ? judgedStep.replicas : mostReplicas(replicaRange([probe]));
+  const changedRoles = Object.entries(replicaRange(scraped)).filter(([, r]) => r.fewest !== r.most);
+  const replicasChanged = changedRoles.length ? Object.fromEntries(changedRoles) : null;
+  if (replicasChanged) {
+    const inForce = replicasText(replicas);
+    notes.push(`the replicas changed during the run (${replicasChangedText(replicasChanged)}, as the autoscaler counted them): the rate per replica is judged with those in force `
+      + `${passStep ? `during the last passing step (${formatNumber(passStep.rate, passStep.rate % 1 ? 1 : 0)} it/s)` : 'during the step that first broke the SLO'}, the most seen then: ${inForce || 'none counted'}; `
+      + 'for a figure that does not depend on when the autoscaler acted, hold the replicas (minReplicas = maxReplicas in the scaling policy)');
+  }
   return {
     tool: 'holdfast loadtest capacity', scenario: prepared.scenario.spec.name, target, slo: sloThresholds.join(','), stepDurationSec: stepSec, steps,
     sustainableRate: lastPass, sustainableRequestsPerSec: passStep ? passStep.requestsPerSec : null, breakingRate: firstFail,
     bottleneck: bottleneck ? { ...bottleneck, firstSeenAtRate: steps[verdict.firstSeenStep ?? steps.length - 1]?.rate ?? rate } : null,
-    alsoObserved: verdict.alsoObserved, metricsAvailable, deployment: deploymentFingerprint(probe), storefrontReplicas: storefrontReplicasIn(probe), notes,
+    alsoObserved: verdict.alsoObserved, metricsAvailable, deployment: deploymentFingerprint(probe), replicas, replicasChanged, notes,
   };
 }
 
@@ -263,6 +313,8 @@ export function formatCapacityReport(r: CapacityReport): string {
   else if (r.bottleneck) out.push(`no limit reached; closest to one: ${r.bottleneck.message} (at ${at(r.bottleneck.firstSeenAtRate)})`);
   else out.push('first bottleneck: none identified');
   for (const s of r.alsoObserved) out.push(`also observed: ${s.message}${s.ambient ? ' (already at the lowest rate: the machine or a cold start rather than the load)' : ''}`);
+  const replicas = replicasText(r.replicas);
+  if (replicas) out.push(`replicas: ${replicas} (the most the autoscaler counted during the ${r.sustainableRate !== null ? 'last passing step' : 'step that first broke the SLO'})`);
   for (const n of r.notes) out.push(`note: ${n}`);
   return out.join('\n');
 }

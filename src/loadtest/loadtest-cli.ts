@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { builtinDescriptions, isBuiltin } from './builtin-scenarios.ts';
-import { DEFAULT_SLO, findCapacity, formatCapacityReport } from './capacity-finder.ts';
+import { DEFAULT_SLO, findCapacity, formatCapacityReport, replicasText } from './capacity-finder.ts';
 import { exportK6Script } from './k6-export.ts';
 import { createProgress } from './live-progress.ts';
 import {
@@ -21,7 +21,7 @@ import { ScenarioError } from './compiled-scenario.ts';
 import { ScenarioFileError } from './scenario-file.ts';
 import { loadClientConfig } from '../platform/config/platform-config.ts';
 import { shopAdminAccess } from '../platform/admin-token/admin-token.ts';
-import { capacityRunBody, recordCapacity, RecordError } from './capacity-record.ts';
+import { capacityRunBody, parseReplicasFlag, recordCapacity, recordedReplicas, RecordError } from './capacity-record.ts';
 import { shopUrl } from '../platform/config/shop-url.ts';
 
 /** Exit codes (k6 uses 99 for breached thresholds too). */
@@ -73,8 +73,9 @@ Capacity finder
   --record               store the result in the target shop's capacity history (POST /api/ops/capacity, admin
                          token: HOLDFAST_ADMIN_TOKEN or the data dir's); exits 99 when it is a regression (capacity
                          per replica more than 10% below the previous comparable run)
-  --replicas <n>         storefront replicas that served the run (default: the autoscaler's count in the target's
-                         metrics, else 1)
+  --replicas <n>         storefront replicas that served the run, or role=n pairs (storefront=2,payments=3)
+                         (default: the most the autoscaler counted during the last passing step, from the
+                         target's metrics, e.g. --metrics-url for the control role; else 1)
 
 Exit codes: 0 passed, 99 thresholds breached, 1 error (e.g. target unreachable), 2 usage, 130 interrupted.
 `;
@@ -210,7 +211,7 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
   const name = v.scenario ?? positionals[0] ?? 'mixed';
   const source = sourceFor(name, v);
   for (const f of v.out ?? []) if (reportKind(f) !== 'json') throw new UsageError(`--out ${f}: the capacity finder writes .json`);
-  const replicasGiven = v.replicas ? parsePositiveInt(v.replicas, '--replicas') : undefined;
+  const replicasGiven = v.replicas ? parseReplicasFlag(v.replicas) : undefined;
   if (replicasGiven !== undefined && !v.record) throw new UsageError('--replicas goes with --record');
   // The token is read before minutes of load, so a shop it cannot record into is said at once.
   let adminToken: string | undefined;
@@ -247,11 +248,12 @@ async function runCapacity(v: Values, positionals: string[]): Promise<number> {
     }
     if (stop.signal.aborted) return EXIT.interrupted;
     if (adminToken !== undefined) {
-      const replicas = replicasGiven ?? report.storefrontReplicas ?? 1;
+      const { replicas, assumed, warning } = recordedReplicas(report, replicasGiven);
+      if (warning) process.stderr.write(`warning: ${warning}\n`);
       // The shop's history is at the target (--target-url), or at the origin of the http scenario's URL.
       const recordInto = v['target-url'] ?? new URL(report.target).origin;
       const run = await recordCapacity(recordInto, adminToken, capacityRunBody(report, replicas));
-      process.stdout.write(`recorded: capacity run #${run.id} (version ${run.version}, ${run.replicas} replica(s)${replicasGiven === undefined && report.storefrontReplicas === null ? ', assumed: give --replicas' : ''})\n`);
+      process.stdout.write(`recorded: capacity run #${run.id} (version ${run.version}, replicas: ${replicasText(run.roleReplicas ?? { storefront: run.replicas })}${assumed ? '; storefront assumed: give --replicas' : ''})\n`);
       process.stdout.write(`${run.comparison ? run.comparison.message : 'the first comparable run: nothing to compare with yet'}\n`);
       if (run.comparison?.regression) return EXIT.thresholds;
     }
