@@ -62,8 +62,8 @@ export interface ConsoleRouteDeps {
   metrics: MetricsWindow;
   queue: JobQueue;
   autoscaler: Autoscaler;
-  /** the waiting room's configured settings (in force while none are stored) */
-  waitingRoomConfigured: WaitingRoomSettings;
+  /** the waiting room's settings as the storefronts start with them (in force while none are stored) */
+  waitingRoomConfigured(): Promise<WaitingRoomSettings>;
   /** the room itself, when this process runs the storefront role too (its live counts) */
   waitingRoom: WaitingRoom | undefined;
   changes: RoomChangeRecorder;
@@ -251,7 +251,7 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
         page(reply, capacityPage(await listCapacityRuns(deps.pool, { limit: CAPACITY_RUNS_SHOWN }), { csrf: sessionOf(req).csrfToken })));
 
       ops.get('/ops/waiting-room', { schema: { ...hidden, querystring: Done } }, async (req, reply) => {
-        const [{ settings }, live] = await Promise.all([storedWaitingRoomSettings(deps.pool, deps.waitingRoomConfigured), deps.waitingRoom?.status()]);
+        const [{ settings }, live] = await Promise.all([deps.waitingRoomConfigured().then((configured) => storedWaitingRoomSettings(deps.pool, configured)), deps.waitingRoom?.status()]);
         return page(reply, waitingRoomPage(settings, live, { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) }));
       });
 
@@ -271,7 +271,7 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
           patch.queueAll = queueAll === 'true';
         }
         if (!Object.keys(patch).length) throw OpsConsoleErrors.OPS_CONSOLE_FORM_INVALID('Nothing to change.');
-        await changeWaitingRoomSettings(deps.pool, deps.waitingRoomConfigured, patch, { changes: deps.changes, source: ACTOR });
+        await changeWaitingRoomSettings(deps.pool, await deps.waitingRoomConfigured(), patch, { changes: deps.changes, source: ACTOR });
         return reply.redirect('/ops/waiting-room?done=room-changed', 303);
       });
 

@@ -12,7 +12,8 @@ import { migrationsModule } from '../platform/db/migrations-module.ts';
 import { controlModule } from '../control/index.ts';
 import { incidentsModule } from '../incidents/index.ts';
 import { autoscalerModule } from '../autoscaler/index.ts';
-import { checkWaitingRoomSettings, defaultWaitingRoomSettings, waitingRoomModule, type WaitingRoomConfig } from '../waiting-room/index.ts';
+import { checkWaitingRoomSettings, defaultWaitingRoomSettings, startingWaitingRoomSettings, waitingRoomModule, type WaitingRoomConfig } from '../waiting-room/index.ts';
+import { capacityModule } from '../capacity/index.ts';
 import { changesModule } from '../changes/index.ts';
 import { queueModule } from '../platform/queue/queue-module.ts';
 import { opsConsoleConfig, type OpsConsoleConfig } from './ops-console-config.ts';
@@ -24,11 +25,17 @@ import { renderPanels } from './console-views.ts';
 /** The ops console's sessions table. */
 export const opsConsoleMigrations = path.join(import.meta.dirname, 'migrations');
 
-/** The waiting room's configured settings (the storefront role refuses to start with invalid ones; here they fall back to the defaults). */
-function waitingRoomConfigured(configured: Record<string, unknown>) {
-  const checked = checkWaitingRoomSettings(configured);
+/**
+ * The settings the storefronts start with, as they compute them (their limits from the latest capacity
+ * run under HOLDFAST_WAITING_ROOM_LIMITS_FROM_CAPACITY): in force while none are stored, and what a change
+ * from the console is merged into. The storefront role refuses to start with invalid ones; here they fall
+ * back to the defaults.
+ */
+async function waitingRoomConfigured(config: Pick<WaitingRoomConfig, 'waitingRoom' | 'waitingRoomLimitsFromCapacity'>, capacity: CapacityLimits) {
+  const checked = checkWaitingRoomSettings((await startingWaitingRoomSettings(config, capacity)).configured);
   return checked.ok ? checked.settings : defaultWaitingRoomSettings();
 }
+type CapacityLimits = Parameters<typeof startingWaitingRoomSettings>[1];
 
 export const opsConsoleModule = defineModule({
   name: 'ops-console',
@@ -36,8 +43,12 @@ export const opsConsoleModule = defineModule({
     http: httpServerModule, adminToken: adminTokenModule, database: databaseModule, migrations: migrationsModule,
     control: controlModule, incidents: incidentsModule, autoscaler: autoscalerModule, waitingRoom: optional(waitingRoomModule),
     queue: queueModule, changes: changesModule,
+    // the waiting room's limits from capacity, read as the storefronts read them (capacity depends on neither)
+    capacity: capacityModule,
   },
-  config: (c: OpsConsoleConfig & Pick<WaitingRoomConfig, 'waitingRoom'>) => ({ ...sliceOf(opsConsoleConfig, c), waitingRoom: c.waitingRoom }),
+  config: (c: OpsConsoleConfig & Pick<WaitingRoomConfig, 'waitingRoom' | 'waitingRoomLimitsFromCapacity'>) => ({
+    ...sliceOf(opsConsoleConfig, c), waitingRoom: c.waitingRoom, waitingRoomLimitsFromCapacity: c.waitingRoomLimitsFromCapacity,
+  }),
   /** tests: how often the live views get a new snapshot */
   options: { streamIntervalMs: 1000 },
   init: async ({ config, deps, runtime, options }) => {
@@ -54,7 +65,7 @@ export const opsConsoleModule = defineModule({
       pool: deps.database.pool, adminTokenSha256: deps.adminToken.sha256, sessionTtlSeconds: config.opsConsoleSessionTtlSeconds,
       stream, overview, incidents: deps.incidents, metrics: plane.collector.window,
       queue: deps.queue, autoscaler: deps.autoscaler, waitingRoom: deps.waitingRoom, changes: deps.changes,
-      waitingRoomConfigured: waitingRoomConfigured(config.waitingRoom),
+      waitingRoomConfigured: () => waitingRoomConfigured(config, deps.capacity),
     });
     return {
       service: stream,

@@ -6,7 +6,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
-import { recordCapacityRun } from '../../src/capacity/index.ts';
+import { recordCapacityRun, waitingRoomLimitsFor } from '../../src/capacity/index.ts';
+import { defaultScalingPolicy } from '../../src/autoscaler/index.ts';
 
 let app: TestApp;
 before(async () => {
@@ -32,16 +33,18 @@ async function post(path: string, fields: Record<string, string>, cookie?: strin
 const cookiePair = (setCookie: string) => setCookie.split(';')[0]!;
 const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)?.[1];
 
-/** Signs in as a browser would: the sign-in page's cookie and form token, then the admin token. */
-async function signIn(): Promise<{ cookie: string; csrf: string; setCookie: string }> {
-  const formPage = await get('/ops/sign-in');
+/** Signs in as a browser would: the sign-in page's cookie and form token, then the admin token (of `on`, the shared app by default). */
+async function signIn(on: TestApp = app, headers: Record<string, string> = {}): Promise<{ cookie: string; csrf: string; setCookie: string }> {
+  const formPage = await fetch(`${on.url}/ops/sign-in`, { headers });
   const pre = cookiePair(formPage.headers.getSetCookie()[0]!);
   const preCsrf = csrfOf(await formPage.text())!;
-  const { res } = await post('/ops/sign-in', { csrf: preCsrf, token: app.adminToken, next: '/ops' }, pre);
+  const res = await fetch(`${on.url}/ops/sign-in`, {
+    method: 'POST', redirect: 'manual', body: form({ csrf: preCsrf, token: on.adminToken, next: '/ops' }), headers: { ...FORM, ...headers, cookie: pre },
+  });
   assert.equal(res.status, 303);
   const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('hf_ops_session='))!;
   const cookie = cookiePair(setCookie);
-  const page = await (await get('/ops', cookie)).text();
+  const page = await (await fetch(`${on.url}/ops`, { headers: { cookie } })).text();
   return { cookie, csrf: csrfOf(page)!, setCookie };
 }
 
@@ -302,11 +305,7 @@ test('stopping the control role ends the open live streams (they do not hold the
   const other = await startTestApp({ targets: ['control'] });
   let stopped = false;
   try {
-    const formPage = await fetch(`${other.url}/ops/sign-in`);
-    const pre = cookiePair(formPage.headers.getSetCookie()[0]!);
-    const preCsrf = csrfOf(await formPage.text())!;
-    const signedIn = await fetch(`${other.url}/ops/sign-in`, { method: 'POST', redirect: 'manual', body: form({ csrf: preCsrf, token: other.adminToken }), headers: { ...FORM, cookie: pre } });
-    const cookie = cookiePair(signedIn.headers.getSetCookie().find((c) => c.startsWith('hf_ops_session='))!);
+    const { cookie } = await signIn(other);
     const res = await fetch(`${other.url}/ops/events`, { headers: { cookie } });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
@@ -317,5 +316,35 @@ test('stopping the control role ends the open live streams (they do not hold the
     await stopping;
   } finally {
     if (!stopped) await other.stop();
+  }
+});
+
+test('with HOLDFAST_WAITING_ROOM_LIMITS_FROM_CAPACITY the console shows the limits the storefronts take from capacity, and queue-all keeps them', { timeout: 30_000 }, async () => {
+  const other = await startTestApp({
+    targets: ['control'],
+    config: { waitingRoomLimitsFromCapacity: true, waitingRoom: { mode: 'on', totalActiveUsers: 9000, newUsersPerMinute: 3000, sessionDurationSeconds: 120 } },
+  });
+  try {
+    await recordCapacityRun(other.db.pool, {
+      scenario: 'mixed', target: 'http://shop.test', slo: 'p(99)<500ms', stepDurationSec: 5, sustainableRate: 40, sustainableRequestsPerSec: 120,
+      breakingRate: 80, bottleneck: { kind: 'db-pool', component: 'postgres pool main', message: 'postgres pool main: 3 waiting' }, replicas: 2,
+      deployment: { pools: { 'all/main': 10 }, bulkheads: {} },
+    }, 'v1');
+    // what a storefront starts with: 40 journeys/s over 2 replicas, at the policy's maximum storefront replicas
+    const expected = waitingRoomLimitsFor((40 / 2) * defaultScalingPolicy().roles.storefront.maxReplicas, 120);
+    assert.notEqual(expected.totalActiveUsers, 9000);
+    const { cookie, csrf } = await signIn(other);
+    const shown = await (await fetch(`${other.url}/ops/waiting-room`, { headers: { cookie } })).text();
+    assert.match(shown, new RegExp(`name="totalActiveUsers" type="number" min="1" required value="${expected.totalActiveUsers}"`), 'nothing stored yet: the capacity-derived limits');
+    assert.match(shown, new RegExp(`name="newUsersPerMinute" type="number" min="1" required value="${expected.newUsersPerMinute}"`));
+
+    const queueAll = await fetch(`${other.url}/ops/waiting-room`, { method: 'POST', redirect: 'manual', body: form({ csrf, queueAll: 'true' }), headers: { ...FORM, cookie } });
+    assert.equal(queueAll.status, 303);
+    const stored = (await other.db.pool.query('SELECT settings FROM waiting_room')).rows[0].settings;
+    assert.equal(stored.queueAll, true);
+    assert.deepEqual([stored.totalActiveUsers, stored.newUsersPerMinute, stored.sessionDurationSeconds], [expected.totalActiveUsers, expected.newUsersPerMinute, 120],
+      'the stored set every storefront follows keeps the limits taken from capacity');
+  } finally {
+    await other.stop();
   }
 });
