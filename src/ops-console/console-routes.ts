@@ -144,7 +144,7 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
     scope.post('/ops/sign-in', { schema: hidden }, async (req, reply) => {
       const pre = cookiesOf(req)[SIGN_IN_COOKIE];
       const submitted = field(req, 'csrf');
-      if (!pre || !submitted || !csrfMatches({ csrfToken: pre, expiresAt: new Date() }, submitted)) throw OpsConsoleErrors.OPS_CONSOLE_CSRF_INVALID();
+      if (!pre || !submitted || !csrfMatches({ csrfToken: pre }, submitted)) throw OpsConsoleErrors.OPS_CONSOLE_CSRF_INVALID();
       const token = field(req, 'token') ?? '';
       if (!token || !timingSafeEqual(digest(token), expectedToken)) return signInForm(req, reply, 401, 'That is not the admin token.');
       const session = await createSession(deps.pool, deps.sessionTtlSeconds);
@@ -176,6 +176,8 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
 
       ops.post('/ops/sign-out', { schema: hidden }, async (req, reply) => {
         await endSession(deps.pool, cookiesOf(req)[SESSION_COOKIE]);
+        // its live views here end now; those on other control replicas at their next session check
+        deps.stream.endSession(sessionOf(req).key);
         reply.header('set-cookie', cookie(req, SESSION_COOKIE, '', { path: '/ops', maxAge: 0 }));
         return reply.redirect('/ops/sign-in', 303);
       });
@@ -183,7 +185,7 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
       ops.get('/ops', { schema: { ...hidden, querystring: Done } }, async (req, reply) =>
         page(reply, overviewPage(await deps.overview(), { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) })));
 
-      ops.get('/ops/events', { schema: hidden }, async (_req, reply) => {
+      ops.get('/ops/events', { schema: hidden }, async (req, reply) => {
         if (deps.stream.full) throw OpsConsoleErrors.OPS_CONSOLE_STREAMS_EXHAUSTED();
         reply.hijack();
         const res = reply.raw;
@@ -191,7 +193,8 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
           ...(reply.getHeaders() as Record<string, string>),
           'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no',
         });
-        deps.stream.add(res);
+        const { key, expiresAt } = sessionOf(req);
+        deps.stream.add(res, { key, expiresAt });
       });
 
       ops.get('/ops/alerts', { schema: hidden }, async (req, reply) => page(reply, alertsPage(await deps.overview(), { csrf: sessionOf(req).csrfToken })));

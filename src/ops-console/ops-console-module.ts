@@ -19,6 +19,7 @@ import { queueModule } from '../platform/queue/queue-module.ts';
 import { opsConsoleConfig, type OpsConsoleConfig } from './ops-console-config.ts';
 import { overviewSnapshot } from './console-overview.ts';
 import { LiveStream } from './live-stream.ts';
+import { signedInSessions } from './console-sessions.ts';
 import { consoleRoutes } from './console-routes.ts';
 import { renderPanels } from './console-views.ts';
 
@@ -49,8 +50,8 @@ export const opsConsoleModule = defineModule({
   config: (c: OpsConsoleConfig & Pick<WaitingRoomConfig, 'waitingRoom' | 'waitingRoomLimitsFromCapacity'>) => ({
     ...sliceOf(opsConsoleConfig, c), waitingRoom: c.waitingRoom, waitingRoomLimitsFromCapacity: c.waitingRoomLimitsFromCapacity,
   }),
-  /** tests: how often the live views get a new snapshot */
-  options: { streamIntervalMs: 1000 },
+  /** tests: how often the live views get a new snapshot, and how often their sessions are looked up again */
+  options: { streamIntervalMs: 1000, streamSessionCheckMs: 5000 },
   init: async ({ config, deps, runtime, options }) => {
     const plane = deps.control;
     const overview = () => overviewSnapshot({ plane, incidents: deps.incidents, autoscaler: deps.autoscaler, waitingRoom: deps.waitingRoom });
@@ -59,7 +60,8 @@ export const opsConsoleModule = defineModule({
         const s = await overview();
         return { at: s.at, times: s.times, components: s.components, panels: renderPanels(s) };
       },
-      maxStreams: config.opsConsoleMaxStreams, intervalMs: options.streamIntervalMs, logger: runtime.logger.child({ component: 'ops-console' }),
+      signedIn: (keys) => signedInSessions(deps.database.pool, keys),
+      maxStreams: config.opsConsoleMaxStreams, intervalMs: options.streamIntervalMs, sessionCheckMs: options.streamSessionCheckMs, logger: runtime.logger.child({ component: 'ops-console' }),
     });
     await consoleRoutes(deps.http.server, {
       pool: deps.database.pool, adminTokenSha256: deps.adminToken.sha256, sessionTtlSeconds: config.opsConsoleSessionTtlSeconds,

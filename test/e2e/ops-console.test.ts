@@ -8,10 +8,14 @@ import assert from 'node:assert/strict';
 import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
 import { recordCapacityRun, waitingRoomLimitsFor } from '../../src/capacity/index.ts';
 import { defaultScalingPolicy } from '../../src/autoscaler/index.ts';
+import { opsConsoleModule } from '../../src/ops-console/index.ts';
+import { withOptions } from '../../src/platform/modules/module-manager.ts';
+import { createHash } from 'node:crypto';
 
 let app: TestApp;
 before(async () => {
-  app = await startTestApp({ targets: ['control'], config: { opsConsoleMaxStreams: 1 } });
+  // sessions of open streams looked up again every 200 ms (a sign-out on another replica), not every 5 s
+  app = await startTestApp({ targets: ['control'], config: { opsConsoleMaxStreams: 1 }, options: [withOptions(opsConsoleModule, { streamSessionCheckMs: 200 })] });
 });
 after(async () => { await app?.stop(); });
 
@@ -177,6 +181,44 @@ test('the live stream: server-sent overview events; one stream over the cap is r
   }
   const noSession = await fetch(`${app.url}/ops/events`, { redirect: 'manual' });
   assert.equal(noSession.status, 303);
+});
+
+/** Opens a live view and reads it until its first overview event; then `rest()` reads it to its end. */
+async function openStream(cookie: string) {
+  const res = await fetch(`${app.url}/ops/events`, { headers: { cookie }, signal: AbortSignal.timeout(20_000) });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes('event: overview')) text += decoder.decode((await reader.read()).value);
+  return {
+    async rest() {
+      let tail = '';
+      for (let r = await reader.read(); !r.done; r = await reader.read()) tail += decoder.decode(r.value);
+      return tail;
+    },
+  };
+}
+
+test('an open live view ends when its session signs out (in another tab, or on another replica)', { timeout: 30_000 }, async () => {
+  const a = await signIn();
+  const viewA = await openStream(a.cookie);
+  const out = await post('/ops/sign-out', { csrf: a.csrf }, a.cookie);
+  assert.equal(out.res.status, 303);
+  assert.match(await viewA.rest(), /event: signed-out\n/, 'signed out in another tab: the stream ends and says why');
+
+  // signed out on another control replica: only the table says so
+  const b = await signIn();
+  const viewB = await openStream(b.cookie);
+  const key = createHash('sha256').update(b.cookie.split('=')[1]!).digest('hex');
+  assert.equal((await app.db.pool.query('DELETE FROM ops_console_sessions WHERE id_sha256 = $1', [key])).rowCount, 1);
+  assert.match(await viewB.rest(), /event: signed-out\n/);
+
+  // expired (the table's expiry, as another replica's clock would find it)
+  const c = await signIn();
+  const viewC = await openStream(c.cookie);
+  await app.db.pool.query(`UPDATE ops_console_sessions SET expires_at = now() - interval '1 second'`);
+  assert.match(await viewC.rest(), /event: signed-out\n/);
 });
 
 test('GET /api/ops/console/overview: the same overview for scripts, admin token only', async () => {
