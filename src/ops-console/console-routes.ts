@@ -186,6 +186,7 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
         page(reply, overviewPage(await deps.overview(), { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) })));
 
       ops.get('/ops/events', { schema: hidden }, async (req, reply) => {
+        if (deps.stream.closed) throw OpsConsoleErrors.OPS_CONSOLE_STOPPING();
         if (deps.stream.full) throw OpsConsoleErrors.OPS_CONSOLE_STREAMS_EXHAUSTED();
         reply.hijack();
         const res = reply.raw;

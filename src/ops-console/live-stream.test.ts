@@ -1,5 +1,6 @@
 // The live views' streams over a real socket: a stream ends at its session's expiry (the session is read
-// once, when the stream opens, so the expiry it carries is what ends it, not a request).
+// once, when the stream opens, so the expiry it carries is what ends it, not a request); a closed stream
+// (the console stopped) takes no new one.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -43,4 +44,20 @@ test('a live view ends at its session\'s expiry, saying so, though the session i
   assert.ok(text.endsWith('event: signed-out\ndata: {}\n\n'), text.slice(-80));
   assert.equal(stream.open, 0);
   stream.close();
+});
+
+test('after close(), a stream is not taken on: its response ends at once and no timer keeps the process busy', { timeout: 10_000 }, async () => {
+  let produced = 0;
+  const stream = new LiveStream({
+    produce: async () => ({ n: ++produced }), signedIn: async (keys) => new Set(keys),
+    maxStreams: 5, intervalMs: 50, sessionCheckMs: 50, logger,
+  });
+  stream.close();
+  const server = http.createServer();
+  servers.push(server);
+  streamOn(server, stream, () => ({ key: 'k', expiresAt: new Date(Date.now() + 60_000) }));
+  assert.equal(await readToEnd(await listen(server)), '');
+  assert.equal(stream.open, 0);
+  assert.equal(produced, 0);
+  assert.equal(stream.closed, true);
 });

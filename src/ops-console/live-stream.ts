@@ -3,7 +3,8 @@
 // each stream dropped as soon as its client goes away (or lags too far behind). A stream belongs to the
 // session it was opened with and ends with it: at the session's expiry, at once when it signs out here,
 // and within a session check when it signs out on another control replica. Stopping the console ends
-// every stream, so the HTTP server's drain is not held open by them.
+// every stream and refuses new ones, so the HTTP server's drain is not held open by them (nor by a
+// browser's reconnect while later modules are still stopping).
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../platform/observability/logger.ts';
 
@@ -35,14 +36,19 @@ export class LiveStream {
   #failing = false;
   #last: string | undefined;
   #sessionsCheckedAt = 0;
+  /** Once closed, no stream is taken on: a browser reconnecting while the process stops would hold its drain. */
+  #closed = false;
 
   constructor(opts: LiveStreamOptions) { this.#opts = opts; }
 
   get open(): number { return this.#clients.size; }
   get full(): boolean { return this.#clients.size >= this.#opts.maxStreams; }
+  /** The console stopped: a new stream is refused (the route answers 503 before taking the response over). */
+  get closed(): boolean { return this.#closed; }
 
   /** Takes over a response (already given its headers by the caller) as one more stream of `session`'s. */
   add(res: ServerResponse, session: StreamSession): void {
+    if (this.#closed) { res.end(); return; }
     this.#clients.set(res, session);
     res.once('close', () => this.#remove(res));
     res.write('retry: 3000\n\n');
@@ -105,8 +111,9 @@ export class LiveStream {
     }
   }
 
-  /** Ends every stream (the console stops). */
+  /** Ends every stream and takes on no more (the console stops). */
   close(): void {
+    this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     for (const res of this.#clients.keys()) res.end();

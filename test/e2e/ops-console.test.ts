@@ -390,3 +390,19 @@ test('with HOLDFAST_WAITING_ROOM_LIMITS_FROM_CAPACITY the console shows the limi
     await other.stop();
   }
 });
+
+test('once the console has stopped, a live view reconnecting is refused with 503 and Retry-After, not taken on', { timeout: 30_000 }, async () => {
+  const other = await startTestApp({ targets: ['control'] });
+  try {
+    const { cookie } = await signIn(other);
+    // what the module's stop does, while later modules (and the HTTP server's drain) are still to stop
+    other.service(opsConsoleModule).close();
+    const res = await fetch(`${other.url}/ops/events`, { headers: { cookie }, signal: AbortSignal.timeout(10_000) });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '5');
+    assert.equal((await res.json()).error.code, 'OPS_CONSOLE_STOPPING');
+    assert.equal(other.service(opsConsoleModule).open, 0);
+  } finally {
+    await other.stop();
+  }
+});
