@@ -93,7 +93,7 @@ export function consoleCookie(name: string, value: string, opts: { path: string;
 }
 
 function cookie(req: FastifyRequest, name: string, value: string, opts: { path: string; maxAge: number }): string {
-  // Secure whenever the request came over TLS (or, with Fastify's trustProxy, X-Forwarded-Proto says so):
+  // Secure whenever the request came over TLS (or, from a proxy HOLDFAST_TRUST_PROXY lists, X-Forwarded-Proto says so):
   // a local console on http must still be able to sign in.
   return consoleCookie(name, value, { ...opts, secure: req.protocol === 'https' });
 }

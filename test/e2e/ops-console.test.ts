@@ -406,3 +406,18 @@ test('once the console has stopped, a live view reconnecting is refused with 503
     await other.stop();
   }
 });
+
+test('behind a TLS-terminating proxy listed in HOLDFAST_TRUST_PROXY the session cookie is Secure; from any other peer X-Forwarded-Proto is not believed', { timeout: 30_000 }, async () => {
+  const viaProxy = { 'x-forwarded-proto': 'https' };
+  const untrusted = await signIn(app, viaProxy);
+  assert.doesNotMatch(untrusted.setCookie, /Secure/, 'no proxy trusted (the default): the header is anyone\'s to send');
+  const other = await startTestApp({ targets: ['control'], config: { trustProxy: ['127.0.0.1'] } });
+  try {
+    const { setCookie } = await signIn(other, viaProxy);
+    assert.match(setCookie, /^hf_ops_session=[A-Za-z0-9_-]{43}; Max-Age=28800; Path=\/ops; HttpOnly; Secure; SameSite=Strict$/);
+    const direct = await signIn(other);
+    assert.doesNotMatch(direct.setCookie, /Secure/, 'plain http through the proxy: no Secure');
+  } finally {
+    await other.stop();
+  }
+});
