@@ -23,7 +23,7 @@ import type { JobQueue } from '../platform/queue/job-queue.ts';
 import type { Autoscaler } from '../autoscaler/index.ts';
 import { clearStatusOverride, computeStatusPage, loadStatusInputs, overrideEnd, setStatusOverride, COMPONENT_STATUSES, STATUS_COMPONENTS, type ComponentStatusValue, type StatusComponentName } from '../incidents/index.ts';
 import { countOrdersByStatus, listOrders } from '../orders/index.ts';
-import { listDeadLetters, retryDeadLetter } from '../payments/index.ts';
+import { countDeadLetters, listDeadLetters, retryDeadLetter } from '../payments/index.ts';
 import { changeWaitingRoomSettings, storedWaitingRoomSettings, type RoomChangeRecorder, type WaitingRoom, type WaitingRoomSettings } from '../waiting-room/index.ts';
 import type { LiveStream } from './live-stream.ts';
 import { capacityPage, paymentsPage, scalingPage, statusComponentsPage, waitingRoomPage } from './console-operations-views.ts';
@@ -309,10 +309,10 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
       });
 
       ops.get('/ops/payments', { schema: { ...hidden, querystring: Done } }, async (req, reply) => {
-        const [pending, counts, dead] = await Promise.all([
-          listOrders(deps.pool, { status: 'pending_payment', limit: PENDING_SHOWN }), countOrdersByStatus(deps.pool), listDeadLetters(deps.queue),
+        const [pending, counts, dead, deadCount] = await Promise.all([
+          listOrders(deps.pool, { status: 'pending_payment', limit: PENDING_SHOWN }), countOrdersByStatus(deps.pool), listDeadLetters(deps.queue), countDeadLetters(deps.queue),
         ]);
-        return page(reply, paymentsPage(pending.items, counts, dead, { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) }));
+        return page(reply, paymentsPage(pending.items, counts, { shown: dead, total: Math.max(deadCount, dead.length) }, { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) }));
       });
 
       ops.post('/ops/payments/dead-letters/:id/retry', { schema: { ...hidden, params: IdParams } }, async (req, reply) => {

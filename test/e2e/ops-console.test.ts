@@ -10,6 +10,8 @@ import { recordCapacityRun, waitingRoomLimitsFor } from '../../src/capacity/inde
 import { defaultScalingPolicy } from '../../src/autoscaler/index.ts';
 import { opsConsoleModule } from '../../src/ops-console/index.ts';
 import { withOptions } from '../../src/platform/modules/module-manager.ts';
+import { queueModule } from '../../src/platform/queue/queue-module.ts';
+import { PAYMENT_DEAD_LETTER_QUEUE } from '../../src/payments/index.ts';
 import { createHash } from 'node:crypto';
 
 let app: TestApp;
@@ -420,4 +422,15 @@ test('behind a TLS-terminating proxy listed in HOLDFAST_TRUST_PROXY the session 
   } finally {
     await other.stop();
   }
+});
+
+test('the payments page counts every dead letter, not only the 500 it lists', { timeout: 60_000 }, async () => {
+  // as the payments worker leaves them: jobs waiting in the dead-letter queue (written there directly, as pg-boss does)
+  const boss = (app.service(queueModule) as unknown as { boss: import('pg-boss').PgBoss }).boss;
+  await boss.insert(PAYMENT_DEAD_LETTER_QUEUE, Array.from({ length: 501 }, (_, i) => ({ data: { orderId: `3f1c1d7e-0000-4000-8000-${String(i).padStart(12, '0')}` } })));
+  const { cookie } = await signIn();
+  const page = await (await get('/ops/payments', cookie)).text();
+  assert.match(page, /Dead-letter queue \(501\)/);
+  assert.match(page, /The oldest 500 are shown\./);
+  assert.equal([...page.matchAll(/action="\/ops\/payments\/dead-letters\/[^"]+\/retry"/g)].length, 500);
 });
