@@ -186,3 +186,10 @@ test('a client command loading some slices ignores the file keys of the others, 
   assert.throws(() => load(client, { HOLDFAST_CONFIG: file }), /paymentWorkerConcurrency .*unknown configuration key/);
   assert.throws(() => load(client, { PORT: '0' }, {}, { partial: true }), /port \(PORT\): must be >= 1/);
 });
+
+test('HOLDFAST_TRUST_PROXY: the proxies believed, comma-separated; none by default; anything but addresses, CIDRs and range names is refused', () => {
+  assert.deepEqual(loadConfig({}).trustProxy, []);
+  assert.deepEqual(loadConfig({ HOLDFAST_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1,loopback,fd00::/8' }).trustProxy, ['10.0.0.0/8', '127.0.0.1', 'loopback', 'fd00::/8']);
+  const problems = problemsOf(() => loadConfig({ HOLDFAST_TRUST_PROXY: 'true' }));
+  assert.ok(problems.some((p) => p.includes('HOLDFAST_TRUST_PROXY')), problems.join('; '));
+});

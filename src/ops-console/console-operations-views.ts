@@ -99,7 +99,8 @@ ${manual.map((c) => html`<form method="post" action="/ops/status/override/clear"
 </section>`);
 }
 
-export function paymentsPage(pending: Order[], counts: Record<string, number>, dead: DeadLetter[], frame: { csrf: string; notice?: string | undefined }): string {
+/** `dead`: the dead letters listed (the oldest, up to the queue's listing limit) and how many there are in all. */
+export function paymentsPage(pending: Order[], counts: Record<string, number>, { shown: dead, total: deadTotal }: { shown: DeadLetter[]; total: number }, frame: { csrf: string; notice?: string | undefined }): string {
   return consolePage({ title: 'Payments', current: '/ops/payments', csrf: frame.csrf, notice: frame.notice }, html`
 <h1>Payments</h1>
 <section aria-labelledby="h-pending"><h2 id="h-pending">Orders pending payment (${counts.pending_payment ?? 0})</h2>
@@ -107,11 +108,12 @@ ${pending.length ? html`<table><thead><tr><th scope="col">Order</th><th scope="c
 <tbody>${pending.map((o) => html`<tr><td>#${o.number} <span class="meta">${o.id}</span></td><td>${when(o.createdAt)}</td><td>${(o.total.amount / 100).toFixed(2)} ${o.total.currency}</td><td>${o.paymentMethod}</td></tr>`)}</tbody></table>
 ${(counts.pending_payment ?? 0) > pending.length ? html`<p class="meta">The newest ${pending.length} are shown.</p>` : ''}` : html`<p class="muted">None: every order placed has been settled.</p>`}
 </section>
-<section aria-labelledby="h-dead"><h2 id="h-dead">Dead-letter queue (${dead.length})</h2>
+<section aria-labelledby="h-dead"><h2 id="h-dead">Dead-letter queue (${deadTotal})</h2>
 <p>Payment jobs that exhausted their retries. Retrying puts the order back on the payment queue; its attempt's idempotency key keeps a customer from being charged twice.</p>
 ${dead.length ? html`<table><thead><tr><th scope="col">Order</th><th scope="col">Dead since</th><th scope="col">Last error</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
 <tbody>${dead.map((d) => html`<tr><td>${d.orderId}</td><td>${when(d.createdAt)}</td><td><code>${JSON.stringify(d.lastError ?? null).slice(0, 200)}</code></td>
-<td><form method="post" action="/ops/payments/dead-letters/${d.id}/retry">${csrfField(frame.csrf)}<button type="submit" aria-label="Retry the payment of order ${d.orderId}">Retry</button></form></td></tr>`)}</tbody></table>`
+<td><form method="post" action="/ops/payments/dead-letters/${d.id}/retry">${csrfField(frame.csrf)}<button type="submit" aria-label="Retry the payment of order ${d.orderId}">Retry</button></form></td></tr>`)}</tbody></table>
+${deadTotal > dead.length ? html`<p class="meta">The oldest ${dead.length} are shown.</p>` : ''}`
     : html`<p class="muted">Empty.</p>`}
 </section>`);
 }

@@ -23,7 +23,7 @@ import type { JobQueue } from '../platform/queue/job-queue.ts';
 import type { Autoscaler } from '../autoscaler/index.ts';
 import { clearStatusOverride, computeStatusPage, loadStatusInputs, overrideEnd, setStatusOverride, COMPONENT_STATUSES, STATUS_COMPONENTS, type ComponentStatusValue, type StatusComponentName } from '../incidents/index.ts';
 import { countOrdersByStatus, listOrders } from '../orders/index.ts';
-import { listDeadLetters, retryDeadLetter } from '../payments/index.ts';
+import { countDeadLetters, listDeadLetters, retryDeadLetter } from '../payments/index.ts';
 import { changeWaitingRoomSettings, storedWaitingRoomSettings, type RoomChangeRecorder, type WaitingRoom, type WaitingRoomSettings } from '../waiting-room/index.ts';
 import type { LiveStream } from './live-stream.ts';
 import { capacityPage, paymentsPage, scalingPage, statusComponentsPage, waitingRoomPage } from './console-operations-views.ts';
@@ -62,8 +62,8 @@ export interface ConsoleRouteDeps {
   metrics: MetricsWindow;
   queue: JobQueue;
   autoscaler: Autoscaler;
-  /** the waiting room's configured settings (in force while none are stored) */
-  waitingRoomConfigured: WaitingRoomSettings;
+  /** the waiting room's settings as the storefronts start with them (in force while none are stored) */
+  waitingRoomConfigured(): Promise<WaitingRoomSettings>;
   /** the room itself, when this process runs the storefront role too (its live counts) */
   waitingRoom: WaitingRoom | undefined;
   changes: RoomChangeRecorder;
@@ -93,7 +93,7 @@ export function consoleCookie(name: string, value: string, opts: { path: string;
 }
 
 function cookie(req: FastifyRequest, name: string, value: string, opts: { path: string; maxAge: number }): string {
-  // Secure whenever the request came over TLS (or, with Fastify's trustProxy, X-Forwarded-Proto says so):
+  // Secure whenever the request came over TLS (or, from a proxy HOLDFAST_TRUST_PROXY lists, X-Forwarded-Proto says so):
   // a local console on http must still be able to sign in.
   return consoleCookie(name, value, { ...opts, secure: req.protocol === 'https' });
 }
@@ -144,7 +144,7 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
     scope.post('/ops/sign-in', { schema: hidden }, async (req, reply) => {
       const pre = cookiesOf(req)[SIGN_IN_COOKIE];
       const submitted = field(req, 'csrf');
-      if (!pre || !submitted || !csrfMatches({ csrfToken: pre, expiresAt: new Date() }, submitted)) throw OpsConsoleErrors.OPS_CONSOLE_CSRF_INVALID();
+      if (!pre || !submitted || !csrfMatches({ csrfToken: pre }, submitted)) throw OpsConsoleErrors.OPS_CONSOLE_CSRF_INVALID();
       const token = field(req, 'token') ?? '';
       if (!token || !timingSafeEqual(digest(token), expectedToken)) return signInForm(req, reply, 401, 'That is not the admin token.');
       const session = await createSession(deps.pool, deps.sessionTtlSeconds);
@@ -176,6 +176,8 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
 
       ops.post('/ops/sign-out', { schema: hidden }, async (req, reply) => {
         await endSession(deps.pool, cookiesOf(req)[SESSION_COOKIE]);
+        // its live views here end now; those on other control replicas at their next session check
+        deps.stream.endSession(sessionOf(req).key);
         reply.header('set-cookie', cookie(req, SESSION_COOKIE, '', { path: '/ops', maxAge: 0 }));
         return reply.redirect('/ops/sign-in', 303);
       });
@@ -183,7 +185,8 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
       ops.get('/ops', { schema: { ...hidden, querystring: Done } }, async (req, reply) =>
         page(reply, overviewPage(await deps.overview(), { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) })));
 
-      ops.get('/ops/events', { schema: hidden }, async (_req, reply) => {
+      ops.get('/ops/events', { schema: hidden }, async (req, reply) => {
+        if (deps.stream.closed) throw OpsConsoleErrors.OPS_CONSOLE_STOPPING();
         if (deps.stream.full) throw OpsConsoleErrors.OPS_CONSOLE_STREAMS_EXHAUSTED();
         reply.hijack();
         const res = reply.raw;
@@ -191,7 +194,8 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
           ...(reply.getHeaders() as Record<string, string>),
           'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no',
         });
-        deps.stream.add(res);
+        const { key, expiresAt } = sessionOf(req);
+        deps.stream.add(res, { key, expiresAt });
       });
 
       ops.get('/ops/alerts', { schema: hidden }, async (req, reply) => page(reply, alertsPage(await deps.overview(), { csrf: sessionOf(req).csrfToken })));
@@ -251,7 +255,7 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
         page(reply, capacityPage(await listCapacityRuns(deps.pool, { limit: CAPACITY_RUNS_SHOWN }), { csrf: sessionOf(req).csrfToken })));
 
       ops.get('/ops/waiting-room', { schema: { ...hidden, querystring: Done } }, async (req, reply) => {
-        const [{ settings }, live] = await Promise.all([storedWaitingRoomSettings(deps.pool, deps.waitingRoomConfigured), deps.waitingRoom?.status()]);
+        const [{ settings }, live] = await Promise.all([deps.waitingRoomConfigured().then((configured) => storedWaitingRoomSettings(deps.pool, configured)), deps.waitingRoom?.status()]);
         return page(reply, waitingRoomPage(settings, live, { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) }));
       });
 
@@ -271,7 +275,7 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
           patch.queueAll = queueAll === 'true';
         }
         if (!Object.keys(patch).length) throw OpsConsoleErrors.OPS_CONSOLE_FORM_INVALID('Nothing to change.');
-        await changeWaitingRoomSettings(deps.pool, deps.waitingRoomConfigured, patch, { changes: deps.changes, source: ACTOR });
+        await changeWaitingRoomSettings(deps.pool, await deps.waitingRoomConfigured(), patch, { changes: deps.changes, source: ACTOR });
         return reply.redirect('/ops/waiting-room?done=room-changed', 303);
       });
 
@@ -305,10 +309,10 @@ export async function consoleRoutes(app: HttpServer, deps: ConsoleRouteDeps): Pr
       });
 
       ops.get('/ops/payments', { schema: { ...hidden, querystring: Done } }, async (req, reply) => {
-        const [pending, counts, dead] = await Promise.all([
-          listOrders(deps.pool, { status: 'pending_payment', limit: PENDING_SHOWN }), countOrdersByStatus(deps.pool), listDeadLetters(deps.queue),
+        const [pending, counts, dead, deadCount] = await Promise.all([
+          listOrders(deps.pool, { status: 'pending_payment', limit: PENDING_SHOWN }), countOrdersByStatus(deps.pool), listDeadLetters(deps.queue), countDeadLetters(deps.queue),
         ]);
-        return page(reply, paymentsPage(pending.items, counts, dead, { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) }));
+        return page(reply, paymentsPage(pending.items, counts, { shown: dead, total: Math.max(deadCount, dead.length) }, { csrf: sessionOf(req).csrfToken, notice: noticeOf(req) }));
       });
 
       ops.post('/ops/payments/dead-letters/:id/retry', { schema: { ...hidden, params: IdParams } }, async (req, reply) => {

@@ -15,9 +15,14 @@ const Q = {
   },
   remove: { name: 'ops_console.session_remove', text: `DELETE FROM ops_console_sessions WHERE id_sha256 = $1` },
   purge: { name: 'ops_console.session_purge_expired', text: `DELETE FROM ops_console_sessions WHERE expires_at <= now()` },
+  signedIn: {
+    name: 'ops_console.sessions_signed_in',
+    text: `SELECT id_sha256 FROM ops_console_sessions WHERE id_sha256 = ANY($1::text[]) AND expires_at > now()`,
+  },
 } satisfies Record<string, NamedQuery>;
 
-export interface ConsoleSession { csrfToken: string; expiresAt: Date }
+/** A signed-in session: `key` is its id's SHA-256 (what the table keeps; it names the session without the id). */
+export interface ConsoleSession { key: string; csrfToken: string; expiresAt: Date }
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 /** Session ids are 32 random bytes in base64url: anything else is not looked up. */
@@ -34,8 +39,15 @@ export async function createSession(db: Queryable, ttlSeconds: number): Promise<
 
 export async function findSession(db: Queryable, id: string | undefined): Promise<ConsoleSession | undefined> {
   if (!id || !SESSION_ID.test(id)) return undefined;
-  const row = (await query<{ csrf_token: string; expires_at: Date }>(db, Q.find, [sha256(id)])).rows[0];
-  return row ? { csrfToken: row.csrf_token, expiresAt: row.expires_at } : undefined;
+  const key = sha256(id);
+  const row = (await query<{ csrf_token: string; expires_at: Date }>(db, Q.find, [key])).rows[0];
+  return row ? { key, csrfToken: row.csrf_token, expiresAt: row.expires_at } : undefined;
+}
+
+/** Of these sessions (keys), the ones still signed in: not signed out, not expired. */
+export async function signedInSessions(db: Queryable, keys: string[]): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  return new Set((await query<{ id_sha256: string }>(db, Q.signedIn, [keys])).rows.map((r) => r.id_sha256));
 }
 
 export async function endSession(db: Queryable, id: string | undefined): Promise<void> {
@@ -43,7 +55,7 @@ export async function endSession(db: Queryable, id: string | undefined): Promise
 }
 
 /** Constant-time comparison of a submitted CSRF token with the session's. */
-export function csrfMatches(session: ConsoleSession, submitted: unknown): boolean {
+export function csrfMatches(session: Pick<ConsoleSession, 'csrfToken'>, submitted: unknown): boolean {
   if (typeof submitted !== 'string' || submitted.length === 0) return false;
   const a = Buffer.from(submitted);
   const b = Buffer.from(session.csrfToken);

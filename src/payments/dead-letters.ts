@@ -13,6 +13,12 @@ export async function listDeadLetters(queue: JobQueue): Promise<DeadLetter[]> {
   return dead.map((d) => ({ id: d.id, orderId: d.data.orderId, createdAt: d.createdOn.toISOString(), lastError: d.lastError }));
 }
 
+/** How many dead letters wait: all of them, where listDeadLetters gives the oldest ones only (the queue's listing limit). */
+export async function countDeadLetters(queue: JobQueue): Promise<number> {
+  const stats = await queue.stats([PAYMENT_DEAD_LETTER_QUEUE]);
+  return stats.filter((s) => s.state === 'created' || s.state === 'retry').reduce((n, s) => n + s.count, 0);
+}
+
 /** Puts a dead letter's order back on the payment queue; DEAD_LETTER_NOT_FOUND when there is no such dead letter (any more). */
 export async function retryDeadLetter(queue: JobQueue, pool: pg.Pool, id: string): Promise<{ orderId: string; jobId: string | null }> {
   const dead = await queue.findQueued<PaymentJob>(PAYMENT_DEAD_LETTER_QUEUE, id);

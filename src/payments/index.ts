@@ -4,7 +4,7 @@ export { paymentProvidersModule, paymentsApiModule, paymentWorkersModule, provid
 export * from './payment-jobs.ts';
 export { payOrderAgain, payAgainLimits, PAY_AGAIN_CLOSES_SECONDS_BEFORE_DEADLINE, type PayAgainRequest, type PayAgainResult } from './payment-retry.ts';
 export { PaymentErrors } from './payment-errors.ts';
-export { listDeadLetters, retryDeadLetter, type DeadLetter } from './dead-letters.ts';
+export { countDeadLetters, listDeadLetters, retryDeadLetter, type DeadLetter } from './dead-letters.ts';
 export { paymentsConfig, type PaymentsConfig } from './payments-config.ts';
 export { readPaymentLoad, type PaymentLoad } from './payment-load.ts';
 export { paymentConcurrencyFor, paymentConcurrencyBounds, type ConcurrencyBounds } from './payment-concurrency.ts';

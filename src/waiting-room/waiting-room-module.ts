@@ -8,12 +8,30 @@ import { migrationsModule } from '../platform/db/migrations-module.ts';
 import { httpServerModule } from '../platform/http/http-server-module.ts';
 import { adminTokenModule } from '../platform/admin-token/admin-token-module.ts';
 import { changesModule } from '../changes/index.ts';
-import { capacityModule } from '../capacity/index.ts';
+import { capacityModule, type WaitingRoomLimits } from '../capacity/index.ts';
 import { waitingRoomConfig, type WaitingRoomConfig } from './waiting-room-config.ts';
 import { WaitingRoom } from './waiting-room-service.ts';
 import { installWaitingRoom, waitingRoomRoutes } from './waiting-room-routes.ts';
 
 export const waitingRoomMigrations = path.join(import.meta.dirname, 'migrations');
+
+/**
+ * The settings a storefront starts with (in force while none are stored): HOLDFAST_WAITING_ROOM, with
+ * totalActiveUsers and newUsersPerMinute from the latest capacity run when
+ * HOLDFAST_WAITING_ROOM_LIMITS_FROM_CAPACITY is on and a run found a sustainable rate. The ops console
+ * reads them the same way, so what it shows and stores is what the storefronts run by.
+ */
+export async function startingWaitingRoomSettings(
+  config: Pick<WaitingRoomConfig, 'waitingRoom' | 'waitingRoomLimitsFromCapacity'>,
+  capacity: { waitingRoomLimits(sessionDurationSeconds?: number): Promise<(WaitingRoomLimits & { runId: number }) | null> },
+): Promise<{ configured: Record<string, unknown>; fromCapacity: (WaitingRoomLimits & { runId: number }) | null }> {
+  const configured = config.waitingRoom;
+  if (!config.waitingRoomLimitsFromCapacity) return { configured, fromCapacity: null };
+  const session = typeof configured.sessionDurationSeconds === 'number' ? configured.sessionDurationSeconds : undefined;
+  const limits = await capacity.waitingRoomLimits(session);
+  if (!limits) return { configured, fromCapacity: null };
+  return { configured: { ...configured, totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: limits.newUsersPerMinute }, fromCapacity: limits };
+}
 
 export const waitingRoomModule = defineModule({
   name: 'waiting-room',
@@ -21,16 +39,11 @@ export const waitingRoomModule = defineModule({
   config: (c: WaitingRoomConfig) => sliceOf(waitingRoomConfig, c),
   init: async ({ config, deps, runtime }) => {
     const logger = runtime.logger.child({ component: 'waiting-room' });
-    let configured = config.waitingRoom;
-    if (config.waitingRoomLimitsFromCapacity) {
-      const session = typeof configured.sessionDurationSeconds === 'number' ? configured.sessionDurationSeconds : undefined;
-      const limits = await deps.capacity.waitingRoomLimits(session);
-      if (limits) {
-        configured = { ...configured, totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: limits.newUsersPerMinute };
-        logger.info({ runId: limits.runId, totalActiveUsers: limits.totalActiveUsers, newUsersPerMinute: limits.newUsersPerMinute }, `waiting-room limits from capacity run #${limits.runId}: ${limits.basis}`);
-      } else {
-        logger.warn('HOLDFAST_WAITING_ROOM_LIMITS_FROM_CAPACITY is set but no capacity run with a sustainable rate is recorded: the configured limits apply');
-      }
+    const { configured, fromCapacity } = await startingWaitingRoomSettings(config, deps.capacity);
+    if (fromCapacity) {
+      logger.info({ runId: fromCapacity.runId, totalActiveUsers: fromCapacity.totalActiveUsers, newUsersPerMinute: fromCapacity.newUsersPerMinute }, `waiting-room limits from capacity run #${fromCapacity.runId}: ${fromCapacity.basis}`);
+    } else if (config.waitingRoomLimitsFromCapacity) {
+      logger.warn('HOLDFAST_WAITING_ROOM_LIMITS_FROM_CAPACITY is set but no capacity run with a sustainable rate is recorded: the configured limits apply');
     }
     const room = new WaitingRoom({
       pool: deps.database.pool, configured, syncMs: config.waitingRoomSyncMs,

@@ -6,11 +6,18 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestApp, api, type TestApp } from '../helpers/test-app.ts';
-import { recordCapacityRun } from '../../src/capacity/index.ts';
+import { recordCapacityRun, waitingRoomLimitsFor } from '../../src/capacity/index.ts';
+import { defaultScalingPolicy } from '../../src/autoscaler/index.ts';
+import { opsConsoleModule } from '../../src/ops-console/index.ts';
+import { withOptions } from '../../src/platform/modules/module-manager.ts';
+import { queueModule } from '../../src/platform/queue/queue-module.ts';
+import { PAYMENT_DEAD_LETTER_QUEUE } from '../../src/payments/index.ts';
+import { createHash } from 'node:crypto';
 
 let app: TestApp;
 before(async () => {
-  app = await startTestApp({ targets: ['control'], config: { opsConsoleMaxStreams: 1 } });
+  // sessions of open streams looked up again every 200 ms (a sign-out on another replica), not every 5 s
+  app = await startTestApp({ targets: ['control'], config: { opsConsoleMaxStreams: 1 }, options: [withOptions(opsConsoleModule, { streamSessionCheckMs: 200 })] });
 });
 after(async () => { await app?.stop(); });
 
@@ -32,16 +39,18 @@ async function post(path: string, fields: Record<string, string>, cookie?: strin
 const cookiePair = (setCookie: string) => setCookie.split(';')[0]!;
 const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)?.[1];
 
-/** Signs in as a browser would: the sign-in page's cookie and form token, then the admin token. */
-async function signIn(): Promise<{ cookie: string; csrf: string; setCookie: string }> {
-  const formPage = await get('/ops/sign-in');
+/** Signs in as a browser would: the sign-in page's cookie and form token, then the admin token (of `on`, the shared app by default). */
+async function signIn(on: TestApp = app, headers: Record<string, string> = {}): Promise<{ cookie: string; csrf: string; setCookie: string }> {
+  const formPage = await fetch(`${on.url}/ops/sign-in`, { headers });
   const pre = cookiePair(formPage.headers.getSetCookie()[0]!);
   const preCsrf = csrfOf(await formPage.text())!;
-  const { res } = await post('/ops/sign-in', { csrf: preCsrf, token: app.adminToken, next: '/ops' }, pre);
+  const res = await fetch(`${on.url}/ops/sign-in`, {
+    method: 'POST', redirect: 'manual', body: form({ csrf: preCsrf, token: on.adminToken, next: '/ops' }), headers: { ...FORM, ...headers, cookie: pre },
+  });
   assert.equal(res.status, 303);
   const setCookie = res.headers.getSetCookie().find((c) => c.startsWith('hf_ops_session='))!;
   const cookie = cookiePair(setCookie);
-  const page = await (await get('/ops', cookie)).text();
+  const page = await (await fetch(`${on.url}/ops`, { headers: { cookie } })).text();
   return { cookie, csrf: csrfOf(page)!, setCookie };
 }
 
@@ -176,6 +185,44 @@ test('the live stream: server-sent overview events; one stream over the cap is r
   assert.equal(noSession.status, 303);
 });
 
+/** Opens a live view and reads it until its first overview event; then `rest()` reads it to its end. */
+async function openStream(cookie: string) {
+  const res = await fetch(`${app.url}/ops/events`, { headers: { cookie }, signal: AbortSignal.timeout(20_000) });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (!text.includes('event: overview')) text += decoder.decode((await reader.read()).value);
+  return {
+    async rest() {
+      let tail = '';
+      for (let r = await reader.read(); !r.done; r = await reader.read()) tail += decoder.decode(r.value);
+      return tail;
+    },
+  };
+}
+
+test('an open live view ends when its session signs out (in another tab, or on another replica)', { timeout: 30_000 }, async () => {
+  const a = await signIn();
+  const viewA = await openStream(a.cookie);
+  const out = await post('/ops/sign-out', { csrf: a.csrf }, a.cookie);
+  assert.equal(out.res.status, 303);
+  assert.match(await viewA.rest(), /event: signed-out\n/, 'signed out in another tab: the stream ends and says why');
+
+  // signed out on another control replica: only the table says so
+  const b = await signIn();
+  const viewB = await openStream(b.cookie);
+  const key = createHash('sha256').update(b.cookie.split('=')[1]!).digest('hex');
+  assert.equal((await app.db.pool.query('DELETE FROM ops_console_sessions WHERE id_sha256 = $1', [key])).rowCount, 1);
+  assert.match(await viewB.rest(), /event: signed-out\n/);
+
+  // expired (the table's expiry, as another replica's clock would find it)
+  const c = await signIn();
+  const viewC = await openStream(c.cookie);
+  await app.db.pool.query(`UPDATE ops_console_sessions SET expires_at = now() - interval '1 second'`);
+  assert.match(await viewC.rest(), /event: signed-out\n/);
+});
+
 test('GET /api/ops/console/overview: the same overview for scripts, admin token only', async () => {
   const without = await api(app.url, 'GET', '/api/ops/console/overview');
   assert.equal(without.status, 401);
@@ -302,11 +349,7 @@ test('stopping the control role ends the open live streams (they do not hold the
   const other = await startTestApp({ targets: ['control'] });
   let stopped = false;
   try {
-    const formPage = await fetch(`${other.url}/ops/sign-in`);
-    const pre = cookiePair(formPage.headers.getSetCookie()[0]!);
-    const preCsrf = csrfOf(await formPage.text())!;
-    const signedIn = await fetch(`${other.url}/ops/sign-in`, { method: 'POST', redirect: 'manual', body: form({ csrf: preCsrf, token: other.adminToken }), headers: { ...FORM, cookie: pre } });
-    const cookie = cookiePair(signedIn.headers.getSetCookie().find((c) => c.startsWith('hf_ops_session='))!);
+    const { cookie } = await signIn(other);
     const res = await fetch(`${other.url}/ops/events`, { headers: { cookie } });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
@@ -318,4 +361,76 @@ test('stopping the control role ends the open live streams (they do not hold the
   } finally {
     if (!stopped) await other.stop();
   }
+});
+
+test('with HOLDFAST_WAITING_ROOM_LIMITS_FROM_CAPACITY the console shows the limits the storefronts take from capacity, and queue-all keeps them', { timeout: 30_000 }, async () => {
+  const other = await startTestApp({
+    targets: ['control'],
+    config: { waitingRoomLimitsFromCapacity: true, waitingRoom: { mode: 'on', totalActiveUsers: 9000, newUsersPerMinute: 3000, sessionDurationSeconds: 120 } },
+  });
+  try {
+    await recordCapacityRun(other.db.pool, {
+      scenario: 'mixed', target: 'http://shop.test', slo: 'p(99)<500ms', stepDurationSec: 5, sustainableRate: 40, sustainableRequestsPerSec: 120,
+      breakingRate: 80, bottleneck: { kind: 'db-pool', component: 'postgres pool main', message: 'postgres pool main: 3 waiting' }, replicas: 2,
+      deployment: { pools: { 'all/main': 10 }, bulkheads: {} },
+    }, 'v1');
+    // what a storefront starts with: 40 journeys/s over 2 replicas, at the policy's maximum storefront replicas
+    const expected = waitingRoomLimitsFor((40 / 2) * defaultScalingPolicy().roles.storefront.maxReplicas, 120);
+    assert.notEqual(expected.totalActiveUsers, 9000);
+    const { cookie, csrf } = await signIn(other);
+    const shown = await (await fetch(`${other.url}/ops/waiting-room`, { headers: { cookie } })).text();
+    assert.match(shown, new RegExp(`name="totalActiveUsers" type="number" min="1" required value="${expected.totalActiveUsers}"`), 'nothing stored yet: the capacity-derived limits');
+    assert.match(shown, new RegExp(`name="newUsersPerMinute" type="number" min="1" required value="${expected.newUsersPerMinute}"`));
+
+    const queueAll = await fetch(`${other.url}/ops/waiting-room`, { method: 'POST', redirect: 'manual', body: form({ csrf, queueAll: 'true' }), headers: { ...FORM, cookie } });
+    assert.equal(queueAll.status, 303);
+    const stored = (await other.db.pool.query('SELECT settings FROM waiting_room')).rows[0].settings;
+    assert.equal(stored.queueAll, true);
+    assert.deepEqual([stored.totalActiveUsers, stored.newUsersPerMinute, stored.sessionDurationSeconds], [expected.totalActiveUsers, expected.newUsersPerMinute, 120],
+      'the stored set every storefront follows keeps the limits taken from capacity');
+  } finally {
+    await other.stop();
+  }
+});
+
+test('once the console has stopped, a live view reconnecting is refused with 503 and Retry-After, not taken on', { timeout: 30_000 }, async () => {
+  const other = await startTestApp({ targets: ['control'] });
+  try {
+    const { cookie } = await signIn(other);
+    // what the module's stop does, while later modules (and the HTTP server's drain) are still to stop
+    other.service(opsConsoleModule).close();
+    const res = await fetch(`${other.url}/ops/events`, { headers: { cookie }, signal: AbortSignal.timeout(10_000) });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '5');
+    assert.equal((await res.json()).error.code, 'OPS_CONSOLE_STOPPING');
+    assert.equal(other.service(opsConsoleModule).open, 0);
+  } finally {
+    await other.stop();
+  }
+});
+
+test('behind a TLS-terminating proxy listed in HOLDFAST_TRUST_PROXY the session cookie is Secure; from any other peer X-Forwarded-Proto is not believed', { timeout: 30_000 }, async () => {
+  const viaProxy = { 'x-forwarded-proto': 'https' };
+  const untrusted = await signIn(app, viaProxy);
+  assert.doesNotMatch(untrusted.setCookie, /Secure/, 'no proxy trusted (the default): the header is anyone\'s to send');
+  const other = await startTestApp({ targets: ['control'], config: { trustProxy: ['127.0.0.1'] } });
+  try {
+    const { setCookie } = await signIn(other, viaProxy);
+    assert.match(setCookie, /^hf_ops_session=[A-Za-z0-9_-]{43}; Max-Age=28800; Path=\/ops; HttpOnly; Secure; SameSite=Strict$/);
+    const direct = await signIn(other);
+    assert.doesNotMatch(direct.setCookie, /Secure/, 'plain http through the proxy: no Secure');
+  } finally {
+    await other.stop();
+  }
+});
+
+test('the payments page counts every dead letter, not only the 500 it lists', { timeout: 60_000 }, async () => {
+  // as the payments worker leaves them: jobs waiting in the dead-letter queue (written there directly, as pg-boss does)
+  const boss = (app.service(queueModule) as unknown as { boss: import('pg-boss').PgBoss }).boss;
+  await boss.insert(PAYMENT_DEAD_LETTER_QUEUE, Array.from({ length: 501 }, (_, i) => ({ data: { orderId: `3f1c1d7e-0000-4000-8000-${String(i).padStart(12, '0')}` } })));
+  const { cookie } = await signIn();
+  const page = await (await get('/ops/payments', cookie)).text();
+  assert.match(page, /Dead-letter queue \(501\)/);
+  assert.match(page, /The oldest 500 are shown\./);
+  assert.equal([...page.matchAll(/action="\/ops\/payments\/dead-letters\/[^"]+\/retry"/g)].length, 500);
 });

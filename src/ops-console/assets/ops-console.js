@@ -70,6 +70,11 @@
       setText('[data-updated]', new Date(data.at).toLocaleTimeString());
       document.body.setAttribute('data-live-at', data.at);
     });
+    // the session expired or signed out (here or in another tab): no reconnecting into the sign-in page
+    source.addEventListener('signed-out', function () {
+      source.close();
+      setText('[data-stream-state]', 'Signed out: sign in again to see live readings.');
+    });
     source.addEventListener('unavailable', function () { setText('[data-stream-state]', 'The control role cannot read its data just now; showing the last readings.'); });
     source.addEventListener('error', function () {
       if (source.readyState === EventSource.CLOSED) setText('[data-stream-state]', 'Disconnected: reload the page (you may need to sign in again).');

@@ -11,6 +11,10 @@ export const serverConfig = defineConfigSlice({
   bodyLimitBytes: Type.Integer({ description: 'Largest accepted request body', default: 65536, minimum: 1024, maximum: 10_485_760 }),
   reusePort: Type.Boolean({ description: 'Listen on PORT with SO_REUSEPORT (Linux): several processes share the port and the kernel spreads connections over them (set by `holdfast start --autoscale` for storefront replicas)', default: false }),
   shutdownGraceMs: Type.Integer({ description: 'Longest drain on SIGTERM before exiting anyway', default: 15000, minimum: 0 }),
+  trustProxy: Type.Array(Type.String({ pattern: '^(loopback|linklocal|uniquelocal|[0-9A-Fa-f.:]+(/[0-9]{1,3})?)$' }), {
+    default: [], maxItems: 64,
+    description: 'Proxies whose X-Forwarded-For/-Proto/-Host are believed (Fastify\'s trustProxy): addresses or CIDRs of the TLS-terminating proxy or load balancer in front, comma-separated (loopback, linklocal, uniquelocal name those ranges; 0.0.0.0/0,::/0 trusts every peer, only when nothing reaches the process but through the proxy). Empty: none, so a request is https only over TLS to the process itself (the ops console\'s cookies get Secure from it) and a client is its socket\'s address (the per-IP write limit)',
+  }),
   readinessTimeoutMs: Type.Integer({ description: 'Longest /readyz waits for the database before answering 503 "database unreachable" (below a Kubernetes probe\'s timeoutSeconds, 1 s by default, so the probe gets the answer)', default: 800, minimum: 50, maximum: 60_000 }),
 }, {
   HOST: 'host',
@@ -21,6 +25,7 @@ export const serverConfig = defineConfigSlice({
   HOLDFAST_REUSE_PORT: 'reusePort',
   HOLDFAST_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
   HOLDFAST_READINESS_TIMEOUT_MS: 'readinessTimeoutMs',
+  HOLDFAST_TRUST_PROXY: 'trustProxy',
 });
 
 export type ServerConfig = SliceConfig<typeof serverConfig>;

@@ -27,7 +27,7 @@ export const httpServerModule = defineModule({
   deps: { database: databaseModule, migrations: migrationsModule, queue: queueModule },
   config: (c: ServerConfig & ConcurrencyLimitConfig) => ({
     host: c.host, port: c.port, reusePort: c.reusePort, bodyLimitBytes: c.bodyLimitBytes, rateLimitWritesPerMinute: c.rateLimitWritesPerMinute,
-    readinessTimeoutMs: c.readinessTimeoutMs,
+    readinessTimeoutMs: c.readinessTimeoutMs, trustProxy: c.trustProxy,
     concurrencyLimit: c.concurrencyLimitEnabled
       ? { initialLimit: c.concurrencyLimitInitial, minLimit: c.concurrencyLimitMin, maxLimit: c.concurrencyLimitMax }
       : undefined,
@@ -38,6 +38,7 @@ export const httpServerModule = defineModule({
       logger,
       bodyLimitBytes: config.bodyLimitBytes,
       rateLimitWritesPerMinute: config.rateLimitWritesPerMinute,
+      trustProxy: config.trustProxy,
       openapi: { title: 'Holdfast', description: 'Storefront, checkout, admin and operations API of a Holdfast shop.' },
       // Every route gets the gate; only a role that classifies its requests (the storefront) is limited.
       concurrencyLimit: config.concurrencyLimit,

@@ -36,6 +36,8 @@ export interface HttpServerOptions {
   logger: FastifyBaseLogger;
   bodyLimitBytes: number;
   rateLimitWritesPerMinute: number;
+  /** Proxies (addresses, CIDRs) whose X-Forwarded-* headers are believed; none when empty or absent. */
+  trustProxy?: readonly string[];
   openapi?: { title: string; description: string };
   /**
    * The adaptive concurrency limit's settings (decision 0017), or undefined for none. With it, every route
@@ -148,6 +150,8 @@ export async function createHttpServer(opts: HttpServerOptions): Promise<HttpSer
   const app = Fastify({
     loggerInstance: opts.logger,
     bodyLimit: opts.bodyLimitBytes,
+    // request.protocol, ip and host from X-Forwarded-* only when the peer is a listed proxy
+    trustProxy: opts.trustProxy?.length ? [...opts.trustProxy] : false,
     // Per-request lines would drown the logs at peak; requests are counted and timed in metrics instead.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
