@@ -60,9 +60,13 @@
     });
   }
 
+  // A refused stream (503: every stream taken, or the control process stopping) closes an EventSource for
+  // good; the page opens a new one after a pause that doubles each time, from 5 s to a minute.
+  var retryPauseMs = 5000;
   function live(url) {
     var source = new EventSource(url);
-    source.addEventListener('open', function () { setText('[data-stream-state]', 'Connected.'); });
+    var signedOut = false;
+    source.addEventListener('open', function () { retryPauseMs = 5000; setText('[data-stream-state]', 'Connected.'); });
     source.addEventListener('overview', function (event) {
       var data = JSON.parse(event.data);
       drawCharts(data);
@@ -72,13 +76,18 @@
     });
     // the session expired or signed out (here or in another tab): no reconnecting into the sign-in page
     source.addEventListener('signed-out', function () {
+      signedOut = true;
       source.close();
       setText('[data-stream-state]', 'Signed out: sign in again to see live readings.');
     });
     source.addEventListener('unavailable', function () { setText('[data-stream-state]', 'The control role cannot read its data just now; showing the last readings.'); });
     source.addEventListener('error', function () {
-      if (source.readyState === EventSource.CLOSED) setText('[data-stream-state]', 'Disconnected: reload the page (you may need to sign in again).');
-      else setText('[data-stream-state]', 'Reconnecting…');
+      if (source.readyState !== EventSource.CLOSED) { setText('[data-stream-state]', 'Reconnecting…'); return; }
+      if (signedOut) return;
+      var pause = retryPauseMs;
+      retryPauseMs = Math.min(retryPauseMs * 2, 60000);
+      setText('[data-stream-state]', 'Disconnected: trying again in ' + Math.round(pause / 1000) + ' s (reload the page if it stays so; you may need to sign in again).');
+      setTimeout(function () { live(url); }, pause);
     });
     window.addEventListener('pagehide', function () { source.close(); });
   }
