@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { defineErrors } from '../errors/domain-error.ts';
 import { registry } from '../observability/metrics.ts';
 import { METRICS } from '../../telemetry/index.ts';
-import { AdaptiveConcurrencyLimiter, REQUEST_CLASSES, type AdaptiveConcurrencyOptions, type RequestClass } from './adaptive-concurrency.ts';
+import { AdaptiveConcurrencyLimiter, REQUEST_CLASSES, type AdaptiveConcurrencyOptions, type AdaptiveConcurrencySnapshot, type RequestClass } from './adaptive-concurrency.ts';
 
 export const AdmissionErrors = defineErrors('admission', {
   OVERLOADED: { kind: 'unavailable', message: 'The shop is busy; retry after the time in Retry-After.' },
@@ -86,6 +86,16 @@ export class ConcurrencyGate {
 /** Gates of this process (one per server that limits; the metrics read them all). */
 const currentGates = new Set<ConcurrencyGate>();
 
+/** A figure of every live gate's limiter, per request class, summed over the gates (one process may run several servers). */
+function sumByClass(pick: (s: AdaptiveConcurrencySnapshot) => Record<RequestClass, number>): Record<RequestClass, number> {
+  const sums = Object.fromEntries(REQUEST_CLASSES.map((c) => [c, 0])) as Record<RequestClass, number>;
+  for (const g of currentGates) {
+    const figures = pick(g.limiter.snapshot());
+    for (const c of REQUEST_CLASSES) sums[c] += figures[c];
+  }
+  return sums;
+}
+
 new client.Gauge({
   name: METRICS.concurrencyLimit.name,
   help: 'Adaptive concurrency limit of the process: requests it works on at once at most (decision 0017)',
@@ -106,11 +116,8 @@ new client.Gauge({
   collect() {
     this.reset();
     if (currentGates.size === 0) return;
-    for (const c of REQUEST_CLASSES) {
-      let n = 0;
-      for (const g of currentGates) n += g.limiter.snapshot().inflightByClass[c];
-      this.set({ request_class: c }, n);
-    }
+    const inflight = sumByClass((s) => s.inflightByClass);
+    for (const c of REQUEST_CLASSES) this.set({ request_class: c }, inflight[c]);
   },
 });
 
@@ -122,10 +129,7 @@ new client.Counter({
   collect() {
     this.reset();
     if (currentGates.size === 0) return;
-    for (const c of REQUEST_CLASSES) {
-      let n = 0;
-      for (const g of currentGates) n += g.limiter.snapshot().shedTotal[c];
-      this.inc({ request_class: c }, n);
-    }
+    const shed = sumByClass((s) => s.shedTotal);
+    for (const c of REQUEST_CLASSES) this.inc({ request_class: c }, shed[c]);
   },
 });
