@@ -15,8 +15,11 @@ export interface GamedayOptions {
   experiment: Experiment;
   /** A running shop; without it the game day starts its own deployment. */
   target?: { urls: ShopUrls; adminToken: string };
+  /** The provider accounts' secret keys for a target's ledgers (a deployment of the game day's own has its own). */
   pspKeys: string[];
   cliPath: string;
+  /** Where the output of the game day's own deployment is written when it stops: always, or only when the run failed. */
+  deploymentLog?: { file: string; always: boolean };
   /** Aborting stops the run early (Ctrl-C); the rollback and clean-up still run. */
   signal: AbortSignal;
   log: (line: string) => void;
@@ -43,22 +46,28 @@ function scenarioSource(name: string): ScenarioSource {
 }
 
 export async function runGameday(opts: GamedayOptions): Promise<Scorecard> {
-  if (opts.target) return runAgainst(opts, opts.target.urls, opts.target.adminToken, false);
-  const deployment = await startOwnDeployment({ cliPath: opts.cliPath, autoscale: opts.experiment.deployment.autoscale, env: opts.experiment.deployment.env, log: opts.log });
+  if (opts.target) return runAgainst(opts, opts.target.urls, opts.target.adminToken, opts.pspKeys, false);
+  const deployment = await startOwnDeployment({
+    cliPath: opts.cliPath, autoscale: opts.experiment.deployment.autoscale, env: opts.experiment.deployment.env, log: opts.log, signal: opts.signal,
+  });
+  let card: Scorecard | undefined;
   try {
     opts.log(`the shop is ready: storefront ${deployment.urls.storefront}, control ${deployment.urls.control}`);
-    return await runAgainst(opts, deployment.urls, deployment.adminToken, true);
+    card = await runAgainst(opts, deployment.urls, deployment.adminToken, deployment.pspKeys, true);
+    return card;
   } finally {
     opts.log('stopping the shop this game day started');
-    await deployment.stop();
+    const keepLog = opts.deploymentLog && (opts.deploymentLog.always || !card?.passed || opts.signal.aborted);
+    await deployment.stop(keepLog ? { keepLogAt: opts.deploymentLog!.file } : {});
+    if (keepLog) opts.log(`the shop's output: ${opts.deploymentLog!.file}`);
   }
 }
 
-async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: string, ownDeployment: boolean): Promise<Scorecard> {
+async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: string, pspKeys: string[], ownDeployment: boolean): Promise<Scorecard> {
   const { experiment: e, log } = opts;
   const startedAt = Date.now();
   const loadAverageAtStart = os.loadavg()[0]!;
-  const api = new ShopApi(urls, adminToken, opts.pspKeys);
+  const api = new ShopApi(urls, adminToken, pspKeys);
   let loadStartMs: number | null = null;
   const at = (ms: number) => (loadStartMs === null ? '[-:--]' : `[${clock(ms - loadStartMs)}]`);
   const observer = new ShopObserver(api, () => experimentStartMs, (ev) => log(`${at(ev.at)} ${ev.label}`));
