@@ -10,6 +10,7 @@ import { startOwnDeployment } from './own-deployment.ts';
 import { buildScorecard, type ProbeReading, type RunRecord, type Scorecard, type TimelineEvent } from './scorecard.ts';
 import { ShopApi, type ShopUrls } from './shop-api.ts';
 import { ShopObserver } from './shop-observer.ts';
+import { everyWithoutOverlap, sharedReading } from './single-flight.ts';
 
 export interface GamedayOptions {
   experiment: Experiment;
@@ -100,7 +101,9 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
   };
 
   // The backlog: orders of the run that have waited for payment longer than a payment takes when all is well.
-  const ordersUnsettled = async () => (await api.ordersSince(startedAt, 'pending_payment')).filter((o) => Date.now() - Date.parse(o.createdAt) > BACKLOG_AFTER_MS).length;
+  // The admin API has no count: this pages through the run's pending orders, so one listing a second at
+  // most is shared by the abort conditions, the recovery check and the probes.
+  const ordersUnsettled = sharedReading(async () => (await api.ordersSince(startedAt, 'pending_payment')).filter((o) => Date.now() - Date.parse(o.createdAt) > BACKLOG_AFTER_MS).length, 1000);
   const faultsOver = () => faultStartMs !== null && active.size === 0 && Date.now() - loadStartMs! >= lastFaultEnd * 1000;
   /** Recovered: every fault cleared, no alert firing, the backlog drained (the first moment all three hold). */
   const checkRecovered = async () => {
@@ -142,7 +145,7 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
     observer.start();
     const firstFault = Math.min(...e.method.faults.map((f) => f.start));
     const abortSince = new Map<number, number>();
-    let ticker: NodeJS.Timeout | undefined;
+    let stopTicker: (() => void) | undefined;
     const progress: ProgressSink = {
       start: () => {
         loadStartMs = Date.now();
@@ -172,34 +175,34 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
             for (const p of r) log(`${at(Date.now())} steady state before the faults: ${p.name} ${p.held ? 'holds' : `does NOT hold: ${p.why}`}`);
           });
         }, Math.max(0, (Number.isFinite(firstFault) ? firstFault : e.duration) - 1) * 1000));
-        ticker = setInterval(() => {
-          void (async () => {
-            const elapsed = Date.now() - loadStartMs!;
-            for (const [i, a] of e.abort.entries()) {
-              const v = await observer.measure(a.measure, 10, ordersUnsettled).catch(() => null);
-              if (v !== null && v > a.above) {
-                const from = abortSince.get(i) ?? Date.now();
-                abortSince.set(i, from);
-                if (Date.now() - from >= a.for * 1000 && !aborted) {
-                  aborted = `abort condition: ${a.measure} above ${a.above} for ${a.for} s (${Number(v.toFixed(4))})`;
-                  observer.add({ at: Date.now(), kind: 'abort', label: aborted });
-                  stopLoad.abort();
-                }
-              } else abortSince.delete(i);
-            }
-            await checkRecovered();
-            if (Math.round(elapsed / 1000) % 5 === 0) {
-              const p = observer.points.at(-1)?.p;
-              const errors = p ? p.errors.status + p.errors.timeout + p.errors.connection : 0;
-              const replicas = Object.entries(observer.now.replicas).filter(([r]) => r === 'storefront' || r === 'payments').map(([r, n]) => `${r} ${n}`).join(', ');
-              log(`[${clock(elapsed)}] ${p ? `${p.planned.toFixed(1)}/s planned, ${(p.responses / p.width).toFixed(1)} responses/s, ${errors} errors, p99 ${p.p99 === null ? '-' : `${Math.round(p.p99)} ms`}` : 'starting'}`
-                + ` · faults: ${active.size ? [...active].join(', ') : 'none'} · alerts firing: ${observer.now.firing.length}${replicas ? ` · replicas: ${replicas}` : ''}${observer.now.queueing ? ' · waiting room queueing' : ''}`);
-            }
-          })();
-        }, 1000);
+        // A tick still running on a slow shop is not overlapped by the next (that would add admin load to
+        // the system under test): the next one is skipped.
+        stopTicker = everyWithoutOverlap(1000, async () => {
+          const elapsed = Date.now() - loadStartMs!;
+          for (const [i, a] of e.abort.entries()) {
+            const v = await observer.measure(a.measure, 10, ordersUnsettled).catch(() => null);
+            if (v !== null && v > a.above) {
+              const from = abortSince.get(i) ?? Date.now();
+              abortSince.set(i, from);
+              if (Date.now() - from >= a.for * 1000 && !aborted) {
+                aborted = `abort condition: ${a.measure} above ${a.above} for ${a.for} s (${Number(v.toFixed(4))})`;
+                observer.add({ at: Date.now(), kind: 'abort', label: aborted });
+                stopLoad.abort();
+              }
+            } else abortSince.delete(i);
+          }
+          await checkRecovered();
+          if (Math.round(elapsed / 1000) % 5 === 0) {
+            const p = observer.points.at(-1)?.p;
+            const errors = p ? p.errors.status + p.errors.timeout + p.errors.connection : 0;
+            const replicas = Object.entries(observer.now.replicas).filter(([r]) => r === 'storefront' || r === 'payments').map(([r, n]) => `${r} ${n}`).join(', ');
+            log(`[${clock(elapsed)}] ${p ? `${p.planned.toFixed(1)}/s planned, ${(p.responses / p.width).toFixed(1)} responses/s, ${errors} errors, p99 ${p.p99 === null ? '-' : `${Math.round(p.p99)} ms`}` : 'starting'}`
+              + ` · faults: ${active.size ? [...active].join(', ') : 'none'} · alerts firing: ${observer.now.firing.length}${replicas ? ` · replicas: ${replicas}` : ''}${observer.now.queueing ? ' · waiting room queueing' : ''}`);
+          }
+        });
       },
       tick: () => {},
-      stop: () => { clearInterval(ticker); },
+      stop: () => { stopTicker?.(); },
     };
     try {
       load = await runLoadTest({
@@ -225,7 +228,7 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
       loadError = (err as Error).message;
       log(`the load test failed: ${loadError}`);
     }
-    clearInterval(ticker);
+    stopTicker?.();
     loadEndMs = Date.now();
     await rollback(aborted ? 'rollback after the abort' : 'rollback at the end of the method');
 
