@@ -33,9 +33,10 @@ Options:
   --help                 this text
 
 Without --target-url it starts its own shop (holdfast start --autoscale, or without --autoscale when the
-experiment's deployment says so) with its own data dir and free ports, and stops it at the end. The faults
-it sets are cleared at the end, on failure and on Ctrl-C. The admin token for --target-url comes from
-HOLDFAST_ADMIN_TOKEN or HOLDFAST_DATA_DIR, as for holdfast faults.
+experiment's deployment says so) with its own data dir and free ports, and stops it at the end; its output is
+kept next to the first --out file (<name>.deployment.log), or without --out in the temp dir when the run
+fails (the path is printed). The faults it sets are cleared at the end, on failure and on Ctrl-C. The
+admin token for --target-url comes from HOLDFAST_ADMIN_TOKEN or HOLDFAST_DATA_DIR, as for holdfast faults.
 
 Exit codes: 0 passed, 99 a threshold missed or a probe did not hold, 1 error, 2 usage, 130 interrupted.
 `;

@@ -50,6 +50,7 @@ export async function runGameday(opts: GamedayOptions): Promise<Scorecard> {
   if (opts.target) return runAgainst(opts, opts.target.urls, opts.target.adminToken, opts.pspKeys, false);
   const deployment = await startOwnDeployment({
     cliPath: opts.cliPath, autoscale: opts.experiment.deployment.autoscale, env: opts.experiment.deployment.env, log: opts.log, signal: opts.signal,
+    ...(opts.deploymentLog ? { keepLogAtOnFailure: opts.deploymentLog.file } : {}),
   });
   let card: Scorecard | undefined;
   try {

@@ -58,12 +58,20 @@ async function drive(mode: 'exit' | 'wait') {
   return { child, exited, started: JSON.parse(out.split('\n')[0]!) as { shopPid: number; dataDir: string } };
 }
 
-test('a Ctrl-C during start-up stops it at once: what was started is stopped and its data dir removed', { timeout: 60_000 }, async () => {
+test('a Ctrl-C during start-up stops it at once: what was started is stopped, its data dir removed and its output kept', { timeout: 60_000 }, async () => {
   const cancel = new AbortController();
   const lines: string[] = [];
+  const log = path.join(dir, 'interrupted.deployment.log');
   const starting = startOwnDeployment({
-    cliPath: fakeCli, autoscale: false, env: {}, signal: cancel.signal,
-    log: (line) => { lines.push(line); if (line.startsWith("the shop's process group")) setTimeout(() => cancel.abort(), 300); },
+    cliPath: fakeCli, autoscale: false, env: {}, signal: cancel.signal, keepLogAtOnFailure: log,
+    log: (line) => { lines.push(line); },
+  });
+  // Ctrl-C once the shop answers (not ready: 503), so that it has printed something to keep.
+  void eventually('the shop answers', async () => {
+    const port = /port (\d+)\)/.exec(lines.join('\n'))?.[1];
+    const answered = port !== undefined && await fetch(`http://127.0.0.1:${port}/readyz`).then(() => true, () => false);
+    if (answered) cancel.abort();
+    return answered;
   });
   const t0 = Date.now();
   await assert.rejects(starting, DeploymentStartAborted);
@@ -72,6 +80,7 @@ test('a Ctrl-C during start-up stops it at once: what was started is stopped and
   assert.ok(Date.now() - t0 < 15_000, `stopped within 15 s of the Ctrl-C, not after the 180 s start-up limit (${Date.now() - t0} ms)`);
   assert.ok(group > 0 && gone(group), 'no process of the shop is left');
   assert.equal(await exists(dataDir!), false, 'its data dir is removed');
+  assert.match(await readFile(log, 'utf8'), /fake shop listening/, "the shop's output is kept");
 });
 
 test("the deployment's simulator keys are its own, not the caller's, and are the keys its ledger is read with; its output is kept where asked", { timeout: 60_000 }, async () => {

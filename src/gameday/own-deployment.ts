@@ -89,6 +89,8 @@ async function ready(url: string, until: number, child: ChildProcess, signal: Ab
  */
 export async function startOwnDeployment(opts: {
   cliPath: string; autoscale: boolean; env: Record<string, string>; log: (line: string) => void; signal: AbortSignal;
+  /** Where the deployment's output is written when the start-up fails or is interrupted. */
+  keepLogAtOnFailure?: string;
 }): Promise<OwnDeployment> {
   if (opts.signal.aborted) throw new DeploymentStartAborted('interrupted before the shop was started');
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'holdfast-gameday-'));
@@ -163,9 +165,11 @@ export async function startOwnDeployment(opts: {
     return stopping;
   };
   const failed = async (err: Error): Promise<never> => {
-    await stop();
-    if (err instanceof DeploymentStartAborted) throw err;
-    throw new Error(`${err.message}\n${output.split('\n').slice(-30).join('\n')}`);
+    const keepLogAt = opts.keepLogAtOnFailure;
+    await stop(keepLogAt ? { keepLogAt } : {});
+    const kept = keepLogAt ? ` (the shop's output: ${keepLogAt})` : '';
+    if (err instanceof DeploymentStartAborted) throw new DeploymentStartAborted(`${err.message}${kept}`);
+    throw new Error(`${err.message}${kept}\n${output.split('\n').slice(-30).join('\n')}`);
   };
   await shopStarted;
   if (shopPid === undefined) return failed(new Error('the deployment could not be started'));
