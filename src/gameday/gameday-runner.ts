@@ -102,9 +102,9 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
   };
 
   // The backlog: orders of the run that have waited for payment longer than a payment takes when all is well.
-  // The admin API has no count: this pages through the run's pending orders, so one listing a second at
-  // most is shared by the abort conditions, the recovery check and the probes.
-  const ordersUnsettled = sharedReading(async () => (await api.ordersSince(startedAt, 'pending_payment')).filter((o) => Date.now() - Date.parse(o.createdAt) > BACKLOG_AFTER_MS).length, 1000);
+  // One count on the shop (GET /api/admin/orders/count), read at most once a second and shared by the
+  // abort conditions, the recovery check and the probes: the game day adds little load to the shop it tests.
+  const ordersUnsettled = sharedReading(() => api.countOrders('pending_payment', startedAt, Date.now() - BACKLOG_AFTER_MS), 1000);
   const faultsOver = () => faultStartMs !== null && active.size === 0 && Date.now() - loadStartMs! >= lastFaultEnd * 1000;
   /** Recovered: every fault cleared, no alert firing, the backlog drained (the first moment all three hold). */
   const checkRecovered = async () => {
@@ -273,7 +273,7 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
   // checkouts of the load are given a moment to be paid first.
   if ((recoveredAtMs !== null || backlogDrainedAtMs !== null) && !opts.signal.aborted) {
     const until = Date.now() + 30_000;
-    while (Date.now() < until && (await api.ordersSince(startedAt, 'pending_payment').then((o) => o.length, () => 0)) > 0) await sleep(1000, opts.signal);
+    while (Date.now() < until && (await api.countOrders('pending_payment', startedAt, Date.now() + 60_000).catch(() => 0)) > 0) await sleep(1000, opts.signal);
   }
   let orders: RunRecord['orders'];
   try {
