@@ -56,6 +56,23 @@ test('stock: 200 read and set; 409 STOCK_BELOW_RESERVED; 404 for an unknown prod
   assert.equal((await t.call('GET', `/api/admin/products/${randomUUID()}/stock`, { admin: true })).json.error.code, 'PRODUCT_NOT_FOUND');
 });
 
+test('orders count: 200 by status and creation time, without listing them; 400 VALIDATION_FAILED on a bad status or time', async () => {
+  const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+  for (const [id, status, at] of [[a, 'pending_payment', '2031-01-01T10:00:00Z'], [b, 'pending_payment', '2031-01-01T10:00:30Z'], [c, 'paid', '2031-01-01T10:00:10Z']]) {
+    await t.db.pool.query(`INSERT INTO orders (id, status, access_token_hash, email, shipping_address, payment_method, currency, subtotal_amount, total_amount, cart_id, idempotency_key, created_at)
+      VALUES ($1::uuid, $2, 'x', 'count@example.com', '{}', 'pm_card_visa', 'USD', 100, 100, $1::uuid, $1::text, $3)`, [id, status, at]);
+  }
+  const count = async (q: string) => (await t.call('GET', `/api/admin/orders/count?${q}`, { admin: true })).json.count as number;
+  assert.equal(await count('createdFrom=2031-01-01T00:00:00Z'), 3);
+  assert.equal(await count('status=pending_payment&createdFrom=2031-01-01T00:00:00Z'), 2);
+  assert.equal(await count('status=pending_payment&createdFrom=2031-01-01T00:00:00Z&createdBefore=2031-01-01T10:00:30Z'), 1, 'createdBefore is exclusive');
+  assert.equal((await t.call('GET', '/api/admin/orders/count?status=lost', { admin: true })).json.error.code, 'VALIDATION_FAILED');
+  assert.equal((await t.call('GET', '/api/admin/orders/count?createdFrom=yesterday', { admin: true })).json.error.code, 'VALIDATION_FAILED');
+  assert.equal((await t.call('GET', '/api/admin/orders/count')).status, 401);
+  // rows made for the count only (no lines, no address): not for the listing's tests
+  await t.db.pool.query('DELETE FROM orders WHERE id = ANY($1::uuid[])', [[a, b, c]]);
+});
+
 test('orders: 200 list (filtered), 400 INVALID_CURSOR, 404 ORDER_NOT_FOUND', async () => {
   const list = await t.call('GET', '/api/admin/orders?status=paid&limit=5', { admin: true });
   assert.equal(list.status, 200);

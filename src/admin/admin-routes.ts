@@ -8,7 +8,7 @@ import {
   listProducts, getProductById, createProduct, updateProduct, deactivateProduct, ProductSchema,
 } from '../catalog/index.ts';
 import { getStockLevel, setOnHand, orderReservations } from '../inventory/index.ts';
-import { listOrders, getOrder, getOrderEvents, ORDER_STATUSES, OrderSchema } from '../orders/index.ts';
+import { listOrders, countOrders, getOrder, getOrderEvents, ORDER_STATUSES, OrderSchema } from '../orders/index.ts';
 import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
 
 const Slug = Type.String({ pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', maxLength: 120 });
@@ -115,6 +115,18 @@ export function adminRoutes(app: HttpServer, deps: { pool: pg.Pool; adminTokenSh
         response: { 200: Type.Object({ items: Type.Array(OrderSchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }), ...errorResponses(400, 401) },
       },
     }, async (req) => listOrders(deps.pool, req.query));
+
+    admin.get('/api/admin/orders/count', {
+      schema: {
+        tags: ['admin'], security, summary: 'Count orders, optionally of one status and created in [createdFrom, createdBefore)',
+        querystring: Type.Object({
+          status: Type.Optional(Type.Enum(ORDER_STATUSES)),
+          createdFrom: Type.Optional(Type.String({ format: 'date-time' })),
+          createdBefore: Type.Optional(Type.String({ format: 'date-time' })),
+        }, { additionalProperties: false }),
+        response: { 200: Type.Object({ count: Type.Integer() }), ...errorResponses(400, 401) },
+      },
+    }, async (req) => ({ count: await countOrders(deps.pool, req.query) }));
 
     admin.get('/api/admin/orders/:id', {
       schema: {

@@ -1,5 +1,6 @@
 // `holdfast gameday <experiment>`: replays an incident against Holdfast and scores it (docs/gameday.md).
 import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { composeConfig, loadConfig } from '../platform/config/config.ts';
@@ -32,12 +33,23 @@ Options:
   --help                 this text
 
 Without --target-url it starts its own shop (holdfast start --autoscale, or without --autoscale when the
-experiment's deployment says so) with its own data dir and free ports, and stops it at the end. The faults
-it sets are cleared at the end, on failure and on Ctrl-C. The admin token for --target-url comes from
-HOLDFAST_ADMIN_TOKEN or HOLDFAST_DATA_DIR, as for holdfast faults.
+experiment's deployment says so) with its own data dir and free ports, and stops it at the end; its output is
+kept next to the first --out file (<name>.deployment.log), or without --out in the temp dir when the run
+fails (the path is printed). The faults it sets are cleared at the end, on failure and on Ctrl-C. The
+admin token for --target-url comes from HOLDFAST_ADMIN_TOKEN or HOLDFAST_DATA_DIR, as for holdfast faults.
 
 Exit codes: 0 passed, 99 a threshold missed or a probe did not hold, 1 error, 2 usage, 130 interrupted.
 `;
+
+/**
+ * Where the output of the game day's own shop is kept: next to the first --out file (always), or without
+ * one in the temp dir (only when the run failed).
+ */
+function deploymentLogFile(outs: string[]): { file: string; always: boolean } {
+  const first = outs[0];
+  if (first) return { file: path.resolve(first.replace(/\.(json|html?)$/i, '.deployment.log')), always: true };
+  return { file: path.join(os.tmpdir(), `holdfast-gameday-${new Date().toISOString().replace(/[:.]/g, '-')}.deployment.log`), always: false };
+}
 
 export async function runGamedayCommand(argv: string[], cliPath: string, io: CliIo = STDIO): Promise<number> {
   let parsed;
@@ -78,11 +90,13 @@ export async function runGamedayCommand(argv: string[], cliPath: string, io: Cli
   }
 
   const env = process.env;
-  const psp = loadConfig(composeConfig(pspConfig), env, {}, { partial: true });
-  const pspKeys = [psp.pspPrimarySecretKey, psp.pspSecondarySecretKey];
   let target;
+  let pspKeys: string[] = [];
   if (v['target-url']) {
     try {
+      // A target's simulator keys come from this environment; a deployment of the game day's own has its own.
+      const psp = loadConfig(composeConfig(pspConfig), env, {}, { partial: true });
+      pspKeys = [psp.pspPrimarySecretKey, psp.pspSecondarySecretKey];
       const client = loadClientConfig(env);
       const storefront = v['target-url'].replace(/\/+$/, '');
       target = {
@@ -111,7 +125,7 @@ export async function runGamedayCommand(argv: string[], cliPath: string, io: Cli
   try {
     io.out(`game day ${experiment.name}: ${experiment.description ?? ''}\n`);
     const card = await runGameday({
-      experiment, ...(target ? { target } : {}), pspKeys, cliPath, signal: cancel.signal, workers,
+      experiment, ...(target ? { target } : {}), pspKeys, cliPath, signal: cancel.signal, workers, deploymentLog: deploymentLogFile(outs),
       log: (line) => io.out(`${line}\n`),
     });
     io.out(`\n${formatScorecard(card)}`);

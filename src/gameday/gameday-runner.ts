@@ -10,13 +10,17 @@ import { startOwnDeployment } from './own-deployment.ts';
 import { buildScorecard, type ProbeReading, type RunRecord, type Scorecard, type TimelineEvent } from './scorecard.ts';
 import { ShopApi, type ShopUrls } from './shop-api.ts';
 import { ShopObserver } from './shop-observer.ts';
+import { everyWithoutOverlap, sharedReading } from './single-flight.ts';
 
 export interface GamedayOptions {
   experiment: Experiment;
   /** A running shop; without it the game day starts its own deployment. */
   target?: { urls: ShopUrls; adminToken: string };
+  /** The provider accounts' secret keys for a target's ledgers (a deployment of the game day's own has its own). */
   pspKeys: string[];
   cliPath: string;
+  /** Where the output of the game day's own deployment is written when it stops: always, or only when the run failed. */
+  deploymentLog?: { file: string; always: boolean };
   /** Aborting stops the run early (Ctrl-C); the rollback and clean-up still run. */
   signal: AbortSignal;
   log: (line: string) => void;
@@ -43,22 +47,29 @@ function scenarioSource(name: string): ScenarioSource {
 }
 
 export async function runGameday(opts: GamedayOptions): Promise<Scorecard> {
-  if (opts.target) return runAgainst(opts, opts.target.urls, opts.target.adminToken, false);
-  const deployment = await startOwnDeployment({ cliPath: opts.cliPath, autoscale: opts.experiment.deployment.autoscale, env: opts.experiment.deployment.env, log: opts.log });
+  if (opts.target) return runAgainst(opts, opts.target.urls, opts.target.adminToken, opts.pspKeys, false);
+  const deployment = await startOwnDeployment({
+    cliPath: opts.cliPath, autoscale: opts.experiment.deployment.autoscale, env: opts.experiment.deployment.env, log: opts.log, signal: opts.signal,
+    ...(opts.deploymentLog ? { keepLogAtOnFailure: opts.deploymentLog.file } : {}),
+  });
+  let card: Scorecard | undefined;
   try {
     opts.log(`the shop is ready: storefront ${deployment.urls.storefront}, control ${deployment.urls.control}`);
-    return await runAgainst(opts, deployment.urls, deployment.adminToken, true);
+    card = await runAgainst(opts, deployment.urls, deployment.adminToken, deployment.pspKeys, true);
+    return card;
   } finally {
     opts.log('stopping the shop this game day started');
-    await deployment.stop();
+    const keepLog = opts.deploymentLog && (opts.deploymentLog.always || !card?.passed || opts.signal.aborted);
+    await deployment.stop(keepLog ? { keepLogAt: opts.deploymentLog!.file } : {});
+    if (keepLog) opts.log(`the shop's output: ${opts.deploymentLog!.file}`);
   }
 }
 
-async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: string, ownDeployment: boolean): Promise<Scorecard> {
+async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: string, pspKeys: string[], ownDeployment: boolean): Promise<Scorecard> {
   const { experiment: e, log } = opts;
   const startedAt = Date.now();
   const loadAverageAtStart = os.loadavg()[0]!;
-  const api = new ShopApi(urls, adminToken, opts.pspKeys);
+  const api = new ShopApi(urls, adminToken, pspKeys);
   let loadStartMs: number | null = null;
   const at = (ms: number) => (loadStartMs === null ? '[-:--]' : `[${clock(ms - loadStartMs)}]`);
   const observer = new ShopObserver(api, () => experimentStartMs, (ev) => log(`${at(ev.at)} ${ev.label}`));
@@ -91,7 +102,9 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
   };
 
   // The backlog: orders of the run that have waited for payment longer than a payment takes when all is well.
-  const ordersUnsettled = async () => (await api.ordersSince(startedAt, 'pending_payment')).filter((o) => Date.now() - Date.parse(o.createdAt) > BACKLOG_AFTER_MS).length;
+  // One count on the shop (GET /api/admin/orders/count), read at most once a second and shared by the
+  // abort conditions, the recovery check and the probes: the game day adds little load to the shop it tests.
+  const ordersUnsettled = sharedReading(() => api.countOrders('pending_payment', startedAt, Date.now() - BACKLOG_AFTER_MS), 1000);
   const faultsOver = () => faultStartMs !== null && active.size === 0 && Date.now() - loadStartMs! >= lastFaultEnd * 1000;
   /** Recovered: every fault cleared, no alert firing, the backlog drained (the first moment all three hold). */
   const checkRecovered = async () => {
@@ -133,7 +146,7 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
     observer.start();
     const firstFault = Math.min(...e.method.faults.map((f) => f.start));
     const abortSince = new Map<number, number>();
-    let ticker: NodeJS.Timeout | undefined;
+    let stopTicker: (() => void) | undefined;
     const progress: ProgressSink = {
       start: () => {
         loadStartMs = Date.now();
@@ -163,34 +176,34 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
             for (const p of r) log(`${at(Date.now())} steady state before the faults: ${p.name} ${p.held ? 'holds' : `does NOT hold: ${p.why}`}`);
           });
         }, Math.max(0, (Number.isFinite(firstFault) ? firstFault : e.duration) - 1) * 1000));
-        ticker = setInterval(() => {
-          void (async () => {
-            const elapsed = Date.now() - loadStartMs!;
-            for (const [i, a] of e.abort.entries()) {
-              const v = await observer.measure(a.measure, 10, ordersUnsettled).catch(() => null);
-              if (v !== null && v > a.above) {
-                const from = abortSince.get(i) ?? Date.now();
-                abortSince.set(i, from);
-                if (Date.now() - from >= a.for * 1000 && !aborted) {
-                  aborted = `abort condition: ${a.measure} above ${a.above} for ${a.for} s (${Number(v.toFixed(4))})`;
-                  observer.add({ at: Date.now(), kind: 'abort', label: aborted });
-                  stopLoad.abort();
-                }
-              } else abortSince.delete(i);
-            }
-            await checkRecovered();
-            if (Math.round(elapsed / 1000) % 5 === 0) {
-              const p = observer.points.at(-1)?.p;
-              const errors = p ? p.errors.status + p.errors.timeout + p.errors.connection : 0;
-              const replicas = Object.entries(observer.now.replicas).filter(([r]) => r === 'storefront' || r === 'payments').map(([r, n]) => `${r} ${n}`).join(', ');
-              log(`[${clock(elapsed)}] ${p ? `${p.planned.toFixed(1)}/s planned, ${(p.responses / p.width).toFixed(1)} responses/s, ${errors} errors, p99 ${p.p99 === null ? '-' : `${Math.round(p.p99)} ms`}` : 'starting'}`
-                + ` · faults: ${active.size ? [...active].join(', ') : 'none'} · alerts firing: ${observer.now.firing.length}${replicas ? ` · replicas: ${replicas}` : ''}${observer.now.queueing ? ' · waiting room queueing' : ''}`);
-            }
-          })();
-        }, 1000);
+        // A tick still running on a slow shop is not overlapped by the next (that would add admin load to
+        // the system under test): the next one is skipped.
+        stopTicker = everyWithoutOverlap(1000, async () => {
+          const elapsed = Date.now() - loadStartMs!;
+          for (const [i, a] of e.abort.entries()) {
+            const v = await observer.measure(a.measure, 10, ordersUnsettled).catch(() => null);
+            if (v !== null && v > a.above) {
+              const from = abortSince.get(i) ?? Date.now();
+              abortSince.set(i, from);
+              if (Date.now() - from >= a.for * 1000 && !aborted) {
+                aborted = `abort condition: ${a.measure} above ${a.above} for ${a.for} s (${Number(v.toFixed(4))})`;
+                observer.add({ at: Date.now(), kind: 'abort', label: aborted });
+                stopLoad.abort();
+              }
+            } else abortSince.delete(i);
+          }
+          await checkRecovered();
+          if (Math.round(elapsed / 1000) % 5 === 0) {
+            const p = observer.points.at(-1)?.p;
+            const errors = p ? p.errors.status + p.errors.timeout + p.errors.connection : 0;
+            const replicas = Object.entries(observer.now.replicas).filter(([r]) => r === 'storefront' || r === 'payments').map(([r, n]) => `${r} ${n}`).join(', ');
+            log(`[${clock(elapsed)}] ${p ? `${p.planned.toFixed(1)}/s planned, ${(p.responses / p.width).toFixed(1)} responses/s, ${errors} errors, p99 ${p.p99 === null ? '-' : `${Math.round(p.p99)} ms`}` : 'starting'}`
+              + ` · faults: ${active.size ? [...active].join(', ') : 'none'} · alerts firing: ${observer.now.firing.length}${replicas ? ` · replicas: ${replicas}` : ''}${observer.now.queueing ? ' · waiting room queueing' : ''}`);
+          }
+        });
       },
       tick: () => {},
-      stop: () => { clearInterval(ticker); },
+      stop: () => { stopTicker?.(); },
     };
     try {
       load = await runLoadTest({
@@ -216,7 +229,7 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
       loadError = (err as Error).message;
       log(`the load test failed: ${loadError}`);
     }
-    clearInterval(ticker);
+    stopTicker?.();
     loadEndMs = Date.now();
     await rollback(aborted ? 'rollback after the abort' : 'rollback at the end of the method');
 
@@ -260,7 +273,7 @@ async function runAgainst(opts: GamedayOptions, urls: ShopUrls, adminToken: stri
   // checkouts of the load are given a moment to be paid first.
   if ((recoveredAtMs !== null || backlogDrainedAtMs !== null) && !opts.signal.aborted) {
     const until = Date.now() + 30_000;
-    while (Date.now() < until && (await api.ordersSince(startedAt, 'pending_payment').then((o) => o.length, () => 0)) > 0) await sleep(1000, opts.signal);
+    while (Date.now() < until && (await api.countOrders('pending_payment', startedAt, Date.now() + 60_000).catch(() => 0)) > 0) await sleep(1000, opts.signal);
   }
   let orders: RunRecord['orders'];
   try {

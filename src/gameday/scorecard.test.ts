@@ -17,8 +17,8 @@ function load(affected: number, started: number): RunResult {
     totals: { iterations: { scheduled: started, started, completed: started - affected, failed: affected, dropped: 0, interrupted: 0, skipped: 0, affected, affectedByErrors: affected } },
     waitingRoom: { shoppersLetIn: 10, stillQueuedAtEnd: 0, polls: 30, queued: latency(3000, 8000) },
     steps: [
-      { key: 'checkout/place-order', name: 'place-order', statuses: { 202: 40, 409: 2 }, latency: latency(80, 400) },
-      { key: 'checkout/order-status', name: 'order-status', statuses: { 200: 40 }, latency: latency(150, 4200) },
+      { key: 'checkout/place-order', name: 'place-order', statuses: { 202: 40, 409: 2 }, errors: { status: 2, timeout: 0, connection: 0 }, interrupted: 0, latency: latency(80, 400) },
+      { key: 'checkout/order-status', name: 'order-status', statuses: { 200: 40 }, errors: { status: 0, timeout: 0, connection: 0 }, interrupted: 0, latency: latency(150, 4200) },
     ],
     series: [{ t: 0, width: 1, responses: 10, errors: { status: 0, timeout: 0, connection: 0 }, planned: 5, p99: 40 }],
   } as unknown as RunResult;
@@ -134,4 +134,19 @@ test('the waiting room stopping after the fault started is not a mitigation: the
   assert.equal(card.timeToMitigationSeconds, null);
   assert.match(card.missing.timeToMitigationSeconds!, /in force from before it: waiting room queueing since before the experiment \(queueing\) \(-61 s\)$/);
   assert.match(renderGamedayHtml(card), /<title>waiting room stopped<\/title>/);
+});
+
+test('orders.lost is a count: place-order requests without a clear answer (timeouts, connection errors, 5xx, cut off) are counted in a note, as the lost orders they could hide', () => {
+  assert.deepEqual(buildScorecard(record()).notes.filter((n) => n.startsWith('orders.lost')), [], 'every request answered: nothing to say');
+  const run = load(1, 400);
+  const placeOrder = run.steps[0]!;
+  placeOrder.statuses['503'] = 1;
+  placeOrder.errors.timeout = 2;
+  placeOrder.interrupted = 1;
+  // two of those requests created orders and two accepted orders were lost: the shop has 40, as many as were accepted
+  const card = buildScorecard(record({ load: run, orders: { byStatus: { paid: 36, payment_failed: 4 } } }));
+  assert.equal(card.orders.lost, 0, 'the net count sees nothing');
+  assert.deepEqual(card.notes.filter((n) => n.startsWith('orders.lost')), [
+    'orders.lost compares counts, not order ids: 4 place-order request(s) got no clear answer (a timeout, a connection error, a 5xx, or cut off at the end of the run); an order the shop created for one of them counts against the accepted ones, so up to 4 lost order(s) could be hidden behind them',
+  ]);
 });

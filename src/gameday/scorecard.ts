@@ -188,6 +188,14 @@ export function buildScorecard(rec: RunRecord): Scorecard {
     // orders still pending with the backlog never drained are in the durable queue, not lost: `pending` and `notRecovered` say so
     lost = Math.max(0, accepted - recorded) + (rec.recoveredAtMs !== null || rec.backlogDrainedAtMs !== null ? pending : 0);
   } else if (accepted === null && byStatus) missing['orders.lost'] = missing['orders.accepted']!;
+  // Counts, not ids (the load generator does not report the ids it was given): an order the shop created
+  // for a request whose 202 the shopper never saw is on the shop's side of the count, where it can hide an
+  // accepted order that was lost. Such requests are counted and said.
+  const unanswered = placeOrder.reduce((n, s) => n + s.errors.timeout + s.errors.connection + s.interrupted
+    + Object.entries(s.statuses).filter(([code]) => code.startsWith('5')).reduce((m, [, v]) => m + v, 0), 0);
+  if (lost !== null && unanswered > 0) {
+    notes.push(`orders.lost compares counts, not order ids: ${unanswered} place-order request(s) got no clear answer (a timeout, a connection error, a 5xx, or cut off at the end of the run); an order the shop created for one of them counts against the accepted ones, so up to ${unanswered} lost order(s) could be hidden behind them`);
+  }
   const doubleCharges = 'doubleCharges' in rec.ledger ? rec.ledger.doubleCharges : null;
   if (doubleCharges === null) missing['orders.doubleCharges'] = `the provider's ledger could not be read: ${(rec.ledger as { error: string }).error}`;
   const paidStep = rec.load?.steps.find((s) => s.key === 'checkout/order-status' && s.latency.count > 0);

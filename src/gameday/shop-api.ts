@@ -26,7 +26,14 @@ export interface ChangeView { id: number; at: string; kind: string; subject: str
 export interface OrderView { id: string; status: string; createdAt: string; updatedAt: string }
 export interface IntentView { id: string; status: string; created: number; amount_received?: number; metadata?: Record<string, string> }
 
-export class ShopApiError extends Error {}
+export class ShopApiError extends Error {
+  readonly status: number | undefined;
+
+  constructor(message: string, status?: number) {
+    super(message);
+    this.status = status;
+  }
+}
 
 export class ShopApi {
   readonly urls: ShopUrls;
@@ -52,7 +59,7 @@ export class ShopApi {
       throw new ShopApiError(`${method} ${base}${path}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
     }
     const text = await res.text();
-    if (!res.ok) throw new ShopApiError(`${method} ${base}${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+    if (!res.ok) throw new ShopApiError(`${method} ${base}${path}: HTTP ${res.status} ${text.slice(0, 200)}`, res.status);
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
@@ -110,6 +117,21 @@ export class ShopApi {
       }
       if (!page.nextCursor) return out;
       cursor = page.nextCursor;
+    }
+  }
+
+  /**
+   * How many orders of a status were created in [fromMs, beforeMs): one count query on the shop. A shop
+   * older than the count route answers 404, or 400 ("count" is no order id): then its listing is paged
+   * through instead.
+   */
+  async countOrders(status: string, fromMs: number, beforeMs: number): Promise<number> {
+    const q = new URLSearchParams({ status, createdFrom: new Date(fromMs).toISOString(), createdBefore: new Date(beforeMs).toISOString() });
+    try {
+      return (await this.#call<{ count: number }>(this.urls.storefront, 'GET', `/api/admin/orders/count?${q}`)).count;
+    } catch (err) {
+      if (!(err instanceof ShopApiError && (err.status === 404 || err.status === 400))) throw err;
+      return (await this.ordersSince(fromMs, status)).filter((o) => Date.parse(o.createdAt) < beforeMs).length;
     }
   }
 

@@ -48,6 +48,33 @@ export function counterDeltas(before: MetricSnapshot | undefined, after: MetricS
   });
 }
 
+/**
+ * A counter's per-second increase per series across a sequence of scrapes, each series against the last
+ * sample seen of it (kept across scrapes that missed it, such as a role whose scrape failed; a reset counts
+ * from 0). A series seen for the first time has no rate yet: its total is everything since its process
+ * started, not the increase of one interval.
+ */
+export class CounterRates {
+  readonly #name: string;
+  readonly #last = new Map<string, { value: number; at: number }>();
+
+  constructor(name: string) {
+    this.#name = name;
+  }
+
+  /** The rates at this scrape (snapshots in the order they were taken). */
+  next(snap: MetricSnapshot): { labels: Record<string, string>; perSecond: number }[] {
+    const out: { labels: Record<string, string>; perSecond: number }[] = [];
+    for (const s of snap.all(this.#name)) {
+      const key = labelKey(s.labels);
+      const last = this.#last.get(key);
+      if (last && snap.at > last.at) out.push({ labels: s.labels, perSecond: (s.value >= last.value ? s.value - last.value : s.value) / ((snap.at - last.at) / 1000) });
+      if (!last || snap.at > last.at) this.#last.set(key, { value: s.value, at: snap.at });
+    }
+    return out;
+  }
+}
+
 export interface HistogramDelta {
   labels: Record<string, string>;
   count: number;

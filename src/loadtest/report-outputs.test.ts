@@ -111,3 +111,18 @@ test('the panels\' series: CPU from counter deltas per role, the queue\'s unfini
   assert.deepEqual(s.cpu, [{ name: 'storefront', values: [null, 0.8000000000000007] }]);
   assert.deepEqual(s.queueDepth, [{ name: 'unfinished jobs', values: [null, 5] }]);
 });
+
+test('CPU per role when one of several metrics URLs misses a scrape: a gap, then the rate over the two seconds, never the process\'s whole CPU time at once', () => {
+  const snap = (at: number, text: string) => MetricSnapshot.fromText(text, at, 'x');
+  const storefront = (v: number) => `holdfast_process_cpu_seconds_total{service="storefront"} ${v}\n`;
+  const payments = (v: number) => `holdfast_process_cpu_seconds_total{service="payments"} ${v}\n`;
+  const s = serverMetricsFrom(['a', 'b'], [
+    { t: 0, snap: snap(0, storefront(500) + payments(900)) },
+    { t: 1, snap: snap(1000, storefront(500.5)) }, // the payments scrape failed
+    { t: 2, snap: snap(2000, storefront(501) + payments(901)) },
+  ], []);
+  assert.deepEqual(s.cpu, [
+    { name: 'payments', values: [null, null, 0.5] },
+    { name: 'storefront', values: [null, 0.5, 0.5] },
+  ]);
+});

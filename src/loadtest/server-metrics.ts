@@ -3,7 +3,7 @@
 // beside the client's charts: CPU per role, each database pool (in use, waiting, size), the payment queue
 // (depth and oldest job's age) and the payment breakers. A target without metrics (another site, a shop
 // behind a proxy that hides /metrics) leaves the panels empty with the reason said.
-import { counterDeltas, MetricSnapshot } from './prometheus-text.ts';
+import { CounterRates, MetricSnapshot } from './prometheus-text.ts';
 import { METRICS as M, PAYMENT_QUEUES, QUEUE_JOB_STATES } from '../telemetry/index.ts';
 
 export interface ServerSeries { name: string; values: (number | null)[] }
@@ -62,13 +62,12 @@ export function serverMetricsFrom(sources: string[], scrapes: { t: number; snap:
   const depth = new SeriesSet();
   const age = new SeriesSet();
   const breakers = new SeriesSet();
-  scrapes.forEach(({ snap }, i) => {
+  // Each process's CPU against its own last scrape: a role whose scrape failed once (one of several
+  // --metrics-url) is not counted its whole CPU time since it started in the next second.
+  const cpuRates = new CounterRates(M.processCpuSeconds.name);
+  scrapes.forEach(({ snap }) => {
     for (const s of [cpu, pools, depth, age, breakers]) s.next();
-    const prev = scrapes[i - 1];
-    if (prev && snap.at > prev.snap.at) {
-      const seconds = (snap.at - prev.snap.at) / 1000;
-      for (const d of counterDeltas(prev.snap, snap, M.processCpuSeconds.name)) cpu.set(role(d.labels), d.delta / seconds);
-    }
+    for (const r of cpuRates.next(snap)) cpu.set(role(r.labels), r.perSecond);
     for (const x of snap.all(M.dbPoolConnections.name)) {
       const state = x.labels.state;
       if (state === 'in_use' || state === 'waiting' || state === 'max') pools.set(`${role(x.labels)}/${x.labels.pool ?? '?'} ${state === 'max' ? 'size' : state.replace('_', ' ')}`, x.value);

@@ -44,6 +44,13 @@ export const OrderQueries = {
              AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
            ORDER BY created_at DESC, id DESC LIMIT $5`,
   },
+  count: {
+    name: 'orders.count',
+    text: `SELECT count(*)::int AS n FROM orders
+           WHERE ($1::text IS NULL OR status = $1)
+             AND ($2::timestamptz IS NULL OR created_at >= $2)
+             AND ($3::timestamptz IS NULL OR created_at < $3)`,
+  },
   countByStatus: {
     name: 'orders.count_by_status',
     text: `SELECT status, count(*)::int AS n FROM orders GROUP BY status`,

@@ -205,6 +205,12 @@ export async function listOrders(db: Queryable, q: OrderListQuery): Promise<{ it
   };
 }
 
+/** Orders of a status (any when absent) created in [createdFrom, createdBefore): one count, no listing. */
+export async function countOrders(db: Queryable, q: { status?: OrderStatus | undefined; createdFrom?: string | undefined; createdBefore?: string | undefined }): Promise<number> {
+  const { rows } = await query<{ n: number }>(db, Q.count, [q.status ?? null, q.createdFrom ?? null, q.createdBefore ?? null]);
+  return rows[0]!.n;
+}
+
 export async function countOrdersByStatus(db: Queryable): Promise<Record<string, number>> {
   const { rows } = await query<{ status: string; n: number }>(db, Q.countByStatus);
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
