@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { routeTest, type RouteTest } from '../../test/helpers/route-test.ts';
+import { routeTest, SHIPPING, type RouteTest } from '../../test/helpers/route-test.ts';
 import { adminRoutes } from './admin-routes.ts';
 
 let t: RouteTest;
@@ -84,4 +84,23 @@ test('orders: 200 list (filtered), 400 INVALID_CURSOR, 404 ORDER_NOT_FOUND', asy
   const missing = await t.call('GET', `/api/admin/orders/${randomUUID()}`, { admin: true });
   assert.equal(missing.status, 404);
   assert.equal(missing.json.error.code, 'ORDER_NOT_FOUND');
+});
+
+test('orders list: each order with its own lines (one query reads the lines of the whole page)', async () => {
+  const email = `lines-${Date.now()}@example.com`;
+  const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+  const lines: Record<string, [string, number][]> = { [a]: [['SKU-A1', 2], ['SKU-A2', 1]], [b]: [['SKU-B1', 3]], [c]: [] };
+  for (const [i, id] of [a, b, c].entries()) {
+    await t.db.pool.query(`INSERT INTO orders (id, status, access_token_hash, email, shipping_address, payment_method, currency, subtotal_amount, total_amount, cart_id, idempotency_key, created_at)
+      VALUES ($1::uuid, 'paid', 'x', $2, $4, 'pm_card_visa', 'USD', 100, 100, $1::uuid, $1::text, now() - make_interval(secs => $3))`, [id, email, i, SHIPPING]);
+    for (const [sku, quantity] of lines[id]!) {
+      await t.db.pool.query(`INSERT INTO order_lines (order_id, product_id, sku, title, unit_price_amount, quantity, line_total_amount)
+        VALUES ($1, $2, $3, $3, 100, $4, 100 * $4)`, [id, randomUUID(), sku, quantity]);
+    }
+  }
+  const list = await t.call('GET', `/api/admin/orders?email=${encodeURIComponent(email)}&limit=10`, { admin: true });
+  assert.equal(list.status, 200, list.body);
+  const got = Object.fromEntries((list.json.items as { id: string; lines: { sku: string; quantity: number }[] }[]).map((o) => [o.id, o.lines.map((l) => [l.sku, l.quantity])]));
+  assert.deepEqual(got, lines);
+  await t.db.pool.query('DELETE FROM orders WHERE id = ANY($1::uuid[])', [[a, b, c]]);
 });

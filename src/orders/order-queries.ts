@@ -15,6 +15,11 @@ export const OrderQueries = {
     text: `SELECT product_id, sku, title, unit_price_amount, quantity, line_total_amount FROM order_lines
            WHERE order_id = $1 ORDER BY sku`,
   },
+  linesOfMany: {
+    name: 'orders.lines_of_many',
+    text: `SELECT order_id, product_id, sku, title, unit_price_amount, quantity, line_total_amount FROM order_lines
+           WHERE order_id = ANY($1::uuid[]) ORDER BY order_id, sku`,
+  },
   events: {
     name: 'orders.events',
     text: `SELECT type, from_status, to_status, data, created_at FROM order_events WHERE order_id = $1 ORDER BY id`,

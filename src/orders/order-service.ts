@@ -69,9 +69,21 @@ async function loadOrder(db: Queryable, id: string): Promise<OrderRow | undefine
   return (await query<OrderRow>(db, Q.get, [id])).rows[0];
 }
 
-async function withLines(db: Queryable, row: OrderRow): Promise<Order> {
-  const order = toOrder(row, (await query<LineRow>(db, Q.lines, [row.id])).rows);
+async function withLines(db: Queryable, row: OrderRow, lines?: LineRow[]): Promise<Order> {
+  const order = toOrder(row, lines ?? (await query<LineRow>(db, Q.lines, [row.id])).rows);
   return row.status === 'payment_failed' ? { ...order, ...await declineFacts(db, row.id) } : order;
+}
+
+/** A page of orders with their lines: one query for every order's lines, not one per order. */
+async function withLinesOfMany(db: Queryable, rows: OrderRow[]): Promise<Order[]> {
+  if (!rows.length) return [];
+  const byOrder = new Map<string, LineRow[]>();
+  for (const line of (await query<LineRow & { order_id: string }>(db, Q.linesOfMany, [rows.map((r) => r.id)])).rows) {
+    const lines = byOrder.get(line.order_id) ?? [];
+    lines.push(line);
+    byOrder.set(line.order_id, lines);
+  }
+  return Promise.all(rows.map((r) => withLines(db, r, byOrder.get(r.id) ?? [])));
 }
 
 /** What a shopper needs to pay a declined order again: the reason, the deadline while items are held, the retries made. */
@@ -196,7 +208,7 @@ export async function listOrders(db: Queryable, q: OrderListQuery): Promise<{ it
   }
   const { rows } = await query<OrderRow>(db, Q.list, [q.status ?? null, q.email ?? null, after?.t ?? null, after?.id ?? null, q.limit + 1]);
   const page = rows.slice(0, q.limit);
-  const items = await Promise.all(page.map((r) => withLines(db, r)));
+  const items = await withLinesOfMany(db, page);
   const last = page.at(-1);
   return {
     items,
