@@ -5,6 +5,7 @@
 // entry traffic if that grew more), so a surge that slows a healthy service in proportion to its load is
 // not news, while a service degrading under it still is.
 import type { DetectorSettings } from './control-config.ts';
+import { interpolatedQuantile, type CumulativeBuckets } from '../platform/observability/histogram-quantile.ts';
 
 export type SignalKind = 'latency' | 'errors';
 
@@ -59,6 +60,23 @@ export interface ChangeInput {
   quantile?: number;
 }
 
+type TrafficInput = Pick<ChangeInput, 'baselineRate' | 'currentRate' | 'entryBaselineRate' | 'entryCurrentRate'>;
+
+/** Traffic now over traffic in the baseline: the signal's own or the shop's entry traffic, whichever grew more (1 when unknown). */
+export function trafficGrowth(input: TrafficInput): number {
+  const growthOf = (baseline: readonly number[] | undefined, current: readonly number[] | undefined) => {
+    const b = medianOf(baseline ?? []);
+    const c = medianOf(current ?? []);
+    return Number.isFinite(b) && Number.isFinite(c) && b > 0 ? c / b : 1;
+  };
+  return Math.max(growthOf(input.baselineRate, input.currentRate), growthOf(input.entryBaselineRate, input.entryCurrentRate));
+}
+
+/** A latency's robust unit: the baseline IQR, at least 10 % of its level and 2 ms (a flat baseline has no IQR). */
+function latencyScale(median: number, iqr: number): number {
+  return Math.max(iqr, 0.1 * median, 0.002);
+}
+
 export function changeScore(input: ChangeInput, set: DetectorSettings): ChangeScore {
   const base = sortedFinite(input.baseline);
   const cur = medianOf(input.current);
@@ -66,13 +84,8 @@ export function changeScore(input: ChangeInput, set: DetectorSettings): ChangeSc
   if (base.length < set.minBaselineReadings || !Number.isFinite(cur)) return none;
   const median = quantileOf(base, 0.5);
   const iqr = quantileOf(base, 0.75) - quantileOf(base, 0.25);
-  const growthOf = (baseline: readonly number[] | undefined, current: readonly number[] | undefined) => {
-    const b = medianOf(baseline ?? []);
-    const c = medianOf(current ?? []);
-    return Number.isFinite(b) && Number.isFinite(c) && b > 0 ? c / b : 1;
-  };
   const curRate = medianOf(input.currentRate ?? []);
-  const growth = Math.max(growthOf(input.baselineRate, input.currentRate), growthOf(input.entryBaselineRate, input.entryCurrentRate));
+  const growth = trafficGrowth(input);
   let scale: number;
   let judgedValue = cur;
   let anomalousByMagnitude: boolean;
@@ -83,7 +96,7 @@ export function changeScore(input: ChangeInput, set: DetectorSettings): ChangeSc
   if (input.kind === 'latency') {
     // a surge explains latency that grows no faster than the traffic
     if (growth > 1) judgedValue = median + Math.max(0, cur - median) / growth;
-    scale = Math.max(iqr, 0.1 * median, 0.002);
+    scale = latencyScale(median, iqr);
     anomalousByMagnitude = judgedValue >= set.minLatencyRatio * median && judgedValue - median >= set.minLatencyIncreaseSeconds;
   } else {
     // an error ratio measured over n requests cannot resolve better than its binomial noise
@@ -97,5 +110,68 @@ export function changeScore(input: ChangeInput, set: DetectorSettings): ChangeSc
   return {
     score, baseline: median, current: cur, ratio: median > 0 ? cur / median : Infinity, trafficGrowth: growth,
     anomalous: anomalousByMagnitude && score >= set.fireUnits, judged: true,
+  };
+}
+
+export interface TailInput extends TrafficInput {
+  /** the baseline's median readings (the pooled p50s: at low traffic a 5 s p50 is one or two calls) */
+  baselineMedians: readonly number[];
+  /** the baseline's p99 readings (at low traffic each is about the slowest call of its 5 s) */
+  baselineP99s: readonly number[];
+  /** the calls of the window judged: [upper bound, cumulative count], sorted, the last bound possibly +Inf */
+  buckets: CumulativeBuckets;
+}
+
+export interface TailExceedance extends ChangeScore {
+  /** the bucket bound (seconds) a call must lie above to count: the first at or over the bound wanted */
+  bound: number;
+  /** calls above `bound`, and all calls, in the window */
+  above: number;
+  calls: number;
+}
+
+/**
+ * The tail-exceedance test, for a component too quiet for a median of 5 s: in a short window, the calls
+ * above a bound far over the baseline, firing when at least `tailMinCalls` of them and more than half of
+ * the window's calls lie above it (so the window's median is above it too). The bound is the larger of
+ * `tailBoundMultiple` x the baseline's slow end (the 90th percentile of its p99 readings) and its median
+ * plus `tailMinIncreaseSeconds`; the excess over the median it allows grows with the traffic, as in
+ * changeScore, so a surge that slows every call in proportion to its load does not count.
+ *
+ * Why chance does not fire it: under the baseline a call lies above its p99 once in 100, and the bound is
+ * 5 times the baseline's slowest calls (and 250 ms over its median), so p < 0.01 per call by far. At
+ * the traffic where the test runs (under 1.2 calls/s: n <= 12 calls in 10 s, 18 in 15 s) it needs
+ * max(3, n/2 + 1) of the n calls above the bound: for independent calls at most C(5,3) x 0.01^3 = 1e-5
+ * per window of 5 calls and C(12,7) x 0.01^7 < 1e-11 of 12, i.e. under 0.1 a day even counting every
+ * 10 s of a day (8,640) as a fresh window at the worst p. Calls are not independent when a process
+ * stalls (it slows every call it makes at once): the absolute floor of 250 ms over the median, held by
+ * at least three calls spread over seconds and by most of the window, is what a brief stall does not
+ * reach. One stray slow call never fires it.
+ */
+export function tailExceedance(input: TailInput, set: DetectorSettings): TailExceedance {
+  const medians = sortedFinite(input.baselineMedians);
+  const p99s = sortedFinite(input.baselineP99s);
+  const buckets = input.buckets;
+  const calls = buckets.length ? buckets[buckets.length - 1]![1] : 0;
+  const growth = trafficGrowth(input);
+  const none: TailExceedance = {
+    score: 0, baseline: NaN, current: NaN, ratio: NaN, trafficGrowth: growth, anomalous: false, judged: false, bound: NaN, above: 0, calls,
+  };
+  if (medians.length < set.minBaselineReadings || p99s.length < set.minBaselineReadings || calls <= 0) return none;
+  const median = quantileOf(medians, 0.5);
+  const slowEnd = quantileOf(p99s, 0.9);
+  const bar = Math.max(set.tailBoundMultiple * slowEnd, median + set.tailMinIncreaseSeconds);
+  const wanted = median + (bar - median) * Math.max(1, growth);
+  // only calls whose bucket lies wholly above the bound count (a bound past the last finite bucket: none)
+  const edge = buckets.find(([le]) => le >= wanted * (1 - 1e-9));
+  const bound = edge ? edge[0] : Infinity;
+  const above = edge && Number.isFinite(edge[0]) ? calls - edge[1] : 0;
+  const current = interpolatedQuantile(buckets, 0.5);
+  // the same robust units as changeScore's, for the alert's signal
+  const iqr = quantileOf(medians, 0.75) - quantileOf(medians, 0.25);
+  const score = Math.max(0, current - median) / Math.max(1, growth) / latencyScale(median, iqr);
+  return {
+    score, baseline: median, current, ratio: median > 0 ? current / median : Infinity, trafficGrowth: growth,
+    anomalous: above >= set.tailMinCalls && above * 2 > calls, judged: true, bound, above, calls,
   };
 }

@@ -95,6 +95,18 @@ export interface DetectorSettings {
    * and one slow call is not a degradation (p99 then needs 300 events a reading; p50 six)
    */
   minTailEvents: number;
+  /**
+   * The tail-exceedance test (change-detector.ts tailExceedance), judged only where a 5 s reading holds
+   * too few events for a median: the windows it looks at (seconds, shortest first; the shortest that
+   * fires is named), ...
+   */
+  tailWindowsSeconds: number[];
+  /** ... a call counts above this many times the baseline's slow end (its p99 readings' 90th percentile) ... */
+  tailBoundMultiple: number;
+  /** ... and at least this far over the baseline median (seconds, before traffic normalisation) ... */
+  tailMinIncreaseSeconds: number;
+  /** ... and it fires with at least this many such calls, more than half of the window's */
+  tailMinCalls: number;
 }
 
 
@@ -125,6 +137,10 @@ export const DEFAULT_DETECTOR: DetectorSettings = {
   minBaselineReadings: 10,
   minEvents: 5,
   minTailEvents: 3,
+  tailWindowsSeconds: [10, 15],
+  tailBoundMultiple: 5,
+  tailMinIncreaseSeconds: 0.25,
+  tailMinCalls: 3,
 };
 
 /**

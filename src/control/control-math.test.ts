@@ -3,7 +3,7 @@
 // quantiles from bucket deltas, the Prometheus text reader and the bounded window.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { changeScore } from './change-detector.ts';
+import { changeScore, tailExceedance } from './change-detector.ts';
 import { burnRate, evaluateBurn } from './slo-burn.ts';
 import { interpolatedQuantile as bucketQuantile } from '../platform/observability/histogram-quantile.ts';
 import { parsePrometheusText } from '../platform/observability/prometheus-text.ts';
@@ -54,6 +54,45 @@ test('a dependency whose own call rate grows less than the surge is judged by th
   // the provider slowing to 2 s under the same surge still fires
   const degrading = changeScore({ ...input, current: [2, 2.1, 2], entryBaselineRate: entryBaseline, entryCurrentRate: [80, 81, 79] }, DEFAULT_DETECTOR);
   assert.equal(degrading.anomalous, true);
+});
+
+// the provider call histogram's bounds (payment-metrics.ts)
+const PROVIDER_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, Infinity];
+/** Cumulative buckets of these call durations. */
+const bucketsOf = (calls: readonly number[], bounds = PROVIDER_BOUNDS): [number, number][] => bounds.map((le) => [le, calls.filter((c) => c <= le).length]);
+// a quiet provider: 5 s p99 readings of one or two calls, pooled medians around 18 ms
+const quietProvider = () => ({ baselineMedians: noisy(60, 0.018, 0.002), baselineP99s: noisy(60, 0.024, 0.006) });
+
+test('tail exceedance: three of five calls in 10 s far over a quiet baseline fire; the median and bound are named', () => {
+  const t = tailExceedance({ ...quietProvider(), buckets: bucketsOf([0.02, 0.019, 2.02, 2.03, 2.01]) }, DEFAULT_DETECTOR);
+  assert.equal(t.anomalous, true);
+  assert.equal(t.above, 3);
+  assert.equal(t.calls, 5);
+  // the bound wanted is the median plus 250 ms (5x the slow end, about 0.15 s, is less): 0.5 s is the first bucket bound over it
+  assert.equal(t.bound, 0.5);
+  assert.ok(t.current > 1 && t.ratio > 50, `median ${t.current}, ${t.ratio}x`);
+  assert.ok(t.score >= DEFAULT_DETECTOR.fireUnits, `score ${t.score}`);
+});
+
+test('tail exceedance: one stray slow call, or slow calls short of most of the window, do not fire', () => {
+  const base = quietProvider();
+  assert.equal(tailExceedance({ ...base, buckets: bucketsOf([0.02, 0.019, 2.5, 0.021, 0.018]) }, DEFAULT_DETECTOR).anomalous, false, 'one stray call');
+  assert.equal(tailExceedance({ ...base, buckets: bucketsOf([2.02, 2.5]) }, DEFAULT_DETECTOR).anomalous, false, 'two calls, both slow: fewer than three');
+  assert.equal(tailExceedance({ ...base, buckets: bucketsOf([0.02, 0.019, 0.021, 2.02, 2.03, 2.01]) }, DEFAULT_DETECTOR).anomalous, false, 'three slow of six: not more than half');
+  // calls a little slower than usual (2x) are the pooled median's to judge, not this test's
+  assert.equal(tailExceedance({ ...base, buckets: bucketsOf([0.04, 0.045, 0.05, 0.04, 0.042]) }, DEFAULT_DETECTOR).anomalous, false, 'a modest rise');
+  assert.equal(tailExceedance({ ...base, baselineP99s: [0.02], buckets: bucketsOf([2, 2, 2]) }, DEFAULT_DETECTOR).judged, false, 'too little baseline');
+});
+
+test('tail exceedance: a surge that slows calls in proportion to the traffic does not fire; a provider slowing to 2 s under it does', () => {
+  // the shop's entry traffic grew 4x; the provider's own calls 1.2x (batched payment jobs)
+  const traffic = { baselineRate: noisy(60, 0.4, 0.05), currentRate: [0.48, 0.48, 0.48], entryBaselineRate: noisy(60, 5, 0.5), entryCurrentRate: [20, 20, 20] };
+  const surge = { ...quietProvider(), buckets: bucketsOf([0.6, 0.7, 0.65, 0.8, 0.02]) };
+  assert.equal(tailExceedance(surge, DEFAULT_DETECTOR).anomalous, true, 'without the traffic, 0.6-0.8 s calls are far over the baseline');
+  const judged = tailExceedance({ ...surge, ...traffic }, DEFAULT_DETECTOR);
+  assert.equal(judged.anomalous, false, `bound ${judged.bound} s at traffic ${judged.trafficGrowth}x`);
+  assert.ok(judged.trafficGrowth > 3.5);
+  assert.equal(tailExceedance({ ...surge, ...traffic, buckets: bucketsOf([2.02, 2.03, 2.05, 0.02]) }, DEFAULT_DETECTOR).anomalous, true);
 });
 
 test('error ratio: binomial noise of a few requests does not fire, a real error burst does', () => {

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../platform/observability/logger.ts';
 import type { ControlSettings } from './control-config.ts';
 import { GAP_WINDOW_SECONDS, MetricsCollector, POOLED_WINDOW_SECONDS } from './metrics-collector.ts';
-import { changeScore, medianOf, type ChangeScore, type SignalKind } from './change-detector.ts';
+import { changeScore, medianOf, tailExceedance, type ChangeScore, type SignalKind } from './change-detector.ts';
 import { evaluateBurn } from './slo-burn.ts';
 import { analyseWindow, formatSeconds, type RcaFinding } from './live-rca.ts';
 import { SpanStore } from './span-store.ts';
@@ -148,7 +148,7 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
     const w = this.collector.window;
     const d = this.settings.detector;
     const step = this.settings.intervalMs / 1000;
-    const found = new Map<string, { name: string; service: string; subject: string; kind: SignalKind; stat?: string; burn?: string; s: ChangeScore; faultStart: number }>();
+    const found = new Map<string, { name: string; service: string; subject: string; kind: SignalKind; stat?: string; burn?: string; detail?: string; s: ChangeScore; faultStart: number }>();
     const quiet = new Set<string>();
     // Aggregates only: a route or a query alone sees a few requests per window, where p99 is the single
     // slowest one; per-route and per-query series are evidence for the root-cause ranking instead.
@@ -168,9 +168,13 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
     // an earlier incident's readings are not a baseline (see earlierTrouble)
     const trouble = this.earlierTrouble(now - d.guardSeconds, POOLED_WINDOW_SECONDS);
     const inEarlierTrouble = (t: number) => trouble.some((p) => t >= p.from && t <= p.to);
+    const baselineOf = (s: { timestamps: number[]; values: number[] }, baselineEnd: number) =>
+      s.values.filter((_, i) => s.timestamps[i]! < baselineEnd && !inEarlierTrouble(s.timestamps[i]!));
     for (const subject of DETECTION_SUBJECTS) {
       const service = serviceOfSubject(subject);
       if (!service) continue;
+      // too few events in a 5 s reading for a median: the pooled median and the tail test stand in
+      const sparse = !(medianOf(w.last(`${subject}|rate`, d.currentReadings)) * this.settings.rateWindowSeconds * 0.5 >= d.minTailEvents);
       // p50 as well as p99: at a few requests per window p99 is the slowest one, and a degradation of
       // every call shows first and clearest in the median
       for (const [kind, stat] of [['latency', 'p99'], ['latency', 'p50'], ['latency', POOLED_P50], ['errors', 'err']] as const) {
@@ -183,11 +187,11 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
         const currentRate = w.last(rateSeries, d.currentReadings);
         // The pooled median stands in for the 5 s one only where that holds too few events to be judged
         // (low traffic); with traffic enough, the 5 s readings are the faster and the only judge.
-        if (pooled && medianOf(w.last(`${subject}|rate`, d.currentReadings)) * this.settings.rateWindowSeconds * 0.5 >= d.minTailEvents) continue;
+        if (pooled && !sparse) continue;
         const series = `${subject}|${stat}`;
         const all = w.slice(series, from);
         const rate = w.slice(rateSeries, from);
-        const baseline = all.values.filter((_, i) => all.timestamps[i]! < baselineEnd && !inEarlierTrouble(all.timestamps[i]!));
+        const baseline = baselineOf(all, baselineEnd);
         const baselineRate = rate.values.filter((_, i) => rate.timestamps[i]! < baselineEnd);
         const current = w.last(series, d.currentReadings);
         const s = changeScore({
@@ -211,6 +215,40 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
           quiet.add(key);
         }
         if (s.anomalous) quiet.delete(key);
+      }
+      if (sparse) {
+        // A large degradation shows sooner as most of a short window's calls lying far above the baseline
+        // than as a 30 s median crossing it (change-detector.ts tailExceedance): shortest window first.
+        const key = `latency:${service}`;
+        const state = this.active.get(key);
+        const baselineEnd = state ? state.faultStart - step : now - d.guardSeconds;
+        const from = baselineEnd - d.baselineSeconds;
+        const rate = w.slice(`${subject}|rate-pooled`, from);
+        const traffic = {
+          baselineRate: rate.values.filter((_, i) => rate.timestamps[i]! < baselineEnd), currentRate: w.last(`${subject}|rate-pooled`, d.currentReadings),
+          entryBaselineRate: entryBaselineRate(baselineEnd), entryCurrentRate,
+        };
+        const baselineMedians = baselineOf(w.slice(`${subject}|${POOLED_P50}`, from), baselineEnd);
+        const baselineP99s = baselineOf(w.slice(`${subject}|p99`, from), baselineEnd);
+        for (const seconds of d.tailWindowsSeconds) {
+          const buckets = this.collector.windowBuckets(subject, seconds);
+          if (!buckets) continue;
+          const t = tailExceedance({ baselineMedians, baselineP99s, buckets, ...traffic }, d);
+          if (!t.anomalous) continue;
+          const prev = found.get(key);
+          if (!prev || t.score > prev.s.score) {
+            const onsetSeries = w.slice(`${subject}|p50`, from);
+            found.set(key, {
+              name: 'LatencyDegradation', service, subject, kind: 'latency', stat: `p50 over ${seconds} s`, s: t,
+              detail: `${t.above} of ${t.calls} calls above ${formatSeconds(t.bound)}`,
+              faultStart: state?.faultStart ?? onsetOf(onsetSeries.timestamps, onsetSeries.values, t.baseline, t.current, baselineEnd),
+            });
+          }
+          break;
+        }
+        // Its silence adds nothing to `quiet`: at this traffic the 5 s readings are not judged, which counts
+        // as quiet already, so an alert resolves once neither this test nor the pooled median has fired for
+        // resolveAfterSeconds.
       }
     }
     // SLO burn rates
@@ -244,7 +282,7 @@ export class ControlPlane extends EventEmitter<ControlEvents> {
     for (const [key, f] of found) {
       const state = this.active.get(key);
       const summary = f.burn ?? (f.kind === 'latency'
-        ? `${f.subject} ${f.stat ?? 'p99'} ${formatSeconds(f.s.current)}, ${f.s.ratio.toFixed(1)}x its baseline ${formatSeconds(f.s.baseline)}${f.s.trafficGrowth > 1.2 ? ` (traffic ${f.s.trafficGrowth.toFixed(1)}x)` : ''}, ${f.s.score.toFixed(0)} robust units`
+        ? `${f.subject} ${f.stat ?? 'p99'} ${formatSeconds(f.s.current)}, ${f.s.ratio.toFixed(1)}x its baseline ${formatSeconds(f.s.baseline)}${f.s.trafficGrowth > 1.2 ? ` (traffic ${f.s.trafficGrowth.toFixed(1)}x)` : ''}, ${f.detail ?? `${f.s.score.toFixed(0)} robust units`}`
         : `${f.subject} error ratio ${(f.s.current * 100).toFixed(1)}% against a baseline of ${(f.s.baseline * 100).toFixed(1)}%, ${f.s.score.toFixed(0)} robust units`);
       const signal = { subject: f.subject, kind: f.kind, score: Number(f.s.score.toFixed(2)), baseline: f.s.baseline, current: f.s.current };
       if (state) {

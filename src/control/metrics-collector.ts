@@ -19,7 +19,9 @@ const FORGET_PROCESS_AFTER_MS = 10 * 60_000;
  * Seconds the pooled readings (`<component>|p50-pooled`, `<component>|rate-pooled`) cover. At demo
  * traffic (0.3 to 0.4 checkouts/s) a 5 s reading holds one or two provider calls, too few for a median;
  * 30 s holds 9 to 12, above the six the detector judges a median on (three on each side of it) even when
- * arrivals bunch. The pooled median crosses half way about 15 s after a change.
+ * arrivals bunch. The pooled median crosses half way about 15 s after a change, so it is the judge of a
+ * modest change; a large one (calls many times the baseline's slowest) is caught sooner, 6 to 10 s at
+ * these rates, by the tail-exceedance test over 10 or 15 s (change-detector.ts tailExceedance).
  */
 export const POOLED_WINDOW_SECONDS = 30;
 
@@ -52,6 +54,26 @@ export class MetricsCollector {
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const startedAt = Number(res.headers.get(PROCESS_STARTED_AT_HEADER));
     return { text: await res.text(), instance: res.headers.get(PROCESS_INSTANCE_HEADER) ?? undefined, startedAt: Number.isFinite(startedAt) && startedAt > 0 ? startedAt : undefined };
+  }
+
+  /** The oldest kept snapshot at most `seconds` before the latest (the oldest kept when none is that recent). */
+  private snapshotAgo(seconds: number): { time: number; totals: Map<string, GroupTotals> } {
+    const time = this.recent[this.recent.length - 1]!.time;
+    for (const snap of this.recent) if (snap.time >= time - seconds - 1e-6) return snap;
+    return this.recent[0]!;
+  }
+
+  /**
+   * A component's calls over the last `seconds` up to the latest scrape, as cumulative histogram buckets
+   * sorted by bound (the tail-exceedance test's window); undefined before two scrapes span any of it.
+   */
+  windowBuckets(key: string, seconds: number): [number, number][] | undefined {
+    const last = this.recent[this.recent.length - 1];
+    if (!last) return undefined;
+    const start = this.snapshotAgo(seconds);
+    const now = last.totals.get(key);
+    if (start === last || !now) return undefined;
+    return [...deltaTotals(start.totals, new Map([[key, now]])).get(key)!.buckets].sort((a, b) => a[0] - b[0]);
   }
 
   /** One scrape of every target; returns the readings appended (for tests and the ops API). */
@@ -95,16 +117,12 @@ export class MetricsCollector {
     for (const [key, last] of this.lastByProcess) if (nowMs - last.seenAt > FORGET_PROCESS_AFTER_MS) this.lastByProcess.delete(key);
     const time = nowMs / 1000;
     this.recent.push({ time, totals: cloneTotals(this.cumulative) });
-    const keep = Math.max(this.settings.rateWindowSeconds, GAP_WINDOW_SECONDS, POOLED_WINDOW_SECONDS) * 1000 / this.settings.intervalMs + 2;
+    const keep = Math.max(this.settings.rateWindowSeconds, GAP_WINDOW_SECONDS, POOLED_WINDOW_SECONDS, ...this.settings.detector.tailWindowsSeconds) * 1000 / this.settings.intervalMs + 2;
     while (this.recent.length > keep) this.recent.shift();
 
     const readings = new Map<string, number>(gauges);
     const prev = this.recent.length >= 2 ? this.recent[this.recent.length - 2]! : undefined;
-    const ago = (seconds: number) => {
-      for (const snap of this.recent) if (snap.time >= time - seconds - 1e-6) return snap;
-      return this.recent[0]!;
-    };
-    const windowStart = ago(this.settings.rateWindowSeconds);
+    const windowStart = this.snapshotAgo(this.settings.rateWindowSeconds);
     const dt = Math.max(1e-3, time - windowStart.time);
     const win = windowStart === this.recent[this.recent.length - 1] ? undefined : deltaTotals(windowStart.totals, this.cumulative);
     const step = prev ? deltaTotals(prev.totals, this.cumulative) : undefined;
@@ -120,7 +138,7 @@ export class MetricsCollector {
       }
     }
     // the same over a longer span, for components too quiet for a median of 5 s (see POOLED_WINDOW_SECONDS)
-    const pooledStart = ago(POOLED_WINDOW_SECONDS);
+    const pooledStart = this.snapshotAgo(POOLED_WINDOW_SECONDS);
     if (pooledStart !== this.recent[this.recent.length - 1]) {
       const pdt = Math.max(1e-3, time - pooledStart.time);
       for (const [key, d] of deltaTotals(pooledStart.totals, this.cumulative)) {
@@ -141,7 +159,7 @@ export class MetricsCollector {
     // The network's share of a provider call: what payments measured minus what the provider reports it
     // spent, over the same calls (only when both saw the same number of answered calls, so that a call
     // straddling the window edge is not counted on one side only).
-    const gapStart = ago(GAP_WINDOW_SECONDS);
+    const gapStart = this.snapshotAgo(GAP_WINDOW_SECONDS);
     if (gapStart !== this.recent[this.recent.length - 1]) {
       const g = deltaTotals(gapStart.totals, this.cumulative);
       const client = g.get('provider-answered');
