@@ -129,3 +129,19 @@ test('timeouts surface as retryable, sent provider errors', async () => {
   await assert.rejects(p.execute('op', (signal) => new Promise((_r, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))))),
     (err: ProviderError) => err instanceof ProviderError && err.sent && err.retryable);
 });
+
+test('a provider that failed wins new attempts back only once clearly healthy (no flapping around the failover score)', async () => {
+  const { router, switches } = twoProviders();
+  const primary = router.byName('primary')!.resilience;
+  const setScore = (ok: number) => { primary.health.reset(); for (let i = 0; i < 20; i++) primary.health.record(i < ok); };
+  setScore(9); // 0.45: fails over
+  assert.equal(router.pick()?.name, 'secondary');
+  for (const ok of [10, 11, 12, 10, 13, 15]) { // 0.5 to 0.75: about half its calls fail, now and then a little better
+    setScore(ok);
+    assert.equal(router.pick()?.name, 'secondary', `back at ${ok / 20}`);
+  }
+  setScore(17); // 0.85
+  assert.equal(router.pick()?.name, 'primary');
+  assert.deepEqual(switches.map((s) => [s.from, s.to]), [['primary', 'secondary'], ['secondary', 'primary']], 'one move each way');
+  await router.close();
+});

@@ -12,6 +12,12 @@ export interface PaymentProvider { name: string; priority: number; client: Strip
 export interface ProviderAccount { name: string; baseUrl: string; secretKey: string }
 
 export const HEALTHY_SCORE = 0.5;
+/**
+ * The score a provider of higher priority than the one new attempts go to must reach to win them back.
+ * Failing over below HEALTHY_SCORE and back at the same score made a provider that fails about half its
+ * calls flap between the two every few seconds; back only once clearly healthy, it moves once each way.
+ */
+export const RECOVERED_SCORE = 0.8;
 
 /** New attempts now go to another provider: `back` when to a provider of higher priority (it recovered). */
 export interface ProviderSwitch { from: string; to: string; back: boolean; reason: string }
@@ -21,7 +27,7 @@ function switchReason(from: PaymentProvider, to: PaymentProvider): string {
   const circuit = (p: PaymentProvider) => `circuit ${p.resilience.breakerState.replace('_', '-')}`;
   const score = (p: PaymentProvider) => p.resilience.health.score.toFixed(2);
   const toHealthy = to.resilience.health.score >= HEALTHY_SCORE;
-  if (to.priority < from.priority && toHealthy) return `${to.name} healthy again (${circuit(to)}, health score ${score(to)})`;
+  if (to.priority < from.priority && to.resilience.health.score >= RECOVERED_SCORE) return `${to.name} healthy again (${circuit(to)}, health score ${score(to)})`;
   const left = !from.resilience.available ? `${from.name} ${circuit(from)}` : `${from.name} health score ${score(from)} below ${HEALTHY_SCORE}`;
   return toHealthy ? left : `${left}; ${to.name} the healthiest left (health score ${score(to)})`;
 }
@@ -50,7 +56,8 @@ export class ProviderRouter {
   /** Probes every provider whose circuit is ready for a trial or whose health score is low. */
   probeNow(): void {
     for (const p of this.providers) {
-      if (p.resilience.probeDue(HEALTHY_SCORE)) void p.resilience.probe((signal) => p.client.list({ limit: 1, signal }));
+      // probes keep sampling a provider that must recover further to win the attempts back
+      if (p.resilience.probeDue(this.#scoreToWin(p))) void p.resilience.probe((signal) => p.client.list({ limit: 1, signal }));
     }
     // A look without a payment: a recovery the probes proved is reported even when no shopper is paying.
     this.pick();
@@ -58,9 +65,14 @@ export class ProviderRouter {
   get size(): number { return this.providers.length; }
   byName(name: string): PaymentProvider | undefined { return this.providers.find((p) => p.name === name); }
 
+  /** The score `p` needs to take new attempts: more for a provider of higher priority than the current one (it failed; RECOVERED_SCORE). */
+  #scoreToWin(p: PaymentProvider): number {
+    return this.#routedTo && p.priority < this.#routedTo.priority ? RECOVERED_SCORE : HEALTHY_SCORE;
+  }
+
   pick(exclude: Set<string> = new Set()): PaymentProvider | undefined {
     const usable = this.providers.filter((p) => !exclude.has(p.name) && p.resilience.available);
-    const picked = usable.find((p) => p.resilience.health.score >= HEALTHY_SCORE)
+    const picked = usable.find((p) => p.resilience.health.score >= this.#scoreToWin(p))
       ?? [...usable].sort((a, b) => b.resilience.health.score - a.resilience.health.score)[0];
     // Only an unrestricted pick is the router's choice (a job skipping a provider that refused it is not);
     // none usable is no choice either, so the next provider to become usable is the switch. While no
