@@ -83,7 +83,7 @@ test('the router reports a switch once per move of its choice, not per call: a f
   await router.close();
 });
 
-test('while no provider is healthy the router does not report the healthiest changing with every answer; an open circuit still moves it, to the healthiest left', async () => {
+test('while no provider is healthy the router reports no switch, whichever takes each attempt; the first healthy one is the switch', async () => {
   const { router, switches } = twoProviders();
   const [primary, secondary] = router.providers.map((p) => p.resilience);
   for (let i = 0; i < 10; i++) { primary!.health.record(i < 3); secondary!.health.record(i < 4); } // 0.3 and 0.4
@@ -96,14 +96,18 @@ test('while no provider is healthy the router does not report the healthiest cha
   assert.ok(turns >= 3, `the healthiest took each attempt, in turns (${picks.join(', ')})`);
   assert.equal(switches.length, 0, 'no switch reported while both are degraded');
 
+  // the primary's circuit opens: attempts go to the degraded secondary, still no switch to report
   for (let i = 0; i < 30; i++) {
     await primary!.execute('op', async () => { throw new ProviderError('HTTP 503', { retryable: true, sent: true, status: 503 }); }, { noRetry: true }).catch(() => {});
   }
   for (let i = 0; i < 20; i++) secondary!.health.record(i % 3 === 0); // 0.35
   assert.equal(router.pick()?.name, 'secondary');
-  assert.deepEqual(switches.map((s) => [s.from, s.to, s.back, s.reason]), [
-    ['primary', 'secondary', false, 'primary circuit open; secondary the healthiest left (health score 0.35)'],
-  ]);
+  assert.equal(switches.length, 0, 'moving among degraded providers is not a failover');
+
+  // the secondary recovers while the primary's circuit is still open: that is the failover
+  secondary!.health.reset();
+  assert.equal(router.pick()?.name, 'secondary');
+  assert.deepEqual(switches.map((s) => [s.from, s.to, s.back, s.reason]), [['primary', 'secondary', false, 'primary circuit open']]);
   await router.close();
 });
 

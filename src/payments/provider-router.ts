@@ -22,14 +22,16 @@ export const RECOVERED_SCORE = 0.8;
 /** New attempts now go to another provider: `back` when to a provider of higher priority (it recovered). */
 export interface ProviderSwitch { from: string; to: string; back: boolean; reason: string }
 
-/** Why new attempts left `from` for `to`, in words (the provider that failed, or the one that recovered). */
+/**
+ * Why new attempts left `from` for `to` (a healthy provider: moves among unhealthy ones are not reported),
+ * in words: the provider that recovered, else the one that failed (back to a provider not yet recovered
+ * when the one in use failed too).
+ */
 function switchReason(from: PaymentProvider, to: PaymentProvider): string {
   const circuit = (p: PaymentProvider) => `circuit ${p.resilience.breakerState.replace('_', '-')}`;
   const score = (p: PaymentProvider) => p.resilience.health.score.toFixed(2);
-  const toHealthy = to.resilience.health.score >= HEALTHY_SCORE;
   if (to.priority < from.priority && to.resilience.health.score >= RECOVERED_SCORE) return `${to.name} healthy again (${circuit(to)}, health score ${score(to)})`;
-  const left = !from.resilience.available ? `${from.name} ${circuit(from)}` : `${from.name} health score ${score(from)} below ${HEALTHY_SCORE}`;
-  return toHealthy ? left : `${left}; ${to.name} the healthiest left (health score ${score(to)})`;
+  return !from.resilience.available ? `${from.name} ${circuit(from)}` : `${from.name} health score ${score(from)} below ${HEALTHY_SCORE}`;
 }
 
 export class ProviderRouter {
@@ -76,9 +78,10 @@ export class ProviderRouter {
       ?? [...usable].sort((a, b) => b.resilience.health.score - a.resilience.health.score)[0];
     // Only an unrestricted pick is the router's choice (a job skipping a provider that refused it is not);
     // none usable is no choice either, so the next provider to become usable is the switch. While no
-    // provider is healthy the healthiest takes each attempt, and which one that is can change with every
-    // answer: not a switch, until the current one's circuit opens or a provider is healthy again.
-    const amongDegraded = picked !== undefined && picked.resilience.health.score < HEALTHY_SCORE && this.#routedTo?.resilience.available === true;
+    // provider is healthy the healthiest takes each attempt, and which one that is changes with every
+    // answer and every circuit that opens or half-opens (with every provider down, several times a
+    // second across the payments processes): no switch is reported until a provider is healthy again.
+    const amongDegraded = picked !== undefined && picked.resilience.health.score < HEALTHY_SCORE;
     if (exclude.size === 0 && picked && picked !== this.#routedTo && !amongDegraded) this.#switchTo(picked);
     return picked;
   }
