@@ -5,6 +5,7 @@
 // answer, 2 usage.
 import { parseArgs } from 'node:util';
 import { shopAdminAccess } from '../platform/admin-token/admin-token.ts';
+import { daysInMonth } from '../platform/time/calendar.ts';
 import { STDIO, errorDetail, unreachable, type CliIo } from '../platform/cli/cli-io.ts';
 import { formatPeakReadiness, type PeakReadiness } from './peak-readiness.ts';
 
@@ -25,12 +26,11 @@ export function calendarProblem(text: string): string | undefined {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(text);
   if (!m) return undefined;
   const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  if (month < 1 || month > 12) return `there is no month ${m[2]}`;
-  const lastDay = new Date(0);
-  lastDay.setUTCFullYear(year, month, 0);
-  const days = lastDay.getUTCDate();
+  const days = daysInMonth(year, month);
+  if (days === undefined) return `there is no month ${m[2]}`;
   if (day < 1 || day > days) {
-    return `${m[1]}-${m[2]}-${m[3]} does not exist: ${lastDay.toLocaleString('en', { month: 'long', timeZone: 'UTC' })} ${m[1]} has ${days} days`;
+    const monthName = new Date(Date.UTC(2000, month - 1, 1)).toLocaleString('en', { month: 'long', timeZone: 'UTC' });
+    return `${m[1]}-${m[2]}-${m[3]} does not exist: ${monthName} ${m[1]} has ${days} days`;
   }
   if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59 || Number(m[6] ?? 0) > 59)) return `${m[4]}:${m[5]}${m[6] === undefined ? '' : `:${m[6]}`} is not a time of day`;
   return undefined;

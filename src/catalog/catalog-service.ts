@@ -4,6 +4,7 @@ import { query } from '../platform/db/database.ts';
 import { CatalogQueries as Q } from './catalog-queries.ts';
 import { CatalogErrors } from './catalog-errors.ts';
 import { RequestErrors } from '../platform/errors/request-errors.ts';
+import { daysInMonth } from '../platform/time/calendar.ts';
 
 export interface Money { amount: number; currency: string }
 
@@ -65,9 +66,8 @@ function isPgTimestamp(text: string): boolean {
   const m = PG_TIMESTAMP_RE.exec(text);
   if (!m) return false;
   const [year, month, day, hour, minute, second, offsetHours, offsetMinutes] = m.slice(1).map((x) => Number(x ?? 0)) as number[];
-  const leap = year! % 4 === 0 && (year! % 100 !== 0 || year! % 400 === 0);
-  const daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month! - 1];
-  return year! >= 1 && daysInMonth !== undefined && day! >= 1 && day! <= daysInMonth && hour! <= 23 && minute! <= 59
+  const days = daysInMonth(year!, month!);
+  return year! >= 1 && days !== undefined && day! >= 1 && day! <= days && hour! <= 23 && minute! <= 59
     && second! <= 59 && offsetHours! <= 15 && offsetMinutes! <= 59;
 }
 
