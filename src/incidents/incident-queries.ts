@@ -146,7 +146,15 @@ export const IncidentQueries = {
     text: `INSERT INTO incident_notifications (incident_id, channel, transition, kind, escalation_level, escalation_loop, occurred_at, due_at)
            SELECT $1, channel, transition, kind, level, loop, occurred_at, GREATEST(occurred_at, not_before)
            FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[], $7::timestamptz[], $8::timestamptz[])
-             AS p(channel, transition, kind, level, loop, occurred_at, not_before)
+             WITH ORDINALITY AS p(channel, transition, kind, level, loop, occurred_at, not_before, ord)
+           -- Rows already written are left out before the insert rather than by ON CONFLICT alone: the
+           -- unique check on a row a deliverer is updating waits for that deliverer's transaction, which
+           -- itself waits for the incident row this caller holds locked (its timeline's foreign key): a
+           -- deadlock, and the deliverer's answer lost until its lease ran out.
+           WHERE NOT EXISTS (SELECT 1 FROM incident_notifications e
+             WHERE e.incident_id = $1 AND e.transition = p.transition AND e.channel = p.channel)
+           -- in the order planned: per incident and channel, rows go out in id order
+           ORDER BY p.ord
            ON CONFLICT (incident_id, transition, channel) DO NOTHING
            RETURNING ${NOTIFICATION_COLUMNS}`,
   },

@@ -280,3 +280,31 @@ test('a channel that hangs delays no other channel', async () => {
     await hanging.close();
   }
 });
+
+test('the escalation tick never waits on a notification a deliverer is recording: no deadlock, no answer lost to a lease', async () => {
+  const { incident } = await open();
+  const [page] = await incidentNotifications(db.pool, incident.id);
+  // A deliverer recording its answer: the row is updated, then (in the same transaction) the timeline entry,
+  // whose foreign key needs a share lock on the incident row.
+  const deliverer = await db.pool.connect();
+  const tick = await db.pool.connect();
+  try {
+    await deliverer.query('BEGIN');
+    await deliverer.query(`UPDATE incident_notifications SET last_answer = 'recording' WHERE id = $1`, [page!.id]);
+    // Meanwhile the escalation tick holds the incident row and writes what its policy says is due, which
+    // includes the page being recorded. It must not wait for the deliverer (who would then wait for it).
+    await tick.query('BEGIN');
+    await tick.query(`SET LOCAL lock_timeout = '3s'`);
+    const locked = (await tick.query(`SELECT * FROM incidents WHERE id = $1 FOR UPDATE`, [incident.id])).rows[0];
+    const inserted = await syncIncidentNotifications(tick, { ...locked }, at(1), accepts());
+    assert.deepEqual(inserted, [], 'nothing new is due, and nothing was waited for');
+    await tick.query('COMMIT');
+    await deliverer.query(`INSERT INTO incident_timeline (incident_id, at, kind, summary) VALUES ($1, now(), 'notification', 'recorded')`, [incident.id]);
+    await deliverer.query('COMMIT');
+  } finally {
+    await tick.query('ROLLBACK').catch(() => {});
+    await deliverer.query('ROLLBACK').catch(() => {});
+    tick.release();
+    deliverer.release();
+  }
+});

@@ -11,7 +11,7 @@
 // ever inserts rows, so it never waits for a channel. Per incident and channel, rows go out in order, and
 // rows made moot before they were sent (a newer update, a page to an acknowledged incident) are coalesced.
 import type pg from 'pg';
-import { query, withTransaction, type Queryable } from '../platform/db/database.ts';
+import { query, withTransaction, withTransactionRetried, type Queryable } from '../platform/db/database.ts';
 import { IncidentQueries as Q } from './incident-queries.ts';
 import { incidentConsoleUrl, type ChannelName } from './incidents-config.ts';
 import {
@@ -226,7 +226,9 @@ async function recordAnswer(pool: pg.Pool, row: NotificationRow, result: Deliver
     answer = result.reason;
     summary = `${what} failed: ${result.reason}${result.outcome === 'retry' ? ` (gave up after ${row.attempts} attempts)` : ' (not retried: it can never be accepted as sent)'}`;
   }
-  return withTransaction(pool, async (client) => {
+  // The answer must be kept: a transaction given up for a conflict is run again rather than leaving the
+  // row `sending` (and the channel's next attempt waiting) until its lease runs out.
+  return withTransactionRetried(pool, async (client) => {
     const recorded = await query(client, Q.recordAnswer, [row.id, row.attempts, state, status, answer.slice(0, 1000), nextAt, new Date(at)]);
     if (recorded.rowCount === 0) return 'taken-over';
     await query(client, Q.appendTimeline, [row.incident_id, new Date(at), 'notification', summary,

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { freePort } from '../../../test/helpers/free-port.ts';
-import { createPool, waitForDatabase } from './database.ts';
+import { createPool, waitForDatabase, withTransactionRetried } from './database.ts';
 
 const adminUrl = process.env.HOLDFAST_TEST_PG_URL;
 
@@ -48,5 +48,32 @@ test('waitForDatabase gives up at its deadline when nothing answers, and returns
     assert.equal(await waitForDatabase(live, { deadline: Date.now() + 5000 }), true);
   } finally {
     await live.end();
+  }
+});
+
+test('a transaction PostgreSQL gives up for a real deadlock is run again and commits; other errors are not retried', { skip: !adminUrl && 'needs HOLDFAST_TEST_PG_URL (npm test)' }, async () => {
+  const pool = createPool(adminUrl!, 4, 'holdfast-retry-test');
+  const table = `retry_test_${process.pid}`;
+  try {
+    await pool.query(`CREATE TABLE ${table} (id int PRIMARY KEY, n int NOT NULL DEFAULT 0)`);
+    await pool.query(`INSERT INTO ${table} (id) VALUES (1), (2)`);
+    // Two transactions locking the same two rows in opposite orders: one of them is the deadlock's victim.
+    let runs = 0;
+    const both = (first: number, second: number) => withTransactionRetried(pool, async (client) => {
+      runs++;
+      await client.query(`UPDATE ${table} SET n = n + 1 WHERE id = $1`, [first]);
+      await new Promise((r) => setTimeout(r, 200));
+      await client.query(`UPDATE ${table} SET n = n + 1 WHERE id = $1`, [second]);
+    });
+    await Promise.all([both(1, 2), both(2, 1)]);
+    assert.ok(runs >= 3, `the victim ran again (${runs} runs)`);
+    const rows = (await pool.query<{ n: number }>(`SELECT n FROM ${table} ORDER BY id`)).rows.map((r) => r.n);
+    assert.deepEqual(rows, [2, 2], 'both transactions committed once each');
+    let plain = 0;
+    await assert.rejects(withTransactionRetried(pool, async (client) => { plain++; await client.query('SELECT 1/0'); }), /division by zero/);
+    assert.equal(plain, 1);
+  } finally {
+    await pool.query(`DROP TABLE IF EXISTS ${table}`);
+    await pool.end();
   }
 });

@@ -176,6 +176,27 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
   }
 }
 
+/**
+ * PostgreSQL gave up a transaction to let another go on (deadlock_detected 40P01, serialization_failure
+ * 40001): nothing of it was written, and running it again is the documented answer.
+ */
+export function isTransactionConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
+
+/** withTransaction, run again (up to `attempts` times in all) when PostgreSQL gives it up for a conflict. */
+export async function withTransactionRetried<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withTransaction(pool, fn);
+    } catch (err) {
+      if (attempt >= attempts || !isTransactionConflict(err)) throw err;
+      await new Promise((r) => setTimeout(r, 20 * attempt * Math.random()));
+    }
+  }
+}
+
 /** Creates the database named in connectionString when it does not exist yet. */
 export async function ensureDatabase(connectionString: string): Promise<void> {
   const url = new URL(connectionString);
