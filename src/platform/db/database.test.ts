@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { freePort } from '../../../test/helpers/free-port.ts';
-import { createPool, waitForDatabase, withTransactionRetried } from './database.ts';
+import { createPool, databaseProbe, waitForDatabase, withTransactionRetried } from './database.ts';
 
 const adminUrl = process.env.HOLDFAST_TEST_PG_URL;
 
@@ -74,6 +74,35 @@ test('a transaction PostgreSQL gives up for a real deadlock is run again and com
     assert.equal(plain, 1);
   } finally {
     await pool.query(`DROP TABLE IF EXISTS ${table}`);
+    await pool.end();
+  }
+});
+
+test('readiness under a surge: a pool busy with queries that keep completing is a database that answers; a pool that hands nothing back is not', { skip: !adminUrl && 'needs HOLDFAST_TEST_PG_URL (npm test)' }, async () => {
+  const pool = createPool(adminUrl!, 2, 'holdfast-probe-test', { waitTimeoutMs: 5000 });
+  const probe = databaseProbe(pool, 200);
+  try {
+    assert.equal(await probe(), true, 'an idle pool: SELECT 1 answers');
+    // Twelve callers for two connections, each query 150 ms: a queue about a second long that keeps moving.
+    let surging = true;
+    const surge = Array.from({ length: 12 }, async () => { while (surging) await pool.query('SELECT pg_sleep(0.15)'); });
+    await new Promise((r) => setTimeout(r, 400));
+    const answers: boolean[] = [];
+    for (let i = 0; i < 6; i++) {
+      answers.push(await probe());
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    surging = false;
+    await Promise.all(surge);
+    assert.deepEqual(answers, answers.map(() => true), 'ready all through the surge: a probe queued behind it would have waited past 200 ms');
+    // Both connections held and nothing coming back: stuck, not ready.
+    const held = [pool.query('SELECT pg_sleep(1.2)'), pool.query('SELECT pg_sleep(1.2)')];
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(await probe(), false, 'no connection came back within the bound');
+    await Promise.all(held);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(await probe(), true, 'answers again once the pool moves');
+  } finally {
     await pool.end();
   }
 });

@@ -263,10 +263,20 @@ export async function waitForDatabase(pool: pg.Pool, opts: { deadline: number; s
  * is late is not canceled (a connect in progress cannot be), so at most one runs at a time: a check that
  * finds one still running waits for it, up to its own time limit, rather than starting another, and a
  * network that drops packets cannot fill the pool with probes.
+ *
+ * A pool busy with a surge is not a database that does not answer: with every connection in use the probe
+ * would queue behind the shoppers' queries, and a replica that is serving, only slowly, would report itself
+ * not ready, be taken out of its load balancer and push its share onto the others (a cascade). So while
+ * every connection is in use and one came back without an error within timeoutMs, the database answered
+ * and no probe is queued. A pool that hands nothing back is stuck, and the probe then says so.
  */
 export function databaseProbe(pool: pg.Pool, timeoutMs: number): () => Promise<boolean> {
   let running: Promise<boolean> | undefined;
+  let answeredAt = -Infinity;
+  pool.on('release', (err: Error | undefined) => { if (!err) answeredAt = performance.now(); });
   return async () => {
+    const saturated = pool.idleCount === 0 && pool.totalCount >= (pool.options.max ?? 10);
+    if (saturated && performance.now() - answeredAt < timeoutMs) return true;
     running ??= pool.query('SELECT 1').then(() => true, () => false).finally(() => { running = undefined; });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<boolean>((resolve) => { timer = setTimeout(resolve, timeoutMs, false); });
