@@ -16,9 +16,12 @@ const Q = {
     name: 'waiting_room.arrive',
     text: `SELECT admitted, ticket, frontier, active, admitted_last_minute, queued FROM waiting_room_arrive($1, $2, $3, $4, $5, $6, $7)`,
   },
-  takeTicket: {
-    name: 'waiting_room.take_ticket',
-    text: `INSERT INTO waiting_room_queue (ticket, visitor_id) VALUES (nextval('waiting_room_tickets'), $1) RETURNING ticket`,
+  // The tickets follow the order of the array: the subquery hands its rows to nextval() in that order.
+  takeTickets: {
+    name: 'waiting_room.take_tickets',
+    text: `INSERT INTO waiting_room_queue (ticket, visitor_id)
+           SELECT nextval('waiting_room_tickets'), v FROM (SELECT v FROM unnest($1::text[]) WITH ORDINALITY AS x(v, ord) ORDER BY ord) AS newcomers
+           RETURNING ticket, visitor_id`,
   },
   sync: {
     name: 'waiting_room.sync',
@@ -80,9 +83,13 @@ export async function arrive(db: Queryable, a: ArriveArgs): Promise<SharedCounts
   ])).rows[0]!;
 }
 
-/** The next ticket, without the room's lock: for a newcomer while shoppers are known to be waiting. */
-export async function takeTicket(db: Queryable, visitorId: string): Promise<number> {
-  return (await query<{ ticket: number }>(db, Q.takeTicket, [visitorId])).rows[0]!.ticket;
+/**
+ * The next tickets, in the order of `visitorIds`, without the room's lock: for newcomers while shoppers
+ * are known to be waiting. Returns each visitor's ticket.
+ */
+export async function takeTickets(db: Queryable, visitorIds: readonly string[]): Promise<Map<string, number>> {
+  const { rows } = await query<{ ticket: number; visitor_id: string }>(db, Q.takeTickets, [visitorIds]);
+  return new Map(rows.map((r) => [r.visitor_id, r.ticket]));
 }
 
 export interface SyncArgs {

@@ -31,7 +31,8 @@ import {
   type EffectiveSettings, type WaitingRoomSettings,
 } from './waiting-room-settings.ts';
 import { WaitingRoomErrors } from './waiting-room-errors.ts';
-import { arrive, ensureRoom, flushBatch, storeSettings, syncRoom, takeTicket, type RoomBatch } from './waiting-room-queries.ts';
+import { arrive, ensureRoom, flushBatch, storeSettings, syncRoom, takeTickets, type RoomBatch } from './waiting-room-queries.ts';
+import { ticketDispenser, type TicketDispenser } from './ticket-dispenser.ts';
 import { waitingRoomActiveUsers, waitingRoomAdmitted, waitingRoomQueuedUsers, waitingRoomWaitSeconds } from './waiting-room-metrics.ts';
 
 /** What the room records as a change event (the changes context's recorder, or nothing in a unit test). */
@@ -93,6 +94,7 @@ export class WaitingRoom {
   private readonly latency = new ShopLatency();
   private controller = new AutoModeController();
   private autoDecision: AutoModeDecision | null = null;
+  private readonly tickets: TicketDispenser;
 
   constructor(opts: WaitingRoomOptions) {
     this.opts = opts;
@@ -104,6 +106,7 @@ export class WaitingRoom {
     }
     this.configured = checked.settings;
     this.settings = checked.settings;
+    this.tickets = ticketDispenser((visitorIds) => takeTickets(opts.pool, visitorIds));
   }
 
   /** Makes the room's row (and its secret) on first start, reads the stored settings and the shared counts. */
@@ -191,9 +194,10 @@ export class WaitingRoom {
     if (this.shared.queuedUsers > 0 || limits.closedToNewShoppers) {
       // Shoppers are waiting (as of the last synchronisation) or nobody new may enter: a newcomer queues
       // whatever the counts say now, so they take a ticket without the room's lock. Under a surge this is
-      // what almost every newcomer costs: one insert. If the queue drained since, the next
-      // synchronisation's frontier lets them in.
-      const ticket = await takeTicket(this.opts.pool, visitorId);
+      // what almost every newcomer costs: a row in a shared insert. If the queue drained since, the next
+      // synchronisation's frontier lets them in. The insert is shared with the newcomers arriving at the same
+      // time (ticket-dispenser.ts).
+      const ticket = await this.tickets.take(visitorId);
       this.shared.queuedUsers++;
       return this.queuedArrival(visitorId, ticket, settings, now);
     }
