@@ -102,17 +102,18 @@ test('a tampered, forged or expired pass goes to the back of the queue', () => {
   assert.equal(position(room.visit(expired, T0 + 400_000)), 5, 'a queued pass not refreshed for five minutes is worth nothing');
 });
 
-test('estimated wait, FIFO: shoppers ahead ÷ the rate let in over the last minute, plus the synchronisation that shows it', () => {
+test('estimated wait, FIFO, every place taken: shoppers ahead ÷ the rate let in over the last minute, plus half a refresh interval', () => {
   const settings = effectiveSettings(settingsWith({ mode: 'on', totalActiveUsers: 100, newUsersPerMinute: 100 }), T0);
   const limits = roomLimits(settings, null);
   const state: SharedRoomState = { activeUsers: 100, admittedLastMinute: 30, queuedUsers: 90, nextTicketToAdmit: 1000, shuffle: null };
   const s = queueStatus(settings, limits, state, 1060, T0);
-  assert.deepEqual([s.position, s.waitTimeKnown, s.waitTimeSeconds], [61, true, 121], '60 ahead at 30 a minute, and a second for the synchronisation');
-  assert.equal(s.refreshIntervalSeconds, 20, 'far from the front: asked back after the refresh interval');
+  assert.deepEqual([s.position, s.waitTimeKnown, s.waitTimeSeconds], [61, true, 130], '60 ahead at 30 a minute, and 10 s to the next refresh');
+  const front = queueStatus(settings, limits, state, 1000, T0);
+  assert.equal(front.refreshIntervalSeconds, 20, 'at the front of a full room: asked back after the refresh interval (sessions end when they end)');
   const none = queueStatus(settings, limits, { ...state, admittedLastMinute: 0 }, 1060, T0);
   assert.deepEqual([none.waitTimeKnown, none.waitTimeSeconds], [false, 0], 'nobody let in for a minute: not known');
   const capped = queueStatus(settings, limits, { ...state, admittedLastMinute: 400 }, 1060, T0);
-  assert.equal(capped.waitTimeSeconds, 37, 'a burst straight in does not count above the configured rate (100/min)');
+  assert.equal(capped.waitTimeSeconds, 46, 'a burst straight in does not count above the configured rate (100/min)');
 });
 
 test('estimated wait, FIFO: once the frontier\'s pace is known, shoppers ahead ÷ that pace', () => {
@@ -122,7 +123,7 @@ test('estimated wait, FIFO: once the frontier\'s pace is known, shoppers ahead �
   const state: SharedRoomState = { activeUsers: 300, admittedLastMinute: 300, queuedUsers: 600, nextTicketToAdmit: 1000, shuffle: null, frontierPerMinute: 1800 };
   assert.equal(queueStatus(settings, limits, state, 1600, T0).waitTimeSeconds, 21, '600 ahead at 30 a second, and a second for the synchronisation');
   assert.equal(queueStatus(settings, limits, { ...state, frontierPerMinute: null }, 1600, T0).waitTimeSeconds, 21, 'until it is known: the configured rate, while places are open');
-  assert.equal(queueStatus(settings, limits, { ...state, activeUsers: 2000, frontierPerMinute: null }, 1600, T0).waitTimeSeconds, 121, 'and with every place taken, the last minute\'s (a sixth of the rate here)');
+  assert.equal(queueStatus(settings, limits, { ...state, activeUsers: 2000, frontierPerMinute: null }, 1600, T0).waitTimeSeconds, 130, 'and with every place taken, the last minute\'s (a sixth of the rate here) and half the refresh interval');
   // Near the front: asked back when the frontier reaches them, not a whole refresh interval later (the
   // shoppers it passed between two of their refreshes would come in together, at the pace they arrived).
   const soon = queueStatus(settings, limits, state, 1150, T0);

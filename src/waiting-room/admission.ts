@@ -356,23 +356,26 @@ export function queueStatus(settings: EffectiveSettings, limits: RoomLimits, sta
   const position = ticket === null ? waiting : Math.max(1, orderedTicket(ticket, settings, state) - state.nextTicketToAdmit + 1);
   const ahead = position - 1;
   // Until the frontier's pace is measured (the first seconds of queueing), the configured rate while places
-  // are open (the frontier moves at it then), else the last minute's. Too early an estimate costs a refresh;
-  // too late a one brings everyone who arrived in those seconds back together an interval later.
-  const pace = state.frontierPerMinute ?? (state.activeUsers < limits.totalActiveUsers ? limits.newUsersPerMinute : ratePerMinute);
-  const paceKnown = !settings.queueAll && pace > 0;
-  if (!paceKnown) return { ...base, phase: 'queued', position, positionIsOrder: true, waitTimeKnown: false, waitTimeSeconds: 0 };
-  // A shopper the frontier will reach before their next refresh is asked back when it does, not a whole
-  // interval later. Otherwise the shoppers passed while they were not asking came in on their own refreshes:
-  // at the pace they had arrived (three times the shop's in a surge), in waves an interval apart, not at the
-  // room's pace; and each waited up to an interval past their turn. The interval stays the longest time
-  // between two refreshes.
+  // are open (the frontier moves at it then; an estimate too early costs a refresh, one too late brings
+  // everyone who arrived in those seconds back together), else the last minute's.
+  const placesOpen = state.activeUsers < limits.totalActiveUsers;
+  const measured = state.frontierPerMinute;
+  const pace = measured ?? (placesOpen ? limits.newUsersPerMinute : ratePerMinute);
+  if (settings.queueAll || !(pace > 0)) return { ...base, phase: 'queued', position, positionIsOrder: true, waitTimeKnown: false, waitTimeSeconds: 0 };
   const untilFrontier = (ahead / pace) * 60;
-  const asksBackIn = Math.max(1, Math.min(refresh, Math.ceil(untilFrontier)));
-  // Let in on the refresh at or after the frontier passes them, which the synchronisation after it shows.
-  return {
-    ...base, refreshIntervalSeconds: asksBackIn, phase: 'queued', position, positionIsOrder: true, waitTimeKnown: true,
-    waitTimeSeconds: Math.ceil(untilFrontier) + 1,
-  };
+  // While the frontier moves, a shopper it will reach before their next refresh is asked back when it does,
+  // not a whole interval later. Otherwise the shoppers it passed while they were not asking came in on their
+  // own refreshes: at the pace they had arrived (three times the shop's in a surge), in waves an interval
+  // apart, not at the room's pace; and each waited up to an interval past their turn. With every place
+  // taken the frontier waits for sessions to end, which no pace foretells: the interval, and on average
+  // half of it after the frontier passes.
+  if (measured !== undefined && measured !== null ? measured > 0 : placesOpen) {
+    return {
+      ...base, refreshIntervalSeconds: Math.max(1, Math.min(refresh, Math.ceil(untilFrontier))), phase: 'queued', position, positionIsOrder: true,
+      waitTimeKnown: true, waitTimeSeconds: Math.ceil(untilFrontier) + 1,
+    };
+  }
+  return { ...base, phase: 'queued', position, positionIsOrder: true, waitTimeKnown: true, waitTimeSeconds: Math.ceil(untilFrontier + refresh / 2) };
 }
 
 /** The request a waiting-room check is about, as far as the room's scope goes. */
