@@ -293,10 +293,7 @@ export class WaitingRoom {
         p99Ms: this.latency.p99(now), eventLoopUtilization: this.latency.eventLoopUtilization(),
       });
       this.admittedAtLastSync = r.admitted_last_minute;
-      // When this synchronisation started, not when its answer came back: the next one's share then covers
-      // the time between the two, and a synchronisation that takes 100 ms (a busy process or database) no
-      // longer takes 100 ms of every second off the pace (the overload bench let in 8% under the rate).
-      this.lastSyncReadAt = now;
+      this.lastSyncReadAt = Date.now();
       // The frontier only moves forward: an arrival answered meanwhile may have read a later one.
       const frontier = Math.max(this.shared.nextTicketToAdmit, r.frontier);
       this.frontierPace.add(Date.now(), frontier, r.queued);
