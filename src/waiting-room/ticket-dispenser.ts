@@ -1,7 +1,7 @@
 // Tickets for the newcomers of a surge, taken together. While the room queues, nearly every request from
 // a new shopper needs the next ticket, and a surge brings hundreds of them a second: one INSERT each made
 // newcomers queue for the same connections as the admitted shoppers' carts and checkouts, and cost the
-// shop more than the pages they were kept from (docs/surge-protection.md, "What a surge costs").
+// shop more than the pages they were kept from (docs/surge-protection.md, "How the replicas share the room").
 //
 // So one insert is in flight at a time, and the newcomers who arrive meanwhile wait for it to return and
 // then take their tickets in the next one, in the order they arrived (DataLoader keeps the order of its
@@ -16,7 +16,7 @@ export interface TicketDispenser {
 }
 
 /** `takeTickets` writes one batch and returns each visitor's ticket; the dispenser keeps one batch in flight. */
-export function ticketDispenser(takeTickets: (visitorIds: readonly string[]) => Promise<Map<string, number>>, maxBatchSize = 1000): TicketDispenser {
+export function ticketDispenser(takeTickets: (visitorIds: readonly string[]) => Promise<Map<string, number>>): TicketDispenser {
   let inFlight: Promise<unknown> | null = null;
   const loader = new DataLoader<string, number>((visitorIds) => {
     const written = takeTickets(visitorIds).then((tickets) => visitorIds.map((id) => tickets.get(id) ?? new Error(`no ticket was written for visitor ${id}`)));
@@ -25,7 +25,8 @@ export function ticketDispenser(takeTickets: (visitorIds: readonly string[]) => 
     void settled.then(() => { if (inFlight === settled) inFlight = null; });
     return written;
   }, {
-    cache: false, maxBatchSize,
+    // No size limit: a batch capped in size would start a second one beside it, two inserts in flight.
+    cache: false,
     // The next batch is sent when the one in flight has returned; with none in flight, at the end of this turn.
     batchScheduleFn: (dispatch) => { if (inFlight) void inFlight.then(dispatch); else setImmediate(dispatch); },
   });
