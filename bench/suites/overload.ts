@@ -111,7 +111,9 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
     ctx.progress('overload: finding the capacity C of the unprotected shop for the mixed journeys');
     const capacity = await findCapacity({
       source: { kind: 'builtin', name: 'mixed' }, targetUrl: instances.unprotected!.url,
-      stepDurationSec: options.quick ? 8 : 20, maxSteps: options.quick ? 8 : 12, warmupSec: options.quick ? 3 : 5,
+      // Doubling from 40 journeys/s leaves steps to bisect between the last rate that held and the first
+      // that broke (from 5, a quick run spent all eight steps doubling and C could be half the capacity).
+      startRate: 40, stepDurationSec: options.quick ? 8 : 20, maxSteps: options.quick ? 8 : 12, warmupSec: options.quick ? 3 : 5,
       log: (line) => ctx.progress(`overload: ${line}`),
     });
     const c = capacity.sustainableRate;
