@@ -34,7 +34,8 @@ export interface HoldfastInstance {
   stop(): Promise<void>;
 }
 
-export async function startHoldfast(opts: {
+/** The options of startHoldfast. */
+export interface StartOptions {
   name: string;
   targets: string;
   dataDir: string;
@@ -45,7 +46,25 @@ export async function startHoldfast(opts: {
   args?: string[];
   /** The main port (default: a free one). */
   port?: number;
-}): Promise<HoldfastInstance> {
+}
+
+/**
+ * Starts Holdfast on free ports. A port `freePort` found free can be taken by another process before the
+ * child binds it (seen once: EADDRINUSE at start-up on a busy machine), so a start that fails that way is
+ * tried again on new ports, up to three times in all, unless the caller chose the main port.
+ */
+export async function startHoldfast(opts: StartOptions): Promise<HoldfastInstance> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startHoldfastOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || opts.port !== undefined || !/EADDRINUSE/.test((err as Error).message)) throw err;
+      opts.log(`${opts.name}: a port was taken between choosing and binding it (EADDRINUSE); starting again on new ports`);
+    }
+  }
+}
+
+async function startHoldfastOnce(opts: StartOptions): Promise<HoldfastInstance> {
   await rm(opts.dataDir, { recursive: true, force: true });
   await mkdir(opts.dataDir, { recursive: true });
   const [port, pgPort, pspPort] = [opts.port ?? await freePort(), await freePort(), await freePort()];
