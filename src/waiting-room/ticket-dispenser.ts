@@ -17,15 +17,15 @@ export interface TicketDispenser {
   take(visitorId: string): Promise<number>;
 }
 
-/** `takeTickets` writes one batch and returns each visitor's ticket; the dispenser keeps one batch in flight. */
 /** Shortest time between the starts of two batches: what a newcomer may wait to be told their place. */
 export const BATCH_WINDOW_MS = 10;
 
-export function ticketDispenser(takeTickets: (visitorIds: readonly string[]) => Promise<Map<string, number>>, windowMs = BATCH_WINDOW_MS): TicketDispenser {
+/** `takeTickets` writes one batch and returns each visitor's ticket; the dispenser keeps one batch in flight. */
+export function ticketDispenser(takeTickets: (visitorIds: readonly string[]) => Promise<Map<string, number>>): TicketDispenser {
   let inFlight: Promise<unknown> | null = null;
   let lastBatchAt = Number.NEGATIVE_INFINITY;
   const afterWindow = (dispatch: () => void) => {
-    const wait = lastBatchAt + windowMs - performance.now();
+    const wait = lastBatchAt + BATCH_WINDOW_MS - performance.now();
     if (wait > 0) setTimeout(dispatch, wait);
     else setImmediate(dispatch);
   };
