@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  decideAdmission, frontierAdvance, FrontierPace, isExemptFromWaitingRoom, keyedPermutation, MIN_ADMISSION_BURST, orderedTicket,
+  COMEBACK_MAX_SECONDS, decideAdmission, frontierAdvance, FrontierPace, isExemptFromWaitingRoom, keyedPermutation, MIN_ADMISSION_BURST, orderedTicket,
   pacedNewUsersPerMinute, queueStatus, roomLimits, roomState, type AdmissionDecision, type AutoAdmission, type SharedRoomState,
 } from './admission.ts';
 import { waitingRoomJson, wantsWaitingRoomJson } from './waiting-room-routes.ts';
@@ -130,6 +130,11 @@ test('estimated wait, FIFO: once the frontier\'s pace is known, shoppers ahead Ã
   assert.deepEqual([soon.position, soon.refreshIntervalSeconds, soon.waitTimeSeconds], [151, 5, 6], '150 ahead at 30 a second: back in 5 s');
   const next = queueStatus(settings, limits, state, 1000, T0);
   assert.deepEqual([next.position, next.refreshIntervalSeconds, next.waitTimeSeconds], [1, 1, 1], 'at the front: back in a second');
+  // Further back: asked back at their turn, not every interval (a long queue's refreshes would be most of the shop's work).
+  const later = queueStatus(settings, limits, state, 4000, T0);
+  assert.deepEqual([later.position, later.refreshIntervalSeconds, later.waitTimeSeconds], [3001, 100, 101], '3,000 ahead at 30 a second: back in 100 s, not every 20 s');
+  const far = queueStatus(settings, limits, state, 10000, T0);
+  assert.deepEqual([far.refreshIntervalSeconds, far.waitTimeSeconds], [COMEBACK_MAX_SECONDS, 301], '9,000 ahead: back in two minutes at most, well inside the queued pass\'s five');
   const still = queueStatus(settings, limits, { ...state, frontierPerMinute: 0 }, 1600, T0);
   assert.deepEqual([still.waitTimeKnown, still.waitTimeSeconds], [false, 0], 'a frontier that stood still: not known');
 });

@@ -20,7 +20,7 @@ test('the place, the estimated wait and what happens next, announced politely to
   assert.match(page.html, /<div class="status" aria-live="polite">/);
   assert.match(page.html, /<p class="place" id="position">37<\/p>/);
   assert.match(page.html, /Estimated wait: <strong id="wait">About 3 minutes\.<\/strong>/);
-  assert.match(page.html, /checks for your turn every 20 seconds by itself, and takes you to the page you asked for as soon as it is your turn/);
+  assert.match(page.html, /checks for your turn by itself \(next in 20 seconds\), and takes you to the page you asked for as soon as it is your turn/);
   assert.match(page.html, /<html lang="en">/);
 });
 

@@ -74,7 +74,7 @@ try{next(start>0?start:every)}catch(x){reloadLater()}})();
 function content(status: QueueStatus, requestedPath: string | undefined): { title: string; body: SafeHtml } {
   const wait = html`<p>Estimated wait: <strong id="wait">${describeWait(status.waitTimeSeconds, status.waitTimeKnown)}</strong></p>`;
   const asked = requestedPath && requestedPath !== '/' ? html` (<code>${requestedPath.length > 80 ? `${requestedPath.slice(0, 79)}…` : requestedPath}</code>)` : null;
-  const keepOpen = html`<p>Keep this page open: it checks for your turn every ${status.refreshIntervalSeconds} seconds by itself, and takes you to the page you asked for${asked} as soon as it is your turn. You do not need to reload it. If you close it, coming back within 5 minutes keeps your place.</p>`;
+  const keepOpen = html`<p>Keep this page open: it checks for your turn by itself (next in ${status.refreshIntervalSeconds} seconds), and takes you to the page you asked for${asked} as soon as it is your turn. You do not need to reload it. If you close it, coming back within 5 minutes keeps your place.</p>`;
   switch (status.phase) {
     case 'closed':
       return {
