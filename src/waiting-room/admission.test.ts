@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  COMEBACK_MAX_SECONDS, decideAdmission, frontierAdvance, FrontierPace, isExemptFromWaitingRoom, keyedPermutation, MIN_ADMISSION_BURST, orderedTicket,
+  comebackMaxSeconds, decideAdmission, frontierAdvance, FrontierPace, isExemptFromWaitingRoom, keyedPermutation, MIN_ADMISSION_BURST, orderedTicket,
   pacedNewUsersPerMinute, queueStatus, roomLimits, roomState, type AdmissionDecision, type AutoAdmission, type SharedRoomState,
 } from './admission.ts';
 import { waitingRoomJson, wantsWaitingRoomJson } from './waiting-room-routes.ts';
@@ -131,10 +131,12 @@ test('estimated wait, FIFO: once the frontier\'s pace is known, shoppers ahead Ã
   const next = queueStatus(settings, limits, state, 1000, T0);
   assert.deepEqual([next.position, next.refreshIntervalSeconds, next.waitTimeSeconds], [1, 1, 1], 'at the front: back in a second');
   // Further back: asked back at their turn, not every interval (a long queue's refreshes would be most of the shop's work).
-  const later = queueStatus(settings, limits, state, 4000, T0);
-  assert.deepEqual([later.position, later.refreshIntervalSeconds, later.waitTimeSeconds], [3001, 100, 101], '3,000 ahead at 30 a second: back in 100 s, not every 20 s');
+  const later = queueStatus(settings, limits, state, 2500, T0);
+  assert.deepEqual([later.position, later.refreshIntervalSeconds, later.waitTimeSeconds], [1501, 50, 51], '1,500 ahead at 30 a second: back in 50 s, not every 20 s');
   const far = queueStatus(settings, limits, state, 10000, T0);
-  assert.deepEqual([far.refreshIntervalSeconds, far.waitTimeSeconds], [COMEBACK_MAX_SECONDS, 301], '9,000 ahead: back in two minutes at most, well inside the queued pass\'s five');
+  assert.deepEqual([far.refreshIntervalSeconds, far.waitTimeSeconds], [60, 301], '9,000 ahead: back in three intervals at most (60 s)');
+  assert.deepEqual([comebackMaxSeconds(2), comebackMaxSeconds(20), comebackMaxSeconds(60), comebackMaxSeconds(300)], [6, 60, 120, 300],
+    'three intervals, at most two minutes (well inside a queued pass\'s five), never less than the interval');
   const still = queueStatus(settings, limits, { ...state, frontierPerMinute: 0 }, 1600, T0);
   assert.deepEqual([still.waitTimeKnown, still.waitTimeSeconds], [false, 0], 'a frontier that stood still: not known');
 });

@@ -206,11 +206,19 @@ export interface AdmissionInput {
 export const QUEUED_PASS_SECONDS = 300;
 
 /**
- * The longest a queued shopper whose turn is further off is asked to wait before asking again (when the
- * refresh interval is shorter): well inside a queued pass's life, so a place is never lost by waiting to
- * be asked back, and a page left open still says where it stands every two minutes.
+ * How much later than the refresh interval a queued shopper whose turn is further off may be asked back:
+ * three intervals, at most two minutes (and never less than the interval). Tied to the interval, so a room
+ * set to refresh often (a small shop, a test) still answers within a few of its intervals when its rate is
+ * raised meanwhile, and a page left open still updates its place and estimate; under two minutes, so a
+ * place is never lost waiting to be asked back (a queued pass lasts five minutes without a refresh).
  */
+export const COMEBACK_MAX_INTERVALS = 3;
 export const COMEBACK_MAX_SECONDS = 120;
+
+/** The longest a queued shopper is asked to wait before asking again, with refresh interval `refresh`. */
+export function comebackMaxSeconds(refresh: number): number {
+  return Math.max(refresh, Math.min(COMEBACK_MAX_INTERVALS * refresh, COMEBACK_MAX_SECONDS));
+}
 
 export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   const { settings, state, now } = input;
@@ -366,25 +374,25 @@ export function queueStatus(settings: EffectiveSettings, limits: RoomLimits, sta
   // are open (the frontier moves at it then; an estimate too early costs a refresh, one too late brings
   // everyone who arrived in those seconds back together), else the last minute's.
   const placesOpen = state.activeUsers < limits.totalActiveUsers;
-  const measured = state.frontierPerMinute;
+  const measured = state.frontierPerMinute ?? null;
   const pace = measured ?? (placesOpen ? limits.newUsersPerMinute : ratePerMinute);
   if (settings.queueAll || !(pace > 0)) return { ...base, phase: 'queued', position, positionIsOrder: true, waitTimeKnown: false, waitTimeSeconds: 0 };
   const untilFrontier = (ahead / pace) * 60;
   // While the frontier moves, a shopper is asked back when it is due to reach them (at most
-  // COMEBACK_MAX_SECONDS later), not every interval. A shopper it will reach before their next refresh,
+  // comebackMaxSeconds() later), not every interval. A shopper it will reach before their next refresh,
   // because otherwise the shoppers it passed while they were not asking came in on their own refreshes: at
   // the pace they had arrived (three times the shop's in a surge), in waves an interval apart, not at the
   // room's pace; and each waited up to an interval past their turn. A shopper further back, because every
   // refresh of a long queue is an answer the shop makes while it is busiest: at every interval, a queue of
   // 80,000 asked 4,000 times a second, more than the shop served its shoppers. Asked back at their turn, a
-  // shopper costs the room about two answers however long they wait, and the refreshes keep the pace of
+  // shopper costs the room a few answers however long they wait, and the refreshes keep the pace of
   // the frontier, not the length of the queue. A frontier that slows meanwhile asks them back once more;
   // one that speeds up lets them in when they come, their place kept (an arrival after them is never let in
   // before them by it). With every place taken the frontier waits for sessions to end, which no pace
   // foretells: the interval, and on average half of it after the frontier passes.
-  if (measured !== undefined && measured !== null ? measured > 0 : placesOpen) {
+  if (measured === null ? placesOpen : measured > 0) {
     return {
-      ...base, refreshIntervalSeconds: Math.max(1, Math.min(Math.max(refresh, COMEBACK_MAX_SECONDS), Math.ceil(untilFrontier))), phase: 'queued', position, positionIsOrder: true,
+      ...base, refreshIntervalSeconds: Math.max(1, Math.min(comebackMaxSeconds(refresh), Math.ceil(untilFrontier))), phase: 'queued', position, positionIsOrder: true,
       waitTimeKnown: true, waitTimeSeconds: Math.ceil(untilFrontier) + 1,
     };
   }
