@@ -134,9 +134,9 @@ test('estimated wait, FIFO: once the frontier\'s pace is known, shoppers ahead Ã
   const later = queueStatus(settings, limits, state, 2500, T0);
   assert.deepEqual([later.position, later.refreshIntervalSeconds, later.waitTimeSeconds], [1501, 50, 51], '1,500 ahead at 30 a second: back in 50 s, not every 20 s');
   const far = queueStatus(settings, limits, state, 10000, T0);
-  assert.deepEqual([far.refreshIntervalSeconds, far.waitTimeSeconds], [60, 301], '9,000 ahead: back in three intervals at most (60 s)');
-  assert.deepEqual([comebackMaxSeconds(2), comebackMaxSeconds(20), comebackMaxSeconds(60), comebackMaxSeconds(300)], [6, 60, 120, 300],
-    'three intervals, at most two minutes (well inside a queued pass\'s five), never less than the interval');
+  assert.deepEqual([far.refreshIntervalSeconds, far.waitTimeSeconds], [120, 301], '9,000 ahead: back in two minutes at most (six intervals)');
+  assert.deepEqual([comebackMaxSeconds(2), comebackMaxSeconds(5), comebackMaxSeconds(20), comebackMaxSeconds(300)], [12, 30, 120, 300],
+    'six intervals, at most two minutes (well inside a queued pass\'s five), never less than the interval');
   const still = queueStatus(settings, limits, { ...state, frontierPerMinute: 0 }, 1600, T0);
   assert.deepEqual([still.waitTimeKnown, still.waitTimeSeconds], [false, 0], 'a frontier that stood still: not known');
 });
