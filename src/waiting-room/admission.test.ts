@@ -130,13 +130,19 @@ test('estimated wait, FIFO: once the frontier\'s pace is known, shoppers ahead Ã
   assert.deepEqual([soon.position, soon.refreshIntervalSeconds, soon.waitTimeSeconds], [151, 5, 6], '150 ahead at 30 a second: back in 5 s');
   const next = queueStatus(settings, limits, state, 1000, T0);
   assert.deepEqual([next.position, next.refreshIntervalSeconds, next.waitTimeSeconds], [1, 1, 1], 'at the front: back in a second');
-  // Further back: asked back at their turn, not every interval (a long queue's refreshes would be most of the shop's work).
-  const later = queueStatus(settings, limits, state, 2500, T0);
+  // Further back in a long queue: asked back at their turn, not every interval (a long queue's refreshes
+  // would be most of the shop's work).
+  const long = { ...state, queuedUsers: 20_000 };
+  const later = queueStatus(settings, limits, long, 2500, T0);
   assert.deepEqual([later.position, later.refreshIntervalSeconds, later.waitTimeSeconds], [1501, 50, 51], '1,500 ahead at 30 a second: back in 50 s, not every 20 s');
-  const far = queueStatus(settings, limits, state, 10000, T0);
+  const far = queueStatus(settings, limits, long, 10000, T0);
   assert.deepEqual([far.refreshIntervalSeconds, far.waitTimeSeconds], [120, 301], '9,000 ahead: back in two minutes at most (six intervals)');
-  assert.deepEqual([comebackMaxSeconds(2), comebackMaxSeconds(5), comebackMaxSeconds(20), comebackMaxSeconds(300)], [12, 30, 120, 300],
+  assert.deepEqual([comebackMaxSeconds(2, 20_000), comebackMaxSeconds(5, 20_000), comebackMaxSeconds(20, 20_000), comebackMaxSeconds(300, 20_000)], [12, 30, 120, 300],
     'six intervals, at most two minutes (well inside a queued pass\'s five), never less than the interval');
+  // A short queue asks within the interval as before: its refreshes are nothing beside the shop's traffic.
+  const small = queueStatus(settings, limits, { ...state, queuedUsers: 5, frontierPerMinute: 6 }, 1004, T0);
+  assert.deepEqual([small.position, small.refreshIntervalSeconds, small.waitTimeSeconds], [5, 20, 41], 'five waiting, 4 ahead at 6 a minute: back in 20 s, the interval');
+  assert.equal(comebackMaxSeconds(2, 999), 2, 'under a thousand waiting: the interval');
   const still = queueStatus(settings, limits, { ...state, frontierPerMinute: 0 }, 1600, T0);
   assert.deepEqual([still.waitTimeKnown, still.waitTimeSeconds], [false, 0], 'a frontier that stood still: not known');
 });

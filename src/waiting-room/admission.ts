@@ -216,9 +216,16 @@ export const QUEUED_PASS_SECONDS = 300;
  */
 export const COMEBACK_MAX_INTERVALS = 6;
 export const COMEBACK_MAX_SECONDS = 120;
+/**
+ * Only a queue this long is asked back later than the interval. A shorter one asks at most this many
+ * times an interval (50 a second at 20 s), nothing beside a shop's own traffic, and a small room's page
+ * notices its turn within the interval as before.
+ */
+export const COMEBACK_MIN_QUEUED = 1000;
 
-/** The longest a queued shopper is asked to wait before asking again, with refresh interval `refresh`. */
-export function comebackMaxSeconds(refresh: number): number {
+/** The longest a queued shopper is asked to wait before asking again, with refresh interval `refresh` and `queuedUsers` waiting. */
+export function comebackMaxSeconds(refresh: number, queuedUsers: number): number {
+  if (queuedUsers < COMEBACK_MIN_QUEUED) return refresh;
   return Math.max(refresh, Math.min(COMEBACK_MAX_INTERVALS * refresh, COMEBACK_MAX_SECONDS));
 }
 
@@ -380,8 +387,8 @@ export function queueStatus(settings: EffectiveSettings, limits: RoomLimits, sta
   const pace = measured ?? (placesOpen ? limits.newUsersPerMinute : ratePerMinute);
   if (settings.queueAll || !(pace > 0)) return { ...base, phase: 'queued', position, positionIsOrder: true, waitTimeKnown: false, waitTimeSeconds: 0 };
   const untilFrontier = (ahead / pace) * 60;
-  // While the frontier moves, a shopper is asked back when it is due to reach them (at most
-  // comebackMaxSeconds() later), not every interval. A shopper it will reach before their next refresh,
+  // While the frontier moves, a shopper is asked back when it is due to reach them (in a long queue at
+  // most comebackMaxSeconds() later, in a short one within the interval), not every interval. A shopper it will reach before their next refresh,
   // because otherwise the shoppers it passed while they were not asking came in on their own refreshes: at
   // the pace they had arrived (three times the shop's in a surge), in waves an interval apart, not at the
   // room's pace; and each waited up to an interval past their turn. A shopper further back, because every
@@ -394,7 +401,7 @@ export function queueStatus(settings: EffectiveSettings, limits: RoomLimits, sta
   // foretells: the interval, and on average half of it after the frontier passes.
   if (measured === null ? placesOpen : measured > 0) {
     return {
-      ...base, refreshIntervalSeconds: Math.max(1, Math.min(comebackMaxSeconds(refresh), Math.ceil(untilFrontier))), phase: 'queued', position, positionIsOrder: true,
+      ...base, refreshIntervalSeconds: Math.max(1, Math.min(comebackMaxSeconds(refresh, state.queuedUsers), Math.ceil(untilFrontier))), phase: 'queued', position, positionIsOrder: true,
       waitTimeKnown: true, waitTimeSeconds: Math.ceil(untilFrontier) + 1,
     };
   }

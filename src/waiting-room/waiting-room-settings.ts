@@ -50,7 +50,7 @@ export const WaitingRoomSettingsSchema = Type.Object({
   queueAll: Type.Boolean({ default: false, description: 'Emergency stop: admit nobody new (shoppers already in stay in)' }),
   revokeSessionAfterCheckout: Type.Boolean({ default: false, description: 'true: a completed checkout frees the shopper\'s place at once (Cloudflare\'s revoke); shopping again then means queueing again' }),
   queueingStatusCode: Type.Union([Type.Literal(200), Type.Literal(202), Type.Literal(429)], { default: 200, description: 'HTTP status of the waiting page (the JSON form is always 429)' }),
-  refreshIntervalSeconds: Type.Integer({ default: 20, minimum: 1, maximum: 300, description: 'How often a queued shopper\'s page asks again; with FIFO and a frontier moving at a known pace, each shopper is asked back at their turn instead (at most six intervals later, and 2 minutes)' }),
+  refreshIntervalSeconds: Type.Integer({ default: 20, minimum: 1, maximum: 300, description: 'How often a queued shopper\'s page asks again; with FIFO and a frontier moving at a known pace, each shopper of a queue of 1,000 or more is asked back at their turn instead (at most six intervals later, and 2 minutes)' }),
   maxQueuedUsers: Type.Integer({ default: 0, minimum: 0, maximum: MAX_INT, description: 'Queue length past which new arrivals are told the queue is full (0: no limit)' }),
   auto: WaitingRoomAutoSchema,
   events: Type.Array(WaitingRoomEventSchema, { default: [], maxItems: 5, description: 'Scheduled events, such as a planned sale (at most five; they may not overlap)' }),
