@@ -214,14 +214,14 @@ export const QUEUED_PASS_SECONDS = 300;
  * three: with the default 20 s, the shoppers who queued as a 60 s surge began came back while it lasted,
  * and the overload bench's full run gave 0.15 and 0.19 × C against 0.40 × C with two minutes.
  */
-export const COMEBACK_MAX_INTERVALS = 6;
-export const COMEBACK_MAX_SECONDS = 120;
+const COMEBACK_MAX_INTERVALS = 6;
+const COMEBACK_MAX_SECONDS = 120;
 /**
  * Only a queue this long is asked back later than the interval. A shorter one asks at most this many
  * times an interval (50 a second at 20 s), nothing beside a shop's own traffic, and a small room's page
  * notices its turn within the interval as before.
  */
-export const COMEBACK_MIN_QUEUED = 1000;
+const COMEBACK_MIN_QUEUED = 1000;
 
 /** The longest a queued shopper is asked to wait before asking again, with refresh interval `refresh` and `queuedUsers` waiting. */
 export function comebackMaxSeconds(refresh: number, queuedUsers: number): number {
@@ -388,8 +388,9 @@ export function queueStatus(settings: EffectiveSettings, limits: RoomLimits, sta
   if (settings.queueAll || !(pace > 0)) return { ...base, phase: 'queued', position, positionIsOrder: true, waitTimeKnown: false, waitTimeSeconds: 0 };
   const untilFrontier = (ahead / pace) * 60;
   // While the frontier moves, a shopper is asked back when it is due to reach them (in a long queue at
-  // most comebackMaxSeconds() later, in a short one within the interval), not every interval. A shopper it will reach before their next refresh,
-  // because otherwise the shoppers it passed while they were not asking came in on their own refreshes: at
+  // most comebackMaxSeconds() later, in a short one within the interval), not every interval. A shopper
+  // it will reach before their next refresh, because otherwise the shoppers it passed while they were not
+  // asking came in on their own refreshes: at
   // the pace they had arrived (three times the shop's in a surge), in waves an interval apart, not at the
   // room's pace; and each waited up to an interval past their turn. A shopper further back, because every
   // refresh of a long queue is an answer the shop makes while it is busiest: at every interval, a queue of
