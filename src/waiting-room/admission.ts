@@ -206,6 +206,16 @@ export interface AdmissionInput {
 export const QUEUED_PASS_SECONDS = 300;
 
 /**
+ * How long a queued pass (and its ticket's place) lasts after the shopper's last request: five minutes,
+ * or three refresh intervals when those are longer, so a page that refreshes at its interval never loses
+ * its place. A shopper asked back later (comebackMaxSeconds: at most two minutes, or one interval when
+ * that is longer) comes back well inside it.
+ */
+export function queuedPassSeconds(settings: Pick<EffectiveSettings, 'refreshIntervalSeconds'>): number {
+  return Math.max(QUEUED_PASS_SECONDS, 3 * settings.refreshIntervalSeconds);
+}
+
+/**
  * How much later than the refresh interval a queued shopper whose turn is further off may be asked back:
  * six intervals, at most two minutes (and never less than the interval). Tied to the interval, so a room
  * set to refresh often (a small shop, a test) still answers within a few of its intervals when its rate is
@@ -306,7 +316,7 @@ function renewSession(pass: WaitingRoomPass, settings: EffectiveSettings, nowS: 
 }
 
 function refreshQueued(pass: WaitingRoomPass, settings: EffectiveSettings, nowS: number): WaitingRoomPass {
-  return { ...pass, state: 'queued', lastSeenAt: nowS, expiresAt: nowS + Math.max(QUEUED_PASS_SECONDS, 3 * settings.refreshIntervalSeconds) };
+  return { ...pass, state: 'queued', lastSeenAt: nowS, expiresAt: nowS + queuedPassSeconds(settings) };
 }
 
 /** The ticket's place in the order: shuffled if it was given during a prequeue that shuffles at the start. */

@@ -20,7 +20,7 @@ import type pg from 'pg';
 import type { Logger } from '../platform/observability/logger.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
 import {
-  decideAdmission, FrontierPace, pacedNewUsersPerMinute, queueStatus, roomLimits, QUEUED_PASS_SECONDS,
+  decideAdmission, FrontierPace, pacedNewUsersPerMinute, queueStatus, roomLimits, queuedPassSeconds,
   type AdmissionDecision, type AutoAdmission, type RoomState, type SharedRoomState,
 } from './admission.ts';
 import { AutoModeController, type AutoModeDecision } from './auto-mode-controller.ts';
@@ -223,7 +223,7 @@ export class WaitingRoom {
     const nowS = Math.floor(now / 1000);
     const pass: WaitingRoomPass = {
       visitorId, state: 'queued', ticket, issuedAt: nowS, lastSeenAt: nowS,
-      expiresAt: nowS + Math.max(QUEUED_PASS_SECONDS, 3 * settings.refreshIntervalSeconds),
+      expiresAt: nowS + queuedPassSeconds(settings),
     };
     return { kind: 'queue', pass, setCookie: true, status: queueStatus(settings, roomLimits(settings, this.autoAdmission()), this.shared, ticket, now), newArrival: true };
   }
@@ -265,7 +265,7 @@ export class WaitingRoom {
   private windows(settings: EffectiveSettings): { pendingGraceSeconds: number; queuedTtlSeconds: number } {
     return {
       pendingGraceSeconds: 2 * settings.refreshIntervalSeconds + Math.ceil((2 * this.syncMs) / 1000),
-      queuedTtlSeconds: Math.max(QUEUED_PASS_SECONDS, 3 * settings.refreshIntervalSeconds),
+      queuedTtlSeconds: queuedPassSeconds(settings),
     };
   }
 
