@@ -136,10 +136,15 @@ export interface TailExceedance extends ChangeScore {
  * the window's calls lie above it (so the window's median is above it too). The bound is the larger of
  * `tailBoundMultiple` x the baseline's slow end (the 90th percentile of its p99 readings) and its median
  * plus `tailMinIncreaseSeconds`; the excess over the median it allows grows with the traffic, as in
- * changeScore, so a surge that slows every call in proportion to its load does not count.
+ * changeScore, so a surge that slows every call in proportion to its load does not count. Past
+ * `tailBoundCapSeconds` (1 s) the multiple shrinks to `tailBoundSlowMultiple` (2) x the slow end: on a
+ * busy machine a provider's slowest baseline calls took 300 to 450 ms, 5 x that is past 2 s, and with the
+ * histogram's buckets (1, 2, 3 s) a 2 s delay then counted no call at all (only the 30 s median alerted,
+ * after 13 to 27 s in a simulation of 20 runs; 4 to 24 s with the cap).
  *
  * Why chance does not fire it: under the baseline a call lies above its p99 once in 100, and the bound is
- * 5 times the baseline's slowest calls (and 250 ms over its median), so p < 0.01 per call by far. At
+ * 5 times the baseline's slowest calls, at least twice them past a second (and 250 ms over its median),
+ * so p < 0.01 per call by far. At
  * the traffic where the test runs (under 1.2 calls/s: n <= 12 calls in 10 s, 18 in 15 s) it needs
  * max(3, n/2 + 1) of the n calls above the bound: for independent calls at most C(5,3) x 0.01^3 = 1e-5
  * per window of 5 calls and C(12,7) x 0.01^7 < 1e-11 of 12, i.e. under 0.1 a day even counting every
@@ -160,7 +165,9 @@ export function tailExceedance(input: TailInput, set: DetectorSettings): TailExc
   if (medians.length < set.minBaselineReadings || p99s.length < set.minBaselineReadings || calls <= 0) return none;
   const median = quantileOf(medians, 0.5);
   const slowEnd = quantileOf(p99s, 0.9);
-  const bar = Math.max(set.tailBoundMultiple * slowEnd, median + set.tailMinIncreaseSeconds);
+  // 5 x the slow end, but no further past a second than 2 x the slow end (tailBoundCapSeconds)
+  const overSlowEnd = Math.min(set.tailBoundMultiple * slowEnd, Math.max(set.tailBoundSlowMultiple * slowEnd, set.tailBoundCapSeconds));
+  const bar = Math.max(overSlowEnd, median + set.tailMinIncreaseSeconds);
   const wanted = median + (bar - median) * Math.max(1, growth);
   // only calls whose bucket lies wholly above the bound count (a bound past the last finite bucket: none)
   const edge = buckets.find(([le]) => le >= wanted * (1 - 1e-9));

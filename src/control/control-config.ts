@@ -103,6 +103,13 @@ export interface DetectorSettings {
   tailWindowsSeconds: number[];
   /** ... a call counts above this many times the baseline's slow end (its p99 readings' 90th percentile) ... */
   tailBoundMultiple: number;
+  /**
+   * ... that multiple reaching past this (seconds) only as far as `tailBoundSlowMultiple` times the slow end:
+   * a baseline whose slowest calls already take hundreds of milliseconds would otherwise put the bound
+   * past any delay worth alerting (5 x 0.45 s is 2.25 s) ...
+   */
+  tailBoundCapSeconds: number;
+  tailBoundSlowMultiple: number;
   /** ... and at least this far over the baseline median (seconds, before traffic normalisation) ... */
   tailMinIncreaseSeconds: number;
   /** ... and it fires with at least this many such calls, more than half of the window's */
@@ -139,6 +146,8 @@ export const DEFAULT_DETECTOR: DetectorSettings = {
   minTailEvents: 3,
   tailWindowsSeconds: [10, 15],
   tailBoundMultiple: 5,
+  tailBoundCapSeconds: 1,
+  tailBoundSlowMultiple: 2,
   tailMinIncreaseSeconds: 0.25,
   tailMinCalls: 3,
 };

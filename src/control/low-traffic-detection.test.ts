@@ -100,3 +100,17 @@ test('one stray slow provider call at one call every two seconds alerts nothing'
   const { alertsAt } = await simulate(calls, strayAt + 50);
   assert.deepEqual(alertsAt, []);
 });
+
+test('a 2 s provider delay is alerted by the short window as quickly when the baseline\'s slowest calls take hundreds of milliseconds', async () => {
+  // One call in seven takes 300 to 450 ms (a busy machine): the slow end 5 x over would be about 2.2 s,
+  // past the delay itself; the bound stops at 2 x the slow end past a second.
+  const faultAt = T0 + BASELINE_SECONDS;
+  let n = 0;
+  const calls = arrivals(T0 - 0.7, T0 + BASELINE_SECONDS + 60, 2, (t) => (t >= faultAt ? 2 : 0) + (++n % 7 === 0 ? 0.3 + 0.15 * rand() : usual()));
+  const { alertsAt } = await simulate(calls, faultAt + 30);
+  const fired = alertsAt.find((a) => a.service === 'payments -> provider' && a.state === 'firing');
+  assert.ok(fired, `alerts: ${JSON.stringify(alertsAt)}`);
+  assert.ok(alertsAt.every((a) => a.at >= faultAt), `nothing alerts before the fault: ${JSON.stringify(alertsAt)}`);
+  assert.ok(fired.at - faultAt <= 12, `alerted ${fired.at - faultAt} s after the fault: ${fired.summary}`);
+  assert.match(fired.summary, /^provider p50 over 1[05] s 2\.\d s, .* calls above 1\.0 s$/);
+});

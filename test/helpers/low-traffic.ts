@@ -42,5 +42,6 @@ export async function firstFinding(shop: RoleDeployment, since: number, waitMs: 
 
 export function describeFinding(r: FirstFinding | undefined): string {
   if (!r) return 'no alert with a finding';
-  return `${r.alert.name} (${r.alert.service}) after ${r.seconds.toFixed(1)} s; ranking ${r.finding.causes.slice(0, 4).map((c) => `${c.candidate} ${c.score}`).join(', ')}; ${r.finding.summary}`;
+  // the alert's summary says which judge fired (`p50 over 10 s ... calls above`: the tail test; `over 30 s`: the pooled median)
+  return `${r.alert.name} (${r.alert.service}: ${r.alert.summary}) after ${r.seconds.toFixed(1)} s; ranking ${r.finding.causes.slice(0, 4).map((c) => `${c.candidate} ${c.score}`).join(', ')}; ${r.finding.summary}`;
 }
