@@ -4,7 +4,8 @@
 // (stop early when a probe breaks beyond a limit) and thresholds on the scorecard that set the exit code.
 // A YAML or JSON file describes one (docs/gameday.md); every problem is reported with its field.
 import path from 'node:path';
-import { FieldReader, isObj, readDataFile, type Stage } from '../loadtest/index.ts';
+import { FieldReader, isObj, type Stage } from '../loadtest/index.ts';
+import { readDataFile } from '../platform/config/data-file.ts';
 
 /** What a steady-state probe or an abort condition measures. */
 export const PROBE_MEASURES = {

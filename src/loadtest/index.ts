@@ -12,7 +12,7 @@ export { findCapacity, formatCapacityReport, type CapacityReport, type CapacityO
 export { exportK6Script } from './k6-export.ts';
 export { renderHtmlReport, REPORT_CSS } from './html-report.ts';
 export { lineChartSvg, type LineChart, type LineSeries, type ChartMarker } from './svg-charts.ts';
-export { FieldReader, isObj, readDataFile, ScenarioFileError } from './scenario-file.ts';
+export { FieldReader, isObj, ScenarioFileError } from './scenario-file.ts';
 export { formatDuration, formatMs, formatNumber, formatPercent, parseDuration } from './load-units.ts';
 export { isBuiltin, builtinNames } from './builtin-scenarios.ts';
 export { renderJsonReport, writeReports } from './report-files.ts';

@@ -3,10 +3,9 @@
 // conveniences: durations as text ("30s", "1m"), `get: /path` / `post: /path` shorthands, think times
 // as "0.5s-2s", checks as a list or a map from name to conditions. Every problem is reported with its
 // place in the file.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { parse as parseYaml } from 'yaml';
+import { readDataFile } from '../platform/config/data-file.ts';
 import { parseDuration } from './load-units.ts';
 import { parseJsonPath } from './template-engine.ts';
 import type { CheckSpec, HttpMethod, JourneySpec, LoadModel, ScenarioSpec, ShopperSpec, Stage, StepSpec, ThinkTime, UntilSpec } from './scenario-types.ts';
@@ -285,26 +284,6 @@ export function scenarioFromData(data: unknown, origin: string): ScenarioSpec {
 
 function looksLikeSpec(v: unknown): v is ScenarioSpec {
   return isObj(v) && typeof v.name === 'string' && isObj(v.load) && Array.isArray(v.journeys);
-}
-
-/**
- * The parsed content of a YAML or JSON file (JSON when its name ends in .json), for files that
- * describe a structure (scenarios, experiments); a missing file or bad syntax becomes the caller's
- * error, its message naming the file.
- */
-export async function readDataFile(file: string, error: (message: string) => Error): Promise<unknown> {
-  const json = file.toLowerCase().endsWith('.json');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw error(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  try {
-    return json ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw error(`${file}: not valid ${json ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
-  }
 }
 
 /** Loads a scenario from a .ts/.mts/.js/.mjs module (default export) or a .yaml/.yml/.json file. */
