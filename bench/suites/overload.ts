@@ -57,7 +57,8 @@ function roomSettings(c: number) {
 type Side = 'protected' | 'unprotected';
 const SIDES: readonly Side[] = ['protected', 'unprotected'];
 /**
- * The concurrency limit stays off on both sides: it measured worse than no limit (decision 0017). The
+ * The concurrency limit stays off on both sides: it measured worse than no limit (docs/surge-protection.md,
+ * Request classes and shedding). The
  * per-IP write limit is lifted, as in the checkout bench: every shopper comes from the load generator's
  * one address.
  */
@@ -195,7 +196,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
     notes.push(`Capacity C from the capacity finder on the unprotected shop (SLO ${capacity.slo}): ${fmt(c, 1)} journeys/s, `
       + `${capacity.sustainableRequestsPerSec === null ? '?' : fmt(capacity.sustainableRequestsPerSec)} requests/s${capacity.bottleneck ? `; first bottleneck: ${capacity.bottleneck.message}` : ''}.`);
     notes.push(`Protection: the waiting room \`on\` (FIFO) with ${JSON.stringify(room)}: ${ADMIT_SHARE} × C let in a second. `
-      + 'The concurrency limit is off on both sides (decision 0017: it lowered goodput).');
+      + 'The concurrency limit is off on both sides (it lowered goodput: docs/surge-protection.md, Request classes and shedding).');
     notes.push('Goodput: journeys completed with every request answered as expected and inside its SLO (browse and cart 500 ms, checkout 1 s; order status has none), '
       + 'per second from the first shopper\'s arrival to the last one\'s end (the protected run goes on until its queue has drained). '
       + 'Latency excludes the time queued; the "still waiting" answers are not requests of the journey.');
