@@ -58,9 +58,8 @@ type Side = 'protected' | 'unprotected';
 const SIDES: readonly Side[] = ['protected', 'unprotected'];
 /**
  * The concurrency limit stays off on both sides: it measured worse than no limit (docs/surge-protection.md,
- * Request classes and shedding). The
- * per-IP write limit is lifted, as in the checkout bench: every shopper comes from the load generator's
- * one address.
+ * Request classes and shedding). The per-IP write limit is lifted, as in the checkout bench: every shopper
+ * comes from the load generator's one address.
  */
 const COMMON_ENV = { HOLDFAST_RATE_LIMIT_WRITES_PER_MINUTE: '100000000' };
 const ENV: Record<Side, Record<string, string>> = {
