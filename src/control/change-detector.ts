@@ -145,8 +145,8 @@ export interface TailExceedance extends ChangeScore {
  *
  * Why chance does not fire it: under the baseline a call lies above its p99 once in 100, and the bound is
  * 5 times the baseline's slowest calls, at least twice them past a second (and 250 ms over its median),
- * so p < 0.01 per call by far. At
- * the traffic where the test runs (under 1.2 calls/s: n <= 12 calls in 10 s, 18 in 15 s) it needs
+ * so p < 0.01 per call by far. At the traffic where the test runs (under 1.2 calls/s: n <= 12 calls in
+ * 10 s, 18 in 15 s) it needs
  * max(3, n/2 + 1) of the n calls above the bound: for independent calls at most C(5,3) x 0.01^3 = 1e-5
  * per window of 5 calls and C(12,7) x 0.01^7 < 1e-11 of 12, i.e. under 0.1 a day even counting every
  * 10 s of a day (8,640) as a fresh window at the worst p. Calls are not independent when a process

@@ -203,7 +203,7 @@ export interface AdmissionInput {
 }
 
 /** A queued pass lasts this long without a refresh (Cloudflare: five minutes, renewed while the tab is open). */
-export const QUEUED_PASS_SECONDS = 300;
+const QUEUED_PASS_SECONDS = 300;
 
 /**
  * How long a queued pass (and its ticket's place) lasts after the shopper's last request: five minutes,
@@ -213,6 +213,11 @@ export const QUEUED_PASS_SECONDS = 300;
  */
 export function queuedPassSeconds(settings: Pick<EffectiveSettings, 'refreshIntervalSeconds'>): number {
   return Math.max(QUEUED_PASS_SECONDS, 3 * settings.refreshIntervalSeconds);
+}
+
+/** A newcomer's pass in the queue, holding `ticket` (a shopper let in at once gets one too, ticket 0, before admit()). */
+export function queuedPass(visitorId: string, ticket: number, settings: Pick<EffectiveSettings, 'refreshIntervalSeconds'>, nowS: number): WaitingRoomPass {
+  return { visitorId, state: 'queued', ticket, issuedAt: nowS, lastSeenAt: nowS, expiresAt: nowS + queuedPassSeconds(settings) };
 }
 
 /**
@@ -258,7 +263,7 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   if (!limits.queueing) {
     // Everyone enters; a queued shopper too. The pass is still issued, so that when the room starts
     // queueing (auto engaging, an event) the shoppers already in are known and stay in.
-    return admit(pass ?? arrival(input, 0, nowS), settings, nowS);
+    return admit(pass ?? arrival(input, 0, settings, nowS), settings, nowS);
   }
   const open = openPlaces(limits, state);
   if (pass) {
@@ -274,17 +279,17 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
     return { kind: 'queue', pass: refreshQueued(pass, settings, nowS), setCookie: true, status: queueStatus(settings, limits, state, pass.ticket, now), newArrival: false };
   }
   // An arrival, or a pass that was not worth anything: straight in if nobody waits and a place is open.
-  if (!limits.closedToNewShoppers && state.queuedUsers === 0 && open > 0) return admit(arrival(input, 0, nowS), settings, nowS);
+  if (!limits.closedToNewShoppers && state.queuedUsers === 0 && open > 0) return admit(arrival(input, 0, settings, nowS), settings, nowS);
   if (settings.maxQueuedUsers > 0 && state.queuedUsers >= settings.maxQueuedUsers) {
     return { kind: 'queue', pass: null, setCookie: false, status: { ...queueStatus(settings, limits, state, null, now), phase: 'queue_full', queueIsFull: true }, newArrival: true };
   }
-  const queued = refreshQueued(arrival(input, input.issueTicket(), nowS), settings, nowS);
+  const queued = arrival(input, input.issueTicket(), settings, nowS);
   if (limits.method === 'random' && !limits.closedToNewShoppers && won(open, state.queuedUsers + 1, input.random())) return admit(queued, settings, nowS);
   return { kind: 'queue', pass: queued, setCookie: true, status: queueStatus(settings, limits, state, queued.ticket, now), newArrival: true };
 }
 
-function arrival(input: AdmissionInput, ticket: number, nowS: number): WaitingRoomPass {
-  return { visitorId: input.newVisitorId(), state: 'queued', ticket, issuedAt: nowS, lastSeenAt: nowS, expiresAt: nowS + QUEUED_PASS_SECONDS };
+function arrival(input: AdmissionInput, ticket: number, settings: EffectiveSettings, nowS: number): WaitingRoomPass {
+  return queuedPass(input.newVisitorId(), ticket, settings, nowS);
 }
 
 function won(open: number, waiting: number, draw: number): boolean {
@@ -397,19 +402,18 @@ export function queueStatus(settings: EffectiveSettings, limits: RoomLimits, sta
   const pace = measured ?? (placesOpen ? limits.newUsersPerMinute : ratePerMinute);
   if (settings.queueAll || !(pace > 0)) return { ...base, phase: 'queued', position, positionIsOrder: true, waitTimeKnown: false, waitTimeSeconds: 0 };
   const untilFrontier = (ahead / pace) * 60;
-  // While the frontier moves, a shopper is asked back when it is due to reach them (in a long queue at
-  // most comebackMaxSeconds() later, in a short one within the interval), not every interval. A shopper
-  // it will reach before their next refresh, because otherwise the shoppers it passed while they were not
-  // asking came in on their own refreshes: at
-  // the pace they had arrived (three times the shop's in a surge), in waves an interval apart, not at the
-  // room's pace; and each waited up to an interval past their turn. A shopper further back, because every
-  // refresh of a long queue is an answer the shop makes while it is busiest: at every interval, a queue of
-  // 80,000 asked 4,000 times a second, more than the shop served its shoppers. Asked back at their turn, a
-  // shopper costs the room a few answers however long they wait, and the refreshes keep the pace of
-  // the frontier, not the length of the queue. A frontier that slows meanwhile asks them back once more;
-  // one that speeds up lets them in when they come, their place kept (an arrival after them is never let in
-  // before them by it). With every place taken the frontier waits for sessions to end, which no pace
-  // foretells: the interval, and on average half of it after the frontier passes.
+  // While the frontier moves, a shopper is asked back when it is due to reach them (in a long queue at most
+  // comebackMaxSeconds() later, in a short one within the interval), not every interval. A shopper it will
+  // reach before their next refresh, because otherwise the shoppers it passed while they were not asking came
+  // in on their own refreshes: at the pace they had arrived (three times the shop's in a surge), in waves an
+  // interval apart, not at the room's pace; and each waited up to an interval past their turn. A shopper
+  // further back, because every refresh of a long queue is an answer the shop makes while it is busiest: at
+  // every interval, a queue of 80,000 asked 4,000 times a second, more than the shop served its shoppers.
+  // Asked back at their turn, a shopper costs the room a few answers however long they wait, and the refreshes
+  // keep the pace of the frontier, not the length of the queue. A frontier that slows meanwhile asks them back
+  // once more; one that speeds up lets them in when they come, their place kept (an arrival after them is
+  // never let in before them by it). With every place taken the frontier waits for sessions to end, which no
+  // pace foretells: the interval, and on average half of it after the frontier passes.
   if (measured === null ? placesOpen : measured > 0) {
     return {
       ...base, refreshIntervalSeconds: Math.max(1, Math.min(comebackMaxSeconds(refresh, state.queuedUsers), Math.ceil(untilFrontier))), phase: 'queued', position, positionIsOrder: true,

@@ -20,7 +20,7 @@ import type pg from 'pg';
 import type { Logger } from '../platform/observability/logger.ts';
 import { FailureRun } from '../platform/observability/failure-run.ts';
 import {
-  decideAdmission, FrontierPace, pacedNewUsersPerMinute, queueStatus, roomLimits, queuedPassSeconds,
+  decideAdmission, FrontierPace, pacedNewUsersPerMinute, queueStatus, roomLimits, queuedPass, queuedPassSeconds,
   type AdmissionDecision, type AutoAdmission, type RoomState, type SharedRoomState,
 } from './admission.ts';
 import { AutoModeController, type AutoModeDecision } from './auto-mode-controller.ts';
@@ -221,11 +221,7 @@ export class WaitingRoom {
 
   private queuedArrival(visitorId: string, ticket: number, settings: EffectiveSettings, now: number): AdmissionDecision {
     const nowS = Math.floor(now / 1000);
-    const pass: WaitingRoomPass = {
-      visitorId, state: 'queued', ticket, issuedAt: nowS, lastSeenAt: nowS,
-      expiresAt: nowS + queuedPassSeconds(settings),
-    };
-    return { kind: 'queue', pass, setCookie: true, status: queueStatus(settings, roomLimits(settings, this.autoAdmission()), this.shared, ticket, now), newArrival: true };
+    return { kind: 'queue', pass: queuedPass(visitorId, ticket, settings, nowS), setCookie: true, status: queueStatus(settings, roomLimits(settings, this.autoAdmission()), this.shared, ticket, now), newArrival: true };
   }
 
   /** Counts a decision into this replica's copy of the shared state and its batch for the next synchronisation. */
