@@ -24,6 +24,8 @@ export const DEFAULT_MAX_REQUESTS = 10_000_000;
 export const DEFAULT_TIMEOUT_SEC = 10;
 export const DEFAULT_GRACEFUL_STOP_SEC = 10;
 const WORKER_YOUNG_GENERATION_MB = 16;
+/** How long a worker past its deadline, told to stop at once, still has to report. */
+const LATE_REPORT_MS = 30_000;
 
 export interface LiveStatus {
   elapsedSec: number;
@@ -251,6 +253,15 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   });
   await Promise.race([Promise.all(done), deadlineHit]);
   clearTimeout(deadline);
+  if (finals.some((f) => !f)) {
+    // A worker past its deadline is still busy (tens of thousands of iterations aborted at once, on a
+    // machine the target shares) or stuck. Told to stop at once, it reports what it has; a result without
+    // it would count none of its shoppers, a run that looks as if nobody came.
+    send({ type: 'stop', graceful: false });
+    let lateTimer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(done), new Promise<void>((resolve) => { lateTimer = setTimeout(resolve, LATE_REPORT_MS); })]);
+    clearTimeout(lateTimer);
+  }
   clearInterval(ticker);
   opts.signal?.removeEventListener('abort', onAbort);
   opts.hardSignal?.removeEventListener('abort', onHardAbort);
