@@ -35,6 +35,8 @@ const HELP = `npm run bench -- [options]
   --idle 5s            idle time before the memory snapshot
   --loadgen auto       auto | wrk | autocannon (auto: wrk when installed)
   --product-path auto  auto | page | api: the product URL the catalog suite measures
+  --capacity 440       overload suite: take C as given (journeys/s) instead of searching for it, so
+                       that two builds can be offered the same load
   --quick              short runs for development (figures indicative only)
   --note "text"        a note published with the figures (e.g. "provisional: shared machine")
   --no-docs            do not update docs/performance.md
@@ -69,6 +71,7 @@ const { values } = parseArgs({
     idle: { type: 'string' },
     loadgen: { type: 'string', default: 'auto' },
     'product-path': { type: 'string', default: 'auto' },
+    capacity: { type: 'string' },
     quick: { type: 'boolean', default: false },
     note: { type: 'string' },
     'no-docs': { type: 'boolean', default: false },
@@ -131,6 +134,7 @@ try {
     quick,
     loadgen: chooseLoadgen(values.loadgen as 'auto' | LoadgenName),
     productPath: values['product-path'] as RunOptions['productPath'],
+    ...(values.capacity === undefined ? {} : { capacity: parseIntFlag('capacity', values.capacity, 0, 1) }),
   };
   const names = values.suite ? values.suite.split(',').map((s) => s.trim()).filter(Boolean) : SUITES.filter((s) => s.byDefault).map((s) => s.name);
   selected = names.map((n) => {

@@ -18,6 +18,8 @@ export interface RunOptions {
   loadgen: Loadgen;
   /** Which product URL the catalog suite measures: the HTML page, the JSON API, or the page when it exists. */
   productPath: 'auto' | 'page' | 'api';
+  /** The overload suite's capacity C (journeys/s), given rather than searched for. */
+  capacity?: number;
 }
 
 export interface SuiteContext {

@@ -108,21 +108,22 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
         name: `overload-${side}`, targets: 'all', dataDir: path.join(ctx.scratchDir, side), log: ctx.progress, env: { ...ENV[side], HOLDFAST_ADMIN_TOKEN: token },
       });
     }
-    ctx.progress('overload: finding the capacity C of the unprotected shop for the mixed journeys');
-    const capacity = await findCapacity({
+    if (options.capacity !== undefined) ctx.progress(`overload: C = ${options.capacity} journeys/s as given (--capacity); no search`);
+    else ctx.progress('overload: finding the capacity C of the unprotected shop for the mixed journeys');
+    const capacity = options.capacity !== undefined ? null : await findCapacity({
       source: { kind: 'builtin', name: 'mixed' }, targetUrl: instances.unprotected!.url,
       // Doubling from 40 journeys/s leaves steps to bisect between the last rate that held and the first
       // that broke (from 5, a quick run spent all eight steps doubling and C could be half the capacity).
       startRate: 40, stepDurationSec: options.quick ? 8 : 20, maxSteps: options.quick ? 8 : 12, warmupSec: options.quick ? 3 : 5,
       log: (line) => ctx.progress(`overload: ${line}`),
     });
-    const c = capacity.sustainableRate;
+    const c = options.capacity ?? capacity?.sustainableRate ?? null;
     if (c === null) throw new Error('the capacity finder found no rate the shop serves within the SLO');
     const offered = c * OVERLOAD_FACTOR;
     const room = roomSettings(c);
     await putRoom(instances.protected!.url, token, room);
     // Long enough for the queue to drain at the admission rate after the offered load stops, with a margin.
-    const drainSec = Math.ceil(overloadSec * (OVERLOAD_FACTOR / ADMIT_SHARE - 1) * 1.3 + 3 * REFRESH_SECONDS + 30);
+    const drainSec = Math.ceil(overloadSec * (OVERLOAD_FACTOR / ADMIT_SHARE - 1) * 2 + 3 * REFRESH_SECONDS + 30);
     ctx.progress(`overload: C = ${fmt(c, 1)} journeys/s; offering ${fmt(offered, 1)}/s for ${overloadSec} s per run; room ${JSON.stringify(room)}`);
 
     const runs: RunFigures[] = [];
@@ -137,6 +138,8 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
           traceShoppers: { sloRules: SLO_RULES, maxRecords: 1_000_000 },
         });
         const records = r.shoppers?.records ?? [];
+        for (const w of r.generator.warnings) notes.push(`${side} round ${round}: load generator: ${w}`);
+        if (records.length === 0) throw new Error(`${side} round ${round}: the load generator recorded no shopper (${r.generator.warnings.join('; ') || 'no warning'}): a run that measured nothing`);
         const f: RunFigures = {
           ...shopperFigures(records, SLO_RULES), side, round, loadAverage1m, offeredSec: overloadSec, elapsedSec: r.elapsedSec, tracedDropped: r.shoppers?.dropped ?? 0,
         };
@@ -192,7 +195,8 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
       check('protected: estimated wait error p50', p((f) => f.queue.estimateErrorP50) * 100, '<=', ESTIMATE_ERROR_MAX * 100, '%'),
     ];
     notes.push(`1-minute load average at the suite's start: ${fmt(loadAtStart, 2)} (per run in the last table): a busy machine gives lower and noisier figures.`);
-    notes.push(`Capacity C from the capacity finder on the unprotected shop (SLO ${capacity.slo}): ${fmt(c, 1)} journeys/s, `
+    notes.push(capacity === null ? `Capacity C as given with --capacity (not searched for in this run): ${fmt(c, 1)} journeys/s.`
+      : `Capacity C from the capacity finder on the unprotected shop (SLO ${capacity.slo}): ${fmt(c, 1)} journeys/s, `
       + `${capacity.sustainableRequestsPerSec === null ? '?' : fmt(capacity.sustainableRequestsPerSec)} requests/s${capacity.bottleneck ? `; first bottleneck: ${capacity.bottleneck.message}` : ''}.`);
     notes.push(`Protection: the waiting room \`on\` (FIFO) with ${JSON.stringify(room)}: ${ADMIT_SHARE} × C let in a second. `
       + 'The concurrency limit is off on both sides (it lowered goodput: docs/surge-protection.md, Request classes and shedding).');
