@@ -7,8 +7,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { embeddedPostgresUrl } from '../../src/platform/db/embedded-postgres.ts';
+import { freePortsBelowEphemeral } from '../../src/platform/process/free-port.ts';
 import {
-  freePort, killSurvivors, onCleanup, pidAlive, processTree, sleep, startProcess,
+  killSurvivors, onCleanup, pidAlive, processTree, sleep, startProcess,
   type ManagedProcess, type ProcInfo,
 } from './processes.ts';
 
@@ -49,9 +50,9 @@ export interface StartOptions {
 }
 
 /**
- * Starts Holdfast on free ports. A port `freePort` found free can be taken by another process before the
- * child binds it (seen once: EADDRINUSE at start-up on a busy machine), so a start that fails that way is
- * tried again on new ports, up to three times in all, unless the caller chose the main port.
+ * Starts Holdfast on free ports. A port found free can still be taken by another process before the child
+ * binds it (seen: EADDRINUSE at start-up on a busy machine), so a start that fails that way is tried again
+ * on new ports, up to three times in all, unless the caller chose the main port.
  */
 export async function startHoldfast(opts: StartOptions): Promise<HoldfastInstance> {
   for (let attempt = 1; ; attempt++) {
@@ -67,7 +68,11 @@ export async function startHoldfast(opts: StartOptions): Promise<HoldfastInstanc
 async function startHoldfastOnce(opts: StartOptions): Promise<HoldfastInstance> {
   await rm(opts.dataDir, { recursive: true, force: true });
   await mkdir(opts.dataDir, { recursive: true });
-  const [port, pgPort, pspPort] = [opts.port ?? await freePort(), await freePort(), await freePort()];
+  // Four consecutive ports below the ephemeral range: the shop's, its PostgreSQL's, the payment simulator's
+  // and the simulator's secondary account's (which listens on the next one). Ports the OS picks lie in the
+  // range outgoing connections take theirs from, and one was taken before the shop bound it.
+  const base = await freePortsBelowEphemeral(4);
+  const [port, pgPort, pspPort] = [opts.port ?? base, base + 1, base + 2];
   // The child gets the caller's environment minus anything that would point it elsewhere (an external
   // DATABASE_URL, a config file, a developer's ports): the bench always measures its own instance.
   const env: NodeJS.ProcessEnv = {};

@@ -6,7 +6,6 @@
 // PostgreSQL) instead of every process receiving SIGINT at the same instant.
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import net from 'node:net';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -170,17 +169,8 @@ export function assertLoopback(url: string): string {
   return url;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+/** The project's one free-port helper (src/platform/process/free-port.ts), for the suites' extra servers. */
+export { freePort } from '../../src/platform/process/free-port.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // /proc: process trees, memory and CPU time (Linux)

@@ -11,7 +11,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { portFree } from '../platform/process/free-port.ts';
+import { freePortsBelowEphemeral } from '../platform/process/free-port.ts';
 import type { GuardianMessage, GuardianOrders } from './deployment-guardian.ts';
 
 export interface DeploymentUrls {
@@ -45,20 +45,6 @@ const GUARDIAN = path.join(import.meta.dirname, 'deployment-guardian.ts');
 
 /** Variables of the caller's environment that would point the deployment at another shop or database. */
 const NOT_INHERITED = /^(HOLDFAST_|DATABASE_URL$|PORT$|HOST$|OTEL_)/;
-
-/**
- * n consecutive free ports below Linux's ephemeral range (32768 and up): a port in that range can be taken
- * by an outgoing connection before the payments replica that is to listen on it starts (docs/scaling.md).
- */
-async function freePortsBelowEphemeral(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const first = 20_000 + Math.floor(Math.random() * (12_000 - n));
-    let free = true;
-    for (let i = 0; i < n && free; i++) free = await portFree(first + i);
-    if (free) return first;
-  }
-  throw new Error(`no ${n} consecutive free ports between 20000 and 32000`);
-}
 
 /** Waits ms, or less when the signal aborts. */
 const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
