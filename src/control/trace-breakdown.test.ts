@@ -68,6 +68,11 @@ test('a slow provider and a slow wire are told apart by whose self time grew', (
   const wire = compareBreakdowns(base, breakdown(store(slowWire).between(T0 + 30, T0 + 60)))!;
   assert.equal(wire.components[0]!.component, 'network', wire.text);
   assert.equal(compareBreakdowns(base, breakdown([])), undefined, 'no traces since the fault: no trace evidence');
+  assert.doesNotMatch(provider.text, /none grew/);
+  // Seconds into a slow provider only the fast traces have ended: the evidence says nothing grew yet.
+  const fast = Array.from({ length: 5 }, (_, i) => checkoutTrace(300 + i, T0 + 30 + i, { providerSeconds: 0.012, wireSeconds: 0.001 }));
+  const fastOnly = compareBreakdowns(base, breakdown(store(fast).between(T0 + 30, T0 + 60)))!;
+  assert.match(fastOnly.text, /; none grew yet \(a trace counts once it has ended\)$/, fastOnly.text);
 });
 
 test('the span store keeps the newest spans within its capacity and skips spans without valid times', () => {

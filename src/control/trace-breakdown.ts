@@ -113,8 +113,13 @@ export function compareBreakdowns(before: TraceBreakdown, during: TraceBreakdown
     return { component: c.component, beforeSeconds: b ?? null, duringSeconds: c.meanSelfSeconds, growthSeconds: c.meanSelfSeconds - (b ?? 0) };
   }).sort((x, y) => y.growthSeconds - x.growthSeconds);
   const shown = components.slice(0, 4).map((c) => `${c.component} ${ms(c.duringSeconds)} (was ${c.beforeSeconds === null ? 'none' : ms(c.beforeSeconds)})`);
+  // Only ended traces are collected: seconds into a slow dependency, the traces that waited on it are still
+  // open, and those since are the fast ones. Saying so keeps the on-call from reading the list as "nothing
+  // is slow".
+  const noneGrew = !(components[0] && components[0].growthSeconds > 0);
   return {
     tracesBefore: before.traces, tracesDuring: during.traces, components,
-    text: `traces (${before.traces} before, ${during.traces} since): self time per trace ${shown.join(', ')}`,
+    text: `traces (${before.traces} before, ${during.traces} since): self time per trace ${shown.join(', ')}`
+      + (noneGrew ? '; none grew yet (a trace counts once it has ended)' : ''),
   };
 }
