@@ -70,7 +70,7 @@ async function startHoldfastOnce(opts: StartOptions): Promise<HoldfastInstance> 
   await mkdir(opts.dataDir, { recursive: true });
   // Four consecutive ports below the ephemeral range: the shop's, its PostgreSQL's, the payment simulator's
   // and the simulator's secondary account's (which listens on the next one). Ports the OS picks lie in the
-  // range outgoing connections take theirs from, and one was taken before the shop bound it.
+  // range outgoing connections take theirs from, where one can be taken before the shop binds it.
   const base = await freePortsBelowEphemeral(4);
   const [port, pgPort, pspPort] = [opts.port ?? base, base + 1, base + 2];
   // The child gets the caller's environment minus anything that would point it elsewhere (an external

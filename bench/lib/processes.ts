@@ -169,9 +169,6 @@ export function assertLoopback(url: string): string {
   return url;
 }
 
-/** The project's one free-port helper (src/platform/process/free-port.ts), for the suites' extra servers. */
-export { freePort } from '../../src/platform/process/free-port.ts';
-
 // ---------------------------------------------------------------------------------------------------
 // /proc: process trees, memory and CPU time (Linux)
 

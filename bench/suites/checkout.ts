@@ -13,7 +13,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { startHoldfast, type HoldfastInstance } from '../lib/holdfast.ts';
-import { freePort, sleep } from '../lib/processes.ts';
+import { sleep } from '../lib/processes.ts';
+import { freePort } from '../../src/platform/process/free-port.ts';
 import { check, fmt, median, type Suite, type SuiteContext, type SuiteOutcome } from '../lib/suite.ts';
 import { dropPgbenchDatabase, initPgbench, runPgbench } from '../pgbench.ts';
 

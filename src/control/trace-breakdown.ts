@@ -116,7 +116,7 @@ export function compareBreakdowns(before: TraceBreakdown, during: TraceBreakdown
   // Only ended traces are collected: seconds into a slow dependency, the traces that waited on it are still
   // open, and those since are the fast ones. Saying so keeps the on-call from reading the list as "nothing
   // is slow".
-  const noneGrew = !(components[0] && components[0].growthSeconds > 0);
+  const noneGrew = (components[0]?.growthSeconds ?? 0) <= 0;
   return {
     tracesBefore: before.traces, tracesDuring: during.traces, components,
     text: `traces (${before.traces} before, ${during.traces} since): self time per trace ${shown.join(', ')}`

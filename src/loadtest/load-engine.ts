@@ -27,6 +27,16 @@ const WORKER_YOUNG_GENERATION_MB = 16;
 /** How long a worker past its deadline, told to stop at once, still has to report. */
 const LATE_REPORT_MS = 30_000;
 
+/** Waits for `work`, or `ms` at most; the timer does not outlive the wait. */
+async function waitAtMost(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([work, new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface LiveStatus {
   elapsedSec: number;
   plannedSec: number;
@@ -208,9 +218,7 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
   const send = (m: MainToWorker) => { for (const w of threads) w.postMessage(m); };
   const terminateAll = () => Promise.all(threads.map((w) => w.terminate().catch(() => 0)));
 
-  let readyTimer: NodeJS.Timeout | undefined;
-  await Promise.race([Promise.all(ready), new Promise((resolve) => { readyTimer = setTimeout(resolve, 30_000); })]);
-  clearTimeout(readyTimer);
+  await waitAtMost(Promise.all(ready), 30_000);
   let setup: Awaited<typeof setupPromise>;
   try {
     setup = await setupPromise;
@@ -247,20 +255,13 @@ export async function runLoadTest(opts: LoadTestOptions): Promise<RunResult> {
     opts.progress?.tick({ elapsedSec, plannedSec, latest: series.latest, totals: series.totals, p50Ms: p50, p99Ms: p99, stopping: stopping || elapsedSec > plannedSec });
   }, 250);
   // The hard deadline: schedule + graceful stop + a margin for the workers to report.
-  let deadline: NodeJS.Timeout | undefined;
-  const deadlineHit = new Promise<void>((resolve) => {
-    deadline = setTimeout(resolve, (plannedSec * 1000) + gracefulStopMs + 15_000 + 100);
-  });
-  await Promise.race([Promise.all(done), deadlineHit]);
-  clearTimeout(deadline);
+  await waitAtMost(Promise.all(done), (plannedSec * 1000) + gracefulStopMs + 15_000 + 100);
   if (finals.some((f) => !f)) {
     // A worker past its deadline is still busy (tens of thousands of iterations aborted at once, on a
     // machine the target shares) or stuck. Told to stop at once, it reports what it has; a result without
     // it would count none of its shoppers, a run that looks as if nobody came.
     send({ type: 'stop', graceful: false });
-    let lateTimer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(done), new Promise<void>((resolve) => { lateTimer = setTimeout(resolve, LATE_REPORT_MS); })]);
-    clearTimeout(lateTimer);
+    await waitAtMost(Promise.all(done), LATE_REPORT_MS);
   }
   clearInterval(ticker);
   opts.signal?.removeEventListener('abort', onAbort);
