@@ -145,8 +145,12 @@ const cpuMicrosPerRequest = (r: MeasuredRun) => (r.serverCores * r.durationSec *
 async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
   const { options } = ctx;
   const notes: string[] = [];
-  ctx.progress('catalog: starting Holdfast --target storefront (fresh embedded PostgreSQL, demo catalog)');
-  const hf = await startHoldfast({ name: 'catalog', targets: 'storefront', dataDir: path.join(ctx.scratchDir, 'holdfast'), log: ctx.progress });
+  ctx.progress('catalog: starting Holdfast --target storefront (fresh embedded PostgreSQL, demo catalog, waiting room in auto)');
+  // The room in `auto`, as a shop that wants surge protection runs it: measuring, nobody queued (issue 11).
+  const hf = await startHoldfast({
+    name: 'catalog', targets: 'storefront', dataDir: path.join(ctx.scratchDir, 'holdfast'), log: ctx.progress,
+    env: { HOLDFAST_WAITING_ROOM: JSON.stringify({ mode: 'auto' }) },
+  });
   let bare: Awaited<ReturnType<typeof startBareServer>> | undefined;
   try {
     ctx.progress(`catalog: Holdfast ready at ${hf.url} after ${fmt(hf.startupMs / 1000, 1)} s`);
@@ -237,6 +241,7 @@ async function run(ctx: SuiteContext): Promise<SuiteOutcome> {
     if (options.loadgen.name === 'autocannon') {
       notes.push(`Load came from autocannon (${options.loadgen.reason === 'requested' ? '--loadgen autocannon' : 'wrk is not installed'}): autocannon is itself a Node process and can saturate before the bare server does, which pulls the ratio towards 1. Install wrk for a sharper baseline.`);
     }
+    notes.push('Holdfast ran with the waiting room in mode auto and nobody queued; wrk keeps no cookies, so every request was a newcomer the room let in (docs/surge-protection.md, "What the room costs a request").');
     notes.push(`Server CPU is the CPU time the server's processes used during a run, in cores; the load generator ran on the same machine and competed for the same cores.`);
     notes.push(`CPU per request (server CPU time over requests answered; Holdfast's includes its PostgreSQL), median per side: ${results.map(({ endpoint, runs }) => {
       const per = (s: 'holdfast' | 'bare') => median(runs.filter((r) => r.side === s).map(cpuMicrosPerRequest));

@@ -214,11 +214,15 @@ test('random wait is the median of a geometric draw', () => {
   assert.deepEqual([s.waitTimeKnown, s.waitTimeSeconds], [true, 140]);
 });
 
-test('passthrough lets everyone in, counted; reject lets nobody in; off does nothing at all', () => {
+test('passthrough lets everyone in, counted from their second request; reject lets nobody in; off does nothing at all', () => {
   const through = new Room(settingsWith({ mode: 'on', queueingMethod: 'passthrough', totalActiveUsers: 1, newUsersPerMinute: 1 }));
   const shoppers = Array.from({ length: 3 }, () => ({ cookie: undefined as string | undefined }));
-  assert.deepEqual(shoppers.map((s) => { const d = through.visit(s, T0); return d.kind === 'admit' ? d.admission : d.kind; }), ['new', 'new', 'new']);
+  const admissions = (now: number) => shoppers.map((s) => { const d = through.visit(s, now); return d.kind === 'admit' ? d.admission : d.kind; });
+  assert.deepEqual(admissions(T0), [null, null, null], 'not counted yet: a client that keeps no cookie never comes back with one');
   assert.ok(shoppers.every((s) => s.cookie), 'passes issued, so a later queue knows who is already in');
+  assert.deepEqual(admissions(T0 + 1000), ['new', 'new', 'new'], 'back with the pass: counted');
+  assert.deepEqual(admissions(T0 + 2000), [null, null, null], 'and only once');
+  assert.equal(through.state.activeUsers, 3);
 
   const closed = new Room(settingsWith({ mode: 'on', queueingMethod: 'reject' }));
   const d = closed.visit({ cookie: undefined }, T0);
@@ -336,7 +340,8 @@ test('auto: everyone enters until the controller engages, then the room queues a
   room.auto = { engaged: true, newUsersPerMinute: 50 };
   const d = room.visit({ cookie: undefined }, T0 + 1000);
   assert.ok(d.kind === 'queue', 'the controller\'s 50 a minute are used up');
-  assert.equal(room.visit(early, T0 + 1000).kind, 'admit', 'a shopper already in stays in');
+  const back = room.visit(early, T0 + 1000);
+  assert.ok(back.kind === 'admit' && back.admission === 'new', 'a shopper already in stays in, counted from their return');
   const limits = roomLimits(effectiveSettings(room.settings, T0), { engaged: true, newUsersPerMinute: 5000 });
   assert.equal(limits.newUsersPerMinute, 600, 'never above the configured rate');
 });

@@ -178,7 +178,10 @@ export type AdmissionDecision =
       pass: WaitingRoomPass;
       /** Send the pass (new, admitted from the queue, renewed, or re-signed with the current secret). */
       setCookie: boolean;
-      /** Counts towards admittedLastMinute and the active shoppers: new (straight in) or from_queue; null: already in. */
+      /**
+       * Counts towards admittedLastMinute and the active shoppers: new (straight in, or back with a pass not
+       * counted yet) or from_queue; null: already in, or a newcomer's uncounted pass.
+       */
       admission: 'new' | 'from_queue' | null;
       /** For an admission from the queue: how long the shopper waited (s). */
       waitedSeconds: number | null;
@@ -257,13 +260,25 @@ export function decideAdmission(input: AdmissionInput): AdmissionDecision {
   const resign = check.valid && check.resign;
 
   if (pass?.state === 'admitted') {
+    if (pass.uncounted) {
+      // Back with a pass issued while the room was not queueing: a shopper after all, counted from now,
+      // with a pass of their own (the one they came back with may be shared by that second's newcomers).
+      const expiresAt = settings.disableSessionRenewal ? pass.expiresAt : nowS + settings.sessionDurationSeconds;
+      const own: WaitingRoomPass = { visitorId: input.newVisitorId(), state: 'admitted', ticket: 0, issuedAt: pass.issuedAt, lastSeenAt: nowS, expiresAt };
+      return { kind: 'admit', pass: own, setCookie: true, admission: 'new', waitedSeconds: null };
+    }
     const renewed = renewSession(pass, settings, nowS);
     return { kind: 'admit', pass: renewed ?? pass, setCookie: renewed !== null || resign, admission: null, waitedSeconds: null };
   }
   if (!limits.queueing) {
     // Everyone enters; a queued shopper too. The pass is still issued, so that when the room starts
-    // queueing (auto engaging, an event) the shoppers already in are known and stay in.
-    return admit(pass ?? arrival(input, 0, settings, nowS), settings, nowS);
+    // queueing (auto engaging, an event) the shoppers already in are known and stay in. A newcomer's
+    // pass is not counted until it comes back: a client that keeps no cookies sends none, and counting
+    // each of its requests as a shopper for a whole session would fill the room with nobody (and the
+    // database with a row a request, on the hot path the room must leave alone when it does not queue).
+    if (pass) return admit(pass, settings, nowS);
+    const entered = admit(arrival(input, 0, settings, nowS), settings, nowS);
+    return { ...entered, pass: { ...entered.pass, uncounted: true }, admission: null };
   }
   const open = openPlaces(limits, state);
   if (pass) {
@@ -297,7 +312,7 @@ function won(open: number, waiting: number, draw: number): boolean {
 }
 
 /** Lets `pass` in. A pass holding a ticket leaves the queue (from_queue); one without came straight in. */
-function admit(pass: WaitingRoomPass, settings: EffectiveSettings, nowS: number): AdmissionDecision {
+function admit(pass: WaitingRoomPass, settings: EffectiveSettings, nowS: number): Extract<AdmissionDecision, { kind: 'admit' }> {
   const fromQueue = pass.ticket > 0;
   return {
     kind: 'admit',

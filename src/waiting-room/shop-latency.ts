@@ -11,8 +11,13 @@ const MIN_SAMPLES = 10;
 
 export class ShopLatency {
   readonly windowMs: number;
-  #at: number[] = [];
-  #ms: number[] = [];
+  // A ring of the newest MAX_SAMPLES requests: recording is one store, whatever the rate. (An array
+  // trimmed from its front moved every sample on each request once full: about 18 µs a request at
+  // 11,000 a second, more than the rest of the room's hot path.)
+  readonly #at = new Float64Array(MAX_SAMPLES);
+  readonly #ms = new Float64Array(MAX_SAMPLES);
+  #next = 0;
+  #count = 0;
   #elu: EventLoopUtilization = performance.eventLoopUtilization();
 
   constructor(windowMs = 5000) {
@@ -20,19 +25,25 @@ export class ShopLatency {
   }
 
   record(ms: number, now: number): void {
-    this.#at.push(now);
-    this.#ms.push(ms);
-    if (this.#at.length > MAX_SAMPLES) { this.#at.splice(0, this.#at.length - MAX_SAMPLES); this.#ms.splice(0, this.#ms.length - MAX_SAMPLES); }
+    this.#at[this.#next] = now;
+    this.#ms[this.#next] = ms;
+    this.#next = (this.#next + 1) % MAX_SAMPLES;
+    if (this.#count < MAX_SAMPLES) this.#count++;
   }
 
   /** p99 of the requests of the last windowMs, or null when there were too few to tell. */
   p99(now: number): number | null {
-    let drop = 0;
-    while (drop < this.#at.length && now - this.#at[drop]! > this.windowMs) drop++;
-    if (drop) { this.#at.splice(0, drop); this.#ms.splice(0, drop); }
-    if (this.#ms.length < MIN_SAMPLES) return null;
-    const sorted = Float64Array.from(this.#ms).sort();
-    return sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)]!;
+    const inWindow = new Float64Array(this.#count);
+    let n = 0;
+    for (let i = 0; i < this.#count; i++) {
+      const at = (this.#next - 1 - i + MAX_SAMPLES) % MAX_SAMPLES;
+      // Newest first: the first one too old ends the window.
+      if (now - this.#at[at]! > this.windowMs) break;
+      inWindow[n++] = this.#ms[at]!;
+    }
+    if (n < MIN_SAMPLES) return null;
+    const sorted = inWindow.subarray(0, n).sort();
+    return sorted[Math.min(n - 1, Math.ceil(0.99 * n) - 1)]!;
   }
 
   /** Starts the utilisation anew (at start, so the busy start-up itself is not counted). */

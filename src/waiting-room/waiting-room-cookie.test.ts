@@ -14,6 +14,8 @@ test('a pass comes back as it was written, and is small', () => {
   assert.deepEqual(codec.verify(raw, NOW), { valid: true, pass: queued, resign: false });
   const admitted: WaitingRoomPass = { ...queued, state: 'admitted', ticket: 0 };
   assert.deepEqual(codec.verify(codec.encode(admitted), NOW), { valid: true, pass: admitted, resign: false });
+  const uncounted: WaitingRoomPass = { ...admitted, uncounted: true };
+  assert.deepEqual(codec.verify(codec.encode(uncounted), NOW), { valid: true, pass: uncounted, resign: false });
   assert.ok(raw.length <= 110, `${raw.length} characters: ${raw}`);
   assert.match(raw, /^[A-Za-z0-9._\-+/]+$/, 'only characters a cookie value may hold unquoted');
   assert.equal(newVisitorId().length, 16);
@@ -27,6 +29,8 @@ test('an altered pass is refused: moving forward in the queue, or admitting ones
   assert.deepEqual(codec.verify(forward, NOW), { valid: false, reason: 'forged' });
   const admitted = [version, visitor, ticket!.replace(/^q/, 'a'), ...rest].join('.');
   assert.deepEqual(codec.verify(admitted, NOW), { valid: false, reason: 'forged' });
+  const uncounted = [version, visitor, ticket!.replace(/^q/, 'n'), ...rest].join('.');
+  assert.deepEqual(codec.verify(uncounted, NOW), { valid: false, reason: 'forged' });
   const flipped = raw.slice(0, -1) + (raw.endsWith('A') ? 'B' : 'A');
   assert.deepEqual(codec.verify(flipped, NOW), { valid: false, reason: 'forged' });
 });

@@ -34,6 +34,12 @@ export interface WaitingRoomPass {
   lastSeenAt: number;
   /** Worth nothing from then on (s): admitted, a session with no request; queued, a tab closed for long. */
   expiresAt: number;
+  /**
+   * Admitted while the room was not queueing and not counted yet: the shopper counts as active from the
+   * first request that brings the pass back (admission.ts). A client that keeps no cookies (a crawler, a
+   * monitor, a load tester's bare requests) is then never a session in the database.
+   */
+  uncounted?: boolean;
 }
 
 export type PassCheck =
@@ -43,7 +49,7 @@ export type PassCheck =
 /** Longer than any pass this module writes (about 110 characters); anything longer is not checked at all. */
 const MAX_COOKIE_LENGTH = 200;
 const FORMAT_VERSION = '1';
-const PAYLOAD = /^1\.([A-Za-z0-9_-]{16})\.([qa])([0-9a-z]{1,10})\.([0-9a-z]{1,8})\.([0-9a-z]{1,8})\.([0-9a-z]{1,8})$/;
+const PAYLOAD = /^1\.([A-Za-z0-9_-]{16})\.([qan])([0-9a-z]{1,10})\.([0-9a-z]{1,8})\.([0-9a-z]{1,8})\.([0-9a-z]{1,8})$/;
 /** A pass issued further in the future than this is refused: no clock is that far off. */
 const CLOCK_SKEW_SECONDS = 300;
 
@@ -92,7 +98,7 @@ export function waitingRoomCookieCodec(secrets: string | readonly string[]): Wai
       if (!/^[A-Za-z0-9_-]{16}$/.test(pass.visitorId)) throw new Error('visitorId must be 16 base64url characters (newVisitorId())');
       if (!Number.isSafeInteger(pass.ticket) || pass.ticket < 0) throw new Error(`ticket must be a whole number >= 0, got ${pass.ticket}`);
       const t = (n: number) => Math.max(0, Math.floor(n)).toString(36);
-      const payload = [FORMAT_VERSION, pass.visitorId, `${pass.state === 'admitted' ? 'a' : 'q'}${pass.ticket.toString(36)}`,
+      const payload = [FORMAT_VERSION, pass.visitorId, `${pass.state === 'queued' ? 'q' : pass.uncounted ? 'n' : 'a'}${pass.ticket.toString(36)}`,
         t(pass.issuedAt), t(pass.lastSeenAt), t(pass.expiresAt)].join('.');
       return signer.sign(payload);
     },
@@ -104,8 +110,9 @@ export function waitingRoomCookieCodec(secrets: string | readonly string[]): Wai
       const m = PAYLOAD.exec(signed.value);
       if (!m) return { valid: false, reason: 'malformed' };
       const pass: WaitingRoomPass = {
-        visitorId: m[1]!, state: m[2] === 'a' ? 'admitted' : 'queued', ticket: parseInt(m[3]!, 36),
+        visitorId: m[1]!, state: m[2] === 'q' ? 'queued' : 'admitted', ticket: parseInt(m[3]!, 36),
         issuedAt: parseInt(m[4]!, 36), lastSeenAt: parseInt(m[5]!, 36), expiresAt: parseInt(m[6]!, 36),
+        ...(m[2] === 'n' ? { uncounted: true } : {}),
       };
       if (!Number.isSafeInteger(pass.ticket) || pass.issuedAt > pass.lastSeenAt || pass.lastSeenAt > pass.expiresAt
         || pass.issuedAt > nowSeconds + CLOCK_SKEW_SECONDS) return { valid: false, reason: 'malformed' };

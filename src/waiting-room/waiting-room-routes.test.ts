@@ -189,3 +189,34 @@ test('revokeSessionAfterCheckout: a completed checkout frees the place and clear
   assert.match(String([paid.headers['set-cookie']].flat().find((c) => String(c).startsWith('hf_waitingroom='))), /Max-Age=0/i);
   assert.equal(await activeNow(), withPayer - 1, 'the place is free');
 });
+
+test('while the room does not queue, a client that keeps no cookie is never counted; one that brings its entry pass back is, once, with a pass of its own', async () => {
+  await t.call('PUT', '/api/admin/waiting-room', { admin: true, body: { mode: 'auto', totalActiveUsers: 1000, newUsersPerMinute: 1000, queueingMethod: 'fifo', revokeSessionAfterCheckout: false } });
+  const ops = async () => (await t.call('GET', '/api/ops/waiting-room', { admin: true })).json;
+  const before = await ops();
+  assert.equal(before.state, 'not_queueing');
+  // A burst of newcomers that drop every cookie (a crawler, a monitor): all let in, on one shared entry pass.
+  const passes = new Set<string>();
+  for (let i = 0; i < 30; i++) {
+    const res = await t.call('GET', '/api/things');
+    assert.equal(res.status, 200);
+    passes.add(cookieOf(res.headers)!);
+  }
+  assert.ok(passes.size <= 2, `one entry pass a second, not one per newcomer: ${passes.size}`);
+  const entry = [...passes][0]!;
+  assert.match(entry, /^hf_waitingroom=1\.[A-Za-z0-9_-]{16}\.n0\./, 'admitted, not counted yet');
+  assert.equal((await ops()).activeUsers, before.activeUsers, 'none of them is an active shopper');
+
+  // Two browsers that keep the same entry pass come back: each gets a pass of its own and counts.
+  const back = await Promise.all([1, 2].map(() => t.call('GET', '/api/things', { headers: { cookie: entry } })));
+  const own = back.map((r) => cookieOf(r.headers)!);
+  assert.ok(back.every((r) => r.status === 200));
+  assert.ok(own.every((c) => /^hf_waitingroom=1\.[A-Za-z0-9_-]{16}\.a0\./.test(c)), own.join(' '));
+  assert.notEqual(own[0]!.split('.')[1], own[1]!.split('.')[1], 'visitor ids of their own');
+  assert.equal((await ops()).activeUsers, before.activeUsers + 2);
+  // Their next requests need no new cookie and count no more.
+  const again = await t.call('GET', '/api/things', { headers: { cookie: own[0]! } });
+  assert.equal(cookieOf(again.headers), undefined);
+  assert.equal((await ops()).activeUsers, before.activeUsers + 2);
+  await t.call('PUT', '/api/admin/waiting-room', { admin: true, body: { mode: 'off' } });
+});

@@ -9,7 +9,7 @@ import type { HttpServer } from '../platform/http/http-server.ts';
 import { STATUS_OF_KIND } from '../platform/http/http-errors.ts';
 import { errorResponses } from '../platform/http/schemas.ts';
 import { adminScope, ADMIN_SECURITY } from '../platform/http/admin-auth.ts';
-import { isExemptFromWaitingRoom, type QueueStatus } from './admission.ts';
+import { isExemptFromWaitingRoom, type AdmissionDecision, type QueueStatus } from './admission.ts';
 import { WAITING_ROOM_COOKIE, waitingRoomCookieOptions, type WaitingRoomPass } from './waiting-room-cookie.ts';
 import { WAITING_ROOM_MESSAGES } from './waiting-room-errors.ts';
 import { waitingPage } from './waiting-page.ts';
@@ -50,10 +50,19 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
   app.addHook('onRequest', (req, reply, done) => {
     // Off (the default): nothing is read, nothing is set; the shop behaves as without a room.
     if (room.isOff()) return done();
-    // A request the room answered (the waiting page, its JSON) goes no further: done is not called.
-    admitOrQueue(req, reply).then(() => { if (!reply.sent) done(); }, done);
+    // A request the room answered (the waiting page, its JSON) goes no further: done is not called. Most
+    // requests are decided in memory and go on at once, with no promise in between.
+    let decided: Promise<void> | undefined;
+    try {
+      decided = admitOrQueue(req, reply);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (decided) decided.then(() => { if (!reply.sent) done(); }, done);
+    else if (!reply.sent) done();
   });
-  async function admitOrQueue(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+  /** Lets the request through, or answers it; a promise only while a newcomer waits for the database. */
+  function admitOrQueue(req: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
     const url = req.url;
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -65,7 +74,12 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
     const hasCart = signedValid(cookies[CART_COOKIE]) || CART_API.test(path);
     if (isExemptFromWaitingRoom({ method: req.method, path, hasValidOrderToken, hasCart })) return;
     const now = Date.now();
-    const decision = await room.decide(cookies[WAITING_ROOM_COOKIE], now);
+    const decision = room.decide(cookies[WAITING_ROOM_COOKIE], now);
+    if (decision instanceof Promise) return decision.then((d) => { answer(req, reply, path, d, now); });
+    answer(req, reply, path, decision, now);
+    return undefined;
+  }
+  function answer(req: FastifyRequest, reply: FastifyReply, path: string, decision: AdmissionDecision, now: number): void {
     if (decision.kind === 'pass_through') return;
     if (decision.kind === 'admit') {
       if (decision.setCookie) setPass(req, reply, room, decision.pass, now);
@@ -77,17 +91,28 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
     if (wantsWaitingRoomJson(path, req.headers.accept)) {
       const json = waitingRoomJson(decision.status, now);
       waitingRoomQueued.inc({ form: decision.kind === 'reject' ? 'closed' : 'json' });
-      return reply.code(json.statusCode).headers(json.headers).send(json.body);
+      reply.code(json.statusCode).headers(json.headers).send(json.body);
+      return;
     }
     const page = waitingPage(decision.status, { statusCode: room.effective(now).queueingStatusCode, now, requestedPath: path });
     waitingRoomQueued.inc({ form: decision.kind === 'reject' ? 'closed' : 'page' });
-    return reply.code(page.statusCode).headers(page.headers).send(page.html);
+    reply.code(page.statusCode).headers(page.headers).send(page.html);
   }
 }
 
+/** The last shared entry pass's Set-Cookie, per scheme (the room hands the same pass object to a second's newcomers). */
+const entryCookies = new WeakMap<WaitingRoomPass, { at: number; http?: string; https?: string }>();
+
 function setPass(req: FastifyRequest, reply: FastifyReply, room: WaitingRoom, pass: WaitingRoomPass, now: number): void {
   const nowS = Math.floor(now / 1000);
-  appendSetCookie(reply, stringifySetCookie({ name: WAITING_ROOM_COOKIE, value: room.encode(pass), ...waitingRoomCookieOptions(pass, nowS, req.protocol === 'https') }));
+  const secure = req.protocol === 'https';
+  const cookie = () => stringifySetCookie({ name: WAITING_ROOM_COOKIE, value: room.encode(pass), ...waitingRoomCookieOptions(pass, nowS, secure) });
+  if (!pass.uncounted) return appendSetCookie(reply, cookie());
+  // Max-Age counts from now: the same header only within the second it was made in.
+  let made = entryCookies.get(pass);
+  if (made?.at !== nowS) entryCookies.set(pass, made = { at: nowS });
+  const scheme = secure ? 'https' : 'http';
+  appendSetCookie(reply, made[scheme] ??= cookie());
 }
 
 /** Adds a Set-Cookie header beside any the route sets (@fastify/cookie appends its own to these). */

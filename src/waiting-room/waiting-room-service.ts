@@ -95,6 +95,12 @@ export class WaitingRoom {
   private controller = new AutoModeController();
   private autoDecision: AutoModeDecision | null = null;
   private readonly tickets: TicketDispenser;
+  /**
+   * The pass every newcomer gets while the room does not queue, made and signed once a second and given to
+   * all of that second's newcomers: a client that keeps no cookie costs no signature, and a browser that
+   * keeps it trades it for a pass of its own when it comes back (admission.ts).
+   */
+  private entryPass: { pass: WaitingRoomPass; value: string } | null = null;
 
   constructor(opts: WaitingRoomOptions) {
     this.opts = opts;
@@ -155,31 +161,40 @@ export class WaitingRoom {
   }
 
   encode(pass: WaitingRoomPass): string {
+    if (pass === this.entryPass?.pass) return this.entryPass.value;
     return this.requireCodec().encode(pass);
   }
 
   /**
    * Who this request's shopper is for the room: in (with a pass to send or not), waiting, or turned away.
-   * In memory, except for a shopper with no valid pass arriving while the room queues.
+   * Decided in memory, at once (no promise), except for a shopper with no valid pass arriving while the
+   * room queues: that one is a promise, settled once the database gave a place or a ticket.
    */
-  async decide(rawCookie: string | undefined, now: number): Promise<AdmissionDecision> {
+  decide(rawCookie: string | undefined, now: number): AdmissionDecision | Promise<AdmissionDecision> {
     const settings = this.effective(now);
     if (settings.mode === 'off') return { kind: 'pass_through' };
     const nowS = Math.floor(now / 1000);
     const check = this.requireCodec().verify(rawCookie, nowS);
     const limits = roomLimits(settings, this.autoAdmission());
     const rejecting = settings.queueingMethod === 'reject' && settings.event?.phase !== 'prequeueing';
-    let decision: AdmissionDecision;
     if (!check.valid && limits.queueing && !rejecting) {
-      decision = await this.arrival(settings, now);
-    } else {
-      decision = decideAdmission({
-        settings, state: this.shared, auto: this.autoAdmission(), pass: check, now, random: Math.random, newVisitorId,
-        issueTicket: () => { throw new Error('a ticket is issued only by waiting_room_arrive'); },
-      });
+      return this.arrival(settings, now).then((decision) => { this.remember(decision, nowS, settings); return decision; });
     }
+    let decision = decideAdmission({
+      settings, state: this.shared, auto: this.autoAdmission(), pass: check, now, random: Math.random, newVisitorId,
+      issueTicket: () => { throw new Error('a ticket is issued only by waiting_room_arrive'); },
+    });
+    if (decision.kind === 'admit' && decision.pass.uncounted) decision = { ...decision, pass: this.entryPassFor(decision.pass) };
     this.remember(decision, nowS, settings);
     return decision;
+  }
+
+  /** This second's shared entry pass (made from the first newcomer's, as decideAdmission issued it). */
+  private entryPassFor(pass: WaitingRoomPass): WaitingRoomPass {
+    const current = this.entryPass?.pass;
+    if (current && current.issuedAt === pass.issuedAt && current.expiresAt === pass.expiresAt) return current;
+    this.entryPass = { pass, value: this.requireCodec().encode(pass) };
+    return pass;
   }
 
   /** A new shopper while the room queues: the database gives a place or the next ticket. */
@@ -226,6 +241,8 @@ export class WaitingRoom {
 
   /** Counts a decision into this replica's copy of the shared state and its batch for the next synchronisation. */
   private remember(d: AdmissionDecision, nowS: number, settings: EffectiveSettings): void {
+    // A newcomer's pass while the room does not queue is counted when it comes back (admission.ts).
+    if (d.kind === 'admit' && d.pass.uncounted) return;
     if (d.kind === 'admit') {
       if (d.admission === 'new') {
         waitingRoomAdmitted.inc({ how: 'new' });
