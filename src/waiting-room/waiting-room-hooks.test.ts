@@ -8,7 +8,7 @@ import { installWaitingRoom } from './waiting-room-routes.ts';
 
 test('with the room off every hook hands on at once and returns no promise', () => {
   const hooks: [string, (...args: unknown[]) => unknown][] = [];
-  const app = { addHook: (name: string, fn: (...args: unknown[]) => unknown) => { hooks.push([name, fn]); } } as unknown as HttpServer;
+  const app = { addHook: (name: string, fn: (...args: unknown[]) => unknown) => { hooks.push([name, fn]); }, decorateRequest: () => {} } as unknown as HttpServer;
   const room = { isOff: () => true, measuresLatency: () => false } as unknown as WaitingRoom;
   installWaitingRoom(app, room, 'secret');
   assert.deepEqual(hooks.map(([name]) => name).sort(), ['onRequest', 'onResponse', 'onSend']);
