@@ -22,6 +22,7 @@ before(async () => {
     installWaitingRoom(app, room, adminTokenSha256);
     waitingRoomRoutes(app, { room, adminTokenSha256 });
     app.get('/api/things', async () => ({ ok: true }));
+    app.get('/api/catalog-things', async (_req, reply) => reply.header('cache-control', 'public, max-age=5').send({ ok: true }));
     app.get('/things', async (_req, reply) => reply.type('text/html').send('<p>REAL-THINGS-PAGE</p>'));
     app.post('/api/checkout', async (_req, reply) => reply.code(202).send({ status: 'pending_payment' }));
   });
@@ -190,7 +191,7 @@ test('revokeSessionAfterCheckout: a completed checkout frees the place and clear
   assert.equal(await activeNow(), withPayer - 1, 'the place is free');
 });
 
-test('while the room does not queue, a client that keeps no cookie is never counted; one that brings its entry pass back is, once, with a pass of its own', async () => {
+test('while the room does not queue, a client that keeps no cookie is never counted; one that brings its entry pass back is, once, with a pass of its own, kept from shared caches', async () => {
   await t.call('PUT', '/api/admin/waiting-room', { admin: true, body: { mode: 'auto', totalActiveUsers: 1000, newUsersPerMinute: 1000, queueingMethod: 'fifo', revokeSessionAfterCheckout: false } });
   const ops = async () => (await t.call('GET', '/api/ops/waiting-room', { admin: true })).json;
   const before = await ops();
@@ -218,5 +219,17 @@ test('while the room does not queue, a client that keeps no cookie is never coun
   const again = await t.call('GET', '/api/things', { headers: { cookie: own[0]! } });
   assert.equal(cookieOf(again.headers), undefined);
   assert.equal((await ops()).activeUsers, before.activeUsers + 2);
+  assert.equal(back[0]!.headers['cache-control'], 'private', 'an answer with a pass of its own is for that browser alone');
+
+  // A public catalog answer stays public with the shared entry pass, and turns private with a pass of one's own.
+  const publicEntry = await t.call('GET', '/api/catalog-things');
+  assert.match(cookieOf(publicEntry.headers)!, /\.n0\./);
+  assert.equal(publicEntry.headers['cache-control'], 'public, max-age=5');
+  const ownAnswer = await t.call('GET', '/api/catalog-things', { headers: { cookie: cookieOf(publicEntry.headers)! } });
+  assert.match(cookieOf(ownAnswer.headers)!, /\.a0\./);
+  assert.equal(ownAnswer.headers['cache-control'], 'private, max-age=5', 'no CDN keeps one shopper\'s pass for the next');
+  const plain = await t.call('GET', '/api/catalog-things', { headers: { cookie: cookieOf(ownAnswer.headers)! } });
+  assert.equal(cookieOf(plain.headers), undefined);
+  assert.equal(plain.headers['cache-control'], 'public, max-age=5', 'no pass sent: as cacheable as the route made it');
   await t.call('PUT', '/api/admin/waiting-room', { admin: true, body: { mode: 'off' } });
 });

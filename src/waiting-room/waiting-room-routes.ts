@@ -18,8 +18,10 @@ import type { WaitingRoom } from './waiting-room-service.ts';
 
 /** Set on a shopper request the room let through while `mode: auto` measures the shop. */
 const TIMED = 'waitingRoomTimed';
+/** Set when the answer carries a pass of the shopper's own (not the shared entry pass). */
+const OWN_PASS = 'waitingRoomOwnPass';
 declare module 'fastify' {
-  interface FastifyRequest { [TIMED]: boolean }
+  interface FastifyRequest { [TIMED]: boolean; [OWN_PASS]: boolean }
 }
 
 /** The storefront's signed cookies the room's scope reads (storefront/storefront-cookies.ts writes them). */
@@ -39,11 +41,14 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
   // A flag on the request rather than a WeakSet of requests: a weak entry per request is work for every
   // garbage collection, at tens of thousands of requests a second.
   app.decorateRequest(TIMED, false);
+  app.decorateRequest(OWN_PASS, false);
   // Every hook here is synchronous when the room is off (the default): no promise nor microtask turn per
   // request, nothing read, nothing set.
   // A completed checkout (the API's 202, the form's 303 to the order page) may end the shopper's session.
   app.addHook('onSend', (req, reply, payload, done) => {
-    if (room.isOff() || req.method !== 'POST') return done(null, payload);
+    if (room.isOff()) return done(null, payload);
+    if (req[OWN_PASS]) keepFromSharedCaches(reply);
+    if (req.method !== 'POST') return done(null, payload);
     const path = req.url.split('?')[0];
     const completed = (path === '/api/checkout' && reply.statusCode === 202) || (path === '/checkout' && reply.statusCode === 303);
     if (completed && req.headers.cookie && room.revokeAfterCheckout(parseCookie(req.headers.cookie)[WAITING_ROOM_COOKIE], Date.now())) {
@@ -115,12 +120,27 @@ function setPass(req: FastifyRequest, reply: FastifyReply, room: WaitingRoom, pa
   const nowS = Math.floor(now / 1000);
   const secure = req.protocol === 'https';
   const cookie = () => stringifySetCookie({ name: WAITING_ROOM_COOKIE, value: room.encode(pass), ...waitingRoomCookieOptions(pass, nowS, secure) });
-  if (!pass.uncounted) return appendSetCookie(reply, cookie());
+  if (!pass.uncounted) {
+    req[OWN_PASS] = true;
+    return appendSetCookie(reply, cookie());
+  }
   // Max-Age counts from now: the same header only within the second it was made in.
   let made = entryCookies.get(pass);
   if (made?.at !== nowS) entryCookies.set(pass, made = { at: nowS });
   const scheme = secure ? 'https' : 'http';
   appendSetCookie(reply, made[scheme] ??= cookie());
+}
+
+/**
+ * An answer that hands a shopper a pass of their own must not be kept by a shared cache (a CDN in front of
+ * the shop) and handed to others with it: a catalog page's `public` becomes `private`, and an answer with
+ * no Cache-Control gets `private`. The shared entry pass is the same for every newcomer of its second, so
+ * an answer carrying it stays as cacheable as the route made it.
+ */
+function keepFromSharedCaches(reply: FastifyReply): void {
+  const cacheControl = reply.getHeader('cache-control');
+  if (cacheControl === undefined) reply.header('cache-control', 'private');
+  else if (/\bpublic\b/i.test(String(cacheControl))) reply.header('cache-control', String(cacheControl).replace(/\bpublic\b/i, 'private'));
 }
 
 /** Adds a Set-Cookie header beside any the route sets (@fastify/cookie appends its own to these). */
