@@ -22,6 +22,8 @@ import type { TraceOptions } from './shopper-trace.ts';
 export const DEFAULT_TARGET = 'http://localhost:3000';
 export const DEFAULT_MAX_REQUESTS = 10_000_000;
 export const DEFAULT_TIMEOUT_SEC = 10;
+/** How long the setup waits in a shop's waiting room before the run gives up (it is asked back at its turn). */
+const SETUP_QUEUE_LIMIT_MS = 180_000;
 export const DEFAULT_GRACEFUL_STOP_SEC = 10;
 const WORKER_YOUNG_GENERATION_MB = 16;
 /** How long a worker past its deadline, told to stop at once, still has to report. */
@@ -130,15 +132,23 @@ export async function runSetup(prepared: PreparedRun, opts: { allowRemote?: bool
   const recorder = new WorkerRecorder(scenario.setup.map((s) => s.key));
   const client = new HttpClient({ connectionsPerOrigin: 1, connectTimeoutMs: 10_000 });
   const target = new URL(targetUrl);
+  const halted = { value: false };
   const ctx: RunnerContext = {
     client, recorder, t0: performance.now(), targetOrigin: target.origin, basePath: target.pathname.replace(/\/+$/, ''),
     timeoutMs: (opts.timeoutSec ?? DEFAULT_TIMEOUT_SEC) * 1000, originAllowed: originGuard(opts.allowRemote ?? false),
-    shared: {}, budget: { remaining: 1000 }, halted: { value: false }, active: { requests: 0, iterations: 0 },
+    shared: {}, budget: { remaining: 1000 }, halted, active: { requests: 0, iterations: 0 },
+    // The setup is a shopper too when the scenario's are: a shop whose waiting room queues when the run
+    // starts (a game day's warm-up engaged `auto`) lets it in at its turn rather than failing the run.
+    ...(scenario.spec.shopper ? { shopper: scenario.spec.shopper } : {}),
   };
+  const queuedTooLong = setTimeout(() => { halted.value = true; }, SETUP_QUEUE_LIMIT_MS);
   try {
     const outcome = await runIteration(ctx, { name: 'setup', weight: 1, steps: scenario.setup }, performance.now(), 0, 0, vars);
     const final = recorder.final();
     const checks = final.steps.flatMap((s) => Object.entries(s.counters.checks).map(([name, v]) => ({ key: s.key, name, pass: v.fail === 0 && v.pass > 0 })));
+    if (outcome === 'interrupted' && final.waitingRoom.stillQueued > 0) {
+      throw new SetupError(`setup failed against ${targetUrl}: still queued in the shop's waiting room after ${SETUP_QUEUE_LIMIT_MS / 1000} s`);
+    }
     if (outcome !== 'completed') {
       const sample = final.errorSamples[0];
       const failedCheck = checks.find((c) => !c.pass);
@@ -148,6 +158,7 @@ export async function runSetup(prepared: PreparedRun, opts: { allowRemote?: bool
     }
     return { vars, checks };
   } finally {
+    clearTimeout(queuedTooLong);
     await client.close();
   }
 }

@@ -128,3 +128,25 @@ test('a queued shopper whose refresh gets a 5xx failed while waiting: not counte
   assert.equal(room.shoppersLetIn, shop.seen.admitted, 'only the shoppers the room admitted are let in');
   assert.equal(room.shoppersLetIn + room.failedWhileQueued + room.stillQueuedAtEnd, shop.seen.newShoppers);
 });
+
+test('the setup is a shopper too: it waits in the room with its cookie, and the run goes on once it is let in', { timeout: 60_000 }, async () => {
+  const shop = await roomServer();
+  closers.push(shop.close);
+  const result = await runLoadTest({
+    source: {
+      kind: 'inline', spec: {
+        name: 'room-setup', load: { executor: 'constant-arrival-rate', rate: 2, duration: 1 },
+        shopper: { cookies: true, waitingRoom: true },
+        setup: [{ name: 'catalog', url: '/', checks: [{ name: 'let in', status: 200 }] }],
+        journeys: [{ name: 'shop', steps: [{ name: 'home', url: '/', checks: [{ name: 'let in', status: 200 }] }] }],
+      },
+    },
+    targetUrl: shop.url, workers: 1, gracefulStopSec: 10,
+  });
+  const it = result.totals.iterations;
+  assert.ok(it.started >= 1, 'the run went on past its setup');
+  assert.equal(it.completed, it.started, JSON.stringify(it));
+  // The setup arrived, waited, and was let in, as each shopper of the run was.
+  assert.equal(shop.seen.newShoppers, it.started + 1);
+  assert.equal(shop.seen.admitted, it.started + 1);
+});
