@@ -113,8 +113,11 @@ export function installWaitingRoom(app: HttpServer, room: WaitingRoom, cookieSec
   }
 }
 
-/** The last shared entry pass's Set-Cookie, per scheme (the room hands the same pass object to a second's newcomers). */
-const entryCookies = new WeakMap<WaitingRoomPass, { at: number; http?: string; https?: string }>();
+/**
+ * The shared entry pass's Set-Cookie, per scheme: the room hands one pass object to the newcomers of one
+ * second (issued that second, so its Max-Age is the same for all of them), signed and written here once.
+ */
+const entryCookies = new WeakMap<WaitingRoomPass, { http?: string; https?: string }>();
 
 function setPass(req: FastifyRequest, reply: FastifyReply, room: WaitingRoom, pass: WaitingRoomPass, now: number): void {
   const nowS = Math.floor(now / 1000);
@@ -124,9 +127,8 @@ function setPass(req: FastifyRequest, reply: FastifyReply, room: WaitingRoom, pa
     req[OWN_PASS] = true;
     return appendSetCookie(reply, cookie());
   }
-  // Max-Age counts from now: the same header only within the second it was made in.
   let made = entryCookies.get(pass);
-  if (made?.at !== nowS) entryCookies.set(pass, made = { at: nowS });
+  if (!made) entryCookies.set(pass, made = {});
   const scheme = secure ? 'https' : 'http';
   appendSetCookie(reply, made[scheme] ??= cookie());
 }

@@ -96,11 +96,12 @@ export class WaitingRoom {
   private autoDecision: AutoModeDecision | null = null;
   private readonly tickets: TicketDispenser;
   /**
-   * The pass every newcomer gets while the room does not queue, made and signed once a second and given to
-   * all of that second's newcomers: a client that keeps no cookie costs no signature, and a browser that
-   * keeps it trades it for a pass of its own when it comes back (admission.ts).
+   * The pass every newcomer gets while the room does not queue, one object a second given to all of that
+   * second's newcomers (the routes sign it and make its Set-Cookie once): a client that keeps no cookie
+   * costs no signature, and a browser that keeps it trades it for a pass of its own when it comes back
+   * (admission.ts).
    */
-  private entryPass: { pass: WaitingRoomPass; value: string } | null = null;
+  private entryPass: WaitingRoomPass | null = null;
 
   constructor(opts: WaitingRoomOptions) {
     this.opts = opts;
@@ -161,7 +162,6 @@ export class WaitingRoom {
   }
 
   encode(pass: WaitingRoomPass): string {
-    if (pass === this.entryPass?.pass) return this.entryPass.value;
     return this.requireCodec().encode(pass);
   }
 
@@ -191,10 +191,9 @@ export class WaitingRoom {
 
   /** This second's shared entry pass (made from the first newcomer's, as decideAdmission issued it). */
   private entryPassFor(pass: WaitingRoomPass): WaitingRoomPass {
-    const current = this.entryPass?.pass;
+    const current = this.entryPass;
     if (current && current.issuedAt === pass.issuedAt && current.expiresAt === pass.expiresAt) return current;
-    this.entryPass = { pass, value: this.requireCodec().encode(pass) };
-    return pass;
+    return this.entryPass = pass;
   }
 
   /** A new shopper while the room queues: the database gives a place or the next ticket. */
