@@ -63,20 +63,30 @@ test('a newcomer\'s estimated wait follows the frontier\'s pace, not the still-f
   const r = await room({ mode: 'on', totalActiveUsers: 1200, newUsersPerMinute: 1200, sessionDurationSeconds: 60 });
   try {
     await surge(r, 400, Date.now());
-    // Seven synchronisations a second apart: 20 let in from the queue at each.
+    const from = await r.status();
+    const started = Date.now();
+    // Seven synchronisations a second apart: up to 20 let in from the queue at each.
     for (let i = 0; i < 7; i++) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await r.sync();
     }
+    const to = await r.status();
+    // The pace the frontier kept, as the shoppers met it. At most the room's 20 a second; less when each
+    // synchronisation waits for a busy database (the pace's brake, decision 0033): about 13 on a loaded
+    // CI machine.
+    const pace = (to.admittedLastMinute - from.admittedLastMinute) / ((Date.now() - started) / 1000);
+    assert.ok(pace >= 5 && pace <= 22, `frontier pace ${pace.toFixed(1)} a second`);
     const [late] = await newcomers(r, 1, Date.now());
     assert.ok(late?.kind === 'queue', JSON.stringify(late));
     const ahead = late.status.position - 1;
-    assert.ok(ahead >= 200 && ahead <= 260, `ahead: ${ahead}`);
-    // At 20 a second, plus the second of the synchronisation that shows it (the shopper is asked back then);
-    // the last minute's 160 admissions would have said about 90 s.
-    const expected = ahead / 20 + 1;
+    assert.ok(ahead >= 200 && ahead <= 300, `ahead: ${ahead}`);
+    // At the frontier's pace, plus the second of the synchronisation that shows it (the shopper is asked
+    // back then); the last minute's count (its first seconds of a minute) would have said several times more.
+    const expected = ahead / pace + 1;
     assert.ok(late.status.waitTimeKnown && Math.abs(late.status.waitTimeSeconds - expected) <= 0.25 * expected,
-      `estimated ${late.status.waitTimeSeconds} s for ${ahead} ahead at 20 a second`);
+      `estimated ${late.status.waitTimeSeconds} s for ${ahead} ahead at ${pace.toFixed(1)} a second`);
+    const byLastMinute = (ahead / to.admittedLastMinute) * 60;
+    assert.ok(late.status.waitTimeSeconds < byLastMinute / 2, `estimated ${late.status.waitTimeSeconds} s, the last minute's count says ${byLastMinute.toFixed(0)} s`);
   } finally {
     await r.stop();
   }
