@@ -1,5 +1,5 @@
-// The p99 `mode: auto` steers by: over the requests of its window only, none from a handful, and still the
-// newest ones once far more have been recorded than it keeps.
+// The p99 `mode: auto` steers by: over the requests of its window only, none from a handful, never one
+// request alone, and still the newest ones once far more have been recorded than it keeps.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ShopLatency } from './shop-latency.ts';
@@ -20,6 +20,25 @@ test('a handful of requests makes no p99', () => {
   assert.equal(latency.p99(1000), null);
   latency.record(900, 1000);
   assert.equal(latency.p99(1000), 900);
+});
+
+test('one slow request among a quiet shop\'s few is not its p99; two are', () => {
+  const latency = new ShopLatency(5000);
+  // Five shoppers a second browsing: 60 requests in the window, one of them stalled for 1.2 s.
+  for (let i = 0; i < 59; i++) latency.record(20 + (i % 7), 1000 + i * 50);
+  latency.record(1200, 4000);
+  assert.equal(latency.p99(4000), 26, 'the slowest of the other 59');
+  latency.record(1100, 4100);
+  assert.equal(latency.p99(4100), 1100, 'two slow requests in the window are a p99');
+  // With 1,000 requests the nearest rank is the 990th: eleven slow ones show, ten do not.
+  const busy = new ShopLatency(5000);
+  for (let i = 0; i < 990; i++) busy.record(30, 1000);
+  for (let i = 0; i < 10; i++) busy.record(900, 1000);
+  assert.equal(busy.p99(1000), 30);
+  const busier = new ShopLatency(5000);
+  for (let i = 0; i < 989; i++) busier.record(30, 1000);
+  for (let i = 0; i < 11; i++) busier.record(900, 1000);
+  assert.equal(busier.p99(1000), 900);
 });
 
 test('past the samples it keeps, the newest are the ones measured', () => {
