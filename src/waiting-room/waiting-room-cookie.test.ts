@@ -65,6 +65,25 @@ test('rotating the secret: passes signed with the previous one still count, and 
   assert.deepEqual(rotated.verify(rotated.encode(queued), NOW), { valid: true, pass: queued, resign: false });
 });
 
+test('a pass checked once is still judged by the clock every time, and a forgery of it is still refused', () => {
+  const own = waitingRoomCookieCodec(SECRET);
+  const admitted: WaitingRoomPass = { ...queued, state: 'admitted', ticket: 0, expiresAt: NOW + 30 };
+  const raw = own.encode(admitted);
+  assert.equal(own.verify(raw, NOW).valid, true);
+  assert.equal(own.verify(raw, NOW + 10).valid, true, 'the same value again, inside its session');
+  assert.deepEqual(own.verify(raw, NOW + 30), { valid: false, reason: 'expired' }, 'checked before: expired all the same');
+  // A pass issued in the future is refused even when its value was accepted before (a clock moved back).
+  assert.deepEqual(own.verify(raw, NOW - 60 - 301), { valid: false, reason: 'malformed' });
+  // One character of the signature changed: not the value that was checked, so it is checked, and refused.
+  const last = raw.at(-1) === 'A' ? 'B' : 'A';
+  assert.deepEqual(own.verify(raw.slice(0, -1) + last, NOW), { valid: false, reason: 'forged' });
+  // A pass handed out to a shopper is not changed by the next shopper's use of the same value.
+  const first = own.verify(raw, NOW);
+  assert.ok(first.valid);
+  assert.throws(() => { (first.pass as { ticket: number }).ticket = 1; }, TypeError);
+  assert.deepEqual(own.verify(raw, NOW), { valid: true, pass: admitted, resign: false });
+});
+
 test('cookie options: HttpOnly, SameSite=Lax, the whole shop, until the pass expires', () => {
   assert.deepEqual(waitingRoomCookieOptions(queued, NOW, true), { path: '/', httpOnly: true, sameSite: 'lax', secure: true, maxAge: 295 });
 });
