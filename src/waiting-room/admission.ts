@@ -175,7 +175,7 @@ export type AdmissionDecision =
   | { kind: 'pass_through' }
   | {
       kind: 'admit';
-      pass: WaitingRoomPass;
+      pass: Readonly<WaitingRoomPass>;
       /** Send the pass (new, admitted from the queue, renewed, or re-signed with the current secret). */
       setCookie: boolean;
       /**
@@ -186,7 +186,7 @@ export type AdmissionDecision =
       /** For an admission from the queue: how long the shopper waited (s). */
       waitedSeconds: number | null;
     }
-  | { kind: 'queue'; pass: WaitingRoomPass | null; setCookie: boolean; status: QueueStatus; newArrival: boolean }
+  | { kind: 'queue'; pass: Readonly<WaitingRoomPass> | null; setCookie: boolean; status: QueueStatus; newArrival: boolean }
   | { kind: 'reject'; status: QueueStatus };
 
 export interface AdmissionInput {

@@ -43,13 +43,13 @@ export interface WaitingRoomPass {
 }
 
 export type PassCheck =
-  | { valid: true; pass: WaitingRoomPass; /** signed with an older secret: send it again signed with the current one */ resign: boolean }
+  | { valid: true; pass: Readonly<WaitingRoomPass>; /** signed with an older secret: send it again signed with the current one */ resign: boolean }
   | { valid: false; reason: 'missing' | 'malformed' | 'forged' | 'expired' };
 
 /** Longer than any pass this module writes (about 110 characters); anything longer is not checked at all. */
 const MAX_COOKIE_LENGTH = 200;
 const FORMAT_VERSION = '1';
-/** Checked pass values kept per codec (about 300 bytes each): more than the shoppers one replica serves at once. */
+/** Checked admitted passes kept per codec (about 300 bytes each, their value copied out of the request's Cookie header): more than the shoppers one replica serves at once. */
 const CHECKED_PASSES_KEPT = 20_000;
 const PAYLOAD = /^1\.([A-Za-z0-9_-]{16})\.([qan])([0-9a-z]{1,10})\.([0-9a-z]{1,8})\.([0-9a-z]{1,8})\.([0-9a-z]{1,8})$/;
 /** A pass issued further in the future than this is refused: no clock is that far off. */
@@ -95,11 +95,13 @@ export function waitingRoomCookieCodec(secrets: string | readonly string[]): Wai
       return { valid: false, renew: false, value: null };
     },
   };
-  // Passes whose signature and shape have been checked, by their exact cookie value. An admitted shopper
-  // brings the same value back for a tenth of their session (renewSession), and checking its HMAC was
-  // about 2.5 µs of every one of their requests (5 on a busy machine). Only what the value alone decides
-  // is kept; the times are checked against the clock on every request. Only values that passed are kept,
-  // so a flood of forgeries cannot fill it; at its bound it starts again (a few µs for each shopper once).
+  // Admitted shoppers' passes whose signature and shape have been checked, by their exact cookie value. An
+  // admitted shopper brings the same value back for a tenth of their session (renewSession), and checking
+  // its HMAC was about 2.5 µs of every one of their requests (5 on a busy machine). Only what the value
+  // alone decides is kept; the times are checked against the clock on every request. Only values that
+  // passed are kept, so a flood of forgeries cannot fill it; queued and entry passes are not kept either (a
+  // queued shopper's pass changes at every refresh, an entry pass comes back once), so a surge's waiting
+  // shoppers do not push the admitted ones out. At its bound it starts again (a few µs for each shopper once).
   const checked = new Map<string, { pass: Readonly<WaitingRoomPass>; resign: boolean }>();
   const checkSignatureAndShape = (raw: string): { pass: Readonly<WaitingRoomPass>; resign: boolean } | 'forged' | 'malformed' => {
     const known = checked.get(raw);
@@ -114,9 +116,13 @@ export function waitingRoomCookieCodec(secrets: string | readonly string[]): Wai
       ...(m[2] === 'n' ? { uncounted: true } : {}),
     });
     if (!Number.isSafeInteger(pass.ticket) || pass.issuedAt > pass.lastSeenAt || pass.lastSeenAt > pass.expiresAt) return 'malformed';
-    if (checked.size >= CHECKED_PASSES_KEPT) checked.clear();
     const result = { pass, resign: signed.renew };
-    checked.set(raw, result);
+    if (pass.state === 'admitted' && !pass.uncounted) {
+      if (checked.size >= CHECKED_PASSES_KEPT) checked.clear();
+      // A copy of the value: the one given is a slice of the request's whole Cookie header (the cookie
+      // parser slices), and kept as a key it would keep that header alive, up to 16 KB a shopper.
+      checked.set(Buffer.from(raw, 'latin1').toString('latin1'), result);
+    }
     return result;
   };
   return {
